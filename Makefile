@@ -1,0 +1,144 @@
+# meshkit: build, test, install, demo, bench, fuzz.
+#
+#   make            every program into bin/
+#   make check      install what the tests need, build, run every test
+#   make check-asan the same under AddressSanitizer and UBSan
+#   make fuzz       run every fuzz target (FUZZ_SECONDS each)
+#   make bench      the benchmark (BENCH_QUICK=1 for a short one)
+#   make demo       run the example mesh in the foreground
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+BINDIR	?= $(PREFIX)/bin
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+ETCDIR	?= $(PREFIX)/etc/meshkit
+
+CC	?= cc
+BUILD	?= build
+BIN	?= bin
+SAN	?=
+FUZZ_SECONDS ?= 60
+
+PKGS	 = libevent_core libevent_pthreads yaml-0.1 libcrypto
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lnng -lpthread
+
+WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS	?= -O2 -g
+ifeq ($(SAN),1)
+CFLAGS	 = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	   -fno-sanitize-recover=undefined
+LDFLAGS	+= -fsanitize=address,undefined
+endif
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib $(PKG_CFLAGS)
+
+PROGRAMS = proxy-d route-d meshctl
+LIB_SRCS = $(sort $(wildcard lib/*.c))
+LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIBMESHKIT = $(BUILD)/libmeshkit.a
+
+UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRCS = $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS = $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+EXAMPLE_SRCS = $(sort $(wildcard examples/*.c))
+EXAMPLE_BINS = $(EXAMPLE_SRCS:examples/%.c=$(BIN)/%)
+
+.PHONY: all deps check check-asan test-progs run-tests fuzz fuzz-build \
+	bench demo install uninstall clean lint
+
+all: $(PROGRAMS:%=$(BIN)/%) $(EXAMPLE_BINS)
+
+deps:
+	@./scripts/install-deps
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBMESHKIT): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+define program_rule
+$(BIN)/$(1): $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard cmd/$(1)/*.c)) $(LIBMESHKIT)
+	@mkdir -p $(BIN)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS)
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
+
+$(BIN)/%: $(BUILD)/examples/%.o $(LIBMESHKIT)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBMESHKIT)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+
+$(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(LIBMESHKIT)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+test-progs: all $(UNIT_BINS) $(TOOL_BINS)
+
+# The README's test command: everything a fresh Debian 12 needs, then
+# every unit, fuzz-smoke and end-to-end test.
+check: deps
+	$(MAKE) test-progs
+	$(MAKE) fuzz-build
+	MESHKIT_BIN=$(BIN) MESHKIT_BUILD=$(BUILD) tests/run
+
+check-asan: deps
+	$(MAKE) BUILD=build/asan BIN=build/asan/bin SAN=1 test-progs
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	MESHKIT_SANITIZED=1 \
+	MESHKIT_BIN=build/asan/bin MESHKIT_BUILD=build/asan tests/run
+
+run-tests: test-progs
+	MESHKIT_BIN=$(BIN) MESHKIT_BUILD=$(BUILD) tests/run
+
+# libFuzzer targets, built with clang against the library sources.
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Ilib $(PKG_CFLAGS) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: deps
+	$(MAKE) fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) MESHKIT_BUILD=$(BUILD) tests/fuzz/run
+
+bench: deps
+	$(MAKE) test-progs
+	MESHKIT_BIN=$(BIN) MESHKIT_BUILD=$(BUILD) scripts/bench
+
+demo: deps
+	$(MAKE) all
+	MESHKIT_BIN=$(BIN) scripts/demo run
+
+lint:
+	mandoc -Tlint -Wwarning man/*.[1-9]
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(ETCDIR)
+	install -m 755 $(BIN)/proxy-d $(BIN)/route-d $(DESTDIR)$(SBINDIR)/
+	install -m 755 $(BIN)/meshctl $(DESTDIR)$(BINDIR)/
+	for f in man/*.5; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man5/; done; true
+	for f in man/*.7; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man7/; done; true
+	for f in man/*.8; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man8/; done; true
+	for f in etc/meshkit/*.yaml; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(ETCDIR)/; done; true
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/proxy-d $(DESTDIR)$(SBINDIR)/route-d \
+	    $(DESTDIR)$(BINDIR)/meshctl
+
+clean:
+	rm -rf $(BUILD) $(BIN)

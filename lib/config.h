@@ -1,0 +1,202 @@
+/*
+ * meshkit's configuration: Istio resources in their own envelope
+ * (apiVersion, kind, metadata, spec), multi-document YAML files, read from
+ * a directory.  A loaded config is immutable; a reload builds a new one
+ * beside it and the program swaps a pointer.
+ *
+ * Kinds typed here: ServiceEntry, WorkloadEntry (networking.istio.io
+ * v1alpha3, v1beta1, v1) and meshkit's own Proxy (meshkit.io/v1alpha1).
+ * Other Istio kinds are kept as generic resources (their tree) for the
+ * daemons that own them; kinds meshkit cannot act on at all (Deployment,
+ * Gateway, ...) are skipped with a notice.
+ */
+#ifndef MESHKIT_CONFIG_H
+#define MESHKIT_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "yaml.h"
+
+#define CONFIG_DEFAULT_NAMESPACE	"default"
+
+struct labels {
+	char		**keys;
+	char		**values;
+	size_t		  n;
+};
+
+/* Where a resource came from, for messages. */
+struct config_origin {
+	const char	*file;		/* points into config->files */
+	int		 line;
+	int		 col;
+};
+
+struct resource_meta {
+	char			*kind;
+	char			*api_version;
+	char			*name;
+	char			*namespace;	/* "default" when absent */
+	struct labels		 labels;
+	struct config_origin	 origin;
+};
+
+/* ServiceEntry.ports[] */
+struct service_port {
+	uint32_t	 number;
+	char		*name;
+	char		*protocol;	/* HTTP, TCP, ... uppercase; may be NULL */
+	uint32_t	 target_port;	/* 0 when absent */
+};
+
+/* A named port map entry of an endpoint: ports: {http: 8080} */
+struct port_map {
+	char		**names;
+	uint32_t	 *numbers;
+	size_t		  n;
+};
+
+enum resolution {
+	RESOLUTION_NONE,
+	RESOLUTION_STATIC,
+	RESOLUTION_DNS,
+	RESOLUTION_DNS_ROUND_ROBIN,
+};
+
+/* WorkloadEntry.spec, also used for ServiceEntry.endpoints[] */
+struct workload {
+	char		*address;
+	struct port_map	 ports;
+	struct labels	 labels;
+	uint32_t	 weight;	/* 0 when absent */
+	char		*network;
+	char		*locality;
+	char		*service_account;
+};
+
+struct service_entry {
+	struct resource_meta	 meta;
+	char			**hosts;
+	size_t			  nhosts;
+	char			**addresses;
+	size_t			  naddresses;
+	struct service_port	 *ports;
+	size_t			  nports;
+	enum resolution		  resolution;
+	int			  mesh_internal;	/* location */
+	struct workload		 *endpoints;
+	size_t			  nendpoints;
+	struct labels		  selector;	/* workloadSelector.labels */
+	int			  has_selector;
+	char			**export_to;
+	size_t			  nexport_to;
+};
+
+struct workload_entry {
+	struct resource_meta	 meta;
+	struct workload		 spec;
+};
+
+enum proxy_listener_direction {
+	LISTENER_INBOUND,	/* the mesh calls the local app through it */
+	LISTENER_OUTBOUND,	/* the local app calls the mesh through it */
+};
+
+struct proxy_listener {
+	char				*name;
+	enum proxy_listener_direction	 direction;
+	char				*address;	/* "127.0.0.1:8080" */
+	char				*forward;	/* inbound: local app */
+};
+
+enum failure_policy {
+	FAILURE_OPEN,		/* go on without the daemon */
+	FAILURE_CLOSED,		/* refuse what needs it */
+	FAILURE_STALE,		/* last answers, then refuse the rest */
+};
+
+struct proxy_daemon {
+	char		*address;	/* nng URL, e.g. ipc:///run/meshkit/route.sock */
+	uint64_t	 timeout_ms;	/* one consult, default 1000 */
+	int		 cache;		/* honour answers' reuse time */
+	enum failure_policy failure;
+};
+
+/* meshkit.io/v1alpha1 Proxy: what one proxy-d serves and how. */
+struct proxy_config {
+	struct resource_meta	 meta;
+	/* the workload it serves */
+	char			*workload_name;
+	char			*workload_namespace;
+	struct labels		 workload_labels;
+	struct proxy_listener	*listeners;
+	size_t			 nlisteners;
+	struct proxy_daemon	 route;
+	/* limits */
+	size_t			 max_request_line;
+	size_t			 max_headers;
+	size_t			 max_head_bytes;
+	size_t			 max_connections;	/* downstream, 0 = none */
+	size_t			 buffer_bytes;		/* per direction */
+	/* timeouts, milliseconds */
+	uint64_t		 connect_timeout_ms;
+	uint64_t		 request_head_timeout_ms;
+	uint64_t		 idle_timeout_ms;	/* downstream keep-alive */
+	uint64_t		 upstream_idle_timeout_ms; /* pooled conns */
+	uint64_t		 stream_idle_timeout_ms; /* no bytes mid-request */
+	uint64_t		 drain_timeout_ms;
+	size_t			 pool_max_idle;		/* per endpoint */
+};
+
+/* Any other resource, kept as its parsed tree (spec). */
+struct resource {
+	struct resource_meta	 meta;
+	struct ynode		*spec;		/* into config->docs */
+};
+
+struct config {
+	char			*dir;		/* NULL when built from files */
+	char			**files;	/* every file read, in order */
+	size_t			  nfiles;
+	struct ydoc		**docs;		/* per file */
+	size_t			 *ndocs;
+
+	struct service_entry	*service_entries;
+	size_t			 nservice_entries;
+	struct workload_entry	*workload_entries;
+	size_t			 nworkload_entries;
+	struct proxy_config	*proxies;
+	size_t			 nproxies;
+	struct resource		*resources;	/* other Istio kinds */
+	size_t			 nresources;
+};
+
+/*
+ * Load every *.yaml and *.yml file of dir, in name order.  Returns the
+ * config, or NULL when any file has an error (all errors are in errs; a
+ * config is all or nothing).  Notices (skipped kinds) do not fail it.
+ */
+struct config	*config_load_dir(const char *dir, struct cfg_errors *errs);
+/* The same for a list of files (meshctl validate). */
+struct config	*config_load_files(char *const *paths, size_t n,
+		    struct cfg_errors *errs);
+/* The same for one buffer, named file in messages (tests, fuzzing). */
+struct config	*config_load_buffer(const char *file, const char *buf,
+		    size_t len, struct cfg_errors *errs);
+void		 config_free(struct config *);
+
+/*
+ * The Proxy resource named name (any namespace), or the only one when
+ * name is NULL and there is exactly one.  NULL otherwise.
+ */
+const struct proxy_config *config_find_proxy(const struct config *,
+		    const char *name);
+/* Defaults of every Proxy field, for a proxy-d run without config. */
+void		 config_proxy_defaults(struct proxy_config *);
+
+int		 labels_match(const struct labels *selector,
+		    const struct labels *labels);
+const char	*labels_get(const struct labels *, const char *key);
+
+#endif

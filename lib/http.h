@@ -1,0 +1,179 @@
+/*
+ * A strict HTTP/1.1 message parser (RFC 9110/9112) for a proxy: it refuses
+ * every shape that two HTTP implementations could read differently
+ * (request smuggling), and enforces limits on line length, header count
+ * and head size.  It works on complete heads held in one contiguous
+ * buffer; http_head_end() finds where a head ends as bytes arrive.
+ * Parsed strings point into the caller's buffer (nothing is copied).
+ */
+#ifndef MESHKIT_HTTP_H
+#define MESHKIT_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+struct http_limits {
+	size_t	max_line;	/* request or status line, and each header */
+	size_t	max_headers;	/* number of header fields */
+	size_t	max_head;	/* whole head, terminating CRLFCRLF included */
+};
+
+#define HTTP_DEFAULT_MAX_LINE		8192
+#define HTTP_DEFAULT_MAX_HEADERS	100
+#define HTTP_DEFAULT_MAX_HEAD		65536
+
+struct http_header {
+	struct str	name;
+	struct str	value;	/* leading and trailing OWS removed */
+};
+
+enum http_framing {
+	HTTP_BODY_NONE,		/* no body at all */
+	HTTP_BODY_LENGTH,	/* content_length bytes */
+	HTTP_BODY_CHUNKED,	/* chunked transfer coding */
+	HTTP_BODY_CLOSE,	/* until the connection closes (responses) */
+};
+
+enum http_target_form {
+	HTTP_TARGET_ORIGIN,	/* /path?query */
+	HTTP_TARGET_ABSOLUTE,	/* http://authority/path?query */
+	HTTP_TARGET_AUTHORITY,	/* host:port (CONNECT only) */
+	HTTP_TARGET_ASTERISK,	/* * (OPTIONS only) */
+};
+
+/*
+ * Failure: the status code to answer with (400, 413, 414, 431, 501, 505)
+ * and a short reason for the log and the body.
+ */
+struct http_error {
+	int		 status;
+	const char	*reason;
+};
+
+struct http_request {
+	struct str		 method;
+	struct str		 target;	/* as received */
+	enum http_target_form	 form;
+	struct str		 scheme;	/* absolute-form only, else empty */
+	/*
+	 * The authority the request is for: from an absolute-form target
+	 * if there is one (RFC 9112 3.2.2), else the Host header.
+	 * Lowercase is not enforced; compare case-insensitively.
+	 */
+	struct str		 authority;
+	struct str		 path;		/* path and query, "/" at least;
+						   "*" for asterisk-form */
+	int			 version;	/* 10 or 11 */
+
+	struct http_header	*headers;	/* caller's array ... */
+	size_t			 max_headers;	/* ... of this many */
+	size_t			 nheaders;
+
+	enum http_framing	 framing;	/* NONE or LENGTH or CHUNKED */
+	uint64_t		 content_length;
+	int			 keep_alive;	/* by version and Connection */
+	int			 expect_continue;
+	int			 upgrade;	/* Connection: upgrade present */
+	int			 host_header;	/* index of Host, or -1 */
+};
+
+struct http_response {
+	int			 version;	/* 10 or 11 */
+	int			 status;
+	struct str		 reason;
+
+	struct http_header	*headers;
+	size_t			 max_headers;
+	size_t			 nheaders;
+
+	enum http_framing	 framing;	/* depends on request method */
+	uint64_t		 content_length;
+	int			 keep_alive;
+};
+
+void	http_limits_default(struct http_limits *);
+
+/*
+ * Where does the head that starts at buf end?  Returns the head's length
+ * (through the blank line) once it is complete, 0 while more bytes are
+ * needed, or -1 with err set (431 when max_head is passed without an end,
+ * 400 for a request line longer than max_line, and so on).  *scan is
+ * the caller's cursor (start at 0) so that repeated calls on a growing
+ * buffer do not rescan.  A bare LF ends a line as CRLF does only where the
+ * parser accepts it; the parser is the judge.
+ */
+ssize_t	http_head_end(const char *buf, size_t len, size_t *scan,
+	    const struct http_limits *, struct http_error *err);
+
+/*
+ * Parse one complete request head (len as returned by http_head_end).
+ * Returns 0 or -1 with err set.  req->headers and req->max_headers must
+ * be set by the caller; max_headers should be limits->max_headers.
+ */
+int	http_parse_request(const char *buf, size_t len,
+	    const struct http_limits *, struct http_request *req,
+	    struct http_error *err);
+
+/*
+ * Parse one complete response head.  request_method is the method of the
+ * request it answers (HEAD and CONNECT change the framing).  1xx
+ * responses parse with framing NONE; the caller reads the next head.
+ */
+int	http_parse_response(const char *buf, size_t len,
+	    const struct http_limits *, struct str request_method,
+	    struct http_response *resp, struct http_error *err);
+
+/* Case-insensitive lookup of the first header with this name, or NULL. */
+const struct http_header *http_header_find(const struct http_header *,
+	    size_t nheaders, const char *name);
+
+/* Does a comma-separated header value list contain token (any case)? */
+int	http_value_has_token(struct str value, const char *token);
+
+/*
+ * Hop-by-hop headers a proxy must not forward: Connection, Keep-Alive,
+ * Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade, and every
+ * header that Connection names.  Transfer-Encoding and Content-Length are re-emitted by the proxy
+ * from the framing it parsed.
+ */
+int	http_is_hop_by_hop(const struct http_header *h,
+	    const struct http_header *headers, size_t nheaders);
+
+const char *http_status_text(int status);
+
+/*
+ * Incremental checker of a chunked body, fed raw bytes as they arrive.
+ * The bytes are passed on unchanged once checked; the checker says how
+ * many of them belong to the body.  Chunk-size lines and trailers are
+ * bounded by the limits given to http_chunked_init().
+ */
+struct http_chunked {
+	int		 state;
+	uint64_t	 remaining;	/* data bytes left in this chunk */
+	size_t		 linelen;	/* bytes in the current line */
+	size_t		 trailerlen;	/* bytes of trailers so far */
+	size_t		 ntrailers;
+	size_t		 max_line;
+	size_t		 max_trailer;
+	size_t		 max_trailers;
+	int		 digits;
+	int		 in_ext;
+	int		 quoted;
+	int		 after_cr;
+};
+
+void	http_chunked_init(struct http_chunked *, const struct http_limits *);
+
+/*
+ * Consume bytes of a chunked body.  Returns how many of the len bytes
+ * belong to the body (the caller forwards exactly those), or -1 with err
+ * set on malformed framing.  Sets *done when the last chunk and the
+ * trailers are complete; the bytes after that belong to the next message.
+ */
+ssize_t	http_chunked_feed(struct http_chunked *, const char *buf, size_t len,
+	    int *done, struct http_error *err);
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * The text messages of meshkit-ipc(7): a "meshkit/1 TYPE" line, a header
+ * block, then records, blocks of "key: value" lines separated by one empty
+ * line.  The reader does not copy: fields point into the caller's buffer,
+ * which must outlive the struct msg.
+ */
+#ifndef MESHKIT_MSG_H
+#define MESHKIT_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define MSG_VERSION		1
+#define MSG_MAX_BYTES		(1024 * 1024)
+#define MSG_MAX_RECORDS		4096
+#define MSG_MAX_KEY		64
+
+struct msg_field {
+	struct str	key;
+	struct str	value;
+};
+
+/* A block: fields[first .. first + count - 1] of the message. */
+struct msg_block {
+	size_t		first;
+	size_t		count;
+};
+
+struct msg {
+	int			 version;
+	struct str		 type;
+	struct msg_block	 header;
+	struct msg_block	*records;
+	size_t			 nrecords;
+	size_t			 caprecords;
+	struct msg_field	*fields;
+	size_t			 nfields;
+	size_t			 capfields;
+};
+
+void	msg_init(struct msg *);
+void	msg_fini(struct msg *);
+/*
+ * Read one whole message.  Returns 0, or -1 with a reason in err.  The
+ * msg may be reused for another parse without msg_fini in between.
+ */
+int	msg_parse(struct msg *, const char *buf, size_t len, char *err,
+	    size_t errlen);
+/*
+ * In a byte stream, the length of the first message of buf: up to the
+ * next line that starts with "meshkit/", or all of buf.
+ */
+size_t	msg_stream_next(const char *buf, size_t len);
+
+int	msg_type_is(const struct msg *, const char *type);
+/* First value of key in the block, or a NULL str (p == NULL). */
+struct str msg_get(const struct msg *, const struct msg_block *,
+	    const char *key);
+/* Decimal value of key; returns 0 and stores it, or -1 (absent/bad). */
+int	msg_get_u64(const struct msg *, const struct msg_block *,
+	    const char *key, uint64_t *);
+
+/* A growing output buffer for writing messages. */
+struct msg_writer {
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
+	int	 overflow;	/* past MSG_MAX_BYTES: the message is dropped */
+};
+
+void	msgw_init(struct msg_writer *);
+void	msgw_fini(struct msg_writer *);
+void	msgw_reset(struct msg_writer *);
+/* Starts a message: the "meshkit/1 TYPE" line. */
+void	msgw_begin(struct msg_writer *, const char *type);
+/* Starts a new record (the empty line before it). */
+void	msgw_record(struct msg_writer *);
+/*
+ * One field.  CR, LF and NUL in the value are replaced by a space so that
+ * no value can forge a field.
+ */
+void	msgw_field(struct msg_writer *, const char *key, struct str value);
+void	msgw_fieldf(struct msg_writer *, const char *key, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	msgw_field_u64(struct msg_writer *, const char *key, uint64_t);
+
+#endif

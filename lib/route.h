@@ -1,0 +1,112 @@
+/*
+ * Routing decisions: where a request goes, from ServiceEntry and
+ * WorkloadEntry (and later VirtualService and DestinationRule).  Plain
+ * functions over plain data; route-d, its filter mode, meshctl and the
+ * unit tests all call these.  The wire form is meshkit-ipc(7) "route".
+ */
+#ifndef MESHKIT_ROUTE_H
+#define MESHKIT_ROUTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "msg.h"
+#include "util.h"
+
+#define ROUTE_MAX_HEADERS	128
+#define ROUTE_MAX_ENDPOINTS	256
+
+/* Who asks: the header of a route request. */
+struct route_source {
+	struct str	 workload;
+	struct str	 namespace;
+	struct str	 label_keys[32];
+	struct str	 label_values[32];
+	size_t		 nlabels;
+};
+
+/* One question; strings point into the request message. */
+struct route_query {
+	uint64_t	 id;
+	int		 inbound;
+	struct str	 authority;
+	uint32_t	 port;		/* 0: from authority, else 80 */
+	struct str	 method;
+	struct str	 path;
+	struct str	 scheme;
+	struct str	 source;
+	struct str	 header_names[ROUTE_MAX_HEADERS];
+	struct str	 header_values[ROUTE_MAX_HEADERS];
+	size_t		 nheaders;
+};
+
+enum route_status {
+	ROUTE_OK,
+	ROUTE_NO_ROUTE,
+	ROUTE_ERROR,
+};
+
+enum route_lb {
+	ROUTE_LB_ROUND_ROBIN,
+	ROUTE_LB_RANDOM,
+	ROUTE_LB_LEAST_REQUEST,
+	ROUTE_LB_ORDERED,
+};
+
+struct route_endpoint {
+	char		 address[64];	/* "1.2.3.4:80" or "[::1]:80" */
+	uint32_t	 weight;
+};
+
+/* One answer; owns its strings (fixed buffers). */
+struct route_answer {
+	uint64_t		 id;
+	int			 has_id;
+	enum route_status	 status;
+	char			 service[256];
+	char			 subset[64];
+	uint32_t		 port;
+	struct route_endpoint	 endpoints[ROUTE_MAX_ENDPOINTS];
+	size_t			 nendpoints;
+	enum route_lb		 lb;
+	uint64_t		 reuse_ms;
+	char			 vary[256];	/* "authority listener" */
+	uint64_t		 timeout_ms;
+	char			 reason[256];
+};
+
+/* Mutable state of route-d across requests: round-robin counters. */
+struct route_state;
+
+struct route_state *route_state_new(void);
+void	route_state_free(struct route_state *);
+
+/*
+ * Decide one query against cfg.  Fills the answer (status, service,
+ * endpoints rotated for round robin, reuse_ms as given, vary, reason).
+ */
+void	route_decide(const struct config *, struct route_state *,
+	    const struct route_source *, const struct route_query *,
+	    uint64_t reuse_ms, struct route_answer *);
+
+/* Wire form (meshkit-ipc(7)). 0, or -1 with a reason in err. */
+int	route_source_read(const struct msg *, struct route_source *);
+int	route_query_read(const struct msg *, const struct msg_block *,
+	    struct route_query *, char *err, size_t errlen);
+void	route_answer_write(struct msg_writer *, const struct route_answer *);
+int	route_answer_read(const struct msg *, const struct msg_block *,
+	    struct route_answer *, char *err, size_t errlen);
+
+/*
+ * A whole request message in, a whole reply out: what route-d does with
+ * each message it receives, and with each message of its filter mode.
+ * Malformed requests get an "error" reply.
+ */
+void	route_handle_message(const struct config *, struct route_state *,
+	    uint64_t generation, uint64_t reuse_ms, const char *buf,
+	    size_t len, struct msg_writer *out);
+
+const char *route_lb_name(enum route_lb);
+
+#endif

@@ -1,0 +1,64 @@
+/* Small helpers every program uses. */
+#ifndef MESHKIT_UTIL_H
+#define MESHKIT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* A view of bytes owned by someone else; not NUL-terminated. */
+struct str {
+	const char	*p;
+	size_t		 n;
+};
+
+#define STR_LIT(s)	((struct str){ (s), sizeof(s) - 1 })
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+int	 xasprintf(char **, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+size_t	 util_strlcpy(char *, const char *, size_t);
+int	 util_str_eq(struct str, const char *);
+int	 util_str_caseeq(struct str, const char *);
+
+uint64_t util_now_ms(void);		/* monotonic */
+uint64_t util_now_us(void);		/* monotonic */
+
+/*
+ * Istio durations: "1.5s", "100ms", "2m", "1h", "30us"; also a bare
+ * number of seconds.  Returns 0 and stores milliseconds, or -1.
+ */
+int	 util_parse_duration_ms(const char *, uint64_t *);
+
+/*
+ * "1.2.3.4:80", "[::1]:80", "host:80".  With default_port >= 0 the port
+ * may be left out.  Host is copied to host (hostlen bytes).  0 or -1.
+ */
+int	 util_split_hostport(const char *, size_t, char *host, size_t hostlen,
+	    int *port, int default_port);
+
+/*
+ * Numeric address and port into a sockaddr (no DNS).  "unix:/path" gives
+ * an AF_UNIX address.  Returns 0, or -1 when the string is not numeric.
+ */
+int	 util_parse_sockaddr(const char *, struct sockaddr_storage *,
+	    socklen_t *);
+/* Formats "1.2.3.4:80" / "[::1]:80" / "unix:/path" into buf. */
+const char *util_format_sockaddr(const struct sockaddr *, char *, size_t);
+
+/* Fast non-cryptographic randomness, seeded from getrandom(2). */
+uint64_t util_random(void);
+/* A version 4 UUID, 36 characters and a NUL into buf[37]. */
+void	 util_uuid(char buf[37]);
+
+/* Run directory for sockets: $MESHKIT_RUNDIR, else /run/meshkit. */
+const char *util_rundir(void);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * YAML documents read with libyaml's event API into a small tree that
+ * keeps line and column of every node.  Hostile input is refused with a
+ * clear error: anchors and aliases, nesting deeper than YAML_MAX_DEPTH,
+ * more than YAML_MAX_NODES nodes, input larger than YAML_MAX_BYTES.
+ */
+#ifndef MESHKIT_YAML_H
+#define MESHKIT_YAML_H
+
+#include <stddef.h>
+
+#define YAML_MAX_BYTES	(4 * 1024 * 1024)
+#define YAML_MAX_DEPTH	64
+#define YAML_MAX_NODES	200000
+
+enum ynode_type {
+	YNODE_SCALAR,
+	YNODE_MAP,
+	YNODE_SEQ,
+};
+
+struct ynode {
+	enum ynode_type	 type;
+	int		 line;		/* 1-based */
+	int		 col;		/* 1-based */
+	/* scalar */
+	char		*value;		/* NUL-terminated */
+	size_t		 len;
+	int		 plain;		/* unquoted: may be null/true/123 */
+	/* map: keys[i] -> values[i]; seq: values[i] */
+	struct ynode	**keys;
+	struct ynode	**values;
+	size_t		 n;
+};
+
+struct ydoc {
+	struct ynode	*root;		/* NULL for an empty document */
+	int		 line;		/* where the document starts */
+};
+
+/* One error, as "file:line:col: message". */
+struct cfg_error {
+	char		*file;
+	int		 line;
+	int		 col;
+	char		*message;
+	int		 notice;	/* 1: not an error, e.g. skipped kind */
+};
+
+struct cfg_errors {
+	struct cfg_error	*v;
+	size_t			 n;
+	size_t			 nerrors;	/* entries with notice == 0 */
+};
+
+void	cfg_errors_add(struct cfg_errors *, const char *file, int line,
+	    int col, int notice, const char *fmt, ...)
+	    __attribute__((format(printf, 6, 7)));
+void	cfg_errors_print(const struct cfg_errors *, int with_notices,
+	    void (*out)(const char *line, void *), void *arg);
+void	cfg_errors_fini(struct cfg_errors *);
+
+/*
+ * Parse every document of buf.  On success returns 0 and the documents
+ * (free with yaml_docs_free).  On failure returns -1 and adds the error,
+ * with file as its file name, to errs.
+ */
+int	yaml_parse(const char *file, const char *buf, size_t len,
+	    struct ydoc **docs, size_t *ndocs, struct cfg_errors *errs);
+void	yaml_docs_free(struct ydoc *, size_t);
+
+/* Map lookup by key, or NULL. */
+struct ynode *yaml_get(const struct ynode *map, const char *key);
+
+#endif
