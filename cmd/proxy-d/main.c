@@ -1,0 +1,496 @@
+/*
+ * proxy-d: flags, signals, config generations, listeners, drain.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "log.h"
+#include "proxy.h"
+#include "util.h"
+
+static void	usage(void) __attribute__((noreturn));
+static struct generation *generation_new(const char *, const char *,
+		    struct cfg_errors *);
+static int	listeners_apply(struct proxy *, struct generation *);
+static void	listener_accept(struct evconnlistener *, evutil_socket_t,
+		    struct sockaddr *, int, void *);
+static void	listener_error(struct evconnlistener *, void *);
+static void	listener_free(struct listener *);
+static void	proxy_reload(struct proxy *);
+static void	proxy_drain(struct proxy *);
+static void	signal_cb(evutil_socket_t, short, void *);
+static void	drain_timeout(evutil_socket_t, short, void *);
+static void	write_pidfile(const char *);
+
+static const char	*pidfile;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: proxy-d [-qtv] [-c dir] [-l logfile] "
+	    "[-n name] [-p pidfile]\n");
+	exit(2);
+}
+
+struct generation *
+generation_ref(struct generation *g)
+{
+	g->refs++;
+	return g;
+}
+
+void
+generation_unref(struct generation *g)
+{
+	if (g == NULL || --g->refs > 0)
+		return;
+	if (g->config != NULL)
+		config_free(g->config);
+	free(g);
+}
+
+/*
+ * Build a generation from the config directory: all of it loads, and the
+ * Proxy resource we serve exists, or nothing changes.
+ */
+static struct generation *
+generation_new(const char *dir, const char *name, struct cfg_errors *errs)
+{
+	struct generation		*g;
+	const struct proxy_config	*pc;
+
+	g = xcalloc(1, sizeof(*g));
+	g->refs = 1;
+	if ((g->config = config_load_dir(dir, errs)) == NULL) {
+		free(g);
+		return NULL;
+	}
+	if ((pc = config_find_proxy(g->config, name)) == NULL) {
+		cfg_errors_add(errs, dir, 0, 0, 0, name != NULL ?
+		    "no Proxy resource named %s" : "%s",
+		    name != NULL ? name : "no single Proxy resource: "
+		    "name one with -n");
+		config_free(g->config);
+		free(g);
+		return NULL;
+	}
+	g->pc = pc;
+	g->limits.max_line = pc->max_request_line;
+	g->limits.max_headers = pc->max_headers;
+	g->limits.max_head = pc->max_head_bytes;
+	return g;
+}
+
+static void
+print_error_line(const char *line, void *arg)
+{
+	log_warnx("%s", line);
+}
+
+static void
+listener_accept(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct listener	*l = arg;
+
+	session_accept(l->proxy, l, fd, sa, salen);
+}
+
+/* Out of descriptors: stop accepting for a moment rather than spin. */
+static void
+listener_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener	*l = arg;
+
+	if (l->lev != NULL)
+		evconnlistener_enable(l->lev);
+}
+
+static void
+listener_error(struct evconnlistener *lev, void *arg)
+{
+	struct listener	*l = arg;
+	struct timeval	 tv = { 0, 100000 };
+
+	log_warn("accept on %s", l->address);
+	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+	    errno == ENOMEM) {
+		evconnlistener_disable(lev);
+		event_base_once(l->proxy->base, -1, EV_TIMEOUT,
+		    listener_resume, l, &tv);
+	}
+}
+
+static void
+listener_free(struct listener *l)
+{
+	if (l->lev != NULL)
+		evconnlistener_free(l->lev);
+	free(l->name);
+	free(l->address);
+	free(l);
+}
+
+/*
+ * Make the open listeners match the generation: keep those whose address
+ * and direction are unchanged (so a reload never closes a connection or
+ * refuses one), open new ones, close the rest.  All or nothing: if a new
+ * address cannot be bound, nothing changes.
+ */
+static int
+listeners_apply(struct proxy *p, struct generation *g)
+{
+	TAILQ_HEAD(, listener)	 fresh = TAILQ_HEAD_INITIALIZER(fresh);
+	struct listener		*l, *next, *old;
+	const struct proxy_config *pc = g->pc;
+	size_t			 i;
+
+	for (i = 0; i < pc->nlisteners; i++) {
+		const struct proxy_listener *pl = &pc->listeners[i];
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		l = xcalloc(1, sizeof(*l));
+		l->proxy = p;
+		l->name = xstrdup(pl->name != NULL ? pl->name : pl->address);
+		l->address = xstrdup(pl->address);
+		l->inbound = pl->direction == LISTENER_INBOUND;
+		if (l->inbound && pl->forward != NULL &&
+		    (l->forward = pool_get(p, pl->forward)) == NULL) {
+			log_warnx("listener %s: bad forward address %s",
+			    l->name, pl->forward);
+			listener_free(l);
+			goto fail;
+		}
+		TAILQ_FOREACH(old, &p->listeners, entry)
+			if (old->lev != NULL && old->inbound == l->inbound &&
+			    strcmp(old->address, l->address) == 0)
+				break;
+		if (old != NULL) {
+			/* take over the open socket */
+			l->lev = old->lev;
+			old->lev = NULL;
+			evconnlistener_set_cb(l->lev, listener_accept, l);
+			evconnlistener_set_error_cb(l->lev, listener_error);
+		} else {
+			if (util_parse_sockaddr(l->address, &ss, &len) == -1) {
+				log_warnx("listener %s: bad address %s",
+				    l->name, l->address);
+				listener_free(l);
+				goto fail;
+			}
+			l->lev = evconnlistener_new_bind(p->base,
+			    listener_accept, l, LEV_OPT_CLOSE_ON_FREE |
+			    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 1024,
+			    (struct sockaddr *)&ss, (int)len);
+			if (l->lev == NULL) {
+				log_warn("listen on %s", l->address);
+				listener_free(l);
+				goto fail;
+			}
+			evconnlistener_set_error_cb(l->lev, listener_error);
+			log_info("listening on %s (%s)", l->address,
+			    l->inbound ? "inbound" : "outbound");
+		}
+		TAILQ_INSERT_TAIL(&fresh, l, entry);
+	}
+	/* sessions keep pointing at nothing rather than a freed listener */
+	{
+		struct session *s;
+
+		TAILQ_FOREACH(s, &p->sessions, entry)
+			s->listener = NULL;
+	}
+	TAILQ_FOREACH_SAFE(l, &p->listeners, entry, next) {
+		TAILQ_REMOVE(&p->listeners, l, entry);
+		if (l->lev != NULL)
+			log_info("closing listener %s", l->address);
+		listener_free(l);
+	}
+	TAILQ_CONCAT(&p->listeners, &fresh, entry);
+	return 0;
+
+fail:
+	/* hand taken-over sockets back */
+	TAILQ_FOREACH_SAFE(l, &fresh, entry, next) {
+		TAILQ_FOREACH(old, &p->listeners, entry)
+			if (old->lev == NULL && old->inbound == l->inbound &&
+			    strcmp(old->address, l->address) == 0) {
+				old->lev = l->lev;
+				l->lev = NULL;
+				evconnlistener_set_cb(old->lev,
+				    listener_accept, old);
+			}
+		TAILQ_REMOVE(&fresh, l, entry);
+		listener_free(l);
+	}
+	return -1;
+}
+
+static void
+proxy_set_consult(struct proxy *p, struct generation *g)
+{
+	const struct proxy_daemon *rd = &g->pc->route;
+
+	if (p->consult != NULL &&
+	    strcmp(consult_address(p->consult), rd->address) == 0)
+		return;
+	if (p->consult != NULL)
+		consult_free(p->consult);
+	p->consult = consult_new(p, rd->address, rd->timeout_ms);
+}
+
+static void
+proxy_reload(struct proxy *p)
+{
+	struct cfg_errors	 errs = { 0 };
+	struct generation	*g;
+
+	log_info("reloading %s", p->config_dir);
+	if ((g = generation_new(p->config_dir, p->name, &errs)) == NULL) {
+		cfg_errors_print(&errs, 0, print_error_line, NULL);
+		log_warnx("reload refused: generation %llu stays in force",
+		    (unsigned long long)p->gen->number);
+		cfg_errors_fini(&errs);
+		return;
+	}
+	cfg_errors_fini(&errs);
+	if (!p->draining && listeners_apply(p, g) == -1) {
+		log_warnx("reload refused: generation %llu stays in force",
+		    (unsigned long long)p->gen->number);
+		generation_unref(g);
+		return;
+	}
+	g->number = p->gen->number + 1;
+	generation_unref(p->gen);
+	p->gen = g;
+	proxy_set_consult(p, g);
+	log_info("generation %llu in force", (unsigned long long)g->number);
+}
+
+void
+proxy_maybe_exit(struct proxy *p)
+{
+	if (p->draining && p->nsessions == 0)
+		event_base_loopexit(p->base, NULL);
+}
+
+static void
+drain_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy	*p = arg;
+
+	log_warnx("drain timeout: %zu connections still open, exiting",
+	    p->nsessions);
+	event_base_loopexit(p->base, NULL);
+}
+
+/* Stop accepting, let requests in flight finish, then exit. */
+static void
+proxy_drain(struct proxy *p)
+{
+	struct listener	*l, *next;
+	struct session	*s, *snext;
+	struct timeval	 tv;
+	uint64_t	 ms = p->gen->pc->drain_timeout_ms;
+
+	if (p->draining)
+		return;
+	p->draining = 1;
+	log_info("draining %zu connections", p->nsessions);
+	TAILQ_FOREACH_SAFE(l, &p->listeners, entry, next) {
+		TAILQ_REMOVE(&p->listeners, l, entry);
+		listener_free(l);
+	}
+	TAILQ_FOREACH(s, &p->sessions, entry)
+		s->listener = NULL;
+	TAILQ_FOREACH_SAFE(s, &p->sessions, entry, snext)
+		session_drain(s);
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	p->drain_timer = evtimer_new(p->base, drain_timeout, p);
+	evtimer_add(p->drain_timer, &tv);
+	proxy_maybe_exit(p);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct proxy	*p = arg;
+
+	switch (sig) {
+	case SIGHUP:
+		proxy_reload(p);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		proxy_drain(p);
+		break;
+	case SIGUSR1:
+		log_setlevel(log_getlevel() + 1);
+		log_info("log level %d", log_getlevel());
+		break;
+	case SIGUSR2:
+		log_setlevel(log_getlevel() - 1);
+		log_info("log level %d", log_getlevel());
+		break;
+	}
+}
+
+/* Drop route answers nobody used for a while, so the cache stays small. */
+static void
+sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy	*p = arg;
+	size_t		 pos = 0;
+	const char	*key;
+	void		*value;
+	uint64_t	 now = util_now_ms();
+
+	while (strmap_next(&p->routes, &pos, &key, &value)) {
+		struct route_entry *e = value;
+
+		if (e->inflight || !TAILQ_EMPTY(&e->waiters) ||
+		    e->state != ROUTE_ENTRY_VALID)
+			continue;
+		if (now > e->expires_ms + 60000 &&
+		    now > e->last_used_ms + 60000)
+			routing_forget(p, e);
+	}
+}
+
+static void
+write_pidfile(const char *path)
+{
+	FILE	*f;
+
+	if ((f = fopen(path, "w")) == NULL)
+		fatal("%s", path);
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct proxy		 proxy, *p = &proxy;
+	struct cfg_errors	 errs = { 0 };
+	const char		*logfile = NULL;
+	int			 ch, level = LOG_LEVEL_INFO, check = 0;
+	int			 sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1,
+				    SIGUSR2 };
+	struct event		*sigev[nitems(sigs)];
+	struct timeval		 sweep = { 5, 0 };
+	size_t			 i;
+
+	memset(p, 0, sizeof(*p));
+	p->config_dir = "/etc/meshkit";
+	while ((ch = getopt(argc, argv, "c:l:n:p:qtv")) != -1) {
+		switch (ch) {
+		case 'c':
+			p->config_dir = optarg;
+			break;
+		case 'l':
+			logfile = optarg;
+			break;
+		case 'n':
+			p->name = optarg;
+			break;
+		case 'p':
+			pidfile = optarg;
+			break;
+		case 'q':
+			level--;
+			break;
+		case 't':
+			check = 1;
+			break;
+		case 'v':
+			level++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("proxy-d", 1, level);
+	log_setlevel(level);
+	if (logfile != NULL && log_init_file(logfile) == -1)
+		fatal("%s", logfile);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((p->gen = generation_new(p->config_dir, p->name, &errs)) == NULL) {
+		cfg_errors_print(&errs, 0, print_error_line, NULL);
+		cfg_errors_fini(&errs);
+		fatalx("no usable configuration in %s", p->config_dir);
+	}
+	cfg_errors_fini(&errs);
+	p->gen->number = 1;
+	if (check) {
+		printf("%s: configuration ok\n", p->config_dir);
+		generation_unref(p->gen);
+		return 0;
+	}
+	if (p->name == NULL)
+		p->name = p->gen->pc->meta.name;
+
+	if ((p->base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	/* 0 urgent, 1 default (I/O), 2 after I/O (consult batches) */
+	event_base_priority_init(p->base, 3);
+	TAILQ_INIT(&p->listeners);
+	TAILQ_INIT(&p->sessions);
+	strmap_init(&p->pools);
+	strmap_init(&p->routes);
+
+	if (listeners_apply(p, p->gen) == -1)
+		fatalx("cannot open listeners");
+	proxy_set_consult(p, p->gen);
+	for (i = 0; i < nitems(sigs); i++) {
+		sigev[i] = evsignal_new(p->base, sigs[i], signal_cb, p);
+		evsignal_add(sigev[i], NULL);
+	}
+	p->sweep_timer = event_new(p->base, -1, EV_PERSIST, sweep_cb, p);
+	evtimer_add(p->sweep_timer, &sweep);
+	if (pidfile != NULL)
+		write_pidfile(pidfile);
+	log_info("proxy-d %s serving workload %s.%s, generation 1",
+	    p->name, p->gen->pc->workload_name, p->gen->pc->workload_namespace);
+
+	event_base_dispatch(p->base);
+
+	log_info("exiting");
+	if (pidfile != NULL)
+		unlink(pidfile);
+	for (i = 0; i < nitems(sigs); i++)
+		event_free(sigev[i]);
+	event_free(p->sweep_timer);
+	if (p->drain_timer != NULL)
+		event_free(p->drain_timer);
+	while (!TAILQ_EMPTY(&p->sessions))
+		session_free_now(TAILQ_FIRST(&p->sessions));
+	{
+		struct listener *l;
+
+		while ((l = TAILQ_FIRST(&p->listeners)) != NULL) {
+			TAILQ_REMOVE(&p->listeners, l, entry);
+			listener_free(l);
+		}
+	}
+	routing_fini(p);
+	if (p->consult != NULL)
+		consult_free(p->consult);
+	pools_free(p);
+	generation_unref(p->gen);
+	event_base_free(p->base);
+	return 0;
+}

@@ -1,0 +1,218 @@
+/*
+ * proxy-d: the data plane.  One event loop; nng's threads only hand
+ * answers back to it through an eventfd.
+ */
+#ifndef PROXY_D_PROXY_H
+#define PROXY_D_PROXY_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <event2/bufferevent.h>
+#include <event2/buffer.h>
+#include <event2/listener.h>
+
+#include "config.h"
+#include "http.h"
+#include "route.h"
+#include "strmap.h"
+
+#define PROXY_FLAG_LEN	16
+
+struct session;
+struct upstream;
+
+/* One config generation; requests in flight keep the one they began with. */
+struct generation {
+	int				 refs;
+	uint64_t			 number;
+	struct config			*config;
+	const struct proxy_config	*pc;	/* into config */
+	struct http_limits		 limits;
+};
+
+/* The connections kept open to one endpoint address. */
+struct pool {
+	char			 name[64];	/* "127.0.0.1:9080" */
+	struct sockaddr_storage	 addr;
+	socklen_t		 addrlen;
+	TAILQ_HEAD(, upstream)	 idle;
+	size_t			 nidle;
+	size_t			 active;	/* in use by a request */
+	uint64_t		 requests;
+};
+
+struct upstream {
+	struct bufferevent	*bev;
+	struct pool		*pool;
+	struct session		*session;	/* NULL while idle */
+	TAILQ_ENTRY(upstream)	 entry;		/* pool->idle */
+	int			 connected;
+	int			 reused;	/* served a request before */
+};
+
+struct listener {
+	struct proxy		*proxy;
+	struct evconnlistener	*lev;
+	char			*name;
+	char			*address;
+	int			 inbound;
+	struct pool		*forward;	/* inbound: the local app */
+	TAILQ_ENTRY(listener)	 entry;
+};
+
+/* A cached (or one-shot) answer of route-d for one key. */
+enum route_entry_state {
+	ROUTE_ENTRY_PENDING,	/* no answer yet */
+	ROUTE_ENTRY_VALID,
+};
+
+struct route_entry {
+	char			*key;		/* NULL: not in the cache */
+	char			*fallback_key;	/* one-shot: where to keep it */
+	enum route_entry_state	 state;
+	int			 inflight;	/* a query is out for it */
+	uint64_t		 expires_ms;
+	uint64_t		 last_used_ms;
+	enum route_status	 status;
+	char			 reason[160];
+	enum route_lb		 lb;
+	struct pool		**pools;
+	int64_t			*weights;
+	int64_t			*current;	/* smooth weighted RR */
+	size_t			 npools;
+	size_t			 next;		/* plain round robin */
+	int			 uniform;	/* all weights equal */
+	TAILQ_HEAD(, session)	 waiters;
+};
+
+enum session_state {
+	SESSION_READ_HEAD,
+	SESSION_WAIT_ROUTE,
+	SESSION_FORWARD,
+	SESSION_CLOSING,	/* flushing output, then free */
+};
+
+struct session {
+	struct proxy		*proxy;
+	struct bufferevent	*bev;
+	struct generation	*gen;
+	struct listener		*listener;	/* NULL after a reload freed it */
+	int			 inbound;
+	struct pool		*forward;
+	char			 client_ip[64];
+	char			 client_addr[72];
+	enum session_state	 state;
+	int			 keep_alive;
+	int			 refs;
+	int			 dead;
+	struct event		*timer;
+	uint64_t		 requests;
+	TAILQ_ENTRY(session)	 entry;		/* proxy->sessions */
+
+	/* the request being read or served */
+	char			*head;		/* copy of the request head */
+	size_t			 headcap;
+	size_t			 headlen;
+	size_t			 scan;
+	int			 head_started;
+	struct http_header	*headers;
+	size_t			 maxheaders;
+	struct http_request	 req;
+	uint64_t		 body_left;
+	struct http_chunked	 req_chunked;
+	int			 req_body_done;
+	char			 request_id[40];
+
+	/* route */
+	struct route_entry	*waiting;	/* on its waiters list */
+	TAILQ_ENTRY(session)	 wait_entry;
+	struct route_entry	*oneshot;	/* answer for this request only */
+
+	/* upstream */
+	struct upstream		*up;
+	int			 retried;
+	int			 resp_head_done;
+	size_t			 resp_scan;
+	struct http_response	 resp;
+	struct http_header	*resp_headers;
+	uint64_t		 resp_left;
+	struct http_chunked	 resp_chunked;
+	int			 resp_started;	/* bytes sent to the client */
+	char			 flags[PROXY_FLAG_LEN];
+};
+
+struct consult;
+
+struct proxy {
+	struct event_base	*base;
+	struct generation	*gen;
+	const char		*config_dir;
+	const char		*name;
+	TAILQ_HEAD(, listener)	 listeners;
+	TAILQ_HEAD(, session)	 sessions;
+	size_t			 nsessions;
+	struct strmap		 pools;
+	struct strmap		 routes;	/* key -> struct route_entry */
+	struct consult		*consult;
+	int			 draining;
+	struct event		*drain_timer;
+	struct event		*sweep_timer;
+	/* counters */
+	uint64_t		 requests;
+	uint64_t		 route_hits;
+	uint64_t		 route_stale;
+	uint64_t		 route_misses;
+	uint64_t		 route_failures;
+};
+
+/* main.c */
+void		 generation_unref(struct generation *);
+struct generation *generation_ref(struct generation *);
+void		 proxy_maybe_exit(struct proxy *);
+
+/* session.c */
+void		 session_accept(struct proxy *, struct listener *, int fd,
+		    struct sockaddr *, int);
+void		 session_route_ready(struct session *, struct route_entry *);
+void		 session_route_failed(struct session *, int status,
+		    const char *flags, const char *reason);
+void		 session_drain(struct session *);
+void		 session_free_now(struct session *);
+void		 session_upstream_event(struct session *, short what);
+void		 session_upstream_read(struct session *);
+void		 session_upstream_write(struct session *);
+
+/* upstream.c */
+struct pool	*pool_get(struct proxy *, const char *address);
+struct upstream	*upstream_acquire(struct proxy *, struct pool *,
+		    struct session *, int fresh);
+void		 upstream_release(struct proxy *, struct upstream *,
+		    int reusable);
+void		 upstream_abort(struct upstream *);
+void		 pools_free(struct proxy *);
+
+/* routing.c: the answer cache and the consult queue in front of route-d */
+void		 routing_request(struct proxy *, struct session *);
+void		 routing_cancel(struct session *);
+struct pool	*routing_pick(struct route_entry *);
+void		 routing_done(struct proxy *, struct session *);
+void		 routing_fini(struct proxy *);
+void		 routing_forget(struct proxy *, struct route_entry *);
+
+/* consult.c */
+struct consult	*consult_new(struct proxy *, const char *address,
+		    uint64_t timeout_ms);
+void		 consult_free(struct consult *);
+const char	*consult_address(const struct consult *);
+int		 consult_enqueue(struct consult *, struct route_entry *,
+		    const struct session *);
+int		 consult_connected(const struct consult *);
+/* consult calls these from the event loop when an answer arrives */
+void		 routing_answer(struct proxy *, struct route_entry *,
+		    const struct route_answer *);
+void		 routing_failure(struct proxy *, struct route_entry *,
+		    const char *reason);
+
+#endif

@@ -1,0 +1,361 @@
+/*
+ * The answers of route-d as proxy-d keeps them: a cache keyed by what the
+ * answer depended on, coalescing of identical questions, stale answers
+ * when route-d is away, and the choice of an endpoint from an answer.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "proxy.h"
+#include "util.h"
+
+#define ROUTE_KEY_MAX		320
+#define ROUTE_CACHE_MAX		65536
+#define ROUTE_RETRY_STALE_MS	1000
+
+static struct route_entry *entry_new(const char *, size_t);
+static void	entry_free(struct route_entry *);
+static size_t	route_key(const struct session *, char *, size_t);
+static int	vary_cacheable(const char *);
+static void	entry_fill(struct proxy *, struct route_entry *,
+		    const struct route_answer *);
+
+static struct route_entry *
+entry_new(const char *key, size_t keylen)
+{
+	struct route_entry	*e;
+
+	e = xcalloc(1, sizeof(*e));
+	if (key != NULL)
+		e->key = xstrndup(key, keylen);
+	e->state = ROUTE_ENTRY_PENDING;
+	TAILQ_INIT(&e->waiters);
+	return e;
+}
+
+static void
+entry_free(struct route_entry *e)
+{
+	free(e->key);
+	free(e->fallback_key);
+	free(e->pools);
+	free(e->weights);
+	free(e->current);
+	free(e);
+}
+
+/*
+ * The cache key: the listener and the authority (lower case), which is
+ * what route-d's answers vary on unless they say otherwise.
+ */
+static size_t
+route_key(const struct session *s, char *buf, size_t len)
+{
+	const struct str *a = &s->req.authority;
+	size_t		 i;
+
+	if (a->n + 2 > len)
+		return 0;
+	buf[0] = s->inbound ? 'i' : 'o';
+	buf[1] = '|';
+	for (i = 0; i < a->n; i++)
+		buf[i + 2] = (char)tolower((unsigned char)a->p[i]);
+	return a->n + 2;
+}
+
+/* proxy-d reuses answers that vary on nothing finer than its key. */
+static int
+vary_cacheable(const char *vary)
+{
+	char		 buf[256], *word, *save = NULL;
+
+	if (vary == NULL || *vary == '\0')
+		return 1;
+	util_strlcpy(buf, vary, sizeof(buf));
+	for (word = strtok_r(buf, " ,", &save); word != NULL;
+	    word = strtok_r(NULL, " ,", &save)) {
+		if (strcmp(word, "authority") != 0 &&
+		    strcmp(word, "listener") != 0 &&
+		    strcmp(word, "port") != 0 &&
+		    strcmp(word, "scheme") != 0)
+			return 0;
+	}
+	return 1;
+}
+
+static void
+entry_fill(struct proxy *p, struct route_entry *e,
+    const struct route_answer *a)
+{
+	size_t	 i, n = 0;
+
+	e->status = a->status;
+	util_strlcpy(e->reason, a->reason, sizeof(e->reason));
+	e->lb = a->lb;
+	free(e->pools);
+	free(e->weights);
+	free(e->current);
+	e->pools = xcalloc(a->nendpoints, sizeof(*e->pools));
+	e->weights = xcalloc(a->nendpoints, sizeof(*e->weights));
+	e->current = xcalloc(a->nendpoints, sizeof(*e->current));
+	e->uniform = 1;
+	for (i = 0; i < a->nendpoints; i++) {
+		struct pool *pool = pool_get(p, a->endpoints[i].address);
+
+		if (pool == NULL) {
+			log_warnx("route-d gave a bad endpoint address %s",
+			    a->endpoints[i].address);
+			continue;
+		}
+		e->pools[n] = pool;
+		e->weights[n] = a->endpoints[i].weight > 0 ?
+		    a->endpoints[i].weight : 1;
+		if (e->weights[n] != e->weights[0])
+			e->uniform = 0;
+		n++;
+	}
+	e->npools = n;
+	e->next = 0;
+	e->state = ROUTE_ENTRY_VALID;
+}
+
+/* Where does this request go?  Answers now or parks the session. */
+void
+routing_request(struct proxy *p, struct session *s)
+{
+	const struct proxy_daemon *rd = &s->gen->pc->route;
+	char			 key[ROUTE_KEY_MAX];
+	size_t			 keylen;
+	struct route_entry	*e = NULL, *q;
+	uint64_t		 now = util_now_ms();
+
+	keylen = route_key(s, key, sizeof(key));
+	if (keylen > 0)
+		e = strmap_get(&p->routes, key, keylen);
+
+	if (rd->cache && e != NULL && e->state == ROUTE_ENTRY_VALID) {
+		e->last_used_ms = now;
+		if (now < e->expires_ms) {
+			p->route_hits++;
+			session_route_ready(s, e);
+			return;
+		}
+		/* stale: serve it, and ask again in the background */
+		p->route_stale++;
+		if (!e->inflight && consult_enqueue(p->consult, e, s) == 0)
+			e->inflight = 1;
+		else if (!e->inflight)
+			e->expires_ms = now + ROUTE_RETRY_STALE_MS;
+		session_route_ready(s, e);
+		return;
+	}
+
+	p->route_misses++;
+	if (rd->cache && keylen > 0) {
+		if (e == NULL) {
+			if (p->routes.n >= ROUTE_CACHE_MAX)
+				goto oneshot;
+			e = entry_new(key, keylen);
+			strmap_put(&p->routes, key, keylen, e);
+		}
+		q = e;
+	} else {
+oneshot:
+		/* this request's own question; its answer is kept as the
+		   fallback for when route-d is away */
+		q = entry_new(NULL, 0);
+		if (keylen > 0)
+			q->fallback_key = xstrndup(key, keylen);
+	}
+	s->state = SESSION_WAIT_ROUTE;
+	s->waiting = q;
+	TAILQ_INSERT_TAIL(&q->waiters, s, wait_entry);
+	if (q->inflight)
+		return;
+	if (consult_enqueue(p->consult, q, s) == -1) {
+		routing_failure(p, q, "route-d unavailable (not connected)");
+		return;
+	}
+	q->inflight = 1;
+}
+
+void
+routing_cancel(struct session *s)
+{
+	if (s->waiting == NULL)
+		return;
+	TAILQ_REMOVE(&s->waiting->waiters, s, wait_entry);
+	s->waiting = NULL;
+}
+
+static void
+wake_ready(struct route_entry *e)
+{
+	struct session	*s;
+
+	while ((s = TAILQ_FIRST(&e->waiters)) != NULL) {
+		TAILQ_REMOVE(&e->waiters, s, wait_entry);
+		s->waiting = NULL;
+		session_route_ready(s, e);
+	}
+}
+
+void
+routing_answer(struct proxy *p, struct route_entry *e,
+    const struct route_answer *a)
+{
+	uint64_t		 now = util_now_ms();
+	struct route_entry	*old;
+
+	e->inflight = 0;
+	entry_fill(p, e, a);
+	e->last_used_ms = now;
+	if (e->key != NULL) {
+		if (a->reuse_ms > 0 && vary_cacheable(a->vary)) {
+			e->expires_ms = now + a->reuse_ms;
+		} else {
+			/* not reusable: answer the waiters, then forget */
+			strmap_del(&p->routes, e->key, strlen(e->key));
+			wake_ready(e);
+			entry_free(e);
+			return;
+		}
+		wake_ready(e);
+		return;
+	}
+	wake_ready(e);
+	/* a one-shot answer becomes the fallback for its key */
+	if (e->fallback_key != NULL && a->status != ROUTE_ERROR &&
+	    vary_cacheable(a->vary) && p->routes.n < ROUTE_CACHE_MAX) {
+		size_t n = strlen(e->fallback_key);
+
+		old = strmap_get(&p->routes, e->fallback_key, n);
+		if (old == NULL || (!old->inflight &&
+		    TAILQ_EMPTY(&old->waiters))) {
+			e->key = e->fallback_key;
+			e->fallback_key = NULL;
+			e->expires_ms = 0;	/* never fresh: fallback only */
+			strmap_put(&p->routes, e->key, n, e);
+			if (old != NULL)
+				entry_free(old);
+			return;
+		}
+	}
+	entry_free(e);
+}
+
+void
+routing_failure(struct proxy *p, struct route_entry *e, const char *reason)
+{
+	struct route_entry	*fallback = NULL;
+	struct session		*s;
+	int			 stale_ok = 1;
+
+	e->inflight = 0;
+	p->route_failures++;
+	s = TAILQ_FIRST(&e->waiters);
+	if (s != NULL && s->gen->pc->route.failure == FAILURE_CLOSED)
+		stale_ok = 0;
+	if (e->state == ROUTE_ENTRY_VALID && stale_ok)
+		fallback = e;
+	else if (e->fallback_key != NULL && stale_ok) {
+		fallback = strmap_get(&p->routes, e->fallback_key,
+		    strlen(e->fallback_key));
+		if (fallback != NULL && fallback->state != ROUTE_ENTRY_VALID)
+			fallback = NULL;
+	}
+	if (fallback != NULL) {
+		log_debug("route-d: %s; serving the last answer", reason);
+		if (fallback == e)
+			e->expires_ms = util_now_ms() + ROUTE_RETRY_STALE_MS;
+		while ((s = TAILQ_FIRST(&e->waiters)) != NULL) {
+			TAILQ_REMOVE(&e->waiters, s, wait_entry);
+			s->waiting = NULL;
+			session_route_ready(s, fallback);
+		}
+	} else {
+		while ((s = TAILQ_FIRST(&e->waiters)) != NULL) {
+			TAILQ_REMOVE(&e->waiters, s, wait_entry);
+			s->waiting = NULL;
+			session_route_failed(s, 503, "RDU", reason);
+		}
+	}
+	if (e->state == ROUTE_ENTRY_VALID && e->key != NULL)
+		return;		/* stays as the last answer */
+	if (e->key != NULL)
+		strmap_del(&p->routes, e->key, strlen(e->key));
+	entry_free(e);
+}
+
+/* Pick an endpoint from an answer, by its load-balancing policy. */
+struct pool *
+routing_pick(struct route_entry *e)
+{
+	size_t		 i, best;
+	int64_t		 total = 0;
+
+	if (e->npools == 0)
+		return NULL;
+	if (e->npools == 1)
+		return e->pools[0];
+	switch (e->lb) {
+	case ROUTE_LB_ORDERED:
+		return e->pools[0];
+	case ROUTE_LB_RANDOM: {
+		uint64_t r;
+
+		for (i = 0; i < e->npools; i++)
+			total += e->weights[i];
+		r = util_random() % (uint64_t)total;
+		for (i = 0; i < e->npools; i++) {
+			if (r < (uint64_t)e->weights[i])
+				return e->pools[i];
+			r -= (uint64_t)e->weights[i];
+		}
+		return e->pools[e->npools - 1];
+	}
+	case ROUTE_LB_LEAST_REQUEST: {
+		/* the better of two random choices */
+		struct pool *a = e->pools[util_random() % e->npools];
+		struct pool *b = e->pools[util_random() % e->npools];
+
+		return a->active <= b->active ? a : b;
+	}
+	case ROUTE_LB_ROUND_ROBIN:
+	default:
+		break;
+	}
+	if (e->uniform)
+		return e->pools[e->next++ % e->npools];
+	/* smooth weighted round robin */
+	best = 0;
+	for (i = 0; i < e->npools; i++) {
+		e->current[i] += e->weights[i];
+		total += e->weights[i];
+		if (e->current[i] > e->current[best])
+			best = i;
+	}
+	e->current[best] -= total;
+	return e->pools[best];
+}
+
+void
+routing_forget(struct proxy *p, struct route_entry *e)
+{
+	strmap_del(&p->routes, e->key, strlen(e->key));
+	entry_free(e);
+}
+
+void
+routing_fini(struct proxy *p)
+{
+	size_t		 pos = 0;
+	const char	*key;
+	void		*value;
+
+	while (strmap_next(&p->routes, &pos, &key, &value))
+		entry_free(value);
+	strmap_fini(&p->routes);
+}

@@ -1,0 +1,915 @@
+/*
+ * A downstream connection and the requests it carries: read and check
+ * the head, find the destination, forward head and body to an upstream
+ * connection, stream the response back, then the next request.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proxy.h"
+#include "util.h"
+
+static void	client_readcb(struct bufferevent *, void *);
+static void	client_writecb(struct bufferevent *, void *);
+static void	client_eventcb(struct bufferevent *, short, void *);
+static void	session_timer_cb(evutil_socket_t, short, void *);
+static void	session_wait_request(struct session *);
+static void	session_read_head(struct session *);
+static void	session_start_request(struct session *);
+static void	session_forward(struct session *, struct pool *);
+static void	session_pump_request(struct session *);
+static void	session_pump_response(struct session *);
+static int	session_response_head(struct session *);
+static void	session_response_done(struct session *);
+static void	session_error(struct session *, int, const char *,
+		    const char *, ...) __attribute__((format(printf, 4, 5)));
+static void	session_close(struct session *);
+static void	session_abort(struct session *, const char *);
+static void	timer_set(struct session *, uint64_t);
+static int	session_headers_fit(struct session *);
+
+static void
+timer_set(struct session *s, uint64_t ms)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(s->timer, &tv);
+}
+
+/* The header arrays follow the generation's limit. */
+static int
+session_headers_fit(struct session *s)
+{
+	size_t	 n = s->gen->limits.max_headers;
+
+	if (s->maxheaders == n)
+		return 0;
+	free(s->headers);
+	free(s->resp_headers);
+	s->headers = xcalloc(n, sizeof(*s->headers));
+	s->resp_headers = xcalloc(n, sizeof(*s->resp_headers));
+	s->maxheaders = n;
+	return 0;
+}
+
+void
+session_accept(struct proxy *p, struct listener *l, int fd,
+    struct sockaddr *sa, int salen)
+{
+	struct session			*s;
+	const struct proxy_config	*pc = p->gen->pc;
+	int				 one = 1;
+	char				*colon;
+
+	if (p->draining || (pc->max_connections > 0 &&
+	    p->nsessions >= pc->max_connections)) {
+		static uint64_t last;
+		uint64_t now = util_now_ms();
+
+		if (now - last > 1000) {
+			log_warnx("%s: refusing a connection (%zu open)",
+			    l->address, p->nsessions);
+			last = now;
+		}
+		close(fd);
+		return;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->proxy = p;
+	s->listener = l;
+	s->inbound = l->inbound;
+	s->forward = l->forward;
+	s->gen = generation_ref(p->gen);
+	util_format_sockaddr(sa, s->client_addr, sizeof(s->client_addr));
+	if (s->client_addr[0] == '[') {
+		util_strlcpy(s->client_ip, s->client_addr + 1,
+		    sizeof(s->client_ip));
+		if ((colon = strrchr(s->client_ip, ']')) != NULL)
+			*colon = '\0';
+	} else {
+		util_strlcpy(s->client_ip, s->client_addr,
+		    sizeof(s->client_ip));
+		if ((colon = strrchr(s->client_ip, ':')) != NULL)
+			*colon = '\0';
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	evutil_make_socket_nonblocking(fd);
+	s->bev = bufferevent_socket_new(p->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (s->bev == NULL) {
+		close(fd);
+		generation_unref(s->gen);
+		free(s);
+		return;
+	}
+	s->timer = evtimer_new(p->base, session_timer_cb, s);
+	session_headers_fit(s);
+	bufferevent_setcb(s->bev, client_readcb, client_writecb,
+	    client_eventcb, s);
+	/* reading pauses by itself when this much waits unforwarded */
+	bufferevent_setwatermark(s->bev, EV_READ, 0,
+	    pc->buffer_bytes > pc->max_head_bytes ? pc->buffer_bytes :
+	    pc->max_head_bytes + 1);
+	bufferevent_setwatermark(s->bev, EV_WRITE, pc->buffer_bytes / 2, 0);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&p->sessions, s, entry);
+	p->nsessions++;
+	session_wait_request(s);
+}
+
+/* Between requests: nothing in flight, wait for the next head. */
+static void
+session_wait_request(struct session *s)
+{
+	struct proxy	*p = s->proxy;
+
+	s->state = SESSION_READ_HEAD;
+	s->scan = 0;
+	s->head_started = 0;
+	s->headlen = 0;
+	s->up = NULL;
+	s->retried = 0;
+	s->resp_head_done = 0;
+	s->resp_scan = 0;
+	s->resp_started = 0;
+	s->req_body_done = 0;
+	s->flags[0] = '\0';
+	if (s->gen != p->gen) {
+		generation_unref(s->gen);
+		s->gen = generation_ref(p->gen);
+		session_headers_fit(s);
+	}
+	timer_set(s, s->gen->pc->idle_timeout_ms);
+	bufferevent_enable(s->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
+		session_read_head(s);
+}
+
+static void
+client_readcb(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+
+	switch (s->state) {
+	case SESSION_READ_HEAD:
+		session_read_head(s);
+		break;
+	case SESSION_FORWARD:
+		if (!s->req_body_done)
+			session_pump_request(s);
+		else
+			bufferevent_disable(s->bev, EV_READ);
+		break;
+	case SESSION_WAIT_ROUTE:
+		break;	/* the watermark stops reading soon enough */
+	case SESSION_CLOSING:
+		evbuffer_drain(bufferevent_get_input(bev),
+		    evbuffer_get_length(bufferevent_get_input(bev)));
+		break;
+	}
+}
+
+static void
+session_read_head(struct session *s)
+{
+	struct evbuffer		*in = bufferevent_get_input(s->bev);
+	const struct http_limits *lim = &s->gen->limits;
+	struct http_error	 err = { 0, NULL };
+	size_t			 len = evbuffer_get_length(in), n;
+	unsigned char		*data;
+	ssize_t			 end;
+
+	if (len == 0)
+		return;
+	if (!s->head_started) {
+		s->head_started = 1;
+		timer_set(s, s->gen->pc->request_head_timeout_ms);
+	}
+	n = len < lim->max_head ? len : lim->max_head;
+	if ((data = evbuffer_pullup(in, (ev_ssize_t)n)) == NULL) {
+		session_abort(s, "out of memory");
+		return;
+	}
+	end = http_head_end((const char *)data, n, &s->scan, lim, &err);
+	if (end == 0)
+		return;
+	if (end < 0) {
+		session_error(s, err.status, "DPE", "%s", err.reason);
+		return;
+	}
+	evtimer_del(s->timer);
+	if ((size_t)end > s->headcap) {
+		free(s->head);
+		s->headcap = (size_t)end < 4096 ? 4096 : (size_t)end;
+		s->head = xmalloc(s->headcap);
+	}
+	memcpy(s->head, data, (size_t)end);
+	s->headlen = (size_t)end;
+	evbuffer_drain(in, (size_t)end);
+
+	memset(&s->req, 0, sizeof(s->req));
+	s->req.headers = s->headers;
+	s->req.max_headers = s->maxheaders;
+	if (http_parse_request(s->head, s->headlen, lim, &s->req, &err) == -1) {
+		s->req.method.n = 0;
+		session_error(s, err.status, "DPE", "%s", err.reason);
+		return;
+	}
+	session_start_request(s);
+}
+
+static void
+session_start_request(struct session *s)
+{
+	struct proxy		*p = s->proxy;
+	const struct http_request *req = &s->req;
+
+	p->requests++;
+	s->requests++;
+	s->keep_alive = req->keep_alive && !p->draining;
+	s->state = SESSION_FORWARD;
+	switch (req->framing) {
+	case HTTP_BODY_LENGTH:
+		s->body_left = req->content_length;
+		s->req_body_done = s->body_left == 0;
+		break;
+	case HTTP_BODY_CHUNKED:
+		http_chunked_init(&s->req_chunked, &s->gen->limits);
+		s->req_body_done = 0;
+		break;
+	default:
+		s->req_body_done = 1;
+		break;
+	}
+	if (!http_header_find(req->headers, req->nheaders, "x-request-id"))
+		util_uuid(s->request_id);
+	else
+		s->request_id[0] = '\0';
+
+	if (util_str_eq(req->method, "CONNECT")) {
+		session_error(s, 501, "DPE", "CONNECT is not supported");
+		return;
+	}
+	if (s->inbound) {
+		if (s->forward == NULL) {
+			session_error(s, 503, "NR",
+			    "no local application for this listener");
+			return;
+		}
+		session_forward(s, s->forward);
+		return;
+	}
+	if (req->authority.n == 0) {
+		session_error(s, 400, "DPE", "no Host header or absolute URI");
+		return;
+	}
+	routing_request(p, s);
+}
+
+/* route-d's answer for this request is in; go. */
+void
+session_route_ready(struct session *s, struct route_entry *e)
+{
+	struct pool	*pool;
+
+	s->state = SESSION_FORWARD;
+	switch (e->status) {
+	case ROUTE_NO_ROUTE:
+		session_error(s, 404, "NR", "no route: %s", e->reason[0] ?
+		    e->reason : "no service for this host");
+		return;
+	case ROUTE_ERROR:
+		session_error(s, 503, "RDU", "route-d could not decide: %s",
+		    e->reason);
+		return;
+	case ROUTE_OK:
+		break;
+	}
+	if ((pool = routing_pick(e)) == NULL) {
+		session_error(s, 503, "UH", "no healthy upstream for %.*s",
+		    (int)s->req.authority.n, s->req.authority.p);
+		return;
+	}
+	session_forward(s, pool);
+}
+
+void
+session_route_failed(struct session *s, int status, const char *flags,
+    const char *reason)
+{
+	s->state = SESSION_FORWARD;
+	session_error(s, status, flags, "%s", reason);
+}
+
+/*
+ * Connect (or take a pooled connection) and send the request head,
+ * rewritten for the hop: hop-by-hop headers dropped, framing re-emitted,
+ * x-forwarded-for and x-request-id added.
+ */
+static void
+session_forward(struct session *s, struct pool *pool)
+{
+	struct proxy		*p = s->proxy;
+	const struct http_request *req = &s->req;
+	struct evbuffer		*out;
+	struct evbuffer_iovec	 iov;
+	char			*w, *start;
+	size_t			 i, need, xff = 0;
+	int			 absolute = req->form == HTTP_TARGET_ABSOLUTE;
+
+	if ((s->up = upstream_acquire(p, pool, s, s->retried)) == NULL) {
+		session_error(s, 503, "UF", "cannot connect to %s",
+		    pool->name);
+		return;
+	}
+	for (i = 0; i < req->nheaders; i++)
+		if (util_str_caseeq(req->headers[i].name, "x-forwarded-for"))
+			xff += req->headers[i].value.n + 2;
+	need = s->headlen + req->authority.n + xff + 256;
+	out = bufferevent_get_output(s->up->bev);
+	if (evbuffer_reserve_space(out, (ev_ssize_t)need, &iov, 1) < 1 ||
+	    iov.iov_len < need) {
+		session_error(s, 503, "UF", "out of memory");
+		return;
+	}
+	start = w = iov.iov_base;
+#define PUT(ptr, len)	do { memcpy(w, (ptr), (len)); w += (len); } while (0)
+#define PUTS(lit)	PUT(lit, sizeof(lit) - 1)
+	PUT(req->method.p, req->method.n);
+	PUTS(" ");
+	PUT(req->path.p, req->path.n);
+	PUTS(" HTTP/1.1\r\n");
+	if (absolute) {
+		PUTS("Host: ");
+		PUT(req->authority.p, req->authority.n);
+		PUTS("\r\n");
+	}
+	for (i = 0; i < req->nheaders; i++) {
+		const struct http_header *h = &req->headers[i];
+
+		if (http_is_hop_by_hop(h, req->headers, req->nheaders) ||
+		    util_str_caseeq(h->name, "content-length") ||
+		    util_str_caseeq(h->name, "x-forwarded-for") ||
+		    (absolute && (int)i == req->host_header))
+			continue;
+		PUT(h->name.p, h->name.n);
+		PUTS(": ");
+		PUT(h->value.p, h->value.n);
+		PUTS("\r\n");
+	}
+	PUTS("x-forwarded-for: ");
+	for (i = 0; i < req->nheaders; i++) {
+		const struct http_header *h = &req->headers[i];
+
+		if (!util_str_caseeq(h->name, "x-forwarded-for") ||
+		    h->value.n == 0)
+			continue;
+		PUT(h->value.p, h->value.n);
+		PUTS(", ");
+	}
+	PUT(s->client_ip, strlen(s->client_ip));
+	PUTS("\r\n");
+	if (s->request_id[0] != '\0') {
+		PUTS("x-request-id: ");
+		PUT(s->request_id, strlen(s->request_id));
+		PUTS("\r\n");
+	}
+	if (req->framing == HTTP_BODY_LENGTH)
+		w += snprintf(w, 32, "Content-Length: %llu\r\n",
+		    (unsigned long long)req->content_length);
+	else if (req->framing == HTTP_BODY_CHUNKED)
+		PUTS("Transfer-Encoding: chunked\r\n");
+	PUTS("\r\n");
+#undef PUT
+#undef PUTS
+	iov.iov_len = (size_t)(w - start);
+	evbuffer_commit_space(out, &iov, 1);
+	if (!s->req_body_done)
+		session_pump_request(s);
+}
+
+/* Move request body bytes from the client to the upstream. */
+static void
+session_pump_request(struct session *s)
+{
+	struct evbuffer		*in = bufferevent_get_input(s->bev);
+	struct evbuffer		*out;
+	size_t			 len = evbuffer_get_length(in), n = 0;
+	struct http_error	 err = { 0, NULL };
+
+	if (s->up == NULL || s->req_body_done)
+		return;
+	out = bufferevent_get_output(s->up->bev);
+	if (s->req.framing == HTTP_BODY_LENGTH) {
+		n = len < s->body_left ? len : (size_t)s->body_left;
+		s->body_left -= n;
+		if (s->body_left == 0)
+			s->req_body_done = 1;
+	} else {
+		struct evbuffer_iovec	 vec[16];
+		int			 nvec, i, done = 0;
+		ssize_t			 r;
+
+		nvec = evbuffer_peek(in, -1, NULL, vec, 16);
+		if (nvec > 16)
+			nvec = 16;
+		for (i = 0; i < nvec && !done; i++) {
+			r = http_chunked_feed(&s->req_chunked, vec[i].iov_base,
+			    vec[i].iov_len, &done, &err);
+			if (r < 0) {
+				session_error(s, err.status ? err.status : 400,
+				    "DPE", "bad chunked request body: %s",
+				    err.reason);
+				return;
+			}
+			n += (size_t)r;
+		}
+		if (done)
+			s->req_body_done = 1;
+	}
+	if (n > 0)
+		evbuffer_remove_buffer(in, out, n);
+	if (s->req_body_done) {
+		/* what follows is the next request: it waits its turn */
+		bufferevent_disable(s->bev, EV_READ);
+		return;
+	}
+	if (evbuffer_get_length(out) >= s->gen->pc->buffer_bytes) {
+		bufferevent_disable(s->bev, EV_READ);
+		bufferevent_setwatermark(s->up->bev, EV_WRITE,
+		    s->gen->pc->buffer_bytes / 2, 0);
+	} else if (evbuffer_get_length(in) > 0 &&
+	    evbuffer_get_length(in) == len - n) {
+		/* more bytes waiting than we could take: keep pulling */
+		bufferevent_enable(s->bev, EV_READ);
+	} else
+		bufferevent_enable(s->bev, EV_READ);
+}
+
+/* The upstream drained its output: room for more request body. */
+void
+session_upstream_write(struct session *s)
+{
+	if (s == NULL || s->state != SESSION_FORWARD || s->req_body_done)
+		return;
+	bufferevent_enable(s->bev, EV_READ);
+	session_pump_request(s);
+}
+
+void
+session_upstream_read(struct session *s)
+{
+	if (s == NULL || s->state != SESSION_FORWARD)
+		return;
+	if (!s->resp_head_done) {
+		int r;
+
+		while ((r = session_response_head(s)) == 1)
+			;
+		if (r <= 0)
+			return;
+	}
+	session_pump_response(s);
+}
+
+/*
+ * Read and forward one response head.  Returns 1 after an interim (1xx)
+ * head, 2 after the final head, 0 when more bytes are needed, -1 when the
+ * session is gone to an error.
+ */
+static int
+session_response_head(struct session *s)
+{
+	struct evbuffer		*in = bufferevent_get_input(s->up->bev);
+	struct evbuffer		*out = bufferevent_get_output(s->bev);
+	const struct http_limits *lim = &s->gen->limits;
+	struct http_response	*resp = &s->resp;
+	struct http_error	 err = { 0, NULL };
+	struct evbuffer_iovec	 iov;
+	size_t			 len = evbuffer_get_length(in), n, i, need;
+	unsigned char		*data;
+	ssize_t			 end;
+	char			*w, *start;
+
+	if (len == 0)
+		return 0;
+	n = len < lim->max_head ? len : lim->max_head;
+	if ((data = evbuffer_pullup(in, (ev_ssize_t)n)) == NULL) {
+		session_abort(s, "out of memory");
+		return -1;
+	}
+	end = http_head_end((const char *)data, n, &s->resp_scan, lim, &err);
+	if (end == 0)
+		return 0;
+	if (end < 0) {
+		session_error(s, 502, "UPE", "invalid response head from %s: %s",
+		    s->up->pool->name, err.reason);
+		return -1;
+	}
+	memset(resp, 0, sizeof(*resp));
+	resp->headers = s->resp_headers;
+	resp->max_headers = s->maxheaders;
+	if (http_parse_response((const char *)data, (size_t)end, lim,
+	    s->req.method, resp, &err) == -1) {
+		session_error(s, 502, "UPE", "invalid response from %s: %s",
+		    s->up->pool->name, err.reason);
+		return -1;
+	}
+	if (resp->status == 101) {
+		session_error(s, 502, "UPE", "%s switched protocols unasked",
+		    s->up->pool->name);
+		return -1;
+	}
+	if (resp->framing == HTTP_BODY_CLOSE)
+		s->keep_alive = 0;
+
+	need = (size_t)end + 128;
+	if (evbuffer_reserve_space(out, (ev_ssize_t)need, &iov, 1) < 1 ||
+	    iov.iov_len < need) {
+		session_abort(s, "out of memory");
+		return -1;
+	}
+	start = w = iov.iov_base;
+	w += snprintf(w, 64, "HTTP/1.1 %03d ", resp->status);
+	memcpy(w, resp->reason.p, resp->reason.n);
+	w += resp->reason.n;
+	*w++ = '\r';
+	*w++ = '\n';
+	for (i = 0; i < resp->nheaders; i++) {
+		const struct http_header *h = &resp->headers[i];
+
+		if (http_is_hop_by_hop(h, resp->headers, resp->nheaders) ||
+		    (resp->framing != HTTP_BODY_NONE &&
+		    util_str_caseeq(h->name, "content-length")))
+			continue;
+		memcpy(w, h->name.p, h->name.n);
+		w += h->name.n;
+		*w++ = ':';
+		*w++ = ' ';
+		memcpy(w, h->value.p, h->value.n);
+		w += h->value.n;
+		*w++ = '\r';
+		*w++ = '\n';
+	}
+	if (resp->status >= 200) {
+		if (resp->framing == HTTP_BODY_LENGTH)
+			w += snprintf(w, 48, "Content-Length: %llu\r\n",
+			    (unsigned long long)resp->content_length);
+		else if (resp->framing == HTTP_BODY_CHUNKED)
+			w += snprintf(w, 48, "Transfer-Encoding: chunked\r\n");
+		if (!s->keep_alive)
+			w += snprintf(w, 48, "Connection: close\r\n");
+	}
+	*w++ = '\r';
+	*w++ = '\n';
+	iov.iov_len = (size_t)(w - start);
+	evbuffer_commit_space(out, &iov, 1);
+	evbuffer_drain(in, (size_t)end);
+	s->resp_scan = 0;
+	if (resp->status < 200)
+		return 1;	/* 100 Continue and friends: the real one follows */
+
+	s->resp_head_done = 1;
+	s->resp_started = 1;
+	switch (resp->framing) {
+	case HTTP_BODY_LENGTH:
+		s->resp_left = resp->content_length;
+		break;
+	case HTTP_BODY_CHUNKED:
+		http_chunked_init(&s->resp_chunked, lim);
+		break;
+	default:
+		break;
+	}
+	return 2;
+}
+
+/* Move response body bytes from the upstream to the client. */
+static void
+session_pump_response(struct session *s)
+{
+	struct evbuffer		*in = bufferevent_get_input(s->up->bev);
+	struct evbuffer		*out = bufferevent_get_output(s->bev);
+	size_t			 len = evbuffer_get_length(in), n = 0;
+	int			 done = 0;
+	struct http_error	 err = { 0, NULL };
+
+	switch (s->resp.framing) {
+	case HTTP_BODY_NONE:
+		done = 1;
+		break;
+	case HTTP_BODY_LENGTH:
+		n = len < s->resp_left ? len : (size_t)s->resp_left;
+		s->resp_left -= n;
+		done = s->resp_left == 0;
+		break;
+	case HTTP_BODY_CHUNKED: {
+		struct evbuffer_iovec	 vec[16];
+		int			 nvec, i;
+		ssize_t			 r;
+
+		nvec = evbuffer_peek(in, -1, NULL, vec, 16);
+		if (nvec > 16)
+			nvec = 16;
+		for (i = 0; i < nvec && !done; i++) {
+			r = http_chunked_feed(&s->resp_chunked,
+			    vec[i].iov_base, vec[i].iov_len, &done, &err);
+			if (r < 0) {
+				session_abort(s, "bad chunked response body");
+				return;
+			}
+			n += (size_t)r;
+		}
+		break;
+	}
+	case HTTP_BODY_CLOSE:
+		n = len;
+		break;
+	}
+	if (n > 0)
+		evbuffer_remove_buffer(in, out, n);
+	if (done) {
+		session_response_done(s);
+		return;
+	}
+	if (evbuffer_get_length(out) >= s->gen->pc->buffer_bytes)
+		bufferevent_disable(s->up->bev, EV_READ);
+}
+
+static void
+session_response_done(struct session *s)
+{
+	struct proxy	*p = s->proxy;
+	int		 reusable;
+
+	reusable = s->resp.keep_alive && s->req_body_done &&
+	    s->resp.framing != HTTP_BODY_CLOSE &&
+	    evbuffer_get_length(bufferevent_get_output(s->up->bev)) == 0;
+	upstream_release(p, s->up, reusable);
+	s->up = NULL;
+	if (!s->req_body_done)
+		s->keep_alive = 0;
+	if (!s->keep_alive || p->draining) {
+		session_close(s);
+		return;
+	}
+	session_wait_request(s);
+}
+
+static void
+client_writecb(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->state == SESSION_CLOSING) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			session_free_now(s);
+		return;
+	}
+	if (s->state == SESSION_FORWARD && s->up != NULL &&
+	    s->resp_head_done) {
+		bufferevent_enable(s->up->bev, EV_READ);
+		if (evbuffer_get_length(bufferevent_get_input(s->up->bev)) > 0)
+			session_pump_response(s);
+	}
+}
+
+static void
+client_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct session	*s = arg;
+
+	if (what & BEV_EVENT_EOF) {
+		/*
+		 * A client that half-closes after a whole request still
+		 * gets its response; anything else ends here.
+		 */
+		if ((s->state == SESSION_FORWARD ||
+		    s->state == SESSION_WAIT_ROUTE) && s->req_body_done) {
+			s->keep_alive = 0;
+			return;
+		}
+		if (s->state == SESSION_READ_HEAD && s->head_started)
+			log_debug("%s: closed in the middle of a request head",
+			    s->client_addr);
+	} else if (what & BEV_EVENT_ERROR)
+		log_debug("%s: %s", s->client_addr,
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	if (s->state == SESSION_FORWARD || s->state == SESSION_WAIT_ROUTE)
+		log_info("%s: client went away mid-request (DC)",
+		    s->client_addr);
+	session_free_now(s);
+}
+
+static void
+session_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session	*s = arg;
+
+	switch (s->state) {
+	case SESSION_READ_HEAD:
+		if (s->head_started) {
+			session_error(s, 408, "DPE",
+			    "request head not complete in time");
+			return;
+		}
+		session_free_now(s);	/* idle keep-alive connection */
+		return;
+	case SESSION_CLOSING:
+		session_free_now(s);
+		return;
+	default:
+		return;
+	}
+}
+
+void
+session_upstream_event(struct session *s, short what)
+{
+	struct upstream	*u = s->up;
+	struct pool	*pool = u->pool;
+	const char	*why;
+
+	if (what & BEV_EVENT_TIMEOUT) {
+		if (!u->connected) {
+			session_error(s, 503, "UF",
+			    "connect to %s timed out", pool->name);
+			return;
+		}
+		if (!s->resp_head_done) {
+			session_error(s, 504, "UT",
+			    "upstream %s sent no response in time", pool->name);
+			return;
+		}
+		session_abort(s, "upstream stalled mid-response");
+		return;
+	}
+	if (!u->connected && (what & BEV_EVENT_ERROR)) {
+		why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
+		session_error(s, 503, "UF", "connect to %s failed: %s",
+		    pool->name, why);
+		return;
+	}
+	/* EOF or reset on an established connection */
+	if (!s->resp_head_done) {
+		if (u->reused && !s->retried && s->req.framing ==
+		    HTTP_BODY_NONE && evbuffer_get_length(
+		    bufferevent_get_input(u->bev)) == 0) {
+			/* the pooled connection was closed under us: once
+			   more on a new one */
+			upstream_abort(u);
+			s->up = NULL;
+			s->retried = 1;
+			session_forward(s, pool);
+			return;
+		}
+		session_error(s, 503, "UC",
+		    "upstream %s closed the connection before responding",
+		    pool->name);
+		return;
+	}
+	if (s->resp.framing == HTTP_BODY_CLOSE) {
+		session_pump_response(s);
+		if (s->up != NULL) {
+			s->resp.keep_alive = 0;
+			session_response_done(s);
+		}
+		return;
+	}
+	session_abort(s, "upstream closed mid-response");
+}
+
+/*
+ * Answer with an error of proxy-d's own: status, flags in
+ * x-meshkit-flags, the reason in the body.  After a response has begun
+ * there is nothing to say: the connection is cut.
+ */
+static void
+session_error(struct session *s, int status, const char *flags,
+    const char *fmt, ...)
+{
+	struct evbuffer	*out = bufferevent_get_output(s->bev);
+	char		 reason[512], body[640];
+	va_list		 ap;
+	int		 blen, close_after;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (s->resp_started) {
+		session_abort(s, reason);
+		return;
+	}
+	if (s->up != NULL) {
+		upstream_abort(s->up);
+		s->up = NULL;
+	}
+	routing_cancel(s);
+	util_strlcpy(s->flags, flags, sizeof(s->flags));
+	log_info("%s: %d %s %.*s %.*s%.*s: %s", s->client_addr, status, flags,
+	    (int)s->req.method.n, s->req.method.p, (int)s->req.authority.n,
+	    s->req.authority.p, (int)s->req.path.n, s->req.path.p, reason);
+	/* a request whose body was not read leaves the stream unusable */
+	close_after = status == 400 || status == 408 || status == 413 ||
+	    status == 414 || status == 431 || status == 501 || status == 505 ||
+	    !s->req_body_done || !s->keep_alive || s->proxy->draining;
+	blen = snprintf(body, sizeof(body), "meshkit: %s (%s)\n", reason,
+	    flags);
+	if (blen < 0 || (size_t)blen >= sizeof(body))
+		blen = (int)strlen(body);
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
+	    "content-type: text/plain\r\n"
+	    "content-length: %d\r\n"
+	    "x-meshkit-flags: %s\r\n"
+	    "%s%s%s"
+	    "%s"
+	    "\r\n%s",
+	    status, http_status_text(status), blen, flags,
+	    s->request_id[0] ? "x-request-id: " : "", s->request_id,
+	    s->request_id[0] ? "\r\n" : "",
+	    close_after ? "connection: close\r\n" : "", body);
+	s->resp_started = 0;
+	if (close_after) {
+		session_close(s);
+		return;
+	}
+	session_wait_request(s);
+}
+
+/* Flush what is queued for the client, then free: never right here. */
+static void
+session_close(struct session *s)
+{
+	s->state = SESSION_CLOSING;
+	routing_cancel(s);
+	if (s->up != NULL) {
+		upstream_abort(s->up);
+		s->up = NULL;
+	}
+	bufferevent_disable(s->bev, EV_READ);
+	evtimer_del(s->timer);
+	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+		event_active(s->timer, EV_TIMEOUT, 1);
+	else
+		timer_set(s, 5000);
+}
+
+/* Something broke after the response began: cut the connection. */
+static void
+session_abort(struct session *s, const char *why)
+{
+	log_info("%s: aborting %.*s %.*s%.*s: %s", s->client_addr,
+	    (int)s->req.method.n, s->req.method.p, (int)s->req.authority.n,
+	    s->req.authority.p, (int)s->req.path.n, s->req.path.p, why);
+	s->state = SESSION_CLOSING;
+	routing_cancel(s);
+	if (s->up != NULL) {
+		upstream_abort(s->up);
+		s->up = NULL;
+	}
+	bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+	evtimer_del(s->timer);
+	evbuffer_drain(bufferevent_get_output(s->bev),
+	    evbuffer_get_length(bufferevent_get_output(s->bev)));
+	event_active(s->timer, EV_TIMEOUT, 1);
+}
+
+void
+session_drain(struct session *s)
+{
+	s->keep_alive = 0;
+	if (s->state == SESSION_READ_HEAD && !s->head_started &&
+	    evbuffer_get_length(bufferevent_get_input(s->bev)) == 0)
+		session_close(s);
+}
+
+void
+session_free_now(struct session *s)
+{
+	struct proxy	*p = s->proxy;
+
+	routing_cancel(s);
+	if (s->up != NULL) {
+		upstream_abort(s->up);
+		s->up = NULL;
+	}
+	TAILQ_REMOVE(&p->sessions, s, entry);
+	p->nsessions--;
+	event_free(s->timer);
+	bufferevent_free(s->bev);
+	generation_unref(s->gen);
+	free(s->head);
+	free(s->headers);
+	free(s->resp_headers);
+	free(s);
+	proxy_maybe_exit(p);
+}

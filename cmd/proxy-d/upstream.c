@@ -1,0 +1,232 @@
+/*
+ * Upstream connections and the pool of idle ones per endpoint.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proxy.h"
+#include "util.h"
+
+static void	upstream_readcb(struct bufferevent *, void *);
+static void	upstream_writecb(struct bufferevent *, void *);
+static void	upstream_eventcb(struct bufferevent *, short, void *);
+static void	upstream_idle_eventcb(struct bufferevent *, short, void *);
+static void	upstream_idle_readcb(struct bufferevent *, void *);
+static void	upstream_free(struct upstream *);
+
+struct pool *
+pool_get(struct proxy *p, const char *address)
+{
+	struct pool	*pool;
+	size_t		 len = strlen(address);
+
+	if ((pool = strmap_get(&p->pools, address, len)) != NULL)
+		return pool;
+	pool = xcalloc(1, sizeof(*pool));
+	if (util_parse_sockaddr(address, &pool->addr, &pool->addrlen) == -1 ||
+	    pool->addr.ss_family == AF_UNIX) {
+		free(pool);
+		return NULL;
+	}
+	util_strlcpy(pool->name, address, sizeof(pool->name));
+	TAILQ_INIT(&pool->idle);
+	strmap_put(&p->pools, address, len, pool);
+	return pool;
+}
+
+void
+pools_free(struct proxy *p)
+{
+	size_t		 pos = 0;
+	const char	*key;
+	void		*value;
+
+	while (strmap_next(&p->pools, &pos, &key, &value)) {
+		struct pool *pool = value;
+		struct upstream *u;
+
+		while ((u = TAILQ_FIRST(&pool->idle)) != NULL) {
+			TAILQ_REMOVE(&pool->idle, u, entry);
+			upstream_free(u);
+		}
+		free(pool);
+	}
+	strmap_fini(&p->pools);
+}
+
+static void
+upstream_free(struct upstream *u)
+{
+	bufferevent_free(u->bev);
+	free(u);
+}
+
+/*
+ * An upstream connection for session s: an idle one from the pool when
+ * there is one (unless fresh is set), else a new connect.
+ */
+struct upstream *
+upstream_acquire(struct proxy *p, struct pool *pool, struct session *s,
+    int fresh)
+{
+	struct upstream		*u;
+	const struct proxy_config *pc = s->gen->pc;
+	struct timeval		 tv;
+	evutil_socket_t		 fd;
+	int			 one = 1;
+
+	if (!fresh && (u = TAILQ_FIRST(&pool->idle)) != NULL) {
+		TAILQ_REMOVE(&pool->idle, u, entry);
+		pool->nidle--;
+		u->reused = 1;
+	} else {
+		u = xcalloc(1, sizeof(*u));
+		u->pool = pool;
+		fd = socket(pool->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (fd == -1) {
+			log_warn("socket");
+			free(u);
+			return NULL;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		u->bev = bufferevent_socket_new(p->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (u->bev == NULL) {
+			close(fd);
+			free(u);
+			return NULL;
+		}
+		if (bufferevent_socket_connect(u->bev,
+		    (struct sockaddr *)&pool->addr, (int)pool->addrlen) == -1) {
+			/* reported through the event callback as well */
+			log_debug("connect %s: %s", pool->name,
+			    strerror(errno));
+		}
+	}
+	u->session = s;
+	pool->active++;
+	pool->requests++;
+	bufferevent_setcb(u->bev, upstream_readcb, upstream_writecb,
+	    upstream_eventcb, u);
+	/*
+	 * Until the response head comes, the write timeout bounds the
+	 * connect; the read timeout is the stream idle timeout.
+	 */
+	tv.tv_sec = (time_t)(pc->connect_timeout_ms / 1000);
+	tv.tv_usec = (suseconds_t)(pc->connect_timeout_ms % 1000) * 1000;
+	if (!u->connected) {
+		struct timeval rtv;
+
+		rtv.tv_sec = (time_t)(pc->stream_idle_timeout_ms / 1000);
+		rtv.tv_usec = (suseconds_t)(pc->stream_idle_timeout_ms % 1000) *
+		    1000;
+		bufferevent_set_timeouts(u->bev, &rtv, &tv);
+	} else {
+		struct timeval rtv;
+
+		rtv.tv_sec = (time_t)(pc->stream_idle_timeout_ms / 1000);
+		rtv.tv_usec = (suseconds_t)(pc->stream_idle_timeout_ms % 1000) *
+		    1000;
+		bufferevent_set_timeouts(u->bev, &rtv, NULL);
+	}
+	bufferevent_enable(u->bev, EV_READ | EV_WRITE);
+	return u;
+}
+
+/*
+ * The request is over.  A connection whose exchange ended cleanly goes
+ * back to the pool; any other is closed.
+ */
+void
+upstream_release(struct proxy *p, struct upstream *u, int reusable)
+{
+	struct pool			*pool = u->pool;
+	const struct proxy_config	*pc;
+	struct timeval			 tv;
+
+	pool->active--;
+	pc = u->session != NULL ? u->session->gen->pc : p->gen->pc;
+	u->session = NULL;
+	if (!reusable || p->draining || pool->nidle >= pc->pool_max_idle ||
+	    evbuffer_get_length(bufferevent_get_input(u->bev)) != 0) {
+		upstream_free(u);
+		return;
+	}
+	tv.tv_sec = (time_t)(pc->upstream_idle_timeout_ms / 1000);
+	tv.tv_usec = (suseconds_t)(pc->upstream_idle_timeout_ms % 1000) * 1000;
+	bufferevent_setcb(u->bev, upstream_idle_readcb, NULL,
+	    upstream_idle_eventcb, u);
+	bufferevent_set_timeouts(u->bev, &tv, NULL);
+	bufferevent_setwatermark(u->bev, EV_WRITE, 0, 0);
+	bufferevent_setwatermark(u->bev, EV_READ, 0, 0);
+	bufferevent_enable(u->bev, EV_READ);
+	TAILQ_INSERT_HEAD(&pool->idle, u, entry);
+	pool->nidle++;
+}
+
+/* An idle connection that speaks or closes is of no more use. */
+static void
+upstream_idle_readcb(struct bufferevent *bev, void *arg)
+{
+	struct upstream	*u = arg;
+
+	TAILQ_REMOVE(&u->pool->idle, u, entry);
+	u->pool->nidle--;
+	upstream_free(u);
+}
+
+static void
+upstream_idle_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	upstream_idle_readcb(bev, arg);
+}
+
+static void
+upstream_readcb(struct bufferevent *bev, void *arg)
+{
+	struct upstream	*u = arg;
+
+	session_upstream_read(u->session);
+}
+
+static void
+upstream_writecb(struct bufferevent *bev, void *arg)
+{
+	struct upstream	*u = arg;
+
+	session_upstream_write(u->session);
+}
+
+static void
+upstream_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct upstream	*u = arg;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		const struct proxy_config *pc = u->session->gen->pc;
+		struct timeval tv;
+
+		/* connected: from now on only the stream idle timeout */
+		u->connected = 1;
+		tv.tv_sec = (time_t)(pc->stream_idle_timeout_ms / 1000);
+		tv.tv_usec = (suseconds_t)(pc->stream_idle_timeout_ms % 1000) *
+		    1000;
+		bufferevent_set_timeouts(bev, &tv, &tv);
+		return;
+	}
+	session_upstream_event(u->session, what);
+}
+
+/* A session lets go of its upstream without a clean end: close it. */
+void
+upstream_abort(struct upstream *u)
+{
+	u->pool->active--;
+	upstream_free(u);
+}
