@@ -192,8 +192,23 @@ void		 config_free(struct config *);
  */
 const struct proxy_config *config_find_proxy(const struct config *,
 		    const char *name);
-/* Defaults of every Proxy field, for a proxy-d run without config. */
+/*
+ * Defaults of every Proxy field, for a proxy-d run without config.  The
+ * strings it sets (route address, workload namespace) are allocated:
+ * release them with config_proxy_fini.
+ */
 void		 config_proxy_defaults(struct proxy_config *);
+/* Frees what a proxy_config holds (not the struct itself). */
+void		 config_proxy_fini(struct proxy_config *);
+
+/*
+ * The paths config_load_dir reads for dir: its *.yaml and *.yml files,
+ * dotfiles skipped, in name order.  Returns 0, or -1 with the error in
+ * errs.  Free with config_paths_free.
+ */
+int		 config_dir_files(const char *dir, char ***paths, size_t *n,
+		    struct cfg_errors *errs);
+void		 config_paths_free(char **, size_t);
 
 int		 labels_match(const struct labels *selector,
 		    const struct labels *labels);

@@ -72,4 +72,10 @@ void	yaml_docs_free(struct ydoc *, size_t);
 /* Map lookup by key, or NULL. */
 struct ynode *yaml_get(const struct ynode *map, const char *key);
 
+/*
+ * s[0..len) in double quotes for a message, control bytes escaped and cut
+ * short with "..." to fit out (at least 16 bytes).
+ */
+void	yaml_quote(char *out, size_t outlen, const char *s, size_t len);
+
 #endif

@@ -1,0 +1,76 @@
+/*
+ * Inside the config module: what config.c (loading, the envelope,
+ * generic kinds), config_istio.c (ServiceEntry, WorkloadEntry) and
+ * config_proxy.c (meshkit's Proxy) share.  Not for other modules.
+ */
+#ifndef MESHKIT_CONFIG_IMPL_H
+#define MESHKIT_CONFIG_IMPL_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "yaml.h"
+
+/* One load in progress: where errors go and which file is being read. */
+struct config_loader {
+	struct config		*cfg;
+	struct cfg_errors	*errs;
+	const char		*file;
+};
+
+void	config_error(struct config_loader *, const struct ynode *,
+	    const char *, ...) __attribute__((format(printf, 3, 4)));
+void	config_unknown_field(struct config_loader *, const struct ynode *key,
+	    const char *where);
+int	config_key_is(const struct ynode *key, const char *);
+/* A plain empty scalar, "~" or "null": YAML's way of leaving a field out. */
+int	config_is_null(const struct ynode *);
+/* "a map", "a list", or the scalar quoted, for "got ..." in messages. */
+void	config_describe(const struct ynode *, char *, size_t);
+int	config_expect_map(struct config_loader *, const struct ynode *,
+	    const char *what);
+
+/*
+ * Typed readers.  Each checks the node, stores on success (replacing and
+ * freeing what *out held), and on failure reports a positioned error and
+ * returns -1 leaving *out as it was.
+ */
+int	config_string(struct config_loader *, const struct ynode *,
+	    const char *what, char **out);
+int	config_u32(struct config_loader *, const struct ynode *,
+	    const char *what, uint32_t min, uint32_t max, uint32_t *out);
+int	config_size(struct config_loader *, const struct ynode *,
+	    const char *what, size_t min, size_t max, size_t *out);
+int	config_bool(struct config_loader *, const struct ynode *,
+	    const char *what, int *out);
+int	config_duration(struct config_loader *, const struct ynode *,
+	    const char *what, uint64_t *out);
+int	config_string_list(struct config_loader *, const struct ynode *,
+	    const char *what, char ***out, size_t *n);
+int	config_labels(struct config_loader *, const struct ynode *,
+	    const char *what, struct labels *);
+/*
+ * One of names[] (NULL-terminated), case-sensitive as Istio's enums are;
+ * stores its index.
+ */
+int	config_enum(struct config_loader *, const struct ynode *,
+	    const char *what, const char *const *names, int *out);
+
+void	config_labels_fini(struct labels *);
+void	config_meta_fini(struct resource_meta *);
+void	config_strings_free(char **, size_t);
+
+/* config_istio.c */
+void	config_service_entry(struct config_loader *, const struct ynode *root,
+	    const struct ynode *spec, struct service_entry *);
+void	config_workload_entry(struct config_loader *,
+	    const struct ynode *root, const struct ynode *spec,
+	    struct workload_entry *);
+void	config_service_entry_fini(struct service_entry *);
+void	config_workload_entry_fini(struct workload_entry *);
+
+/* config_proxy.c */
+void	config_proxy(struct config_loader *, const struct ynode *root,
+	    const struct ynode *spec, struct proxy_config *);
+
+#endif
