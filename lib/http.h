@@ -16,7 +16,8 @@
 #include "util.h"
 
 struct http_limits {
-	size_t	max_line;	/* request or status line, and each header */
+	size_t	max_line;	/* request or status line, and each header,
+				   CRLF not counted */
 	size_t	max_headers;	/* number of header fields */
 	size_t	max_head;	/* whole head, terminating CRLFCRLF included */
 };
@@ -45,8 +46,11 @@ enum http_target_form {
 };
 
 /*
- * Failure: the status code to answer with (400, 413, 414, 431, 501, 505)
- * and a short reason for the log and the body.
+ * Failure: the status code to answer with (400, 414, 417, 431, 501, 505
+ * for requests; always 502 for responses) and a short reason for the log
+ * and the body.  reason is a static string.  Whatever the status, the
+ * caller closes the connection after answering: the parser may have
+ * stopped in the middle of a message.
  */
 struct http_error {
 	int		 status;
@@ -57,7 +61,7 @@ struct http_request {
 	struct str		 method;
 	struct str		 target;	/* as received */
 	enum http_target_form	 form;
-	struct str		 scheme;	/* absolute-form only, else empty */
+	struct str		 scheme;	/* absolute-form, else empty */
 	/*
 	 * The authority the request is for: from an absolute-form target
 	 * if there is one (RFC 9112 3.2.2), else the Host header.
@@ -65,7 +69,8 @@ struct http_request {
 	 */
 	struct str		 authority;
 	struct str		 path;		/* path and query, "/" at least;
-						   "*" for asterisk-form */
+						   "*" for asterisk-form, empty
+						   for authority-form */
 	int			 version;	/* 10 or 11 */
 
 	struct http_header	*headers;	/* caller's array ... */
@@ -76,7 +81,8 @@ struct http_request {
 	uint64_t		 content_length;
 	int			 keep_alive;	/* by version and Connection */
 	int			 expect_continue;
-	int			 upgrade;	/* Connection: upgrade present */
+	int			 upgrade;	/* Connection: upgrade and an
+						   Upgrade header present */
 	int			 host_header;	/* index of Host, or -1 */
 };
 
@@ -99,11 +105,15 @@ void	http_limits_default(struct http_limits *);
 /*
  * Where does the head that starts at buf end?  Returns the head's length
  * (through the blank line) once it is complete, 0 while more bytes are
- * needed, or -1 with err set (431 when max_head is passed without an end,
- * 400 for a request line longer than max_line, and so on).  *scan is
- * the caller's cursor (start at 0) so that repeated calls on a growing
- * buffer do not rescan.  A bare LF ends a line as CRLF does only where the
- * parser accepts it; the parser is the judge.
+ * needed, or -1 with err set (431 when max_head is passed without an end
+ * or a header line is longer than max_line, 414 for a longer start line,
+ * 400 for a bare CR or a bare LF, which are never accepted; on a response
+ * head, answer 502 whatever the status).  Empty lines before the start
+ * line are skipped and counted in the length.  *scan is the caller's
+ * opaque cursor: set it to 0 before the first call for a head and pass it
+ * back unchanged, so that repeated calls on a growing buffer do not
+ * rescan (it is not a byte offset).  The buffer may hold bytes past the
+ * head; they are not looked at.
  */
 ssize_t	http_head_end(const char *buf, size_t len, size_t *scan,
 	    const struct http_limits *, struct http_error *err);
@@ -111,7 +121,8 @@ ssize_t	http_head_end(const char *buf, size_t len, size_t *scan,
 /*
  * Parse one complete request head (len as returned by http_head_end).
  * Returns 0 or -1 with err set.  req->headers and req->max_headers must
- * be set by the caller; max_headers should be limits->max_headers.
+ * be set by the caller; max_headers should be limits->max_headers.  The
+ * decisions on what is refused are listed at the top of http.c.
  */
 int	http_parse_request(const char *buf, size_t len,
 	    const struct http_limits *, struct http_request *req,
@@ -121,6 +132,8 @@ int	http_parse_request(const char *buf, size_t len,
  * Parse one complete response head.  request_method is the method of the
  * request it answers (HEAD and CONNECT change the framing).  1xx
  * responses parse with framing NONE; the caller reads the next head.
+ * Any fault (both Content-Length and Transfer-Encoding included) is -1
+ * with err->status 502.
  */
 int	http_parse_response(const char *buf, size_t len,
 	    const struct http_limits *, struct str request_method,
@@ -134,10 +147,14 @@ const struct http_header *http_header_find(const struct http_header *,
 int	http_value_has_token(struct str value, const char *token);
 
 /*
- * Hop-by-hop headers a proxy must not forward: Connection, Keep-Alive,
- * Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade, and every
- * header that Connection names.  Transfer-Encoding and Content-Length are re-emitted by the proxy
- * from the framing it parsed.
+ * Headers a proxy must not copy when forwarding: the hop-by-hop ones
+ * (Connection, Keep-Alive, Proxy-Connection, TE, Trailer,
+ * Transfer-Encoding, Upgrade, and every header that Connection names)
+ * and Content-Length, because the proxy re-emits Transfer-Encoding and
+ * Content-Length from the framing it parsed.  Host is never dropped,
+ * even when Connection names it.  A Transfer-Encoding that lists codings
+ * before chunked ("gzip, chunked") must be re-emitted with its value as
+ * received: the chunks still carry gzip data.
  */
 int	http_is_hop_by_hop(const struct http_header *h,
 	    const struct http_header *headers, size_t nheaders);
@@ -148,7 +165,11 @@ const char *http_status_text(int status);
  * Incremental checker of a chunked body, fed raw bytes as they arrive.
  * The bytes are passed on unchanged once checked; the checker says how
  * many of them belong to the body.  Chunk-size lines and trailers are
- * bounded by the limits given to http_chunked_init().
+ * bounded by the limits given to http_chunked_init(): max_line per line,
+ * max_head for the whole trailer section, max_headers trailer fields.
+ * Chunk extensions are checked (token [= token / quoted-string]) and
+ * sizes must be hex digits only, at most INT64_MAX.  Errors are 400, or
+ * 431 for trailers over the limits; for a response body answer 502.
  */
 struct http_chunked {
 	int		 state;

@@ -1,0 +1,1272 @@
+/*
+ * Unit tests of lib/http.c: every request-smuggling shape it must refuse,
+ * every limit at and one past its value, target forms, keep-alive,
+ * response framing, and the chunked checker at every split point.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "http.h"
+
+#define MAXH	256
+
+static struct http_header	hdrs[MAXH];
+static struct http_limits	lim;
+
+static const char	*show(const char *, size_t);
+static int	 req_parse(const char *, size_t, const struct http_limits *,
+		    struct http_request *, struct http_error *);
+static void	 reject_lim(const char *, size_t, const struct http_limits *,
+		    int, int);
+static void	 accept_lim(const char *, size_t, const struct http_limits *,
+		    struct http_request *, int);
+static int	 resp_parse(const char *, const char *, struct http_response *,
+		    struct http_error *);
+static ssize_t	 chunked_all(const char *, size_t, const size_t *, size_t,
+		    const struct http_limits *, int *, struct http_error *);
+static char	*repeat(char *, char, size_t);
+static double	 now(void);
+static int	 setup(void **);
+static void	 test_basic_get(void **);
+static void	 test_method(void **);
+static void	 test_target_chars(void **);
+static void	 test_target_forms(void **);
+static void	 test_version(void **);
+static void	 test_cl_te_together(void **);
+static void	 test_content_length(void **);
+static void	 test_transfer_encoding(void **);
+static void	 test_line_syntax(void **);
+static void	 test_header_values(void **);
+static void	 test_header_names(void **);
+static void	 test_host(void **);
+static void	 test_keep_alive(void **);
+static void	 test_expect_upgrade(void **);
+static void	 test_limit_line(void **);
+static void	 test_limit_head(void **);
+static void	 test_limit_headers(void **);
+static void	 test_head_end_incremental(void **);
+static void	 test_head_end_slowloris(void **);
+static void	 test_response_framing(void **);
+static void	 test_response_errors(void **);
+static void	 test_chunked_every_split(void **);
+static void	 test_chunked_hostile(void **);
+static void	 test_chunked_limits(void **);
+static void	 test_chunked_big(void **);
+static void	 test_helpers(void **);
+
+#define REJECT(raw, st)	 reject_lim(raw, sizeof(raw) - 1, &lim, st, __LINE__)
+#define ACCEPT(raw, r)	 accept_lim(raw, sizeof(raw) - 1, &lim, r, __LINE__)
+#define STREQ(s, lit)	 do {						\
+	assert_int_equal((s).n, strlen(lit));				\
+	assert_memory_equal((s).p, lit, strlen(lit));			\
+} while (0)
+
+/* printable form of raw bytes for failure messages */
+static const char *
+show(const char *p, size_t n)
+{
+	static char	 out[4096];
+	size_t		 o = 0, i;
+
+	for (i = 0; i < n && o + 5 < sizeof(out); i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == '\r')
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "\\r");
+		else if (c == '\n')
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "\\n");
+		else if (c < 0x20 || c >= 0x7f)
+			o += (size_t)snprintf(out + o, sizeof(out) - o,
+			    "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* head_end then parse_request, as proxy-d does; -2 if incomplete */
+static int
+req_parse(const char *raw, size_t len, const struct http_limits *l,
+    struct http_request *req, struct http_error *err)
+{
+	size_t	 scan = 0;
+	ssize_t	 end;
+
+	memset(req, 0, sizeof(*req));
+	req->headers = hdrs;
+	req->max_headers = MAXH;
+	err->status = 0;
+	err->reason = NULL;
+	if ((end = http_head_end(raw, len, &scan, l, err)) == -1)
+		return -1;
+	if (end == 0)
+		return -2;
+	return http_parse_request(raw, (size_t)end, l, req, err);
+}
+
+static void
+reject_lim(const char *raw, size_t len, const struct http_limits *l,
+    int status, int line)
+{
+	struct http_request	 req;
+	struct http_error	 err;
+	int			 rc;
+
+	rc = req_parse(raw, len, l, &req, &err);
+	if (rc != -1 || err.status != status)
+		fail_msg("line %d: want %d, got rc %d status %d (%s) for %s",
+		    line, status, rc, err.status,
+		    err.reason ? err.reason : "-", show(raw, len));
+	assert_non_null(err.reason);
+}
+
+static void
+accept_lim(const char *raw, size_t len, const struct http_limits *l,
+    struct http_request *out, int line)
+{
+	struct http_request	 req;
+	struct http_error	 err;
+	int			 rc;
+
+	rc = req_parse(raw, len, l, &req, &err);
+	if (rc != 0)
+		fail_msg("line %d: want accept, got rc %d status %d (%s) "
+		    "for %s", line, rc, err.status,
+		    err.reason ? err.reason : "-", show(raw, len));
+	if (out != NULL)
+		*out = req;
+}
+
+static int
+resp_parse(const char *raw, const char *method, struct http_response *resp,
+    struct http_error *err)
+{
+	size_t	 scan = 0;
+	ssize_t	 end;
+
+	memset(resp, 0, sizeof(*resp));
+	resp->headers = hdrs;
+	resp->max_headers = MAXH;
+	err->status = 0;
+	if ((end = http_head_end(raw, strlen(raw), &scan, &lim, err)) <= 0)
+		return -2;
+	return http_parse_response(raw, (size_t)end, &lim,
+	    (struct str){ method, strlen(method) }, resp, err);
+}
+
+/*
+ * Feed body to a fresh checker in pieces cut at the given offsets.
+ * Returns the total the checker claimed, or -1.
+ */
+static ssize_t
+chunked_all(const char *body, size_t len, const size_t *cuts, size_t ncuts,
+    const struct http_limits *l, int *done, struct http_error *err)
+{
+	struct http_chunked	 c;
+	size_t			 from = 0, to, k;
+	ssize_t			 n, total = 0;
+
+	http_chunked_init(&c, l);
+	*done = 0;
+	for (k = 0; k <= ncuts; k++) {
+		to = k < ncuts ? cuts[k] : len;
+		if (to < from)
+			to = from;
+		n = http_chunked_feed(&c, body + from, to - from, done, err);
+		if (n == -1)
+			return -1;
+		total += n;
+		if (*done)
+			return total;
+		if ((size_t)n != to - from)
+			fail_msg("short count without done");
+		from = to;
+	}
+	return total;
+}
+
+static char *
+repeat(char *dst, char c, size_t n)
+{
+	memset(dst, c, n);
+	return dst + n;
+}
+
+static double
+now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+setup(void **state)
+{
+	http_limits_default(&lim);
+	return 0;
+}
+
+/* ---- the request line and a plain request ---- */
+
+static void
+test_basic_get(void **state)
+{
+	struct http_request	 r;
+
+	ACCEPT("GET /a/b?c=d HTTP/1.1\r\nHost: example.com\r\n"
+	    "X-Pad:   spaced value \t \r\nEmpty:\r\n\r\n", &r);
+	STREQ(r.method, "GET");
+	STREQ(r.target, "/a/b?c=d");
+	STREQ(r.path, "/a/b?c=d");
+	STREQ(r.authority, "example.com");
+	assert_int_equal(r.scheme.n, 0);
+	assert_int_equal(r.form, HTTP_TARGET_ORIGIN);
+	assert_int_equal(r.version, 11);
+	assert_int_equal(r.nheaders, 3);
+	assert_int_equal(r.host_header, 0);
+	STREQ(r.headers[1].name, "X-Pad");
+	STREQ(r.headers[1].value, "spaced value");
+	STREQ(r.headers[2].value, "");
+	assert_int_equal(r.framing, HTTP_BODY_NONE);
+	assert_int_equal(r.keep_alive, 1);
+	assert_int_equal(r.expect_continue, 0);
+	assert_int_equal(r.upgrade, 0);
+
+	/* an empty line before the request line is skipped (RFC 9112 2.2) */
+	ACCEPT("\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", &r);
+	STREQ(r.method, "GET");
+	/* extension methods are tokens */
+	ACCEPT("M-SEARCH /x HTTP/1.1\r\nHost: a\r\n\r\n", NULL);
+	ACCEPT("PATCH /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\n",
+	    &r);
+	assert_int_equal(r.framing, HTTP_BODY_LENGTH);
+	assert_int_equal(r.content_length, 1);
+}
+
+static void
+test_method(void **state)
+{
+	REJECT("bad_method\x01 / HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("G(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT(" GET / HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET\t/ HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET  / HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET\x00 / HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("\xc3\xa9T / HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+}
+
+static void
+test_target_chars(void **state)
+{
+	struct http_request	 r;
+
+	REJECT("GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET /a\tb HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET /a\x01 HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET /a\x7f HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET /a\x00 HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET /a\rb HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET  HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET a/b HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	ACCEPT("GET /%20%0D%0A HTTP/1.1\r\nHost: a\r\n\r\n", NULL);
+	ACCEPT("GET /\xd1\x8f?q=|{}^` HTTP/1.1\r\nHost: a\r\n\r\n", &r);
+	STREQ(r.path, "/\xd1\x8f?q=|{}^`");
+}
+
+static void
+test_target_forms(void **state)
+{
+	struct http_request	 r;
+
+	ACCEPT("GET http://example.com:8080/p?q HTTP/1.1\r\n"
+	    "Host: other.example\r\n\r\n", &r);
+	assert_int_equal(r.form, HTTP_TARGET_ABSOLUTE);
+	STREQ(r.scheme, "http");
+	STREQ(r.authority, "example.com:8080");
+	STREQ(r.path, "/p?q");
+	assert_int_equal(r.host_header, 0);
+
+	ACCEPT("GET HTTPS://example.com HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+	STREQ(r.scheme, "HTTPS");
+	STREQ(r.authority, "example.com");
+	STREQ(r.path, "/");
+	ACCEPT("GET http://[::1]:80/ HTTP/1.0\r\n\r\n", &r);
+	STREQ(r.authority, "[::1]:80");
+
+	REJECT("GET ftp://example.com/ HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+	REJECT("GET http://user@example.com/ HTTP/1.1\r\nHost: x\r\n\r\n",
+	    400);
+	REJECT("GET http:///p HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+	REJECT("GET http://x?q HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+	REJECT("GET http:/x/ HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+	/* absolute-form still needs a (valid) Host in HTTP/1.1 */
+	REJECT("GET http://x/ HTTP/1.1\r\n\r\n", 400);
+	REJECT("GET http://x/ HTTP/1.1\r\nHost: a b\r\n\r\n", 400);
+
+	ACCEPT("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", &r);
+	assert_int_equal(r.form, HTTP_TARGET_ASTERISK);
+	STREQ(r.path, "*");
+	REJECT("GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+
+	ACCEPT("CONNECT example.com:443 HTTP/1.1\r\n"
+	    "Host: example.com:443\r\n\r\n", &r);
+	assert_int_equal(r.form, HTTP_TARGET_AUTHORITY);
+	STREQ(r.authority, "example.com:443");
+	assert_int_equal(r.path.n, 0);
+	REJECT("CONNECT example.com HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("CONNECT /x HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("CONNECT http://a:1/ HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET example.com:443 HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("CONNECT a:1 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n",
+	    400);
+}
+
+static void
+test_version(void **state)
+{
+	struct http_request	 r;
+
+	ACCEPT("GET / HTTP/1.0\r\n\r\n", &r);
+	assert_int_equal(r.version, 10);
+	assert_int_equal(r.authority.n, 0);
+	assert_int_equal(r.host_header, -1);
+	ACCEPT("GET / HTTP/1.2\r\nHost: a\r\n\r\n", &r);
+	assert_int_equal(r.version, 11);
+	ACCEPT("GET / HTTP/1.1 \r\nHost: a\r\n\r\n", &r);
+	assert_int_equal(r.version, 11);
+
+	REJECT("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505);
+	REJECT("PRI * HTTP/2.0\r\n\r\n", 505);
+	REJECT("GET / HTTP/3.0\r\nHost: a\r\n\r\n", 505);
+	REJECT("GET / HTTP/0.9\r\nHost: a\r\n\r\n", 505);
+	REJECT("GET /\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET / \r\nHost: a\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.10\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET / HTTP/1\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET / http/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\t\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1 HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1x\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET / HTTP/11.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET / HTTP/\xd9.1\r\nHost: a\r\n\r\n", 400);
+}
+
+/* ---- the smuggling shapes ---- */
+
+static void
+test_cl_te_together(void **state)
+{
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+	    "Content-Length: 5\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n"
+	    "Content-Length: 5\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n", 400);
+}
+
+static void
+test_content_length(void **state)
+{
+	struct http_request	 r;
+
+	ACCEPT("POST / HTTP/1.1\r\nHost: a\r\nContent-Length:  42 \r\n\r\n",
+	    &r);
+	assert_int_equal(r.framing, HTTP_BODY_LENGTH);
+	assert_int_equal(r.content_length, 42);
+	ACCEPT("POST / HTTP/1.1\r\nHost: a\r\ncontent-length: 007\r\n\r\n",
+	    &r);
+	assert_int_equal(r.content_length, 7);
+	ACCEPT("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", &r);
+	assert_int_equal(r.framing, HTTP_BODY_LENGTH);
+	assert_int_equal(r.content_length, 0);
+	ACCEPT("POST / HTTP/1.1\r\nHost: a\r\n"
+	    "Content-Length: 9223372036854775807\r\n\r\n", &r);
+	assert_true(r.content_length == INT64_MAX);
+
+	/* duplicates, same value or not, and lists */
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+	    "Content-Length: 6\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+	    "Content-Length: 5\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5,5\r\n\r\n",
+	    400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 6\r\n\r\n",
+	    400);
+	/* not plain digits */
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -5\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x5\r\n\r\n",
+	    400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5 5\r\n\r\n",
+	    400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1.0\r\n\r\n",
+	    400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\x01\r\n\r\n",
+	    400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: \xd9\r\n\r\n",
+	    400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\xa0\r\n\r\n",
+	    400);
+	/* overflow, and the signed limit */
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\n"
+	    "Content-Length: 18446744073709551616\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\n"
+	    "Content-Length: 18446744073709551615\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\n"
+	    "Content-Length: 9223372036854775808\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\n"
+	    "Content-Length: 99999999999999999999999999\r\n\r\n", 400);
+}
+
+static void
+test_transfer_encoding(void **state)
+{
+	struct http_request	 r;
+
+	ACCEPT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+	    "\r\n", &r);
+	assert_int_equal(r.framing, HTTP_BODY_CHUNKED);
+	ACCEPT("POST / HTTP/1.1\r\nHost: a\r\ntransfer-encoding: ChUnKeD\r\n"
+	    "\r\n", &r);
+	assert_int_equal(r.framing, HTTP_BODY_CHUNKED);
+	ACCEPT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, "
+	    "chunked\r\n\r\n", &r);
+	assert_int_equal(r.framing, HTTP_BODY_CHUNKED);
+	ACCEPT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n", &r);
+	assert_int_equal(r.framing, HTTP_BODY_CHUNKED);
+	ACCEPT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "
+	    "gzip;q=\"a,b\" ,\tchunked;x;y=z\r\n\r\n", NULL);
+
+	/* final coding not chunked */
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
+	    400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, "
+	    "gzip\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+	    "Transfer-Encoding: cow\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n"
+	    "\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunk\r\n"
+	    "\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n"
+	    "\r\n", 400);
+	/* chunked twice */
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked,"
+	    "chunked\r\n\r\n", 400);
+	/* bad list syntax and bytes */
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked,"
+	    "\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: , chunked"
+	    "\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\x01"
+	    "\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \xa0"
+	    "chunked\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\x80"
+	    "\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked "
+	    "gzip\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked;"
+	    "=x\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked;"
+	    "a=\"x\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked;"
+	    "a=\r\n\r\n", 400);
+	/* an unknown coding before chunked: framing is clear, so 501 */
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: cow, chunked"
+	    "\r\n\r\n", 501);
+	/* no chunked in HTTP/1.0, no body on GET/HEAD */
+	REJECT("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+	    "\r\n", 400);
+	REJECT("HEAD / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+	    "\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n", 400);
+	REJECT("HEAD / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\n", 400);
+	ACCEPT("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", &r);
+	assert_int_equal(r.content_length, 0);
+	ACCEPT("DELETE / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n",
+	    NULL);
+}
+
+static void
+test_line_syntax(void **state)
+{
+	/* obs-fold */
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n\tb\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\n Host: a\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nX: y\r\n Content-Length: 5\r\n"
+	    "\r\n", 400);
+	/* bare LF as a line end, anywhere */
+	REJECT("GET / HTTP/1.1\nHost: a\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\n\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\nX: a\nb\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\n\n", 400);
+	/* bare CR */
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\n\rX: b\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\r\nHost: a\r\n\r\n", 400);
+	REJECT("\rGET / HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+}
+
+static void
+test_header_values(void **state)
+{
+	struct http_request	 r;
+
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\nX: a\x00" "b\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\nX: \x00\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\nX: a\x01\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\nX: \x1f\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\nX: a\x7f\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\nX: \x0b\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\nX: \x0c\r\n\r\n", 400);
+	ACCEPT("GET / HTTP/1.1\r\nHost: a\r\nX: \ta\tb\x80\xff\r\n\r\n", &r);
+	STREQ(r.headers[1].value, "a\tb\x80\xff");
+}
+
+static void
+test_header_names(void **state)
+{
+	struct http_request	 r;
+
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\nX Y: z\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\nX\x01: z\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\n\x01X: z\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\n(X): z\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\nX\x88: z\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\n: z\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\nno-colon\r\n\r\n", 400);
+	/* whitespace between name and colon (RFC 9112 5.1: MUST reject) */
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\nX : z\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\nX\t: z\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n"
+	    "\r\n", 400);
+	/* framing headers in disguise */
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer_Encoding: chunked\r\n"
+	    "\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nContent_Length: 5\r\n\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer---Encoding: chunked\r\n"
+	    "\r\n", 400);
+	REJECT("POST / HTTP/1.1\r\nHost: a\r\ncontent.length: 5\r\n\r\n", 400);
+	ACCEPT("GET / HTTP/1.1\r\nHost: a\r\nMy_Custom_Header: x\r\n"
+	    "X-Content-Length: 5\r\nContent-Lengths: 5\r\n"
+	    "A!#$%&'*+-.^_`|~09: v\r\n\r\n", &r);
+	assert_int_equal(r.nheaders, 5);
+	assert_int_equal(r.framing, HTTP_BODY_NONE);
+}
+
+static void
+test_host(void **state)
+{
+	struct http_request	 r;
+
+	REJECT("GET / HTTP/1.1\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost:\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: u@a\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a:\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a:65536\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a:123456\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: :80\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: [zz]\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a%4\r\n\r\n", 400);
+	REJECT("GET / HTTP/1.1\r\nHost: a,b\x80\r\n\r\n", 400);
+	ACCEPT("GET / HTTP/1.1\r\nHost: Example.COM:65535\r\n\r\n", &r);
+	STREQ(r.authority, "Example.COM:65535");
+	ACCEPT("GET / HTTP/1.1\r\nHost: [2001:db8::1]:8080\r\n\r\n", &r);
+	STREQ(r.authority, "[2001:db8::1]:8080");
+	ACCEPT("GET / HTTP/1.1\r\nX: 1\r\nHost: 10.0.0.1\r\n\r\n", &r);
+	assert_int_equal(r.host_header, 1);
+	ACCEPT("GET / HTTP/1.1\r\nHost: a%41b\r\n\r\n", NULL);
+}
+
+static void
+test_keep_alive(void **state)
+{
+	struct http_request	 r;
+
+	ACCEPT("GET / HTTP/1.1\r\nHost: a\r\n\r\n", &r);
+	assert_int_equal(r.keep_alive, 1);
+	ACCEPT("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", &r);
+	assert_int_equal(r.keep_alive, 0);
+	ACCEPT("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, CLOSE"
+	    "\r\n\r\n", &r);
+	assert_int_equal(r.keep_alive, 0);
+	ACCEPT("GET / HTTP/1.1\r\nHost: a\r\nConnection: x\r\n"
+	    "Connection: close\r\n\r\n", &r);
+	assert_int_equal(r.keep_alive, 0);
+	ACCEPT("GET / HTTP/1.1\r\nHost: a\r\nConnection: closed\r\n\r\n", &r);
+	assert_int_equal(r.keep_alive, 1);
+	ACCEPT("GET / HTTP/1.0\r\n\r\n", &r);
+	assert_int_equal(r.keep_alive, 0);
+	ACCEPT("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", &r);
+	assert_int_equal(r.keep_alive, 1);
+	ACCEPT("GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n", &r);
+	assert_int_equal(r.keep_alive, 0);
+}
+
+static void
+test_expect_upgrade(void **state)
+{
+	struct http_request	 r;
+
+	ACCEPT("PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\n"
+	    "Content-Length: 3\r\n\r\n", &r);
+	assert_int_equal(r.expect_continue, 1);
+	REJECT("PUT / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n", 417);
+	ACCEPT("PUT / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n", &r);
+	assert_int_equal(r.expect_continue, 0);
+	ACCEPT("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\n"
+	    "Upgrade: websocket\r\n\r\n", &r);
+	assert_int_equal(r.upgrade, 1);
+	ACCEPT("GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n\r\n", &r);
+	assert_int_equal(r.upgrade, 0);
+	ACCEPT("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n", &r);
+	assert_int_equal(r.upgrade, 0);
+}
+
+/* ---- limits ---- */
+
+static void
+test_limit_line(void **state)
+{
+	struct http_limits	 l = { 64, 10, 4096 };
+	char			 buf[1024], *p;
+	const char		*pre = "GET /", *post = " HTTP/1.1\r\n";
+
+	/* request line of exactly max_line bytes, then one more */
+	p = buf + sprintf(buf, "%s", pre);
+	p = repeat(p, 'a', 64 - strlen(pre) - strlen(post) + 2);
+	p += sprintf(p, "%sHost: a\r\n\r\n", post);
+	accept_lim(buf, (size_t)(p - buf), &l, NULL, __LINE__);
+	p = buf + sprintf(buf, "%s", pre);
+	p = repeat(p, 'a', 64 - strlen(pre) - strlen(post) + 3);
+	p += sprintf(p, "%sHost: a\r\n\r\n", post);
+	reject_lim(buf, (size_t)(p - buf), &l, 414, __LINE__);
+	/* the same, found before the line ends */
+	reject_lim(buf, 65, &l, 414, __LINE__);
+
+	/* a header line of exactly max_line bytes, then one more */
+	p = buf + sprintf(buf, "GET / HTTP/1.1\r\nHost: a\r\nX: ");
+	p = repeat(p, 'v', 64 - 3);
+	p += sprintf(p, "\r\n\r\n");
+	accept_lim(buf, (size_t)(p - buf), &l, NULL, __LINE__);
+	p = buf + sprintf(buf, "GET / HTTP/1.1\r\nHost: a\r\nX: ");
+	p = repeat(p, 'v', 64 - 2);
+	p += sprintf(p, "\r\n\r\n");
+	reject_lim(buf, (size_t)(p - buf), &l, 431, __LINE__);
+	reject_lim(buf, 26 + 65, &l, 431, __LINE__);
+}
+
+static void
+test_limit_head(void **state)
+{
+	struct http_limits	 l = { 8192, 100, 0 };
+	struct http_request	 req;
+	struct http_error	 err;
+	char			 buf[512], *p;
+	size_t			 len, scan = 0;
+
+	p = buf + sprintf(buf, "GET / HTTP/1.1\r\nHost: a\r\nX: ");
+	p = repeat(p, 'v', 100);
+	p += sprintf(p, "\r\n\r\n");
+	len = (size_t)(p - buf);
+	l.max_head = len;
+	accept_lim(buf, len, &l, NULL, __LINE__);
+	l.max_head = len - 1;
+	reject_lim(buf, len, &l, 431, __LINE__);
+	/* http_head_end refuses once max_head bytes hold no end */
+	assert_int_equal(http_head_end(buf, len - 1, &scan, &l, &err), 0);
+	assert_int_equal(http_head_end(buf, len, &scan, &l, &err), -1);
+	assert_int_equal(err.status, 431);
+	scan = 0;
+	buf[len - 1] = 'x';
+	assert_int_equal(http_head_end(buf, len, &scan, &l, &err), -1);
+	buf[len - 1] = '\n';
+	/* and the parser alone checks it too */
+	memset(&req, 0, sizeof(req));
+	req.headers = hdrs;
+	req.max_headers = MAXH;
+	assert_int_equal(http_parse_request(buf, len, &l, &req, &err), -1);
+	assert_int_equal(err.status, 431);
+}
+
+static void
+test_limit_headers(void **state)
+{
+	struct http_limits	 l = { 8192, 5, 65536 };
+	struct http_request	 req;
+	struct http_error	 err;
+	const char		 five[] = "GET / HTTP/1.1\r\nHost: a\r\n"
+	    "A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n";
+	const char		 six[] = "GET / HTTP/1.1\r\nHost: a\r\n"
+	    "A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n\r\n";
+
+	accept_lim(five, sizeof(five) - 1, &l, &req, __LINE__);
+	assert_int_equal(req.nheaders, 5);
+	reject_lim(six, sizeof(six) - 1, &l, 431, __LINE__);
+	/* a caller's array smaller than the limit is a limit too */
+	memset(&req, 0, sizeof(req));
+	req.headers = hdrs;
+	req.max_headers = 4;
+	assert_int_equal(http_parse_request(five, sizeof(five) - 1, &l, &req,
+	    &err), -1);
+	assert_int_equal(err.status, 431);
+}
+
+/* ---- http_head_end as bytes trickle in ---- */
+
+static void
+test_head_end_incremental(void **state)
+{
+	const char	 raw[] = "\r\nPOST / HTTP/1.1\r\nHost: a\r\n"
+	    "Content-Length: 5\r\n\r\nhelloGET";
+	size_t		 headlen = sizeof(raw) - 1 - 8, n, cut, scan;
+	struct http_error err;
+	ssize_t		 r;
+
+	/* one byte at a time */
+	scan = 0;
+	for (n = 1; n < headlen; n++)
+		assert_int_equal(http_head_end(raw, n, &scan, &lim, &err), 0);
+	assert_int_equal(http_head_end(raw, headlen, &scan, &lim, &err),
+	    (ssize_t)headlen);
+	/* two pieces, at every split, with the body after the head */
+	for (cut = 0; cut <= headlen; cut++) {
+		scan = 0;
+		r = http_head_end(raw, cut, &scan, &lim, &err);
+		if (cut < headlen)
+			assert_int_equal(r, 0);
+		r = http_head_end(raw, sizeof(raw) - 1, &scan, &lim, &err);
+		assert_int_equal(r, (ssize_t)headlen);
+	}
+	/* a CR at the end of a read, then the wrong byte */
+	scan = 0;
+	assert_int_equal(http_head_end("GET / HTTP/1.1\r", 15, &scan, &lim,
+	    &err), 0);
+	assert_int_equal(http_head_end("GET / HTTP/1.1\rX", 16, &scan, &lim,
+	    &err), -1);
+	assert_int_equal(err.status, 400);
+	/* a bare LF split from its line */
+	scan = 0;
+	assert_int_equal(http_head_end("GET / HTTP/1.1", 14, &scan, &lim,
+	    &err), 0);
+	assert_int_equal(http_head_end("GET / HTTP/1.1\n", 15, &scan, &lim,
+	    &err), -1);
+	assert_int_equal(err.status, 400);
+}
+
+/*
+ * A slowloris head of 4 MB, one byte per call, must cost O(n): with a
+ * rescan per call this would take hours, so a few seconds is a clear
+ * verdict even under sanitizers.
+ */
+static void
+test_head_end_slowloris(void **state)
+{
+	struct http_limits	 l = { 8192, 1000, 4 << 20 };
+	struct http_error	 err;
+	char			*buf, *p;
+	size_t			 len, n, scan = 0;
+	double			 t0;
+
+	buf = malloc(l.max_head);
+	assert_non_null(buf);
+	p = buf + sprintf(buf, "GET / HTTP/1.1\r\n");
+	while ((size_t)(p - buf) + 8192 < l.max_head - 4) {
+		p += sprintf(p, "X: ");
+		p = repeat(p, 'v', 8000);
+		p += sprintf(p, "\r\n");
+	}
+	p += sprintf(p, "\r\n");
+	len = (size_t)(p - buf);
+	t0 = now();
+	for (n = 1; n < len; n++)
+		if (http_head_end(buf, n, &scan, &l, &err) != 0)
+			fail_msg("early end at %zu", n);
+	assert_int_equal(http_head_end(buf, len, &scan, &l, &err),
+	    (ssize_t)len);
+	assert_true(now() - t0 < 5.0);
+	free(buf);
+}
+
+/* ---- responses ---- */
+
+static void
+test_response_framing(void **state)
+{
+	struct http_response	 r;
+	struct http_error	 err;
+
+	assert_int_equal(resp_parse("HTTP/1.1 200 OK\r\nContent-Length: 12"
+	    "\r\n\r\n", "GET", &r, &err), 0);
+	assert_int_equal(r.status, 200);
+	STREQ(r.reason, "OK");
+	assert_int_equal(r.framing, HTTP_BODY_LENGTH);
+	assert_int_equal(r.content_length, 12);
+	assert_int_equal(r.keep_alive, 1);
+
+	assert_int_equal(resp_parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+	    "gzip, chunked\r\n\r\n", "GET", &r, &err), 0);
+	assert_int_equal(r.framing, HTTP_BODY_CHUNKED);
+	assert_int_equal(resp_parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+	    "gzip\r\n\r\n", "GET", &r, &err), 0);
+	assert_int_equal(r.framing, HTTP_BODY_CLOSE);
+	assert_int_equal(r.keep_alive, 0);
+	assert_int_equal(resp_parse("HTTP/1.1 200 OK\r\n\r\n", "GET", &r,
+	    &err), 0);
+	assert_int_equal(r.framing, HTTP_BODY_CLOSE);
+	assert_int_equal(r.keep_alive, 0);
+
+	/* no body whatever the headers say */
+	assert_int_equal(resp_parse("HTTP/1.1 200 OK\r\nContent-Length: 12"
+	    "\r\n\r\n", "HEAD", &r, &err), 0);
+	assert_int_equal(r.framing, HTTP_BODY_NONE);
+	assert_int_equal(r.content_length, 12);
+	assert_int_equal(r.keep_alive, 1);
+	assert_int_equal(resp_parse("HTTP/1.1 204 No Content\r\n\r\n", "GET",
+	    &r, &err), 0);
+	assert_int_equal(r.framing, HTTP_BODY_NONE);
+	assert_int_equal(r.keep_alive, 1);
+	assert_int_equal(resp_parse("HTTP/1.1 304 Not Modified\r\n"
+	    "Content-Length: 99\r\n\r\n", "GET", &r, &err), 0);
+	assert_int_equal(r.framing, HTTP_BODY_NONE);
+	assert_int_equal(resp_parse("HTTP/1.1 100 Continue\r\n\r\n", "PUT",
+	    &r, &err), 0);
+	assert_int_equal(r.framing, HTTP_BODY_NONE);
+	assert_int_equal(resp_parse("HTTP/1.1 101 Switching Protocols\r\n"
+	    "Connection: upgrade\r\nUpgrade: websocket\r\n\r\n", "GET", &r,
+	    &err), 0);
+	assert_int_equal(r.framing, HTTP_BODY_NONE);
+	assert_int_equal(resp_parse("HTTP/1.1 200 Connection established\r\n"
+	    "\r\n", "CONNECT", &r, &err), 0);
+	assert_int_equal(r.framing, HTTP_BODY_NONE);
+	assert_int_equal(resp_parse("HTTP/1.1 407 Proxy Auth\r\n"
+	    "Content-Length: 3\r\n\r\n", "CONNECT", &r, &err), 0);
+	assert_int_equal(r.framing, HTTP_BODY_LENGTH);
+
+	/* keep-alive by version */
+	assert_int_equal(resp_parse("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n"
+	    "\r\n", "GET", &r, &err), 0);
+	assert_int_equal(r.version, 10);
+	assert_int_equal(r.keep_alive, 0);
+	assert_int_equal(resp_parse("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n"
+	    "Connection: keep-alive\r\n\r\n", "GET", &r, &err), 0);
+	assert_int_equal(r.keep_alive, 1);
+	assert_int_equal(resp_parse("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n"
+	    "Connection: close\r\n\r\n", "GET", &r, &err), 0);
+	assert_int_equal(r.keep_alive, 0);
+	/* no reason phrase, with or without its SP */
+	assert_int_equal(resp_parse("HTTP/1.1 200\r\nContent-Length: 0\r\n"
+	    "\r\n", "GET", &r, &err), 0);
+	assert_int_equal(r.reason.n, 0);
+	assert_int_equal(resp_parse("HTTP/1.1 200 \r\nContent-Length: 0\r\n"
+	    "\r\n", "GET", &r, &err), 0);
+}
+
+static void
+test_response_errors(void **state)
+{
+	static const char *const bad[] = {
+		"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n"
+		    "Transfer-Encoding: chunked\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+		    "Content-Length: 3\r\n\r\n",
+		"HTTP/1.1 204 OK\r\nTransfer-Encoding: chunked\r\n"
+		    "Content-Length: 3\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n"
+		    "Content-Length: 4\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n"
+		    "Content-Length: 3\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n"
+		    "\r\n",
+		"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+		"HTTP/1.1 2000 OK\r\n\r\n",
+		"HTTP/1.1 20 OK\r\n\r\n",
+		"HTTP/1.1 abc OK\r\n\r\n",
+		"HTTP/1.1 099 OK\r\n\r\n",
+		"HTTP/1.1 600 OK\r\n\r\n",
+		"HTTP/2.0 200 OK\r\n\r\n",
+		"HTTP/1.1  200 OK\r\n\r\n",
+		"HTTP/1.1 200 O\x01K\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX : y\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX: y\r\n z\r\n\r\n",
+		"ICY 200 OK\r\n\r\n",
+	};
+	struct http_response	 r;
+	struct http_error	 err;
+	size_t			 i;
+	size_t			 scan;
+	ssize_t			 end;
+
+	for (i = 0; i < nitems(bad); i++) {
+		memset(&r, 0, sizeof(r));
+		r.headers = hdrs;
+		r.max_headers = MAXH;
+		scan = 0;
+		err.status = 0;
+		end = http_head_end(bad[i], strlen(bad[i]), &scan, &lim, &err);
+		assert_true(end > 0);
+		if (http_parse_response(bad[i], (size_t)end, &lim,
+		    STR_LIT("GET"), &r, &err) != -1 || err.status != 502)
+			fail_msg("accepted or wrong status %d: %s", err.status,
+			    show(bad[i], strlen(bad[i])));
+	}
+	/* the NUL case, which strlen cuts short */
+	memset(&r, 0, sizeof(r));
+	r.headers = hdrs;
+	r.max_headers = MAXH;
+	assert_int_equal(http_parse_response("HTTP/1.1 200 OK\r\nX: \x00\r\n"
+	    "\r\n", 25, &lim, STR_LIT("GET"), &r, &err), -1);
+	assert_int_equal(err.status, 502);
+}
+
+/* ---- chunked bodies ---- */
+
+static void
+test_chunked_every_split(void **state)
+{
+	static const char *const bodies[] = {
+		"0\r\n\r\n",
+		"5\r\nhello\r\n0\r\n\r\n",
+		"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+		"A\r\n0123456789\r\na\r\n0123456789\r\n0\r\n\r\n",
+		"005\r\nhello\r\n00\r\n\r\n",
+		"5;name\r\nhello\r\n0;a=b;c=\"q \\\" ;\"\r\n\r\n",
+		"5 ; ext = val ;x\r\nhello\r\n0\r\n\r\n",
+		"3\r\n\r\n\r\r\n0\r\nTrailer-One: v\r\nT2:\r\n\r\n",
+		"1\r\n0\r\n0\r\nX: a\tb\x80\r\n\r\n",
+	};
+	const char	 tail[] = "GET / HTTP/1.1\r\n";
+	char		 buf[256];
+	struct http_error err;
+	size_t		 i, len, a, b, cuts[2];
+	ssize_t		 n;
+	int		 done;
+
+	for (i = 0; i < nitems(bodies); i++) {
+		len = strlen(bodies[i]);
+		memcpy(buf, bodies[i], len);
+		memcpy(buf + len, tail, sizeof(tail) - 1);
+		/* whole, then every single split, then every pair */
+		n = chunked_all(buf, len + sizeof(tail) - 1, NULL, 0, &lim,
+		    &done, &err);
+		if (n != (ssize_t)len || !done)
+			fail_msg("body %zu whole: got %zd (%s)", i, n,
+			    n < 0 ? err.reason : "");
+		for (a = 0; a <= len; a++) {
+			cuts[0] = a;
+			n = chunked_all(buf, len + sizeof(tail) - 1, cuts, 1,
+			    &lim, &done, &err);
+			if (n != (ssize_t)len || !done)
+				fail_msg("body %zu split %zu: got %zd", i, a,
+				    n);
+			for (b = a; b <= len; b++) {
+				cuts[1] = b;
+				n = chunked_all(buf, len, cuts, 2, &lim, &done,
+				    &err);
+				if (n != (ssize_t)len || !done)
+					fail_msg("body %zu splits %zu,%zu: "
+					    "got %zd", i, a, b, n);
+			}
+		}
+		/* one byte at a time: never done before the last byte */
+		{
+			struct http_chunked	 c;
+			size_t			 k;
+
+			http_chunked_init(&c, &lim);
+			for (k = 0; k < len; k++) {
+				assert_int_equal(http_chunked_feed(&c, buf + k,
+				    1, &done, &err), 1);
+				assert_int_equal(done, k == len - 1);
+			}
+			/* after the end, nothing more belongs to it */
+			assert_int_equal(http_chunked_feed(&c, tail, 3, &done,
+			    &err), 0);
+			assert_int_equal(done, 1);
+		}
+	}
+}
+
+static void
+test_chunked_hostile(void **state)
+{
+	static const char *const bad[] = {
+		"\r\n",				/* empty size */
+		";x\r\n",
+		"g\r\n",
+		"5x\r\nhello\r\n0\r\n\r\n",
+		" 5\r\nhello\r\n0\r\n\r\n",
+		"5 \r\nhello\r\n0\r\n\r\n",
+		"-5\r\n",
+		"+5\r\n",
+		"0x5\r\nhello\r\n",
+		"5\nhello\r\n0\r\n\r\n",
+		"5\r\rhello\r\n",
+		"5\r\nhelloX\r\n0\r\n\r\n",	/* no CRLF after data */
+		"5\r\nhello\n0\r\n\r\n",
+		"5\r\nhello\r0\r\n\r\n",
+		"5\r\nhello0\r\n\r\n",
+		"8000000000000000\r\n",		/* past INT64_MAX */
+		"10000000000000000\r\n",	/* past UINT64_MAX */
+		"ffffffffffffffffffff\r\n",
+		"5;\r\nhello\r\n0\r\n\r\n",
+		"5;=x\r\nhello\r\n0\r\n\r\n",
+		"5;a=\r\nhello\r\n0\r\n\r\n",
+		"5;a b\r\nhello\r\n0\r\n\r\n",
+		"5;a=b c\r\nhello\r\n0\r\n\r\n",
+		"5;a \r\nhello\r\n0\r\n\r\n",
+		"5;a=\"x\r\nhello\r\n0\r\n\r\n",
+		"5;a=\"x\"y\r\nhello\r\n0\r\n\r\n",
+		"5;a=\"\x01\"\r\nhello\r\n0\r\n\r\n",
+		"5;a\x01\r\nhello\r\n0\r\n\r\n",
+		"0\r\n X: y\r\n\r\n",		/* obs-fold in trailers */
+		"0\r\nX y: z\r\n\r\n",
+		"0\r\nX : z\r\n\r\n",
+		"0\r\n: z\r\n\r\n",
+		"0\r\nX: \x01\r\n\r\n",
+		"0\r\nX: a\rb\r\n\r\n",
+		"0\r\nX: y\n\r\n",
+		"0\r\nX: y\r\n\n",
+		"0\r\nnocolon\r\n\r\n",
+		"0\r\n\rX",
+	};
+	struct http_error	 err;
+	size_t			 i;
+	ssize_t			 n;
+	int			 done;
+
+	for (i = 0; i < nitems(bad); i++) {
+		err.status = 0;
+		n = chunked_all(bad[i], strlen(bad[i]), NULL, 0, &lim, &done,
+		    &err);
+		if (n != -1 || err.status != 400)
+			fail_msg("accepted %s (%zd, status %d)",
+			    show(bad[i], strlen(bad[i])), n, err.status);
+	}
+	/* NUL inside a size line */
+	assert_int_equal(chunked_all("5\0\r\nhello\r\n0\r\n\r\n", 15, NULL, 0,
+	    &lim, &done, &err), -1);
+	/* the largest size is accepted and counted down */
+	{
+		struct http_chunked	 c;
+
+		http_chunked_init(&c, &lim);
+		assert_int_equal(http_chunked_feed(&c, "7fffffffffffffff\r\n",
+		    18, &done, &err), 18);
+		assert_true(c.remaining == INT64_MAX);
+	}
+	/* a failed checker stays failed */
+	{
+		struct http_chunked	 c;
+
+		http_chunked_init(&c, &lim);
+		assert_int_equal(http_chunked_feed(&c, "x", 1, &done, &err),
+		    -1);
+		assert_int_equal(http_chunked_feed(&c, "0\r\n\r\n", 5, &done,
+		    &err), -1);
+	}
+}
+
+static void
+test_chunked_limits(void **state)
+{
+	struct http_limits	 l = { 16, 2, 40 }, wide = { 16, 10, 40 };
+	struct http_error	 err;
+	const char		*a = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	char			 buf[256];
+	int			 done;
+
+#define CHECK(lim_, want, fmt, ...) do {				\
+	snprintf(buf, sizeof(buf), fmt, __VA_ARGS__);			\
+	assert_int_equal(chunked_all(buf, strlen(buf), NULL, 0, &lim_,	\
+	    &done, &err), (want) ? (ssize_t)strlen(buf) : -1);		\
+} while (0)
+
+	/* size line: exactly max_line (16) bytes pass, 17 fail with 400 */
+	CHECK(l, 1, "5;%.14s\r\nhello\r\n0\r\n\r\n", a);
+	CHECK(l, 0, "5;%.15s\r\nhello\r\n0\r\n\r\n", a);
+	assert_int_equal(err.status, 400);
+	/* leading zeros count against the line too */
+	CHECK(l, 1, "000000000000000%s\r\nhello\r\n0\r\n\r\n", "5");
+	CHECK(l, 0, "0000000000000000%s\r\nhello\r\n0\r\n\r\n", "5");
+
+	/* two trailers pass, three do not */
+	CHECK(l, 1, "0\r\nA: 1\r\nB: %s\r\n\r\n", "2");
+	CHECK(l, 0, "0\r\nA: 1\r\nB: 2\r\nC: %s\r\n\r\n", "3");
+	assert_int_equal(err.status, 431);
+	/* a trailer line of max_line bytes, then one more */
+	CHECK(l, 1, "0\r\nA: %.13s\r\n\r\n", a);
+	CHECK(l, 0, "0\r\nA: %.14s\r\n\r\n", a);
+	assert_int_equal(err.status, 431);
+	/* the trailer section, final CRLF included, at most max_head (40) */
+	CHECK(wide, 1, "0\r\nA: %.13s\r\nB: %.11s\r\nC:\r\n\r\n", a, a);
+	CHECK(wide, 0, "0\r\nA: %.13s\r\nB: %.12s\r\nC:\r\n\r\n", a, a);
+	assert_int_equal(err.status, 431);
+#undef CHECK
+}
+
+/* a 16 GiB chunk goes through in big steps: one call per buffer */
+static void
+test_chunked_big(void **state)
+{
+	struct http_chunked	 c;
+	struct http_error	 err;
+	static char		 data[1 << 20];
+	uint64_t		 left = (uint64_t)16 << 30;
+	double			 t0 = now();
+	int			 done;
+
+	http_chunked_init(&c, &lim);
+	assert_int_equal(http_chunked_feed(&c, "400000000\r\n", 11, &done,
+	    &err), 11);
+	while (left > 0) {
+		size_t n = left < sizeof(data) ? (size_t)left : sizeof(data);
+
+		assert_int_equal(http_chunked_feed(&c, data, n, &done, &err),
+		    (ssize_t)n);
+		left -= n;
+	}
+	assert_int_equal(http_chunked_feed(&c, "\r\n0\r\n\r\nX", 8, &done,
+	    &err), 7);
+	assert_int_equal(done, 1);
+	assert_true(now() - t0 < 2.0);
+}
+
+/* ---- helpers ---- */
+
+static void
+test_helpers(void **state)
+{
+	struct http_request	 r;
+	struct http_limits	 l;
+	const struct http_header *h;
+
+	http_limits_default(&l);
+	assert_int_equal(l.max_line, HTTP_DEFAULT_MAX_LINE);
+	assert_int_equal(l.max_headers, HTTP_DEFAULT_MAX_HEADERS);
+	assert_int_equal(l.max_head, HTTP_DEFAULT_MAX_HEAD);
+
+	ACCEPT("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, "
+	    "X-Drop ; p=\"a,b\", Host\r\nX-Drop: 1\r\nX-Keep: 2\r\n"
+	    "Keep-Alive: 5\r\nTE: trailers\r\nProxy-Connection: x\r\n"
+	    "Upgrade: h2c\r\nTrailer: x\r\n\r\n", &r);
+	h = http_header_find(r.headers, r.nheaders, "x-KEEP");
+	assert_non_null(h);
+	STREQ(h->value, "2");
+	assert_null(http_header_find(r.headers, r.nheaders, "x-kee"));
+	assert_null(http_header_find(r.headers, r.nheaders, "x-keep2"));
+	assert_true(http_is_hop_by_hop(http_header_find(r.headers,
+	    r.nheaders, "x-drop"), r.headers, r.nheaders));
+	assert_false(http_is_hop_by_hop(http_header_find(r.headers,
+	    r.nheaders, "x-keep"), r.headers, r.nheaders));
+	/* Connection naming Host does not make Host droppable */
+	assert_false(http_is_hop_by_hop(http_header_find(r.headers,
+	    r.nheaders, "host"), r.headers, r.nheaders));
+	assert_true(http_is_hop_by_hop(http_header_find(r.headers,
+	    r.nheaders, "connection"), r.headers, r.nheaders));
+	assert_true(http_is_hop_by_hop(http_header_find(r.headers,
+	    r.nheaders, "keep-alive"), r.headers, r.nheaders));
+	assert_true(http_is_hop_by_hop(http_header_find(r.headers,
+	    r.nheaders, "te"), r.headers, r.nheaders));
+	assert_true(http_is_hop_by_hop(http_header_find(r.headers,
+	    r.nheaders, "proxy-connection"), r.headers, r.nheaders));
+	assert_true(http_is_hop_by_hop(http_header_find(r.headers,
+	    r.nheaders, "upgrade"), r.headers, r.nheaders));
+	assert_true(http_is_hop_by_hop(http_header_find(r.headers,
+	    r.nheaders, "trailer"), r.headers, r.nheaders));
+	{
+		struct http_header cl = { STR_LIT("Content-Length"),
+		    STR_LIT("1") };
+		struct http_header te = { STR_LIT("transfer-encoding"),
+		    STR_LIT("chunked") };
+
+		assert_true(http_is_hop_by_hop(&cl, NULL, 0));
+		assert_true(http_is_hop_by_hop(&te, NULL, 0));
+	}
+
+	assert_true(http_value_has_token(STR_LIT("a, Close ,b"), "close"));
+	assert_true(http_value_has_token(STR_LIT("close"), "close"));
+	assert_true(http_value_has_token(STR_LIT("x;q=1, y ; q=2"), "y"));
+	assert_false(http_value_has_token(STR_LIT("closed, xclose"),
+	    "close"));
+	assert_false(http_value_has_token(STR_LIT("x; p=\"close\""),
+	    "close"));
+	assert_false(http_value_has_token(STR_LIT(""), "close"));
+	assert_false(http_value_has_token(STR_LIT("x;p=\"a, close"),
+	    "close"));
+
+	assert_string_equal(http_status_text(200), "OK");
+	assert_string_equal(http_status_text(400), "Bad Request");
+	assert_string_equal(http_status_text(414), "URI Too Long");
+	assert_string_equal(http_status_text(431),
+	    "Request Header Fields Too Large");
+	assert_string_equal(http_status_text(505),
+	    "HTTP Version Not Supported");
+	assert_non_null(http_status_text(599));
+	assert_non_null(http_status_text(-1));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_basic_get),
+		cmocka_unit_test(test_method),
+		cmocka_unit_test(test_target_chars),
+		cmocka_unit_test(test_target_forms),
+		cmocka_unit_test(test_version),
+		cmocka_unit_test(test_cl_te_together),
+		cmocka_unit_test(test_content_length),
+		cmocka_unit_test(test_transfer_encoding),
+		cmocka_unit_test(test_line_syntax),
+		cmocka_unit_test(test_header_values),
+		cmocka_unit_test(test_header_names),
+		cmocka_unit_test(test_host),
+		cmocka_unit_test(test_keep_alive),
+		cmocka_unit_test(test_expect_upgrade),
+		cmocka_unit_test(test_limit_line),
+		cmocka_unit_test(test_limit_head),
+		cmocka_unit_test(test_limit_headers),
+		cmocka_unit_test(test_head_end_incremental),
+		cmocka_unit_test(test_head_end_slowloris),
+		cmocka_unit_test(test_response_framing),
+		cmocka_unit_test(test_response_errors),
+		cmocka_unit_test(test_chunked_every_split),
+		cmocka_unit_test(test_chunked_hostile),
+		cmocka_unit_test(test_chunked_limits),
+		cmocka_unit_test(test_chunked_big),
+		cmocka_unit_test(test_helpers),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
