@@ -61,6 +61,8 @@ struct str msg_get(const struct msg *, const struct msg_block *,
 /* Decimal value of key; returns 0 and stores it, or -1 (absent/bad). */
 int	msg_get_u64(const struct msg *, const struct msg_block *,
 	    const char *key, uint64_t *);
+/* The same for a value already in hand: digits only, no sign or space. */
+int	msg_str_u64(struct str, uint64_t *);
 
 /* A growing output buffer for writing messages. */
 struct msg_writer {

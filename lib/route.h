@@ -82,6 +82,30 @@ struct route_state;
 struct route_state *route_state_new(void);
 void	route_state_free(struct route_state *);
 
+#ifndef MESHKIT_VERSION
+#define MESHKIT_VERSION		"0.1"
+#endif
+
+/*
+ * Counters reported in a status-reply.  route_handle_message keeps the
+ * message and answer counters; the daemon keeps the reload counters
+ * itself through the pointer route_state_stats returns.
+ */
+struct route_stats {
+	uint64_t	 start_ms;	/* util_now_ms() at route_state_new */
+	uint64_t	 messages;	/* requests handled, good or bad */
+	uint64_t	 bad_messages;	/* answered with "error" */
+	uint64_t	 queries;
+	uint64_t	 answers_ok;
+	uint64_t	 answers_no_route;
+	uint64_t	 answers_error;
+	uint64_t	 reloads;
+	uint64_t	 reload_failures;
+	char		 last_error[256]; /* reason of the last "error" */
+};
+
+struct route_stats *route_state_stats(struct route_state *);
+
 /*
  * Decide one query against cfg.  Fills the answer (status, service,
  * endpoints rotated for round robin, reuse_ms as given, vary, reason).
@@ -101,7 +125,9 @@ int	route_answer_read(const struct msg *, const struct msg_block *,
 /*
  * A whole request message in, a whole reply out: what route-d does with
  * each message it receives, and with each message of its filter mode.
- * Malformed requests get an "error" reply.
+ * Malformed requests get an "error" reply.  out is reset first.  The
+ * state (NULL: no rotation, no counters) holds scratch space reused by
+ * every call: callers sharing one serialize their calls.
  */
 void	route_handle_message(const struct config *, struct route_state *,
 	    uint64_t generation, uint64_t reuse_ms, const char *buf,

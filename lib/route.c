@@ -1,0 +1,1102 @@
+/*
+ * Routing decisions from ServiceEntry and WorkloadEntry, and the wire form
+ * of the route messages of meshkit-ipc(7).
+ *
+ * A decision is a scan of the config: configs are small (tens to a few
+ * hundred services) and a scan of them costs about a microsecond, less
+ * than building and keeping an index in step with reloads would save.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "msg.h"
+#include "route.h"
+#include "util.h"
+
+#define ROUTE_HOST_MAX		256
+#define ROUTE_DEFAULT_VARY	"authority listener"
+#define ROUTE_DECIDE_VARY	"authority listener port"
+#define ROUTE_PROGRAM		"route-d"
+
+/* Round-robin counters, open addressing keyed by service host and port. */
+struct route_rr {
+	char		*host;		/* NULL: free slot */
+	uint32_t	 port;
+	uint32_t	 hash;
+	uint64_t	 count;
+};
+
+#define ROUTE_RR_SLOTS_MIN	64
+#define ROUTE_RR_SLOTS_MAX	16384
+
+struct route_state {
+	struct route_rr		*rr;
+	size_t			 rrslots;	/* a power of two */
+	size_t			 rrused;
+	struct route_stats	 stats;
+	/* reused by route_handle_message so that a message costs no malloc */
+	struct msg		 msg;
+	struct route_query	 query;
+	struct route_answer	 answer;
+};
+
+/* The best ServiceEntry host for a query so far. */
+struct route_match {
+	const struct service_entry	*se;
+	const char			*host;
+	const struct service_port	*port;
+	long				 score;
+};
+
+static void	route_answer_reset(struct route_answer *, uint64_t);
+static size_t	route_format_u64(char *, uint64_t);
+static struct str route_cstr(const char *);
+static int	route_copy(char *, size_t, struct str);
+static uint32_t	route_hash(const char *, uint32_t);
+static uint64_t	route_rr_next(struct route_state *, const char *, uint32_t);
+static void	route_rr_clear(struct route_state *);
+static long	route_host_score(const char *, const char *, size_t);
+static int	route_visible(const struct service_entry *, const char *);
+static const struct service_port *route_pick_port(
+		    const struct service_entry *, uint32_t);
+static uint32_t	route_target_port(const struct workload *,
+		    const struct service_port *);
+static int	route_add_endpoint(struct route_answer *, const char *,
+		    uint32_t, uint32_t, char *, size_t);
+static void	route_add_workload(struct route_answer *,
+		    const struct workload *, const struct service_port *,
+		    size_t *, char *, size_t);
+static void	route_rotate(struct route_answer *, uint64_t);
+static void	route_reverse(struct route_endpoint *, size_t, size_t);
+static int	route_read_endpoint(struct route_endpoint *, struct str,
+		    char *, size_t);
+static void	route_error_reply(struct route_state *, struct msg_writer *,
+		    const char *);
+static void	route_status_reply(struct route_state *, uint64_t,
+		    struct msg_writer *);
+static void	route_route_reply(const struct config *, struct route_state *,
+		    struct msg *, uint64_t, uint64_t, struct msg_writer *);
+
+static const char *const route_lb_names[] = {
+	[ROUTE_LB_ROUND_ROBIN] = "round-robin",
+	[ROUTE_LB_RANDOM] = "random",
+	[ROUTE_LB_LEAST_REQUEST] = "least-request",
+	[ROUTE_LB_ORDERED] = "ordered",
+};
+
+const char *
+route_lb_name(enum route_lb lb)
+{
+	if ((size_t)lb >= nitems(route_lb_names))
+		return "round-robin";
+	return route_lb_names[lb];
+}
+
+struct route_state *
+route_state_new(void)
+{
+	struct route_state	*st;
+
+	st = xcalloc(1, sizeof(*st));
+	st->rrslots = ROUTE_RR_SLOTS_MIN;
+	st->rr = xcalloc(st->rrslots, sizeof(*st->rr));
+	st->stats.start_ms = util_now_ms();
+	msg_init(&st->msg);
+	return st;
+}
+
+void
+route_state_free(struct route_state *st)
+{
+	if (st == NULL)
+		return;
+	route_rr_clear(st);
+	free(st->rr);
+	msg_fini(&st->msg);
+	free(st);
+}
+
+struct route_stats *
+route_state_stats(struct route_state *st)
+{
+	return &st->stats;
+}
+
+static void
+route_rr_clear(struct route_state *st)
+{
+	size_t	 i;
+
+	for (i = 0; i < st->rrslots; i++) {
+		free(st->rr[i].host);
+		st->rr[i].host = NULL;
+	}
+	st->rrused = 0;
+}
+
+/* FNV-1a over the host, then the port. */
+static uint32_t
+route_hash(const char *host, uint32_t port)
+{
+	uint32_t	 h = 2166136261u;
+
+	for (; *host != '\0'; host++)
+		h = (h ^ (unsigned char)*host) * 16777619u;
+	h = (h ^ (port & 0xff)) * 16777619u;
+	h = (h ^ (port >> 8)) * 16777619u;
+	return h;
+}
+
+/*
+ * The counter of host:port, then one more.  Services come from the
+ * config, so the table is bounded by it; a table grown past its cap
+ * (many reloads naming ever new hosts) starts over, which only resets
+ * rotations.
+ */
+static uint64_t
+route_rr_next(struct route_state *st, const char *host, uint32_t port)
+{
+	uint32_t	 h = route_hash(host, port);
+	size_t		 i, mask;
+	struct route_rr	*r;
+
+	if ((st->rrused + 1) * 4 > st->rrslots * 3) {
+		if (st->rrslots >= ROUTE_RR_SLOTS_MAX)
+			route_rr_clear(st);
+		else {
+			struct route_rr	*old = st->rr;
+			size_t		 n = st->rrslots, j;
+
+			st->rrslots *= 2;
+			st->rr = xcalloc(st->rrslots, sizeof(*st->rr));
+			mask = st->rrslots - 1;
+			for (j = 0; j < n; j++) {
+				if (old[j].host == NULL)
+					continue;
+				for (i = old[j].hash & mask;
+				    st->rr[i].host != NULL; i = (i + 1) & mask)
+					;
+				st->rr[i] = old[j];
+			}
+			free(old);
+		}
+	}
+	mask = st->rrslots - 1;
+	for (i = h & mask;; i = (i + 1) & mask) {
+		r = &st->rr[i];
+		if (r->host == NULL) {
+			r->host = xstrdup(host);
+			r->port = port;
+			r->hash = h;
+			r->count = 0;
+			st->rrused++;
+			break;
+		}
+		if (r->hash == h && r->port == port &&
+		    strcmp(r->host, host) == 0)
+			break;
+	}
+	return r->count++;
+}
+
+/* Decimal digits of v at buf (20 bytes at most); returns their count. */
+static size_t
+route_format_u64(char *buf, uint64_t v)
+{
+	char	 tmp[20];
+	size_t	 n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	return n;
+}
+
+static struct str
+route_cstr(const char *s)
+{
+	struct str	 r = { s, strlen(s) };
+
+	return r;
+}
+
+static int
+route_copy(char *dst, size_t dstlen, struct str s)
+{
+	if (s.n >= dstlen)
+		return -1;
+	if (s.n > 0)
+		memcpy(dst, s.p, s.n);
+	dst[s.n] = '\0';
+	return 0;
+}
+
+/*
+ * How well pattern (a ServiceEntry host) names the host name[0..n):
+ * 0 not at all; an exact match beats any wildcard, and a longer wildcard
+ * suffix beats a shorter one ("*.a.example.com" over "*.example.com").
+ */
+static long
+route_host_score(const char *pattern, const char *name, size_t n)
+{
+	size_t	 pn = strlen(pattern);
+
+	if (pn > 0 && pattern[pn - 1] == '.')
+		pn--;
+	if (pn == 1 && pattern[0] == '*')
+		return 1;
+	if (pn >= 2 && pattern[0] == '*' && pattern[1] == '.') {
+		/* "*.example.com" wants a label before ".example.com" */
+		if (n > pn - 1 && strncasecmp(name + n - (pn - 1), pattern + 1,
+		    pn - 1) == 0)
+			return 1 + (long)pn;
+		return 0;
+	}
+	if (pn == n && strncasecmp(pattern, name, n) == 0)
+		return 1L << 20;
+	return 0;
+}
+
+/* exportTo: absent or "*" is everyone, "." the entry's own namespace. */
+static int
+route_visible(const struct service_entry *se, const char *ns)
+{
+	size_t	 i;
+
+	if (se->nexport_to == 0)
+		return 1;
+	for (i = 0; i < se->nexport_to; i++) {
+		const char *e = se->export_to[i];
+
+		if (strcmp(e, "*") == 0)
+			return 1;
+		if (strcmp(e, ".") == 0 && se->meta.namespace != NULL &&
+		    strcmp(se->meta.namespace, ns) == 0)
+			return 1;
+		if (strcmp(e, ns) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The port of se a request goes to: the one numbered port when the
+ * request named one, else 80 when se has it, else se's only port.
+ */
+static const struct service_port *
+route_pick_port(const struct service_entry *se, uint32_t port)
+{
+	size_t	 i;
+
+	if (port != 0) {
+		for (i = 0; i < se->nports; i++)
+			if (se->ports[i].number == port)
+				return &se->ports[i];
+		return NULL;
+	}
+	for (i = 0; i < se->nports; i++)
+		if (se->ports[i].number == 80)
+			return &se->ports[i];
+	return se->nports == 1 ? &se->ports[0] : NULL;
+}
+
+/* Istio's rule: the endpoint's port of that name, targetPort, number. */
+static uint32_t
+route_target_port(const struct workload *w, const struct service_port *sp)
+{
+	size_t	 i;
+
+	if (sp->name != NULL)
+		for (i = 0; i < w->ports.n; i++)
+			if (w->ports.names[i] != NULL &&
+			    strcmp(w->ports.names[i], sp->name) == 0 &&
+			    w->ports.numbers[i] != 0)
+				return w->ports.numbers[i];
+	return sp->target_port != 0 ? sp->target_port : sp->number;
+}
+
+/* 0, or -1 with why in why when the endpoint cannot be used. */
+static int
+route_add_endpoint(struct route_answer *a, const char *addr, uint32_t port,
+    uint32_t weight, char *why, size_t whylen)
+{
+	struct in6_addr		 a6;
+	struct in_addr		 a4;
+	char			 host[INET6_ADDRSTRLEN + 2];
+	size_t			 n;
+	struct route_endpoint	*e;
+
+	if (addr == NULL || *addr == '\0') {
+		snprintf(why, whylen, "an endpoint has no address");
+		return -1;
+	}
+	if (strncmp(addr, "unix:", 5) == 0) {
+		snprintf(why, whylen, "%s: unix sockets not supported yet",
+		    addr);
+		return -1;
+	}
+	if (port == 0 || port > 65535) {
+		snprintf(why, whylen, "%s: bad port %u", addr, port);
+		return -1;
+	}
+	if (a->nendpoints == ROUTE_MAX_ENDPOINTS) {
+		snprintf(why, whylen, "more than %d endpoints",
+		    ROUTE_MAX_ENDPOINTS);
+		return -1;
+	}
+	/* Istio writes IPv6 bare; tolerate the bracketed form too. */
+	n = strlen(addr);
+	if (addr[0] == '[' && n > 2 && addr[n - 1] == ']' &&
+	    n - 2 < sizeof(host)) {
+		memcpy(host, addr + 1, n - 2);
+		host[n - 2] = '\0';
+		addr = host;
+	}
+	e = &a->endpoints[a->nendpoints];
+	n = strlen(addr);
+	/* Formatted by hand: snprintf was a fifth of a decision's cost. */
+	if (n >= INET6_ADDRSTRLEN) {
+		snprintf(why, whylen, "%.64s...: not a numeric address",
+		    addr);
+		return -1;
+	} else if (inet_pton(AF_INET, addr, &a4) == 1) {
+		memcpy(e->address, addr, n);
+		e->address[n++] = ':';
+	} else if (inet_pton(AF_INET6, addr, &a6) == 1) {
+		e->address[0] = '[';
+		memcpy(e->address + 1, addr, n);
+		n++;
+		e->address[n++] = ']';
+		e->address[n++] = ':';
+	} else {
+		snprintf(why, whylen, "%s: not a numeric address (DNS not "
+		    "supported yet)", addr);
+		return -1;
+	}
+	n += route_format_u64(e->address + n, port);
+	e->address[n] = '\0';
+	e->weight = weight == 0 ? 1 : weight;
+	a->nendpoints++;
+	return 0;
+}
+
+static void
+route_add_workload(struct route_answer *a, const struct workload *w,
+    const struct service_port *sp, size_t *skipped, char *why, size_t whylen)
+{
+	char	 reason[160];
+
+	if (route_add_endpoint(a, w->address, route_target_port(w, sp),
+	    w->weight, reason, sizeof(reason)) == 0)
+		return;
+	if ((*skipped)++ == 0)
+		util_strlcpy(why, reason, whylen);
+}
+
+static void
+route_reverse(struct route_endpoint *e, size_t from, size_t to)
+{
+	struct route_endpoint	 t;
+
+	while (from + 1 < to) {
+		t = e[from];
+		e[from] = e[to - 1];
+		e[to - 1] = t;
+		from++;
+		to--;
+	}
+}
+
+/* Rotate left by k in place: three reversals, no scratch copy. */
+static void
+route_rotate(struct route_answer *a, uint64_t count)
+{
+	size_t	 n = a->nendpoints, k;
+
+	if (n < 2 || (k = (size_t)(count % n)) == 0)
+		return;
+	route_reverse(a->endpoints, 0, k);
+	route_reverse(a->endpoints, k, n);
+	route_reverse(a->endpoints, 0, n);
+}
+
+static void
+route_answer_reset(struct route_answer *a, uint64_t id)
+{
+	/* Field by field: the endpoint array is 17 KiB and mostly unused. */
+	a->id = id;
+	a->has_id = 1;
+	a->status = ROUTE_OK;
+	a->service[0] = '\0';
+	a->subset[0] = '\0';
+	a->port = 0;
+	a->nendpoints = 0;
+	a->lb = ROUTE_LB_ROUND_ROBIN;
+	a->reuse_ms = 0;
+	util_strlcpy(a->vary, ROUTE_DEFAULT_VARY, sizeof(a->vary));
+	a->timeout_ms = 0;
+	a->reason[0] = '\0';
+}
+
+void
+route_decide(const struct config *cfg, struct route_state *st,
+    const struct route_source *src, const struct route_query *q,
+    uint64_t reuse_ms, struct route_answer *a)
+{
+	char			 host[ROUTE_HOST_MAX];
+	char			 names[3][ROUTE_HOST_MAX + 160];
+	size_t			 namelen[3], nnames, i, j, k, hn, skipped;
+	char			 ns[128], why[160];
+	const char		*dot;
+	int			 aport, host_seen = 0;
+	uint32_t		 port;
+	struct route_match	 best = { NULL, NULL, NULL, 0 };
+
+	route_answer_reset(a, q->id);
+	a->reuse_ms = reuse_ms;
+	util_strlcpy(a->vary, ROUTE_DECIDE_VARY, sizeof(a->vary));
+
+	if (q->inbound) {
+		a->status = ROUTE_NO_ROUTE;
+		snprintf(a->reason, sizeof(a->reason), "inbound requests are "
+		    "forwarded by proxy-d, not routed");
+		return;
+	}
+	if (util_split_hostport(q->authority.p, q->authority.n, host,
+	    sizeof(host), &aport, 0) == -1) {
+		a->status = ROUTE_NO_ROUTE;
+		snprintf(a->reason, sizeof(a->reason), "bad authority \"%.*s\"",
+		    (int)(q->authority.n > 128 ? 128 : q->authority.n),
+		    q->authority.p != NULL ? q->authority.p : "");
+		return;
+	}
+	hn = strlen(host);
+	for (i = 0; i < hn; i++)
+		host[i] = (char)tolower((unsigned char)host[i]);
+	if (hn > 1 && host[hn - 1] == '.')
+		host[--hn] = '\0';
+	port = aport != 0 ? (uint32_t)aport : q->port;
+	a->port = port;
+
+	/*
+	 * The names the host may stand for, most literal first: itself, and
+	 * for Kubernetes short names "rating" and "rating.ns" their FQDN as
+	 * a pod's resolver search list would make it.
+	 */
+	if (src != NULL && src->namespace.n > 0 &&
+	    src->namespace.n < sizeof(ns))
+		route_copy(ns, sizeof(ns), src->namespace);
+	else
+		util_strlcpy(ns, CONFIG_DEFAULT_NAMESPACE, sizeof(ns));
+	memcpy(names[0], host, hn + 1);
+	namelen[0] = hn;
+	nnames = 1;
+	if ((dot = strchr(host, '.')) == NULL) {
+		snprintf(names[1], sizeof(names[1]), "%s.%s.svc.cluster.local",
+		    host, ns);
+		namelen[nnames] = strlen(names[nnames]);
+		nnames++;
+	} else if (strchr(dot + 1, '.') == NULL) {
+		snprintf(names[1], sizeof(names[1]), "%s.svc.cluster.local",
+		    host);
+		namelen[nnames] = strlen(names[nnames]);
+		nnames++;
+	}
+
+	for (i = 0; cfg != NULL && i < cfg->nservice_entries; i++) {
+		const struct service_entry *se = &cfg->service_entries[i];
+
+		if (!route_visible(se, ns))
+			continue;
+		for (j = 0; j < se->nhosts; j++) {
+			const struct service_port *sp;
+			long	 score, s;
+
+			for (k = 0, score = 0; k < nnames; k++) {
+				s = route_host_score(se->hosts[j], names[k],
+				    namelen[k]);
+				/* the literal host wins a tie */
+				s = s * 2 + (k == 0 && s > 0);
+				if (s > score)
+					score = s;
+			}
+			if (score == 0)
+				continue;
+			host_seen = 1;
+			if (score <= best.score ||
+			    (sp = route_pick_port(se, port)) == NULL)
+				continue;
+			best.se = se;
+			best.host = se->hosts[j];
+			best.port = sp;
+			best.score = score;
+		}
+	}
+
+	if (best.se == NULL) {
+		a->status = ROUTE_NO_ROUTE;
+		if (host_seen && port == 0)
+			snprintf(a->reason, sizeof(a->reason), "no service "
+			    "for host %.150s without a port: its services "
+			    "have several ports, none 80", host);
+		else
+			snprintf(a->reason, sizeof(a->reason), "no service "
+			    "for host %.200s port %u", host,
+			    port != 0 ? port : 80);
+		return;
+	}
+
+	util_strlcpy(a->service, best.host, sizeof(a->service));
+	a->port = best.port->number;
+	why[0] = '\0';
+	skipped = 0;
+	if (best.se->nendpoints > 0) {
+		for (i = 0; i < best.se->nendpoints; i++)
+			route_add_workload(a, &best.se->endpoints[i], best.port,
+			    &skipped, why, sizeof(why));
+	} else if (best.se->has_selector) {
+		const char *sens = best.se->meta.namespace != NULL ?
+		    best.se->meta.namespace : CONFIG_DEFAULT_NAMESPACE;
+
+		for (i = 0; i < cfg->nworkload_entries; i++) {
+			const struct workload_entry *we =
+			    &cfg->workload_entries[i];
+			const char *wens = we->meta.namespace != NULL ?
+			    we->meta.namespace : CONFIG_DEFAULT_NAMESPACE;
+
+			if (strcmp(wens, sens) != 0 ||
+			    !labels_match(&best.se->selector, &we->spec.labels))
+				continue;
+			route_add_workload(a, &we->spec, best.port, &skipped,
+			    why, sizeof(why));
+		}
+	} else if (best.se->resolution == RESOLUTION_DNS ||
+	    best.se->resolution == RESOLUTION_DNS_ROUND_ROBIN) {
+		a->status = ROUTE_ERROR;
+		snprintf(a->reason, sizeof(a->reason), "ServiceEntry %s/%s: "
+		    "resolution DNS not supported yet",
+		    best.se->meta.namespace != NULL ?
+		    best.se->meta.namespace : "", best.se->meta.name != NULL ?
+		    best.se->meta.name : "");
+		return;
+	}
+
+	if (st != NULL && a->nendpoints > 1)
+		route_rotate(a, route_rr_next(st, a->service, a->port));
+	snprintf(a->reason, sizeof(a->reason), "ServiceEntry %s/%s host %s "
+	    "port %u: %zu endpoint%s%s%s%s",
+	    best.se->meta.namespace != NULL ? best.se->meta.namespace : "",
+	    best.se->meta.name != NULL ? best.se->meta.name : "",
+	    best.host, a->port, a->nendpoints, a->nendpoints == 1 ? "" : "s",
+	    skipped > 0 ? "; skipped some, first: " : "", why,
+	    skipped > 1 ? " ..." : "");
+}
+
+int
+route_source_read(const struct msg *m, struct route_source *src)
+{
+	const struct msg_block	*b = &m->header;
+	size_t			 i;
+	int			 seen_wl = 0, seen_ns = 0;
+
+	memset(src, 0, sizeof(*src));
+	src->namespace = STR_LIT(CONFIG_DEFAULT_NAMESPACE);
+	for (i = b->first; i < b->first + b->count; i++) {
+		const struct msg_field *f = &m->fields[i];
+
+		if (!seen_wl && util_str_eq(f->key, "workload")) {
+			src->workload = f->value;
+			seen_wl = 1;
+		} else if (!seen_ns && util_str_eq(f->key, "namespace")) {
+			if (f->value.n > 0)
+				src->namespace = f->value;
+			seen_ns = 1;
+		} else if (util_str_eq(f->key, "label")) {
+			const char *eq = memchr(f->value.p, '=', f->value.n);
+
+			if (eq == NULL || eq == f->value.p)
+				return -1;
+			/* Extra labels are ignored: no decision reads them. */
+			if (src->nlabels == nitems(src->label_keys))
+				continue;
+			src->label_keys[src->nlabels].p = f->value.p;
+			src->label_keys[src->nlabels].n =
+			    (size_t)(eq - f->value.p);
+			src->label_values[src->nlabels].p = eq + 1;
+			src->label_values[src->nlabels].n =
+			    f->value.n - (size_t)(eq + 1 - f->value.p);
+			src->nlabels++;
+		}
+	}
+	return 0;
+}
+
+int
+route_query_read(const struct msg *m, const struct msg_block *b,
+    struct route_query *q, char *err, size_t errlen)
+{
+	enum {
+		SEEN_ID = 1, SEEN_LISTENER = 2, SEEN_AUTHORITY = 4,
+		SEEN_PORT = 8, SEEN_METHOD = 16, SEEN_PATH = 32,
+		SEEN_SCHEME = 64, SEEN_SOURCE = 128,
+	};
+	unsigned	 seen = 0;
+	size_t		 i;
+	uint64_t	 v;
+
+	q->id = 0;
+	q->inbound = 0;
+	q->authority.p = NULL;
+	q->authority.n = 0;
+	q->port = 0;
+	q->method.p = q->path.p = q->source.p = NULL;
+	q->method.n = q->path.n = q->source.n = 0;
+	q->scheme = STR_LIT("http");
+	q->nheaders = 0;
+
+	for (i = b->first; i < b->first + b->count; i++) {
+		const struct msg_field	*f = &m->fields[i];
+		struct str		 k = f->key, val = f->value;
+
+		/* Dispatch on the first byte: this runs per field per query. */
+		switch (k.n > 0 ? k.p[0] : 0) {
+		case 'a':
+			if ((seen & SEEN_AUTHORITY) ||
+			    !util_str_eq(k, "authority"))
+				break;
+			seen |= SEEN_AUTHORITY;
+			q->authority = val;
+			break;
+		case 'h':
+			if (!util_str_eq(k, "header"))
+				break;
+			{
+				const char *c = memchr(val.p, ':', val.n);
+				size_t	 nn;
+
+				if (c == NULL || c == val.p) {
+					snprintf(err, errlen, "header: want "
+					    "\"name: value\"");
+					return -1;
+				}
+				if (q->nheaders == ROUTE_MAX_HEADERS) {
+					snprintf(err, errlen, "more than %d "
+					    "headers", ROUTE_MAX_HEADERS);
+					return -1;
+				}
+				nn = (size_t)(c - val.p);
+				q->header_names[q->nheaders].p = val.p;
+				q->header_names[q->nheaders].n = nn;
+				c++;
+				if (c < val.p + val.n && *c == ' ')
+					c++;
+				q->header_values[q->nheaders].p = c;
+				q->header_values[q->nheaders].n =
+				    val.n - (size_t)(c - val.p);
+				q->nheaders++;
+			}
+			break;
+		case 'i':
+			if ((seen & SEEN_ID) || !util_str_eq(k, "id"))
+				break;
+			seen |= SEEN_ID;
+			if (msg_str_u64(val, &q->id) == -1) {
+				snprintf(err, errlen, "id: not a decimal "
+				    "number");
+				return -1;
+			}
+			break;
+		case 'l':
+			if ((seen & SEEN_LISTENER) ||
+			    !util_str_eq(k, "listener"))
+				break;
+			seen |= SEEN_LISTENER;
+			if (util_str_eq(val, "inbound"))
+				q->inbound = 1;
+			else if (!util_str_eq(val, "outbound")) {
+				snprintf(err, errlen, "listener: want "
+				    "inbound or outbound");
+				return -1;
+			}
+			break;
+		case 'm':
+			if ((seen & SEEN_METHOD) || !util_str_eq(k, "method"))
+				break;
+			seen |= SEEN_METHOD;
+			q->method = val;
+			break;
+		case 'p':
+			if (!(seen & SEEN_PATH) && util_str_eq(k, "path")) {
+				seen |= SEEN_PATH;
+				q->path = val;
+			} else if (!(seen & SEEN_PORT) &&
+			    util_str_eq(k, "port")) {
+				seen |= SEEN_PORT;
+				if (msg_str_u64(val, &v) == -1 || v == 0 ||
+				    v > 65535) {
+					snprintf(err, errlen, "port: want "
+					    "1..65535");
+					return -1;
+				}
+				q->port = (uint32_t)v;
+			}
+			break;
+		case 's':
+			if (!(seen & SEEN_SCHEME) && util_str_eq(k, "scheme")) {
+				seen |= SEEN_SCHEME;
+				if (!util_str_eq(val, "http") &&
+				    !util_str_eq(val, "https")) {
+					snprintf(err, errlen, "scheme: want "
+					    "http or https");
+					return -1;
+				}
+				q->scheme = val;
+			} else if (!(seen & SEEN_SOURCE) &&
+			    util_str_eq(k, "source")) {
+				seen |= SEEN_SOURCE;
+				q->source = val;
+			}
+			break;
+		}
+	}
+	if (!(seen & SEEN_ID)) {
+		snprintf(err, errlen, "id: missing");
+		return -1;
+	}
+	if (q->authority.n == 0) {
+		snprintf(err, errlen, "authority: missing");
+		return -1;
+	}
+	return 0;
+}
+
+void
+route_answer_write(struct msg_writer *w, const struct route_answer *a)
+{
+	size_t	 i;
+
+	if (a->has_id)
+		msgw_field_u64(w, "id", a->id);
+	if (a->status == ROUTE_NO_ROUTE)
+		msgw_field(w, "status", STR_LIT("no-route"));
+	else if (a->status == ROUTE_ERROR)
+		msgw_field(w, "status", STR_LIT("error"));
+	/* No printf here: this runs for every answer of every reply. */
+	if (a->service[0] != '\0')
+		msgw_field(w, "service", route_cstr(a->service));
+	if (a->subset[0] != '\0')
+		msgw_field(w, "subset", route_cstr(a->subset));
+	for (i = 0; i < a->nendpoints; i++) {
+		const struct route_endpoint *e = &a->endpoints[i];
+		char	 buf[sizeof(e->address) + 32];
+		size_t	 n;
+
+		n = strnlen(e->address, sizeof(e->address));
+		memcpy(buf, e->address, n);
+		if (e->weight > 1) {
+			memcpy(buf + n, " weight=", 8);
+			n += 8;
+			n += route_format_u64(buf + n, e->weight);
+		}
+		msgw_field(w, "endpoint", (struct str){ buf, n });
+	}
+	if (a->status == ROUTE_OK)
+		msgw_field(w, "lb", route_cstr(route_lb_name(a->lb)));
+	/*
+	 * A no-route answer may be reused too: a client calling an unknown
+	 * host in a loop would otherwise cost a consult per request.
+	 */
+	if (a->reuse_ms > 0 && a->status != ROUTE_ERROR) {
+		msgw_field_u64(w, "reuse", a->reuse_ms);
+		if (a->vary[0] != '\0')
+			msgw_field(w, "vary", route_cstr(a->vary));
+	}
+	if (a->timeout_ms > 0)
+		msgw_field_u64(w, "timeout", a->timeout_ms);
+	if (a->reason[0] != '\0')
+		msgw_field(w, "reason", route_cstr(a->reason));
+}
+
+/* "ADDR:PORT [weight=N] ..."; unknown words are left for later versions. */
+static int
+route_read_endpoint(struct route_endpoint *e, struct str v, char *err,
+    size_t errlen)
+{
+	const char		*sp, *p, *end = v.p + v.n;
+	struct str		 a;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	uint64_t		 wv;
+
+	sp = memchr(v.p, ' ', v.n);
+	a.p = v.p;
+	a.n = sp != NULL ? (size_t)(sp - v.p) : v.n;
+	if (route_copy(e->address, sizeof(e->address), a) == -1 ||
+	    util_parse_sockaddr(e->address, &ss, &sl) == -1 ||
+	    ss.ss_family == AF_UNIX) {
+		snprintf(err, errlen, "endpoint: want a numeric ADDR:PORT");
+		return -1;
+	}
+	e->weight = 1;
+	for (p = sp; p != NULL && p < end;) {
+		const char *w, *we;
+
+		while (p < end && *p == ' ')
+			p++;
+		w = p;
+		we = memchr(w, ' ', (size_t)(end - w));
+		if (we == NULL)
+			we = end;
+		p = we;
+		if ((size_t)(we - w) > 7 && memcmp(w, "weight=", 7) == 0) {
+			struct str n = { w + 7, (size_t)(we - w) - 7 };
+
+			if (msg_str_u64(n, &wv) == -1 || wv == 0 ||
+			    wv > UINT32_MAX) {
+				snprintf(err, errlen, "endpoint: bad weight");
+				return -1;
+			}
+			e->weight = (uint32_t)wv;
+		}
+	}
+	return 0;
+}
+
+int
+route_answer_read(const struct msg *m, const struct msg_block *b,
+    struct route_answer *a, char *err, size_t errlen)
+{
+	enum {
+		SEEN_STATUS = 1, SEEN_SERVICE = 2, SEEN_SUBSET = 4,
+		SEEN_LB = 8, SEEN_REUSE = 16, SEEN_VARY = 32,
+		SEEN_TIMEOUT = 64, SEEN_REASON = 128, SEEN_ID = 256,
+	};
+	unsigned	 seen = 0;
+	size_t		 i;
+
+	route_answer_reset(a, 0);
+	a->has_id = 0;
+	for (i = b->first; i < b->first + b->count; i++) {
+		const struct msg_field	*f = &m->fields[i];
+		struct str		 k = f->key, v = f->value;
+
+		if (util_str_eq(k, "endpoint")) {
+			/* They come in preference order: keep the first. */
+			if (a->nendpoints == ROUTE_MAX_ENDPOINTS)
+				continue;
+			if (route_read_endpoint(&a->endpoints[a->nendpoints],
+			    v, err, errlen) == -1)
+				return -1;
+			a->nendpoints++;
+		} else if (!(seen & SEEN_ID) && util_str_eq(k, "id")) {
+			seen |= SEEN_ID;
+			if (msg_str_u64(v, &a->id) == -1) {
+				snprintf(err, errlen, "id: not a decimal "
+				    "number");
+				return -1;
+			}
+			a->has_id = 1;
+		} else if (!(seen & SEEN_STATUS) && util_str_eq(k, "status")) {
+			seen |= SEEN_STATUS;
+			if (util_str_eq(v, "ok"))
+				a->status = ROUTE_OK;
+			else if (util_str_eq(v, "no-route"))
+				a->status = ROUTE_NO_ROUTE;
+			else if (util_str_eq(v, "error"))
+				a->status = ROUTE_ERROR;
+			else {
+				snprintf(err, errlen, "status: unknown "
+				    "\"%.*s\"", (int)(v.n > 32 ? 32 : v.n),
+				    v.p);
+				return -1;
+			}
+		} else if (!(seen & SEEN_SERVICE) &&
+		    util_str_eq(k, "service")) {
+			seen |= SEEN_SERVICE;
+			if (route_copy(a->service, sizeof(a->service), v)) {
+				snprintf(err, errlen, "service: too long");
+				return -1;
+			}
+		} else if (!(seen & SEEN_SUBSET) && util_str_eq(k, "subset")) {
+			seen |= SEEN_SUBSET;
+			if (route_copy(a->subset, sizeof(a->subset), v)) {
+				snprintf(err, errlen, "subset: too long");
+				return -1;
+			}
+		} else if (!(seen & SEEN_LB) && util_str_eq(k, "lb")) {
+			size_t	 l;
+
+			seen |= SEEN_LB;
+			/* An algorithm from a later version: the default. */
+			for (l = 0; l < nitems(route_lb_names); l++)
+				if (util_str_eq(v, route_lb_names[l]))
+					a->lb = (enum route_lb)l;
+		} else if (!(seen & SEEN_REUSE) && util_str_eq(k, "reuse")) {
+			seen |= SEEN_REUSE;
+			if (msg_str_u64(v, &a->reuse_ms) == -1) {
+				snprintf(err, errlen, "reuse: not a number");
+				return -1;
+			}
+		} else if (!(seen & SEEN_VARY) && util_str_eq(k, "vary")) {
+			seen |= SEEN_VARY;
+			if (route_copy(a->vary, sizeof(a->vary), v)) {
+				snprintf(err, errlen, "vary: too long");
+				return -1;
+			}
+		} else if (!(seen & SEEN_TIMEOUT) &&
+		    util_str_eq(k, "timeout")) {
+			seen |= SEEN_TIMEOUT;
+			if (msg_str_u64(v, &a->timeout_ms) == -1) {
+				snprintf(err, errlen, "timeout: not a number");
+				return -1;
+			}
+		} else if (!(seen & SEEN_REASON) && util_str_eq(k, "reason")) {
+			seen |= SEEN_REASON;
+			/* Only for logs: a long one is cut, not refused. */
+			snprintf(a->reason, sizeof(a->reason), "%.*s",
+			    (int)(v.n > sizeof(a->reason) - 1 ?
+			    sizeof(a->reason) - 1 : v.n), v.p);
+		}
+	}
+	return 0;
+}
+
+static void
+route_error_reply(struct route_state *st, struct msg_writer *out,
+    const char *reason)
+{
+	msgw_reset(out);
+	msgw_begin(out, "error");
+	msgw_fieldf(out, "reason", "%s", reason);
+	msgw_fieldf(out, "versions", "%d", MSG_VERSION);
+	if (st != NULL) {
+		st->stats.bad_messages++;
+		util_strlcpy(st->stats.last_error, reason,
+		    sizeof(st->stats.last_error));
+	}
+}
+
+static void
+route_status_reply(struct route_state *st, uint64_t generation,
+    struct msg_writer *out)
+{
+	msgw_begin(out, "status-reply");
+	msgw_field(out, "program", STR_LIT(ROUTE_PROGRAM));
+	msgw_field(out, "version", STR_LIT(MESHKIT_VERSION));
+	msgw_field_u64(out, "pid", (uint64_t)getpid());
+	msgw_field_u64(out, "generation", generation);
+	if (st == NULL)
+		return;
+	msgw_field_u64(out, "uptime-ms", util_now_ms() - st->stats.start_ms);
+	msgw_field_u64(out, "messages", st->stats.messages);
+	msgw_field_u64(out, "bad-messages", st->stats.bad_messages);
+	msgw_field_u64(out, "queries", st->stats.queries);
+	msgw_field_u64(out, "answers-ok", st->stats.answers_ok);
+	msgw_field_u64(out, "answers-no-route", st->stats.answers_no_route);
+	msgw_field_u64(out, "answers-error", st->stats.answers_error);
+	msgw_field_u64(out, "reloads", st->stats.reloads);
+	msgw_field_u64(out, "reload-failures", st->stats.reload_failures);
+}
+
+static void
+route_route_reply(const struct config *cfg, struct route_state *st,
+    struct msg *m, uint64_t generation, uint64_t reuse_ms,
+    struct msg_writer *out)
+{
+	struct route_source	 src;
+	struct route_query	 lq, *q = st != NULL ? &st->query : &lq;
+	struct route_answer	*a;
+	char			 err[200], reason[256];
+	size_t			 i;
+
+	if (route_source_read(m, &src) == -1) {
+		route_error_reply(st, out, "header: label: want key=value");
+		return;
+	}
+	/*
+	 * A question without an id cannot be answered: refuse the message
+	 * before deciding anything, so that a refused message moves no
+	 * round-robin counter.  The id comes first in practice, so this
+	 * pass looks at one field per record.
+	 */
+	for (i = 0; i < m->nrecords; i++) {
+		if (msg_get_u64(m, &m->records[i], "id", &q->id) == -1) {
+			snprintf(reason, sizeof(reason), "record %zu: id: "
+			    "missing or not a decimal number", i + 1);
+			route_error_reply(st, out, reason);
+			return;
+		}
+	}
+	a = st != NULL ? &st->answer : xmalloc(sizeof(*a));
+	msgw_begin(out, "route-reply");
+	msgw_field_u64(out, "generation", generation);
+	for (i = 0; i < m->nrecords; i++) {
+		const struct msg_block *b = &m->records[i];
+
+		if (route_query_read(m, b, q, err, sizeof(err)) == 0)
+			route_decide(cfg, st, &src, q, reuse_ms, a);
+		else {
+			/* Only this question is wrong: say so in its answer. */
+			msg_get_u64(m, b, "id", &q->id);
+			route_answer_reset(a, q->id);
+			a->status = ROUTE_ERROR;
+			snprintf(a->reason, sizeof(a->reason), "%s", err);
+		}
+		if (st != NULL) {
+			st->stats.queries++;
+			if (a->status == ROUTE_OK)
+				st->stats.answers_ok++;
+			else if (a->status == ROUTE_NO_ROUTE)
+				st->stats.answers_no_route++;
+			else
+				st->stats.answers_error++;
+		}
+		msgw_record(out);
+		route_answer_write(out, a);
+		if (out->overflow)
+			break;
+	}
+	if (out->overflow)
+		route_error_reply(st, out, "reply larger than 1 MiB: send "
+		    "fewer questions per message");
+	if (st == NULL)
+		free(a);
+}
+
+void
+route_handle_message(const struct config *cfg, struct route_state *st,
+    uint64_t generation, uint64_t reuse_ms, const char *buf, size_t len,
+    struct msg_writer *out)
+{
+	struct msg	 lm, *m = st != NULL ? &st->msg : &lm;
+	char		 err[200];
+
+	msgw_reset(out);
+	if (st != NULL)
+		st->stats.messages++;
+	else
+		msg_init(&lm);
+	if (msg_parse(m, buf, len, err, sizeof(err)) == -1)
+		route_error_reply(st, out, err);
+	else if (msg_type_is(m, "route"))
+		route_route_reply(cfg, st, m, generation, reuse_ms, out);
+	else if (msg_type_is(m, "status"))
+		route_status_reply(st, generation, out);
+	else {
+		snprintf(err, sizeof(err), "unknown message type \"%.*s\"",
+		    (int)m->type.n, m->type.p);
+		route_error_reply(st, out, err);
+	}
+	if (st == NULL)
+		msg_fini(&lm);
+}
