@@ -573,7 +573,7 @@ config_slurp(struct config_loader *l, const char *path, char **buf,
 	}
 	close(fd);
 	if (n > YAML_MAX_BYTES) {
-		cfg_errors_add(l->errs, path, 0, 0, 0,
+		cfg_errors_add(l->errs, path, 1, 1, 0,
 		    "file is larger than %d bytes", YAML_MAX_BYTES);
 		free(b);
 		return -1;

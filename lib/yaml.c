@@ -464,7 +464,7 @@ yaml_parse(const char *file, const char *buf, size_t len,
 	*docs = NULL;
 	*ndocs = 0;
 	if (len > YAML_MAX_BYTES) {
-		cfg_errors_add(errs, file, 0, 0, 0,
+		cfg_errors_add(errs, file, 1, 1, 0,
 		    "file is larger than %d bytes", YAML_MAX_BYTES);
 		return -1;
 	}

@@ -54,6 +54,7 @@ struct consult {
 	int			 open;
 	atomic_int		 npipes;
 	int			 was_connected;
+	uint64_t		 grace_until_ms;	/* first connect */
 	struct consult_slot	 slots[CONSULT_SLOTS];
 
 	/* the message being gathered */
@@ -133,20 +134,15 @@ consult_new(struct proxy *p, const char *address, uint64_t timeout_ms)
 			fatalx("nng_aio_alloc: %s", nng_strerror(rv));
 	}
 	/*
-	 * Try once now, so that the first requests find route-d connected;
-	 * if it is not there, nng keeps dialing in the background.
+	 * Never a blocking dial: a route-d that accepts but does not answer
+	 * would hold the event loop for nng's whole handshake timeout.
+	 * nng connects (and reconnects) in the background; until the first
+	 * connection had its chance, questions wait for it (bounded by the
+	 * consult timeout) instead of failing at once.
 	 */
-	if ((rv = nng_dial(c->sock, address, NULL, 0)) != 0) {
-		log_warnx("route-d at %s: %s; will keep trying", address,
-		    nng_strerror(rv));
-		if ((rv = nng_dial(c->sock, address, NULL,
-		    NNG_FLAG_NONBLOCK)) != 0)
-			log_warnx("route-d address %s: %s", address,
-			    nng_strerror(rv));
-	} else {
-		log_info("route-d at %s connected", address);
-		c->was_connected = 1;
-	}
+	if ((rv = nng_dial(c->sock, address, NULL, NNG_FLAG_NONBLOCK)) != 0)
+		log_warnx("route-d address %s: %s", address, nng_strerror(rv));
+	c->grace_until_ms = util_now_ms() + c->timeout_ms;
 	return c;
 }
 
@@ -160,6 +156,12 @@ int
 consult_connected(const struct consult *c)
 {
 	return atomic_load(&c->npipes) > 0;
+}
+
+void
+consult_set_timeout(struct consult *c, uint64_t timeout_ms)
+{
+	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 1000;
 }
 
 static void
@@ -188,8 +190,13 @@ consult_enqueue(struct consult *c, struct route_entry *e,
 	char			 name[128];
 	size_t			 i, j;
 
-	if (atomic_load(&c->npipes) == 0 || c->npending >= CONSULT_MAX_QUEUED)
+	if (c->npending >= CONSULT_MAX_QUEUED)
 		return -1;
+	if (atomic_load(&c->npipes) == 0) {
+		if (c->grace_until_ms == 0 || util_now_ms() > c->grace_until_ms)
+			return -1;
+	} else
+		c->grace_until_ms = 0;
 	if (c->npending == 0) {
 		msgw_reset(w);
 		msgw_begin(w, "route");
@@ -213,13 +220,15 @@ consult_enqueue(struct consult *c, struct route_entry *e,
 		msgw_field(w, "scheme", req->scheme);
 	msgw_field(w, "source", (struct str){ s->client_addr,
 	    strlen(s->client_addr) });
-	for (i = 0; i < req->nheaders; i++) {
+	for (i = 0, j = 0; i < req->nheaders && j < ROUTE_MAX_HEADERS; i++) {
 		const struct http_header *h = &req->headers[i];
+		size_t k;
 
 		if ((int)i == req->host_header || h->name.n >= sizeof(name))
 			continue;
-		for (j = 0; j < h->name.n; j++)
-			name[j] = (char)tolower((unsigned char)h->name.p[j]);
+		j++;
+		for (k = 0; k < h->name.n; k++)
+			name[k] = (char)tolower((unsigned char)h->name.p[k]);
 		msgw_fieldf(w, "header", "%.*s: %.*s", (int)h->name.n, name,
 		    (int)h->value.n, h->value.p);
 	}

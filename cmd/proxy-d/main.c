@@ -241,8 +241,10 @@ proxy_set_consult(struct proxy *p, struct generation *g)
 	const struct proxy_daemon *rd = &g->pc->route;
 
 	if (p->consult != NULL &&
-	    strcmp(consult_address(p->consult), rd->address) == 0)
+	    strcmp(consult_address(p->consult), rd->address) == 0) {
+		consult_set_timeout(p->consult, rd->timeout_ms);
 		return;
+	}
 	if (p->consult != NULL)
 		consult_free(p->consult);
 	p->consult = consult_new(p, rd->address, rd->timeout_ms);

@@ -84,6 +84,7 @@ struct route_entry {
 	size_t			 npools;
 	size_t			 next;		/* plain round robin */
 	int			 uniform;	/* all weights equal */
+	int			 no_reuse;	/* route-d said: ask each time */
 	TAILQ_HEAD(, session)	 waiters;
 };
 
@@ -191,6 +192,7 @@ struct upstream	*upstream_acquire(struct proxy *, struct pool *,
 void		 upstream_release(struct proxy *, struct upstream *,
 		    int reusable);
 void		 upstream_abort(struct upstream *);
+void		 conn_flush(struct bufferevent *);
 void		 pools_free(struct proxy *);
 
 /* routing.c: the answer cache and the consult queue in front of route-d */
@@ -209,6 +211,7 @@ const char	*consult_address(const struct consult *);
 int		 consult_enqueue(struct consult *, struct route_entry *,
 		    const struct session *);
 int		 consult_connected(const struct consult *);
+void		 consult_set_timeout(struct consult *, uint64_t);
 /* consult calls these from the event loop when an answer arrives */
 void		 routing_answer(struct proxy *, struct route_entry *,
 		    const struct route_answer *);

@@ -142,18 +142,21 @@ routing_request(struct proxy *p, struct session *s)
 			session_route_ready(s, e);
 			return;
 		}
-		/* stale: serve it, and ask again in the background */
-		p->route_stale++;
-		if (!e->inflight && consult_enqueue(p->consult, e, s) == 0)
-			e->inflight = 1;
-		else if (!e->inflight)
-			e->expires_ms = now + ROUTE_RETRY_STALE_MS;
-		session_route_ready(s, e);
-		return;
+		/*
+		 * Expired.  While route-d is there, wait for its fresh
+		 * answer (with every other request for the key); when it
+		 * is away, serve the last one.
+		 */
+		if (!consult_connected(p->consult) &&
+		    rd->failure != FAILURE_CLOSED) {
+			p->route_stale++;
+			session_route_ready(s, e);
+			return;
+		}
 	}
 
 	p->route_misses++;
-	if (rd->cache && keylen > 0) {
+	if (rd->cache && keylen > 0 && (e == NULL || !e->no_reuse)) {
 		if (e == NULL) {
 			if (p->routes.n >= ROUTE_CACHE_MAX)
 				goto oneshot;
@@ -212,23 +215,12 @@ routing_answer(struct proxy *p, struct route_entry *e,
 	e->inflight = 0;
 	entry_fill(p, e, a);
 	e->last_used_ms = now;
-	if (e->key != NULL) {
-		if (a->reuse_ms > 0 && vary_cacheable(a->vary)) {
-			e->expires_ms = now + a->reuse_ms;
-		} else {
-			/* not reusable: answer the waiters, then forget */
-			strmap_del(&p->routes, e->key, strlen(e->key));
-			wake_ready(e);
-			entry_free(e);
-			return;
-		}
-		wake_ready(e);
-		return;
-	}
+	e->no_reuse = a->reuse_ms == 0;
+	e->expires_ms = a->reuse_ms > 0 ? now + a->reuse_ms : 0;
 	wake_ready(e);
-	/* a one-shot answer becomes the fallback for its key */
-	if (e->fallback_key != NULL && a->status != ROUTE_ERROR &&
-	    vary_cacheable(a->vary) && p->routes.n < ROUTE_CACHE_MAX) {
+	if (e->key == NULL && e->fallback_key != NULL && p->routes.n <
+	    ROUTE_CACHE_MAX) {
+		/* a one-shot answer becomes the last answer for its key */
 		size_t n = strlen(e->fallback_key);
 
 		old = strmap_get(&p->routes, e->fallback_key, n);
@@ -236,14 +228,22 @@ routing_answer(struct proxy *p, struct route_entry *e,
 		    TAILQ_EMPTY(&old->waiters))) {
 			e->key = e->fallback_key;
 			e->fallback_key = NULL;
-			e->expires_ms = 0;	/* never fresh: fallback only */
 			strmap_put(&p->routes, e->key, n, e);
 			if (old != NULL)
 				entry_free(old);
-			return;
 		}
 	}
-	entry_free(e);
+	/*
+	 * Kept: fresh for its reuse time, then only the last answer to
+	 * fall back on.  Answers that depend on more than the key, or
+	 * that report an error, are not kept at all.
+	 */
+	if (e->key != NULL && (!vary_cacheable(a->vary) ||
+	    a->status == ROUTE_ERROR)) {
+		strmap_del(&p->routes, e->key, strlen(e->key));
+		entry_free(e);
+	} else if (e->key == NULL)
+		entry_free(e);
 }
 
 void

@@ -35,6 +35,38 @@ static void	session_close(struct session *);
 static void	session_abort(struct session *, const char *);
 static void	timer_set(struct session *, uint64_t);
 static int	session_headers_fit(struct session *);
+static char	*put_transfer_encoding(char *, const struct http_header *,
+		    size_t);
+
+/*
+ * Transfer-Encoding is hop-by-hop, but the codings before chunked
+ * ("gzip, chunked") belong to the message: pass the list on as received,
+ * all its headers joined into one.  The caller reserved room for it (it
+ * came in the head).
+ */
+static char *
+put_transfer_encoding(char *w, const struct http_header *h, size_t n)
+{
+	size_t	 i;
+	int	 first = 1;
+
+	memcpy(w, "Transfer-Encoding: ", 19);
+	w += 19;
+	for (i = 0; i < n; i++) {
+		if (!util_str_caseeq(h[i].name, "transfer-encoding"))
+			continue;
+		if (!first) {
+			*w++ = ',';
+			*w++ = ' ';
+		}
+		memcpy(w, h[i].value.p, h[i].value.n);
+		w += h[i].value.n;
+		first = 0;
+	}
+	*w++ = '\r';
+	*w++ = '\n';
+	return w;
+}
 
 static void
 timer_set(struct session *s, uint64_t ms)
@@ -120,7 +152,9 @@ session_accept(struct proxy *p, struct listener *l, int fd,
 	    pc->buffer_bytes > pc->max_head_bytes ? pc->buffer_bytes :
 	    pc->max_head_bytes + 1);
 	bufferevent_setwatermark(s->bev, EV_WRITE, pc->buffer_bytes / 2, 0);
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	/* bufferevents start with EV_WRITE on; we write with conn_flush() */
+	bufferevent_disable(s->bev, EV_WRITE);
+	bufferevent_enable(s->bev, EV_READ);
 	TAILQ_INSERT_TAIL(&p->sessions, s, entry);
 	p->nsessions++;
 	session_wait_request(s);
@@ -334,7 +368,8 @@ session_forward(struct session *s, struct pool *pool)
 	for (i = 0; i < req->nheaders; i++)
 		if (util_str_caseeq(req->headers[i].name, "x-forwarded-for"))
 			xff += req->headers[i].value.n + 2;
-	need = s->headlen + req->authority.n + xff + 256;
+	/* a header written "a:b" comes out as "a: b": a byte more each */
+	need = s->headlen + req->authority.n + xff + 2 * req->nheaders + 256;
 	out = bufferevent_get_output(s->up->bev);
 	if (evbuffer_reserve_space(out, (ev_ssize_t)need, &iov, 1) < 1 ||
 	    iov.iov_len < need) {
@@ -387,7 +422,7 @@ session_forward(struct session *s, struct pool *pool)
 		w += snprintf(w, 32, "Content-Length: %llu\r\n",
 		    (unsigned long long)req->content_length);
 	else if (req->framing == HTTP_BODY_CHUNKED)
-		PUTS("Transfer-Encoding: chunked\r\n");
+		w = put_transfer_encoding(w, req->headers, req->nheaders);
 	PUTS("\r\n");
 #undef PUT
 #undef PUTS
@@ -395,6 +430,8 @@ session_forward(struct session *s, struct pool *pool)
 	evbuffer_commit_space(out, &iov, 1);
 	if (!s->req_body_done)
 		session_pump_request(s);
+	else if (s->up->connected)
+		conn_flush(s->up->bev);
 }
 
 /* Move request body bytes from the client to the upstream. */
@@ -438,6 +475,8 @@ session_pump_request(struct session *s)
 	}
 	if (n > 0)
 		evbuffer_remove_buffer(in, out, n);
+	if (s->up->connected)
+		conn_flush(s->up->bev);
 	if (s->req_body_done) {
 		/* what follows is the next request: it waits its turn */
 		bufferevent_disable(s->bev, EV_READ);
@@ -475,8 +514,12 @@ session_upstream_read(struct session *s)
 
 		while ((r = session_response_head(s)) == 1)
 			;
-		if (r <= 0)
+		if (r < 0)
 			return;
+		if (r == 0) {
+			conn_flush(s->bev);	/* a 100 Continue, say */
+			return;
+		}
 	}
 	session_pump_response(s);
 }
@@ -532,7 +575,7 @@ session_response_head(struct session *s)
 	if (resp->framing == HTTP_BODY_CLOSE)
 		s->keep_alive = 0;
 
-	need = (size_t)end + 128;
+	need = (size_t)end + 2 * resp->nheaders + 128;
 	if (evbuffer_reserve_space(out, (ev_ssize_t)need, &iov, 1) < 1 ||
 	    iov.iov_len < need) {
 		session_abort(s, "out of memory");
@@ -565,7 +608,8 @@ session_response_head(struct session *s)
 			w += snprintf(w, 48, "Content-Length: %llu\r\n",
 			    (unsigned long long)resp->content_length);
 		else if (resp->framing == HTTP_BODY_CHUNKED)
-			w += snprintf(w, 48, "Transfer-Encoding: chunked\r\n");
+			w = put_transfer_encoding(w, resp->headers,
+			    resp->nheaders);
 		if (!s->keep_alive)
 			w += snprintf(w, 48, "Connection: close\r\n");
 	}
@@ -637,6 +681,7 @@ session_pump_response(struct session *s)
 	}
 	if (n > 0)
 		evbuffer_remove_buffer(in, out, n);
+	conn_flush(s->bev);
 	if (done) {
 		session_response_done(s);
 		return;
@@ -670,6 +715,8 @@ client_writecb(struct bufferevent *bev, void *arg)
 {
 	struct session	*s = arg;
 
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_disable(bev, EV_WRITE);
 	if (s->state == SESSION_CLOSING) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 			session_free_now(s);
@@ -842,6 +889,7 @@ session_error(struct session *s, int status, const char *flags,
 		session_close(s);
 		return;
 	}
+	conn_flush(s->bev);
 	session_wait_request(s);
 }
 
@@ -857,6 +905,7 @@ session_close(struct session *s)
 	}
 	bufferevent_disable(s->bev, EV_READ);
 	evtimer_del(s->timer);
+	conn_flush(s->bev);
 	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
 		event_active(s->timer, EV_TIMEOUT, 1);
 	else

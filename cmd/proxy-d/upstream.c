@@ -135,7 +135,8 @@ upstream_acquire(struct proxy *p, struct pool *pool, struct session *s,
 		    1000;
 		bufferevent_set_timeouts(u->bev, &rtv, NULL);
 	}
-	bufferevent_enable(u->bev, EV_READ | EV_WRITE);
+	/* a new connection needs the write event to learn it connected */
+	bufferevent_enable(u->bev, u->connected ? EV_READ : EV_READ | EV_WRITE);
 	return u;
 }
 
@@ -165,6 +166,7 @@ upstream_release(struct proxy *p, struct upstream *u, int reusable)
 	bufferevent_set_timeouts(u->bev, &tv, NULL);
 	bufferevent_setwatermark(u->bev, EV_WRITE, 0, 0);
 	bufferevent_setwatermark(u->bev, EV_READ, 0, 0);
+	bufferevent_disable(u->bev, EV_WRITE);
 	bufferevent_enable(u->bev, EV_READ);
 	TAILQ_INSERT_HEAD(&pool->idle, u, entry);
 	pool->nidle++;
@@ -200,7 +202,27 @@ upstream_writecb(struct bufferevent *bev, void *arg)
 {
 	struct upstream	*u = arg;
 
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_disable(bev, EV_WRITE);
 	session_upstream_write(u->session);
+}
+
+/*
+ * Write what is queued at once, as HAProxy does, instead of waiting for
+ * epoll to report the socket writable: that costs two epoll_ctl calls and
+ * a loop turn per write.  Only what the kernel would not take waits for
+ * the write event.  Errors are left for libevent's write path to report.
+ */
+void
+conn_flush(struct bufferevent *bev)
+{
+	struct evbuffer	*out = bufferevent_get_output(bev);
+
+	if (evbuffer_get_length(out) == 0)
+		return;
+	(void)evbuffer_write(out, bufferevent_getfd(bev));
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(bev, EV_WRITE);
 }
 
 static void

@@ -339,7 +339,7 @@ test_size(void **state)
 	(void)state;
 	buf = xmalloc(len);
 	memset(buf, '#', len);
-	assert_refused(buf, len, "t.yaml: file is larger than 4194304 bytes");
+	assert_refused(buf, len, "t.yaml:1:1: file is larger than 4194304 bytes");
 	free(buf);
 }
 
