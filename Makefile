@@ -119,8 +119,8 @@ bench: deps
 	MESHKIT_BIN=$(BIN) MESHKIT_BUILD=$(BUILD) scripts/bench
 
 demo: deps
-	$(MAKE) all
-	MESHKIT_BIN=$(BIN) scripts/demo run
+	$(MAKE) test-progs
+	MESHKIT_BIN=$(BIN) MESHKIT_BUILD=$(BUILD) scripts/demo run
 
 lint:
 	mandoc -Tlint -Wwarning man/*.[1-9]
