@@ -29,6 +29,10 @@ static void	proxy_drain(struct proxy *);
 static void	signal_cb(evutil_socket_t, short, void *);
 static void	drain_timeout(evutil_socket_t, short, void *);
 static void	write_pidfile(const char *);
+static void	print_error_line(const char *, void *);
+static void	listener_resume(evutil_socket_t, short, void *);
+static void	proxy_set_consult(struct proxy *, struct generation *);
+static void	sweep_cb(evutil_socket_t, short, void *);
 
 static const char	*pidfile;
 

@@ -19,6 +19,7 @@ static struct route_entry *entry_new(const char *, size_t);
 static void	entry_free(struct route_entry *);
 static size_t	route_key(const struct session *, char *, size_t);
 static int	vary_cacheable(const char *);
+static void	wake_ready(struct route_entry *);
 static void	entry_fill(struct proxy *, struct route_entry *,
 		    const struct route_answer *);
 
