@@ -114,7 +114,10 @@ void	route_decide(const struct config *, struct route_state *,
 	    const struct route_source *, const struct route_query *,
 	    uint64_t reuse_ms, struct route_answer *);
 
-/* Wire form (meshkit-ipc(7)). 0, or -1 with a reason in err. */
+/*
+ * Wire form (meshkit-ipc(7)), in route_wire.c.  The readers return 0,
+ * or -1 with a reason in err.
+ */
 int	route_source_read(const struct msg *, struct route_source *);
 int	route_query_read(const struct msg *, const struct msg_block *,
 	    struct route_query *, char *err, size_t errlen);
