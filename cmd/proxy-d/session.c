@@ -391,7 +391,10 @@ session_forward(struct session *s, struct pool *pool)
 	for (i = 0; i < req->nheaders; i++) {
 		const struct http_header *h = &req->headers[i];
 
+		/* Proxy-Authorization is for a proxy, and proxy-d checks
+		   none: it must not reach the service */
 		if (http_is_hop_by_hop(h, req->headers, req->nheaders) ||
+		    util_str_caseeq(h->name, "proxy-authorization") ||
 		    util_str_caseeq(h->name, "content-length") ||
 		    util_str_caseeq(h->name, "x-forwarded-for") ||
 		    (absolute && (int)i == req->host_header))

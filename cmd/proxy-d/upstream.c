@@ -220,7 +220,11 @@ conn_flush(struct bufferevent *bev)
 
 	if (evbuffer_get_length(out) == 0)
 		return;
+	/* a socket bufferevent keeps its output's start frozen but while
+	   it writes itself; we write in its stead */
+	evbuffer_unfreeze(out, 1);
 	(void)evbuffer_write(out, bufferevent_getfd(bev));
+	evbuffer_freeze(out, 1);
 	if (evbuffer_get_length(out) > 0)
 		bufferevent_enable(bev, EV_WRITE);
 }
