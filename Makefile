@@ -6,14 +6,16 @@
 #   make fuzz       run every fuzz target (FUZZ_SECONDS each)
 #   make bench      the benchmark (BENCH_QUICK=1 for a short one)
 #   make demo       run the example mesh in the foreground
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (programs, man pages;
+#                   examples, systemd units and the supervisor bundle
+#                   under PREFIX/share/meshkit)
 
 PREFIX	?= /usr/local
 DESTDIR	?=
 BINDIR	?= $(PREFIX)/bin
 SBINDIR	?= $(PREFIX)/sbin
 MANDIR	?= $(PREFIX)/share/man
-ETCDIR	?= $(PREFIX)/etc/meshkit
+DATADIR	?= $(PREFIX)/share/meshkit
 
 CC	?= cc
 BUILD	?= build
@@ -128,13 +130,17 @@ lint:
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
-	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(ETCDIR)
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/examples \
+	    $(DESTDIR)$(DATADIR)/systemd $(DESTDIR)$(DATADIR)/supervisor
 	install -m 755 $(BIN)/proxy-d $(BIN)/route-d $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(BIN)/meshctl $(DESTDIR)$(BINDIR)/
 	for f in man/*.5; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man5/; done; true
 	for f in man/*.7; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man7/; done; true
 	for f in man/*.8; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man8/; done; true
-	for f in etc/meshkit/*.yaml; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(ETCDIR)/; done; true
+	# examples, not live config: /etc/meshkit is the operator's
+	for f in etc/meshkit/*.yaml etc/demo/*.yaml; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(DATADIR)/examples/; done; true
+	for f in etc/systemd/*; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(DATADIR)/systemd/; done; true
+	for f in etc/supervisor/*; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(DATADIR)/supervisor/; done; true
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/proxy-d $(DESTDIR)$(SBINDIR)/route-d \
