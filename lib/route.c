@@ -390,13 +390,31 @@ route_reverse(struct route_endpoint *e, size_t from, size_t to)
 	}
 }
 
-/* Rotate left by k in place: three reversals, no scratch copy. */
+/*
+ * Rotate left in place (three reversals, no scratch copy) so that the
+ * endpoint whose turn it is comes first.  With unequal weights the turn
+ * walks the weights: count modulo their sum falls on each endpoint as
+ * often as its weight says, so answers that are used once each (no
+ * reuse) still split traffic by weight.
+ */
 static void
 route_rotate(struct route_answer *a, uint64_t count)
 {
-	size_t	 n = a->nendpoints, k;
+	size_t		 n = a->nendpoints, k = 0, i;
+	uint64_t	 total = 0, pos;
 
-	if (n < 2 || (k = (size_t)(count % n)) == 0)
+	if (n < 2)
+		return;
+	for (i = 0; i < n; i++)
+		total += a->endpoints[i].weight;
+	if (total == (uint64_t)n * a->endpoints[0].weight)
+		k = (size_t)(count % n);
+	else {
+		pos = count % total;
+		for (k = 0; k < n - 1 && pos >= a->endpoints[k].weight; k++)
+			pos -= a->endpoints[k].weight;
+	}
+	if (k == 0)
 		return;
 	route_reverse(a->endpoints, 0, k);
 	route_reverse(a->endpoints, k, n);

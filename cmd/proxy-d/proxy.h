@@ -84,6 +84,7 @@ struct route_entry {
 	size_t			 npools;
 	size_t			 next;		/* plain round robin */
 	int			 uniform;	/* all weights equal */
+	int			 fresh;		/* not picked from yet */
 	int			 no_reuse;	/* route-d said: ask each time */
 	TAILQ_HEAD(, session)	 waiters;
 };
@@ -124,7 +125,8 @@ struct session {
 	uint64_t		 body_left;
 	struct http_chunked	 req_chunked;
 	int			 req_body_done;
-	char			 request_id[40];
+	char			 request_id[40];	/* made here */
+	struct str		 request_id_in;	/* sent by the client */
 
 	/* route */
 	struct route_entry	*waiting;	/* on its waiters list */

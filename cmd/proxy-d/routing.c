@@ -119,6 +119,7 @@ entry_fill(struct proxy *p, struct route_entry *e,
 	}
 	e->npools = n;
 	e->next = 0;
+	e->fresh = 1;
 	e->state = ROUTE_ENTRY_VALID;
 }
 
@@ -301,6 +302,17 @@ routing_pick(struct route_entry *e)
 		return NULL;
 	if (e->npools == 1)
 		return e->pools[0];
+	/*
+	 * The first use of a new answer takes route-d's own choice, which
+	 * it rotated by its round-robin turn; later uses of a reused answer
+	 * balance here.
+	 */
+	if (e->fresh) {
+		e->fresh = 0;
+		e->next = 1;
+		if (e->lb != ROUTE_LB_RANDOM && e->lb != ROUTE_LB_LEAST_REQUEST)
+			return e->pools[0];
+	}
 	switch (e->lb) {
 	case ROUTE_LB_ORDERED:
 		return e->pools[0];

@@ -177,6 +177,8 @@ session_wait_request(struct session *s)
 	s->resp_started = 0;
 	s->req_body_done = 0;
 	s->flags[0] = '\0';
+	s->request_id[0] = '\0';
+	s->request_id_in = (struct str){ NULL, 0 };
 	if (s->gen != p->gen) {
 		generation_unref(s->gen);
 		s->gen = generation_ref(p->gen);
@@ -266,6 +268,7 @@ session_start_request(struct session *s)
 {
 	struct proxy		*p = s->proxy;
 	const struct http_request *req = &s->req;
+	const struct http_header *h;
 
 	p->requests++;
 	s->requests++;
@@ -284,10 +287,14 @@ session_start_request(struct session *s)
 		s->req_body_done = 1;
 		break;
 	}
-	if (!http_header_find(req->headers, req->nheaders, "x-request-id"))
+	if ((h = http_header_find(req->headers, req->nheaders,
+	    "x-request-id")) == NULL) {
 		util_uuid(s->request_id);
-	else
+		s->request_id_in = (struct str){ NULL, 0 };
+	} else {
 		s->request_id[0] = '\0';
+		s->request_id_in = h->value;
+	}
 
 	if (util_str_eq(req->method, "CONNECT")) {
 		session_error(s, 501, "DPE", "CONNECT is not supported");
@@ -849,12 +856,18 @@ session_error(struct session *s, int status, const char *flags,
 {
 	struct evbuffer	*out = bufferevent_get_output(s->bev);
 	char		 reason[512], body[640];
+	struct str	 rid;
 	va_list		 ap;
 	int		 blen, close_after;
 
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
+	/* the id the client sent, or the one proxy-d made for it */
+	if (s->request_id[0] != '\0')
+		rid = (struct str){ s->request_id, strlen(s->request_id) };
+	else
+		rid = s->request_id_in;
 	if (s->resp_started) {
 		session_abort(s, reason);
 		return;
@@ -880,12 +893,12 @@ session_error(struct session *s, int status, const char *flags,
 	    "content-type: text/plain\r\n"
 	    "content-length: %d\r\n"
 	    "x-meshkit-flags: %s\r\n"
-	    "%s%s%s"
+	    "%s%.*s%s"
 	    "%s"
 	    "\r\n%s",
 	    status, http_status_text(status), blen, flags,
-	    s->request_id[0] ? "x-request-id: " : "", s->request_id,
-	    s->request_id[0] ? "\r\n" : "",
+	    rid.n > 0 ? "x-request-id: " : "", (int)rid.n, rid.p != NULL ?
+	    rid.p : "", rid.n > 0 ? "\r\n" : "",
 	    close_after ? "connection: close\r\n" : "", body);
 	s->resp_started = 0;
 	if (close_after) {

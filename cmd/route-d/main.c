@@ -105,7 +105,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: route-d [-fnqv] [-c dir] [-l file] "
 	    "[-p pidfile] [-R ms] [-s url]\n");
-	exit(1);
+	exit(2);
 }
 
 static void
@@ -599,7 +599,7 @@ main(int argc, char *argv[])
 			if (errstr != NULL) {
 				fprintf(stderr, "route-d: -R %s: %s\n", optarg,
 				    errstr);
-				exit(1);
+				exit(2);
 			}
 			rd.reuse_ms = reuse;
 			break;

@@ -499,6 +499,23 @@ test_weights(void **state)
 	assert_int_equal(ans.endpoints[1].weight, 5);
 	msg_fini(&m);
 	msgw_fini(&w);
+
+	/*
+	 * Answers used once each must still split by weight: route-d puts
+	 * each endpoint first as often as its weight says.
+	 */
+	{
+		struct route_state	*st = route_state_new();
+		int			 first1 = 0, i;
+
+		for (i = 0; i < 600; i++) {
+			ask(st, "default", "web.local", 0);
+			if (strcmp(ans.endpoints[0].address, "10.0.0.1:80") == 0)
+				first1++;
+		}
+		assert_int_equal(first1, 100);
+		route_state_free(st);
+	}
 }
 
 static void
