@@ -30,6 +30,9 @@ enum kind_action {
 	KIND_SERVICE_ENTRY,
 	KIND_WORKLOAD_ENTRY,
 	KIND_PROXY,
+	KIND_VIRTUAL_SERVICE,	/* typed, and kept generic too */
+	KIND_DESTINATION_RULE,
+	KIND_KUBE_SERVICE,
 };
 
 struct kind_info {
@@ -74,14 +77,14 @@ static const char *const core_versions[] = { "v1", NULL };
 static const struct kind_info kinds[] = {
 	{ "ServiceEntry", networking_versions, KIND_SERVICE_ENTRY, 1 },
 	{ "WorkloadEntry", networking_versions, KIND_WORKLOAD_ENTRY, 1 },
-	{ "VirtualService", networking_versions, KIND_GENERIC, 1 },
-	{ "DestinationRule", networking_versions, KIND_GENERIC, 1 },
+	{ "VirtualService", networking_versions, KIND_VIRTUAL_SERVICE, 1 },
+	{ "DestinationRule", networking_versions, KIND_DESTINATION_RULE, 1 },
 	{ "PeerAuthentication", security_versions, KIND_GENERIC, 1 },
 	{ "RequestAuthentication", security_versions, KIND_GENERIC, 1 },
 	{ "AuthorizationPolicy", security_versions, KIND_GENERIC, 1 },
 	{ "Proxy", meshkit_versions, KIND_PROXY, 0 },
-	/* a later route-d treats a Kubernetes Service like a ServiceEntry */
-	{ "Service", core_versions, KIND_GENERIC, 0 },
+	/* route-d treats a Kubernetes Service like a ServiceEntry */
+	{ "Service", core_versions, KIND_KUBE_SERVICE, 0 },
 	{ "Gateway", networking_versions, KIND_SKIP, 0 },
 	{ "Sidecar", networking_versions, KIND_SKIP, 1 },
 	{ "WorkloadGroup", networking_versions, KIND_SKIP, 1 },
@@ -112,6 +115,8 @@ static size_t	 config_file_index(const struct config *, const char *);
 static int	 config_meta_cmp(const void *, const void *);
 static struct config *config_finish(struct config_loader *, size_t);
 static int	 config_path_cmp(const void *, const void *);
+static void	 config_add_resource(struct config *,
+		    const struct resource_meta *, const struct ynode *);
 
 /* Kinds and the envelope. */
 
@@ -245,6 +250,37 @@ config_meta(struct config_loader *l, const struct ynode *root,
 	if (m->namespace == NULL)
 		m->namespace = xstrdup(CONFIG_DEFAULT_NAMESPACE);
 	return rc;
+}
+
+void
+config_meta_copy(struct resource_meta *to, const struct resource_meta *from)
+{
+	size_t	 i;
+
+	to->kind = xstrdup(from->kind);
+	to->api_version = xstrdup(from->api_version);
+	to->name = xstrdup(from->name);
+	to->namespace = xstrdup(from->namespace);
+	to->origin = from->origin;
+	to->labels.n = from->labels.n;
+	to->labels.keys = xcalloc(from->labels.n + 1, sizeof(char *));
+	to->labels.values = xcalloc(from->labels.n + 1, sizeof(char *));
+	for (i = 0; i < from->labels.n; i++) {
+		to->labels.keys[i] = xstrdup(from->labels.keys[i]);
+		to->labels.values[i] = xstrdup(from->labels.values[i]);
+	}
+}
+
+/* The generic form every kind but the typed-only ones has. */
+static void
+config_add_resource(struct config *cfg, const struct resource_meta *meta,
+    const struct ynode *spec)
+{
+	cfg->resources = xreallocarray(cfg->resources, cfg->nresources + 1,
+	    sizeof(*cfg->resources));
+	cfg->resources[cfg->nresources].meta = *meta;
+	cfg->resources[cfg->nresources].spec = (struct ynode *)spec;
+	cfg->nresources++;
 }
 
 void
@@ -415,6 +451,42 @@ config_document(struct config_loader *l, const struct ynode *root,
 		    sizeof(*cfg->proxies));
 		cfg->proxies[cfg->nproxies].meta = meta;
 		config_proxy(l, root, spec, &cfg->proxies[cfg->nproxies++]);
+		break;
+	case KIND_VIRTUAL_SERVICE:
+		cfg->virtual_services = xreallocarray(cfg->virtual_services,
+		    cfg->nvirtual_services + 1,
+		    sizeof(*cfg->virtual_services));
+		memset(&cfg->virtual_services[cfg->nvirtual_services], 0,
+		    sizeof(*cfg->virtual_services));
+		config_meta_copy(
+		    &cfg->virtual_services[cfg->nvirtual_services].meta, &meta);
+		config_virtual_service(l, root, spec,
+		    &cfg->virtual_services[cfg->nvirtual_services++]);
+		config_add_resource(cfg, &meta, spec);
+		break;
+	case KIND_DESTINATION_RULE:
+		cfg->destination_rules = xreallocarray(cfg->destination_rules,
+		    cfg->ndestination_rules + 1,
+		    sizeof(*cfg->destination_rules));
+		memset(&cfg->destination_rules[cfg->ndestination_rules], 0,
+		    sizeof(*cfg->destination_rules));
+		config_meta_copy(
+		    &cfg->destination_rules[cfg->ndestination_rules].meta,
+		    &meta);
+		config_destination_rule(l, root, spec,
+		    &cfg->destination_rules[cfg->ndestination_rules++]);
+		config_add_resource(cfg, &meta, spec);
+		break;
+	case KIND_KUBE_SERVICE:
+		cfg->kube_services = xreallocarray(cfg->kube_services,
+		    cfg->nkube_services + 1, sizeof(*cfg->kube_services));
+		memset(&cfg->kube_services[cfg->nkube_services], 0,
+		    sizeof(*cfg->kube_services));
+		config_meta_copy(&cfg->kube_services[cfg->nkube_services].meta,
+		    &meta);
+		config_kube_service(l, root, spec,
+		    &cfg->kube_services[cfg->nkube_services++]);
+		config_add_resource(cfg, &meta, spec);
 		break;
 	default:
 		cfg->resources = xreallocarray(cfg->resources,
@@ -753,6 +825,15 @@ config_free(struct config *cfg)
 	for (i = 0; i < cfg->nresources; i++)
 		config_meta_fini(&cfg->resources[i].meta);
 	free(cfg->resources);
+	for (i = 0; i < cfg->nvirtual_services; i++)
+		config_virtual_service_fini(&cfg->virtual_services[i]);
+	free(cfg->virtual_services);
+	for (i = 0; i < cfg->ndestination_rules; i++)
+		config_destination_rule_fini(&cfg->destination_rules[i]);
+	free(cfg->destination_rules);
+	for (i = 0; i < cfg->nkube_services; i++)
+		config_service_entry_fini(&cfg->kube_services[i]);
+	free(cfg->kube_services);
 	for (i = 0; i < cfg->nfiles; i++) {
 		yaml_docs_free(cfg->docs[i], cfg->ndocs[i]);
 		free(cfg->files[i]);

@@ -4,8 +4,10 @@
  * a directory.  A loaded config is immutable; a reload builds a new one
  * beside it and the program swaps a pointer.
  *
- * Kinds typed here: ServiceEntry, WorkloadEntry (networking.istio.io
- * v1alpha3, v1beta1, v1) and meshkit's own Proxy (meshkit.io/v1alpha1).
+ * Kinds typed here: ServiceEntry, WorkloadEntry, VirtualService,
+ * DestinationRule (networking.istio.io v1alpha3, v1beta1, v1), the
+ * Kubernetes Service (v1, as a ServiceEntry) and meshkit's own Proxy
+ * (meshkit.io/v1alpha1).
  * Other Istio kinds are kept as generic resources (their tree) for the
  * daemons that own them; kinds meshkit cannot act on at all (Deployment,
  * Gateway, ...) are skipped with a notice.
@@ -48,6 +50,7 @@ struct service_port {
 	char		*name;
 	char		*protocol;	/* HTTP, TCP, ... uppercase; may be NULL */
 	uint32_t	 target_port;	/* 0 when absent */
+	char		*target_port_name; /* Service targetPort: http */
 };
 
 /* A named port map entry of an endpoint: ports: {http: 8080} */
@@ -149,6 +152,208 @@ struct proxy_config {
 	size_t			 pool_max_idle;		/* per endpoint */
 };
 
+/*
+ * A string match of a VirtualService (exact, prefix or regex).  A regex
+ * is compiled once at load (PCRE2, anchored at both ends as RE2's full
+ * match is) and matched with match_string of lib/match.h.
+ */
+enum string_match_kind {
+	MATCH_ANY,		/* absent, or {} under headers: present */
+	MATCH_EXACT,
+	MATCH_PREFIX,
+	MATCH_REGEX,
+};
+
+struct string_match {
+	enum string_match_kind	 kind;
+	char			*value;
+	void			*regex;		/* pcre2_code *, MATCH_REGEX */
+};
+
+/* headers / withoutHeaders / queryParams entries */
+struct named_match {
+	char			*name;		/* lower case for headers */
+	struct string_match	 match;
+};
+
+/* VirtualService http[].match[] */
+struct http_match {
+	char			*name;
+	struct string_match	 uri;
+	struct string_match	 scheme;
+	struct string_match	 method;
+	struct string_match	 authority;
+	struct named_match	*headers;
+	size_t			 nheaders;
+	struct named_match	*without_headers;
+	size_t			 nwithout_headers;
+	struct named_match	*query_params;
+	size_t			 nquery_params;
+	uint32_t		 port;		/* 0: any */
+	struct labels		 source_labels;
+	char			*source_namespace;
+	int			 ignore_uri_case;
+	char			**gateways;
+	size_t			  ngateways;
+};
+
+struct header_operations {
+	struct labels		 set;		/* name -> value */
+	struct labels		 add;
+	char			**remove;
+	size_t			  nremove;
+};
+
+struct headers_policy {
+	struct header_operations request;
+	struct header_operations response;
+};
+
+/* Parts per million: Istio's percentages are doubles 0..100. */
+#define PERCENT_MILLION		1000000u
+
+/* route[] and mirror: where a request goes. */
+struct http_destination {
+	char			*host;
+	char			*subset;
+	uint32_t		 port;		/* 0: the request's */
+	uint32_t		 weight;	/* 0..100 */
+	int			 has_weight;
+	struct headers_policy	 headers;
+	uint32_t		 mirror_ppm;	/* mirrors[] only */
+};
+
+struct http_redirect {
+	char			*uri;
+	char			*authority;
+	char			*scheme;
+	uint32_t		 port;
+	int			 derive_port;	/* FROM_REQUEST_PORT */
+	uint32_t		 code;		/* default 301 */
+};
+
+struct http_rewrite {
+	char			*uri;
+	char			*authority;
+	void			*regex;		/* uriRegexRewrite.match */
+	char			*regex_source;
+	char			*regex_rewrite;
+};
+
+struct http_retries {
+	uint32_t		 attempts;
+	uint64_t		 per_try_timeout_ms;
+	char			*retry_on;
+	int			 retry_remote_localities;
+};
+
+struct http_fault {
+	uint64_t		 delay_ms;	/* 0: no delay */
+	uint32_t		 delay_ppm;
+	uint32_t		 abort_status;	/* 0: no abort */
+	uint32_t		 abort_ppm;
+};
+
+struct cors_policy {
+	struct string_match	*allow_origins;
+	size_t			 nallow_origins;
+	char			**allow_methods;
+	size_t			  nallow_methods;
+	char			**allow_headers;
+	size_t			  nallow_headers;
+	char			**expose_headers;
+	size_t			  nexpose_headers;
+	uint64_t		 max_age_ms;
+	int			 allow_credentials;	/* -1 unset */
+};
+
+struct http_route {
+	char			*name;
+	struct http_match	*matches;	/* ORed; none: all */
+	size_t			 nmatches;
+	struct http_destination	*routes;
+	size_t			 nroutes;
+	struct http_redirect	*redirect;
+	uint32_t		 direct_status;	/* 0: none */
+	char			*direct_body;
+	struct http_rewrite	*rewrite;
+	uint64_t		 timeout_ms;
+	struct http_retries	*retries;
+	struct http_fault	 fault;
+	struct http_destination	*mirrors;	/* mirror and mirrors[] */
+	size_t			 nmirrors;
+	struct cors_policy	*cors;
+	struct headers_policy	 headers;
+};
+
+struct virtual_service {
+	struct resource_meta	 meta;
+	char			**hosts;
+	size_t			  nhosts;
+	char			**gateways;
+	size_t			  ngateways;
+	char			**export_to;
+	size_t			  nexport_to;
+	struct http_route	*http;
+	size_t			 nhttp;
+};
+
+enum lb_simple {
+	LB_UNSET,
+	LB_ROUND_ROBIN,
+	LB_LEAST_REQUEST,
+	LB_RANDOM,
+	LB_PASSTHROUGH,
+};
+
+enum lb_hash {
+	HASH_NONE,
+	HASH_HEADER,
+	HASH_COOKIE,
+	HASH_SOURCE_IP,
+	HASH_QUERY,
+};
+
+struct traffic_policy {
+	enum lb_simple		 simple;
+	enum lb_hash		 hash;
+	char			*hash_key;	/* header (lower case), cookie,
+						   query parameter */
+	uint64_t		 cookie_ttl_ms;
+	int			 maglev;	/* else ring hash */
+	uint64_t		 ring_size;	/* ring hash minimum */
+	uint64_t		 maglev_size;	/* a prime */
+	/* acted on by breaker-d later: kept as their trees */
+	const struct ynode	*connection_pool;
+	const struct ynode	*outlier_detection;
+	const struct ynode	*tls;
+	struct port_policy	*ports;		/* portLevelSettings */
+	size_t			 nports;
+};
+
+struct port_policy {
+	uint32_t		 port;
+	struct traffic_policy	 policy;
+};
+
+struct dr_subset {
+	char			*name;
+	struct labels		 labels;
+	struct traffic_policy	 policy;
+	int			 has_policy;
+};
+
+struct destination_rule {
+	struct resource_meta	 meta;
+	char			*host;
+	struct dr_subset	*subsets;
+	size_t			 nsubsets;
+	struct traffic_policy	 policy;
+	int			 has_policy;
+	char			**export_to;
+	size_t			  nexport_to;
+};
+
 /* Any other resource, kept as its parsed tree (spec). */
 struct resource {
 	struct resource_meta	 meta;
@@ -170,6 +375,17 @@ struct config {
 	size_t			 nproxies;
 	struct resource		*resources;	/* other Istio kinds */
 	size_t			 nresources;
+	/*
+	 * Typed forms of some of those resources (they stay in resources
+	 * too, for whoever reads the trees): VirtualService,
+	 * DestinationRule, and Kubernetes Services as ServiceEntries.
+	 */
+	struct virtual_service	*virtual_services;
+	size_t			 nvirtual_services;
+	struct destination_rule	*destination_rules;
+	size_t			 ndestination_rules;
+	struct service_entry	*kube_services;
+	size_t			 nkube_services;
 };
 
 /*

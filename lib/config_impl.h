@@ -69,6 +69,20 @@ void	config_workload_entry(struct config_loader *,
 void	config_service_entry_fini(struct service_entry *);
 void	config_workload_entry_fini(struct workload_entry *);
 
+/* config_networking.c */
+void	config_virtual_service(struct config_loader *,
+	    const struct ynode *root, const struct ynode *spec,
+	    struct virtual_service *);
+void	config_destination_rule(struct config_loader *,
+	    const struct ynode *root, const struct ynode *spec,
+	    struct destination_rule *);
+/* se->meta must be set: the host is NAME.NAMESPACE.svc.cluster.local */
+void	config_kube_service(struct config_loader *, const struct ynode *root,
+	    const struct ynode *spec, struct service_entry *);
+void	config_virtual_service_fini(struct virtual_service *);
+void	config_destination_rule_fini(struct destination_rule *);
+void	config_meta_copy(struct resource_meta *, const struct resource_meta *);
+
 /* config_proxy.c */
 void	config_proxy(struct config_loader *, const struct ynode *root,
 	    const struct ynode *spec, struct proxy_config *);

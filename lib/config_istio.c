@@ -429,6 +429,7 @@ config_service_entry_fini(struct service_entry *se)
 	for (i = 0; i < se->nports; i++) {
 		free(se->ports[i].name);
 		free(se->ports[i].protocol);
+		free(se->ports[i].target_port_name);
 	}
 	free(se->ports);
 	for (i = 0; i < se->nendpoints; i++)

@@ -671,6 +671,7 @@ test_api_versions(void **state)
 	static const char *const sv[] = { "v1beta1", "v1" };
 	static const char *const spec_we = "spec: {address: 1.2.3.4}\n";
 	static const char *const spec_se = "spec: {hosts: [a]}\n";
+	static const char *const spec_dr = "spec: {host: a}\n";
 	char	*doc;
 	size_t	 i, j;
 
@@ -679,8 +680,8 @@ test_api_versions(void **state)
 		for (j = 0; j < nitems(nv); j++) {
 			xasprintf(&doc, "apiVersion: networking.istio.io/%s\n"
 			    "kind: %s\nmetadata: {name: x}\n%s", nv[j],
-			    networking[i], i == 0 ? spec_se : i == 1 ?
-			    spec_we : "");
+			    networking[i], i == 0 || i == 2 ? spec_se :
+			    i == 1 ? spec_we : i == 3 ? spec_dr : "");
 			assert_loads(doc);
 			free(doc);
 		}
@@ -853,22 +854,22 @@ test_duplicates(void **state)
 {
 	static const char *const vs =
 	    "apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
-	    "metadata: {name: r}\n";
+	    "spec: {hosts: [r]}\nmetadata: {name: r}\n";
 
 	(void)state;
 	{
 		char *doc;
 
 		xasprintf(&doc, "%s---\n%s", vs, vs);
-		assert_error(doc, "m.yaml:5:1: duplicate VirtualService "
+		assert_error(doc, "m.yaml:6:1: duplicate VirtualService "
 		    "default/r (first at m.yaml:1:1)");
 		free(doc);
 		/* another namespace, or another kind, is another resource */
 		xasprintf(&doc, "%s---\n%s  namespace: other\n---\n"
 		    "apiVersion: networking.istio.io/v1\nkind: "
-		    "DestinationRule\nmetadata: {name: r}\n", vs,
-		    "apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
-		    "metadata:\n  name: r\n");
+		    "DestinationRule\nmetadata: {name: r}\nspec: {host: r}\n",
+		    vs, "apiVersion: networking.istio.io/v1\nkind: "
+		    "VirtualService\nspec: {hosts: [r]}\nmetadata:\n  name: r\n");
 		assert_loads(doc);
 		free(doc);
 	}

@@ -1,0 +1,446 @@
+/*
+ * Unit tests of lib/config_networking.c and lib/match.c: VirtualService,
+ * DestinationRule and Kubernetes Service read into their typed forms,
+ * Istio's validation rules, and the string matches.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "match.h"
+#include "util.h"
+#include "yaml.h"
+
+struct loaded {
+	struct config		*cfg;
+	struct cfg_errors	 errs;
+	char			*text;
+};
+
+static void	collect(const char *, void *);
+static void	load(struct loaded *, const char *);
+static void	done(struct loaded *);
+static void	assert_error(const char *, const char *);
+static void	test_virtual_service(void **);
+static void	test_virtual_service_errors(void **);
+static void	test_destination_rule(void **);
+static void	test_destination_rule_errors(void **);
+static void	test_kube_service(void **);
+static void	test_match_string(void **);
+static void	test_regex(void **);
+
+#define VS_HEAD	"apiVersion: networking.istio.io/v1\nkind: VirtualService\n" \
+		"metadata: {name: r}\nspec:\n  hosts: [r]\n  http:\n"
+#define DR_HEAD	"apiVersion: networking.istio.io/v1beta1\n" \
+		"kind: DestinationRule\nmetadata: {name: r}\nspec:\n" \
+		"  host: r\n"
+
+static void
+collect(const char *line, void *arg)
+{
+	char	**text = arg;
+	char	 *n;
+
+	xasprintf(&n, "%s%s\n", *text != NULL ? *text : "", line);
+	free(*text);
+	*text = n;
+}
+
+static void
+load(struct loaded *l, const char *yaml)
+{
+	memset(l, 0, sizeof(*l));
+	l->cfg = config_load_buffer("m.yaml", yaml, strlen(yaml), &l->errs);
+	cfg_errors_print(&l->errs, 1, collect, &l->text);
+	if (l->text == NULL)
+		l->text = xstrdup("");
+	if (l->cfg == NULL)
+		print_message("%s", l->text);
+}
+
+static void
+done(struct loaded *l)
+{
+	config_free(l->cfg);
+	cfg_errors_fini(&l->errs);
+	free(l->text);
+}
+
+static void
+assert_error(const char *yaml, const char *want)
+{
+	struct loaded	 l;
+
+	memset(&l, 0, sizeof(l));
+	l.cfg = config_load_buffer("m.yaml", yaml, strlen(yaml), &l.errs);
+	cfg_errors_print(&l.errs, 1, collect, &l.text);
+	if (l.text == NULL)
+		l.text = xstrdup("");
+	if (l.cfg != NULL || strstr(l.text, want) == NULL)
+		fail_msg("want \"%s\", got %s and:\n%s", want,
+		    l.cfg != NULL ? "a config" : "NULL", l.text);
+	done(&l);
+}
+
+static void
+test_virtual_service(void **state)
+{
+	static const char yaml[] = VS_HEAD
+	    "  - name: jason\n"
+	    "    match:\n"
+	    "    - headers:\n"
+	    "        End-User: {exact: jason}\n"
+	    "        x-any: {}\n"
+	    "      uri: {regex: \"/Rate/[0-9]+\"}\n"
+	    "      ignoreUriCase: true\n"
+	    "      method: {exact: GET}\n"
+	    "      authority: {prefix: rat}\n"
+	    "      scheme: {exact: http}\n"
+	    "      port: 8080\n"
+	    "      queryParams: {v: {exact: \"2\"}}\n"
+	    "      withoutHeaders: {x-test: {prefix: a}}\n"
+	    "      sourceLabels: {app: book}\n"
+	    "      sourceNamespace: default\n"
+	    "    - uri: {prefix: /b}\n"
+	    "    route:\n"
+	    "    - destination: {host: Rating, subset: v2, port: {number: 80}}\n"
+	    "      weight: 75\n"
+	    "      headers:\n"
+	    "        request: {set: {X-A: b}, add: {x-c: d}, remove: [X-E]}\n"
+	    "    - destination: {host: rating, subset: v1}\n"
+	    "      weight: 25\n"
+	    "    timeout: 2s\n"
+	    "    retries: {attempts: 3, perTryTimeout: 500ms, "
+	    "retryOn: \"5xx,connect-failure,503\"}\n"
+	    "    fault:\n"
+	    "      delay: {fixedDelay: 5s, percentage: {value: 12.5}}\n"
+	    "      abort: {httpStatus: 503, percent: 10}\n"
+	    "    mirror: {host: shadow}\n"
+	    "    mirrorPercentage: {value: 50}\n"
+	    "    rewrite: {uri: /v2, authority: new}\n"
+	    "    corsPolicy:\n"
+	    "      allowOrigins: [{exact: \"https://a\"}, {regex: "
+	    "\"https://.*\\\\.b\"}]\n"
+	    "      allowMethods: [GET, POST]\n"
+	    "      maxAge: 24h\n"
+	    "      allowCredentials: true\n"
+	    "    headers:\n"
+	    "      response: {set: {x-r: \"1\"}}\n"
+	    "  - redirect: {uri: /new, authority: b, redirectCode: 302}\n"
+	    "  - directResponse: {status: 503, body: {string: down}}\n"
+	    "  - route: [{destination: {host: r}}]\n"
+	    "    rewrite: {uriRegexRewrite: {match: \"/a(.*)\", "
+	    "rewrite: \"/b\\\\1\"}}\n";
+	struct loaded			 l;
+	const struct virtual_service	*vs;
+	const struct http_route		*h;
+	const struct http_match		*m;
+
+	(void)state;
+	load(&l, yaml);
+	assert_non_null(l.cfg);
+	assert_int_equal(l.cfg->nvirtual_services, 1);
+	/* the tree stays for whoever reads resources */
+	assert_int_equal(l.cfg->nresources, 1);
+	vs = &l.cfg->virtual_services[0];
+	assert_string_equal(vs->meta.name, "r");
+	assert_int_equal(vs->nhttp, 4);
+	h = &vs->http[0];
+	assert_string_equal(h->name, "jason");
+	assert_int_equal(h->nmatches, 2);
+	m = &h->matches[0];
+	assert_int_equal(m->nheaders, 2);
+	assert_string_equal(m->headers[0].name, "end-user");
+	assert_int_equal(m->headers[0].match.kind, MATCH_EXACT);
+	assert_int_equal(m->headers[1].match.kind, MATCH_ANY);
+	assert_int_equal(m->uri.kind, MATCH_REGEX);
+	assert_true(m->ignore_uri_case);
+	/* compiled caseless because of ignoreUriCase */
+	assert_true(match_string(&m->uri, "/rate/12", 8, 0));
+	assert_int_equal(m->method.kind, MATCH_EXACT);
+	assert_int_equal(m->authority.kind, MATCH_PREFIX);
+	assert_int_equal(m->scheme.kind, MATCH_EXACT);
+	assert_int_equal(m->port, 8080);
+	assert_int_equal(m->nquery_params, 1);
+	assert_int_equal(m->nwithout_headers, 1);
+	assert_string_equal(labels_get(&m->source_labels, "app"), "book");
+	assert_string_equal(m->source_namespace, "default");
+	assert_int_equal(h->nroutes, 2);
+	assert_string_equal(h->routes[0].host, "rating");
+	assert_string_equal(h->routes[0].subset, "v2");
+	assert_int_equal(h->routes[0].port, 80);
+	assert_int_equal(h->routes[0].weight, 75);
+	assert_int_equal(h->routes[1].weight, 25);
+	assert_string_equal(labels_get(&h->routes[0].headers.request.set,
+	    "x-a"), "b");
+	assert_int_equal(h->routes[0].headers.request.nremove, 1);
+	assert_string_equal(h->routes[0].headers.request.remove[0], "x-e");
+	assert_int_equal(h->timeout_ms, 2000);
+	assert_non_null(h->retries);
+	assert_int_equal(h->retries->attempts, 3);
+	assert_int_equal(h->retries->per_try_timeout_ms, 500);
+	assert_string_equal(h->retries->retry_on, "5xx,connect-failure,503");
+	assert_int_equal(h->fault.delay_ms, 5000);
+	assert_int_equal(h->fault.delay_ppm, 125000);
+	assert_int_equal(h->fault.abort_status, 503);
+	assert_int_equal(h->fault.abort_ppm, 100000);
+	assert_int_equal(h->nmirrors, 1);
+	assert_string_equal(h->mirrors[0].host, "shadow");
+	assert_int_equal(h->mirrors[0].mirror_ppm, 500000);
+	assert_string_equal(h->rewrite->uri, "/v2");
+	assert_string_equal(h->rewrite->authority, "new");
+	assert_int_equal(h->cors->nallow_origins, 2);
+	assert_int_equal(h->cors->max_age_ms, 24 * 3600 * 1000);
+	assert_int_equal(h->cors->allow_credentials, 1);
+	assert_string_equal(labels_get(&h->headers.response.set, "x-r"), "1");
+	assert_int_equal(vs->http[1].redirect->code, 302);
+	assert_string_equal(vs->http[1].redirect->uri, "/new");
+	assert_int_equal(vs->http[2].direct_status, 503);
+	assert_string_equal(vs->http[2].direct_body, "down");
+	/* one destination without a weight takes all */
+	assert_int_equal(vs->http[3].routes[0].weight, 100);
+	assert_non_null(vs->http[3].rewrite->regex);
+	done(&l);
+}
+
+static void
+test_virtual_service_errors(void **state)
+{
+	(void)state;
+	assert_error(VS_HEAD "  - route:\n"
+	    "    - destination: {host: a}\n      weight: 70\n"
+	    "    - destination: {host: b}\n      weight: 20\n",
+	    "m.yaml:8:5: route weights must sum to 100, got 90");
+	assert_error(VS_HEAD "  - route:\n"
+	    "    - destination: {host: a}\n      weight: 120\n",
+	    "m.yaml:9:15: weight must be 0..100, got 120");
+	assert_error(VS_HEAD "  - route: [{destination: {host: a}}]\n"
+	    "    timeot: 1s\n",
+	    "m.yaml:8:5: unknown field timeot in HTTPRoute");
+	assert_error(VS_HEAD "  - route: [{destination: {host: a}}]\n"
+	    "    timeout: soon\n",
+	    "timeout must be a positive duration");
+	assert_error(VS_HEAD "  - match: [{uri: {regex: \"(a\"}}]\n"
+	    "    route: [{destination: {host: a}}]\n",
+	    "uri: bad regex: missing closing parenthesis");
+	assert_error(VS_HEAD "  - match: [{uri: {regex: \"(a)\\\\1\"}}]\n"
+	    "    route: [{destination: {host: a}}]\n",
+	    "backreferences are not RE2 syntax");
+	assert_error(VS_HEAD "  - match: [{uri: {exact: /a, prefix: /b}}]\n"
+	    "    route: [{destination: {host: a}}]\n",
+	    "uri takes one of exact, prefix and regex");
+	assert_error(VS_HEAD "  - match: [{uri: {suffix: /a}}]\n"
+	    "    route: [{destination: {host: a}}]\n",
+	    "unknown field suffix in uri");
+	assert_error(VS_HEAD "  - match: [{headers: {uri: {exact: /a}}}]\n"
+	    "    route: [{destination: {host: a}}]\n",
+	    "header name uri is reserved");
+	assert_error(VS_HEAD "  - route: [{destination: {subset: v1}}]\n",
+	    "destination: host is required");
+	assert_error(VS_HEAD "  - route: [{destination: {host: a}}]\n"
+	    "    redirect: {uri: /b}\n",
+	    "route cannot be set with redirect or directResponse");
+	assert_error(VS_HEAD "  - match: [{uri: {exact: /}}]\n",
+	    "HTTPRoute needs route, redirect or directResponse");
+	assert_error(VS_HEAD "  - route: [{destination: {host: a}}]\n"
+	    "    fault: {abort: {percentage: {value: 101}, httpStatus: 503}}\n",
+	    "percentage must be a number 0..100, got \"101\"");
+	assert_error(VS_HEAD "  - route: [{destination: {host: a}}]\n"
+	    "    retries: {attempts: 2, retryOn: \"5xx,sometimes\"}\n",
+	    "retryOn: unknown condition \"sometimes\"");
+	assert_error("apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+	    "metadata: {name: r}\nspec:\n  http: []\n",
+	    "hosts is required in VirtualService spec");
+	assert_error(VS_HEAD "  - directResponse: {status: 99}\n",
+	    "directResponse status must be 200..599, got 99");
+}
+
+static void
+test_destination_rule(void **state)
+{
+	static const char yaml[] = DR_HEAD
+	    "  trafficPolicy:\n"
+	    "    loadBalancer: {simple: LEAST_REQUEST}\n"
+	    "    connectionPool: {tcp: {maxConnections: 1}}\n"
+	    "    outlierDetection: {consecutive5xxErrors: 1, interval: 1s}\n"
+	    "    portLevelSettings:\n"
+	    "    - port: {number: 9080}\n"
+	    "      loadBalancer: {simple: RANDOM}\n"
+	    "  subsets:\n"
+	    "  - name: v1\n"
+	    "    labels: {version: v1}\n"
+	    "  - name: v2\n"
+	    "    labels: {version: v2}\n"
+	    "    trafficPolicy:\n"
+	    "      loadBalancer:\n"
+	    "        consistentHash:\n"
+	    "          httpHeaderName: X-User\n"
+	    "          maglev: {tableSize: 251}\n"
+	    "  - name: v3\n"
+	    "    trafficPolicy:\n"
+	    "      loadBalancer:\n"
+	    "        consistentHash:\n"
+	    "          httpCookie: {name: user, ttl: 10s}\n"
+	    "          ringHash: {minimumRingSize: 64}\n";
+	struct loaded			 l;
+	const struct destination_rule	*dr;
+
+	(void)state;
+	load(&l, yaml);
+	assert_non_null(l.cfg);
+	assert_int_equal(l.cfg->ndestination_rules, 1);
+	dr = &l.cfg->destination_rules[0];
+	assert_string_equal(dr->host, "r");
+	assert_true(dr->has_policy);
+	assert_int_equal(dr->policy.simple, LB_LEAST_REQUEST);
+	assert_non_null(dr->policy.connection_pool);
+	assert_non_null(dr->policy.outlier_detection);
+	assert_int_equal(dr->policy.nports, 1);
+	assert_int_equal(dr->policy.ports[0].port, 9080);
+	assert_int_equal(dr->policy.ports[0].policy.simple, LB_RANDOM);
+	assert_int_equal(dr->nsubsets, 3);
+	assert_string_equal(labels_get(&dr->subsets[0].labels, "version"),
+	    "v1");
+	assert_int_equal(dr->subsets[1].policy.hash, HASH_HEADER);
+	assert_string_equal(dr->subsets[1].policy.hash_key, "x-user");
+	assert_true(dr->subsets[1].policy.maglev);
+	assert_int_equal(dr->subsets[1].policy.maglev_size, 251);
+	assert_int_equal(dr->subsets[2].policy.hash, HASH_COOKIE);
+	assert_string_equal(dr->subsets[2].policy.hash_key, "user");
+	assert_int_equal(dr->subsets[2].policy.cookie_ttl_ms, 10000);
+	assert_false(dr->subsets[2].policy.maglev);
+	assert_int_equal(dr->subsets[2].policy.ring_size, 64);
+	done(&l);
+}
+
+static void
+test_destination_rule_errors(void **state)
+{
+	(void)state;
+	assert_error(DR_HEAD "  trafficPolicy:\n"
+	    "    loadBalancer: {simple: FASTEST}\n",
+	    "loadBalancer simple must be UNSPECIFIED");
+	assert_error(DR_HEAD "  trafficPolicy:\n"
+	    "    loadBalancer: {consistentHash: {}}\n",
+	    "consistentHash needs one of httpHeaderName");
+	assert_error(DR_HEAD "  trafficPolicy:\n"
+	    "    loadBalancer: {consistentHash: {useSourceIp: true, "
+	    "maglev: {tableSize: 100}}}\n",
+	    "maglev tableSize must be a prime, got 100");
+	assert_error(DR_HEAD "  trafficPolicy:\n"
+	    "    connectionPool: {tcpp: {}}\n",
+	    "unknown field tcpp in connectionPool");
+	assert_error(DR_HEAD "  subsets:\n  - name: a\n  - name: a\n",
+	    "duplicate subset name a");
+	assert_error(DR_HEAD "  subsets:\n  - labels: {a: b}\n",
+	    "subset name is required");
+	assert_error("apiVersion: networking.istio.io/v1\n"
+	    "kind: DestinationRule\nmetadata: {name: r}\nspec: {}\n",
+	    "host is required in DestinationRule spec");
+}
+
+static void
+test_kube_service(void **state)
+{
+	static const char yaml[] =
+	    "apiVersion: v1\nkind: Service\n"
+	    "metadata: {name: rating, namespace: shop}\n"
+	    "spec:\n"
+	    "  type: LoadBalancer\n"
+	    "  selector: {app: rating}\n"
+	    "  ports:\n"
+	    "  - {name: http, port: 8080, targetPort: 9080}\n"
+	    "  - {name: admin, port: 8081, targetPort: admin-port}\n";
+	struct loaded			 l;
+	const struct service_entry	*se;
+
+	(void)state;
+	load(&l, yaml);
+	assert_non_null(l.cfg);
+	assert_int_equal(l.cfg->nkube_services, 1);
+	se = &l.cfg->kube_services[0];
+	assert_string_equal(se->hosts[0], "rating.shop.svc.cluster.local");
+	assert_true(se->has_selector);
+	assert_string_equal(labels_get(&se->selector, "app"), "rating");
+	assert_int_equal(se->nports, 2);
+	assert_int_equal(se->ports[0].number, 8080);
+	assert_int_equal(se->ports[0].target_port, 9080);
+	assert_string_equal(se->ports[1].target_port_name, "admin-port");
+	done(&l);
+	assert_error("apiVersion: v1\nkind: Service\nmetadata: {name: r}\n"
+	    "spec:\n  ports: [{name: http, prot: 1}]\n",
+	    "unknown field prot in Service port");
+}
+
+static void
+test_match_string(void **state)
+{
+	struct string_match	 m = { MATCH_EXACT, "/a", NULL };
+
+	(void)state;
+	assert_true(match_string(&m, "/a", 2, 0));
+	assert_false(match_string(&m, "/A", 2, 0));
+	assert_true(match_string(&m, "/A", 2, 1));
+	assert_false(match_string(&m, "/ab", 3, 0));
+	m.kind = MATCH_PREFIX;
+	assert_true(match_string(&m, "/ab", 3, 0));
+	assert_false(match_string(&m, "/", 1, 0));
+	assert_true(match_string(&m, "/AB", 3, 1));
+	m.kind = MATCH_ANY;
+	assert_true(match_string(&m, "", 0, 0));
+}
+
+static void
+test_regex(void **state)
+{
+	char	 err[200], out[128];
+	void	*re;
+
+	(void)state;
+	/* RE2's match is a full match: anchored at both ends */
+	re = match_regex_compile("/rate/[0-9]+", 0, err, sizeof(err));
+	assert_non_null(re);
+	assert_true(match_regex(re, "/rate/12", 8));
+	assert_false(match_regex(re, "/rate/12x", 9));
+	assert_false(match_regex(re, "x/rate/12", 9));
+	assert_false(match_regex(re, "/RATE/12", 8));
+	match_regex_free(re);
+	/* a catastrophic pattern hits the budget instead of stalling */
+	re = match_regex_compile("(a+)+b", 0, err, sizeof(err));
+	assert_non_null(re);
+	assert_false(match_regex(re, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac",
+	    41));
+	match_regex_free(re);
+	assert_null(match_regex_compile("(?=a)", 0, err, sizeof(err)));
+	assert_non_null(strstr(err, "lookaround"));
+	re = match_regex_compile("/a/(.*)", 0, err, sizeof(err));
+	assert_int_equal(match_regex_replace(re, "/a/x/y", 6, "/b/\\1", out,
+	    sizeof(out)), 0);
+	assert_string_equal(out, "/b/x/y");
+	assert_int_equal(match_regex_replace(re, "/c", 2, "/b/\\1", out,
+	    sizeof(out)), -1);
+	match_regex_free(re);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_virtual_service),
+		cmocka_unit_test(test_virtual_service_errors),
+		cmocka_unit_test(test_destination_rule),
+		cmocka_unit_test(test_destination_rule_errors),
+		cmocka_unit_test(test_kube_service),
+		cmocka_unit_test(test_match_string),
+		cmocka_unit_test(test_regex),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
