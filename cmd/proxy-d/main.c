@@ -351,7 +351,10 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
-/* Drop route answers nobody used for a while, so the cache stays small. */
+/*
+ * Once a second: close pooled connections idle too long, and drop route
+ * answers nobody used for a while, so the cache stays small.
+ */
 static void
 sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -361,6 +364,7 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 	void		*value;
 	uint64_t	 now = util_now_ms();
 
+	pools_sweep(p, now);
 	while (strmap_next(&p->routes, &pos, &key, &value)) {
 		struct route_entry *e = value;
 
@@ -394,7 +398,7 @@ main(int argc, char *argv[])
 	int			 sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1,
 				    SIGUSR2 };
 	struct event		*sigev[nitems(sigs)];
-	struct timeval		 sweep = { 5, 0 };
+	struct timeval		 sweep = { 1, 0 };
 	size_t			 i;
 
 	memset(p, 0, sizeof(*p));

@@ -37,7 +37,7 @@ struct pool {
 	char			 name[64];	/* "127.0.0.1:9080" */
 	struct sockaddr_storage	 addr;
 	socklen_t		 addrlen;
-	TAILQ_HEAD(, upstream)	 idle;
+	TAILQ_HEAD(upstream_list, upstream) idle;
 	size_t			 nidle;
 	size_t			 active;	/* in use by a request */
 	uint64_t		 requests;
@@ -50,6 +50,7 @@ struct upstream {
 	TAILQ_ENTRY(upstream)	 entry;		/* pool->idle */
 	int			 connected;
 	int			 reused;	/* served a request before */
+	uint64_t		 idle_since_ms;
 };
 
 struct listener {
@@ -119,6 +120,9 @@ struct session {
 	size_t			 headlen;
 	size_t			 scan;
 	int			 head_started;
+	int			 head_timer;	/* timer armed for the head */
+	uint64_t		 head_since_ms;
+	uint64_t		 idle_since_ms;
 	struct http_header	*headers;
 	size_t			 maxheaders;
 	struct http_request	 req;
@@ -196,6 +200,7 @@ void		 upstream_release(struct proxy *, struct upstream *,
 void		 upstream_abort(struct upstream *);
 void		 conn_flush(struct bufferevent *);
 void		 pools_free(struct proxy *);
+void		 pools_sweep(struct proxy *, uint64_t now);
 
 /* routing.c: the answer cache and the consult queue in front of route-d */
 void		 routing_request(struct proxy *, struct session *);

@@ -184,7 +184,15 @@ session_wait_request(struct session *s)
 		s->gen = generation_ref(p->gen);
 		session_headers_fit(s);
 	}
-	timer_set(s, s->gen->pc->idle_timeout_ms);
+	/*
+	 * Timers are lazy: the one timer is armed only if it is not, and
+	 * when it fires it checks the deadline of the state it finds, so a
+	 * request that arrives whole costs no timer operation at all.
+	 */
+	s->idle_since_ms = util_now_ms();
+	s->head_timer = 0;
+	if (!evtimer_pending(s->timer, NULL))
+		timer_set(s, s->gen->pc->idle_timeout_ms);
 	bufferevent_enable(s->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
 		session_read_head(s);
@@ -228,7 +236,7 @@ session_read_head(struct session *s)
 		return;
 	if (!s->head_started) {
 		s->head_started = 1;
-		timer_set(s, s->gen->pc->request_head_timeout_ms);
+		s->head_since_ms = util_now_ms();
 	}
 	n = len < lim->max_head ? len : lim->max_head;
 	if ((data = evbuffer_pullup(in, (ev_ssize_t)n)) == NULL) {
@@ -236,13 +244,18 @@ session_read_head(struct session *s)
 		return;
 	}
 	end = http_head_end((const char *)data, n, &s->scan, lim, &err);
-	if (end == 0)
+	if (end == 0) {
+		/* a head in pieces: from now on its deadline counts */
+		if (!s->head_timer) {
+			s->head_timer = 1;
+			timer_set(s, s->gen->pc->request_head_timeout_ms);
+		}
 		return;
+	}
 	if (end < 0) {
 		session_error(s, err.status, "DPE", "%s", err.reason);
 		return;
 	}
-	evtimer_del(s->timer);
 	if ((size_t)end > s->headcap) {
 		free(s->head);
 		s->headcap = (size_t)end < 4096 ? 4096 : (size_t)end;
@@ -771,9 +784,21 @@ static void
 session_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct session	*s = arg;
+	uint64_t	 now = util_now_ms(), since, limit;
 
 	switch (s->state) {
 	case SESSION_READ_HEAD:
+		if (s->head_started) {
+			since = s->head_since_ms;
+			limit = s->gen->pc->request_head_timeout_ms;
+		} else {
+			since = s->idle_since_ms;
+			limit = s->gen->pc->idle_timeout_ms;
+		}
+		if (now < since + limit) {
+			timer_set(s, since + limit - now);
+			return;
+		}
 		if (s->head_started) {
 			session_error(s, 408, "DPE",
 			    "request head not complete in time");

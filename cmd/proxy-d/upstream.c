@@ -39,6 +39,29 @@ pool_get(struct proxy *p, const char *address)
 	return pool;
 }
 
+/* Close pooled connections idle for longer than upstreamIdle. */
+void
+pools_sweep(struct proxy *p, uint64_t now)
+{
+	uint64_t	 limit = p->gen->pc->upstream_idle_timeout_ms;
+	size_t		 pos = 0;
+	const char	*key;
+	void		*value;
+
+	while (strmap_next(&p->pools, &pos, &key, &value)) {
+		struct pool	*pool = value;
+		struct upstream	*u;
+
+		/* newest first in the list: the oldest are at its tail */
+		while ((u = TAILQ_LAST(&pool->idle, upstream_list)) != NULL &&
+		    now >= u->idle_since_ms + limit) {
+			TAILQ_REMOVE(&pool->idle, u, entry);
+			pool->nidle--;
+			upstream_free(u);
+		}
+	}
+}
+
 void
 pools_free(struct proxy *p)
 {
@@ -115,25 +138,20 @@ upstream_acquire(struct proxy *p, struct pool *pool, struct session *s,
 	bufferevent_setcb(u->bev, upstream_readcb, upstream_writecb,
 	    upstream_eventcb, u);
 	/*
-	 * Until the response head comes, the write timeout bounds the
-	 * connect; the read timeout is the stream idle timeout.
+	 * A new connection: the write timeout bounds the connect, the read
+	 * timeout is the stream idle timeout (set for good once connected).
+	 * A pooled one keeps what it has: no timer work per request.
 	 */
-	tv.tv_sec = (time_t)(pc->connect_timeout_ms / 1000);
-	tv.tv_usec = (suseconds_t)(pc->connect_timeout_ms % 1000) * 1000;
 	if (!u->connected) {
 		struct timeval rtv;
 
+		tv.tv_sec = (time_t)(pc->connect_timeout_ms / 1000);
+		tv.tv_usec = (suseconds_t)(pc->connect_timeout_ms % 1000) *
+		    1000;
 		rtv.tv_sec = (time_t)(pc->stream_idle_timeout_ms / 1000);
 		rtv.tv_usec = (suseconds_t)(pc->stream_idle_timeout_ms % 1000) *
 		    1000;
 		bufferevent_set_timeouts(u->bev, &rtv, &tv);
-	} else {
-		struct timeval rtv;
-
-		rtv.tv_sec = (time_t)(pc->stream_idle_timeout_ms / 1000);
-		rtv.tv_usec = (suseconds_t)(pc->stream_idle_timeout_ms % 1000) *
-		    1000;
-		bufferevent_set_timeouts(u->bev, &rtv, NULL);
 	}
 	/* a new connection needs the write event to learn it connected */
 	bufferevent_enable(u->bev, u->connected ? EV_READ : EV_READ | EV_WRITE);
@@ -149,7 +167,6 @@ upstream_release(struct proxy *p, struct upstream *u, int reusable)
 {
 	struct pool			*pool = u->pool;
 	const struct proxy_config	*pc;
-	struct timeval			 tv;
 
 	pool->active--;
 	pc = u->session != NULL ? u->session->gen->pc : p->gen->pc;
@@ -159,13 +176,11 @@ upstream_release(struct proxy *p, struct upstream *u, int reusable)
 		upstream_free(u);
 		return;
 	}
-	tv.tv_sec = (time_t)(pc->upstream_idle_timeout_ms / 1000);
-	tv.tv_usec = (suseconds_t)(pc->upstream_idle_timeout_ms % 1000) * 1000;
+	/* pools_sweep() closes it once idle for upstreamIdle */
+	u->idle_since_ms = util_now_ms();
 	bufferevent_setcb(u->bev, upstream_idle_readcb, NULL,
 	    upstream_idle_eventcb, u);
-	bufferevent_set_timeouts(u->bev, &tv, NULL);
 	bufferevent_setwatermark(u->bev, EV_WRITE, 0, 0);
-	bufferevent_setwatermark(u->bev, EV_READ, 0, 0);
 	bufferevent_disable(u->bev, EV_WRITE);
 	bufferevent_enable(u->bev, EV_READ);
 	TAILQ_INSERT_HEAD(&pool->idle, u, entry);
