@@ -389,7 +389,7 @@ session_forward(struct session *s, struct pool *pool)
 		if (util_str_caseeq(req->headers[i].name, "x-forwarded-for"))
 			xff += req->headers[i].value.n + 2;
 	/* a header written "a:b" comes out as "a: b": a byte more each */
-	need = s->headlen + req->authority.n + xff + 2 * req->nheaders + 256;
+	need = s->headlen + req->authority.n + xff + 2 * req->nheaders + 384;
 	out = bufferevent_get_output(s->up->bev);
 	if (evbuffer_reserve_space(out, (ev_ssize_t)need, &iov, 1) < 1 ||
 	    iov.iov_len < need) {
@@ -402,7 +402,14 @@ session_forward(struct session *s, struct pool *pool)
 	PUT(req->method.p, req->method.n);
 	PUTS(" ");
 	PUT(req->path.p, req->path.n);
-	PUTS(" HTTP/1.1\r\n");
+	/*
+	 * An HTTP/1.0 client cannot take a chunked response; asking the
+	 * upstream in 1.0 too means it never sends one (RFC 9112 7.1).
+	 */
+	if (req->version == 10)
+		PUTS(" HTTP/1.0\r\nConnection: keep-alive\r\n");
+	else
+		PUTS(" HTTP/1.1\r\n");
 	if (absolute) {
 		PUTS("Host: ");
 		PUT(req->authority.p, req->authority.n);
@@ -635,6 +642,8 @@ session_response_head(struct session *s)
 			    resp->nheaders);
 		if (!s->keep_alive)
 			w += snprintf(w, 48, "Connection: close\r\n");
+		else if (s->req.version == 10)
+			w += snprintf(w, 48, "Connection: keep-alive\r\n");
 	}
 	*w++ = '\r';
 	*w++ = '\n';

@@ -104,6 +104,15 @@ got=$(grep -a '^HTTP/1.1 ' "$T/pipe.txt" | awk '{ print $2 }' | uniq -c | awk '{
 expect "50 pipelined requests answered in order" "$got" "49*200 1*203 "
 got=$(printf 'GET / HTTP/1.0\r\nHost: solo\r\n\r\n' | raw "$OUT")
 expect "HTTP/1.0 without keep-alive gets closed" "$got" "200 - closed"
+# an HTTP/1.0 client must never get a chunked response (the upstream
+# would otherwise chunk /chunked/N), and keeps its connection if it asks
+got=$(curl -s -0 -D - -o "$T/c10.txt" -H 'Host: solo' "$U/chunked/1000" |
+	tr -d '\r' | grep -ci '^transfer-encoding:')
+expect "HTTP/1.0 client: no chunked response" "$got" 0
+expect "HTTP/1.0 client: whole body" "$(wc -c <"$T/c10.txt")" 1000
+got=$(curl -s -0 -o /dev/null -o /dev/null -H 'Host: solo' \
+	-H 'Connection: keep-alive' -w '%{num_connects} ' $U/ $U/)
+expect "HTTP/1.0 client asking keep-alive keeps its connection" "$got" "1 0 "
 
 # --- keep-alive upstream: 20 requests, each on its own client connection,
 # reach the backend on the connection pooled before (ss counts every
