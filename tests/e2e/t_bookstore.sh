@@ -22,7 +22,8 @@ for p in "$BOOK_IN" "$BOOK_APP" "$R1_APP" "$R2_APP" "$BOOK_OUT" "$R1_IN" "$R2_IN
 done
 
 # The demo's own files, moved onto this test's ports.
-for f in "$TOP"/etc/bookstore/*.yaml; do
+for f in "$TOP"/etc/bookstore/*.yaml "$TOP"/etc/bookstore/*.yml; do
+	[ -f "$f" ] || continue
 	sed -e "s/127\.0\.0\.1:8080\b/127.0.0.1:$BOOK_IN/g" \
 	    -e "s/127\.0\.0\.1:9080\b/127.0.0.1:$BOOK_APP/g" \
 	    -e "s/127\.0\.0\.1:9081\b/127.0.0.1:$R1_APP/g" \
@@ -35,10 +36,10 @@ for f in "$TOP"/etc/bookstore/*.yaml; do
 	    -e "s/\(http: *\)15082\b/\1$R2_IN/" \
 	    "$f" >"$T/etc/$(basename "$f")"
 done
-left=$(grep -v '^ *#' "$T"/etc/*.yaml | grep -cE \
+left=$(cat "$T"/etc/* | grep -v '^ *#' | grep -cE \
     '127\.0\.0\.1:(8080|908[012]|15001|1508[12])\b|http: *(8080|1508[12])\b')
 expect "every fixed demo port moved to this test's ports" "$left" 0
-validates() { "$BIN/meshctl" validate "$T"/etc/*.yaml >/dev/null; }
+validates() { "$BIN/meshctl" validate "$T"/etc/* >/dev/null; }
 check "the bookstore config validates" validates
 
 route_d
