@@ -570,8 +570,8 @@ nw_rewrite(struct config_loader *l, const struct ynode *n,
 				config_error(l, rr, "uriRegexRewrite needs "
 				    "match and rewrite");
 				rc = -1;
-			} else if (rc == 0 && (r->regex = match_regex_compile(
-			    r->regex_source, 0, err, sizeof(err))) == NULL) {
+			} else if (rc == 0 && (r->regex = match_regex_search_compile(
+			    r->regex_source, err, sizeof(err))) == NULL) {
 				config_error(l, yaml_get(rr, "match"),
 				    "uriRegexRewrite: bad regex: %s", err);
 				rc = -1;

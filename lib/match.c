@@ -16,16 +16,30 @@
 #include "match.h"
 
 static int	match_rewrite_to_pcre(const char *, char *, size_t);
+static void	*match_regex_compile_opts(const char *, int, int, char *,
+		    size_t);
 
 void *
 match_regex_compile(const char *pattern, int caseless, char *err,
     size_t errlen)
 {
+	return match_regex_compile_opts(pattern, caseless, 1, err, errlen);
+}
+
+void *
+match_regex_search_compile(const char *pattern, char *err, size_t errlen)
+{
+	return match_regex_compile_opts(pattern, 0, 0, err, errlen);
+}
+
+static void *
+match_regex_compile_opts(const char *pattern, int caseless, int anchored,
+    char *err, size_t errlen)
+{
 	pcre2_code	*re;
 	int		 code;
 	PCRE2_SIZE	 off;
-	uint32_t	 opts = PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_UTF |
-			    PCRE2_NEVER_BACKSLASH_C;
+	uint32_t	 opts = PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C;
 	const char	*p;
 
 	/* RE2 has no backreferences or lookaround: refuse them as Istio does */
@@ -48,6 +62,8 @@ match_regex_compile(const char *pattern, int caseless, char *err,
 	}
 	if (caseless)
 		opts |= PCRE2_CASELESS;
+	if (anchored)
+		opts |= PCRE2_ANCHORED | PCRE2_ENDANCHORED;
 	re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, opts,
 	    &code, &off, NULL);
 	if (re == NULL) {
@@ -139,12 +155,9 @@ match_regex_replace(const void *re, const char *s, size_t n,
 		return -1;
 	if ((mc = match_context()) == NULL)
 		return -1;
-	/*
-	 * The pattern is compiled anchored at both ends for matches; a
-	 * rewrite replaces the whole path it matched, which is what
-	 * uriRegexRewrite does with Istio's usual "^/a(.*)$" patterns.
-	 */
-	rc = pcre2_substitute(re, (PCRE2_SPTR)(s != NULL ? s : ""), n, 0, 0,
+	/* RE2's GlobalReplace, as Envoy's regex_rewrite does */
+	rc = pcre2_substitute(re, (PCRE2_SPTR)(s != NULL ? s : ""), n, 0,
+	    PCRE2_SUBSTITUTE_GLOBAL,
 	    NULL, mc, (PCRE2_SPTR)repl, PCRE2_ZERO_TERMINATED,
 	    (PCRE2_UCHAR *)out, &len);
 	pcre2_match_context_free(mc);

@@ -20,11 +20,14 @@
  */
 void	*match_regex_compile(const char *pattern, int caseless, char *err,
 	    size_t errlen);
+/* Unanchored, for uriRegexRewrite's search and replace. */
+void	*match_regex_search_compile(const char *pattern, char *err,
+	    size_t errlen);
 void	 match_regex_free(void *);
 /* 1 when the whole of s[0..n) matches; 0 otherwise or over budget. */
 int	 match_regex(const void *, const char *s, size_t n);
 /*
- * Replaces the first match of re in s[0..n) by rewrite (\1 style groups
+ * Replaces every match of re (from match_regex_search_compile) in s[0..n) by rewrite (\1 style groups
  * as RE2 writes them) into out.  0, or -1 when there is no match or it
  * does not fit.
  */

@@ -22,7 +22,6 @@
 #include "route_impl.h"
 #include "util.h"
 
-#define ROUTE_HOST_MAX		256
 #define ROUTE_DEFAULT_VARY	"authority listener"
 #define ROUTE_DECIDE_VARY	"authority listener port"
 #define ROUTE_PROGRAM		"route-d"
@@ -47,20 +46,14 @@ struct route_state {
 	struct msg		 msg;
 	struct route_query	 query;
 	struct route_answer	 answer;
-};
-
-/* The best ServiceEntry host for a query so far. */
-struct route_match {
-	const struct service_entry	*se;
-	const char			*host;
-	const struct service_port	*port;
-	long				 score;
+	/* the last maglev table built, for as long as its endpoints last */
+	uint32_t		*maglev;
+	size_t			 maglev_size;
+	uint64_t		 maglev_key;
 };
 
 static uint32_t	route_hash(const char *, uint32_t);
-static uint64_t	route_rr_next(struct route_state *, const char *, uint32_t);
 static void	route_rr_clear(struct route_state *);
-static long	route_host_score(const char *, const char *, size_t);
 static int	route_visible(const struct service_entry *, const char *);
 static const struct service_port *route_pick_port(
 		    const struct service_entry *, uint32_t);
@@ -71,8 +64,10 @@ static int	route_add_endpoint(struct route_answer *, const char *,
 static void	route_add_workload(struct route_answer *,
 		    const struct workload *, const struct service_port *,
 		    size_t *, char *, size_t);
-static void	route_rotate(struct route_answer *, uint64_t);
 static void	route_reverse(struct route_endpoint *, size_t, size_t);
+static void	route_lookup_in(const struct service_entry *, size_t,
+		    const char *, const struct route_names *, uint32_t,
+		    struct route_match *, int *);
 static void	route_error_reply(struct route_state *, struct msg_writer *,
 		    const char *);
 static void	route_status_reply(struct route_state *, uint64_t,
@@ -100,6 +95,7 @@ route_state_free(struct route_state *st)
 		return;
 	route_rr_clear(st);
 	free(st->rr);
+	free(st->maglev);
 	msg_fini(&st->msg);
 	free(st);
 }
@@ -141,7 +137,7 @@ route_hash(const char *host, uint32_t port)
  * (many reloads naming ever new hosts) starts over, which only resets
  * rotations.
  */
-static uint64_t
+uint64_t
 route_rr_next(struct route_state *st, const char *host, uint32_t port)
 {
 	uint32_t	 h = route_hash(host, port);
@@ -219,7 +215,7 @@ route_copy(char *dst, size_t dstlen, struct str s)
  * 0 not at all; an exact match beats any wildcard, and a longer wildcard
  * suffix beats a shorter one ("*.a.example.com" over "*.example.com").
  */
-static long
+long
 route_host_score(const char *pattern, const char *name, size_t n)
 {
 	size_t	 pn = strlen(pattern);
@@ -289,6 +285,13 @@ route_target_port(const struct workload *w, const struct service_port *sp)
 {
 	size_t	 i;
 
+	/* a Kubernetes Service's named targetPort: the pod's port name */
+	if (sp->target_port_name != NULL)
+		for (i = 0; i < w->ports.n; i++)
+			if (w->ports.names[i] != NULL && strcmp(
+			    w->ports.names[i], sp->target_port_name) == 0 &&
+			    w->ports.numbers[i] != 0)
+				return w->ports.numbers[i];
 	if (sp->name != NULL)
 		for (i = 0; i < w->ports.n; i++)
 			if (w->ports.names[i] != NULL &&
@@ -397,7 +400,7 @@ route_reverse(struct route_endpoint *e, size_t from, size_t to)
  * often as its weight says, so answers that are used once each (no
  * reuse) still split traffic by weight.
  */
-static void
+void
 route_rotate(struct route_answer *a, uint64_t count)
 {
 	size_t		 n = a->nendpoints, k = 0, i;
@@ -437,6 +440,138 @@ route_answer_reset(struct route_answer *a, uint64_t id)
 	util_strlcpy(a->vary, ROUTE_DEFAULT_VARY, sizeof(a->vary));
 	a->timeout_ms = 0;
 	a->reason[0] = '\0';
+	route_policy_reset(&a->policy);
+}
+
+uint32_t *
+route_maglev_table(struct route_state *st, uint64_t key, size_t size,
+    int *fresh)
+{
+	if (st == NULL)
+		return NULL;
+	*fresh = !(st->maglev != NULL && st->maglev_key == key &&
+	    st->maglev_size == size);
+	if (*fresh) {
+		free(st->maglev);
+		st->maglev = xcalloc(size, sizeof(*st->maglev));
+		st->maglev_size = size;
+		st->maglev_key = key;
+	}
+	return st->maglev;
+}
+
+void
+route_names(struct route_names *nm, const char *host, const char *ns)
+{
+	const char	*dot;
+	size_t		 hn = strlen(host);
+
+	if (hn >= sizeof(nm->v[0]))
+		hn = sizeof(nm->v[0]) - 1;
+	memcpy(nm->v[0], host, hn);
+	nm->v[0][hn] = '\0';
+	nm->len[0] = hn;
+	nm->n = 1;
+	if ((dot = strchr(host, '.')) == NULL) {
+		snprintf(nm->v[1], sizeof(nm->v[1]), "%s.%s.svc.cluster.local",
+		    host, ns);
+		nm->len[nm->n] = strlen(nm->v[nm->n]);
+		nm->n++;
+	} else if (strchr(dot + 1, '.') == NULL) {
+		snprintf(nm->v[1], sizeof(nm->v[1]), "%s.svc.cluster.local",
+		    host);
+		nm->len[nm->n] = strlen(nm->v[nm->n]);
+		nm->n++;
+	}
+}
+
+static void
+route_lookup_in(const struct service_entry *v, size_t nv, const char *ns,
+    const struct route_names *nm, uint32_t port, struct route_match *best,
+    int *host_seen)
+{
+	size_t	 i, j, k;
+
+	for (i = 0; i < nv; i++) {
+		const struct service_entry *se = &v[i];
+
+		if (!route_visible(se, ns))
+			continue;
+		for (j = 0; j < se->nhosts; j++) {
+			const struct service_port *sp;
+			long	 score, s;
+
+			for (k = 0, score = 0; k < nm->n; k++) {
+				s = route_host_score(se->hosts[j], nm->v[k],
+				    nm->len[k]);
+				/* the literal host wins a tie */
+				s = s * 2 + (k == 0 && s > 0);
+				if (s > score)
+					score = s;
+			}
+			if (score == 0)
+				continue;
+			*host_seen = 1;
+			if (score <= best->score ||
+			    (sp = route_pick_port(se, port)) == NULL)
+				continue;
+			best->se = se;
+			best->host = se->hosts[j];
+			best->port = sp;
+			best->score = score;
+		}
+	}
+}
+
+int
+route_lookup(const struct config *cfg, const char *ns,
+    const struct route_names *nm, uint32_t port, struct route_match *best,
+    int *host_seen)
+{
+	memset(best, 0, sizeof(*best));
+	*host_seen = 0;
+	if (cfg == NULL)
+		return -1;
+	route_lookup_in(cfg->service_entries, cfg->nservice_entries, ns, nm,
+	    port, best, host_seen);
+	route_lookup_in(cfg->kube_services, cfg->nkube_services, ns, nm,
+	    port, best, host_seen);
+	return best->se != NULL ? 0 : -1;
+}
+
+void
+route_collect(const struct config *cfg, const struct route_match *m,
+    const struct labels *subset, struct route_answer *a, size_t *skipped,
+    char *why, size_t whylen)
+{
+	const struct service_entry	*se = m->se;
+	size_t				 i;
+
+	if (se->nendpoints > 0) {
+		for (i = 0; i < se->nendpoints; i++)
+			if (subset == NULL || labels_match(subset,
+			    &se->endpoints[i].labels))
+				route_add_workload(a, &se->endpoints[i],
+				    m->port, skipped, why, whylen);
+	} else if (se->has_selector) {
+		const char *sens = se->meta.namespace != NULL ?
+		    se->meta.namespace : CONFIG_DEFAULT_NAMESPACE;
+
+		for (i = 0; i < cfg->nworkload_entries; i++) {
+			const struct workload_entry *we =
+			    &cfg->workload_entries[i];
+			const char *wens = we->meta.namespace != NULL ?
+			    we->meta.namespace : CONFIG_DEFAULT_NAMESPACE;
+
+			if (strcmp(wens, sens) != 0 ||
+			    !labels_match(&se->selector, &we->spec.labels) ||
+			    (subset != NULL && !labels_match(subset,
+			    &we->spec.labels)))
+				continue;
+			route_add_workload(a, &we->spec, m->port, skipped,
+			    why, whylen);
+		}
+	}
 }
 
 void
@@ -444,14 +579,14 @@ route_decide(const struct config *cfg, struct route_state *st,
     const struct route_source *src, const struct route_query *q,
     uint64_t reuse_ms, struct route_answer *a)
 {
-	char			 host[ROUTE_HOST_MAX];
-	char			 names[3][ROUTE_HOST_MAX + 160];
-	size_t			 namelen[3], nnames, i, j, k, hn, skipped;
-	char			 ns[128], why[160];
-	const char		*dot;
-	int			 aport, host_seen = 0;
-	uint32_t		 port;
-	struct route_match	 best = { NULL, NULL, NULL, 0 };
+	char				 host[ROUTE_HOST_MAX];
+	struct route_names		 nm;
+	size_t				 i, hn, skipped;
+	char				 ns[128], why[160];
+	int				 aport, host_seen = 0;
+	uint32_t			 port;
+	struct route_match		 best;
+	const struct virtual_service	*vs;
 
 	route_answer_reset(a, q->id);
 	a->reuse_ms = reuse_ms;
@@ -489,52 +624,15 @@ route_decide(const struct config *cfg, struct route_state *st,
 		route_copy(ns, sizeof(ns), src->namespace);
 	else
 		util_strlcpy(ns, CONFIG_DEFAULT_NAMESPACE, sizeof(ns));
-	memcpy(names[0], host, hn + 1);
-	namelen[0] = hn;
-	nnames = 1;
-	if ((dot = strchr(host, '.')) == NULL) {
-		snprintf(names[1], sizeof(names[1]), "%s.%s.svc.cluster.local",
-		    host, ns);
-		namelen[nnames] = strlen(names[nnames]);
-		nnames++;
-	} else if (strchr(dot + 1, '.') == NULL) {
-		snprintf(names[1], sizeof(names[1]), "%s.svc.cluster.local",
-		    host);
-		namelen[nnames] = strlen(names[nnames]);
-		nnames++;
+	route_names(&nm, host, ns);
+
+	if (cfg != NULL && cfg->nvirtual_services > 0 &&
+	    (vs = route_vs_find(cfg, ns, &nm)) != NULL) {
+		route_vs_decide(cfg, st, src, q, ns, vs, a);
+		return;
 	}
 
-	for (i = 0; cfg != NULL && i < cfg->nservice_entries; i++) {
-		const struct service_entry *se = &cfg->service_entries[i];
-
-		if (!route_visible(se, ns))
-			continue;
-		for (j = 0; j < se->nhosts; j++) {
-			const struct service_port *sp;
-			long	 score, s;
-
-			for (k = 0, score = 0; k < nnames; k++) {
-				s = route_host_score(se->hosts[j], names[k],
-				    namelen[k]);
-				/* the literal host wins a tie */
-				s = s * 2 + (k == 0 && s > 0);
-				if (s > score)
-					score = s;
-			}
-			if (score == 0)
-				continue;
-			host_seen = 1;
-			if (score <= best.score ||
-			    (sp = route_pick_port(se, port)) == NULL)
-				continue;
-			best.se = se;
-			best.host = se->hosts[j];
-			best.port = sp;
-			best.score = score;
-		}
-	}
-
-	if (best.se == NULL) {
+	if (route_lookup(cfg, ns, &nm, port, &best, &host_seen) == -1) {
 		a->status = ROUTE_NO_ROUTE;
 		if (host_seen && port == 0)
 			snprintf(a->reason, sizeof(a->reason), "no service "
@@ -551,28 +649,9 @@ route_decide(const struct config *cfg, struct route_state *st,
 	a->port = best.port->number;
 	why[0] = '\0';
 	skipped = 0;
-	if (best.se->nendpoints > 0) {
-		for (i = 0; i < best.se->nendpoints; i++)
-			route_add_workload(a, &best.se->endpoints[i], best.port,
-			    &skipped, why, sizeof(why));
-	} else if (best.se->has_selector) {
-		const char *sens = best.se->meta.namespace != NULL ?
-		    best.se->meta.namespace : CONFIG_DEFAULT_NAMESPACE;
-
-		for (i = 0; i < cfg->nworkload_entries; i++) {
-			const struct workload_entry *we =
-			    &cfg->workload_entries[i];
-			const char *wens = we->meta.namespace != NULL ?
-			    we->meta.namespace : CONFIG_DEFAULT_NAMESPACE;
-
-			if (strcmp(wens, sens) != 0 ||
-			    !labels_match(&best.se->selector, &we->spec.labels))
-				continue;
-			route_add_workload(a, &we->spec, best.port, &skipped,
-			    why, sizeof(why));
-		}
-	} else if (best.se->resolution == RESOLUTION_DNS ||
-	    best.se->resolution == RESOLUTION_DNS_ROUND_ROBIN) {
+	if (best.se->nendpoints == 0 && !best.se->has_selector &&
+	    (best.se->resolution == RESOLUTION_DNS ||
+	    best.se->resolution == RESOLUTION_DNS_ROUND_ROBIN)) {
 		a->status = ROUTE_ERROR;
 		snprintf(a->reason, sizeof(a->reason), "ServiceEntry %s/%s: "
 		    "resolution DNS not supported yet",
@@ -581,11 +660,14 @@ route_decide(const struct config *cfg, struct route_state *st,
 		    best.se->meta.name : "");
 		return;
 	}
+	route_collect(cfg, &best, NULL, a, &skipped, why, sizeof(why));
 
 	if (st != NULL && a->nendpoints > 1)
 		route_rotate(a, route_rr_next(st, a->service, a->port));
-	snprintf(a->reason, sizeof(a->reason), "ServiceEntry %s/%s host %s "
+	snprintf(a->reason, sizeof(a->reason), "%s %s/%s host %s "
 	    "port %u: %zu endpoint%s%s%s%s",
+	    best.se->meta.kind != NULL && strcmp(best.se->meta.kind,
+	    "Service") == 0 ? "Service" : "ServiceEntry",
 	    best.se->meta.namespace != NULL ? best.se->meta.namespace : "",
 	    best.se->meta.name != NULL ? best.se->meta.name : "",
 	    best.host, a->port, a->nendpoints, a->nendpoints == 1 ? "" : "s",

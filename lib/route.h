@@ -1,6 +1,6 @@
 /*
- * Routing decisions: where a request goes, from ServiceEntry and
- * WorkloadEntry (and later VirtualService and DestinationRule).  Plain
+ * Routing decisions: where a request goes, from ServiceEntry,
+ * WorkloadEntry, Kubernetes Service, VirtualService and DestinationRule.  Plain
  * functions over plain data; route-d, its filter mode, meshctl and the
  * unit tests all call these.  The wire form is meshkit-ipc(7) "route".
  */
@@ -59,6 +59,72 @@ struct route_endpoint {
 	uint32_t	 weight;
 };
 
+#define ROUTE_MAX_HEADER_OPS	16
+#define ROUTE_MAX_MIRRORS	4
+#define ROUTE_MAX_ORIGINS	8
+
+enum route_header_op_kind {
+	ROUTE_REQUEST_SET,
+	ROUTE_REQUEST_ADD,
+	ROUTE_REQUEST_REMOVE,
+	ROUTE_RESPONSE_SET,
+	ROUTE_RESPONSE_ADD,
+	ROUTE_RESPONSE_REMOVE,
+};
+
+struct route_header_op {
+	enum route_header_op_kind kind;
+	char		 name[64];
+	char		 value[192];	/* empty for removes */
+};
+
+struct route_mirror {
+	char		 address[64];	/* an endpoint of the mirror */
+	uint32_t	 ppm;		/* of requests, parts per million */
+	char		 service[128];
+};
+
+struct route_origin {
+	int		 kind;		/* MATCH_EXACT, _PREFIX, _REGEX */
+	char		 value[192];
+};
+
+/*
+ * What a VirtualService route adds to an answer beyond where to go.
+ * route-d fills and writes these; proxy-d carrying them out is a later
+ * step (meshkit-ipc(7)).
+ */
+struct route_policy {
+	uint32_t	 redirect_code;		/* 0: no redirect */
+	uint32_t	 redirect_port;
+	char		 redirect_scheme[16];
+	char		 redirect_authority[256];
+	char		 redirect_uri[512];
+	uint32_t	 direct_status;		/* 0: no direct response */
+	char		 direct_body[1024];
+	char		 rewrite_path[512];	/* the whole new path */
+	char		 rewrite_authority[256];
+	uint32_t	 retry_attempts;	/* with retry_on set */
+	uint64_t	 retry_per_try_ms;
+	char		 retry_on[128];
+	uint64_t	 fault_delay_ms;
+	uint32_t	 fault_delay_ppm;
+	uint32_t	 fault_abort_status;
+	uint32_t	 fault_abort_ppm;
+	struct route_mirror mirrors[ROUTE_MAX_MIRRORS];
+	size_t		 nmirrors;
+	struct route_header_op headers[ROUTE_MAX_HEADER_OPS];
+	size_t		 nheaders;
+	int		 cors;			/* a corsPolicy applies */
+	struct route_origin origins[ROUTE_MAX_ORIGINS];
+	size_t		 norigins;
+	char		 cors_methods[128];
+	char		 cors_allow_headers[256];
+	char		 cors_expose_headers[256];
+	uint64_t	 cors_max_age_ms;
+	int		 cors_credentials;	/* -1 unset, 0, 1 */
+};
+
 /* One answer; owns its strings (fixed buffers). */
 struct route_answer {
 	uint64_t		 id;
@@ -74,6 +140,7 @@ struct route_answer {
 	char			 vary[256];	/* "authority listener" */
 	uint64_t		 timeout_ms;
 	char			 reason[256];
+	struct route_policy	 policy;
 };
 
 /* Mutable state of route-d across requests: round-robin counters. */

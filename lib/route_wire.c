@@ -15,6 +15,27 @@
 #include "util.h"
 
 static struct str route_cstr(const char *);
+static int	route_clean(const char *);
+static void	route_put(struct msg_writer *, const char *, const char *);
+static size_t	route_format_ppm(char *, uint32_t);
+static int	route_read_ppm(struct str, uint32_t *);
+static int	route_word(struct str *, struct str *);
+static void	route_policy_write(struct msg_writer *,
+		    const struct route_policy *);
+static int	route_policy_read(struct str, struct str,
+		    struct route_policy *, char *, size_t);
+
+static const char *const route_header_keys[] = {
+	[ROUTE_REQUEST_SET] = "request-header-set",
+	[ROUTE_REQUEST_ADD] = "request-header-add",
+	[ROUTE_REQUEST_REMOVE] = "request-header-remove",
+	[ROUTE_RESPONSE_SET] = "response-header-set",
+	[ROUTE_RESPONSE_ADD] = "response-header-add",
+	[ROUTE_RESPONSE_REMOVE] = "response-header-remove",
+};
+static const char *const route_origin_kinds[] = {
+	"any", "exact", "prefix", "regex"
+};
 static int	route_read_endpoint(struct route_endpoint *, struct str,
 		    char *, size_t);
 
@@ -39,6 +60,406 @@ route_cstr(const char *s)
 	struct str	 r = { s, strlen(s) };
 
 	return r;
+}
+
+/* A value must be one line: a field that is not is left out. */
+static int
+route_clean(const char *s)
+{
+	return strpbrk(s, "\r\n") == NULL;
+}
+
+static void
+route_put(struct msg_writer *w, const char *key, const char *v)
+{
+	if (v[0] != '\0' && route_clean(v))
+		msgw_field(w, key, route_cstr(v));
+}
+
+/* Parts per million as a percentage: 125000 -> "12.5". */
+static size_t
+route_format_ppm(char *buf, uint32_t ppm)
+{
+	size_t	 n = route_format_u64(buf, ppm / 10000);
+	uint32_t frac = ppm % 10000, div = 1000;
+
+	if (frac != 0) {
+		buf[n++] = '.';
+		while (frac != 0) {
+			buf[n++] = (char)('0' + frac / div);
+			frac %= div;
+			div /= 10;
+		}
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+static int
+route_read_ppm(struct str v, uint32_t *ppm)
+{
+	uint64_t	 whole = 0, frac = 0, div = 10000;
+	size_t		 i = 0;
+
+	if (v.n == 0)
+		return -1;
+	for (; i < v.n && v.p[i] >= '0' && v.p[i] <= '9'; i++)
+		if ((whole = whole * 10 + (uint64_t)(v.p[i] - '0')) > 100)
+			return -1;
+	if (i < v.n && v.p[i] == '.')
+		for (i++; i < v.n && v.p[i] >= '0' && v.p[i] <= '9'; i++)
+			if (div > 1) {
+				div /= 10;
+				frac += (uint64_t)(v.p[i] - '0') * div;
+			}
+	if (i != v.n || whole * 10000 + frac > 1000000)
+		return -1;
+	*ppm = (uint32_t)(whole * 10000 + frac);
+	return 0;
+}
+
+/* The next space-separated word of *rest; 0 at the end. */
+static int
+route_word(struct str *rest, struct str *word)
+{
+	while (rest->n > 0 && rest->p[0] == ' ') {
+		rest->p++;
+		rest->n--;
+	}
+	if (rest->n == 0)
+		return 0;
+	word->p = rest->p;
+	for (word->n = 0; word->n < rest->n && rest->p[word->n] != ' ';
+	    word->n++)
+		;
+	rest->p += word->n;
+	rest->n -= word->n;
+	return 1;
+}
+
+static void
+route_policy_write(struct msg_writer *w, const struct route_policy *p)
+{
+	char	 buf[1200], pct[16];
+	size_t	 i, o, n;
+
+	if (p->redirect_code != 0) {
+		o = (size_t)snprintf(buf, sizeof(buf), "%u", p->redirect_code);
+		if (p->redirect_uri[0] != '\0' && o < sizeof(buf))
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o,
+			    " uri=%s", p->redirect_uri);
+		if (p->redirect_authority[0] != '\0' && o < sizeof(buf))
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o,
+			    " authority=%s", p->redirect_authority);
+		if (p->redirect_scheme[0] != '\0' && o < sizeof(buf))
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o,
+			    " scheme=%s", p->redirect_scheme);
+		if (p->redirect_port != 0 && o < sizeof(buf))
+			snprintf(buf + o, sizeof(buf) - o, " port=%u",
+			    p->redirect_port);
+		route_put(w, "redirect", buf);
+	}
+	if (p->direct_status != 0) {
+		/* the body on one line: \n, \r and \\ escaped */
+		o = (size_t)snprintf(buf, sizeof(buf), "%u", p->direct_status);
+		if (p->direct_body[0] != '\0')
+			buf[o++] = ' ';
+		for (i = 0; p->direct_body[i] != '\0' && o + 3 < sizeof(buf);
+		    i++) {
+			char c = p->direct_body[i];
+
+			if (c == '\n' || c == '\r' || c == '\\') {
+				buf[o++] = '\\';
+				c = c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
+			}
+			buf[o++] = c;
+		}
+		buf[o] = '\0';
+		msgw_field(w, "direct-response", (struct str){ buf, o });
+	}
+	route_put(w, "rewrite-path", p->rewrite_path);
+	route_put(w, "rewrite-authority", p->rewrite_authority);
+	for (i = 0; i < p->nheaders; i++) {
+		const struct route_header_op *h = &p->headers[i];
+
+		if (h->kind == ROUTE_REQUEST_REMOVE ||
+		    h->kind == ROUTE_RESPONSE_REMOVE)
+			snprintf(buf, sizeof(buf), "%s", h->name);
+		else
+			snprintf(buf, sizeof(buf), "%s: %s", h->name,
+			    h->value);
+		route_put(w, route_header_keys[h->kind], buf);
+	}
+	if (p->retry_on[0] != '\0' || p->retry_attempts != 0) {
+		snprintf(buf, sizeof(buf), "attempts=%u per-try-timeout=%llu%s%s",
+		    p->retry_attempts,
+		    (unsigned long long)p->retry_per_try_ms,
+		    p->retry_on[0] != '\0' ? " retry-on=" : "", p->retry_on);
+		route_put(w, "retries", buf);
+	}
+	if (p->fault_delay_ms != 0) {
+		route_format_ppm(pct, p->fault_delay_ppm);
+		snprintf(buf, sizeof(buf), "%llu percent=%s",
+		    (unsigned long long)p->fault_delay_ms, pct);
+		route_put(w, "fault-delay", buf);
+	}
+	if (p->fault_abort_status != 0) {
+		route_format_ppm(pct, p->fault_abort_ppm);
+		snprintf(buf, sizeof(buf), "%u percent=%s",
+		    p->fault_abort_status, pct);
+		route_put(w, "fault-abort", buf);
+	}
+	for (i = 0; i < p->nmirrors; i++) {
+		route_format_ppm(pct, p->mirrors[i].ppm);
+		snprintf(buf, sizeof(buf), "%s percent=%s service=%s",
+		    p->mirrors[i].address, pct, p->mirrors[i].service);
+		route_put(w, "mirror", buf);
+	}
+	if (!p->cors)
+		return;
+	for (i = 0; i < p->norigins; i++) {
+		n = (size_t)p->origins[i].kind < nitems(route_origin_kinds) ?
+		    (size_t)p->origins[i].kind : 1;
+		snprintf(buf, sizeof(buf), "%s %s", route_origin_kinds[n],
+		    p->origins[i].value);
+		route_put(w, "cors-allow-origin", buf);
+	}
+	route_put(w, "cors-allow-methods", p->cors_methods);
+	route_put(w, "cors-allow-headers", p->cors_allow_headers);
+	route_put(w, "cors-expose-headers", p->cors_expose_headers);
+	if (p->cors_max_age_ms != 0)
+		msgw_field_u64(w, "cors-max-age", p->cors_max_age_ms);
+	if (p->cors_credentials != -1)
+		msgw_field(w, "cors-allow-credentials", p->cors_credentials ?
+		    STR_LIT("true") : STR_LIT("false"));
+	if (p->norigins == 0 && p->cors_methods[0] == '\0' &&
+	    p->cors_allow_headers[0] == '\0' &&
+	    p->cors_expose_headers[0] == '\0' && p->cors_max_age_ms == 0 &&
+	    p->cors_credentials == -1)
+		msgw_field(w, "cors", STR_LIT("on"));
+}
+
+#define ROUTE_COPY(dst, v) do {						\
+	if (route_copy((dst), sizeof(dst), (v)) == -1) {		\
+		snprintf(err, errlen, "%.*s: too long", (int)k.n, k.p);	\
+		return -1;						\
+	}								\
+} while (0)
+
+/* One policy field: 1 if k was one, 0 if not, -1 if it was bad. */
+static int
+route_policy_read(struct str k, struct str v, struct route_policy *p,
+    char *err, size_t errlen)
+{
+	struct str	 rest = v, word, val;
+	uint64_t	 u;
+	size_t		 i;
+	const char	*eq;
+
+	for (i = 0; i < nitems(route_header_keys); i++) {
+		struct route_header_op	*h;
+		const char		*c;
+
+		if (!util_str_eq(k, route_header_keys[i]))
+			continue;
+		if (p->nheaders == ROUTE_MAX_HEADER_OPS)
+			return 1;
+		h = &p->headers[p->nheaders];
+		h->kind = (enum route_header_op_kind)i;
+		h->value[0] = '\0';
+		if (i == ROUTE_REQUEST_REMOVE || i == ROUTE_RESPONSE_REMOVE) {
+			ROUTE_COPY(h->name, v);
+		} else {
+			if ((c = memchr(v.p, ':', v.n)) == NULL || c == v.p) {
+				snprintf(err, errlen, "%s: want \"name: "
+				    "value\"", route_header_keys[i]);
+				return -1;
+			}
+			ROUTE_COPY(h->name, ((struct str){ v.p,
+			    (size_t)(c - v.p) }));
+			c++;
+			if (c < v.p + v.n && *c == ' ')
+				c++;
+			ROUTE_COPY(h->value, ((struct str){ c,
+			    v.n - (size_t)(c - v.p) }));
+		}
+		p->nheaders++;
+		return 1;
+	}
+	if (util_str_eq(k, "redirect")) {
+		if (!route_word(&rest, &word) || msg_str_u64(word, &u) == -1 ||
+		    u < 300 || u > 399) {
+			snprintf(err, errlen, "redirect: want a 3xx code");
+			return -1;
+		}
+		p->redirect_code = (uint32_t)u;
+		while (route_word(&rest, &word)) {
+			if ((eq = memchr(word.p, '=', word.n)) == NULL)
+				continue;
+			val.p = eq + 1;
+			val.n = word.n - (size_t)(val.p - word.p);
+			word.n = (size_t)(eq - word.p);
+			if (util_str_eq(word, "uri"))
+				ROUTE_COPY(p->redirect_uri, val);
+			else if (util_str_eq(word, "authority"))
+				ROUTE_COPY(p->redirect_authority, val);
+			else if (util_str_eq(word, "scheme"))
+				ROUTE_COPY(p->redirect_scheme, val);
+			else if (util_str_eq(word, "port") &&
+			    msg_str_u64(val, &u) == 0 && u <= 65535)
+				p->redirect_port = (uint32_t)u;
+		}
+		return 1;
+	}
+	if (util_str_eq(k, "direct-response")) {
+		size_t o = 0;
+
+		if (!route_word(&rest, &word) || msg_str_u64(word, &u) == -1 ||
+		    u < 200 || u > 599) {
+			snprintf(err, errlen, "direct-response: want a status");
+			return -1;
+		}
+		p->direct_status = (uint32_t)u;
+		if (rest.n > 0 && rest.p[0] == ' ') {
+			rest.p++;
+			rest.n--;
+		}
+		for (i = 0; i < rest.n && o + 1 < sizeof(p->direct_body);
+		    i++) {
+			char c = rest.p[i];
+
+			if (c == '\\' && i + 1 < rest.n) {
+				c = rest.p[++i];
+				c = c == 'n' ? '\n' : c == 'r' ? '\r' : c;
+			}
+			p->direct_body[o++] = c;
+		}
+		p->direct_body[o] = '\0';
+		return 1;
+	}
+	if (util_str_eq(k, "rewrite-path")) {
+		ROUTE_COPY(p->rewrite_path, v);
+		return 1;
+	}
+	if (util_str_eq(k, "rewrite-authority")) {
+		ROUTE_COPY(p->rewrite_authority, v);
+		return 1;
+	}
+	if (util_str_eq(k, "retries")) {
+		while (route_word(&rest, &word)) {
+			if ((eq = memchr(word.p, '=', word.n)) == NULL)
+				continue;
+			val.p = eq + 1;
+			val.n = word.n - (size_t)(val.p - word.p);
+			word.n = (size_t)(eq - word.p);
+			if (util_str_eq(word, "attempts") &&
+			    msg_str_u64(val, &u) == 0 && u <= UINT32_MAX)
+				p->retry_attempts = (uint32_t)u;
+			else if (util_str_eq(word, "per-try-timeout") &&
+			    msg_str_u64(val, &u) == 0)
+				p->retry_per_try_ms = u;
+			else if (util_str_eq(word, "retry-on"))
+				ROUTE_COPY(p->retry_on, val);
+		}
+		return 1;
+	}
+	if (util_str_eq(k, "fault-delay") || util_str_eq(k, "fault-abort")) {
+		int delay = util_str_eq(k, "fault-delay");
+		uint32_t ppm = PERCENT_MILLION;
+
+		if (!route_word(&rest, &word) || msg_str_u64(word, &u) == -1 ||
+		    (delay ? u == 0 : (u < 200 || u > 599))) {
+			snprintf(err, errlen, "%.*s: want %s", (int)k.n, k.p,
+			    delay ? "milliseconds" : "a status");
+			return -1;
+		}
+		while (route_word(&rest, &word))
+			if (word.n > 8 && memcmp(word.p, "percent=", 8) == 0 &&
+			    route_read_ppm((struct str){ word.p + 8,
+			    word.n - 8 }, &ppm) == -1) {
+				snprintf(err, errlen, "%.*s: bad percent",
+				    (int)k.n, k.p);
+				return -1;
+			}
+		if (delay) {
+			p->fault_delay_ms = u;
+			p->fault_delay_ppm = ppm;
+		} else {
+			p->fault_abort_status = (uint32_t)u;
+			p->fault_abort_ppm = ppm;
+		}
+		return 1;
+	}
+	if (util_str_eq(k, "mirror")) {
+		struct route_mirror	*m;
+
+		if (p->nmirrors == ROUTE_MAX_MIRRORS)
+			return 1;
+		m = &p->mirrors[p->nmirrors];
+		if (!route_word(&rest, &word)) {
+			snprintf(err, errlen, "mirror: want ADDR:PORT");
+			return -1;
+		}
+		ROUTE_COPY(m->address, word);
+		m->ppm = PERCENT_MILLION;
+		m->service[0] = '\0';
+		while (route_word(&rest, &word)) {
+			if (word.n > 8 && memcmp(word.p, "percent=", 8) == 0 &&
+			    route_read_ppm((struct str){ word.p + 8,
+			    word.n - 8 }, &m->ppm) == -1) {
+				snprintf(err, errlen, "mirror: bad percent");
+				return -1;
+			}
+			if (word.n > 8 && memcmp(word.p, "service=", 8) == 0)
+				ROUTE_COPY(m->service, ((struct str){
+				    word.p + 8, word.n - 8 }));
+		}
+		p->nmirrors++;
+		return 1;
+	}
+	if (k.n < 5 || memcmp(k.p, "cors", 4) != 0)
+		return 0;
+	if (util_str_eq(k, "cors"))
+		p->cors = 1;
+	else if (util_str_eq(k, "cors-allow-origin")) {
+		p->cors = 1;
+		if (p->norigins == ROUTE_MAX_ORIGINS)
+			return 1;
+		if (!route_word(&rest, &word))
+			return 1;
+		for (i = 1; i < nitems(route_origin_kinds); i++)
+			if (util_str_eq(word, route_origin_kinds[i]))
+				break;
+		if (i == nitems(route_origin_kinds))
+			return 1;	/* a later kind: not for us */
+		p->origins[p->norigins].kind = (int)i;
+		if (rest.n > 0 && rest.p[0] == ' ') {
+			rest.p++;
+			rest.n--;
+		}
+		ROUTE_COPY(p->origins[p->norigins].value, rest);
+		p->norigins++;
+	} else if (util_str_eq(k, "cors-allow-methods")) {
+		p->cors = 1;
+		ROUTE_COPY(p->cors_methods, v);
+	} else if (util_str_eq(k, "cors-allow-headers")) {
+		p->cors = 1;
+		ROUTE_COPY(p->cors_allow_headers, v);
+	} else if (util_str_eq(k, "cors-expose-headers")) {
+		p->cors = 1;
+		ROUTE_COPY(p->cors_expose_headers, v);
+	} else if (util_str_eq(k, "cors-max-age")) {
+		p->cors = 1;
+		if (msg_str_u64(v, &p->cors_max_age_ms) == -1) {
+			snprintf(err, errlen, "cors-max-age: not a number");
+			return -1;
+		}
+	} else if (util_str_eq(k, "cors-allow-credentials")) {
+		p->cors = 1;
+		p->cors_credentials = util_str_eq(v, "true");
+	} else
+		return 0;
+	return 1;
 }
 
 int
@@ -262,6 +683,8 @@ route_answer_write(struct msg_writer *w, const struct route_answer *a)
 	}
 	if (a->timeout_ms > 0)
 		msgw_field_u64(w, "timeout", a->timeout_ms);
+	if (a->status == ROUTE_OK)
+		route_policy_write(w, &a->policy);
 	if (a->reason[0] != '\0')
 		msgw_field(w, "reason", route_cstr(a->reason));
 }
@@ -399,6 +822,10 @@ route_answer_read(const struct msg *m, const struct msg_block *b,
 				snprintf(err, errlen, "timeout: not a number");
 				return -1;
 			}
+		} else if (k.n > 5 && (k.p[0] == 'r' || k.p[0] == 'd' ||
+		    k.p[0] == 'f' || k.p[0] == 'm' || k.p[0] == 'c') &&
+		    route_policy_read(k, v, &a->policy, err, errlen) == -1) {
+			return -1;
 		} else if (!(seen & SEEN_REASON) && util_str_eq(k, "reason")) {
 			seen |= SEEN_REASON;
 			/* Only for logs: a long one is cut, not refused. */

@@ -420,7 +420,7 @@ test_regex(void **state)
 	match_regex_free(re);
 	assert_null(match_regex_compile("(?=a)", 0, err, sizeof(err)));
 	assert_non_null(strstr(err, "lookaround"));
-	re = match_regex_compile("/a/(.*)", 0, err, sizeof(err));
+	re = match_regex_search_compile("^/a/(.*)", err, sizeof(err));
 	assert_int_equal(match_regex_replace(re, "/a/x/y", 6, "/b/\\1", out,
 	    sizeof(out)), 0);
 	assert_string_equal(out, "/b/x/y");
