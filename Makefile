@@ -59,9 +59,12 @@ all: $(PROGRAMS:%=$(BIN)/%) $(EXAMPLE_BINS)
 deps:
 	@./scripts/install-deps
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h) Makefile
+# -MMD: every object depends on exactly the headers it includes
+$(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 $(LIBMESHKIT): $(LIB_OBJS)
 	@rm -f $@

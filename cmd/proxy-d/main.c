@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/inotify.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,9 @@ static void	print_error_line(const char *, void *);
 static void	listener_resume(evutil_socket_t, short, void *);
 static void	proxy_set_consult(struct proxy *, struct generation *);
 static void	sweep_cb(evutil_socket_t, short, void *);
+static void	watch_start(struct proxy *);
+static void	watch_cb(evutil_socket_t, short, void *);
+static void	watch_settled(evutil_socket_t, short, void *);
 
 static const char	*pidfile;
 
@@ -377,6 +381,55 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * The config directory is re-read when a file in it changes (meshctl
+ * apply, an editor, a Kubernetes ConfigMap swapping its ..data link) as
+ * on SIGHUP: a burst of changes settles for 100 ms first.
+ */
+static void
+watch_start(struct proxy *p)
+{
+	uint32_t	 mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
+			    IN_DELETE | IN_CREATE | IN_ATTRIB;
+
+	if ((p->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
+		log_warn("inotify: %s will be re-read on SIGHUP only",
+		    p->config_dir);
+		return;
+	}
+	if (inotify_add_watch(p->watch_fd, p->config_dir, mask) == -1) {
+		log_warn("watch %s: re-read on SIGHUP only", p->config_dir);
+		close(p->watch_fd);
+		p->watch_fd = -1;
+		return;
+	}
+	p->watch_ev = event_new(p->base, p->watch_fd, EV_READ | EV_PERSIST,
+	    watch_cb, p);
+	event_add(p->watch_ev, NULL);
+	p->watch_timer = evtimer_new(p->base, watch_settled, p);
+}
+
+static void
+watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy	*p = arg;
+	char		 buf[4096];
+	struct timeval	 tv = { 0, 100000 };
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	evtimer_add(p->watch_timer, &tv);
+}
+
+static void
+watch_settled(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy	*p = arg;
+
+	if (!p->draining)
+		proxy_reload(p);
+}
+
 static void
 write_pidfile(const char *path)
 {
@@ -469,6 +522,8 @@ main(int argc, char *argv[])
 		sigev[i] = evsignal_new(p->base, sigs[i], signal_cb, p);
 		evsignal_add(sigev[i], NULL);
 	}
+	p->watch_fd = -1;
+	watch_start(p);
 	p->sweep_timer = event_new(p->base, -1, EV_PERSIST, sweep_cb, p);
 	evtimer_add(p->sweep_timer, &sweep);
 	if (pidfile != NULL)
@@ -484,6 +539,11 @@ main(int argc, char *argv[])
 	for (i = 0; i < nitems(sigs); i++)
 		event_free(sigev[i]);
 	event_free(p->sweep_timer);
+	if (p->watch_ev != NULL) {
+		event_free(p->watch_ev);
+		event_free(p->watch_timer);
+		close(p->watch_fd);
+	}
 	if (p->drain_timer != NULL)
 		event_free(p->drain_timer);
 	while (!TAILQ_EMPTY(&p->sessions))

@@ -166,6 +166,9 @@ struct proxy {
 	int			 draining;
 	struct event		*drain_timer;
 	struct event		*sweep_timer;
+	int			 watch_fd;	/* inotify on config_dir */
+	struct event		*watch_ev;
+	struct event		*watch_timer;
 	/* counters */
 	uint64_t		 requests;
 	uint64_t		 route_hits;
