@@ -336,10 +336,20 @@ nw_header_ops(struct config_loader *l, const struct ynode *n,
 			rc = -1;
 		}
 	}
-	for (i = 0; i < o->set.n; i++)
-		nw_lower(o->set.keys[i]);
-	for (i = 0; i < o->add.n; i++)
-		nw_lower(o->add.keys[i]);
+	/* a header is one line of token name and visible value */
+	for (i = 0; i < o->set.n + o->add.n; i++) {
+		struct labels *lb = i < o->set.n ? &o->set : &o->add;
+		size_t j = i < o->set.n ? i : i - o->set.n;
+
+		nw_lower(lb->keys[j]);
+		if (lb->keys[j][0] == '\0' || strpbrk(lb->keys[j],
+		    " \t\r\n:") != NULL || strpbrk(lb->values[j], "\r\n") !=
+		    NULL) {
+			config_error(l, n, "%s: header %.60s: a name must be "
+			    "a token and a value one line", what, lb->keys[j]);
+			rc = -1;
+		}
+	}
 	for (i = 0; i < o->nremove; i++)
 		nw_lower(o->remove[i]);
 	return rc == 0 ? 0 : -1;

@@ -258,6 +258,12 @@ test_virtual_service_errors(void **state)
 	assert_error("apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
 	    "metadata: {name: r}\nspec:\n  http: []\n",
 	    "hosts is required in VirtualService spec");
+	assert_error(VS_HEAD "  - route: [{destination: {host: a}}]\n"
+	    "    headers: {request: {set: {x-a: \"1\\r\\nx-b: 2\"}}}\n",
+	    "header x-a: a name must be a token and a value one line");
+	assert_error(VS_HEAD "  - route: [{destination: {host: a}}]\n"
+	    "    headers: {response: {add: {\"x a\": \"1\"}}}\n",
+	    "header x a: a name must be a token");
 	assert_error(VS_HEAD "  - directResponse: {status: 99}\n",
 	    "directResponse status must be 200..599, got 99");
 }
