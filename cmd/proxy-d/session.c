@@ -37,6 +37,44 @@ static void	timer_set(struct session *, uint64_t);
 static int	session_headers_fit(struct session *);
 static char	*put_transfer_encoding(char *, const struct http_header *,
 		    size_t);
+static ssize_t	chunked_span(struct evbuffer *, struct http_chunked *, int *,
+		    struct http_error *);
+
+/*
+ * How many bytes at the start of buf belong to the chunked body, looking
+ * at all of buf whatever the number of its chains; -1 on bad framing.
+ */
+static ssize_t
+chunked_span(struct evbuffer *buf, struct http_chunked *c, int *done,
+    struct http_error *err)
+{
+	struct evbuffer_ptr	 pos;
+	struct evbuffer_iovec	 vec[16];
+	size_t			 total = 0;
+	int			 nvec, i;
+	ssize_t			 r;
+
+	*done = 0;
+	evbuffer_ptr_set(buf, &pos, 0, EVBUFFER_PTR_SET);
+	for (;;) {
+		nvec = evbuffer_peek(buf, -1, &pos, vec, 16);
+		if (nvec <= 0)
+			break;
+		for (i = 0; i < nvec && i < 16; i++) {
+			r = http_chunked_feed(c, vec[i].iov_base,
+			    vec[i].iov_len, done, err);
+			if (r < 0)
+				return -1;
+			total += (size_t)r;
+			if (*done || (size_t)r < vec[i].iov_len)
+				return (ssize_t)total;
+		}
+		if (nvec <= 16 || evbuffer_ptr_set(buf, &pos, total,
+		    EVBUFFER_PTR_SET) == -1)
+			break;
+	}
+	return (ssize_t)total;
+}
 
 /*
  * Transfer-Encoding is hop-by-hop, but the codings before chunked
@@ -482,24 +520,16 @@ session_pump_request(struct session *s)
 		if (s->body_left == 0)
 			s->req_body_done = 1;
 	} else {
-		struct evbuffer_iovec	 vec[16];
-		int			 nvec, i, done = 0;
-		ssize_t			 r;
+		int		 done;
+		ssize_t		 r;
 
-		nvec = evbuffer_peek(in, -1, NULL, vec, 16);
-		if (nvec > 16)
-			nvec = 16;
-		for (i = 0; i < nvec && !done; i++) {
-			r = http_chunked_feed(&s->req_chunked, vec[i].iov_base,
-			    vec[i].iov_len, &done, &err);
-			if (r < 0) {
-				session_error(s, err.status ? err.status : 400,
-				    "DPE", "bad chunked request body: %s",
-				    err.reason);
-				return;
-			}
-			n += (size_t)r;
+		r = chunked_span(in, &s->req_chunked, &done, &err);
+		if (r < 0) {
+			session_error(s, err.status ? err.status : 400, "DPE",
+			    "bad chunked request body: %s", err.reason);
+			return;
 		}
+		n = (size_t)r;
 		if (done)
 			s->req_body_done = 1;
 	}
@@ -516,10 +546,6 @@ session_pump_request(struct session *s)
 		bufferevent_disable(s->bev, EV_READ);
 		bufferevent_setwatermark(s->up->bev, EV_WRITE,
 		    s->gen->pc->buffer_bytes / 2, 0);
-	} else if (evbuffer_get_length(in) > 0 &&
-	    evbuffer_get_length(in) == len - n) {
-		/* more bytes waiting than we could take: keep pulling */
-		bufferevent_enable(s->bev, EV_READ);
 	} else
 		bufferevent_enable(s->bev, EV_READ);
 }
@@ -689,22 +715,13 @@ session_pump_response(struct session *s)
 		done = s->resp_left == 0;
 		break;
 	case HTTP_BODY_CHUNKED: {
-		struct evbuffer_iovec	 vec[16];
-		int			 nvec, i;
-		ssize_t			 r;
+		ssize_t r = chunked_span(in, &s->resp_chunked, &done, &err);
 
-		nvec = evbuffer_peek(in, -1, NULL, vec, 16);
-		if (nvec > 16)
-			nvec = 16;
-		for (i = 0; i < nvec && !done; i++) {
-			r = http_chunked_feed(&s->resp_chunked,
-			    vec[i].iov_base, vec[i].iov_len, &done, &err);
-			if (r < 0) {
-				session_abort(s, "bad chunked response body");
-				return;
-			}
-			n += (size_t)r;
+		if (r < 0) {
+			session_abort(s, "bad chunked response body");
+			return;
 		}
+		n = (size_t)r;
 		break;
 	}
 	case HTTP_BODY_CLOSE:
