@@ -56,6 +56,13 @@ int	config_labels(struct config_loader *, const struct ynode *,
 int	config_enum(struct config_loader *, const struct ynode *,
 	    const char *what, const char *const *names, int *out);
 
+/* A list, or an error saying what it is. */
+int	config_seq(struct config_loader *, const struct ynode *, const char *);
+/* A map whose keys are all among names (NULL-terminated). */
+int	config_keys(struct config_loader *, const struct ynode *,
+	    const char *what, const char *const *names);
+void	config_lower(char *);
+
 void	config_labels_fini(struct labels *);
 void	config_meta_fini(struct resource_meta *);
 void	config_strings_free(char **, size_t);
@@ -69,7 +76,16 @@ void	config_workload_entry(struct config_loader *,
 void	config_service_entry_fini(struct service_entry *);
 void	config_workload_entry_fini(struct workload_entry *);
 
-/* config_networking.c */
+/* config_match.c */
+/* {exact|prefix|regex: s}; {} means "present" where empty_ok. */
+int	config_string_match(struct config_loader *, const struct ynode *,
+	    const char *what, int empty_ok, int caseless,
+	    struct string_match *);
+int	config_http_match(struct config_loader *, const struct ynode *,
+	    struct http_match *);
+void	config_http_match_fini(struct http_match *);
+
+/* config_networking.c, config_destination.c */
 void	config_virtual_service(struct config_loader *,
 	    const struct ynode *root, const struct ynode *spec,
 	    struct virtual_service *);

@@ -3,6 +3,7 @@
  * failure reported at the node with what was expected and what was
  * found; and the label helpers.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -403,4 +404,45 @@ labels_get(const struct labels *lb, const char *key)
 		if (strcmp(lb->keys[i], key) == 0)
 			return lb->values[i];
 	return NULL;
+}
+
+void
+config_lower(char *s)
+{
+	for (; *s != '\0'; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+int
+config_seq(struct config_loader *l, const struct ynode *n, const char *what)
+{
+	char	 got[80];
+
+	if (n->type == YNODE_SEQ)
+		return 0;
+	config_describe(n, got, sizeof(got));
+	config_error(l, n, "%s must be a list, got %s", what, got);
+	return -1;
+}
+
+/* A map whose keys must all be among names (for kept, unread trees). */
+int
+config_keys(struct config_loader *l, const struct ynode *n, const char *what,
+    const char *const *names)
+{
+	size_t	 i, j;
+	int	 rc = 0;
+
+	if (config_expect_map(l, n, what) == -1)
+		return -1;
+	for (i = 0; i < n->n; i++) {
+		for (j = 0; names[j] != NULL; j++)
+			if (config_key_is(n->keys[i], names[j]))
+				break;
+		if (names[j] == NULL) {
+			config_unknown_field(l, n->keys[i], what);
+			rc = -1;
+		}
+	}
+	return rc;
 }
