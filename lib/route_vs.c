@@ -45,7 +45,7 @@ static int	vs_match(const struct http_match *,
 		    const struct route_source *, const struct route_query *,
 		    uint32_t, struct route_answer *);
 static const struct destination_rule *vs_find_dr(const struct config *,
-		    const char *);
+		    const char *, const char *);
 static const struct traffic_policy *vs_policy(
 		    const struct destination_rule *, const struct dr_subset *,
 		    uint32_t);
@@ -277,7 +277,8 @@ vs_match(const struct http_match *m, const struct route_source *src,
 
 	if (!vs_mesh(m->gateways, m->ngateways))
 		return 0;
-	if (m->port != 0 && m->port != port)
+	/* no port in the authority: HTTP's own */
+	if (m->port != 0 && m->port != (port != 0 ? port : 80))
 		return 0;
 	if (m->uri.kind != MATCH_ANY) {
 		vary_add(a, "path", 4);
@@ -341,7 +342,7 @@ vs_match(const struct http_match *m, const struct route_source *src,
 
 /* The DestinationRule whose host names service best. */
 static const struct destination_rule *
-vs_find_dr(const struct config *cfg, const char *service)
+vs_find_dr(const struct config *cfg, const char *ns, const char *service)
 {
 	const struct destination_rule	*best = NULL;
 	struct route_names		 dn;
@@ -351,7 +352,8 @@ vs_find_dr(const struct config *cfg, const char *service)
 	for (i = 0; i < cfg->ndestination_rules; i++) {
 		const struct destination_rule *dr = &cfg->destination_rules[i];
 
-		if (dr->host == NULL)
+		if (dr->host == NULL || !vs_visible(dr->export_to,
+		    dr->nexport_to, dr->meta.namespace, ns))
 			continue;
 		route_names(&dn, dr->host, dr->meta.namespace);
 		for (e = 0; e < dn.n; e++) {
@@ -701,7 +703,7 @@ vs_mirrors(const struct config *cfg, const struct http_route *h,
 		if (route_lookup(cfg, ns, &nm, d->port != 0 ? d->port : port,
 		    &m, &seen) == -1)
 			continue;
-		if (d->subset != NULL && (dr = vs_find_dr(cfg, m.host)) !=
+		if (d->subset != NULL && (dr = vs_find_dr(cfg, ns, m.host)) !=
 		    NULL)
 			for (s = 0; s < dr->nsubsets; s++)
 				if (strcmp(dr->subsets[s].name, d->subset) ==
@@ -869,7 +871,7 @@ route_vs_decide(const struct config *cfg, struct route_state *st,
 				    "destination %.100s", d->host);
 			continue;
 		}
-		dr = vs_find_dr(cfg, m.host);
+		dr = vs_find_dr(cfg, ns, m.host);
 		if (d->subset != NULL) {
 			for (k = 0; dr != NULL && k < dr->nsubsets; k++)
 				if (strcmp(dr->subsets[k].name, d->subset) ==

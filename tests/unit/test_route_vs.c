@@ -86,6 +86,7 @@ static void	test_match_fields(void **);
 static void	test_match_or_and(void **);
 static void	test_no_route_and_gateways(void **);
 static void	test_weights_exact(void **);
+static void	test_kube_target_port(void **);
 static void	test_load_balancer(void **);
 static void	test_consistent_hash(void **);
 static void	test_policy_fields(void **);
@@ -380,10 +381,13 @@ test_match_fields(void **state)
 		    { .path = "/?w=7" }, "path" },
 		{ "port: 8080", { .authority = "shop:8080" },
 		    { .authority = "shop:80" }, "port" },
+		{ "port: 80", { .authority = "shop" },
+		    { .authority = "shop:8080" }, "port" },
 		{ "sourceLabels: {app: book}", { .path = "/" }, { .path = "/" },
 		    NULL },
 		{ "sourceNamespace: default", { .path = "/" }, { .path = "/" },
 		    NULL },
+		{ "gateways: [mesh]", { .path = "/" }, { .path = "/" }, NULL },
 	};
 	static const char ports8080[] =
 	    "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
@@ -407,7 +411,7 @@ test_match_fields(void **state)
 		    "  - match:\n    - %s\n"
 		    "    route: [{destination: {host: shop, subset: v1}}]\n"
 		    "  - route: [{destination: {host: shop, subset: v2}}]\n",
-		    shop, i == 14 ? ports8080 : "", cases[i].match);
+		    shop, i == 14 || i == 15 ? ports8080 : "", cases[i].match);
 		c = load(yaml, NULL);
 		yes = cases[i].yes;
 		no = cases[i].no;
@@ -443,6 +447,8 @@ test_match_fields(void **state)
 	    "  - match: [{sourceLabels: {app: cart}}]\n"
 	    "    route: [{destination: {host: shop, subset: v1}}]\n"
 	    "  - match: [{sourceNamespace: other}]\n"
+	    "    route: [{destination: {host: shop, subset: v1}}]\n"
+	    "  - match: [{gateways: [edge-gateway]}]\n"
 	    "    route: [{destination: {host: shop, subset: v1}}]\n"
 	    "  - route: [{destination: {host: shop, subset: v2}}]\n", shop);
 	c = load(yaml, NULL);
@@ -577,6 +583,36 @@ test_weights_exact(void **state)
 	route_state_free(st);
 	config_free(c);
 	free(yaml);
+}
+
+/* A Service's targetPort, by name or number, against the workloads. */
+static void
+test_kube_target_port(void **state)
+{
+	static const char yaml[] =
+	    "apiVersion: v1\nkind: Service\nmetadata: {name: api}\n"
+	    "spec:\n  selector: {app: api}\n  ports:\n"
+	    "  - {name: web, port: 80, targetPort: http-alt}\n"
+	    "  - {name: admin, port: 81, targetPort: 9191}\n"
+	    "---\n"
+	    "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\n"
+	    "metadata: {name: api-1}\n"
+	    "spec: {address: 10.2.0.1, ports: {http-alt: 7070}, "
+	    "labels: {app: api}}\n"
+	    "---\n"
+	    "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\n"
+	    "metadata: {name: other}\n"
+	    "spec: {address: 10.2.0.9, labels: {app: not-api}}\n";
+	struct config	*c = load(yaml, NULL);
+	struct ask	 k = { .authority = "api.default.svc.cluster.local" };
+
+	(void)state;
+	assert_string_equal(first(c, &k), "10.2.0.1:7070");
+	assert_int_equal(ans.nendpoints, 1);
+	assert_string_equal(ans.service, "api.default.svc.cluster.local");
+	k.authority = "api:81";
+	assert_string_equal(first(c, &k), "10.2.0.1:9191");
+	config_free(c);
 }
 
 static void
@@ -1008,6 +1044,7 @@ main(void)
 		cmocka_unit_test(test_match_or_and),
 		cmocka_unit_test(test_no_route_and_gateways),
 		cmocka_unit_test(test_weights_exact),
+		cmocka_unit_test(test_kube_target_port),
 		cmocka_unit_test(test_load_balancer),
 		cmocka_unit_test(test_consistent_hash),
 		cmocka_unit_test(test_policy_fields),
