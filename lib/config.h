@@ -323,9 +323,33 @@ struct traffic_policy {
 	int			 maglev;	/* else ring hash */
 	uint64_t		 ring_size;	/* ring hash minimum */
 	uint64_t		 maglev_size;	/* a prime */
-	/* acted on by breaker-d later: kept as their trees */
+	/*
+	 * Acted on by breaker-d later: read and checked, and kept as their
+	 * trees too.  0 means unset in every number.
+	 */
 	const struct ynode	*connection_pool;
 	const struct ynode	*outlier_detection;
+	struct connection_pool {
+		uint32_t	 max_connections;
+		uint64_t	 connect_timeout_ms;
+		uint64_t	 tcp_idle_timeout_ms;
+		uint64_t	 max_connection_duration_ms;
+		uint32_t	 http1_max_pending;
+		uint32_t	 http2_max_requests;
+		uint32_t	 max_requests_per_connection;
+		uint32_t	 max_retries;
+		uint64_t	 http_idle_timeout_ms;
+	}			 pool;
+	struct outlier_detection {
+		uint32_t	 consecutive_5xx;
+		uint32_t	 consecutive_gateway;
+		uint32_t	 consecutive_local_origin;
+		uint64_t	 interval_ms;
+		uint64_t	 base_ejection_ms;
+		uint32_t	 max_ejection_percent;
+		uint32_t	 min_health_percent;
+		int		 split_external_local;
+	}			 outlier;
 	const struct ynode	*tls;
 	struct port_policy	*ports;		/* portLevelSettings */
 	size_t			 nports;

@@ -21,6 +21,148 @@ static int	dr_lb(struct config_loader *, const struct ynode *,
 static int	dr_hash(struct config_loader *, const struct ynode *,
 		    struct traffic_policy *);
 static void	dr_policy_fini(struct traffic_policy *);
+static int	dr_pool(struct config_loader *, const struct ynode *,
+		    struct connection_pool *);
+static int	dr_outlier(struct config_loader *, const struct ynode *,
+		    struct outlier_detection *);
+
+static int
+dr_pool(struct config_loader *l, const struct ynode *n,
+    struct connection_pool *cp)
+{
+	const struct ynode	*k, *v, *g;
+	size_t			 i, j;
+	int			 rc = 0;
+
+	if (config_expect_map(l, n, "connectionPool") == -1)
+		return -1;
+	for (i = 0; i < n->n; i++) {
+		k = n->keys[i];
+		g = n->values[i];
+		if (config_is_null(g))
+			continue;
+		if (!config_key_is(k, "tcp") && !config_key_is(k, "http")) {
+			config_unknown_field(l, k, "connectionPool");
+			rc = -1;
+			continue;
+		}
+		if (config_expect_map(l, g, "connectionPool") == -1) {
+			rc = -1;
+			continue;
+		}
+		for (j = 0; j < g->n; j++) {
+			const struct ynode *f = g->keys[j];
+
+			v = g->values[j];
+			if (config_is_null(v))
+				continue;
+			if (config_key_is(k, "tcp")) {
+				if (config_key_is(f, "maxConnections"))
+					rc |= config_u32(l, v, "maxConnections",
+					    1, INT32_MAX, &cp->max_connections);
+				else if (config_key_is(f, "connectTimeout"))
+					rc |= config_duration(l, v,
+					    "connectTimeout",
+					    &cp->connect_timeout_ms);
+				else if (config_key_is(f, "idleTimeout"))
+					rc |= config_duration(l, v,
+					    "idleTimeout",
+					    &cp->tcp_idle_timeout_ms);
+				else if (config_key_is(f,
+				    "maxConnectionDuration"))
+					rc |= config_duration(l, v,
+					    "maxConnectionDuration",
+					    &cp->max_connection_duration_ms);
+				else if (config_key_is(f, "tcpKeepalive"))
+					rc |= config_keys(l, v, "tcpKeepalive",
+					    (const char *[]){ "probes", "time",
+					    "interval", NULL });
+				else {
+					config_unknown_field(l, f,
+					    "connectionPool.tcp");
+					rc = -1;
+				}
+				continue;
+			}
+			if (config_key_is(f, "http1MaxPendingRequests"))
+				rc |= config_u32(l, v, "http1MaxPendingRequests",
+				    1, INT32_MAX, &cp->http1_max_pending);
+			else if (config_key_is(f, "http2MaxRequests"))
+				rc |= config_u32(l, v, "http2MaxRequests", 1,
+				    INT32_MAX, &cp->http2_max_requests);
+			else if (config_key_is(f, "maxRequestsPerConnection"))
+				rc |= config_u32(l, v,
+				    "maxRequestsPerConnection", 0, INT32_MAX,
+				    &cp->max_requests_per_connection);
+			else if (config_key_is(f, "maxRetries"))
+				rc |= config_u32(l, v, "maxRetries", 0,
+				    INT32_MAX, &cp->max_retries);
+			else if (config_key_is(f, "idleTimeout"))
+				rc |= config_duration(l, v, "idleTimeout",
+				    &cp->http_idle_timeout_ms);
+			else if (config_key_is(f, "h2UpgradePolicy") ||
+			    config_key_is(f, "useClientProtocol") ||
+			    config_key_is(f, "maxConcurrentStreams"))
+				;	/* HTTP/2 upstreams: not meshkit's */
+			else {
+				config_unknown_field(l, f,
+				    "connectionPool.http");
+				rc = -1;
+			}
+		}
+	}
+	return rc == 0 ? 0 : -1;
+}
+
+static int
+dr_outlier(struct config_loader *l, const struct ynode *n,
+    struct outlier_detection *od)
+{
+	const struct ynode	*k, *v;
+	size_t			 i;
+	int			 rc = 0;
+
+	if (config_expect_map(l, n, "outlierDetection") == -1)
+		return -1;
+	for (i = 0; i < n->n; i++) {
+		k = n->keys[i];
+		v = n->values[i];
+		if (config_is_null(v))
+			continue;
+		if (config_key_is(k, "consecutive5xxErrors") ||
+		    config_key_is(k, "consecutiveErrors"))
+			rc |= config_u32(l, v, "consecutive5xxErrors", 0,
+			    INT32_MAX, &od->consecutive_5xx);
+		else if (config_key_is(k, "consecutiveGatewayErrors"))
+			rc |= config_u32(l, v, "consecutiveGatewayErrors", 0,
+			    INT32_MAX, &od->consecutive_gateway);
+		else if (config_key_is(k, "consecutiveLocalOriginFailures"))
+			rc |= config_u32(l, v,
+			    "consecutiveLocalOriginFailures", 0, INT32_MAX,
+			    &od->consecutive_local_origin);
+		else if (config_key_is(k, "splitExternalLocalOriginErrors"))
+			rc |= config_bool(l, v,
+			    "splitExternalLocalOriginErrors",
+			    &od->split_external_local);
+		else if (config_key_is(k, "interval"))
+			rc |= config_duration(l, v, "interval",
+			    &od->interval_ms);
+		else if (config_key_is(k, "baseEjectionTime"))
+			rc |= config_duration(l, v, "baseEjectionTime",
+			    &od->base_ejection_ms);
+		else if (config_key_is(k, "maxEjectionPercent"))
+			rc |= config_u32(l, v, "maxEjectionPercent", 0, 100,
+			    &od->max_ejection_percent);
+		else if (config_key_is(k, "minHealthPercent"))
+			rc |= config_u32(l, v, "minHealthPercent", 0, 100,
+			    &od->min_health_percent);
+		else {
+			config_unknown_field(l, k, "outlierDetection");
+			rc = -1;
+		}
+	}
+	return rc == 0 ? 0 : -1;
+}
 
 static int
 dr_hash(struct config_loader *l, const struct ynode *n,
@@ -200,14 +342,6 @@ static int
 dr_policy(struct config_loader *l, const struct ynode *n, int port_level,
     struct traffic_policy *p)
 {
-	static const char *const pool_keys[] = { "tcp", "http", NULL };
-	static const char *const outlier_keys[] = {
-		"consecutiveErrors", "consecutiveGatewayErrors",
-		"consecutive5xxErrors", "consecutiveLocalOriginFailures",
-		"splitExternalLocalOriginErrors", "interval",
-		"baseEjectionTime", "maxEjectionPercent", "minHealthPercent",
-		NULL
-	};
 	const struct ynode	*k, *v;
 	size_t			 i, j;
 	int			 rc = 0;
@@ -223,10 +357,10 @@ dr_policy(struct config_loader *l, const struct ynode *n, int port_level,
 			rc |= dr_lb(l, v, p);
 		else if (config_key_is(k, "connectionPool")) {
 			p->connection_pool = v;
-			rc |= config_keys(l, v, "connectionPool", pool_keys);
+			rc |= dr_pool(l, v, &p->pool);
 		} else if (config_key_is(k, "outlierDetection")) {
 			p->outlier_detection = v;
-			rc |= config_keys(l, v, "outlierDetection", outlier_keys);
+			rc |= dr_outlier(l, v, &p->outlier);
 		} else if (config_key_is(k, "tls"))
 			p->tls = v;
 		else if (port_level && config_key_is(k, "port")) {

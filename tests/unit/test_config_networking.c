@@ -33,6 +33,7 @@ static void	test_virtual_service_errors(void **);
 static void	test_destination_rule(void **);
 static void	test_destination_rule_errors(void **);
 static void	test_kube_service(void **);
+static void	test_circuit_breaker(void **);
 static void	test_match_string(void **);
 static void	test_regex(void **);
 
@@ -352,6 +353,51 @@ test_destination_rule_errors(void **state)
 	    "host is required in DestinationRule spec");
 }
 
+/* The article's circuit breaker: connectionPool and outlierDetection. */
+static void
+test_circuit_breaker(void **state)
+{
+	const char			*env = getenv("MESHKIT_SHARED");
+	char				*path, *yaml;
+	FILE				*f;
+	long				 n;
+	struct loaded			 l;
+	const struct traffic_policy	*p;
+
+	(void)state;
+	xasprintf(&path, "%s/testdata/article/destination-rule-circuit-"
+	    "breaker.yml", env != NULL && *env != '\0' ? env : "../shared");
+	assert_non_null(f = fopen(path, "r"));
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	yaml = xcalloc(1, (size_t)n + 1);
+	assert_int_equal(fread(yaml, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	load(&l, yaml);
+	assert_non_null(l.cfg);
+	p = &l.cfg->destination_rules[0].policy;
+	assert_int_equal(p->pool.http1_max_pending, 3);
+	assert_int_equal(p->pool.max_requests_per_connection, 3);
+	assert_int_equal(p->pool.max_connections, 3);
+	assert_int_equal(p->outlier.base_ejection_ms, 180000);
+	assert_int_equal(p->outlier.consecutive_5xx, 1);
+	assert_int_equal(p->outlier.interval_ms, 1000);
+	assert_int_equal(p->outlier.max_ejection_percent, 100);
+	done(&l);
+	free(yaml);
+	free(path);
+	assert_error(DR_HEAD "  trafficPolicy:\n"
+	    "    outlierDetection: {maxEjectionPercent: 101}\n",
+	    "maxEjectionPercent must be 0..100, got 101");
+	assert_error(DR_HEAD "  trafficPolicy:\n"
+	    "    connectionPool: {http: {http1MaxPending: 1}}\n",
+	    "unknown field http1MaxPending in connectionPool.http");
+	assert_error(DR_HEAD "  trafficPolicy:\n"
+	    "    outlierDetection: {interval: often}\n",
+	    "interval must be a positive duration");
+}
+
 static void
 test_kube_service(void **state)
 {
@@ -444,6 +490,7 @@ main(void)
 		cmocka_unit_test(test_destination_rule),
 		cmocka_unit_test(test_destination_rule_errors),
 		cmocka_unit_test(test_kube_service),
+		cmocka_unit_test(test_circuit_breaker),
 		cmocka_unit_test(test_match_string),
 		cmocka_unit_test(test_regex),
 	};
