@@ -148,10 +148,15 @@ route_vs_find(const struct config *cfg, const char *ns,
 		    vs->meta.namespace, ns))
 			continue;
 		for (j = 0; j < vs->nhosts; j++) {
-			/* short hosts are names in the VirtualService's ns */
+			/*
+			 * A short host is a name in the VirtualService's
+			 * namespace, as Istio reads it: only its completed
+			 * form counts, so that "rating" of one namespace
+			 * does not catch "rating" asked from another.
+			 */
 			route_names(&vn, vs->hosts[j], vs->meta.namespace);
 			for (k = 0, score = 0; k < nm->n; k++)
-				for (e = 0; e < vn.n; e++) {
+				for (e = vn.n - 1; e < vn.n; e++) {
 					s = route_host_score(vn.v[e], nm->v[k],
 					    nm->len[k]);
 					if (s > score)

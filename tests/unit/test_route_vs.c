@@ -524,6 +524,40 @@ test_no_route_and_gateways(void **state)
 	/* no route of the VirtualService matches: no route */
 	assert_string_equal(first(c, &k), "no-route");
 	assert_non_null(strstr(ans.reason, "no http route matches"));
+	/* a short host is the VirtualService's namespace's service */
+	{
+		struct config		*c2;
+		char			*y2;
+		struct route_source	 src;
+		struct route_query	 q;
+
+		xasprintf(&y2, "%s"
+		    "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+		    "metadata: {name: shop, namespace: other}\n"
+		    "spec:\n  hosts: [shop.other.svc.cluster.local]\n"
+		    "  ports: [{number: 80, name: http}]\n"
+		    "  resolution: STATIC\n"
+		    "  endpoints: [{address: 10.0.9.9}]\n"
+		    "---\n"
+		    "apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+		    "metadata: {name: shop}\n"
+		    "spec:\n  hosts: [shop]\n  http:\n"
+		    "  - route: [{destination: {host: shop, subset: v1}}]\n",
+		    shop);
+		c2 = load(y2, NULL);
+		memset(&src, 0, sizeof(src));
+		memset(&q, 0, sizeof(q));
+		src.namespace = STR_LIT("other");
+		q.authority = STR_LIT("shop");
+		route_decide(c2, NULL, &src, &q, 0, &ans);
+		assert_int_equal(ans.nendpoints, 1);
+		assert_string_equal(ans.endpoints[0].address, "10.0.9.9:80");
+		src.namespace = STR_LIT("default");
+		route_decide(c2, NULL, &src, &q, 0, &ans);
+		assert_string_equal(ans.subset, "v1");
+		config_free(c2);
+		free(y2);
+	}
 	/* a gateway's VirtualService does not apply to sidecars */
 	k.authority = "other";
 	assert_string_equal(first(c, &k), "10.0.1.1:80");
