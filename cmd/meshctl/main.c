@@ -18,8 +18,19 @@ static void	 meshctl_help(FILE *);
 static const struct meshctl_command commands[] = {
 	{ "validate", meshctl_validate, "[-c dir] [-o text|json] "
 	    "[file | dir ...]", "check config files without applying them" },
+	{ "apply", meshctl_apply, "[-c dir] [--dry-run] -f file ...",
+	    "add or replace resources in the config directory" },
+	{ "delete", meshctl_delete, "[-c dir] [--dry-run] "
+	    "[--ignore-not-found] -f file ...",
+	    "remove resources meshctl apply wrote" },
+	{ "get", meshctl_get, "[-c dir] [-o text|json] [-n namespace] "
+	    "[kind]", "list the resources of the config directory" },
 	{ "status", meshctl_status, "[-c dir] [-o text|json] [-s url]",
 	    "ask each daemon whether it is up" },
+	{ "route", meshctl_route, "explain --host host [--path path] "
+	    "[--method method] [-H 'name: value'] ... [--workload name] "
+	    "[--namespace ns] [-s url] [-c dir] [-o text|json]",
+	    "ask route-d where a request goes, and why" },
 };
 
 static const struct meshctl_command *

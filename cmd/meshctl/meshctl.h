@@ -5,7 +5,12 @@
 #ifndef MESHCTL_H
 #define MESHCTL_H
 
+#include <stddef.h>
 #include <stdio.h>
+
+struct cfg_errors;
+struct ydoc;
+struct ynode;
 
 #define MESHCTL_DEFAULT_CONFIG	"/etc/meshkit"
 
@@ -43,7 +48,69 @@ int	meshctl_usage(const char *name);
 /* s as a JSON string, quotes included. */
 void	meshctl_json_string(FILE *, const char *);
 
+/* The first line of every file meshctl apply writes. */
+#define MESHCTL_MARK	"# written by meshctl apply; meshctl delete removes it:"
+
+/* One resource of an apply or delete file. */
+struct meshctl_resource {
+	char			*kind;
+	char			*api_version;
+	char			*name;
+	char			*namespace;	/* "default" when absent */
+	const char		*source;	/* the input's name */
+	int			 line;
+	int			 col;
+	const struct ynode	*root;		/* into its input's docs */
+	char			*text;		/* as apply writes it */
+	size_t			 len;
+	char			*file;		/* its managed file's name */
+	char			*path;		/* dir/file */
+	int			 skipped;	/* a kind meshkit ignores */
+	int			 state;
+};
+
+struct resource_input {
+	char			*name;
+	char			*buf;
+	size_t			 len;
+	struct ydoc		*docs;
+	size_t			 ndocs;
+};
+
+struct resource_set {
+	struct meshctl_resource	*v;
+	size_t			 n;
+	struct resource_input	*inputs;
+	size_t			 ninputs;
+};
+
+/* resource.c */
+int	meshctl_read_input(const char *name, char **buf, size_t *len,
+	    struct cfg_errors *);
+/* Adds the resources of file name ("-": stdin); 0, or -1 on errors. */
+int	meshctl_resources_read(struct resource_set *, const char *name,
+	    struct cfg_errors *);
+void	meshctl_resources_free(struct resource_set *);
+void	meshctl_resource_fini(struct meshctl_resource *);
+/* "kind.group/name", or with quoted 'kind.group "name"' */
+void	meshctl_resource_title(char *, size_t, const char *kind,
+	    const char *api_version, const char *name, int quoted);
+char	*meshctl_managed_name(const char *kind, const char *namespace,
+	    const char *name);
+int	meshctl_is_managed(const char *path);
+char	*meshctl_resource_yaml(const struct meshctl_resource *, size_t *);
+
+/* ipc.c: the route daemon's address; ask one request of a daemon. */
+char	*meshctl_route_address(struct meshctl *, int *failed);
+int	meshctl_ask(const char *url, const char *req, size_t reqlen,
+	    char **reply, size_t *replylen, char *err, size_t errlen);
+#define MESHCTL_ASK_TIMEOUT_MS	1000
+
 int	meshctl_validate(struct meshctl *, int, char **);
 int	meshctl_status(struct meshctl *, int, char **);
+int	meshctl_apply(struct meshctl *, int, char **);
+int	meshctl_delete(struct meshctl *, int, char **);
+int	meshctl_get(struct meshctl *, int, char **);
+int	meshctl_route(struct meshctl *, int, char **);
 
 #endif

@@ -10,16 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <nng/nng.h>
-#include <nng/protocol/reqrep0/req.h>
-
 #include "config.h"
 #include "log.h"
 #include "meshctl.h"
 #include "msg.h"
 #include "util.h"
-
-#define STATUS_TIMEOUT_MS	1000
 
 struct daemon_status {
 	const char	*name;
@@ -32,58 +27,12 @@ struct daemon_status {
 	char		 version[64];
 };
 
-static char	*status_route_address(struct meshctl *, int *);
-static void	 status_print_error(const char *, void *);
 static void	 status_ask(struct daemon_status *);
 static void	 status_read_reply(struct daemon_status *, const char *,
 		    size_t);
 static void	 status_copy(char *, size_t, struct str);
 static void	 status_text(const struct daemon_status *);
 static void	 status_json(const struct daemon_status *, size_t);
-
-static void
-status_print_error(const char *line, void *arg)
-{
-	(void)arg;
-	fprintf(stderr, "%s\n", line);
-}
-
-/*
- * -s wins; else the Proxy resource of the config directory says where
- * route-d is; else the default socket.  A missing default directory is
- * normal (a host with no config yet); a broken one is worth a warning.
- */
-static char *
-status_route_address(struct meshctl *ctx, int *failed)
-{
-	struct cfg_errors		 errs;
-	struct config			*cfg;
-	const struct proxy_config	*pc;
-	char				*addr = NULL;
-
-	*failed = 0;
-	memset(&errs, 0, sizeof(errs));
-	if (ctx->config_dir_set || access(ctx->config_dir, F_OK) == 0) {
-		cfg = config_load_dir(ctx->config_dir, &errs);
-		if (cfg == NULL && ctx->config_dir_set) {
-			cfg_errors_print(&errs, 0, status_print_error, NULL);
-			*failed = 1;
-		} else if (cfg == NULL)
-			fprintf(stderr, "meshctl: %s has errors (see meshctl "
-			    "validate); using the default address\n",
-			    ctx->config_dir);
-		pc = config_find_proxy(cfg, NULL);
-		if (pc == NULL && cfg != NULL && cfg->nproxies > 0)
-			pc = &cfg->proxies[0];
-		if (pc != NULL && pc->route.address != NULL)
-			addr = xstrdup(pc->route.address);
-		config_free(cfg);
-	}
-	cfg_errors_fini(&errs);
-	if (addr == NULL)
-		xasprintf(&addr, "ipc://%s/route.sock", util_rundir());
-	return addr;
-}
 
 static void
 status_copy(char *dst, size_t len, struct str s)
@@ -129,53 +78,17 @@ static void
 status_ask(struct daemon_status *d)
 {
 	struct msg_writer	 w;
-	nng_socket		 s;
 	char			*reply = NULL;
 	size_t			 len = 0;
-	int			 rv;
 
-	if ((rv = nng_req0_open(&s)) != 0) {
-		snprintf(d->reason, sizeof(d->reason), "%s", nng_strerror(rv));
-		return;
-	}
-	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, STATUS_TIMEOUT_MS);
-	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, STATUS_TIMEOUT_MS);
-	/* one request, no retries: a resend would only hide a hang */
-	nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
-	/*
-	 * A synchronous dial waits for the peer's handshake, which a hung
-	 * daemon never sends; so dial in the background and let the send
-	 * and receive timeouts bound the whole exchange.  A missing ipc
-	 * socket is told at once.
-	 */
-	if (strncmp(d->address, "ipc://", 6) == 0 &&
-	    access(d->address + 6, F_OK) == -1) {
-		snprintf(d->reason, sizeof(d->reason), "no socket at %s",
-		    d->address + 6);
-		nng_close(s);
-		return;
-	}
-	if ((rv = nng_dial(s, d->address, NULL, NNG_FLAG_NONBLOCK)) != 0) {
-		snprintf(d->reason, sizeof(d->reason), "%s", nng_strerror(rv));
-		nng_close(s);
-		return;
-	}
 	msgw_init(&w);
 	msgw_begin(&w, "status");
-	rv = nng_send(s, w.buf, w.len, 0);
-	msgw_fini(&w);
-	if (rv == 0)
-		rv = nng_recv(s, &reply, &len, NNG_FLAG_ALLOC);
-	if (rv == NNG_ETIMEDOUT)
-		snprintf(d->reason, sizeof(d->reason), "no answer in %d ms",
-		    STATUS_TIMEOUT_MS);
-	else if (rv != 0)
-		snprintf(d->reason, sizeof(d->reason), "%s", nng_strerror(rv));
-	else {
+	if (meshctl_ask(d->address, w.buf, w.len, &reply, &len, d->reason,
+	    sizeof(d->reason)) == 0) {
 		status_read_reply(d, reply, len);
-		nng_free(reply, len);
+		free(reply);
 	}
-	nng_close(s);
+	msgw_fini(&w);
 }
 
 static void
@@ -246,7 +159,7 @@ meshctl_status(struct meshctl *ctx, int argc, char **argv)
 	if (url != NULL)
 		daemons[n].address = xstrdup(url);
 	else {
-		daemons[n].address = status_route_address(ctx, &failed);
+		daemons[n].address = meshctl_route_address(ctx, &failed);
 		if (failed) {
 			free(daemons[n].address);
 			return MESHCTL_EXIT_FAIL;

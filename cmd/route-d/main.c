@@ -10,16 +10,19 @@
  * second, and 61 against 107 us of CPU a message with 1 client).  Decisions
  * take about a microsecond a question, so one mutex around them (and
  * around the config pointer and round-robin counters they use) costs
- * nothing measurable.  The main thread only waits for signals: the
- * handlers set flags, and the main thread does the work, a reload
- * building the new config outside the lock and swapping it in.
+ * nothing measurable.  The main thread only waits, in ppoll, for signals
+ * and for changes to the config directory (inotify): the handlers set
+ * flags, and the main thread does the work, a reload building the new
+ * config outside the lock and swapping it in.
  */
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +38,7 @@
 #include "msg.h"
 #include "route.h"
 #include "util.h"
+#include "yaml.h"
 
 #define ROUTE_D_DEFAULT_CONFDIR	"/etc/meshkit"
 #define ROUTE_D_DEFAULT_REUSE	1000
@@ -42,6 +46,11 @@
 #define ROUTE_D_WORKERS		4	/* requests in flight */
 #define ROUTE_D_KEEP_BUFFER	(256 * 1024) /* larger reply buffers freed */
 #define ROUTE_D_BADMSG_PER_SEC	5	/* malformed messages logged */
+#define ROUTE_D_WATCH_QUIET_MS	100	/* a change settles for this long */
+#define ROUTE_D_WATCH_RETRY_MS	1000	/* a lost watch is set up again */
+#define ROUTE_D_WATCH_EVENTS	(IN_CLOSE_WRITE | IN_MOVED_TO | \
+	IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_ATTRIB | IN_DELETE_SELF | \
+	IN_MOVE_SELF | IN_ONLYDIR)
 
 struct route_d;
 
@@ -63,6 +72,7 @@ struct route_d {
 	uint64_t		 reuse_ms;
 	struct config		*config;
 	uint64_t		 generation;
+	uint64_t		 fingerprint;	/* of config's route kinds */
 	struct route_state	*state;
 	nng_socket		 sock;
 	int			 sock_open;
@@ -75,6 +85,11 @@ struct route_d {
 	uint64_t		 badmsg_window;
 	unsigned		 badmsg_logged;
 	unsigned		 badmsg_dropped;
+	/* the config directory's watch */
+	int			 watch_fd;	/* inotify, -1 without */
+	int			 watch_wd;	/* -1 while lost */
+	uint64_t		 watch_due;	/* reload at this time, 0: none */
+	uint64_t		 watch_retry;	/* set the lost watch up again */
 };
 
 static volatile sig_atomic_t	 sig_quit;
@@ -96,8 +111,17 @@ static int	serve_open(struct route_d *);
 static void	serve(struct route_d *);
 static void	worker_cb(void *);
 static void	serve_close(struct route_d *);
-static void	reload(struct route_d *);
+static void	reload(struct route_d *, int);
+static uint64_t	hash_bytes(uint64_t, const void *, size_t);
+static uint64_t	hash_node(uint64_t, const struct ynode *);
+static uint64_t	config_fingerprint(const struct config *);
 static void	log_bad_message(struct route_d *);
+static void	watch_open(struct route_d *);
+static int	watch_add(struct route_d *);
+static int	watch_name_counts(const char *);
+static void	watch_read(struct route_d *);
+static int	watch_timeout(struct route_d *, struct timespec *);
+static void	watch_close(struct route_d *);
 static int	pidfile_write(const char *);
 
 static _Noreturn void
@@ -148,7 +172,7 @@ signals_install(void)
 /*
  * nng's threads inherit the mask of the thread that starts them: with
  * the signals blocked before nng starts, only the main thread, waiting
- * in sigsuspend, ever takes them.
+ * in ppoll, ever takes them.
  */
 static void
 signals_block(void)
@@ -390,10 +414,82 @@ serve_close(struct route_d *rd)
 		log_warn("unlink %s", rd->pidfile);
 }
 
-/* A bad config on reload leaves the running one, and its generation. */
-static void
-reload(struct route_d *rd)
+/* FNV-1a, 64 bits: to tell a change, not to resist an adversary. */
+static uint64_t
+hash_bytes(uint64_t h, const void *p, size_t n)
 {
+	const unsigned char	*b = p;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static uint64_t
+hash_node(uint64_t h, const struct ynode *n)
+{
+	size_t	 i;
+
+	if (n == NULL)
+		return hash_bytes(h, "N", 1);
+	h = hash_bytes(h, &n->type, sizeof(n->type));
+	h = hash_bytes(h, &n->n, sizeof(n->n));
+	if (n->type == YNODE_SCALAR) {
+		h = hash_bytes(h, &n->plain, sizeof(n->plain));
+		h = hash_bytes(h, &n->len, sizeof(n->len));
+		return hash_bytes(h, n->value, n->len);
+	}
+	for (i = 0; i < n->n; i++) {
+		if (n->type == YNODE_MAP)
+			h = hash_node(h, n->keys[i]);
+		h = hash_node(h, n->values[i]);
+	}
+	return h;
+}
+
+/*
+ * The documents route-d decides from (and Lists, which may hold them),
+ * as parsed: a change elsewhere in the directory (a Proxy resource, an
+ * AuthorizationPolicy, a comment) leaves it as it was.
+ */
+static uint64_t
+config_fingerprint(const struct config *cfg)
+{
+	static const char *const kinds[] = { "ServiceEntry",
+	    "WorkloadEntry", "VirtualService", "DestinationRule", "Service",
+	    "List" };
+	const struct ynode	*root, *kind;
+	uint64_t		 h = 0xcbf29ce484222325ULL;
+	size_t			 f, d, k;
+
+	for (f = 0; f < cfg->nfiles; f++)
+		for (d = 0; d < cfg->ndocs[f]; d++) {
+			root = cfg->docs[f][d].root;
+			if (root == NULL || root->type != YNODE_MAP ||
+			    (kind = yaml_get(root, "kind")) == NULL ||
+			    kind->type != YNODE_SCALAR)
+				continue;
+			for (k = 0; k < nitems(kinds); k++)
+				if (strcmp(kind->value, kinds[k]) == 0)
+					break;
+			if (k < nitems(kinds))
+				h = hash_node(h, root);
+		}
+	return h;
+}
+
+/*
+ * A bad config on reload leaves the running one, and its generation.  A
+ * reload the watcher started makes a new generation only when route-d's
+ * own resources changed; SIGHUP always does.
+ */
+static void
+reload(struct route_d *rd, int watched)
+{
+	uint64_t		 fingerprint;
 	struct route_stats	*stats = route_state_stats(rd->state);
 	struct config		*cfg, *old;
 
@@ -407,9 +503,17 @@ reload(struct route_d *rd)
 		    (unsigned long long)rd->generation);
 		return;
 	}
+	fingerprint = config_fingerprint(cfg);
+	if (watched && fingerprint == rd->fingerprint) {
+		config_free(cfg);
+		log_info("none of route-d's resources changed; generation "
+		    "%llu stays", (unsigned long long)rd->generation);
+		return;
+	}
 	pthread_mutex_lock(&rd->lock);
 	old = rd->config;
 	rd->config = cfg;
+	rd->fingerprint = fingerprint;
 	rd->generation++;
 	stats->reloads++;
 	pthread_mutex_unlock(&rd->lock);
@@ -498,12 +602,165 @@ worker_cb(void *arg)
 }
 
 /*
- * Signals stay blocked in the main thread but inside sigsuspend, so a
- * flag cannot be set between the look at it and the wait.
+ * The config directory, watched with inotify so that a change to it (an
+ * editor saving a file, meshctl apply renaming one in, a Kubernetes
+ * ConfigMap volume swapping its ..data symlink) reloads like SIGHUP.
+ * Without inotify (a file system that has none, a limit reached),
+ * SIGHUP still works: say so and go on.
+ */
+static void
+watch_open(struct route_d *rd)
+{
+	rd->watch_wd = -1;
+	if ((rd->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
+		log_warn("inotify; %s is reloaded on SIGHUP only",
+		    rd->confdir);
+		return;
+	}
+	if (watch_add(rd) == -1)
+		log_warn("watch %s; retrying every %d ms", rd->confdir,
+		    ROUTE_D_WATCH_RETRY_MS);
+}
+
+static int
+watch_add(struct route_d *rd)
+{
+	rd->watch_wd = inotify_add_watch(rd->watch_fd, rd->confdir,
+	    ROUTE_D_WATCH_EVENTS);
+	if (rd->watch_wd == -1) {
+		rd->watch_retry = util_now_ms() + ROUTE_D_WATCH_RETRY_MS;
+		return -1;
+	}
+	rd->watch_retry = 0;
+	return 0;
+}
+
+/*
+ * Only what config_load_dir reads counts, and a ConfigMap's ..data: its
+ * files are symlinks through it, and an update renames a new ..data in.
+ * Other dotfiles (editors' swap files, meshctl's temporary files) do not.
+ */
+static int
+watch_name_counts(const char *name)
+{
+	size_t	 len = strlen(name);
+
+	if (strcmp(name, "..data") == 0)
+		return 1;
+	if (name[0] == '.')
+		return 0;
+	return (len > 5 && strcmp(name + len - 5, ".yaml") == 0) ||
+	    (len > 4 && strcmp(name + len - 4, ".yml") == 0);
+}
+
+/* Reads every pending event; a relevant one (re)starts the quiet time. */
+static void
+watch_read(struct route_d *rd)
+{
+	char				 buf[8192]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event	*ev;
+	ssize_t				 n;
+	char				*p;
+	int				 changed = 0;
+
+	for (;;) {
+		if ((n = read(rd->watch_fd, buf, sizeof(buf))) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				log_warn("inotify read");
+			break;
+		}
+		if (n == 0)
+			break;
+		for (p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)p;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				changed = 1;	/* events lost: look */
+				continue;
+			}
+			if (ev->wd != rd->watch_wd)
+				continue;	/* a watch given up before */
+			if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF |
+			    IN_IGNORED)) {
+				if ((ev->mask & IN_IGNORED) == 0)
+					inotify_rm_watch(rd->watch_fd,
+					    rd->watch_wd);
+				log_warnx("%s was removed or moved; watching "
+				    "for it again", rd->confdir);
+				rd->watch_wd = -1;
+				rd->watch_retry = util_now_ms() +
+				    ROUTE_D_WATCH_RETRY_MS;
+				continue;
+			}
+			if (ev->len > 0 && watch_name_counts(ev->name)) {
+				log_debug("%s/%s changed", rd->confdir,
+				    ev->name);
+				changed = 1;
+			}
+		}
+	}
+	if (changed)
+		rd->watch_due = util_now_ms() + ROUTE_D_WATCH_QUIET_MS;
+}
+
+/*
+ * How long ppoll may wait: until the quiet time of a change ends, or the
+ * next try at a lost watch; NULL-like (-1) for ever.  Does the due work.
+ */
+static int
+watch_timeout(struct route_d *rd, struct timespec *ts)
+{
+	uint64_t	 now = util_now_ms(), next = 0;
+
+	if (rd->watch_fd == -1)
+		return -1;
+	if (rd->watch_wd == -1 && rd->watch_retry != 0 &&
+	    rd->watch_retry <= now) {
+		if (watch_add(rd) == 0) {
+			log_info("watching %s again", rd->confdir);
+			rd->watch_due = now;	/* it may hold anything */
+		}
+	}
+	if (rd->watch_due != 0 && rd->watch_due <= now) {
+		rd->watch_due = 0;
+		log_info("%s changed", rd->confdir);
+		reload(rd, 1);
+		now = util_now_ms();
+	}
+	if (rd->watch_due != 0)
+		next = rd->watch_due;
+	if (rd->watch_wd == -1 && rd->watch_retry != 0 &&
+	    (next == 0 || rd->watch_retry < next))
+		next = rd->watch_retry;
+	if (next == 0)
+		return -1;
+	next = next > now ? next - now : 0;
+	ts->tv_sec = (time_t)(next / 1000);
+	ts->tv_nsec = (long)(next % 1000) * 1000000L;
+	return 0;
+}
+
+static void
+watch_close(struct route_d *rd)
+{
+	if (rd->watch_fd != -1)
+		close(rd->watch_fd);
+	rd->watch_fd = -1;
+	rd->watch_wd = -1;
+}
+
+/*
+ * Signals stay blocked in the main thread but inside ppoll, which
+ * unblocks them atomically with the wait, so a flag cannot be set between
+ * the look at it and the wait.
  */
 static void
 serve(struct route_d *rd)
 {
+	struct pollfd	 pfd;
+	struct timespec	 ts;
 	sigset_t	 waitmask;
 	size_t		 i;
 
@@ -515,19 +772,35 @@ serve(struct route_d *rd)
 	sigdelset(&waitmask, SIGTERM);
 	sigdelset(&waitmask, SIGUSR1);
 	sigdelset(&waitmask, SIGUSR2);
+	watch_open(rd);
 	while (!sig_quit) {
 		if (sig_reload) {
 			sig_reload = 0;
-			reload(rd);
+			/* this reload reads every change seen so far */
+			if (rd->watch_fd != -1)
+				watch_read(rd);
+			rd->watch_due = 0;
+			reload(rd, 0);
 		} else if (sig_louder || sig_quieter) {
 			log_setlevel(log_getlevel() + (sig_louder ? 1 : 0) -
 			    (sig_quieter ? 1 : 0));
 			sig_louder = sig_quieter = 0;
 			log_info("log level %s", log_getlevel() ==
 			    LOG_LEVEL_DEBUG ? "debug" : "info");
-		} else
-			sigsuspend(&waitmask);
+		} else {
+			pfd.fd = rd->watch_fd;
+			pfd.events = POLLIN;
+			pfd.revents = 0;
+			if (ppoll(&pfd, rd->watch_fd == -1 ? 0 : 1,
+			    watch_timeout(rd, &ts) == -1 ? NULL : &ts,
+			    &waitmask) == -1 && errno != EINTR)
+				fatal("ppoll");
+			if (pfd.revents & POLLIN)
+				watch_read(rd);
+			(void)watch_timeout(rd, &ts);
+		}
 	}
+	watch_close(rd);
 	pthread_mutex_lock(&rd->lock);
 	if (rd->badmsg_dropped > 0)
 		log_warnx("%u more malformed messages not logged",
@@ -567,6 +840,8 @@ main(int argc, char *argv[])
 	char		*end;
 
 	memset(&rd, 0, sizeof(rd));
+	rd.watch_fd = -1;
+	rd.watch_wd = -1;
 	rd.confdir = ROUTE_D_DEFAULT_CONFDIR;
 	rd.reuse_ms = ROUTE_D_DEFAULT_REUSE;
 	while ((ch = getopt(argc, argv, "c:fl:np:qR:s:v")) != -1) {
@@ -632,6 +907,7 @@ main(int argc, char *argv[])
 		exit(1);
 	}
 	rd.generation = 1;
+	rd.fingerprint = config_fingerprint(rd.config);
 	rd.state = route_state_new();
 	pthread_mutex_init(&rd.lock, NULL);
 	msgw_init(&rd.out);
