@@ -69,7 +69,9 @@ chunked_span(struct evbuffer *buf, struct http_chunked *c, int *done,
 			if (*done || (size_t)r < vec[i].iov_len)
 				return (ssize_t)total;
 		}
-		if (nvec <= 16 || evbuffer_ptr_set(buf, &pos, total,
+		/* with len -1, evbuffer_peek() stops at n_vec: 16 means
+		   there may be more */
+		if (nvec < 16 || evbuffer_ptr_set(buf, &pos, total,
 		    EVBUFFER_PTR_SET) == -1)
 			break;
 	}

@@ -118,5 +118,32 @@ rm -f "$T/gb"
 
 got=$(curl -s -H 'Host: svc' $U/)
 expect "proxy still serving after the stalls" "$got" "hello from mk-backend b1"
+# A chunked body that arrives whole while the request waits for route-d
+# (here: route-d stopped for a moment, every request consulted) sits in
+# many buffer chains; all of it must be forwarded, not the first few.
+P2=$(port 11)
+cat >"$T/etc/proxy-nc.yaml" <<EOF
+apiVersion: meshkit.io/v1alpha1
+kind: Proxy
+metadata: {name: nc}
+spec:
+  listeners:
+  - {name: outbound, direction: outbound, address: "127.0.0.1:$P2"}
+  daemons:
+    route: {address: "ipc://$MESHKIT_RUNDIR/route.sock", cache: false}
+EOF
+proxy_d nc "$P2"
+head -c 204800 /dev/urandom >"$T/r200k"
+want=$("$BACKEND" -S <"$T/r200k")
+kill -STOP "$(pid_of route-d)"
+curl -s -H 'Host: svc' -H 'Transfer-Encoding: chunked' --max-time 10 \
+	--data-binary @"$T/r200k" "http://127.0.0.1:$P2/upload" >"$T/r200k.out" &
+CURL=$!
+sleep 0.5
+kill -CONT "$(pid_of route-d)"
+wait "$CURL"
+expect "chunked body buffered while waiting for route-d: all forwarded" \
+	"$(cat "$T/r200k.out")" "$want"
+
 trap - EXIT
 finish
