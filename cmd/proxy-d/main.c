@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -490,6 +491,16 @@ main(int argc, char *argv[])
 	if (logfile != NULL && log_init_file(logfile) == -1)
 		fatal("%s", logfile);
 	signal(SIGPIPE, SIG_IGN);
+	{
+		/* two descriptors a connection: take all the system allows */
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 
 	if ((p->gen = generation_new(p->config_dir, p->name, &errs)) == NULL) {
 		cfg_errors_print(&errs, 0, print_error_line, NULL);
