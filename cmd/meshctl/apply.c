@@ -208,8 +208,9 @@ check_result(struct dir_scan *ds, struct resource_set *set, int adding,
 	for (i = 0; i < ds->n; i++)
 		if (!ds->v[i].replaced)
 			paths[n++] = ds->v[i].path;
-	for (j = 0; adding && j < set->n; j++) {
+	for (j = 0; j < set->n; j++)
 		fds[j] = -1;
+	for (j = 0; adding && j < set->n; j++) {
 		if (set->v[j].skipped)
 			continue;
 		if ((fds[j] = memfd_create(set->v[j].file, MFD_CLOEXEC)) ==
