@@ -51,6 +51,9 @@ FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 EXAMPLE_SRCS = $(sort $(wildcard examples/*.c))
 EXAMPLE_BINS = $(EXAMPLE_SRCS:examples/%.c=$(BIN)/%)
 
+# keep the objects of chained rules (tests, tools) between runs
+.SECONDARY:
+
 .PHONY: all deps check check-asan test-progs run-tests fuzz fuzz-build \
 	bench demo install uninstall clean lint
 
@@ -141,7 +144,7 @@ install: all
 	for f in man/*.7; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man7/; done; true
 	for f in man/*.8; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man8/; done; true
 	# examples, not live config: /etc/meshkit is the operator's
-	for f in etc/meshkit/*.yaml etc/demo/*.yaml; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(DATADIR)/examples/; done; true
+	for f in etc/meshkit/*.yaml etc/bookstore/*.yaml etc/quickstart/*.yaml; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(DATADIR)/examples/; done; true
 	for f in etc/systemd/*; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(DATADIR)/systemd/; done; true
 	for f in etc/supervisor/*; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(DATADIR)/supervisor/; done; true
 
