@@ -356,7 +356,9 @@ parse_flags(struct meshctl *ctx, const char *cmd, int argc, char **argv,
 	    -1) {
 		switch (ch) {
 		case 'h':
-			meshctl_usage(cmd);
+			printf("usage: meshctl %s [-c dir] [--dry-run] %s"
+			    "-f file ...\n", cmd, ignore_not_found != NULL ?
+			    "[--ignore-not-found] " : "");
 			return MESHCTL_EXIT_OK;
 		case 'f':
 			*files = xreallocarray(*files, *nfiles + 1,

@@ -164,8 +164,7 @@ explain_text(const struct explain *e, uint64_t generation,
 {
 	size_t	 i;
 
-	printf("request:    %s %s%s (host %s)\n", e->method, e->host, e->path,
-	    e->host);
+	printf("request:    %s %s, host %s\n", e->method, e->path, e->host);
 	printf("generation: %llu\n", (unsigned long long)generation);
 	printf("status:     %s\n", status_word(a->status));
 	if (a->reason[0] != '\0')

@@ -48,6 +48,7 @@
 #define ROUTE_D_BADMSG_PER_SEC	5	/* malformed messages logged */
 #define ROUTE_D_WATCH_QUIET_MS	100	/* a change settles for this long */
 #define ROUTE_D_WATCH_RETRY_MS	1000	/* a lost watch is set up again */
+#define ROUTE_D_WATCH_MAX_MS	1000	/* a directory never quiet: reload */
 #define ROUTE_D_WATCH_EVENTS	(IN_CLOSE_WRITE | IN_MOVED_TO | \
 	IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_ATTRIB | IN_DELETE_SELF | \
 	IN_MOVE_SELF | IN_ONLYDIR)
@@ -89,6 +90,7 @@ struct route_d {
 	int			 watch_fd;	/* inotify, -1 without */
 	int			 watch_wd;	/* -1 while lost */
 	uint64_t		 watch_due;	/* reload at this time, 0: none */
+	uint64_t		 watch_first;	/* first change not yet read */
 	uint64_t		 watch_retry;	/* set the lost watch up again */
 };
 
@@ -701,8 +703,17 @@ watch_read(struct route_d *rd)
 			}
 		}
 	}
-	if (changed)
-		rd->watch_due = util_now_ms() + ROUTE_D_WATCH_QUIET_MS;
+	if (changed) {
+		uint64_t now = util_now_ms();
+
+		/* a file written without pause must not hold reloads off */
+		if (rd->watch_due == 0)
+			rd->watch_first = now;
+		rd->watch_due = now + ROUTE_D_WATCH_QUIET_MS;
+		if (rd->watch_due > rd->watch_first + ROUTE_D_WATCH_MAX_MS)
+			rd->watch_due = rd->watch_first +
+			    ROUTE_D_WATCH_MAX_MS;
+	}
 }
 
 /*
