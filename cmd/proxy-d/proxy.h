@@ -63,6 +63,16 @@ struct listener {
 	TAILQ_ENTRY(listener)	 entry;
 };
 
+/*
+ * What a route adds beyond where to go (rewrites, header operations,
+ * redirect, direct response), shared by an answer and the requests that
+ * use it, so an answer can go while its requests are still served.
+ */
+struct policy {
+	int			 refs;
+	struct route_policy	 p;
+};
+
 /* A cached (or one-shot) answer of route-d for one key. */
 enum route_entry_state {
 	ROUTE_ENTRY_PENDING,	/* no answer yet */
@@ -87,6 +97,7 @@ struct route_entry {
 	int			 uniform;	/* all weights equal */
 	int			 fresh;		/* not picked from yet */
 	int			 no_reuse;	/* route-d said: ask each time */
+	struct policy		*policy;	/* NULL: nothing beyond routing */
 	TAILQ_HEAD(, session)	 waiters;
 };
 
@@ -136,6 +147,7 @@ struct session {
 	struct route_entry	*waiting;	/* on its waiters list */
 	TAILQ_ENTRY(session)	 wait_entry;
 	struct route_entry	*oneshot;	/* answer for this request only */
+	struct policy		*policy;	/* of the route in use, or NULL */
 
 	/* upstream */
 	struct upstream		*up;
@@ -209,6 +221,8 @@ void		 pools_sweep(struct proxy *, uint64_t now);
 void		 routing_request(struct proxy *, struct session *);
 void		 routing_cancel(struct session *);
 struct pool	*routing_pick(struct route_entry *);
+struct policy	*policy_ref(struct policy *);
+void		 policy_unref(struct policy *);
 void		 routing_done(struct proxy *, struct session *);
 void		 routing_fini(struct proxy *);
 void		 routing_forget(struct proxy *, struct route_entry *);

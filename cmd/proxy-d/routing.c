@@ -36,9 +36,36 @@ entry_new(const char *key, size_t keylen)
 	return e;
 }
 
+struct policy *
+policy_ref(struct policy *pol)
+{
+	if (pol != NULL)
+		pol->refs++;
+	return pol;
+}
+
+void
+policy_unref(struct policy *pol)
+{
+	if (pol != NULL && --pol->refs == 0)
+		free(pol);
+}
+
+/* Does the answer ask for anything beyond where to go? */
+static int
+policy_present(const struct route_policy *p)
+{
+	return p->redirect_code != 0 || p->direct_status != 0 ||
+	    p->rewrite_path[0] != '\0' || p->rewrite_authority[0] != '\0' ||
+	    p->nheaders > 0 || p->nmirrors > 0 || p->cors ||
+	    p->retry_attempts > 0 || p->fault_delay_ppm > 0 ||
+	    p->fault_abort_ppm > 0;
+}
+
 static void
 entry_free(struct route_entry *e)
 {
+	policy_unref(e->policy);
 	free(e->key);
 	free(e->fallback_key);
 	free(e->pools);
@@ -94,6 +121,13 @@ entry_fill(struct proxy *p, struct route_entry *e,
 
 	e->status = a->status;
 	util_strlcpy(e->reason, a->reason, sizeof(e->reason));
+	policy_unref(e->policy);
+	e->policy = NULL;
+	if (policy_present(&a->policy)) {
+		e->policy = xmalloc(sizeof(*e->policy));
+		e->policy->refs = 1;
+		e->policy->p = a->policy;
+	}
 	e->lb = a->lb;
 	free(e->pools);
 	free(e->weights);

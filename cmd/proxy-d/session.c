@@ -31,6 +31,13 @@ static int	session_response_head(struct session *);
 static void	session_response_done(struct session *);
 static void	session_error(struct session *, int, const char *,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
+static void	session_respond(struct session *, int, const char *,
+		    const char *, const char *, size_t, const char *);
+static void	session_redirect(struct session *, const struct route_policy *);
+static int	header_op_names(const struct route_policy *, int,
+		    struct str);
+static char	*put_header_ops(char *, const struct route_policy *, int);
+static size_t	header_ops_len(const struct route_policy *);
 static void	session_close(struct session *);
 static void	session_abort(struct session *, const char *);
 static void	timer_set(struct session *, uint64_t);
@@ -219,6 +226,8 @@ session_wait_request(struct session *s)
 	s->flags[0] = '\0';
 	s->request_id[0] = '\0';
 	s->request_id_in = (struct str){ NULL, 0 };
+	policy_unref(s->policy);
+	s->policy = NULL;
 	if (s->gen != p->gen) {
 		generation_unref(s->gen);
 		s->gen = generation_ref(p->gen);
@@ -388,6 +397,19 @@ session_route_ready(struct session *s, struct route_entry *e)
 	case ROUTE_OK:
 		break;
 	}
+	policy_unref(s->policy);
+	s->policy = policy_ref(e->policy);
+	if (s->policy != NULL && s->policy->p.direct_status != 0) {
+		const char *b = s->policy->p.direct_body;
+
+		session_respond(s, (int)s->policy->p.direct_status, NULL,
+		    "text/plain", b, strlen(b), NULL);
+		return;
+	}
+	if (s->policy != NULL && s->policy->p.redirect_code != 0) {
+		session_redirect(s, &s->policy->p);
+		return;
+	}
 	if ((pool = routing_pick(e)) == NULL) {
 		session_error(s, 503, "UH", "no healthy upstream for %.*s",
 		    (int)s->req.authority.n, s->req.authority.p);
@@ -419,7 +441,19 @@ session_forward(struct session *s, struct pool *pool)
 	char			*w, *start;
 	size_t			 i, need, xff = 0;
 	int			 absolute = req->form == HTTP_TARGET_ABSOLUTE;
+	const struct route_policy *pol = s->policy != NULL ? &s->policy->p :
+				    NULL;
+	struct str		 path = req->path, host = req->authority;
+	int			 new_host = absolute;
 
+	if (pol != NULL && pol->rewrite_path[0] != '\0')
+		path = (struct str){ pol->rewrite_path,
+		    strlen(pol->rewrite_path) };
+	if (pol != NULL && pol->rewrite_authority[0] != '\0') {
+		host = (struct str){ pol->rewrite_authority,
+		    strlen(pol->rewrite_authority) };
+		new_host = 1;
+	}
 	if ((s->up = upstream_acquire(p, pool, s, s->retried)) == NULL) {
 		session_error(s, 503, "UF", "cannot connect to %s",
 		    pool->name);
@@ -429,7 +463,8 @@ session_forward(struct session *s, struct pool *pool)
 		if (util_str_caseeq(req->headers[i].name, "x-forwarded-for"))
 			xff += req->headers[i].value.n + 2;
 	/* a header written "a:b" comes out as "a: b": a byte more each */
-	need = s->headlen + req->authority.n + xff + 2 * req->nheaders + 384;
+	need = s->headlen + host.n + path.n + xff + 2 * req->nheaders + 384 +
+	    (pol != NULL ? header_ops_len(pol) : 0);
 	out = bufferevent_get_output(s->up->bev);
 	if (evbuffer_reserve_space(out, (ev_ssize_t)need, &iov, 1) < 1 ||
 	    iov.iov_len < need) {
@@ -441,7 +476,7 @@ session_forward(struct session *s, struct pool *pool)
 #define PUTS(lit)	PUT(lit, sizeof(lit) - 1)
 	PUT(req->method.p, req->method.n);
 	PUTS(" ");
-	PUT(req->path.p, req->path.n);
+	PUT(path.p, path.n);
 	/*
 	 * An HTTP/1.0 client cannot take a chunked response; asking the
 	 * upstream in 1.0 too means it never sends one (RFC 9112 7.1).
@@ -450,9 +485,9 @@ session_forward(struct session *s, struct pool *pool)
 		PUTS(" HTTP/1.0\r\nConnection: keep-alive\r\n");
 	else
 		PUTS(" HTTP/1.1\r\n");
-	if (absolute) {
+	if (new_host) {
 		PUTS("Host: ");
-		PUT(req->authority.p, req->authority.n);
+		PUT(host.p, host.n);
 		PUTS("\r\n");
 	}
 	for (i = 0; i < req->nheaders; i++) {
@@ -464,7 +499,8 @@ session_forward(struct session *s, struct pool *pool)
 		    util_str_caseeq(h->name, "proxy-authorization") ||
 		    util_str_caseeq(h->name, "content-length") ||
 		    util_str_caseeq(h->name, "x-forwarded-for") ||
-		    (absolute && (int)i == req->host_header))
+		    (new_host && (int)i == req->host_header) ||
+		    (pol != NULL && header_op_names(pol, 0, h->name)))
 			continue;
 		PUT(h->name.p, h->name.n);
 		PUTS(": ");
@@ -483,6 +519,8 @@ session_forward(struct session *s, struct pool *pool)
 	}
 	PUT(s->client_ip, strlen(s->client_ip));
 	PUTS("\r\n");
+	if (pol != NULL)
+		w = put_header_ops(w, pol, 0);
 	if (s->request_id[0] != '\0') {
 		PUTS("x-request-id: ");
 		PUT(s->request_id, strlen(s->request_id));
@@ -633,7 +671,8 @@ session_response_head(struct session *s)
 	if (resp->framing == HTTP_BODY_CLOSE)
 		s->keep_alive = 0;
 
-	need = (size_t)end + 2 * resp->nheaders + 128;
+	need = (size_t)end + 2 * resp->nheaders + 128 +
+	    (s->policy != NULL ? header_ops_len(&s->policy->p) : 0);
 	if (evbuffer_reserve_space(out, (ev_ssize_t)need, &iov, 1) < 1 ||
 	    iov.iov_len < need) {
 		session_abort(s, "out of memory");
@@ -650,7 +689,9 @@ session_response_head(struct session *s)
 
 		if (http_is_hop_by_hop(h, resp->headers, resp->nheaders) ||
 		    (resp->framing != HTTP_BODY_NONE &&
-		    util_str_caseeq(h->name, "content-length")))
+		    util_str_caseeq(h->name, "content-length")) ||
+		    (s->policy != NULL && resp->status >= 200 &&
+		    header_op_names(&s->policy->p, 1, h->name)))
 			continue;
 		memcpy(w, h->name.p, h->name.n);
 		w += h->name.n;
@@ -662,6 +703,8 @@ session_response_head(struct session *s)
 		*w++ = '\n';
 	}
 	if (resp->status >= 200) {
+		if (s->policy != NULL)
+			w = put_header_ops(w, &s->policy->p, 1);
 		if (resp->framing == HTTP_BODY_LENGTH)
 			w += snprintf(w, 48, "Content-Length: %llu\r\n",
 			    (unsigned long long)resp->content_length);
@@ -899,6 +942,161 @@ session_upstream_event(struct session *s, short what)
 }
 
 /*
+ * Header operations of a route.  Does a set or remove on this side
+ * (0 request, 1 response) name this header, so the original goes?
+ */
+static int
+header_op_names(const struct route_policy *p, int response, struct str name)
+{
+	size_t	 i;
+
+	for (i = 0; i < p->nheaders; i++) {
+		enum route_header_op_kind k = p->headers[i].kind;
+
+		if (response ? (k != ROUTE_RESPONSE_SET &&
+		    k != ROUTE_RESPONSE_REMOVE) : (k != ROUTE_REQUEST_SET &&
+		    k != ROUTE_REQUEST_REMOVE))
+			continue;
+		if (util_str_caseeq(name, p->headers[i].name))
+			return 1;
+	}
+	return 0;
+}
+
+/* The set and add operations of one side, as header lines. */
+static char *
+put_header_ops(char *w, const struct route_policy *p, int response)
+{
+	size_t	 i, n, v;
+
+	for (i = 0; i < p->nheaders; i++) {
+		enum route_header_op_kind k = p->headers[i].kind;
+
+		if (response ? (k != ROUTE_RESPONSE_SET &&
+		    k != ROUTE_RESPONSE_ADD) : (k != ROUTE_REQUEST_SET &&
+		    k != ROUTE_REQUEST_ADD))
+			continue;
+		n = strlen(p->headers[i].name);
+		v = strlen(p->headers[i].value);
+		memcpy(w, p->headers[i].name, n);
+		w += n;
+		*w++ = ':';
+		*w++ = ' ';
+		memcpy(w, p->headers[i].value, v);
+		w += v;
+		*w++ = '\r';
+		*w++ = '\n';
+	}
+	return w;
+}
+
+static size_t
+header_ops_len(const struct route_policy *p)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < p->nheaders; i++)
+		n += strlen(p->headers[i].name) +
+		    strlen(p->headers[i].value) + 4;
+	return n;
+}
+
+/*
+ * A route's redirect: the request's URL with the parts the route names
+ * replaced, in a Location header.
+ */
+static void
+session_redirect(struct session *s, const struct route_policy *p)
+{
+	const struct http_request *req = &s->req;
+	char		 host[256], portbuf[16] = "", location[1400];
+	struct str	 scheme, uri;
+	int		 port = 0, v6;
+
+	if (p->redirect_scheme[0] != '\0')
+		scheme = (struct str){ p->redirect_scheme,
+		    strlen(p->redirect_scheme) };
+	else
+		scheme = req->scheme.n > 0 ? req->scheme : STR_LIT("http");
+	if (p->redirect_authority[0] != '\0')
+		util_strlcpy(host, p->redirect_authority, sizeof(host));
+	else if (util_split_hostport(req->authority.p, req->authority.n,
+	    host, sizeof(host), &port, 0) == -1) {
+		snprintf(host, sizeof(host), "%.*s", (int)req->authority.n,
+		    req->authority.p);
+		port = 0;
+	}
+	if (p->redirect_port != 0)
+		port = (int)p->redirect_port;
+	if (port != 0)
+		snprintf(portbuf, sizeof(portbuf), ":%d", port);
+	if (p->redirect_uri[0] != '\0')
+		uri = (struct str){ p->redirect_uri, strlen(p->redirect_uri) };
+	else
+		uri = req->path;
+	v6 = strchr(host, ':') != NULL && host[0] != '[';
+	snprintf(location, sizeof(location), "%.*s://%s%s%s%s%.*s",
+	    (int)scheme.n, scheme.p, v6 ? "[" : "", host, v6 ? "]" : "",
+	    portbuf, (int)uri.n, uri.p);
+	session_respond(s, (int)p->redirect_code, NULL, NULL, "", 0,
+	    location);
+}
+
+/*
+ * Answer the request from here: status, optional flags, body, and a
+ * Location for redirects.  After a response has begun there is nothing
+ * to say: the connection is cut.
+ */
+static void
+session_respond(struct session *s, int status, const char *flags,
+    const char *content_type, const char *body, size_t blen,
+    const char *location)
+{
+	struct evbuffer	*out = bufferevent_get_output(s->bev);
+	struct str	 rid;
+	int		 close_after;
+
+	/* the id the client sent, or the one proxy-d made for it */
+	if (s->request_id[0] != '\0')
+		rid = (struct str){ s->request_id, strlen(s->request_id) };
+	else
+		rid = s->request_id_in;
+	if (s->up != NULL) {
+		upstream_abort(s->up);
+		s->up = NULL;
+	}
+	routing_cancel(s);
+	/* a request whose body was not read leaves the stream unusable */
+	close_after = status == 400 || status == 408 || status == 413 ||
+	    status == 414 || status == 431 || status == 501 || status == 505 ||
+	    !s->req_body_done || !s->keep_alive || s->proxy->draining;
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
+	    http_status_text(status));
+	if (content_type != NULL)
+		evbuffer_add_printf(out, "content-type: %s\r\n",
+		    content_type);
+	evbuffer_add_printf(out, "content-length: %zu\r\n", blen);
+	if (flags != NULL)
+		evbuffer_add_printf(out, "x-meshkit-flags: %s\r\n", flags);
+	if (location != NULL)
+		evbuffer_add_printf(out, "location: %s\r\n", location);
+	if (rid.n > 0)
+		evbuffer_add_printf(out, "x-request-id: %.*s\r\n", (int)rid.n,
+		    rid.p);
+	evbuffer_add_printf(out, "%s\r\n", close_after ?
+	    "connection: close\r\n" : "");
+	if (blen > 0 && !util_str_eq(s->req.method, "HEAD"))
+		evbuffer_add(out, body, blen);
+	s->resp_started = 0;
+	if (close_after) {
+		session_close(s);
+		return;
+	}
+	conn_flush(s->bev);
+	session_wait_request(s);
+}
+
+/*
  * Answer with an error of proxy-d's own: status, flags in
  * x-meshkit-flags, the reason in the body.  After a response has begun
  * there is nothing to say: the connection is cut.
@@ -907,59 +1105,27 @@ static void
 session_error(struct session *s, int status, const char *flags,
     const char *fmt, ...)
 {
-	struct evbuffer	*out = bufferevent_get_output(s->bev);
 	char		 reason[512], body[640];
-	struct str	 rid;
 	va_list		 ap;
-	int		 blen, close_after;
+	int		 blen;
 
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	/* the id the client sent, or the one proxy-d made for it */
-	if (s->request_id[0] != '\0')
-		rid = (struct str){ s->request_id, strlen(s->request_id) };
-	else
-		rid = s->request_id_in;
 	if (s->resp_started) {
 		session_abort(s, reason);
 		return;
 	}
-	if (s->up != NULL) {
-		upstream_abort(s->up);
-		s->up = NULL;
-	}
-	routing_cancel(s);
 	util_strlcpy(s->flags, flags, sizeof(s->flags));
 	log_info("%s: %d %s %.*s %.*s%.*s: %s", s->client_addr, status, flags,
 	    (int)s->req.method.n, s->req.method.p, (int)s->req.authority.n,
 	    s->req.authority.p, (int)s->req.path.n, s->req.path.p, reason);
-	/* a request whose body was not read leaves the stream unusable */
-	close_after = status == 400 || status == 408 || status == 413 ||
-	    status == 414 || status == 431 || status == 501 || status == 505 ||
-	    !s->req_body_done || !s->keep_alive || s->proxy->draining;
 	blen = snprintf(body, sizeof(body), "meshkit: %s (%s)\n", reason,
 	    flags);
 	if (blen < 0 || (size_t)blen >= sizeof(body))
 		blen = (int)strlen(body);
-	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
-	    "content-type: text/plain\r\n"
-	    "content-length: %d\r\n"
-	    "x-meshkit-flags: %s\r\n"
-	    "%s%.*s%s"
-	    "%s"
-	    "\r\n%s",
-	    status, http_status_text(status), blen, flags,
-	    rid.n > 0 ? "x-request-id: " : "", (int)rid.n, rid.p != NULL ?
-	    rid.p : "", rid.n > 0 ? "\r\n" : "",
-	    close_after ? "connection: close\r\n" : "", body);
-	s->resp_started = 0;
-	if (close_after) {
-		session_close(s);
-		return;
-	}
-	conn_flush(s->bev);
-	session_wait_request(s);
+	session_respond(s, status, flags, "text/plain", body, (size_t)blen,
+	    NULL);
 }
 
 /* Flush what is queued for the client, then free: never right here. */
@@ -1025,6 +1191,7 @@ session_free_now(struct session *s)
 	event_free(s->timer);
 	bufferevent_free(s->bev);
 	generation_unref(s->gen);
+	policy_unref(s->policy);
 	free(s->head);
 	free(s->headers);
 	free(s->resp_headers);
