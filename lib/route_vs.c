@@ -669,9 +669,12 @@ vs_rewrite(const struct http_route *h, const struct http_match *m,
 	rest.p = path.p + path.n;
 	rest.n = q->path.n - path.n;
 	if (r->uri != NULL) {
-		if (m != NULL && m->uri.kind == MATCH_PREFIX)
+		/* after a prefix match the rest of the path stays */
+		if (m != NULL && m->uri.kind == MATCH_PREFIX) {
 			keep = strlen(m->uri.value);
-		if (keep > path.n)
+			if (keep > path.n)
+				keep = path.n;
+		} else
 			keep = path.n;
 		snprintf(np, sizeof(np), "%s%.*s", r->uri,
 		    (int)(path.n - keep), path.p + keep);

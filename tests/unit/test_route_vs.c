@@ -913,6 +913,9 @@ test_rewrite(void **state)
 	    "  - match: [{uri: {prefix: /old/}}]\n"
 	    "    rewrite: {uri: /new/, authority: shop.internal}\n"
 	    "    route: [{destination: {host: shop}}]\n"
+	    "  - match: [{uri: {exact: /exact}}]\n"
+	    "    rewrite: {uri: /whole}\n"
+	    "    route: [{destination: {host: shop}}]\n"
 	    "  - match: [{uri: {prefix: /re/}}]\n"
 	    "    rewrite: {uriRegexRewrite: {match: \"^/re/([a-z]+)/(.*)$\", "
 	    "rewrite: \"/\\\\2/\\\\1\"}}\n"
@@ -923,6 +926,11 @@ test_rewrite(void **state)
 	assert_string_equal(ans.policy.rewrite_path, "/new/a/b?q=1");
 	assert_string_equal(ans.policy.rewrite_authority, "shop.internal");
 	assert_non_null(strstr(ans.vary, "path"));
+	/* an exact match: the whole path replaced, the query kept */
+	k.path = "/exact?q=2";
+	first(c, &k);
+	assert_string_equal(ans.policy.rewrite_path, "/whole?q=2");
+	assert_string_equal(ans.policy.rewrite_authority, "");
 	k.path = "/re/abc/x/y";
 	first(c, &k);
 	assert_string_equal(ans.policy.rewrite_path, "/x/y/abc");
