@@ -98,6 +98,13 @@ struct route_entry {
 	int			 fresh;		/* not picked from yet */
 	int			 no_reuse;	/* route-d said: ask each time */
 	struct policy		*policy;	/* NULL: nothing beyond routing */
+	/*
+	 * A vary node, at a (listener, authority) key, holds no answer: it
+	 * says which more fields of a request route-d's answers for that
+	 * authority depend on; the answers live at keys that add the
+	 * request's values of those fields.
+	 */
+	char			*vary_fields;
 	TAILQ_HEAD(, session)	 waiters;
 };
 

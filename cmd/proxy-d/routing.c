@@ -19,7 +19,14 @@ static struct route_entry *entry_new(const char *, size_t);
 static void	entry_free(struct route_entry *);
 static size_t	route_key(const struct session *, char *, size_t);
 static int	vary_cacheable(const char *);
+static size_t	vary_key(const struct session *, const char *, const char *,
+		    size_t, char *, size_t);
+static struct route_entry *vary_node(struct proxy *, const char *, size_t,
+		    const char *);
+static int	vary_has(const char *, const char *);
 static void	wake_ready(struct route_entry *);
+static void	routing_answer_vary(struct proxy *, struct route_entry *,
+		    const struct route_answer *);
 static void	entry_fill(struct proxy *, struct route_entry *,
 		    const struct route_answer *);
 
@@ -68,6 +75,7 @@ entry_free(struct route_entry *e)
 	policy_unref(e->policy);
 	free(e->key);
 	free(e->fallback_key);
+	free(e->vary_fields);
 	free(e->pools);
 	free(e->weights);
 	free(e->current);
@@ -111,6 +119,123 @@ vary_cacheable(const char *vary)
 			return 0;
 	}
 	return 1;
+}
+
+#define VARY_SEP	'\x1f'	/* never in a field value: the parser refuses it */
+
+/*
+ * The key of the answer for this request under a vary node: the base key,
+ * then the request's value of each field the node names.  0 when a field
+ * is not one proxy-d knows, or the key would be too long: no caching.
+ */
+static size_t
+vary_key(const struct session *s, const char *fields, const char *base,
+    size_t baselen, char *buf, size_t len)
+{
+	const struct http_request *req = &s->req;
+	char		 copy[256], *word, *save = NULL;
+	size_t		 n = baselen;
+	struct str	 v;
+
+	if (baselen + 1 > len)
+		return 0;
+	memcpy(buf, base, baselen);
+	util_strlcpy(copy, fields, sizeof(copy));
+	for (word = strtok_r(copy, " ,", &save); word != NULL;
+	    word = strtok_r(NULL, " ,", &save)) {
+		if (strcmp(word, "authority") == 0 ||
+		    strcmp(word, "listener") == 0 ||
+		    strcmp(word, "port") == 0 || strcmp(word, "scheme") == 0)
+			continue;
+		if (strcmp(word, "method") == 0)
+			v = req->method;
+		else if (strcmp(word, "path") == 0)
+			v = req->path;
+		else if (strcmp(word, "source") == 0)
+			v = (struct str){ s->client_ip, strlen(s->client_ip) };
+		else if (strncmp(word, "header:", 7) == 0) {
+			const struct http_header *h = http_header_find(
+			    req->headers, req->nheaders, word + 7);
+
+			/* absent and empty differ: mark absent */
+			v = h != NULL ? h->value : STR_LIT("\x1e");
+		} else
+			return 0;
+		if (n + 1 + v.n > len)
+			return 0;
+		buf[n++] = VARY_SEP;
+		memcpy(buf + n, v.p, v.n);
+		n += v.n;
+	}
+	return n;
+}
+
+/* Is word one of the space-separated words of list? */
+static int
+vary_has(const char *list, const char *word)
+{
+	size_t		 n = strlen(word);
+	const char	*p = list;
+
+	while ((p = strstr(p, word)) != NULL) {
+		if ((p == list || p[-1] == ' ') && (p[n] == '\0' ||
+		    p[n] == ' '))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+/* The vary node at a base key, made or brought up to date. */
+static struct route_entry *
+vary_node(struct proxy *p, const char *base, size_t baselen,
+    const char *fields)
+{
+	struct route_entry	*node;
+
+	node = strmap_get(&p->routes, base, baselen);
+	if (node != NULL && node->vary_fields == NULL) {
+		if (node->inflight || !TAILQ_EMPTY(&node->waiters))
+			return NULL;
+		strmap_del(&p->routes, base, baselen);
+		entry_free(node);
+		node = NULL;
+	}
+	if (node == NULL) {
+		if (p->routes.n >= ROUTE_CACHE_MAX)
+			return NULL;
+		node = entry_new(base, baselen);
+		node->state = ROUTE_ENTRY_VALID;
+		strmap_put(&p->routes, base, baselen, node);
+	}
+	/*
+	 * The union of what the answers said: one answer of an authority
+	 * may look at a header only, another at the header and the path;
+	 * keys made of all of them are right for both.
+	 */
+	if (node->vary_fields == NULL)
+		node->vary_fields = xstrdup(fields);
+	else {
+		char	 copy[256], merged[512], *word, *save = NULL;
+
+		util_strlcpy(merged, node->vary_fields, sizeof(merged));
+		util_strlcpy(copy, fields, sizeof(copy));
+		for (word = strtok_r(copy, " ,", &save); word != NULL;
+		    word = strtok_r(NULL, " ,", &save)) {
+			if (vary_has(merged, word))
+				continue;
+			if (strlen(merged) + strlen(word) + 2 > 256)
+				return NULL;	/* too many to key on */
+			strcat(merged, " ");
+			strcat(merged, word);
+		}
+		if (strcmp(merged, node->vary_fields) != 0) {
+			free(node->vary_fields);
+			node->vary_fields = xstrdup(merged);
+		}
+	}
+	node->last_used_ms = util_now_ms();
+	return node;
 }
 
 static void
@@ -170,6 +295,17 @@ routing_request(struct proxy *p, struct session *s)
 	keylen = route_key(s, key, sizeof(key));
 	if (keylen > 0)
 		e = strmap_get(&p->routes, key, keylen);
+	if (e != NULL && e->vary_fields != NULL) {
+		/* answers for this authority depend on more of the request */
+		char	 base[ROUTE_KEY_MAX];
+		size_t	 baselen = keylen;
+
+		e->last_used_ms = now;
+		memcpy(base, key, keylen);
+		keylen = vary_key(s, e->vary_fields, base, baselen, key,
+		    sizeof(key));
+		e = keylen > 0 ? strmap_get(&p->routes, key, keylen) : NULL;
+	}
 
 	if (rd->cache && e != NULL && e->state == ROUTE_ENTRY_VALID) {
 		e->last_used_ms = now;
@@ -241,6 +377,85 @@ wake_ready(struct route_entry *e)
 	}
 }
 
+/*
+ * A reusable answer that depends on more than its key.  The entry moves
+ * to the key made of the asking request's values (under a vary node at
+ * its base key).  Requests that waited with it but differ in those
+ * values were coalesced too early: each asks again under its own key.
+ */
+static void
+routing_answer_vary(struct proxy *p, struct route_entry *e,
+    const struct route_answer *a)
+{
+	TAILQ_HEAD(, session)	 others = TAILQ_HEAD_INITIALIZER(others);
+	struct session		*s, *first;
+	struct route_entry	*node;
+	char			 key[ROUTE_KEY_MAX];
+	size_t			 baselen, keylen;
+	const char		*sep;
+
+	sep = memchr(e->key, VARY_SEP, strlen(e->key));
+	baselen = sep != NULL ? (size_t)(sep - e->key) : strlen(e->key);
+	first = TAILQ_FIRST(&e->waiters);
+	strmap_del(&p->routes, e->key, strlen(e->key));
+	node = vary_node(p, e->key, baselen, a->vary);
+	keylen = first != NULL && node != NULL ? vary_key(first,
+	    node->vary_fields, e->key, baselen, key, sizeof(key)) : 0;
+	if (keylen == 0) {
+		/* cannot keep it: it answers its waiters, then goes */
+		free(e->key);
+		e->key = NULL;
+		while ((s = TAILQ_FIRST(&e->waiters)) != NULL) {
+			TAILQ_REMOVE(&e->waiters, s, wait_entry);
+			s->waiting = NULL;
+			if (s == first || node == NULL)
+				session_route_ready(s, e);
+			else
+				TAILQ_INSERT_TAIL(&others, s, wait_entry);
+		}
+		entry_free(e);
+		goto again;
+	}
+	{
+		struct route_entry *old = strmap_get(&p->routes, key, keylen);
+
+		if (old != NULL && old != e) {
+			if (old->inflight || !TAILQ_EMPTY(&old->waiters)) {
+				/* someone asks there already: just answer */
+				free(e->key);
+				e->key = NULL;
+				goto answer_all;
+			}
+			strmap_del(&p->routes, key, keylen);
+			entry_free(old);
+		}
+	}
+	free(e->key);
+	e->key = xstrndup(key, keylen);
+	strmap_put(&p->routes, e->key, keylen, e);
+answer_all:
+	while ((s = TAILQ_FIRST(&e->waiters)) != NULL) {
+		char	 k2[ROUTE_KEY_MAX];
+		size_t	 n2;
+
+		TAILQ_REMOVE(&e->waiters, s, wait_entry);
+		s->waiting = NULL;
+		n2 = s == first ? keylen : vary_key(s, node->vary_fields, key,
+		    baselen, k2, sizeof(k2));
+		if (s == first || (n2 == keylen && memcmp(k2, key, n2) == 0))
+			session_route_ready(s, e);
+		else
+			TAILQ_INSERT_TAIL(&others, s, wait_entry);
+	}
+	if (e->key == NULL)
+		entry_free(e);
+again:
+	while ((s = TAILQ_FIRST(&others)) != NULL) {
+		TAILQ_REMOVE(&others, s, wait_entry);
+		routing_request(p, s);
+	}
+}
+
 void
 routing_answer(struct proxy *p, struct route_entry *e,
     const struct route_answer *a)
@@ -253,6 +468,11 @@ routing_answer(struct proxy *p, struct route_entry *e,
 	e->last_used_ms = now;
 	e->no_reuse = a->reuse_ms == 0;
 	e->expires_ms = a->reuse_ms > 0 ? now + a->reuse_ms : 0;
+	if (e->key != NULL && !vary_cacheable(a->vary) && a->reuse_ms > 0 &&
+	    a->status != ROUTE_ERROR) {
+		routing_answer_vary(p, e, a);
+		return;
+	}
 	wake_ready(e);
 	if (e->key == NULL && e->fallback_key != NULL && p->routes.n <
 	    ROUTE_CACHE_MAX) {
@@ -299,7 +519,8 @@ routing_failure(struct proxy *p, struct route_entry *e, const char *reason)
 	else if (e->fallback_key != NULL && stale_ok) {
 		fallback = strmap_get(&p->routes, e->fallback_key,
 		    strlen(e->fallback_key));
-		if (fallback != NULL && fallback->state != ROUTE_ENTRY_VALID)
+		if (fallback != NULL && (fallback->state != ROUTE_ENTRY_VALID ||
+		    fallback->vary_fields != NULL))
 			fallback = NULL;
 	}
 	if (fallback != NULL) {
