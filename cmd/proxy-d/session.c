@@ -46,6 +46,35 @@ static char	*put_transfer_encoding(char *, const struct http_header *,
 		    size_t);
 static ssize_t	chunked_span(struct evbuffer *, struct http_chunked *, int *,
 		    struct http_error *);
+static size_t	connection_fields(const struct http_header *, size_t,
+		    struct http_header *, size_t, const struct http_header **);
+
+#define MAX_CONNECTION_FIELDS	8
+
+/*
+ * The Connection fields of a message, gathered once, so that asking
+ * whether each header is hop-by-hop does not rescan every header (which
+ * made a head of n fields cost n * n).  Messages with more Connection
+ * fields than fit keep the whole list.
+ */
+static size_t
+connection_fields(const struct http_header *h, size_t n,
+    struct http_header *buf, size_t max, const struct http_header **out)
+{
+	size_t	 i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!util_str_caseeq(h[i].name, "connection"))
+			continue;
+		if (k == max) {
+			*out = h;
+			return n;
+		}
+		buf[k++] = h[i];
+	}
+	*out = buf;
+	return k;
+}
 
 /*
  * How many bytes at the start of buf belong to the chunked body, looking
@@ -445,6 +474,9 @@ session_forward(struct session *s, struct pool *pool)
 				    NULL;
 	struct str		 path = req->path, host = req->authority;
 	int			 new_host = absolute;
+	struct http_header	 connbuf[MAX_CONNECTION_FIELDS];
+	const struct http_header *conn;
+	size_t			 nconn;
 
 	if (pol != NULL && pol->rewrite_path[0] != '\0')
 		path = (struct str){ pol->rewrite_path,
@@ -490,14 +522,16 @@ session_forward(struct session *s, struct pool *pool)
 		PUT(host.p, host.n);
 		PUTS("\r\n");
 	}
+	nconn = connection_fields(req->headers, req->nheaders, connbuf,
+	    MAX_CONNECTION_FIELDS, &conn);
 	for (i = 0; i < req->nheaders; i++) {
 		const struct http_header *h = &req->headers[i];
 
 		/* Proxy-Authorization is for a proxy, and proxy-d checks
-		   none: it must not reach the service */
-		if (http_is_hop_by_hop(h, req->headers, req->nheaders) ||
+		   none: it must not reach the service.  Content-Length is
+		   hop-by-hop to the parser: re-emitted from the framing. */
+		if (http_is_hop_by_hop(h, conn, nconn) ||
 		    util_str_caseeq(h->name, "proxy-authorization") ||
-		    util_str_caseeq(h->name, "content-length") ||
 		    util_str_caseeq(h->name, "x-forwarded-for") ||
 		    (new_host && (int)i == req->host_header) ||
 		    (pol != NULL && header_op_names(pol, 0, h->name)))
@@ -638,6 +672,9 @@ session_response_head(struct session *s)
 	unsigned char		*data;
 	ssize_t			 end;
 	char			*w, *start;
+	struct http_header	 connbuf[MAX_CONNECTION_FIELDS];
+	const struct http_header *conn;
+	size_t			 nconn;
 
 	if (len == 0)
 		return 0;
@@ -684,12 +721,16 @@ session_response_head(struct session *s)
 	w += resp->reason.n;
 	*w++ = '\r';
 	*w++ = '\n';
+	nconn = connection_fields(resp->headers, resp->nheaders, connbuf,
+	    MAX_CONNECTION_FIELDS, &conn);
 	for (i = 0; i < resp->nheaders; i++) {
 		const struct http_header *h = &resp->headers[i];
 
-		if (http_is_hop_by_hop(h, resp->headers, resp->nheaders) ||
-		    (resp->framing != HTTP_BODY_NONE &&
-		    util_str_caseeq(h->name, "content-length")) ||
+		/* Content-Length is re-emitted from the framing, except on
+		   a bodiless answer (HEAD, 304), where it is information */
+		if ((http_is_hop_by_hop(h, conn, nconn) &&
+		    !(resp->framing == HTTP_BODY_NONE &&
+		    util_str_caseeq(h->name, "content-length"))) ||
 		    (s->policy != NULL && resp->status >= 200 &&
 		    header_op_names(&s->policy->p, 1, h->name)))
 			continue;

@@ -104,6 +104,10 @@ got=$(grep -a '^HTTP/1.1 ' "$T/pipe.txt" | awk '{ print $2 }' | uniq -c | awk '{
 expect "50 pipelined requests answered in order" "$got" "49*200 1*203 "
 got=$(printf 'GET / HTTP/1.0\r\nHost: solo\r\n\r\n' | raw "$OUT")
 expect "HTTP/1.0 without keep-alive gets closed" "$got" "200 - closed"
+# a HEAD answer keeps the upstream's Content-Length (it has no body)
+got=$(curl -s -I -H 'Host: solo' "$U/bytes/1234" | tr -d '\r' |
+	sed -n 's/^[Cc]ontent-[Ll]ength: //p')
+expect "HEAD: the upstream's Content-Length is passed on" "$got" 1234
 # an HTTP/1.0 client must never get a chunked response (the upstream
 # would otherwise chunk /chunked/N), and keeps its connection if it asks
 got=$(curl -s -0 -D - -o "$T/c10.txt" -H 'Host: solo' "$U/chunked/1000" |
