@@ -142,6 +142,7 @@ struct proxy_config {
 	size_t			 max_head_bytes;
 	size_t			 max_connections;	/* downstream, 0 = none */
 	size_t			 buffer_bytes;		/* per direction */
+	size_t			 retry_buffer_bytes;	/* body kept to retry */
 	/* timeouts, milliseconds */
 	uint64_t		 connect_timeout_ms;
 	uint64_t		 request_head_timeout_ms;

@@ -59,6 +59,7 @@ config_proxy_defaults(struct proxy_config *pc)
 	pc->max_head_bytes = 65536;
 	pc->max_connections = 10000;
 	pc->buffer_bytes = 262144;
+	pc->retry_buffer_bytes = 1024 * 1024;
 	pc->pool_max_idle = 64;
 	pc->connect_timeout_ms = 10 * 1000;
 	pc->request_head_timeout_ms = 10 * 1000;
@@ -348,6 +349,9 @@ proxy_limits(struct config_loader *l, const struct ynode *n,
 		else if (config_key_is(k, "bufferBytes"))
 			rc |= config_size(l, v, "bufferBytes", 4096,
 			    1024 * 1024 * 1024, &pc->buffer_bytes);
+		else if (config_key_is(k, "retryBufferBytes"))
+			rc |= config_size(l, v, "retryBufferBytes", 0,
+			    1024 * 1024 * 1024, &pc->retry_buffer_bytes);
 		else if (config_key_is(k, "poolMaxIdle"))
 			rc |= config_size(l, v, "poolMaxIdle", 0, 100000,
 			    &pc->pool_max_idle);

@@ -91,8 +91,8 @@ struct route_origin {
 
 /*
  * What a VirtualService route adds to an answer beyond where to go.
- * route-d fills and writes these; proxy-d carrying them out is a later
- * step (meshkit-ipc(7)).
+ * route-d fills and writes these; proxy-d carries them out
+ * (meshkit-ipc(7), proxy-d(8)).
  */
 struct route_policy {
 	uint32_t	 redirect_code;		/* 0: no redirect */

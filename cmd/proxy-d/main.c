@@ -523,6 +523,7 @@ main(int argc, char *argv[])
 	event_base_priority_init(p->base, 3);
 	TAILQ_INIT(&p->listeners);
 	TAILQ_INIT(&p->sessions);
+	TAILQ_INIT(&p->mirrors);
 	strmap_init(&p->pools);
 	strmap_init(&p->routes);
 
@@ -567,6 +568,7 @@ main(int argc, char *argv[])
 			listener_free(l);
 		}
 	}
+	mirrors_free(p);
 	routing_fini(p);
 	if (p->consult != NULL)
 		consult_free(p->consult);

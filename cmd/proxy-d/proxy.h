@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "http.h"
+#include "retry.h"
 #include "route.h"
 #include "strmap.h"
 
@@ -71,6 +72,24 @@ struct listener {
 struct policy {
 	int			 refs;
 	struct route_policy	 p;
+	uint64_t		 timeout_ms;	/* the route's; 0: none */
+	struct retry_policy	 retry;		/* attempts 0: no retries */
+	void			*origin_re[ROUTE_MAX_ORIGINS];	/* CORS */
+};
+
+#define SESSION_MAX_CANDIDATES	16	/* endpoints a retry may move to */
+
+enum session_wait {
+	SESSION_WAIT_NONE,
+	SESSION_WAIT_DELAY,	/* a fault's delay */
+	SESSION_WAIT_BACKOFF,	/* between tries */
+};
+
+/* A fire-and-forget copy of a request (a route's mirror). */
+struct mirror {
+	struct proxy		*proxy;
+	struct bufferevent	*bev;
+	TAILQ_ENTRY(mirror)	 entry;
 };
 
 /* A cached (or one-shot) answer of route-d for one key. */
@@ -155,6 +174,20 @@ struct session {
 	TAILQ_ENTRY(session)	 wait_entry;
 	struct route_entry	*oneshot;	/* answer for this request only */
 	struct policy		*policy;	/* of the route in use, or NULL */
+	struct pool		*cands[SESSION_MAX_CANDIDATES];
+	size_t			 ncands;
+	size_t			 cand;		/* the one in use */
+	uint32_t		 tried;		/* bit per candidate */
+	unsigned		 tries;		/* made, counting the first */
+	uint64_t		 deadline_ms;	/* route timeout; 0: none */
+	uint64_t		 try_deadline_ms;	/* per-try; 0: none */
+	uint64_t		 wait_until_ms;
+	enum session_wait	 wait_kind;
+	uint64_t		 timer_at_ms;	/* when the timer fires */
+	struct evbuffer		*replay;	/* body bytes sent, for a retry */
+	int			 replay_lost;	/* over the cap: no retry */
+	int			 delayed;	/* the fault delay is behind */
+	struct str		 cors_origin;	/* allowed: answer with CORS */
 
 	/* upstream */
 	struct upstream		*up;
@@ -194,6 +227,13 @@ struct proxy {
 	uint64_t		 route_stale;
 	uint64_t		 route_misses;
 	uint64_t		 route_failures;
+	uint64_t		 retries;
+	uint64_t		 timeouts;
+	uint64_t		 faults;
+	TAILQ_HEAD(, mirror)	 mirrors;
+	size_t			 nmirrors;
+	uint64_t		 mirrors_sent;
+	uint64_t		 mirrors_skipped;
 };
 
 /* main.c */
@@ -212,6 +252,10 @@ void		 session_free_now(struct session *);
 void		 session_upstream_event(struct session *, short what);
 void		 session_upstream_read(struct session *);
 void		 session_upstream_write(struct session *);
+
+/* mirror.c */
+void		 mirror_send(struct proxy *, struct pool *, struct evbuffer *);
+void		 mirrors_free(struct proxy *);
 
 /* upstream.c */
 struct pool	*pool_get(struct proxy *, const char *address);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "match.h"
 #include "proxy.h"
 #include "util.h"
 
@@ -54,8 +55,52 @@ policy_ref(struct policy *pol)
 void
 policy_unref(struct policy *pol)
 {
-	if (pol != NULL && --pol->refs == 0)
-		free(pol);
+	size_t	 i;
+
+	if (pol == NULL || --pol->refs > 0)
+		return;
+	for (i = 0; i < ROUTE_MAX_ORIGINS; i++)
+		match_regex_free(pol->origin_re[i]);
+	free(pol);
+}
+
+/*
+ * What proxy-d needs ready-made from a route's policy: its retry
+ * conditions parsed, its CORS origin patterns compiled.
+ */
+static struct policy *
+policy_new(const struct route_answer *a)
+{
+	struct policy	*pol = xcalloc(1, sizeof(*pol));
+	char		 err[160];
+	size_t		 i;
+
+	pol->refs = 1;
+	pol->p = a->policy;
+	pol->timeout_ms = a->timeout_ms;
+	if (a->policy.retry_attempts > 0) {
+		/* Istio's default conditions when the route names none */
+		const char *on = a->policy.retry_on[0] != '\0' ?
+		    a->policy.retry_on : RETRY_DEFAULT_ON;
+
+		if (retry_on_parse(on, &pol->retry, err, sizeof(err)) == -1)
+			log_warnx("route-d: retries of %s: %s", a->service,
+			    err);
+		else {
+			pol->retry.attempts = a->policy.retry_attempts;
+			pol->retry.per_try_ms = a->policy.retry_per_try_ms;
+		}
+	}
+	for (i = 0; i < a->policy.norigins && i < ROUTE_MAX_ORIGINS; i++) {
+		if (a->policy.origins[i].kind != MATCH_REGEX)
+			continue;
+		pol->origin_re[i] = match_regex_compile(
+		    a->policy.origins[i].value, 0, err, sizeof(err));
+		if (pol->origin_re[i] == NULL)
+			log_warnx("route-d: CORS origin of %s: %s",
+			    a->service, err);
+	}
+	return pol;
 }
 
 /* Does the answer ask for anything beyond where to go? */
@@ -248,11 +293,8 @@ entry_fill(struct proxy *p, struct route_entry *e,
 	util_strlcpy(e->reason, a->reason, sizeof(e->reason));
 	policy_unref(e->policy);
 	e->policy = NULL;
-	if (policy_present(&a->policy)) {
-		e->policy = xmalloc(sizeof(*e->policy));
-		e->policy->refs = 1;
-		e->policy->p = a->policy;
-	}
+	if (policy_present(&a->policy) || a->timeout_ms > 0)
+		e->policy = policy_new(a);
 	e->lb = a->lb;
 	free(e->pools);
 	free(e->weights);

@@ -4,6 +4,7 @@
  * connection, stream the response back, then the next request.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -11,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "match.h"
 #include "proxy.h"
 #include "util.h"
 
@@ -25,6 +28,16 @@ static void	session_wait_request(struct session *);
 static void	session_read_head(struct session *);
 static void	session_start_request(struct session *);
 static void	session_forward(struct session *, struct pool *);
+static void	session_proceed(struct session *);
+static int	session_retry(struct session *, enum retry_outcome, int, int);
+static void	session_try_failed(struct session *, enum retry_outcome, int,
+		    const char *, const char *, ...)
+		    __attribute__((format(printf, 5, 6)));
+static void	session_timer_rearm(struct session *);
+static int	session_cors(struct session *);
+static void	session_mirror(struct session *);
+static size_t	request_head_need(const struct session *);
+static char	*request_head_put(struct session *, char *, int);
 static void	session_pump_request(struct session *);
 static void	session_pump_response(struct session *);
 static int	session_response_head(struct session *);
@@ -32,7 +45,8 @@ static void	session_response_done(struct session *);
 static void	session_error(struct session *, int, const char *,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
 static void	session_respond(struct session *, int, const char *,
-		    const char *, const char *, size_t, const char *);
+		    const char *, const char *, size_t, const char *,
+		    const char *);
 static void	session_redirect(struct session *, const struct route_policy *);
 static int	header_op_names(const struct route_policy *, int,
 		    struct str);
@@ -152,6 +166,33 @@ timer_set(struct session *s, uint64_t ms)
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	evtimer_add(s->timer, &tv);
+	s->timer_at_ms = util_now_ms() + ms;
+}
+
+/*
+ * The deadlines of a request being served (route timeout, per-try
+ * timeout, a back-off or a fault's delay): the timer is moved only when
+ * one of them comes before the time it is set for.
+ */
+static void
+session_timer_rearm(struct session *s)
+{
+	uint64_t	 next = 0, now;
+
+	if (s->deadline_ms != 0)
+		next = s->deadline_ms;
+	if (s->wait_kind != SESSION_WAIT_NONE && (next == 0 ||
+	    s->wait_until_ms < next))
+		next = s->wait_until_ms;
+	if (s->try_deadline_ms != 0 && s->up != NULL && !s->resp_head_done &&
+	    (next == 0 || s->try_deadline_ms < next))
+		next = s->try_deadline_ms;
+	if (next == 0)
+		return;
+	if (evtimer_pending(s->timer, NULL) && s->timer_at_ms <= next)
+		return;
+	now = util_now_ms();
+	timer_set(s, next > now ? next - now : 0);
 }
 
 /* The header arrays follow the generation's limit. */
@@ -248,6 +289,20 @@ session_wait_request(struct session *s)
 	s->headlen = 0;
 	s->up = NULL;
 	s->retried = 0;
+	s->ncands = 0;
+	s->cand = 0;
+	s->tried = 0;
+	s->tries = 0;
+	s->deadline_ms = 0;
+	s->try_deadline_ms = 0;
+	s->wait_kind = SESSION_WAIT_NONE;
+	s->delayed = 0;
+	s->replay_lost = 0;
+	s->cors_origin = (struct str){ NULL, 0 };
+	if (s->replay != NULL) {
+		evbuffer_free(s->replay);
+		s->replay = NULL;
+	}
 	s->resp_head_done = 0;
 	s->resp_scan = 0;
 	s->resp_started = 0;
@@ -428,23 +483,104 @@ session_route_ready(struct session *s, struct route_entry *e)
 	}
 	policy_unref(s->policy);
 	s->policy = policy_ref(e->policy);
-	if (s->policy != NULL && s->policy->p.direct_status != 0) {
-		const char *b = s->policy->p.direct_body;
+	/*
+	 * The endpoint for the first try, and the others a retry may move
+	 * to, in the answer's order after it: kept here, since the answer
+	 * may go while the request waits out a delay or a back-off.
+	 */
+	s->ncands = 0;
+	s->cand = 0;
+	s->tried = 0;
+	if ((pool = routing_pick(e)) != NULL) {
+		size_t i, at = 0;
 
-		session_respond(s, (int)s->policy->p.direct_status, NULL,
-		    "text/plain", b, strlen(b), NULL);
+		for (i = 0; i < e->npools; i++)
+			if (e->pools[i] == pool)
+				at = i;
+		s->cands[s->ncands++] = pool;
+		for (i = 1; i < e->npools &&
+		    s->ncands < SESSION_MAX_CANDIDATES; i++)
+			s->cands[s->ncands++] = e->pools[(at + i) % e->npools];
+	}
+	session_proceed(s);
+}
+
+/* One in ppm (parts per million) of requests. */
+static int
+sampled(uint32_t ppm)
+{
+	return ppm >= 1000000 || (ppm > 0 && util_random() % 1000000 < ppm);
+}
+
+/*
+ * The route is known: a fault's delay and abort, as Istio's fault filter
+ * does them (before anything else, never retried), then a direct
+ * response or redirect, a CORS preflight, mirrors, and the first try.
+ */
+static void
+session_proceed(struct session *s)
+{
+	const struct route_policy *pol = s->policy != NULL ? &s->policy->p :
+				    NULL;
+
+	if (pol != NULL && !s->delayed && pol->fault_delay_ms > 0 &&
+	    sampled(pol->fault_delay_ppm)) {
+		s->delayed = 1;
+		s->proxy->faults++;
+		s->wait_kind = SESSION_WAIT_DELAY;
+		s->wait_until_ms = util_now_ms() + pol->fault_delay_ms;
+		session_timer_rearm(s);
 		return;
 	}
-	if (s->policy != NULL && s->policy->p.redirect_code != 0) {
-		session_redirect(s, &s->policy->p);
+	if (pol != NULL && pol->fault_abort_status != 0 &&
+	    sampled(pol->fault_abort_ppm)) {
+		static const char body[] = "fault filter abort";
+
+		s->proxy->faults++;
+		util_strlcpy(s->flags, "FI", sizeof(s->flags));
+		session_respond(s, (int)pol->fault_abort_status, "FI",
+		    "text/plain", body, sizeof(body) - 1, NULL, NULL);
 		return;
 	}
-	if ((pool = routing_pick(e)) == NULL) {
+	if (pol != NULL && pol->direct_status != 0) {
+		session_respond(s, (int)pol->direct_status, NULL,
+		    "text/plain", pol->direct_body, strlen(pol->direct_body),
+		    NULL, NULL);
+		return;
+	}
+	if (pol != NULL && pol->redirect_code != 0) {
+		session_redirect(s, pol);
+		return;
+	}
+	if (pol != NULL && pol->cors && session_cors(s))
+		return;		/* a preflight, answered here */
+	if (s->ncands == 0) {
 		session_error(s, 503, "UH", "no healthy upstream for %.*s",
 		    (int)s->req.authority.n, s->req.authority.p);
 		return;
 	}
-	session_forward(s, pool);
+	if (pol != NULL && pol->nmirrors > 0)
+		session_mirror(s);
+	session_forward(s, s->cands[0]);
+}
+
+/* The endpoint for the next try: one not tried yet, when there is one. */
+static struct pool *
+session_next_candidate(struct session *s)
+{
+	size_t	 i, c;
+
+	for (i = 1; i <= s->ncands; i++) {
+		c = (s->cand + i) % s->ncands;
+		if (!(s->tried & (1u << c))) {
+			s->cand = c;
+			return s->cands[c];
+		}
+	}
+	/* all tried: go round again */
+	s->tried = 0;
+	s->cand = (s->cand + 1) % s->ncands;
+	return s->cands[s->cand];
 }
 
 void
@@ -456,24 +592,39 @@ session_route_failed(struct session *s, int status, const char *flags,
 }
 
 /*
- * Connect (or take a pooled connection) and send the request head,
- * rewritten for the hop: hop-by-hop headers dropped, framing re-emitted,
- * x-forwarded-for and x-request-id added.
+ * The request head as it goes upstream: hop-by-hop headers dropped,
+ * framing re-emitted, x-forwarded-for and x-request-id added, the
+ * route's rewrites and header operations done.  A mirror's copy has
+ * "-shadow" added to its host, as Envoy's has, and asks to close.
  */
-static void
-session_forward(struct session *s, struct pool *pool)
+static size_t
+request_head_need(const struct session *s)
 {
-	struct proxy		*p = s->proxy;
 	const struct http_request *req = &s->req;
-	struct evbuffer		*out;
-	struct evbuffer_iovec	 iov;
-	char			*w, *start;
-	size_t			 i, need, xff = 0;
+	size_t	 i, xff = 0;
+
+	for (i = 0; i < req->nheaders; i++)
+		if (util_str_caseeq(req->headers[i].name, "x-forwarded-for"))
+			xff += req->headers[i].value.n + 2;
+	/* a header written "a:b" comes out as "a: b": a byte more each */
+	return s->headlen + req->authority.n + req->path.n + xff +
+	    2 * req->nheaders + 512 + (s->policy != NULL ?
+	    header_ops_len(&s->policy->p) + strlen(s->policy->p.rewrite_path) +
+	    strlen(s->policy->p.rewrite_authority) : 0);
+}
+
+static char *
+request_head_put(struct session *s, char *w, int mirror)
+{
+	const struct http_request *req = &s->req;
+	size_t			 i;
 	int			 absolute = req->form == HTTP_TARGET_ABSOLUTE;
 	const struct route_policy *pol = s->policy != NULL ? &s->policy->p :
 				    NULL;
 	struct str		 path = req->path, host = req->authority;
-	int			 new_host = absolute;
+	int			 new_host = absolute || mirror;
+	int			 attempts = s->policy != NULL &&
+				    s->policy->retry.attempts > 0 && !mirror;
 	struct http_header	 connbuf[MAX_CONNECTION_FIELDS];
 	const struct http_header *conn;
 	size_t			 nconn;
@@ -486,24 +637,6 @@ session_forward(struct session *s, struct pool *pool)
 		    strlen(pol->rewrite_authority) };
 		new_host = 1;
 	}
-	if ((s->up = upstream_acquire(p, pool, s, s->retried)) == NULL) {
-		session_error(s, 503, "UF", "cannot connect to %s",
-		    pool->name);
-		return;
-	}
-	for (i = 0; i < req->nheaders; i++)
-		if (util_str_caseeq(req->headers[i].name, "x-forwarded-for"))
-			xff += req->headers[i].value.n + 2;
-	/* a header written "a:b" comes out as "a: b": a byte more each */
-	need = s->headlen + host.n + path.n + xff + 2 * req->nheaders + 384 +
-	    (pol != NULL ? header_ops_len(pol) : 0);
-	out = bufferevent_get_output(s->up->bev);
-	if (evbuffer_reserve_space(out, (ev_ssize_t)need, &iov, 1) < 1 ||
-	    iov.iov_len < need) {
-		session_error(s, 503, "UF", "out of memory");
-		return;
-	}
-	start = w = iov.iov_base;
 #define PUT(ptr, len)	do { memcpy(w, (ptr), (len)); w += (len); } while (0)
 #define PUTS(lit)	PUT(lit, sizeof(lit) - 1)
 	PUT(req->method.p, req->method.n);
@@ -513,13 +646,30 @@ session_forward(struct session *s, struct pool *pool)
 	 * An HTTP/1.0 client cannot take a chunked response; asking the
 	 * upstream in 1.0 too means it never sends one (RFC 9112 7.1).
 	 */
-	if (req->version == 10)
+	if (mirror)
+		PUTS(" HTTP/1.1\r\nConnection: close\r\n");
+	else if (req->version == 10)
 		PUTS(" HTTP/1.0\r\nConnection: keep-alive\r\n");
 	else
 		PUTS(" HTTP/1.1\r\n");
 	if (new_host) {
 		PUTS("Host: ");
-		PUT(host.p, host.n);
+		if (mirror) {
+			/* "-shadow" goes on the host name, before a port */
+			size_t hn = host.n;
+			const char *b = memchr(host.p, ']', host.n);
+
+			for (i = b != NULL ? (size_t)(b - host.p) : 0;
+			    i < host.n; i++)
+				if (host.p[i] == ':') {
+					hn = i;
+					break;
+				}
+			PUT(host.p, hn);
+			PUTS("-shadow");
+			PUT(host.p + hn, host.n - hn);
+		} else
+			PUT(host.p, host.n);
 		PUTS("\r\n");
 	}
 	nconn = connection_fields(req->headers, req->nheaders, connbuf,
@@ -533,6 +683,8 @@ session_forward(struct session *s, struct pool *pool)
 		if (http_is_hop_by_hop(h, conn, nconn) ||
 		    util_str_caseeq(h->name, "proxy-authorization") ||
 		    util_str_caseeq(h->name, "x-forwarded-for") ||
+		    (attempts && util_str_caseeq(h->name,
+		    "x-envoy-attempt-count")) ||
 		    (new_host && (int)i == req->host_header) ||
 		    (pol != NULL && header_op_names(pol, 0, h->name)))
 			continue;
@@ -560,6 +712,9 @@ session_forward(struct session *s, struct pool *pool)
 		PUT(s->request_id, strlen(s->request_id));
 		PUTS("\r\n");
 	}
+	if (attempts)
+		w += snprintf(w, 48, "x-envoy-attempt-count: %u\r\n",
+		    s->tries);
 	if (req->framing == HTTP_BODY_LENGTH)
 		w += snprintf(w, 32, "Content-Length: %llu\r\n",
 		    (unsigned long long)req->content_length);
@@ -568,8 +723,84 @@ session_forward(struct session *s, struct pool *pool)
 	PUTS("\r\n");
 #undef PUT
 #undef PUTS
-	iov.iov_len = (size_t)(w - start);
+	return w;
+}
+
+/*
+ * One try: connect (or take a pooled connection), send the head, and
+ * the body bytes already sent on an earlier try, then the rest as it
+ * comes.
+ */
+static void
+session_forward(struct session *s, struct pool *pool)
+{
+	struct proxy		*p = s->proxy;
+	const struct http_request *req = &s->req;
+	const struct policy	*pol = s->policy;
+	struct evbuffer		*out;
+	struct evbuffer_iovec	 iov;
+	char			*w;
+	size_t			 need;
+	uint64_t		 now;
+
+	s->tries++;
+	if (s->ncands > 0)
+		s->tried |= 1u << s->cand;
+	if (pol != NULL && (pol->timeout_ms > 0 ||
+	    pol->retry.per_try_ms > 0)) {
+		now = util_now_ms();
+		/* the route timeout runs from the end of the request */
+		if (s->tries == 1 && pol->timeout_ms > 0 && s->req_body_done)
+			s->deadline_ms = now + pol->timeout_ms;
+		s->try_deadline_ms = pol->retry.per_try_ms > 0 ?
+		    now + pol->retry.per_try_ms : 0;
+	}
+	/* a body that may have to go again is kept as it goes */
+	if (s->tries == 1 && pol != NULL && pol->retry.attempts > 0 &&
+	    !s->req_body_done) {
+		if (req->framing == HTTP_BODY_LENGTH &&
+		    req->content_length > s->gen->pc->retry_buffer_bytes)
+			s->replay_lost = 1;
+		else
+			s->replay = evbuffer_new();
+	}
+	if ((s->up = upstream_acquire(p, pool, s, s->retried)) == NULL) {
+		session_try_failed(s, RETRY_OUTCOME_CONNECT_FAILURE, 503, "UF",
+		    "cannot connect to %s", pool->name);
+		return;
+	}
+	need = request_head_need(s);
+	out = bufferevent_get_output(s->up->bev);
+	if (evbuffer_reserve_space(out, (ev_ssize_t)need, &iov, 1) < 1 ||
+	    iov.iov_len < need) {
+		session_error(s, 503, "UF", "out of memory");
+		return;
+	}
+	w = request_head_put(s, iov.iov_base, 0);
+	iov.iov_len = (size_t)(w - (char *)iov.iov_base);
 	evbuffer_commit_space(out, &iov, 1);
+	if (s->replay != NULL && evbuffer_get_length(s->replay) > 0) {
+		struct evbuffer_iovec	 v[16];
+		struct evbuffer_ptr	 at;
+		size_t			 left = evbuffer_get_length(s->replay);
+		int			 i, n;
+
+		/* a copy: the kept bytes may be needed for one more try */
+		evbuffer_ptr_set(s->replay, &at, 0, EVBUFFER_PTR_SET);
+		while (left > 0) {
+			n = evbuffer_peek(s->replay, (ev_ssize_t)left, &at, v,
+			    16);
+			if (n <= 0)
+				break;
+			for (i = 0; i < n && i < 16; i++) {
+				evbuffer_add(out, v[i].iov_base, v[i].iov_len);
+				left -= v[i].iov_len;
+				evbuffer_ptr_set(s->replay, &at, v[i].iov_len,
+				    EVBUFFER_PTR_ADD);
+			}
+		}
+	}
+	session_timer_rearm(s);
 	if (!s->req_body_done)
 		session_pump_request(s);
 	else if (s->up->connected)
@@ -607,11 +838,34 @@ session_pump_request(struct session *s)
 		if (done)
 			s->req_body_done = 1;
 	}
+	if (n > 0 && s->replay != NULL) {
+		/* kept for a retry, up to the cap */
+		if (evbuffer_get_length(s->replay) + n >
+		    s->gen->pc->retry_buffer_bytes) {
+			evbuffer_free(s->replay);
+			s->replay = NULL;
+			s->replay_lost = 1;
+		} else {
+			unsigned char *d = evbuffer_pullup(in, (ev_ssize_t)n);
+
+			if (d == NULL || evbuffer_add(s->replay, d, n) == -1) {
+				evbuffer_free(s->replay);
+				s->replay = NULL;
+				s->replay_lost = 1;
+			}
+		}
+	}
 	if (n > 0)
 		evbuffer_remove_buffer(in, out, n);
 	if (s->up->connected)
 		conn_flush(s->up->bev);
 	if (s->req_body_done) {
+		/* the route timeout runs from the end of the request */
+		if (s->policy != NULL && s->policy->timeout_ms > 0 &&
+		    s->deadline_ms == 0) {
+			s->deadline_ms = util_now_ms() + s->policy->timeout_ms;
+			session_timer_rearm(s);
+		}
 		/* what follows is the next request: it waits its turn */
 		bufferevent_disable(s->bev, EV_READ);
 		return;
@@ -687,8 +941,9 @@ session_response_head(struct session *s)
 	if (end == 0)
 		return 0;
 	if (end < 0) {
-		session_error(s, 502, "UPE", "invalid response head from %s: %s",
-		    s->up->pool->name, err.reason);
+		session_try_failed(s, RETRY_OUTCOME_RESET, 502, "UPE",
+		    "invalid response head from %s: %s", s->up->pool->name,
+		    err.reason);
 		return -1;
 	}
 	memset(resp, 0, sizeof(*resp));
@@ -696,8 +951,9 @@ session_response_head(struct session *s)
 	resp->max_headers = s->maxheaders;
 	if (http_parse_response((const char *)data, (size_t)end, lim,
 	    s->req.method, resp, &err) == -1) {
-		session_error(s, 502, "UPE", "invalid response from %s: %s",
-		    s->up->pool->name, err.reason);
+		session_try_failed(s, RETRY_OUTCOME_RESET, 502, "UPE",
+		    "invalid response from %s: %s", s->up->pool->name,
+		    err.reason);
 		return -1;
 	}
 	if (resp->status == 101) {
@@ -705,11 +961,31 @@ session_response_head(struct session *s)
 		    s->up->pool->name);
 		return -1;
 	}
+	if (resp->status >= 200 && s->policy != NULL &&
+	    s->policy->retry.attempts > 0) {
+		const struct http_header *g = http_header_find(resp->headers,
+		    resp->nheaders, "grpc-status");
+		int grpc = -1;
+
+		if (g != NULL && g->value.n > 0 && g->value.n < 4) {
+			size_t k;
+
+			grpc = 0;
+			for (k = 0; k < g->value.n && grpc >= 0; k++)
+				grpc = isdigit((unsigned char)g->value.p[k]) ?
+				    grpc * 10 + (g->value.p[k] - '0') : -1;
+		}
+		if (session_retry(s, RETRY_OUTCOME_RESPONSE, resp->status,
+		    grpc))
+			return -1;
+	}
 	if (resp->framing == HTTP_BODY_CLOSE)
 		s->keep_alive = 0;
 
 	need = (size_t)end + 2 * resp->nheaders + 128 +
-	    (s->policy != NULL ? header_ops_len(&s->policy->p) : 0);
+	    (s->policy != NULL ? header_ops_len(&s->policy->p) : 0) +
+	    (s->cors_origin.n > 0 ? s->cors_origin.n + 128 +
+	    strlen(s->policy->p.cors_expose_headers) : 0);
 	if (evbuffer_reserve_space(out, (ev_ssize_t)need, &iov, 1) < 1 ||
 	    iov.iov_len < need) {
 		session_abort(s, "out of memory");
@@ -732,7 +1008,10 @@ session_response_head(struct session *s)
 		    !(resp->framing == HTTP_BODY_NONE &&
 		    util_str_caseeq(h->name, "content-length"))) ||
 		    (s->policy != NULL && resp->status >= 200 &&
-		    header_op_names(&s->policy->p, 1, h->name)))
+		    header_op_names(&s->policy->p, 1, h->name)) ||
+		    (s->cors_origin.n > 0 && resp->status >= 200 &&
+		    h->name.n >= 15 && strncasecmp(h->name.p,
+		    "access-control-", 15) == 0))
 			continue;
 		memcpy(w, h->name.p, h->name.n);
 		w += h->name.n;
@@ -746,6 +1025,18 @@ session_response_head(struct session *s)
 	if (resp->status >= 200) {
 		if (s->policy != NULL)
 			w = put_header_ops(w, &s->policy->p, 1);
+		if (s->cors_origin.n > 0) {
+			const struct route_policy *pol = &s->policy->p;
+
+			w += sprintf(w, "access-control-allow-origin: %.*s\r\n",
+			    (int)s->cors_origin.n, s->cors_origin.p);
+			if (pol->cors_credentials == 1)
+				w += sprintf(w, "access-control-allow-"
+				    "credentials: true\r\n");
+			if (pol->cors_expose_headers[0] != '\0')
+				w += sprintf(w, "access-control-expose-"
+				    "headers: %s\r\n", pol->cors_expose_headers);
+		}
 		if (resp->framing == HTTP_BODY_LENGTH)
 			w += snprintf(w, 48, "Content-Length: %llu\r\n",
 			    (unsigned long long)resp->content_length);
@@ -768,6 +1059,7 @@ session_response_head(struct session *s)
 
 	s->resp_head_done = 1;
 	s->resp_started = 1;
+	s->try_deadline_ms = 0;
 	switch (resp->framing) {
 	case HTTP_BODY_LENGTH:
 		s->resp_left = resp->content_length;
@@ -921,10 +1213,241 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 	case SESSION_CLOSING:
 		session_free_now(s);
 		return;
-	default:
+	case SESSION_WAIT_ROUTE:
+	case SESSION_FORWARD:
+		break;
+	}
+	if (s->deadline_ms != 0 && now >= s->deadline_ms) {
+		s->proxy->timeouts++;
+		session_error(s, 504, "UT", "upstream request timeout (%llu ms)",
+		    (unsigned long long)(s->policy != NULL ?
+		    s->policy->timeout_ms : 0));
 		return;
 	}
+	if (s->wait_kind != SESSION_WAIT_NONE && now >= s->wait_until_ms) {
+		enum session_wait w = s->wait_kind;
+
+		s->wait_kind = SESSION_WAIT_NONE;
+		if (w == SESSION_WAIT_DELAY)
+			session_proceed(s);
+		else
+			session_forward(s, session_next_candidate(s));
+		return;
+	}
+	if (s->try_deadline_ms != 0 && now >= s->try_deadline_ms &&
+	    s->up != NULL && !s->resp_head_done) {
+		s->proxy->timeouts++;
+		session_try_failed(s, RETRY_OUTCOME_TIMEOUT, 504, "UT",
+		    "upstream %s: no response within the per-try timeout",
+		    s->up->pool->name);
+		return;
+	}
+	session_timer_rearm(s);
 }
+
+/*
+ * Another try, if the route's retry policy calls for one after this
+ * outcome, there are tries and time left, and the body can be sent
+ * again.  Returns 1 when the request goes on that way (now, or after a
+ * back-off), 0 when this outcome is the answer.
+ */
+static int
+session_retry(struct session *s, enum retry_outcome o, int status, int grpc)
+{
+	const struct retry_policy *rp;
+	uint64_t	 now, backoff;
+
+	if (s->policy == NULL || s->resp_started || s->ncands == 0)
+		return 0;
+	rp = &s->policy->retry;
+	if (s->tries > rp->attempts || !retry_wanted(rp, o, status, grpc))
+		return 0;
+	if (s->replay_lost || (!s->req_body_done && s->replay == NULL &&
+	    s->req.framing != HTTP_BODY_NONE))
+		return 0;
+	now = util_now_ms();
+	backoff = retry_backoff_ms(s->tries, RETRY_BACKOFF_BASE_MS,
+	    RETRY_BACKOFF_MAX_MS, util_random());
+	if (s->deadline_ms != 0 && now + backoff >= s->deadline_ms)
+		return 0;
+	if (o == RETRY_OUTCOME_RESPONSE)
+		log_debug("%s: %.*s%.*s: status %d, retry %u in %llu ms",
+		    s->client_addr, (int)s->req.authority.n,
+		    s->req.authority.p, (int)s->req.path.n, s->req.path.p,
+		    status, s->tries, (unsigned long long)backoff);
+	else
+		log_debug("%s: %.*s%.*s: try failed, retry %u in %llu ms",
+		    s->client_addr, (int)s->req.authority.n,
+		    s->req.authority.p, (int)s->req.path.n, s->req.path.p,
+		    s->tries, (unsigned long long)backoff);
+	s->proxy->retries++;
+	if (s->up != NULL) {
+		/* what the failed try sent back is thrown away with it */
+		upstream_abort(s->up);
+		s->up = NULL;
+	}
+	s->try_deadline_ms = 0;
+	s->resp_head_done = 0;
+	s->resp_scan = 0;
+	s->retried = 0;
+	if (backoff == 0) {
+		session_forward(s, session_next_candidate(s));
+		return 1;
+	}
+	s->wait_kind = SESSION_WAIT_BACKOFF;
+	s->wait_until_ms = now + backoff;
+	session_timer_rearm(s);
+	return 1;
+}
+
+/* A try failed with no response: another, or this error is the answer. */
+static void
+session_try_failed(struct session *s, enum retry_outcome o, int status,
+    const char *flags, const char *fmt, ...)
+{
+	char		 reason[512];
+	va_list		 ap;
+
+	if (session_retry(s, o, 0, -1))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (s->tries > 1)
+		session_error(s, status, flags, "%s (after %u tries)", reason,
+		    s->tries);
+	else
+		session_error(s, status, flags, "%s", reason);
+}
+
+/*
+ * CORS, as Envoy's filter does it for a route with a corsPolicy: a
+ * request whose Origin is allowed gets the access-control headers on its
+ * response; a preflight (OPTIONS with Access-Control-Request-Method)
+ * from an allowed origin is answered here.  Other requests pass as they
+ * are.
+ */
+static int
+origin_allowed(const struct policy *pol, struct str origin)
+{
+	const struct route_policy *p = &pol->p;
+	size_t	 i, n;
+
+	for (i = 0; i < p->norigins; i++) {
+		const char *v = p->origins[i].value;
+
+		n = strlen(v);
+		switch (p->origins[i].kind) {
+		case MATCH_EXACT:
+			if ((n == 1 && v[0] == '*') || (origin.n == n &&
+			    memcmp(origin.p, v, n) == 0))
+				return 1;
+			break;
+		case MATCH_PREFIX:
+			if (origin.n >= n && memcmp(origin.p, v, n) == 0)
+				return 1;
+			break;
+		case MATCH_REGEX:
+			if (pol->origin_re[i] != NULL && match_regex(
+			    pol->origin_re[i], origin.p, origin.n))
+				return 1;
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+/* Returns 1 when the request (a preflight) was answered here. */
+static int
+session_cors(struct session *s)
+{
+	const struct http_request *req = &s->req;
+	const struct route_policy *p = &s->policy->p;
+	const struct http_header *o, *m;
+	char		 extra[1024];
+	int		 n = 0;
+
+	o = http_header_find(req->headers, req->nheaders, "origin");
+	if (o == NULL || o->value.n == 0 || o->value.n > 256 ||
+	    !origin_allowed(s->policy, o->value))
+		return 0;
+	m = http_header_find(req->headers, req->nheaders,
+	    "access-control-request-method");
+	if (!util_str_eq(req->method, "OPTIONS") || m == NULL) {
+		s->cors_origin = o->value;
+		return 0;
+	}
+	/* the field limits of route_policy keep all of it inside extra */
+	n += snprintf(extra + n, sizeof(extra) - (size_t)n,
+	    "access-control-allow-origin: %.*s\r\n", (int)o->value.n,
+	    o->value.p);
+	if (p->cors_methods[0] != '\0')
+		n += snprintf(extra + n, sizeof(extra) - (size_t)n,
+		    "access-control-allow-methods: %s\r\n", p->cors_methods);
+	if (p->cors_allow_headers[0] != '\0')
+		n += snprintf(extra + n, sizeof(extra) - (size_t)n,
+		    "access-control-allow-headers: %s\r\n",
+		    p->cors_allow_headers);
+	if (p->cors_max_age_ms > 0)
+		n += snprintf(extra + n, sizeof(extra) - (size_t)n,
+		    "access-control-max-age: %llu\r\n",
+		    (unsigned long long)(p->cors_max_age_ms / 1000));
+	if (p->cors_credentials == 1)
+		snprintf(extra + n, sizeof(extra) - (size_t)n,
+		    "access-control-allow-credentials: true\r\n");
+	session_respond(s, 200, NULL, NULL, "", 0, NULL, extra);
+	return 1;
+}
+
+/*
+ * The route's mirrors: each sampled one gets a copy of the request,
+ * when its body (if any) is all here already and not over 64 KiB.
+ */
+static void
+session_mirror(struct session *s)
+{
+	const struct route_policy *p = &s->policy->p;
+	struct proxy	*pr = s->proxy;
+	struct evbuffer	*in = bufferevent_get_input(s->bev);
+	size_t		 i, need, blen = 0;
+	char		*buf, *w;
+
+	if (s->req.framing == HTTP_BODY_CHUNKED ||
+	    (s->req.framing == HTTP_BODY_LENGTH && (s->req.content_length >
+	    64 * 1024 || evbuffer_get_length(in) < s->req.content_length))) {
+		pr->mirrors_skipped++;
+		return;
+	}
+	if (s->req.framing == HTTP_BODY_LENGTH)
+		blen = (size_t)s->req.content_length;
+	need = request_head_need(s);
+	buf = NULL;
+	for (i = 0; i < p->nmirrors; i++) {
+		struct evbuffer	*copy;
+		struct pool	*pool;
+
+		if (!sampled(p->mirrors[i].ppm))
+			continue;
+		if ((pool = pool_get(pr, p->mirrors[i].address)) == NULL)
+			continue;
+		if (buf == NULL) {
+			buf = xmalloc(need);
+			w = request_head_put(s, buf, 1);
+			need = (size_t)(w - buf);
+		}
+		copy = evbuffer_new();
+		evbuffer_add(copy, buf, need);
+		if (blen > 0)
+			evbuffer_add(copy, evbuffer_pullup(in,
+			    (ev_ssize_t)blen), blen);
+		mirror_send(pr, pool, copy);
+		evbuffer_free(copy);
+	}
+	free(buf);
+}
+
 
 void
 session_upstream_event(struct session *s, short what)
@@ -935,12 +1458,12 @@ session_upstream_event(struct session *s, short what)
 
 	if (what & BEV_EVENT_TIMEOUT) {
 		if (!u->connected) {
-			session_error(s, 503, "UF",
-			    "connect to %s timed out", pool->name);
+			session_try_failed(s, RETRY_OUTCOME_CONNECT_FAILURE, 503,
+			    "UF", "connect to %s timed out", pool->name);
 			return;
 		}
 		if (!s->resp_head_done) {
-			session_error(s, 504, "UT",
+			session_try_failed(s, RETRY_OUTCOME_TIMEOUT, 504, "UT",
 			    "upstream %s sent no response in time", pool->name);
 			return;
 		}
@@ -949,8 +1472,8 @@ session_upstream_event(struct session *s, short what)
 	}
 	if (!u->connected && (what & BEV_EVENT_ERROR)) {
 		why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
-		session_error(s, 503, "UF", "connect to %s failed: %s",
-		    pool->name, why);
+		session_try_failed(s, RETRY_OUTCOME_CONNECT_FAILURE, 503, "UF",
+		    "connect to %s failed: %s", pool->name, why);
 		return;
 	}
 	/* EOF or reset on an established connection */
@@ -963,10 +1486,11 @@ session_upstream_event(struct session *s, short what)
 			upstream_abort(u);
 			s->up = NULL;
 			s->retried = 1;
+			s->tries--;	/* not a try of the route's retries */
 			session_forward(s, pool);
 			return;
 		}
-		session_error(s, 503, "UC",
+		session_try_failed(s, RETRY_OUTCOME_RESET, 503, "UC",
 		    "upstream %s closed the connection before responding",
 		    pool->name);
 		return;
@@ -1080,7 +1604,7 @@ session_redirect(struct session *s, const struct route_policy *p)
 	    (int)scheme.n, scheme.p, v6 ? "[" : "", host, v6 ? "]" : "",
 	    portbuf, (int)uri.n, uri.p);
 	session_respond(s, (int)p->redirect_code, NULL, NULL, "", 0,
-	    location);
+	    location, NULL);
 }
 
 /*
@@ -1091,7 +1615,7 @@ session_redirect(struct session *s, const struct route_policy *p)
 static void
 session_respond(struct session *s, int status, const char *flags,
     const char *content_type, const char *body, size_t blen,
-    const char *location)
+    const char *location, const char *extra)
 {
 	struct evbuffer	*out = bufferevent_get_output(s->bev);
 	struct str	 rid;
@@ -1121,6 +1645,8 @@ session_respond(struct session *s, int status, const char *flags,
 		evbuffer_add_printf(out, "x-meshkit-flags: %s\r\n", flags);
 	if (location != NULL)
 		evbuffer_add_printf(out, "location: %s\r\n", location);
+	if (extra != NULL)
+		evbuffer_add(out, extra, strlen(extra));
 	if (rid.n > 0)
 		evbuffer_add_printf(out, "x-request-id: %.*s\r\n", (int)rid.n,
 		    rid.p);
@@ -1166,7 +1692,7 @@ session_error(struct session *s, int status, const char *flags,
 	if (blen < 0 || (size_t)blen >= sizeof(body))
 		blen = (int)strlen(body);
 	session_respond(s, status, flags, "text/plain", body, (size_t)blen,
-	    NULL);
+	    NULL, NULL);
 }
 
 /* Flush what is queued for the client, then free: never right here. */
@@ -1233,6 +1759,8 @@ session_free_now(struct session *s)
 	bufferevent_free(s->bev);
 	generation_unref(s->gen);
 	policy_unref(s->policy);
+	if (s->replay != NULL)
+		evbuffer_free(s->replay);
 	free(s->head);
 	free(s->headers);
 	free(s->resp_headers);

@@ -4,7 +4,7 @@
  * writev(2); keep-alive and pipelining; request bodies (Content-Length or
  * chunked) are streamed through a checksum, never buffered.
  *
- *	mk-backend [-qv] [-n name] [-p pidfile] -l addr:port [-l addr:port ...]
+ *	mk-backend [-qv] [-n name] [-p pidfile] [-s status] -l addr:port ...
  *	mk-backend -S <file	print what an upload of file would answer
  *
  * Endpoints (any method; a request with a body always gets the upload
@@ -20,6 +20,8 @@
  *	/upload		200 "received N bytes sha=HEX\n", HEX the FNV-1a 64 of
  *			the body bytes (a cheap integrity check)
  *	anything else	as /
+ * With -s STATUS every request gets STATUS, whatever its path (an upload
+ * after its body is read): a failing endpoint for retry and outlier tests.
  * Every response carries "x-backend: NAME".  The body pattern repeats the
  * 64 bytes [0-9a-zA-Z] "." "\n", so byte i of a body is pattern[i % 64].
  */
@@ -173,6 +175,7 @@ static struct event		*accept_resume;
 static LIST_HEAD(, conn)	 conns = LIST_HEAD_INITIALIZER(conns);
 static const char		*name = "backend";
 static int			 verbose;
+static unsigned long		 fixed_status;	/* -s: every answer */
 static char			 pattern[PATTERN_MAX + PATTERN_PERIOD];
 static char			*hello_response;	/* GET / keep-alive */
 static size_t			 hello_response_len;
@@ -182,7 +185,7 @@ static size_t			 hello_body_len;
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: mk-backend [-qv] [-n name] [-p pidfile] "
+	fprintf(stderr, "usage: mk-backend [-qv] [-n name] [-p pidfile] [-s status] "
 	    "-l addr:port [-l addr:port ...]\n"
 	    "       mk-backend -S <file\n");
 	exit(2);
@@ -201,7 +204,7 @@ main(int argc, char *argv[])
 	char			*lists[MAX_LISTENERS], *tok, *save;
 	size_t			 nlists = 0;
 
-	while ((ch = getopt(argc, argv, "l:n:p:qSv")) != -1) {
+	while ((ch = getopt(argc, argv, "l:n:p:qs:Sv")) != -1) {
 		switch (ch) {
 		case 'l':
 			/* Repeatable, and a comma-separated list also works. */
@@ -224,6 +227,11 @@ main(int argc, char *argv[])
 			break;
 		case 'q':
 			quiet = 1;
+			break;
+		case 's':
+			fixed_status = strtoul(optarg, NULL, 10);
+			if (fixed_status < 200 || fixed_status > 999)
+				fatalx("-s: a status 200 to 999");
 			break;
 		case 'S':
 			return sum_stdin();
@@ -854,6 +862,11 @@ classify(struct conn *c, const char *target, size_t tlen)
 	len = tlen;
 	c->kind = K_HELLO;
 	c->arg = 0;
+	if (fixed_status != 0) {
+		c->kind = K_STATUS;
+		c->arg = fixed_status;
+		return;
+	}
 	if (len <= 1)
 		return;
 	if (path_arg(target, len, "/bytes/", &c->arg))
@@ -949,7 +962,8 @@ respond(struct conn *c)
 		n = snprintf(body, sizeof(body), "received %" PRIu64
 		    " bytes sha=%016" PRIx64 "\n", c->body_count,
 		    c->body_hash);
-		respond_simple(c, 200, body, (size_t)n, 0);
+		respond_simple(c, fixed_status != 0 ? (int)fixed_status : 200,
+		    body, (size_t)n, 0);
 		break;
 	}
 }
