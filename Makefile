@@ -37,7 +37,7 @@ LDFLAGS	+= -fsanitize=address,undefined
 endif
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib $(PKG_CFLAGS)
 
-PROGRAMS = proxy-d route-d meshctl
+PROGRAMS = proxy-d route-d breaker-d meshctl
 LIB_SRCS = $(sort $(wildcard lib/*.c))
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBMESHKIT = $(BUILD)/libmeshkit.a
