@@ -959,9 +959,17 @@ const struct destination_rule *
 route_destination_rule(const struct config *cfg, const char *ns,
     const char *service)
 {
+	const struct destination_rule	*dr = NULL;
+	struct route_names		 nm;
+	size_t				 i;
+
 	if (cfg == NULL)
 		return NULL;
-	return vs_find_dr(cfg, ns, service);
+	/* a short name as a workload of ns would write it, too */
+	route_names(&nm, service, ns);
+	for (i = 0; i < nm.n && dr == NULL; i++)
+		dr = vs_find_dr(cfg, ns, nm.v[i]);
+	return dr;
 }
 
 int
