@@ -417,9 +417,14 @@ breaker_admit_answer(struct breaker *b, const char *ns,
 		    BREAKER_MAX_CLUSTERS);
 		return;
 	}
-	/* the candidates are the cluster's endpoints: learn them first */
+	/*
+	 * The candidates are the cluster's endpoints: learn them all first
+	 * (learning one may move the others), then look them up.
+	 */
 	for (i = 0; i < q->nendpoints; i++)
-		e[i] = breaker_endpoint(b, c, q->endpoints[i], 1);
+		breaker_endpoint(b, c, q->endpoints[i], 1);
+	for (i = 0; i < q->nendpoints; i++)
+		e[i] = breaker_endpoint(b, c, q->endpoints[i], 0);
 	panic = breaker_panic(c);
 	for (i = 0; i < q->nendpoints; i++) {
 		if (e[i] == NULL || (left = breaker_ms_left(b, e[i])) == 0)
