@@ -41,6 +41,7 @@ struct breaker {
 	uint64_t		 *keys;		/* hash of each cluster's key */
 	size_t			  nclusters;
 	size_t			  capclusters;
+	size_t			  nendpoints;	/* of every cluster */
 	struct breaker_event	 *events;
 	size_t			  nevents;
 	size_t			  capevents;
@@ -88,6 +89,7 @@ breaker_free(struct breaker *b)
 		return;
 	for (i = 0; i < b->nclusters; i++)
 		breaker_cluster_free(b->clusters[i]);
+	b->nendpoints = 0;
 	free(b->clusters);
 	free(b->keys);
 	free(b->events);
@@ -471,6 +473,7 @@ breaker_endpoint(struct breaker *b, struct breaker_cluster *c,
 	if (!create)
 		return NULL;
 	if (c->nendpoints == BREAKER_MAX_ENDPOINTS ||
+	    b->nendpoints == BREAKER_MAX_TOTAL_ENDPOINTS ||
 	    strlen(address) >= sizeof(e->address)) {
 		b->stats.dropped++;
 		return NULL;
@@ -482,6 +485,7 @@ breaker_endpoint(struct breaker *b, struct breaker_cluster *c,
 		    sizeof(*c->endpoints));
 	}
 	e = &c->endpoints[c->nendpoints++];
+	b->nendpoints++;
 	memset(e, 0, sizeof(*e));
 	util_strlcpy(e->address, address, sizeof(e->address));
 	return e;
@@ -680,6 +684,7 @@ breaker_cluster_prune(struct breaker *b, struct breaker_cluster *c)
 			c->endpoints[o] = c->endpoints[i];
 		o++;
 	}
+	b->nendpoints -= c->nendpoints - o;
 	c->nendpoints = o;
 }
 
@@ -697,6 +702,7 @@ breaker_set_config(struct breaker *b, const struct config *cfg,
 		if (cfg != NULL && route_service_endpoints(cfg, c->namespace,
 		    c->service, c->subset, c->port, b->scratch) == -1) {
 			/* the service, or its subset, is gone */
+			b->nendpoints -= c->nendpoints;
 			breaker_cluster_free(c);
 			continue;
 		}

@@ -24,6 +24,7 @@
 #define BREAKER_ADDRESS_MAX		64
 #define BREAKER_MAX_CLUSTERS		4096
 #define BREAKER_MAX_ENDPOINTS		256	/* per cluster */
+#define BREAKER_MAX_TOTAL_ENDPOINTS	65536
 
 /* Istio's defaults for outlierDetection, and Envoy's cap. */
 #define BREAKER_DEFAULT_5XX		5

@@ -64,6 +64,7 @@ static void	test_admit_wire(void **);
 static void	test_report_wire(void **);
 static void	test_state_and_status(void **);
 static void	test_filter_trace(void **);
+static void	test_bounds(void **);
 
 static struct config *
 load(const char *yaml)
@@ -733,6 +734,37 @@ test_filter_trace(void **state)
 	config_free(cfg);
 }
 
+static void
+test_bounds(void **state)
+{
+	struct breaker		*b = breaker_new();
+	struct breaker_cluster	*c;
+	char			 addr[64], longname[300];
+	size_t			 i;
+
+	breaker_set_config(b, NULL, 1);
+	c = breaker_cluster(b, "default", SVC, NULL, 8080, 1);
+	for (i = 0; i < 300; i++) {
+		snprintf(addr, sizeof(addr), "10.0.%zu.%zu:80", i / 256,
+		    i % 256);
+		if (i < BREAKER_MAX_ENDPOINTS)
+			assert_non_null(breaker_endpoint(b, c, addr, 1));
+		else
+			assert_null(breaker_endpoint(b, c, addr, 1));
+	}
+	assert_int_equal(c->nendpoints, BREAKER_MAX_ENDPOINTS);
+	assert_int_equal(breaker_stats(b)->dropped, 300 - 256);
+	/* without a config: counted, never ejected */
+	for (i = 0; i < 10; i++)
+		breaker_report(b, c, &c->endpoints[0],
+		    BREAKER_RESULT_TIMEOUT, 0);
+	assert_int_equal(c->endpoints[0].state, BREAKER_HEALTHY);
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_null(breaker_cluster(b, "default", longname, NULL, 80, 1));
+	breaker_free(b);
+}
+
 int
 main(void)
 {
@@ -750,6 +782,7 @@ main(void)
 		cmocka_unit_test(test_report_wire),
 		cmocka_unit_test(test_state_and_status),
 		cmocka_unit_test(test_filter_trace),
+		cmocka_unit_test(test_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
