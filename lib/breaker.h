@@ -255,4 +255,38 @@ void		 breaker_event_write(struct msg_writer *,
 int		 breaker_result_read(struct str, enum breaker_result *,
 		    uint32_t *status);
 
+/*
+ * The asking side (proxy-d), in breaker_wire.c too: an admit-reply
+ * record read, report records and events read and written.
+ */
+struct breaker_answer {
+	uint64_t		 id;
+	int			 has_id;
+	int			 error;		/* status: error */
+	char			 ejected[BREAKER_MAX_ENDPOINTS]
+				    [BREAKER_ADDRESS_MAX];
+	uint64_t		 ejected_ms[BREAKER_MAX_ENDPOINTS];
+	size_t			 nejected;
+	int			 panic;
+	int			 outlier;
+	struct breaker_limits	 limits;
+	uint64_t		 reuse_ms;
+	char			 reason[256];
+};
+
+/*
+ * One record of an admit-reply.  Unknown fields and unknown limits keys
+ * are skipped; a bad value makes the answer unreadable (-1, err).
+ */
+int		 breaker_answer_read(const struct msg *,
+		    const struct msg_block *, struct breaker_answer *,
+		    char *err, size_t errlen);
+/* One report record (after msgw_begin(w, "report") and its header). */
+void		 breaker_result_write(struct msg_writer *, const char *service,
+		    const char *subset, uint32_t port, const char *endpoint,
+		    enum breaker_result, uint32_t status, uint64_t time_ms);
+/* A breaker-event message's record; 0, or -1 with err. */
+int		 breaker_event_read(const struct msg *, struct breaker_event *,
+		    char *err, size_t errlen);
+
 #endif

@@ -65,6 +65,8 @@ static void	breaker_limits_write(struct msg_writer *,
 		    const struct breaker_limits *);
 static int	breaker_report_apply(struct breaker *, const struct msg *,
 		    int, char *, size_t);
+static int	breaker_limits_read(struct str, struct breaker_limits *);
+static const char *breaker_result_name(enum breaker_result);
 
 static struct str
 breaker_cstr(const char *s)
@@ -108,6 +110,8 @@ breaker_address(char *dst, size_t dstlen, struct str v)
 	socklen_t		 sl;
 	const char		*sp;
 
+	if (v.p == NULL)
+		return -1;	/* absent */
 	if ((sp = memchr(v.p, ' ', v.n)) != NULL)
 		v.n = (size_t)(sp - v.p);
 	if (breaker_copy(dst, dstlen, v) == -1 ||
@@ -665,4 +669,233 @@ breaker_filter_message(struct breaker *b, uint64_t reuse_ms, const char *buf,
 	}
 	msg_fini(&m);
 	return rc;
+}
+
+/* "key=n" words of a limits line; unknown keys are skipped. */
+static int
+breaker_limits_read(struct str v, struct breaker_limits *l)
+{
+	static const struct {
+		const char	*key;
+		unsigned	 flag;
+	} keys[] = {
+		{ "max-connections", BREAKER_LIMIT_CONNECTIONS },
+		{ "max-pending", BREAKER_LIMIT_PENDING },
+		{ "max-requests-per-connection", BREAKER_LIMIT_PER_CONNECTION },
+		{ "max-retries", BREAKER_LIMIT_RETRIES },
+		{ "connect-timeout", BREAKER_LIMIT_CONNECT_TIMEOUT },
+		{ "idle-timeout", BREAKER_LIMIT_IDLE_TIMEOUT },
+	};
+	struct str	 word, val;
+	const char	*eq, *sp, *end = v.p + v.n, *p = v.p;
+	uint64_t	 u;
+	size_t		 k;
+
+	memset(l, 0, sizeof(*l));
+	while (p < end) {
+		while (p < end && *p == ' ')
+			p++;
+		if (p == end)
+			break;
+		sp = memchr(p, ' ', (size_t)(end - p));
+		word.p = p;
+		word.n = (sp != NULL ? sp : end) - p;
+		p += word.n;
+		if ((eq = memchr(word.p, '=', word.n)) == NULL)
+			return -1;
+		val.p = eq + 1;
+		val.n = word.n - (size_t)(val.p - word.p);
+		word.n = (size_t)(eq - word.p);
+		for (k = 0; k < nitems(keys); k++)
+			if (util_str_eq(word, keys[k].key))
+				break;
+		if (k == nitems(keys))
+			continue;	/* a later version's */
+		if (msg_str_u64(val, &u) == -1 ||
+		    (keys[k].flag != BREAKER_LIMIT_CONNECT_TIMEOUT &&
+		    keys[k].flag != BREAKER_LIMIT_IDLE_TIMEOUT &&
+		    u > UINT32_MAX))
+			return -1;
+		l->set |= keys[k].flag;
+		switch (keys[k].flag) {
+		case BREAKER_LIMIT_CONNECTIONS:
+			l->max_connections = (uint32_t)u;
+			break;
+		case BREAKER_LIMIT_PENDING:
+			l->max_pending = (uint32_t)u;
+			break;
+		case BREAKER_LIMIT_PER_CONNECTION:
+			l->max_requests_per_connection = (uint32_t)u;
+			break;
+		case BREAKER_LIMIT_RETRIES:
+			l->max_retries = (uint32_t)u;
+			break;
+		case BREAKER_LIMIT_CONNECT_TIMEOUT:
+			l->connect_timeout_ms = u;
+			break;
+		default:
+			l->idle_timeout_ms = u;
+		}
+	}
+	return 0;
+}
+
+int
+breaker_answer_read(const struct msg *m, const struct msg_block *b,
+    struct breaker_answer *a, char *err, size_t errlen)
+{
+	size_t		 i;
+	int		 seen_reuse = 0, seen_limits = 0;
+	const char	*sp;
+
+	a->id = 0;
+	a->has_id = a->error = a->panic = a->outlier = 0;
+	a->nejected = 0;
+	memset(&a->limits, 0, sizeof(a->limits));
+	a->reuse_ms = 0;
+	a->reason[0] = '\0';
+	for (i = b->first; i < b->first + b->count; i++) {
+		const struct msg_field	*f = &m->fields[i];
+		struct str		 k = f->key, v = f->value;
+
+		if (util_str_eq(k, "ejected")) {
+			if (a->nejected == BREAKER_MAX_ENDPOINTS)
+				continue;
+			if ((sp = memchr(v.p, ' ', v.n)) == NULL ||
+			    breaker_address(a->ejected[a->nejected],
+			    sizeof(a->ejected[0]), (struct str){ v.p,
+			    (size_t)(sp - v.p) }) == -1 ||
+			    msg_str_u64((struct str){ sp + 1,
+			    v.n - (size_t)(sp + 1 - v.p) },
+			    &a->ejected_ms[a->nejected]) == -1) {
+				snprintf(err, errlen, "ejected: want "
+				    "ADDR:PORT MS");
+				return -1;
+			}
+			a->nejected++;
+		} else if (!a->has_id && util_str_eq(k, "id")) {
+			if (msg_str_u64(v, &a->id) == -1) {
+				snprintf(err, errlen, "id: not a decimal "
+				    "number");
+				return -1;
+			}
+			a->has_id = 1;
+		} else if (util_str_eq(k, "status")) {
+			a->error = util_str_eq(v, "error");
+		} else if (util_str_eq(k, "panic")) {
+			a->panic = util_str_eq(v, "yes");
+		} else if (util_str_eq(k, "outlier")) {
+			a->outlier = util_str_eq(v, "yes");
+		} else if (!seen_limits && util_str_eq(k, "limits")) {
+			seen_limits = 1;
+			if (breaker_limits_read(v, &a->limits) == -1) {
+				snprintf(err, errlen, "limits: want KEY=N "
+				    "words");
+				return -1;
+			}
+		} else if (!seen_reuse && util_str_eq(k, "reuse")) {
+			seen_reuse = 1;
+			if (msg_str_u64(v, &a->reuse_ms) == -1) {
+				snprintf(err, errlen, "reuse: not a number");
+				return -1;
+			}
+		} else if (a->reason[0] == '\0' && util_str_eq(k, "reason"))
+			snprintf(a->reason, sizeof(a->reason), "%.*s",
+			    (int)(v.n > sizeof(a->reason) - 1 ?
+			    sizeof(a->reason) - 1 : v.n), v.p);
+	}
+	return 0;
+}
+
+static const char *
+breaker_result_name(enum breaker_result r)
+{
+	switch (r) {
+	case BREAKER_RESULT_CONNECT_FAILURE:
+		return "connect-failure";
+	case BREAKER_RESULT_RESET:
+		return "reset";
+	case BREAKER_RESULT_TIMEOUT:
+		return "timeout";
+	default:
+		return NULL;
+	}
+}
+
+void
+breaker_result_write(struct msg_writer *w, const char *service,
+    const char *subset, uint32_t port, const char *endpoint,
+    enum breaker_result r, uint32_t status, uint64_t time_ms)
+{
+	const char	*name = breaker_result_name(r);
+
+	msgw_record(w);
+	msgw_field(w, "service", breaker_cstr(service));
+	if (subset != NULL && subset[0] != '\0')
+		msgw_field(w, "subset", breaker_cstr(subset));
+	if (port != 0)
+		msgw_field_u64(w, "port", port);
+	msgw_field(w, "endpoint", breaker_cstr(endpoint));
+	if (name != NULL)
+		msgw_field(w, "result", breaker_cstr(name));
+	else
+		msgw_field_u64(w, "result", status);
+	if (time_ms != 0)
+		msgw_field_u64(w, "time-ms", time_ms);
+}
+
+int
+breaker_event_read(const struct msg *m, struct breaker_event *ev, char *err,
+    size_t errlen)
+{
+	const struct msg_block	*b;
+	struct str		 v;
+	uint64_t		 u;
+	int			 seen = 0;
+	size_t			 i;
+
+	memset(ev, 0, sizeof(*ev));
+	if (!msg_type_is(m, "breaker-event") || m->nrecords != 1) {
+		snprintf(err, errlen, "want a breaker-event with one record");
+		return -1;
+	}
+	b = &m->records[0];
+	for (i = b->first; i < b->first + b->count; i++) {
+		const struct msg_field *f = &m->fields[i];
+
+		if (breaker_common_field(f->key, f->value, ev->service,
+		    sizeof(ev->service), ev->subset, sizeof(ev->subset),
+		    &ev->port, err, errlen, &seen) == -1)
+			return -1;
+	}
+	if (ev->service[0] == '\0') {
+		snprintf(err, errlen, "service: missing");
+		return -1;
+	}
+	if (breaker_address(ev->endpoint, sizeof(ev->endpoint),
+	    msg_get(m, b, "endpoint")) == -1) {
+		snprintf(err, errlen, "endpoint: want a numeric ADDR:PORT");
+		return -1;
+	}
+	v = msg_get(m, b, "event");
+	if (util_str_eq(v, "eject"))
+		ev->kind = BREAKER_EVENT_EJECT;
+	else if (util_str_eq(v, "return"))
+		ev->kind = BREAKER_EVENT_RETURN;
+	else {
+		snprintf(err, errlen, "event: want eject or return");
+		return -1;
+	}
+	if (msg_get_u64(m, b, "ejection-ms", &u) == 0)
+		ev->ejection_ms = u;
+	if (msg_get_u64(m, b, "ejections", &u) == 0 && u <= UINT32_MAX)
+		ev->ejections = (uint32_t)u;
+	if (msg_get_u64(m, b, "time-ms", &u) == 0)
+		ev->time_ms = u;
+	v = msg_get(m, b, "reason");
+	if (v.p != NULL)
+		snprintf(ev->reason, sizeof(ev->reason), "%.*s",
+		    (int)(v.n > sizeof(ev->reason) - 1 ?
+		    sizeof(ev->reason) - 1 : v.n), v.p);
+	return 0;
 }

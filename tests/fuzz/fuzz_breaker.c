@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for breaker-d's readers: the input as one request
- * (admit, breaker-state, status), as one report, and as a stream of
- * report and admit messages in filter mode, against a small config with
+ * (admit, breaker-state, status), as one report, as an admit-reply and an
+ * event as proxy-d reads them, and as a stream of report and admit
+ * messages in filter mode, against a small config with
  * outlierDetection and connectionPool.  Besides "no crash, no leak", every
  * reply must be a message the reader takes back.
  */
@@ -52,11 +53,15 @@ static struct config		*cfg;
 static struct msg_writer	 out;
 static struct msg		 check;
 
+static struct breaker_answer	 answer;
+static struct breaker_event	 event;
+
+/* What breaker-d wrote, proxy-d's readers must take. */
 static void
 fuzz_check_reply(void)
 {
 	char	 err[200];
-	size_t	 off, n;
+	size_t	 off, n, i;
 
 	if (out.len == 0)
 		return;
@@ -65,6 +70,15 @@ fuzz_check_reply(void)
 		if (msg_parse(&check, out.buf + off, n, err, sizeof(err)) ==
 		    -1)
 			abort();	/* we wrote what we cannot read */
+		if (msg_type_is(&check, "admit-reply"))
+			for (i = 0; i < check.nrecords; i++)
+				if (breaker_answer_read(&check,
+				    &check.records[i], &answer, err,
+				    sizeof(err)) == -1)
+					abort();
+		if (msg_type_is(&check, "breaker-event") &&
+		    breaker_event_read(&check, &event, err, sizeof(err)) == -1)
+			abort();
 	}
 }
 
@@ -92,6 +106,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	breaker_handle_request(b, 1000, buf, size, &out);
 	fuzz_check_reply();
+	/* the input as an answer or an event, as proxy-d reads them */
+	if (msg_parse(&check, buf, size, err, sizeof(err)) == 0) {
+		for (off = 0; off < check.nrecords; off++)
+			breaker_answer_read(&check, &check.records[off],
+			    &answer, err, sizeof(err));
+		breaker_event_read(&check, &event, err, sizeof(err));
+	}
 	breaker_handle_report(b, 0, buf, size, err, sizeof(err));
 	breaker_events_clear(b);
 	breaker_handle_request(b, 1000, "meshkit/1 breaker-state\n", 24,

@@ -65,6 +65,7 @@ static void	test_report_wire(void **);
 static void	test_state_and_status(void **);
 static void	test_filter_trace(void **);
 static void	test_bounds(void **);
+static void	test_client_side(void **);
 
 static struct config *
 load(const char *yaml)
@@ -765,6 +766,112 @@ test_bounds(void **state)
 	breaker_free(b);
 }
 
+/* What proxy-d reads and writes, round trip through breaker-d's side. */
+static void
+test_client_side(void **state)
+{
+	struct config	*cfg = load_dr("  trafficPolicy:\n"
+	    "    connectionPool: {tcp: {maxConnections: 4, connectTimeout: 1s},"
+	    " http: {maxRetries: 0, idleTimeout: 90s}}\n"
+	    "    outlierDetection: {consecutive5xxErrors: 1, "
+	    "maxEjectionPercent: 100}\n");
+	struct breaker		*b = breaker_new();
+	struct breaker_answer	*a = malloc(sizeof(*a));
+	struct breaker_event	 ev;
+	const struct breaker_event *evs;
+	struct msg_writer	 w;
+	struct msg		 m;
+	char			 err[128];
+	static const char admit[] = "meshkit/1 admit\n\nid: 5\nservice: "
+	    SVC "\nport: 8080\nendpoint: " EP1 "\nendpoint: " EP2 "\n";
+	static const char *const bad[] = {
+		"ejected: " EP1 "\n", "ejected: nowhere 5\n",
+		"ejected: " EP1 " x\n", "limits: max-connections\n",
+		"limits: max-pending=-1\n", "reuse: soon\n", "id: one\n",
+	};
+	char			 buf[256];
+	size_t			 i;
+
+	assert_non_null(a);
+	msgw_init(&w);
+	msg_init(&m);
+	breaker_set_config(b, cfg, 1);
+	breaker_set_clock(b, 10);
+	/* proxy-d's report: two results in one message */
+	msgw_begin(&w, "report");
+	msgw_field(&w, "workload", STR_LIT("book"));
+	breaker_result_write(&w, SVC, NULL, 8080, EP1, BREAKER_RESULT_STATUS,
+	    200, 0);
+	breaker_result_write(&w, SVC, "", 8080, EP2,
+	    BREAKER_RESULT_CONNECT_FAILURE, 0, 12345);
+	assert_int_equal(breaker_handle_report(b, 0, w.buf, w.len, err,
+	    sizeof(err)), 0);
+	assert_int_equal(breaker_stats(b)->results, 2);
+	assert_int_equal(ep(b, EP2)->state, BREAKER_EJECTED);
+	/* the event it caused, read back */
+	assert_int_equal(breaker_events(b, &evs), 1);
+	msgw_reset(&w);
+	breaker_event_write(&w, &evs[0]);
+	assert_int_equal(msg_parse(&m, w.buf, w.len, err, sizeof(err)), 0);
+	assert_int_equal(breaker_event_read(&m, &ev, err, sizeof(err)), 0);
+	assert_string_equal(ev.service, SVC);
+	assert_string_equal(ev.endpoint, EP2);
+	assert_int_equal(ev.port, 8080);
+	assert_int_equal(ev.kind, BREAKER_EVENT_EJECT);
+	assert_int_equal(ev.ejection_ms, 30000);
+	assert_int_equal(ev.ejections, 1);
+	assert_string_equal(ev.reason, evs[0].reason);
+	/* the admit answer, read back */
+	breaker_handle_request(b, 1000, admit, sizeof(admit) - 1, &w);
+	assert_int_equal(msg_parse(&m, w.buf, w.len, err, sizeof(err)), 0);
+	assert_int_equal(breaker_answer_read(&m, &m.records[0], a, err,
+	    sizeof(err)), 0);
+	assert_true(a->has_id);
+	assert_int_equal(a->id, 5);
+	assert_false(a->error);
+	assert_int_equal(a->nejected, 1);
+	assert_string_equal(a->ejected[0], EP2);
+	assert_int_equal(a->ejected_ms[0], 30000);
+	assert_true(a->outlier);
+	assert_false(a->panic);
+	assert_int_equal(a->limits.set, BREAKER_LIMIT_CONNECTIONS |
+	    BREAKER_LIMIT_RETRIES | BREAKER_LIMIT_CONNECT_TIMEOUT |
+	    BREAKER_LIMIT_IDLE_TIMEOUT);
+	assert_int_equal(a->limits.max_connections, 4);
+	assert_int_equal(a->limits.max_retries, 0);
+	assert_int_equal(a->limits.connect_timeout_ms, 1000);
+	assert_int_equal(a->limits.idle_timeout_ms, 90000);
+	assert_int_equal(a->reuse_ms, 1000);
+	assert_non_null(strstr(a->reason, "1 of 2"));
+	/* unknown limits keys are a later version's: skipped */
+	snprintf(buf, sizeof(buf), "meshkit/1 admit-reply\n\nid: 1\n"
+	    "limits: max-pending=2 warp-factor=9\nfuture: x\n");
+	assert_int_equal(msg_parse(&m, buf, strlen(buf), err, sizeof(err)),
+	    0);
+	assert_int_equal(breaker_answer_read(&m, &m.records[0], a, err,
+	    sizeof(err)), 0);
+	assert_int_equal(a->limits.set, BREAKER_LIMIT_PENDING);
+	for (i = 0; i < nitems(bad); i++) {
+		snprintf(buf, sizeof(buf), "meshkit/1 admit-reply\n\n%s",
+		    bad[i]);
+		assert_int_equal(msg_parse(&m, buf, strlen(buf), err,
+		    sizeof(err)), 0);
+		if (breaker_answer_read(&m, &m.records[0], a, err,
+		    sizeof(err)) != -1)
+			fail_msg("accepted %s", bad[i]);
+	}
+	snprintf(buf, sizeof(buf), "meshkit/1 breaker-event\n\nservice: s\n"
+	    "endpoint: " EP1 "\nevent: explode\n");
+	assert_int_equal(msg_parse(&m, buf, strlen(buf), err, sizeof(err)),
+	    0);
+	assert_int_equal(breaker_event_read(&m, &ev, err, sizeof(err)), -1);
+	msg_fini(&m);
+	msgw_fini(&w);
+	free(a);
+	breaker_free(b);
+	config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -783,6 +890,7 @@ main(void)
 		cmocka_unit_test(test_state_and_status),
 		cmocka_unit_test(test_filter_trace),
 		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_client_side),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
