@@ -69,6 +69,8 @@ static void	breaker_eject(struct breaker *, struct breaker_cluster *,
 static void	breaker_cluster_free(struct breaker_cluster *);
 static void	breaker_cluster_prune(struct breaker *,
 		    struct breaker_cluster *);
+static void	breaker_cluster_release(struct breaker *,
+		    struct breaker_cluster *);
 
 struct breaker *
 breaker_new(void)
@@ -658,6 +660,29 @@ breaker_report(struct breaker *b, struct breaker_cluster *c,
 	}
 }
 
+/* No outlierDetection any more: nothing stays ejected. */
+static void
+breaker_cluster_release(struct breaker *b, struct breaker_cluster *c)
+{
+	struct breaker_event	*ev;
+	size_t			 i;
+
+	for (i = 0; i < c->nendpoints; i++) {
+		struct breaker_endpoint *e = &c->endpoints[i];
+
+		if (e->state != BREAKER_EJECTED)
+			continue;
+		e->state = BREAKER_HEALTHY;
+		e->return_at = 0;
+		c->nejected--;
+		b->stats.returns++;
+		if ((ev = breaker_event_new(b, c, e, BREAKER_EVENT_RETURN)) !=
+		    NULL)
+			snprintf(ev->reason, sizeof(ev->reason), "no "
+			    "outlierDetection for it any more");
+	}
+}
+
 /* Keeps the endpoints the config still gives the cluster. */
 static void
 breaker_cluster_prune(struct breaker *b, struct breaker_cluster *c)
@@ -709,6 +734,8 @@ breaker_set_config(struct breaker *b, const struct config *cfg,
 		if (cfg != NULL)
 			breaker_cluster_prune(b, c);
 		breaker_cluster_policy(b, c);
+		if (!c->policy.outlier.enabled)
+			breaker_cluster_release(b, c);
 		b->keys[o] = b->keys[i];
 		b->clusters[o++] = c;
 	}

@@ -485,6 +485,31 @@ test_reload_keeps_state(void **state)
 	assert_int_equal(c->nejected, 2);
 	assert_int_equal(breaker_generation(b), 2);
 
+	/* outlierDetection removed: the ejected return at once */
+	{
+		char		*y4;
+		struct config	*c4;
+		const struct breaker_event *ev;
+		size_t		 before = breaker_events(b, &ev), n;
+
+		y4 = xstrdup(y1);
+		cut = strstr(y4, "  trafficPolicy:");
+		assert_non_null(cut);
+		*cut = '\0';
+		c4 = load(y4);
+		breaker_set_config(b, c4, 4);
+		n = breaker_events(b, &ev);
+		/* EP1 and EP2; EP3 was pruned by generation 2 */
+		assert_int_equal(n - before, 2);
+		assert_int_equal(ev[n - 1].kind, BREAKER_EVENT_RETURN);
+		assert_int_equal(ep(b, EP2)->state, BREAKER_HEALTHY);
+		assert_int_equal(breaker_cluster(b, "default", SVC, NULL, 8080,
+		    0)->nejected, 0);
+		breaker_set_config(b, c2, 5);
+		config_free(c4);
+		free(y4);
+	}
+
 	/* the service gone: its cluster goes */
 	breaker_set_config(b, c3, 3);
 	assert_null(breaker_cluster(b, "default", SVC, NULL, 8080, 0));
