@@ -187,14 +187,21 @@ expect "meshctl breaker with breaker-d down: exit 1" "$?" 1
 out=$(mc status -s "ipc://$MESHKIT_RUNDIR/none.sock" 2>&1)
 check "meshctl status: breaker-d down" grep -qE '^breaker-d +down' <<<"$out"
 mv "$T/breaker-d.log" "$T/breaker-d-1.log"
-breaker_d
+breaker_d -R 250 -p "$T/breaker-d.pid"
+expect "restarted: its pid file" "$(cat "$T/breaker-d.pid" 2>/dev/null)" \
+    "$(pid_of breaker-d)"
 check "restarted over the stale sockets" until_true 3 grep -q \
     'removing stale socket' "$T/breaker-d.log"
 expect "restarted: generation 1" "$(status_field generation)" 1
 out=$(mc breaker -s "$REQ" 2>&1)
 expect "restarted: no endpoints tracked yet" "$out" "no endpoints tracked yet"
-check "restarted: limits apply again" grep -q 'max-connections=5 ' <<<"$(admit)"
+out=$(admit)
+check "restarted: limits apply again" grep -q 'max-connections=5 ' <<<"$out"
+check "restarted with -R 250: reuse 250" grep -qx 'reuse: 250' <<<"$out"
 stop breaker-d
+check "stopped: pid file and sockets removed" \
+    test ! -e "$T/breaker-d.pid" -a ! -e "$MESHKIT_RUNDIR/breaker.sock" \
+    -a ! -e "$MESHKIT_RUNDIR/breaker-events.sock"
 
 # filter mode: the recorded trace, the article's rule as it is
 mkdir -p "$T/filter-etc"
