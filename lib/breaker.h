@@ -91,7 +91,7 @@ struct breaker_endpoint {
 	uint32_t		 consecutive_gateway;
 	uint32_t		 ejections;	/* the multiplier; decays */
 	uint64_t		 return_at;	/* ejected: when it returns */
-	uint64_t		 decay_at;	/* healthy: next decay, 0 none */
+	uint64_t		 decay_at;	/* next decay, 0: none */
 	int			 seen;		/* in this reload's check */
 };
 
@@ -129,7 +129,7 @@ struct breaker_event {
 /* Counters of a status-reply. */
 struct breaker_stats {
 	uint64_t	 start_ms;
-	uint64_t	 messages;	/* admit, status, breaker-state, report */
+	uint64_t	 messages;	/* requests and reports */
 	uint64_t	 bad_messages;
 	uint64_t	 admits;	/* admit records */
 	uint64_t	 admit_errors;
@@ -139,8 +139,8 @@ struct breaker_stats {
 	uint64_t	 bad_results;
 	uint64_t	 ejections;
 	uint64_t	 returns;
-	uint64_t	 overflows;	/* ejections maxEjectionPercent stopped */
-	uint64_t	 dropped;	/* endpoints or clusters past the bounds */
+	uint64_t	 overflows;	/* ejections refused: too many */
+	uint64_t	 dropped;	/* not tracked: past the bounds */
 	uint64_t	 reloads;
 	uint64_t	 reload_failures;
 	char		 last_error[256];

@@ -476,8 +476,8 @@ breaker_admit_reply(struct breaker *b, const struct msg *m, uint64_t reuse_ms,
 	size_t			 i, start = out->len;
 
 	if (breaker_namespace(m, ns, sizeof(ns)) == -1) {
-		breaker_error_reply(b, out, start, "header: label: want key=value, "
-		    "namespace: at most 127 bytes");
+		breaker_error_reply(b, out, start, "header: label: want "
+		    "key=value, namespace: at most 127 bytes");
 		return;
 	}
 	for (i = 0; i < m->nrecords; i++)

@@ -1,7 +1,8 @@
 /*
  * meshctl status [-s url] [-b url]: the meshkit-ipc(7) "status" request
- * to each daemon (route-d, breaker-d), one at a time, each bounded by a one-second timeout so that a
- * hung daemon shows as down instead of hanging meshctl.
+ * to each daemon (route-d, breaker-d), one at a time, each bounded by a
+ * one-second timeout so that a hung daemon shows as down instead of
+ * hanging meshctl.
  */
 #include <errno.h>
 #include <stdint.h>
