@@ -205,4 +205,19 @@ void	route_handle_message(const struct config *, struct route_state *,
 
 const char *route_lb_name(enum route_lb);
 
+/*
+ * For breaker-d, which keeps state per destination: the DestinationRule
+ * whose host names service best as a workload of ns sees the rules
+ * (exportTo), or NULL; and the endpoints cfg gives service (a host as
+ * route-d answers it) on port (0: route-d's default) in subset (NULL or
+ * "": all), into a (addresses only).  route_service_endpoints returns 0,
+ * or -1 when no service has the host and port, or the subset is in no
+ * DestinationRule.
+ */
+const struct destination_rule *route_destination_rule(const struct config *,
+	    const char *ns, const char *service);
+int	route_service_endpoints(const struct config *, const char *ns,
+	    const char *service, const char *subset, uint32_t port,
+	    struct route_answer *);
+
 #endif

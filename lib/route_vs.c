@@ -954,3 +954,51 @@ route_vs_decide(const struct config *cfg, struct route_state *st,
 	    skipped > 1 ? " ..." : "") >= (int)sizeof(a->reason))
 		memcpy(a->reason + sizeof(a->reason) - 4, "...", 4);
 }
+
+const struct destination_rule *
+route_destination_rule(const struct config *cfg, const char *ns,
+    const char *service)
+{
+	const struct destination_rule	*dr = NULL;
+	struct route_names		 nm;
+	size_t				 i;
+
+	if (cfg == NULL)
+		return NULL;
+	/* a short name as a workload of ns would write it, too */
+	route_names(&nm, service, ns);
+	for (i = 0; i < nm.n && dr == NULL; i++)
+		dr = vs_find_dr(cfg, ns, nm.v[i]);
+	return dr;
+}
+
+int
+route_service_endpoints(const struct config *cfg, const char *ns,
+    const char *service, const char *subset, uint32_t port,
+    struct route_answer *a)
+{
+	const struct destination_rule	*dr;
+	const struct dr_subset		*ss = NULL;
+	struct route_names		 nm;
+	struct route_match		 m;
+	char				 why[8];
+	size_t				 i, skipped = 0;
+	int				 seen;
+
+	route_answer_reset(a, 0);
+	route_names(&nm, service, ns);
+	if (route_lookup(cfg, ns, &nm, port, &m, &seen) == -1)
+		return -1;
+	if (subset != NULL && subset[0] != '\0') {
+		dr = vs_find_dr(cfg, ns, m.host);
+		for (i = 0; dr != NULL && i < dr->nsubsets; i++)
+			if (dr->subsets[i].name != NULL &&
+			    strcmp(dr->subsets[i].name, subset) == 0)
+				ss = &dr->subsets[i];
+		if (ss == NULL)
+			return -1;
+	}
+	route_collect(cfg, &m, ss != NULL ? &ss->labels : NULL, a, &skipped,
+	    why, sizeof(why));
+	return 0;
+}

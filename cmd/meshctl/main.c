@@ -25,12 +25,14 @@ static const struct meshctl_command commands[] = {
 	    "remove resources meshctl apply wrote" },
 	{ "get", meshctl_get, "[-c dir] [-o text|json] [-n namespace] "
 	    "[kind]", "list the resources of the config directory" },
-	{ "status", meshctl_status, "[-c dir] [-o text|json] [-s url]",
-	    "ask each daemon whether it is up" },
+	{ "status", meshctl_status, "[-c dir] [-o text|json] [-s url] "
+	    "[-b url]", "ask each daemon whether it is up" },
 	{ "route", meshctl_route, "explain --host host [--path path] "
 	    "[--method method] [-H 'name: value'] ... [--workload name] "
 	    "[--namespace ns] [-s url] [-c dir] [-o text|json]",
 	    "ask route-d where a request goes, and why" },
+	{ "breaker", meshctl_breaker, "[-o text|json] [-s url]",
+	    "show breaker-d's endpoints: state, errors, ejections" },
 };
 
 static const struct meshctl_command *

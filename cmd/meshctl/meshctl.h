@@ -112,5 +112,8 @@ int	meshctl_apply(struct meshctl *, int, char **);
 int	meshctl_delete(struct meshctl *, int, char **);
 int	meshctl_get(struct meshctl *, int, char **);
 int	meshctl_route(struct meshctl *, int, char **);
+int	meshctl_breaker(struct meshctl *, int, char **);
+/* breaker.c: breaker-d's default address, ipc://$MESHKIT_RUNDIR/... */
+char	*meshctl_breaker_address(void);
 
 #endif

@@ -1,7 +1,8 @@
 /*
- * meshctl status [-s url]: the meshkit-ipc(7) "status" request to each
- * daemon, one at a time, each bounded by a one-second timeout so that a
- * hung daemon shows as down instead of hanging meshctl.
+ * meshctl status [-s url] [-b url]: the meshkit-ipc(7) "status" request
+ * to each daemon (route-d, breaker-d), one at a time, each bounded by a
+ * one-second timeout so that a hung daemon shows as down instead of
+ * hanging meshctl.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -20,6 +21,7 @@ struct daemon_status {
 	const char	*name;
 	char		*address;
 	int		 up;
+	int		 required;	/* down makes the exit status 1 */
 	char		 reason[256];
 	uint64_t	 pid;
 	uint64_t	 generation;
@@ -95,11 +97,11 @@ static void
 status_text(const struct daemon_status *d)
 {
 	if (d->up)
-		printf("%-8s up  generation %llu  pid %llu\n", d->name,
+		printf("%-9s up  generation %llu  pid %llu\n", d->name,
 		    (unsigned long long)d->generation,
 		    (unsigned long long)d->pid);
 	else
-		printf("%-8s down (%s)\n", d->name, d->reason);
+		printf("%-9s down (%s)\n", d->name, d->reason);
 }
 
 static void
@@ -133,16 +135,20 @@ status_json(const struct daemon_status *v, size_t n)
 int
 meshctl_status(struct meshctl *ctx, int argc, char **argv)
 {
-	struct daemon_status	 daemons[1];
-	const char		*url = NULL;
+	struct daemon_status	 daemons[2];
+	const char		*url = NULL, *breaker_url = NULL;
 	size_t			 i, n = 0;
 	int			 ch, rc, failed;
 
-	while ((ch = getopt(argc, argv, "c:ho:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:c:ho:s:")) != -1) {
 		if (ch == 'h') {
 			printf("usage: meshctl status [-c dir] [-o text|json] "
-			    "[-s url]\n");
+			    "[-s url] [-b url]\n");
 			return MESHCTL_EXIT_OK;
+		}
+		if (ch == 'b') {
+			breaker_url = optarg;
+			continue;
 		}
 		if (ch == 's') {
 			url = optarg;
@@ -156,6 +162,7 @@ meshctl_status(struct meshctl *ctx, int argc, char **argv)
 		return meshctl_usage("status");
 	memset(daemons, 0, sizeof(daemons));
 	daemons[n].name = "route-d";
+	daemons[n].required = 1;
 	if (url != NULL)
 		daemons[n].address = xstrdup(url);
 	else {
@@ -166,10 +173,21 @@ meshctl_status(struct meshctl *ctx, int argc, char **argv)
 		}
 	}
 	n++;
+	daemons[n].name = "breaker-d";
+	daemons[n].address = breaker_url != NULL ? xstrdup(breaker_url) :
+	    meshctl_breaker_address();
+	/*
+	 * proxy-d does without breaker-d (it fails open): one that was
+	 * never started here is shown, not failed on.
+	 */
+	daemons[n].required = breaker_url != NULL ||
+	    strncmp(daemons[n].address, "ipc://", 6) != 0 ||
+	    access(daemons[n].address + 6, F_OK) == 0;
+	n++;
 	rc = MESHCTL_EXIT_OK;
 	for (i = 0; i < n; i++) {
 		status_ask(&daemons[i]);
-		if (!daemons[i].up)
+		if (!daemons[i].up && daemons[i].required)
 			rc = MESHCTL_EXIT_FAIL;
 	}
 	if (ctx->output == OUTPUT_JSON)
