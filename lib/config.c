@@ -33,6 +33,7 @@ enum kind_action {
 	KIND_VIRTUAL_SERVICE,	/* typed, and kept generic too */
 	KIND_DESTINATION_RULE,
 	KIND_KUBE_SERVICE,
+	KIND_MESH_CONFIG,
 };
 
 struct kind_info {
@@ -83,6 +84,7 @@ static const struct kind_info kinds[] = {
 	{ "RequestAuthentication", security_versions, KIND_GENERIC, 1 },
 	{ "AuthorizationPolicy", security_versions, KIND_GENERIC, 1 },
 	{ "Proxy", meshkit_versions, KIND_PROXY, 0 },
+	{ "MeshConfig", meshkit_versions, KIND_MESH_CONFIG, 0 },
 	/* route-d treats a Kubernetes Service like a ServiceEntry */
 	{ "Service", core_versions, KIND_KUBE_SERVICE, 0 },
 	{ "Gateway", networking_versions, KIND_SKIP, 0 },
@@ -488,6 +490,22 @@ config_document(struct config_loader *l, const struct ynode *root,
 		    &cfg->kube_services[cfg->nkube_services++]);
 		config_add_resource(cfg, &meta, spec);
 		break;
+	case KIND_MESH_CONFIG:
+		if (cfg->mesh != NULL) {
+			/* one mesh, one set of mesh-wide settings */
+			config_error(l, root, "only one MeshConfig may be "
+			    "given (first at %s:%d:%d)",
+			    cfg->mesh->meta.origin.file,
+			    cfg->mesh->meta.origin.line,
+			    cfg->mesh->meta.origin.col);
+			config_meta_fini(&meta);
+			break;
+		}
+		cfg->mesh = xcalloc(1, sizeof(*cfg->mesh));
+		config_meta_copy(&cfg->mesh->meta, &meta);
+		config_mesh(l, root, spec, cfg->mesh);
+		config_add_resource(cfg, &meta, spec);
+		break;
 	default:
 		cfg->resources = xreallocarray(cfg->resources,
 		    cfg->nresources + 1, sizeof(*cfg->resources));
@@ -834,6 +852,7 @@ config_free(struct config *cfg)
 	for (i = 0; i < cfg->nkube_services; i++)
 		config_service_entry_fini(&cfg->kube_services[i]);
 	free(cfg->kube_services);
+	config_mesh_free(cfg->mesh);
 	for (i = 0; i < cfg->nfiles; i++) {
 		yaml_docs_free(cfg->docs[i], cfg->ndocs[i]);
 		free(cfg->files[i]);

@@ -7,7 +7,7 @@
  * Kinds typed here: ServiceEntry, WorkloadEntry, VirtualService,
  * DestinationRule (networking.istio.io v1alpha3, v1beta1, v1), the
  * Kubernetes Service (v1, as a ServiceEntry) and meshkit's own Proxy
- * (meshkit.io/v1alpha1).
+ * and MeshConfig (meshkit.io/v1alpha1).
  * Other Istio kinds are kept as generic resources (their tree) for the
  * daemons that own them; kinds meshkit cannot act on at all (Deployment,
  * Gateway, ...) are skipped with a notice.
@@ -242,7 +242,7 @@ struct http_rewrite {
 };
 
 struct http_retries {
-	uint32_t		 attempts;
+	uint32_t		 attempts;	/* absent: 0, no retries */
 	uint64_t		 per_try_timeout_ms;
 	char			*retry_on;
 	int			 retry_remote_localities;
@@ -379,6 +379,20 @@ struct destination_rule {
 	size_t			  nexport_to;
 };
 
+/*
+ * meshkit.io/v1alpha1 MeshConfig: mesh-wide settings, after Istio's
+ * MeshConfig.  At most one in a config.
+ */
+struct mesh_config {
+	struct resource_meta	 meta;
+	struct http_retries	*default_retries;	/* NULL: built in */
+};
+
+/* Istio's default retry policy, for routes without retries of their own. */
+#define MESH_DEFAULT_RETRY_ATTEMPTS	2
+#define MESH_DEFAULT_RETRY_ON \
+	"connect-failure,refused-stream,unavailable,cancelled"
+
 /* Any other resource, kept as its parsed tree (spec). */
 struct resource {
 	struct resource_meta	 meta;
@@ -411,6 +425,7 @@ struct config {
 	size_t			 ndestination_rules;
 	struct service_entry	*kube_services;
 	size_t			 nkube_services;
+	struct mesh_config	*mesh;		/* NULL: none */
 };
 
 /*

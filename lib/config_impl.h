@@ -98,6 +98,14 @@ void	config_kube_service(struct config_loader *, const struct ynode *root,
 void	config_virtual_service_fini(struct virtual_service *);
 void	config_destination_rule_fini(struct destination_rule *);
 void	config_meta_copy(struct resource_meta *, const struct resource_meta *);
+/* A VirtualService route's retries, or MeshConfig's default policy. */
+int	config_http_retries(struct config_loader *, const struct ynode *,
+	    const char *what, struct http_retries *);
+
+/* config_mesh.c */
+void	config_mesh(struct config_loader *, const struct ynode *root,
+	    const struct ynode *spec, struct mesh_config *);
+void	config_mesh_free(struct mesh_config *);
 
 /* config_proxy.c */
 void	config_proxy(struct config_loader *, const struct ynode *root,

@@ -32,8 +32,8 @@ static int	nw_redirect(struct config_loader *, const struct ynode *,
 		    struct http_redirect *);
 static int	nw_rewrite(struct config_loader *, const struct ynode *,
 		    struct http_rewrite *);
-static int	nw_retries(struct config_loader *, const struct ynode *,
-		    struct http_retries *);
+static int	nw_retry_on(struct config_loader *, const struct ynode *,
+		    const char *, char **);
 static int	nw_fault(struct config_loader *, const struct ynode *,
 		    struct http_fault *);
 static int	nw_cors(struct config_loader *, const struct ynode *,
@@ -45,7 +45,8 @@ static void	nw_destination_fini(struct http_destination *);
 static void	nw_http_fini(struct http_route *);
 
 static const char *const retry_on_words[] = {
-	"5xx", "gateway-error", "reset", "connect-failure", "envoy-ratelimited",
+	"5xx", "gateway-error", "reset", "reset-before-request",
+	"connect-failure", "envoy-ratelimited",
 	"retriable-4xx", "refused-stream", "retriable-status-codes",
 	"retriable-headers", "cancelled", "deadline-exceeded", "internal",
 	"resource-exhausted", "unavailable", "http3-post-connect-failure",
@@ -376,15 +377,76 @@ nw_rewrite(struct config_loader *l, const struct ynode *n,
 	return rc == 0 ? 0 : -1;
 }
 
+/*
+ * Envoy's retry conditions, comma-separated, as Istio's retryOn: known
+ * words and bare HTTP status codes only.  Stored without spaces, so that
+ * the answer's retries line stays one word.
+ */
 static int
-nw_retries(struct config_loader *l, const struct ynode *n,
-    struct http_retries *r)
+nw_retry_on(struct config_loader *l, const struct ynode *v, const char *what,
+    char **out)
+{
+	char	*s = NULL, *word, *save = NULL, *copy, *o;
+	size_t	 w;
+	int	 rc = 0;
+
+	if (config_string(l, v, what, &s) == -1)
+		return -1;
+	copy = xstrdup(s);
+	o = s;
+	for (word = strtok_r(copy, ",", &save); word != NULL;
+	    word = strtok_r(NULL, ",", &save)) {
+		size_t	 n;
+
+		while (*word == ' ' || *word == '\t')
+			word++;
+		n = strlen(word);
+		while (n > 0 && (word[n - 1] == ' ' || word[n - 1] == '\t'))
+			word[--n] = '\0';
+		if (n == 0)
+			continue;	/* "a,,b": nothing between */
+		for (w = 0; retry_on_words[w] != NULL; w++)
+			if (strcmp(word, retry_on_words[w]) == 0)
+				break;
+		/* a status code is a retry condition too */
+		if (retry_on_words[w] == NULL && !(n == 3 &&
+		    word[0] >= '1' && word[0] <= '5' &&
+		    isdigit((unsigned char)word[1]) &&
+		    isdigit((unsigned char)word[2]))) {
+			config_error(l, v, "%s: unknown condition \"%.40s\"",
+			    what, word);
+			rc = -1;
+			continue;
+		}
+		if (o != s)
+			*o++ = ',';
+		memmove(o, word, n);
+		o += n;
+	}
+	*o = '\0';
+	free(copy);
+	if (rc == 0 && *s == '\0') {
+		config_error(l, v, "%s: no retry condition", what);
+		rc = -1;
+	}
+	if (rc == -1) {
+		free(s);
+		return -1;
+	}
+	free(*out);
+	*out = s;
+	return 0;
+}
+
+int
+config_http_retries(struct config_loader *l, const struct ynode *n,
+    const char *what, struct http_retries *r)
 {
 	const struct ynode	*k, *v;
 	size_t			 i;
 	int			 rc = 0;
 
-	if (config_expect_map(l, n, "retries") == -1)
+	if (config_expect_map(l, n, what) == -1)
 		return -1;
 	for (i = 0; i < n->n; i++) {
 		k = n->keys[i];
@@ -397,39 +459,13 @@ nw_retries(struct config_loader *l, const struct ynode *n,
 		else if (config_key_is(k, "perTryTimeout"))
 			rc |= config_duration(l, v, "perTryTimeout",
 			    &r->per_try_timeout_ms);
-		else if (config_key_is(k, "retryOn")) {
-			char	*word, *save = NULL, *copy;
-			size_t	 w;
-
-			if (config_string(l, v, "retryOn", &r->retry_on) == -1) {
-				rc = -1;
-				continue;
-			}
-			copy = xstrdup(r->retry_on);
-			for (word = strtok_r(copy, ",", &save); word != NULL;
-			    word = strtok_r(NULL, ",", &save)) {
-				while (*word == ' ')
-					word++;
-				for (w = 0; retry_on_words[w] != NULL; w++)
-					if (strcmp(word, retry_on_words[w]) ==
-					    0)
-						break;
-				/* a status code is a retry condition too */
-				if (retry_on_words[w] == NULL && !(strlen(word)
-				    == 3 && isdigit((unsigned char)word[0]) &&
-				    isdigit((unsigned char)word[1]) &&
-				    isdigit((unsigned char)word[2]))) {
-					config_error(l, v, "retryOn: unknown "
-					    "condition \"%.40s\"", word);
-					rc = -1;
-				}
-			}
-			free(copy);
-		} else if (config_key_is(k, "retryRemoteLocalities"))
+		else if (config_key_is(k, "retryOn"))
+			rc |= nw_retry_on(l, v, "retryOn", &r->retry_on);
+		else if (config_key_is(k, "retryRemoteLocalities"))
 			rc |= config_bool(l, v, "retryRemoteLocalities",
 			    &r->retry_remote_localities);
 		else {
-			config_unknown_field(l, k, "retries");
+			config_unknown_field(l, k, what);
 			rc = -1;
 		}
 	}
@@ -673,7 +709,8 @@ nw_http(struct config_loader *l, const struct ynode *n, struct http_route *h)
 			rc |= config_duration(l, v, "timeout", &h->timeout_ms);
 		else if (config_key_is(k, "retries")) {
 			h->retries = xcalloc(1, sizeof(*h->retries));
-			rc |= nw_retries(l, v, h->retries);
+			rc |= config_http_retries(l, v, "retries",
+			    h->retries);
 		} else if (config_key_is(k, "fault"))
 			rc |= nw_fault(l, v, &h->fault);
 		else if (config_key_is(k, "mirror")) {

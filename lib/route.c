@@ -668,6 +668,7 @@ route_decide(const struct config *cfg, struct route_state *st,
 		return;
 	}
 	route_collect(cfg, &best, NULL, a, &skipped, why, sizeof(why));
+	route_retries(cfg, NULL, &a->policy);
 
 	if (st != NULL && a->nendpoints > 1)
 		route_rotate(a, route_rr_next(st, a->service, a->port));

@@ -104,7 +104,8 @@ struct route_policy {
 	char		 direct_body[1024];
 	char		 rewrite_path[512];	/* the whole new path */
 	char		 rewrite_authority[256];
-	uint32_t	 retry_attempts;	/* with retry_on set */
+	int		 retries_set;		/* a retries line */
+	uint32_t	 retry_attempts;	/* 0: no retries */
 	uint64_t	 retry_per_try_ms;
 	char		 retry_on[128];
 	uint64_t	 fault_delay_ms;

@@ -63,6 +63,13 @@ void	route_vs_decide(const struct config *, struct route_state *,
 	    const char *ns, const struct virtual_service *,
 	    struct route_answer *);
 void	route_policy_reset(struct route_policy *);
+/*
+ * The retry policy of a forwarding answer: the route's own (own, NULL
+ * without), over MeshConfig's defaultHttpRetryPolicy, over Istio's
+ * built-in default.
+ */
+void	route_retries(const struct config *, const struct http_retries *own,
+	    struct route_policy *);
 
 /* Empty the answer for a question (field by field: it is large). */
 void	route_answer_reset(struct route_answer *, uint64_t id);

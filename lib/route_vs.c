@@ -71,6 +71,39 @@ static void	vs_cors(const struct cors_policy *, struct route_policy *);
 static void	vs_join(char *, size_t, char *const *, size_t);
 
 void
+route_retries(const struct config *cfg, const struct http_retries *own,
+    struct route_policy *p)
+{
+	const struct http_retries	*mesh = NULL;
+	const char			*on = MESH_DEFAULT_RETRY_ON;
+	uint32_t			 attempts = MESH_DEFAULT_RETRY_ATTEMPTS;
+	uint64_t			 per_try = 0;
+
+	if (cfg != NULL && cfg->mesh != NULL)
+		mesh = cfg->mesh->default_retries;
+	/* Istio: a policy given replaces the built-in one, field by field */
+	if (mesh != NULL) {
+		attempts = mesh->attempts;
+		per_try = mesh->per_try_timeout_ms;
+		if (mesh->retry_on != NULL)
+			on = mesh->retry_on;
+	}
+	if (own != NULL) {
+		attempts = own->attempts;
+		if (own->per_try_timeout_ms != 0)
+			per_try = own->per_try_timeout_ms;
+		if (own->retry_on != NULL)
+			on = own->retry_on;
+	}
+	p->retries_set = 1;
+	p->retry_attempts = attempts;
+	/* attempts 0 (or none given) turns retries off, whatever else */
+	p->retry_per_try_ms = attempts != 0 ? per_try : 0;
+	util_strlcpy(p->retry_on, attempts != 0 ? on : "",
+	    sizeof(p->retry_on));
+}
+
+void
 route_policy_reset(struct route_policy *p)
 {
 	/* Field by field: most of it is buffers no answer uses. */
@@ -83,6 +116,7 @@ route_policy_reset(struct route_policy *p)
 	p->direct_body[0] = '\0';
 	p->rewrite_path[0] = '\0';
 	p->rewrite_authority[0] = '\0';
+	p->retries_set = 0;
 	p->retry_attempts = 0;
 	p->retry_per_try_ms = 0;
 	p->retry_on[0] = '\0';
@@ -813,12 +847,6 @@ route_vs_decide(const struct config *cfg, struct route_state *st,
 	util_strlcpy(a->service, vs->hosts[0], sizeof(a->service));
 
 	a->timeout_ms = h->timeout_ms;
-	if (h->retries != NULL) {
-		p->retry_attempts = h->retries->attempts;
-		p->retry_per_try_ms = h->retries->per_try_timeout_ms;
-		util_strlcpy(p->retry_on, h->retries->retry_on != NULL ?
-		    h->retries->retry_on : "", sizeof(p->retry_on));
-	}
 	p->fault_delay_ms = h->fault.delay_ms;
 	p->fault_delay_ppm = h->fault.delay_ms != 0 ? h->fault.delay_ppm : 0;
 	p->fault_abort_status = h->fault.abort_status;
@@ -859,6 +887,8 @@ route_vs_decide(const struct config *cfg, struct route_state *st,
 		    h->direct_status);
 		return;
 	}
+	/* only an answer that forwards has something to retry */
+	route_retries(cfg, h->retries, p);
 
 	why[0] = '\0';
 	for (i = 0; i < h->nroutes && nseg < ROUTE_VS_MAX_DESTINATIONS; i++) {

@@ -190,7 +190,10 @@ route_policy_write(struct msg_writer *w, const struct route_policy *p)
 			    h->value);
 		route_put(w, route_header_keys[h->kind], buf);
 	}
-	if (p->retry_on[0] != '\0' || p->retry_attempts != 0) {
+	if (p->retry_attempts == 0 && (p->retries_set ||
+	    p->retry_on[0] != '\0'))
+		msgw_field(w, "retries", STR_LIT("attempts=0"));
+	else if (p->retries_set || p->retry_attempts != 0) {
 		snprintf(buf, sizeof(buf), "attempts=%u per-try-timeout=%llu%s%s",
 		    p->retry_attempts,
 		    (unsigned long long)p->retry_per_try_ms,
@@ -346,6 +349,7 @@ route_policy_read(struct str k, struct str v, struct route_policy *p,
 		return 1;
 	}
 	if (util_str_eq(k, "retries")) {
+		p->retries_set = 1;
 		while (route_word(&rest, &word)) {
 			if ((eq = memchr(word.p, '=', word.n)) == NULL)
 				continue;

@@ -39,6 +39,7 @@ static const struct kind_name kind_names[] = {
 	{ "DestinationRule", "destinationrules", "dr" },
 	{ "Service", "services", "svc" },
 	{ "Proxy", "proxies", "px" },
+	{ "MeshConfig", "meshconfigs", "mc" },
 	{ "PeerAuthentication", "peerauthentications", "pa" },
 	{ "RequestAuthentication", "requestauthentications", "ra" },
 	{ "AuthorizationPolicy", "authorizationpolicies", "ap" },

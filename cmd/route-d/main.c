@@ -462,7 +462,7 @@ config_fingerprint(const struct config *cfg)
 {
 	static const char *const kinds[] = { "ServiceEntry",
 	    "WorkloadEntry", "VirtualService", "DestinationRule", "Service",
-	    "List" };
+	    "MeshConfig", "List" };
 	const struct ynode	*root, *kind;
 	uint64_t		 h = 0xcbf29ce484222325ULL;
 	size_t			 f, d, k;

@@ -36,6 +36,7 @@ static void	test_kube_service(void **);
 static void	test_circuit_breaker(void **);
 static void	test_match_string(void **);
 static void	test_regex(void **);
+static void	test_mesh_config(void **);
 
 #define VS_HEAD	"apiVersion: networking.istio.io/v1\nkind: VirtualService\n" \
 		"metadata: {name: r}\nspec:\n  hosts: [r]\n  http:\n"
@@ -481,6 +482,71 @@ test_regex(void **state)
 	match_regex_free(re);
 }
 
+
+#define MC_HEAD	"apiVersion: meshkit.io/v1alpha1\nkind: MeshConfig\n" \
+		"metadata: {name: mesh}\nspec:\n"
+
+static void
+test_mesh_config(void **state)
+{
+	struct loaded	 l;
+
+	(void)state;
+	load(&l, MC_HEAD "  defaultHttpRetryPolicy:\n"
+	    "    attempts: 3\n    perTryTimeout: 2s\n"
+	    "    retryOn: \" 5xx , retriable-4xx,reset,connect-failure,"
+	    "refused-stream,retriable-status-codes,unavailable,cancelled,"
+	    "deadline-exceeded,resource-exhausted,gateway-error,503\"\n");
+	assert_non_null(l.cfg);
+	assert_non_null(l.cfg->mesh);
+	assert_non_null(l.cfg->mesh->default_retries);
+	assert_int_equal(l.cfg->mesh->default_retries->attempts, 3);
+	assert_int_equal(l.cfg->mesh->default_retries->per_try_timeout_ms,
+	    2000);
+	assert_string_equal(l.cfg->mesh->default_retries->retry_on,
+	    "5xx,retriable-4xx,reset,connect-failure,refused-stream,"
+	    "retriable-status-codes,unavailable,cancelled,deadline-exceeded,"
+	    "resource-exhausted,gateway-error,503");
+	/* kept as a resource too, for meshctl get and apply */
+	assert_int_equal(l.cfg->nresources, 1);
+	assert_string_equal(l.cfg->resources[0].meta.kind, "MeshConfig");
+	done(&l);
+	/* an empty one is no MeshConfig policy at all */
+	load(&l, MC_HEAD "  {}\n");
+	assert_non_null(l.cfg);
+	assert_null(l.cfg->mesh->default_retries);
+	done(&l);
+
+	assert_error(MC_HEAD "  defaultHttpRetryPolicy: {retryOn: "
+	    "\"5xx,sometimes\"}\n",
+	    "m.yaml:5:37: retryOn: unknown condition "
+	    "\"sometimes\"");
+	assert_error(MC_HEAD "  defaultHttpRetryPolicy: {retryOn: \"600\"}\n",
+	    "unknown condition \"600\"");
+	assert_error(MC_HEAD "  defaultHttpRetryPolicy: {retryOn: \",\"}\n",
+	    "no retry condition");
+	assert_error(MC_HEAD "  defaultHttpRetryPolicy: {attempts: -1}\n",
+	    "attempts");
+	assert_error(MC_HEAD "  defaultHttpRetryPolicy: {tries: 3}\n",
+	    "unknown field tries in defaultHttpRetryPolicy");
+	assert_error(MC_HEAD "  defaultHttpRetryPolicy: {perTryTimeout: "
+	    "soon}\n", "perTryTimeout");
+	assert_error(MC_HEAD "  enableTracing: true\n",
+	    "unknown field enableTracing in MeshConfig spec");
+	assert_error(MC_HEAD "  defaultHttpRetryPolicy: 3\n",
+	    "defaultHttpRetryPolicy");
+	assert_error(MC_HEAD "  {}\n---\n"
+	    "apiVersion: meshkit.io/v1alpha1\nkind: MeshConfig\n"
+	    "metadata: {name: other}\nspec: {}\n",
+	    "only one MeshConfig may be given (first at m.yaml:1:1)");
+	assert_error("apiVersion: meshkit.io/v1\nkind: MeshConfig\n"
+	    "metadata: {name: mesh}\n", "not valid for kind MeshConfig");
+	/* the same checks of a VirtualService's retries */
+	assert_error(VS_HEAD "  - route: [{destination: {host: r}}]\n"
+	    "    retries: {attempts: 2, retryOn: \" , \"}\n",
+	    "no retry condition");
+}
+
 int
 main(void)
 {
@@ -493,6 +559,7 @@ main(void)
 		cmocka_unit_test(test_circuit_breaker),
 		cmocka_unit_test(test_match_string),
 		cmocka_unit_test(test_regex),
+		cmocka_unit_test(test_mesh_config),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

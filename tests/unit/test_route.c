@@ -634,6 +634,8 @@ test_handle_route(void **state)
 	    "id: 1\nservice: rating.default.svc.cluster.local\n"
 	    "endpoint: 127.0.0.1:8080\nendpoint: 127.0.0.2:8080\n"
 	    "lb: round-robin\nreuse: 1000\nvary: authority listener port\n"
+	    "retries: attempts=2 per-try-timeout=0 "
+	    "retry-on=connect-failure,refused-stream,unavailable,cancelled\n"
 	    "reason: ServiceEntry default/rating host "
 	    "rating.default.svc.cluster.local port 8080: 2 endpoints\n\n"
 	    "id: 2\nstatus: no-route\nreuse: 1000\n"

@@ -92,6 +92,7 @@ static void	test_consistent_hash(void **);
 static void	test_policy_fields(void **);
 static void	test_rewrite(void **);
 static void	test_policy_wire(void **);
+static void	test_retries_default(void **);
 
 static struct route_answer	 ans;
 
@@ -887,11 +888,14 @@ test_policy_fields(void **state)
 	assert_int_equal(p->direct_status, 503);
 	assert_string_equal(p->direct_body, "down\nnow");
 
-	/* the other route has none of it */
+	/* the other route has none of it: the mesh's default retries */
 	k.path = "/x";
 	first(c, &k);
 	assert_int_equal(p->redirect_code, 0);
-	assert_int_equal(p->retry_attempts, 0);
+	assert_true(p->retries_set);
+	assert_int_equal(p->retry_attempts, 2);
+	assert_string_equal(p->retry_on,
+	    "connect-failure,refused-stream,unavailable,cancelled");
 	assert_int_equal(p->nheaders, 0);
 	assert_false(p->cors);
 	config_free(c);
@@ -1074,6 +1078,142 @@ test_policy_wire(void **state)
 	free(b);
 }
 
+
+/* The retries line: the route's, MeshConfig's, or Istio's default. */
+static void
+test_retries_default(void **state)
+{
+	static const char vs[] =
+	    "apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+	    "metadata: {name: shop}\n"
+	    "spec:\n  hosts: [shop]\n  http:\n"
+	    "  - match: [{uri: {exact: /off}}]\n"
+	    "    retries: {attempts: 0, retryOn: 5xx}\n"
+	    "    route: [{destination: {host: shop}}]\n"
+	    "  - match: [{uri: {exact: /five}}]\n"
+	    "    retries: {attempts: 5}\n"
+	    "    route: [{destination: {host: shop}}]\n"
+	    "  - match: [{uri: {exact: /own}}]\n"
+	    "    retries: {attempts: 3, perTryTimeout: 1s, retryOn: "
+	    "\"gateway-error, 503\"}\n"
+	    "    route: [{destination: {host: shop}}]\n"
+	    "  - match: [{uri: {exact: /moved}}]\n"
+	    "    redirect: {uri: /new}\n"
+	    "  - route: [{destination: {host: shop}}]\n"
+	    "---\n";
+	static const char mesh[] =
+	    "apiVersion: meshkit.io/v1alpha1\nkind: MeshConfig\n"
+	    "metadata: {name: mesh}\n"
+	    "spec:\n  defaultHttpRetryPolicy:\n"
+	    "    attempts: 4\n    perTryTimeout: 250ms\n"
+	    "    retryOn: 5xx,reset\n";
+	static const char off[] =
+	    "apiVersion: meshkit.io/v1alpha1\nkind: MeshConfig\n"
+	    "metadata: {name: mesh}\n"
+	    "spec: {defaultHttpRetryPolicy: {attempts: 0}}\n";
+	const struct route_policy *p = &ans.policy;
+	struct msg_writer	 w;
+	struct ask		 k = { .authority = "shop" };
+	char			*yaml;
+	struct config		*c;
+
+	(void)state;
+	/* no VirtualService at all: Istio's default, not on 503 */
+	c = load(shop, NULL);
+	first(c, &k);
+	assert_int_equal(ans.status, ROUTE_OK);
+	assert_true(p->retries_set);
+	assert_int_equal(p->retry_attempts, 2);
+	assert_int_equal(p->retry_per_try_ms, 0);
+	assert_string_equal(p->retry_on,
+	    "connect-failure,refused-stream,unavailable,cancelled");
+	msgw_init(&w);
+	msgw_begin(&w, "route-reply");
+	msgw_record(&w);
+	route_answer_write(&w, &ans);
+	assert_non_null(strstr(w.buf, "\nretries: attempts=2 "
+	    "per-try-timeout=0 retry-on=connect-failure,refused-stream,"
+	    "unavailable,cancelled\n"));
+	config_free(c);
+
+	xasprintf(&yaml, "%s%s", shop, vs);
+	c = load(yaml, NULL);
+	/* attempts 0 turns them off, and says so */
+	k.path = "/off";
+	first(c, &k);
+	assert_true(p->retries_set);
+	assert_int_equal(p->retry_attempts, 0);
+	assert_string_equal(p->retry_on, "");
+	msgw_reset(&w);
+	msgw_begin(&w, "route-reply");
+	msgw_record(&w);
+	route_answer_write(&w, &ans);
+	assert_non_null(strstr(w.buf, "\nretries: attempts=0\n"));
+	/* attempts alone: the default's conditions */
+	k.path = "/five";
+	first(c, &k);
+	assert_int_equal(p->retry_attempts, 5);
+	assert_string_equal(p->retry_on,
+	    "connect-failure,refused-stream,unavailable,cancelled");
+	/* the route's own, spaces dropped */
+	k.path = "/own";
+	first(c, &k);
+	assert_int_equal(p->retry_attempts, 3);
+	assert_int_equal(p->retry_per_try_ms, 1000);
+	assert_string_equal(p->retry_on, "gateway-error,503");
+	/* a redirect forwards nothing: nothing to retry */
+	k.path = "/moved";
+	first(c, &k);
+	assert_false(p->retries_set);
+	msgw_reset(&w);
+	msgw_begin(&w, "route-reply");
+	msgw_record(&w);
+	route_answer_write(&w, &ans);
+	assert_null(strstr(w.buf, "retries:"));
+	/* a route without retries: the default */
+	k.path = "/x";
+	first(c, &k);
+	assert_int_equal(p->retry_attempts, 2);
+	config_free(c);
+	free(yaml);
+
+	/* MeshConfig replaces the default; a route's own still wins */
+	xasprintf(&yaml, "%s%s%s", shop, vs, mesh);
+	c = load(yaml, NULL);
+	k.path = "/x";
+	first(c, &k);
+	assert_int_equal(p->retry_attempts, 4);
+	assert_int_equal(p->retry_per_try_ms, 250);
+	assert_string_equal(p->retry_on, "5xx,reset");
+	k.path = "/five";
+	first(c, &k);
+	assert_int_equal(p->retry_attempts, 5);
+	assert_int_equal(p->retry_per_try_ms, 250);
+	assert_string_equal(p->retry_on, "5xx,reset");
+	k.path = "/own";
+	first(c, &k);
+	assert_int_equal(p->retry_attempts, 3);
+	assert_string_equal(p->retry_on, "gateway-error,503");
+	config_free(c);
+	free(yaml);
+	/* and without a VirtualService too */
+	xasprintf(&yaml, "%s%s", shop, mesh);
+	c = load(yaml, NULL);
+	first(c, &k);
+	assert_int_equal(p->retry_attempts, 4);
+	config_free(c);
+	free(yaml);
+	/* a mesh without retries */
+	xasprintf(&yaml, "%s%s", shop, off);
+	c = load(yaml, NULL);
+	first(c, &k);
+	assert_true(p->retries_set);
+	assert_int_equal(p->retry_attempts, 0);
+	config_free(c);
+	free(yaml);
+	msgw_fini(&w);
+}
+
 int
 main(void)
 {
@@ -1092,6 +1232,7 @@ main(void)
 		cmocka_unit_test(test_policy_fields),
 		cmocka_unit_test(test_rewrite),
 		cmocka_unit_test(test_policy_wire),
+		cmocka_unit_test(test_retries_default),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,48 @@
+/*
+ * meshkit's MeshConfig (meshkit.io/v1alpha1): the mesh-wide settings of
+ * Istio's MeshConfig that route-d acts on.  Only defaultHttpRetryPolicy
+ * so far: the retry policy of every route without retries of its own.
+ * It is meshkit's own kind, so an unknown field is an error.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "config_impl.h"
+#include "util.h"
+#include "yaml.h"
+
+void
+config_mesh(struct config_loader *l, const struct ynode *root,
+    const struct ynode *spec, struct mesh_config *mc)
+{
+	const struct ynode	*k, *v;
+	size_t			 i;
+
+	for (i = 0; spec != NULL && i < spec->n; i++) {
+		k = spec->keys[i];
+		v = spec->values[i];
+		if (config_is_null(v))
+			continue;
+		if (config_key_is(k, "defaultHttpRetryPolicy")) {
+			mc->default_retries = xcalloc(1,
+			    sizeof(*mc->default_retries));
+			config_http_retries(l, v, "defaultHttpRetryPolicy",
+			    mc->default_retries);
+		} else
+			config_unknown_field(l, k, "MeshConfig spec");
+	}
+}
+
+void
+config_mesh_free(struct mesh_config *mc)
+{
+	if (mc == NULL)
+		return;
+	config_meta_fini(&mc->meta);
+	if (mc->default_retries != NULL) {
+		free(mc->default_retries->retry_on);
+		free(mc->default_retries);
+	}
+	free(mc);
+}
