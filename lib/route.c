@@ -669,8 +669,9 @@ route_decide(const struct config *cfg, struct route_state *st,
 	}
 	route_collect(cfg, &best, NULL, a, &skipped, why, sizeof(why));
 	route_retries(cfg, NULL, &a->policy);
+	route_dr_balance(cfg, st, ns, q, a);
 
-	if (st != NULL && a->nendpoints > 1)
+	if (st != NULL && a->nendpoints > 1 && a->lb != ROUTE_LB_ORDERED)
 		route_rotate(a, route_rr_next(st, a->service, a->port));
 	snprintf(a->reason, sizeof(a->reason), "%s %s/%s host %s "
 	    "port %u: %zu endpoint%s%s%s%s",

@@ -64,6 +64,14 @@ void	route_vs_decide(const struct config *, struct route_state *,
 	    struct route_answer *);
 void	route_policy_reset(struct route_policy *);
 /*
+ * Without a VirtualService: the balancer of the DestinationRule of the
+ * answer's service and port, as Istio applies a rule's trafficPolicy to
+ * every request for its host.
+ */
+void	route_dr_balance(const struct config *, struct route_state *,
+	    const char *ns, const struct route_query *,
+	    struct route_answer *);
+/*
  * The retry policy of a forwarding answer: the route's own (own, NULL
  * without), over MeshConfig's defaultHttpRetryPolicy, over Istio's
  * built-in default.

@@ -46,9 +46,14 @@ static int	vs_match(const struct http_match *,
 		    uint32_t, struct route_answer *);
 static const struct destination_rule *vs_find_dr(const struct config *,
 		    const char *, const char *);
-static const struct traffic_policy *vs_policy(
-		    const struct destination_rule *, const struct dr_subset *,
-		    uint32_t);
+static int	vs_same_rule(const struct destination_rule *,
+		    const struct destination_rule *);
+static const struct dr_subset *vs_subset(const struct config *,
+		    const char *, const struct destination_rule *,
+		    const char *);
+static const struct traffic_policy *vs_policy(const struct config *,
+		    const char *, const struct destination_rule *,
+		    const struct dr_subset *, uint32_t);
 static uint64_t	vs_hash64(const char *, size_t, uint64_t);
 static uint64_t	vs_gcd(uint64_t, uint64_t);
 static void	vs_weights(struct route_answer *, struct vs_segment *,
@@ -60,6 +65,8 @@ static size_t	vs_ring(const struct traffic_policy *,
 		    const struct route_answer *, uint64_t);
 static size_t	vs_maglev(struct route_state *, const struct traffic_policy *,
 		    const struct route_answer *, uint64_t);
+static void	vs_balance(struct route_state *, const struct traffic_policy *,
+		    const struct route_query *, struct route_answer *);
 static void	vs_header_ops(struct route_policy *,
 		    const struct header_operations *, int);
 static void	vs_rewrite(const struct http_route *, const struct http_match *,
@@ -406,22 +413,79 @@ vs_find_dr(const struct config *cfg, const char *ns, const char *service)
 	return best;
 }
 
-/* The subset's policy if it sets a balancer, else the port's, else all. */
+/*
+ * Two DestinationRules of one namespace for one host are one rule, as
+ * Istio merges them: the subsets of both (a name already taken keeps
+ * its first), the first top-level trafficPolicy.  Their order is the
+ * config's: files in name order, documents in file order, which stands
+ * for Istio's creation time.
+ */
+static int
+vs_same_rule(const struct destination_rule *a,
+    const struct destination_rule *b)
+{
+	struct route_names	 an, bn;
+
+	if (a == b)
+		return 1;
+	if (a->host == NULL || b->host == NULL ||
+	    strcmp(a->meta.namespace, b->meta.namespace) != 0)
+		return 0;
+	route_names(&an, a->host, a->meta.namespace);
+	route_names(&bn, b->host, b->meta.namespace);
+	return strcasecmp(an.v[an.n - 1], bn.v[bn.n - 1]) == 0;
+}
+
+static const struct dr_subset *
+vs_subset(const struct config *cfg, const char *ns,
+    const struct destination_rule *dr, const char *name)
+{
+	size_t	 i, k;
+
+	for (i = 0; dr != NULL && i < cfg->ndestination_rules; i++) {
+		const struct destination_rule *d = &cfg->destination_rules[i];
+
+		if (!vs_same_rule(dr, d) || !vs_visible(d->export_to,
+		    d->nexport_to, d->meta.namespace, ns))
+			continue;
+		for (k = 0; k < d->nsubsets; k++)
+			if (strcmp(d->subsets[k].name, name) == 0)
+				return &d->subsets[k];
+	}
+	return NULL;
+}
+
+/*
+ * The subset's policy if it sets a balancer, else the port's of the
+ * rule's, else the rule's.
+ */
 static const struct traffic_policy *
-vs_policy(const struct destination_rule *dr, const struct dr_subset *ss,
+vs_policy(const struct config *cfg, const char *ns,
+    const struct destination_rule *dr, const struct dr_subset *ss,
     uint32_t port)
 {
-	size_t	 i;
+	const struct destination_rule	*top = NULL;
+	size_t				 i;
 
 	if (ss != NULL && ss->has_policy && (ss->policy.simple != LB_UNSET ||
 	    ss->policy.hash != HASH_NONE))
 		return &ss->policy;
-	if (dr == NULL || !dr->has_policy)
+	for (i = 0; dr != NULL && i < cfg->ndestination_rules; i++) {
+		const struct destination_rule *d = &cfg->destination_rules[i];
+
+		if (d->has_policy && vs_same_rule(dr, d) &&
+		    vs_visible(d->export_to, d->nexport_to,
+		    d->meta.namespace, ns)) {
+			top = d;
+			break;
+		}
+	}
+	if (top == NULL)
 		return NULL;
-	for (i = 0; i < dr->policy.nports; i++)
-		if (dr->policy.ports[i].port == port)
-			return &dr->policy.ports[i].policy;
-	return &dr->policy;
+	for (i = 0; i < top->policy.nports; i++)
+		if (top->policy.ports[i].port == port)
+			return &top->policy.ports[i].policy;
+	return &top->policy;
 }
 
 /* FNV-1a, then a 64-bit finalizer so that near keys spread. */
@@ -651,6 +715,38 @@ vs_consistent_hash(struct route_state *st, const struct traffic_policy *p,
 	a->lb = ROUTE_LB_ORDERED;
 }
 
+/* The policy's balancer; a consistent hash picks the endpoint here. */
+static void
+vs_balance(struct route_state *st, const struct traffic_policy *p,
+    const struct route_query *q, struct route_answer *a)
+{
+	switch (p->simple) {
+	case LB_RANDOM:
+		a->lb = ROUTE_LB_RANDOM;
+		break;
+	case LB_LEAST_REQUEST:
+		a->lb = ROUTE_LB_LEAST_REQUEST;
+		break;
+	default:
+		break;
+	}
+	if (p->hash != HASH_NONE)
+		vs_consistent_hash(st, p, q, a);
+}
+
+void
+route_dr_balance(const struct config *cfg, struct route_state *st,
+    const char *ns, const struct route_query *q, struct route_answer *a)
+{
+	const struct traffic_policy	*p;
+
+	if (cfg == NULL || cfg->ndestination_rules == 0)
+		return;
+	if ((p = vs_policy(cfg, ns, vs_find_dr(cfg, ns, a->service), NULL,
+	    a->port)) != NULL)
+		vs_balance(st, p, q, a);
+}
+
 static void
 vs_header_ops(struct route_policy *p, const struct header_operations *o,
     int response)
@@ -737,20 +833,16 @@ vs_mirrors(const struct config *cfg, const struct http_route *h,
 	for (i = 0; i < h->nmirrors && a->policy.nmirrors <
 	    ROUTE_MAX_MIRRORS; i++) {
 		const struct http_destination *d = &h->mirrors[i];
-		const struct destination_rule *dr;
+		const struct dr_subset *ss;
 		const struct labels *sub = NULL;
-		size_t s;
 
 		route_names(&nm, d->host, vsns);
 		if (route_lookup(cfg, ns, &nm, d->port != 0 ? d->port : port,
 		    &m, &seen) == -1)
 			continue;
-		if (d->subset != NULL && (dr = vs_find_dr(cfg, ns, m.host)) !=
-		    NULL)
-			for (s = 0; s < dr->nsubsets; s++)
-				if (strcmp(dr->subsets[s].name, d->subset) ==
-				    0)
-					sub = &dr->subsets[s].labels;
+		if (d->subset != NULL && (ss = vs_subset(cfg, ns,
+		    vs_find_dr(cfg, ns, m.host), d->subset)) != NULL)
+			sub = &ss->labels;
 		from = a->nendpoints;
 		route_collect(cfg, &m, sub, a, &skipped, why, sizeof(why));
 		if (a->nendpoints > from) {
@@ -911,10 +1003,7 @@ route_vs_decide(const struct config *cfg, struct route_state *st,
 		}
 		dr = vs_find_dr(cfg, ns, m.host);
 		if (d->subset != NULL) {
-			for (k = 0; dr != NULL && k < dr->nsubsets; k++)
-				if (strcmp(dr->subsets[k].name, d->subset) ==
-				    0)
-					ss = &dr->subsets[k];
+			ss = vs_subset(cfg, ns, dr, d->subset);
 			if (ss == NULL) {
 				if (skipped++ == 0)
 					snprintf(why, sizeof(why), "subset "
@@ -935,7 +1024,7 @@ route_vs_decide(const struct config *cfg, struct route_state *st,
 		if (nseg == 1) {
 			util_strlcpy(a->service, m.host, sizeof(a->service));
 			a->port = m.port->number;
-			lbp = vs_policy(dr, ss, m.port->number);
+			lbp = vs_policy(cfg, ns, dr, ss, m.port->number);
 			if (d->subset != NULL)
 				util_strlcpy(a->subset, d->subset,
 				    sizeof(a->subset));
@@ -956,20 +1045,8 @@ route_vs_decide(const struct config *cfg, struct route_state *st,
 		vs_weights(a, seg, nseg);
 	vs_mirrors(cfg, h, vsns, ns, port, a);
 
-	if (lbp != NULL) {
-		switch (lbp->simple) {
-		case LB_RANDOM:
-			a->lb = ROUTE_LB_RANDOM;
-			break;
-		case LB_LEAST_REQUEST:
-			a->lb = ROUTE_LB_LEAST_REQUEST;
-			break;
-		default:
-			break;
-		}
-		if (lbp->hash != HASH_NONE)
-			vs_consistent_hash(st, lbp, q, a);
-	}
+	if (lbp != NULL)
+		vs_balance(st, lbp, q, a);
 	if (st != NULL && a->nendpoints > 1 && a->lb != ROUTE_LB_ORDERED) {
 		snprintf(rrkey, sizeof(rrkey), "%.63s/%.160s#%zu", vsns,
 		    vs->meta.name, (size_t)(h - vs->http));

@@ -93,6 +93,8 @@ static void	test_policy_fields(void **);
 static void	test_rewrite(void **);
 static void	test_policy_wire(void **);
 static void	test_retries_default(void **);
+static void	test_dr_merge(void **);
+static void	test_dr_without_vs(void **);
 
 static struct route_answer	 ans;
 
@@ -1214,6 +1216,156 @@ test_retries_default(void **state)
 	msgw_fini(&w);
 }
 
+
+/* Istio merges DestinationRules for one host: subsets, first policy. */
+static void
+test_dr_merge(void **state)
+{
+	static const char se[] =
+	    "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	    "metadata: {name: shop}\n"
+	    "spec:\n  hosts: [shop.default.svc.cluster.local]\n"
+	    "  ports: [{number: 80, name: http}]\n  resolution: STATIC\n"
+	    "  endpoints:\n"
+	    "  - {address: 10.0.0.1, labels: {version: v1}}\n"
+	    "  - {address: 10.0.0.2, labels: {version: v1}}\n"
+	    "  - {address: 10.0.0.3, labels: {version: v2}}\n"
+	    "  - {address: 10.0.0.4, labels: {version: v3}}\n"
+	    "---\n"
+	    "apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+	    "metadata: {name: shop}\n"
+	    "spec:\n  hosts: [shop]\n  http:\n"
+	    "  - match: [{uri: {exact: /v1}}]\n"
+	    "    route: [{destination: {host: shop, subset: v1}}]\n"
+	    "  - match: [{uri: {exact: /v2}}]\n"
+	    "    route: [{destination: {host: shop, subset: v2}}]\n"
+	    "  - match: [{uri: {exact: /v3}}]\n"
+	    "    route: [{destination: {host: shop, subset: v3}}]\n"
+	    "---\n";
+	/* the first: v1 and a policy */
+	static const char dr1[] =
+	    "apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+	    "metadata: {name: shop-a}\n"
+	    "spec:\n  host: shop\n"
+	    "  trafficPolicy: {loadBalancer: {simple: RANDOM}}\n"
+	    "  subsets:\n  - {name: v1, labels: {version: v1}}\n"
+	    "---\n";
+	/* the second: v2, a v1 of its own (ignored) and another policy */
+	static const char dr2[] =
+	    "apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+	    "metadata: {name: shop-b}\n"
+	    "spec:\n  host: shop.default.svc.cluster.local\n"
+	    "  trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}\n"
+	    "  subsets:\n  - {name: v2, labels: {version: v2}}\n"
+	    "  - {name: v1, labels: {version: v3}}\n"
+	    "---\n";
+	/* another namespace's rule for another host of the same name */
+	static const char dr3[] =
+	    "apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+	    "metadata: {name: shop, namespace: other}\n"
+	    "spec:\n  host: shop\n"
+	    "  subsets:\n  - {name: v3, labels: {version: v3}}\n"
+	    "---\n";
+	static const char nopolicy[] =
+	    "apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+	    "metadata: {name: shop-0}\n"
+	    "spec:\n  host: shop\n"
+	    "  subsets:\n  - {name: v3, labels: {version: v3}}\n"
+	    "---\n";
+	struct ask	 k = { .authority = "shop" };
+	struct config	*c;
+	char		*yaml;
+
+	(void)state;
+	xasprintf(&yaml, "%s%s%s%s", se, dr1, dr2, dr3);
+	c = load(yaml, NULL);
+	/* a subset of the second rule */
+	k.path = "/v2";
+	assert_string_equal(first(c, &k), "10.0.0.3:80");
+	assert_string_equal(ans.subset, "v2");
+	assert_int_equal(ans.nendpoints, 1);
+	/* a name both have: the first rule's */
+	k.path = "/v1";
+	first(c, &k);
+	assert_int_equal(ans.nendpoints, 2);
+	assert_string_equal(ans.endpoints[0].address, "10.0.0.1:80");
+	/* the first rule's trafficPolicy, for every subset */
+	assert_int_equal(ans.lb, ROUTE_LB_RANDOM);
+	k.path = "/v2";
+	first(c, &k);
+	assert_int_equal(ans.lb, ROUTE_LB_RANDOM);
+	/* another namespace's rule is not merged in: no endpoints */
+	k.path = "/v3";
+	assert_string_equal(first(c, &k), "none");
+	assert_non_null(strstr(ans.reason, "subset v3"));
+	config_free(c);
+	free(yaml);
+
+	/* the first rule without a policy: the next one's */
+	xasprintf(&yaml, "%s%s%s", se, nopolicy, dr2);
+	c = load(yaml, NULL);
+	k.path = "/v3";
+	assert_string_equal(first(c, &k), "10.0.0.4:80");
+	assert_int_equal(ans.lb, ROUTE_LB_LEAST_REQUEST);
+	k.path = "/v2";
+	assert_string_equal(first(c, &k), "10.0.0.3:80");
+	config_free(c);
+	free(yaml);
+
+	/* order is the config's: swapped, the other rule's v1 wins */
+	xasprintf(&yaml, "%s%s%s", se, dr2, dr1);
+	c = load(yaml, NULL);
+	k.path = "/v1";
+	assert_string_equal(first(c, &k), "10.0.0.4:80");
+	assert_int_equal(ans.lb, ROUTE_LB_LEAST_REQUEST);
+	config_free(c);
+	free(yaml);
+}
+
+/* No VirtualService: the DestinationRule still balances. */
+static void
+test_dr_without_vs(void **state)
+{
+	static const char se[] =
+	    "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	    "metadata: {name: shop}\n"
+	    "spec:\n  hosts: [shop.default.svc.cluster.local]\n"
+	    "  ports: [{number: 80, name: http}, {number: 81, name: b}]\n"
+	    "  resolution: STATIC\n"
+	    "  endpoints: [{address: 10.0.0.1}, {address: 10.0.0.2}, "
+	    "{address: 10.0.0.3}]\n"
+	    "---\n"
+	    "apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+	    "metadata: {name: shop}\n"
+	    "spec:\n  host: shop\n"
+	    "  trafficPolicy:\n"
+	    "    loadBalancer: {consistentHash: {httpHeaderName: x-user}}\n"
+	    "    portLevelSettings:\n"
+	    "    - {port: {number: 81}, loadBalancer: {simple: RANDOM}}\n";
+	struct route_state	*st = route_state_new();
+	struct ask		 k = { .authority = "shop",
+				    .headers = { "x-user: ann" } };
+	struct config		*c = load(se, NULL);
+	char			 chosen[64];
+	int			 i;
+
+	(void)state;
+	decide(c, st, &k, &ans);
+	assert_int_equal(ans.lb, ROUTE_LB_ORDERED);
+	assert_non_null(strstr(ans.vary, "header:x-user"));
+	util_strlcpy(chosen, ans.endpoints[0].address, sizeof(chosen));
+	/* not rotated: the same endpoint first every time */
+	for (i = 0; i < 5; i++) {
+		decide(c, st, &k, &ans);
+		assert_string_equal(ans.endpoints[0].address, chosen);
+	}
+	k.authority = "shop:81";
+	decide(c, st, &k, &ans);
+	assert_int_equal(ans.lb, ROUTE_LB_RANDOM);
+	route_state_free(st);
+	config_free(c);
+}
+
 int
 main(void)
 {
@@ -1233,6 +1385,8 @@ main(void)
 		cmocka_unit_test(test_rewrite),
 		cmocka_unit_test(test_policy_wire),
 		cmocka_unit_test(test_retries_default),
+		cmocka_unit_test(test_dr_merge),
+		cmocka_unit_test(test_dr_without_vs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
