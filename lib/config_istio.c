@@ -312,12 +312,28 @@ istio_check_entry(struct config_loader *l, const struct ynode *root,
 	    se->nendpoints > 1)
 		config_error(l, eps, "resolution DNS_ROUND_ROBIN takes at "
 		    "most one endpoint");
+	/* without endpoints, DNS resolves the hosts themselves */
+	if ((se->resolution == RESOLUTION_DNS ||
+	    se->resolution == RESOLUTION_DNS_ROUND_ROBIN) &&
+	    se->nendpoints == 0 && !se->has_selector)
+		for (i = 0; i < se->nhosts; i++)
+			if (strchr(se->hosts[i], '*') != NULL)
+				config_error(l, yaml_get(spec, "hosts"),
+				    "host \"%.100s\": a wildcard cannot be "
+				    "resolved: resolution DNS without endpoints "
+				    "wants names", se->hosts[i]);
 	if (eps == NULL || eps->type != YNODE_SEQ)
 		return;
 	for (i = 0; i < se->nendpoints && i < eps->n; i++) {
 		const struct workload *w = &se->endpoints[i];
 
 		ep = eps->values[i];
+		if ((se->resolution == RESOLUTION_DNS ||
+		    se->resolution == RESOLUTION_DNS_ROUND_ROBIN) &&
+		    w->address != NULL &&
+		    strncmp(w->address, "unix://", 7) == 0)
+			config_error(l, yaml_get(ep, "address"), "a unix "
+			    "socket endpoint cannot have resolution DNS");
 		if (se->resolution == RESOLUTION_STATIC && w->address !=
 		    NULL && !istio_ip(w->address) &&
 		    strncmp(w->address, "unix://", 7) != 0)

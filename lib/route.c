@@ -19,6 +19,7 @@
 #include "config.h"
 #include "msg.h"
 #include "route.h"
+#include "route_dns.h"
 #include "route_impl.h"
 #include "util.h"
 
@@ -50,6 +51,7 @@ struct route_state {
 	uint32_t		*maglev;
 	size_t			 maglev_size;
 	uint64_t		 maglev_key;
+	const struct route_dns	*dns;
 };
 
 static uint32_t	route_hash(const char *, uint32_t);
@@ -61,9 +63,11 @@ static uint32_t	route_target_port(const struct workload *,
 		    const struct service_port *);
 static int	route_add_endpoint(struct route_answer *, const char *,
 		    uint32_t, uint32_t, char *, size_t);
-static void	route_add_workload(struct route_answer *,
+static void	route_add_workload(struct route_state *,
+		    const struct service_entry *, struct route_answer *,
 		    const struct workload *, const struct service_port *,
-		    size_t *, char *, size_t);
+		    struct route_skips *);
+static void	route_skip(struct route_skips *, const char *);
 static void	route_reverse(struct route_endpoint *, size_t, size_t);
 static void	route_lookup_in(const struct service_entry *, size_t,
 		    const char *, const struct route_names *, uint32_t,
@@ -98,6 +102,12 @@ route_state_free(struct route_state *st)
 	free(st->maglev);
 	msg_fini(&st->msg);
 	free(st);
+}
+
+void
+route_state_set_dns(struct route_state *st, const struct route_dns *dns)
+{
+	st->dns = dns;
 }
 
 struct route_stats *
@@ -367,16 +377,58 @@ route_add_endpoint(struct route_answer *a, const char *addr, uint32_t port,
 }
 
 static void
-route_add_workload(struct route_answer *a, const struct workload *w,
-    const struct service_port *sp, size_t *skipped, char *why, size_t whylen)
+route_skip(struct route_skips *sk, const char *reason)
 {
-	char	 reason[160];
+	if (sk->skipped++ == 0)
+		util_strlcpy(sk->why, reason, sizeof(sk->why));
+}
 
-	if (route_add_endpoint(a, w->address, route_target_port(w, sp),
-	    w->weight, reason, sizeof(reason)) == 0)
+/*
+ * One workload's endpoint; with resolution DNS a name is its addresses
+ * as last resolved (DNS_ROUND_ROBIN: the first only, as Envoy's logical
+ * DNS connects to the first address of an answer).
+ */
+static void
+route_add_workload(struct route_state *st, const struct service_entry *se,
+    struct route_answer *a, const struct workload *w,
+    const struct service_port *sp, struct route_skips *sk)
+{
+	const struct route_dns_entry	*e;
+	char				 reason[200];
+	uint32_t			 port = route_target_port(w, sp);
+	size_t				 i, n;
+
+	if ((se->resolution == RESOLUTION_DNS ||
+	    se->resolution == RESOLUTION_DNS_ROUND_ROBIN) &&
+	    route_dns_is_name(w->address)) {
+		e = route_dns_find(st != NULL ? st->dns : NULL, w->address);
+		if (e == NULL || !e->resolved) {
+			snprintf(reason, sizeof(reason), "%.100s: not "
+			    "resolved yet%s%.40s", w->address,
+			    e != NULL && e->error[0] != '\0' ? ": " : "",
+			    e != NULL ? e->error : "");
+			sk->unresolved++;
+			route_skip(sk, reason);
+			return;
+		}
+		if (e->naddrs == 0) {
+			snprintf(reason, sizeof(reason), "%.100s: resolved to "
+			    "no address", w->address);
+			route_skip(sk, reason);
+			return;
+		}
+		n = se->resolution == RESOLUTION_DNS_ROUND_ROBIN ? 1 :
+		    e->naddrs;
+		for (i = 0; i < n; i++)
+			if (route_add_endpoint(a, e->addrs[i], port, w->weight,
+			    reason, sizeof(reason)) == -1)
+				route_skip(sk, reason);
 		return;
-	if ((*skipped)++ == 0)
-		util_strlcpy(why, reason, whylen);
+	}
+	if (route_add_endpoint(a, w->address, port, w->weight, reason,
+	    sizeof(reason)) == 0)
+		return;
+	route_skip(sk, reason);
 }
 
 static void
@@ -547,19 +599,20 @@ route_lookup(const struct config *cfg, const char *ns,
 }
 
 void
-route_collect(const struct config *cfg, const struct route_match *m,
-    const struct labels *subset, struct route_answer *a, size_t *skipped,
-    char *why, size_t whylen)
+route_collect(const struct config *cfg, struct route_state *st,
+    const struct route_match *m, const struct labels *subset,
+    struct route_answer *a, struct route_skips *sk)
 {
 	const struct service_entry	*se = m->se;
+	struct workload			 host;
 	size_t				 i;
 
 	if (se->nendpoints > 0) {
 		for (i = 0; i < se->nendpoints; i++)
 			if (subset == NULL || labels_match(subset,
 			    &se->endpoints[i].labels))
-				route_add_workload(a, &se->endpoints[i],
-				    m->port, skipped, why, whylen);
+				route_add_workload(st, se, a,
+				    &se->endpoints[i], m->port, sk);
 	} else if (se->has_selector) {
 		const char *sens = se->meta.namespace != NULL ?
 		    se->meta.namespace : CONFIG_DEFAULT_NAMESPACE;
@@ -575,9 +628,20 @@ route_collect(const struct config *cfg, const struct route_match *m,
 			    (subset != NULL && !labels_match(subset,
 			    &we->spec.labels)))
 				continue;
-			route_add_workload(a, &we->spec, m->port, skipped,
-			    why, whylen);
+			route_add_workload(st, se, a, &we->spec, m->port, sk);
 		}
+	} else if ((se->resolution == RESOLUTION_DNS ||
+	    se->resolution == RESOLUTION_DNS_ROUND_ROBIN) &&
+	    subset == NULL) {
+		/* Istio: no endpoints, the host itself is the DNS name */
+		if (strchr(m->host, '*') != NULL) {
+			route_skip(sk, "a wildcard host has no address to "
+			    "resolve");
+			return;
+		}
+		memset(&host, 0, sizeof(host));
+		host.address = (char *)m->host;
+		route_add_workload(st, se, a, &host, m->port, sk);
 	}
 }
 
@@ -588,8 +652,9 @@ route_decide(const struct config *cfg, struct route_state *st,
 {
 	char				 host[ROUTE_HOST_MAX];
 	struct route_names		 nm;
-	size_t				 i, hn, skipped;
-	char				 ns[128], why[160];
+	size_t				 i, hn;
+	char				 ns[128];
+	struct route_skips		 sk;
 	int				 aport, host_seen = 0;
 	uint32_t			 port;
 	struct route_match		 best;
@@ -654,20 +719,17 @@ route_decide(const struct config *cfg, struct route_state *st,
 
 	util_strlcpy(a->service, best.host, sizeof(a->service));
 	a->port = best.port->number;
-	why[0] = '\0';
-	skipped = 0;
-	if (best.se->nendpoints == 0 && !best.se->has_selector &&
-	    (best.se->resolution == RESOLUTION_DNS ||
-	    best.se->resolution == RESOLUTION_DNS_ROUND_ROBIN)) {
+	memset(&sk, 0, sizeof(sk));
+	route_collect(cfg, st, &best, NULL, a, &sk);
+	if (a->nendpoints == 0 && sk.unresolved > 0) {
+		/* not "no endpoints": it may have some in a moment */
 		a->status = ROUTE_ERROR;
-		snprintf(a->reason, sizeof(a->reason), "ServiceEntry %s/%s: "
-		    "resolution DNS not supported yet",
-		    best.se->meta.namespace != NULL ?
+		snprintf(a->reason, sizeof(a->reason), "ServiceEntry %.60s/%.60s "
+		    "(resolution DNS): %.150s", best.se->meta.namespace != NULL ?
 		    best.se->meta.namespace : "", best.se->meta.name != NULL ?
-		    best.se->meta.name : "");
+		    best.se->meta.name : "", sk.why);
 		return;
 	}
-	route_collect(cfg, &best, NULL, a, &skipped, why, sizeof(why));
 	route_retries(cfg, NULL, &a->policy);
 	route_dr_balance(cfg, st, ns, q, a);
 
@@ -680,8 +742,8 @@ route_decide(const struct config *cfg, struct route_state *st,
 	    best.se->meta.namespace != NULL ? best.se->meta.namespace : "",
 	    best.se->meta.name != NULL ? best.se->meta.name : "",
 	    best.host, a->port, a->nendpoints, a->nendpoints == 1 ? "" : "s",
-	    skipped > 0 ? "; skipped some, first: " : "", why,
-	    skipped > 1 ? " ..." : "");
+	    sk.skipped > 0 ? "; skipped some, first: " : "", sk.why,
+	    sk.skipped > 1 ? " ..." : "");
 }
 
 static void

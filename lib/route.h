@@ -149,6 +149,12 @@ struct route_state;
 
 struct route_state *route_state_new(void);
 void	route_state_free(struct route_state *);
+struct route_dns;
+/*
+ * The names resolved for ServiceEntries with resolution DNS (route_dns.h),
+ * read by every decision with this state; NULL: none resolved.
+ */
+void	route_state_set_dns(struct route_state *, const struct route_dns *);
 
 #ifndef MESHKIT_VERSION
 #define MESHKIT_VERSION		"0.1"

@@ -42,13 +42,21 @@ long	route_host_score(const char *pattern, const char *name, size_t n);
 int	route_lookup(const struct config *, const char *ns,
 	    const struct route_names *, uint32_t port, struct route_match *,
 	    int *host_seen);
+/* What a collection of endpoints left out, and why. */
+struct route_skips {
+	size_t		 skipped;	/* endpoints left out */
+	size_t		 unresolved;	/* of them, names not resolved yet */
+	char		 why[160];	/* the first one's reason */
+};
+
 /*
  * Appends the endpoints of m's service whose labels match subset (NULL:
- * all); counts and explains the ones skipped.
+ * all), names resolved through st's DNS table; counts and explains the
+ * ones skipped.
  */
-void	route_collect(const struct config *, const struct route_match *,
-	    const struct labels *subset, struct route_answer *,
-	    size_t *skipped, char *why, size_t whylen);
+void	route_collect(const struct config *, struct route_state *,
+	    const struct route_match *, const struct labels *subset,
+	    struct route_answer *, struct route_skips *);
 uint64_t route_rr_next(struct route_state *, const char *, uint32_t);
 void	route_rotate(struct route_answer *, uint64_t);
 /* The state's maglev table for n endpoints, or NULL (route_vs.c). */

@@ -71,7 +71,8 @@ static void	vs_header_ops(struct route_policy *,
 		    const struct header_operations *, int);
 static void	vs_rewrite(const struct http_route *, const struct http_match *,
 		    const struct route_query *, struct route_answer *);
-static void	vs_mirrors(const struct config *, const struct http_route *,
+static void	vs_mirrors(const struct config *, struct route_state *,
+		    const struct http_route *,
 		    const char *, const char *, uint32_t,
 		    struct route_answer *);
 static void	vs_cors(const struct cors_policy *, struct route_policy *);
@@ -821,15 +822,17 @@ vs_rewrite(const struct http_route *h, const struct http_match *m,
 }
 
 static void
-vs_mirrors(const struct config *cfg, const struct http_route *h,
+vs_mirrors(const struct config *cfg, struct route_state *st,
+    const struct http_route *h,
     const char *vsns, const char *ns, uint32_t port, struct route_answer *a)
 {
 	struct route_names	 nm;
 	struct route_match	 m;
-	size_t			 i, from, skipped = 0;
+	struct route_skips	 sk;
+	size_t			 i, from;
 	int			 seen;
-	char			 why[160];
 
+	memset(&sk, 0, sizeof(sk));
 	for (i = 0; i < h->nmirrors && a->policy.nmirrors <
 	    ROUTE_MAX_MIRRORS; i++) {
 		const struct http_destination *d = &h->mirrors[i];
@@ -844,7 +847,7 @@ vs_mirrors(const struct config *cfg, const struct http_route *h,
 		    vs_find_dr(cfg, ns, m.host), d->subset)) != NULL)
 			sub = &ss->labels;
 		from = a->nendpoints;
-		route_collect(cfg, &m, sub, a, &skipped, why, sizeof(why));
+		route_collect(cfg, st, &m, sub, a, &sk);
 		if (a->nendpoints > from) {
 			struct route_mirror *mr =
 			    &a->policy.mirrors[a->policy.nmirrors++];
@@ -907,9 +910,10 @@ route_vs_decide(const struct config *cfg, struct route_state *st,
 	struct route_names		 nm;
 	struct route_match		 m;
 	struct route_policy		*p = &a->policy;
-	size_t				 i, j, nseg = 0, skipped = 0, ndest = 0;
+	struct route_skips		 sk;
+	size_t				 i, j, nseg = 0, ndest = 0;
 	uint32_t			 port = a->port;
-	char				 why[160], rrkey[ROUTE_HOST_MAX + 32];
+	char				 rrkey[ROUTE_HOST_MAX + 32];
 	char				 name[80];
 	int				 seen;
 	const char			*vsns = vs->meta.namespace;
@@ -982,7 +986,7 @@ route_vs_decide(const struct config *cfg, struct route_state *st,
 	/* only an answer that forwards has something to retry */
 	route_retries(cfg, h->retries, p);
 
-	why[0] = '\0';
+	memset(&sk, 0, sizeof(sk));
 	for (i = 0; i < h->nroutes && nseg < ROUTE_VS_MAX_DESTINATIONS; i++) {
 		const struct http_destination	*d = &h->routes[i];
 		const struct destination_rule	*dr;
@@ -996,18 +1000,18 @@ route_vs_decide(const struct config *cfg, struct route_state *st,
 		route_names(&nm, d->host, vsns);
 		if (route_lookup(cfg, ns, &nm, d->port != 0 ? d->port : port,
 		    &m, &seen) == -1) {
-			if (skipped++ == 0)
-				snprintf(why, sizeof(why), "no service for "
-				    "destination %.100s", d->host);
+			if (sk.skipped++ == 0)
+				snprintf(sk.why, sizeof(sk.why), "no service "
+				    "for destination %.100s", d->host);
 			continue;
 		}
 		dr = vs_find_dr(cfg, ns, m.host);
 		if (d->subset != NULL) {
 			ss = vs_subset(cfg, ns, dr, d->subset);
 			if (ss == NULL) {
-				if (skipped++ == 0)
-					snprintf(why, sizeof(why), "subset "
-					    "%.40s of %.80s is in no "
+				if (sk.skipped++ == 0)
+					snprintf(sk.why, sizeof(sk.why),
+					    "subset %.40s of %.80s is in no "
 					    "DestinationRule", d->subset,
 					    m.host);
 				continue;
@@ -1015,8 +1019,8 @@ route_vs_decide(const struct config *cfg, struct route_state *st,
 		}
 		sg = &seg[nseg++];
 		sg->from = a->nendpoints;
-		route_collect(cfg, &m, ss != NULL ? &ss->labels : NULL, a,
-		    &skipped, why, sizeof(why));
+		route_collect(cfg, st, &m, ss != NULL ? &ss->labels : NULL, a,
+		    &sk);
 		sg->to = a->nendpoints;
 		sg->weight = d->weight;
 		for (sg->sum = 0, k = sg->from; k < sg->to; k++)
@@ -1041,9 +1045,18 @@ route_vs_decide(const struct config *cfg, struct route_state *st,
 				vs_header_ops(p,
 				    &h->routes[i].headers.response, 1);
 			}
+	if (a->nendpoints == 0 && sk.unresolved > 0) {
+		/* not "no endpoints": it may have some in a moment */
+		a->status = ROUTE_ERROR;
+		if (snprintf(a->reason, sizeof(a->reason), "VirtualService "
+		    "%.40s/%.60s route %s: %s", vsns, vs->meta.name, name,
+		    sk.why) >= (int)sizeof(a->reason))
+			memcpy(a->reason + sizeof(a->reason) - 4, "...", 4);
+		return;
+	}
 	if (nseg > 1)
 		vs_weights(a, seg, nseg);
-	vs_mirrors(cfg, h, vsns, ns, port, a);
+	vs_mirrors(cfg, st, h, vsns, ns, port, a);
 
 	if (lbp != NULL)
 		vs_balance(st, lbp, q, a);
@@ -1057,8 +1070,8 @@ route_vs_decide(const struct config *cfg, struct route_state *st,
 	    "route %s: %zu destination%s, %zu endpoint%s%s%.90s%s", vsns,
 	    vs->meta.name, name, nseg, nseg == 1 ? "" : "s", a->nendpoints,
 	    a->nendpoints == 1 ? "" : "s",
-	    skipped > 0 ? "; skipped some, first: " : "", why,
-	    skipped > 1 ? " ..." : "") >= (int)sizeof(a->reason))
+	    sk.skipped > 0 ? "; skipped some, first: " : "", sk.why,
+	    sk.skipped > 1 ? " ..." : "") >= (int)sizeof(a->reason))
 		memcpy(a->reason + sizeof(a->reason) - 4, "...", 4);
 }
 
@@ -1088,8 +1101,8 @@ route_service_endpoints(const struct config *cfg, const char *ns,
 	const struct dr_subset		*ss = NULL;
 	struct route_names		 nm;
 	struct route_match		 m;
-	char				 why[8];
-	size_t				 i, skipped = 0;
+	struct route_skips		 sk;
+	size_t				 i;
 	int				 seen;
 
 	route_answer_reset(a, 0);
@@ -1105,7 +1118,8 @@ route_service_endpoints(const struct config *cfg, const char *ns,
 		if (ss == NULL)
 			return -1;
 	}
-	route_collect(cfg, &m, ss != NULL ? &ss->labels : NULL, a, &skipped,
-	    why, sizeof(why));
+	/* breaker-d resolves no names: DNS endpoints are left out */
+	memset(&sk, 0, sizeof(sk));
+	route_collect(cfg, NULL, &m, ss != NULL ? &ss->labels : NULL, a, &sk);
 	return 0;
 }

@@ -36,11 +36,15 @@
 #include "config.h"
 #include "log.h"
 #include "msg.h"
+#include "resolver.h"
 #include "route.h"
+#include "route_dns.h"
 #include "util.h"
 #include "yaml.h"
 
 #define ROUTE_D_DEFAULT_CONFDIR	"/etc/meshkit"
+#define ROUTE_D_DEFAULT_RESOLV	"/etc/resolv.conf"
+#define ROUTE_D_FILTER_DNS_MS	5000	/* filter mode: first answers */
 #define ROUTE_D_DEFAULT_REUSE	1000
 #define ROUTE_D_MAX_REUSE	86400000ULL
 #define ROUTE_D_WORKERS		4	/* requests in flight */
@@ -75,6 +79,9 @@ struct route_d {
 	uint64_t		 generation;
 	uint64_t		 fingerprint;	/* of config's route kinds */
 	struct route_state	*state;
+	const char		*resolv_conf;
+	struct route_dns	*dns;		/* names resolved, under lock */
+	struct resolver		*resolver;	/* NULL: none running */
 	nng_socket		 sock;
 	int			 sock_open;
 	struct worker		 workers[ROUTE_D_WORKERS];
@@ -125,12 +132,13 @@ static void	watch_read(struct route_d *);
 static int	watch_timeout(struct route_d *, struct timespec *);
 static void	watch_close(struct route_d *);
 static int	pidfile_write(const char *);
+static void	resolver_update(struct route_d *);
 
 static _Noreturn void
 usage(void)
 {
 	fprintf(stderr, "usage: route-d [-fnqv] [-c dir] [-l file] "
-	    "[-p pidfile] [-R ms] [-s url]\n");
+	    "[-p pidfile] [-R ms] [-r resolv.conf] [-s url]\n");
 	exit(2);
 }
 
@@ -521,9 +529,26 @@ reload(struct route_d *rd, int watched)
 	pthread_mutex_unlock(&rd->lock);
 	/* no decision can still be reading it: they run under the lock */
 	config_free(old);
+	resolver_update(rd);
 	log_info("generation %llu: %zu services, %zu workloads",
 	    (unsigned long long)rd->generation, cfg->nservice_entries,
 	    cfg->nworkload_entries);
+}
+
+/* The resolver follows the config: the names it has now. */
+static void
+resolver_update(struct route_d *rd)
+{
+	char	**names;
+	size_t	  n;
+
+	if (rd->resolver == NULL)
+		return;
+	names = route_dns_wanted(rd->config, &n);
+	if (n > 0)
+		log_info("resolving %zu name%s through DNS", n,
+		    n == 1 ? "" : "s");
+	resolver_want(rd->resolver, names, n);
 }
 
 /* A peer sending garbage in a loop must not flood the log. */
@@ -855,7 +880,8 @@ main(int argc, char *argv[])
 	rd.watch_wd = -1;
 	rd.confdir = ROUTE_D_DEFAULT_CONFDIR;
 	rd.reuse_ms = ROUTE_D_DEFAULT_REUSE;
-	while ((ch = getopt(argc, argv, "c:fl:np:qR:s:v")) != -1) {
+	rd.resolv_conf = ROUTE_D_DEFAULT_RESOLV;
+	while ((ch = getopt(argc, argv, "c:fl:np:qR:r:s:v")) != -1) {
 		switch (ch) {
 		case 'c':
 			rd.confdir = optarg;
@@ -889,6 +915,9 @@ main(int argc, char *argv[])
 			}
 			rd.reuse_ms = reuse;
 			break;
+		case 'r':
+			rd.resolv_conf = optarg;
+			break;
 		case 's':
 			rd.url = xstrdup(optarg);
 			break;
@@ -920,10 +949,25 @@ main(int argc, char *argv[])
 	rd.generation = 1;
 	rd.fingerprint = config_fingerprint(rd.config);
 	rd.state = route_state_new();
+	rd.dns = route_dns_new();
+	route_state_set_dns(rd.state, rd.dns);
 	pthread_mutex_init(&rd.lock, NULL);
 	msgw_init(&rd.out);
 
 	if (filter_mode) {
+		char	**names;
+		size_t	  n;
+
+		/* names resolved once, before any question is answered */
+		names = route_dns_wanted(rd.config, &n);
+		if (n > 0 && (rd.resolver = resolver_new(rd.resolv_conf,
+		    &rd.lock, rd.dns)) != NULL) {
+			resolver_want(rd.resolver, names, n);
+			resolver_run_once(rd.resolver, ROUTE_D_FILTER_DNS_MS);
+			resolver_free(rd.resolver);
+			rd.resolver = NULL;
+		} else
+			config_paths_free(names, n);
 		status = filter(&rd);
 		goto done;
 	}
@@ -948,6 +992,18 @@ main(int argc, char *argv[])
 		}
 		rd.pidfile_written = 1;
 	}
+	/* after signals_block: its thread must not take signals */
+	if ((rd.resolver = resolver_new(rd.resolv_conf, &rd.lock,
+	    rd.dns)) == NULL)
+		log_warnx("no DNS resolver: names of resolution DNS stay "
+		    "unresolved");
+	else {
+		resolver_update(&rd);
+		if (resolver_start(rd.resolver) == -1) {
+			resolver_free(rd.resolver);
+			rd.resolver = NULL;
+		}
+	}
 	log_info("listening on %s, generation 1: %zu services, %zu "
 	    "workloads, reuse %llu ms", rd.url,
 	    rd.config->nservice_entries, rd.config->nworkload_entries,
@@ -955,11 +1011,13 @@ main(int argc, char *argv[])
 	serve(&rd);
 	log_info("exiting");
 	serve_close(&rd);
+	resolver_free(rd.resolver);
 
 done:
 	pthread_mutex_destroy(&rd.lock);
 	msgw_fini(&rd.out);
 	route_state_free(rd.state);
+	route_dns_free(rd.dns);
 	config_free(rd.config);
 	free(rd.ipc_path);
 	free(rd.url);
