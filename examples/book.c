@@ -11,7 +11,9 @@
  *			GET /rate/{id} with "Host: service" (default
  *			rating) sent to -r; 503 with a JSON error when the
  *			rating service fails, as the article's book service
- *			fails with it
+ *			fails with it; the request's x-request-id and
+ *			end-user headers go on to the rating call, as
+ *			bookinfo's productpage passes them on
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -60,6 +62,7 @@ struct client {
 	int			 head;
 	int			 tries;
 	char			 request_id[REQUEST_ID_MAX];
+	char			 end_user[REQUEST_ID_MAX];
 };
 
 /* A connection to the proxy-d, asking for one rating at a time. */
@@ -372,6 +375,12 @@ client_request(struct client *c, const struct http_request *req)
 	if (h != NULL && h->value.n < sizeof(c->request_id))
 		snprintf(c->request_id, sizeof(c->request_id), "%.*s",
 		    (int)h->value.n, h->value.p);
+	/* as bookinfo's productpage does, for routes on the user */
+	c->end_user[0] = '\0';
+	h = http_header_find(req->headers, req->nheaders, "end-user");
+	if (h != NULL && h->value.n < sizeof(c->end_user))
+		snprintf(c->end_user, sizeof(c->end_user), "%.*s",
+		    (int)h->value.n, h->value.p);
 	if (call_start(c) == -1) {
 		client_rated(c, -1, "cannot connect to the proxy");
 		return 0;
@@ -444,6 +453,8 @@ call_start(struct client *c)
 	if (c->request_id[0] != '\0')
 		evbuffer_add_printf(out, "x-request-id: %s\r\n",
 		    c->request_id);
+	if (c->end_user[0] != '\0')
+		evbuffer_add_printf(out, "end-user: %s\r\n", c->end_user);
 	evbuffer_add(out, "\r\n", 2);
 	return 0;
 }

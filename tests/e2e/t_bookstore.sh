@@ -110,6 +110,63 @@ books healed
 expect "every /book/1 answered 200 once v2 behaves" \
     "$(count healed '^200 {"bookId":1,"name":"Book 1","rating":[13]}$')" "$N"
 
+# A route on a request header, in bookinfo's end-user: jason style,
+# applied with meshctl: with the header always v2 (3), without it, or
+# with another user, always v1 (1).  The book service passes end-user on.
+cat >"$T/jason.yaml" <<EOF
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata:
+  name: rating
+spec:
+  hosts:
+  - rating
+  http:
+  - match:
+    - headers:
+        end-user:
+          exact: jason
+    route:
+    - destination:
+        host: rating
+        subset: version-v2
+  - route:
+    - destination:
+        host: rating
+        subset: version-v1
+EOF
+check "meshctl apply: the article's DestinationRule and the header route" \
+    "$BIN/meshctl" -c "$T/etc" apply \
+    -f "$SHARED/testdata/article/destination-rule-v1-v2.yml" \
+    -f "$T/jason.yaml"
+# user_books NAME USER : N books asked as USER ("" for no header)
+user_books() {
+	for _ in $(seq "$N"); do
+		if [ -n "$2" ]; then
+			curl -s --max-time 5 -H "end-user: $2" \
+			    "http://127.0.0.1:$BOOK_IN/book/1"
+		else
+			curl -s --max-time 5 "http://127.0.0.1:$BOOK_IN/book/1"
+		fi
+		echo
+	done >"$T/$1"
+}
+# route-d picks the change up by itself; wait until jason is on v2
+for _ in $(seq 50); do
+	user_books probe jason
+	[ "$(count probe '"rating":3}$')" = "$N" ] && break
+	sleep 0.1
+done
+user_books jason jason
+user_books anonymous ""
+user_books alice alice
+expect "end-user: jason always rated 3 (v2)" \
+    "$(count jason '^{"bookId":1,"name":"Book 1","rating":3}$')" "$N"
+expect "no end-user always rated 1 (v1)" \
+    "$(count anonymous '^{"bookId":1,"name":"Book 1","rating":1}$')" "$N"
+expect "end-user: alice always rated 1 (v1)" \
+    "$(count alice '^{"bookId":1,"name":"Book 1","rating":1}$')" "$N"
+
 # Each rating logs "Request N", counting every /rate/{id}.
 for v in v1 v2; do
 	log=$T/app-rating-$v.log
