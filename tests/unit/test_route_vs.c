@@ -95,6 +95,8 @@ static void	test_policy_wire(void **);
 static void	test_retries_default(void **);
 static void	test_dr_merge(void **);
 static void	test_dr_without_vs(void **);
+static void	test_more_fields(void **);
+static void	test_hash_kinds(void **);
 
 static struct route_answer	 ans;
 
@@ -1151,6 +1153,22 @@ test_retries_default(void **state)
 	msgw_record(&w);
 	route_answer_write(&w, &ans);
 	assert_non_null(strstr(w.buf, "\nretries: attempts=0\n"));
+	/* read back: a retries line saying none, not "no line" */
+	{
+		struct route_answer	*b = xcalloc(1, sizeof(*b));
+		struct msg		 m;
+		char			 err[128];
+
+		msg_init(&m);
+		assert_int_equal(msg_parse(&m, w.buf, w.len, err,
+		    sizeof(err)), 0);
+		assert_int_equal(route_answer_read(&m, &m.records[0], b, err,
+		    sizeof(err)), 0);
+		assert_true(b->policy.retries_set);
+		assert_int_equal(b->policy.retry_attempts, 0);
+		msg_fini(&m);
+		free(b);
+	}
 	/* attempts alone: the default's conditions */
 	k.path = "/five";
 	first(c, &k);
@@ -1366,6 +1384,139 @@ test_dr_without_vs(void **state)
 	config_free(c);
 }
 
+
+/*
+ * Fields the other cases leave unchecked, each failing if ignored:
+ * redirect port and derivePort, a destination's port, mirror with
+ * mirrorPercentage, response header add, CORS prefix and regex origins.
+ */
+static void
+test_more_fields(void **state)
+{
+	static const char vs[] =
+	    "apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+	    "metadata: {name: shop}\n"
+	    "spec:\n  hosts: [shop]\n  http:\n"
+	    "  - match: [{uri: {exact: /port}}]\n"
+	    "    redirect: {uri: /p, port: 8443}\n"
+	    "  - match: [{uri: {exact: /derive}}]\n"
+	    "    redirect: {uri: /d, derivePort: FROM_REQUEST_PORT}\n"
+	    "  - match: [{uri: {exact: /alt}}]\n"
+	    "    route: [{destination: {host: other, port: {number: 8080}}}]\n"
+	    "  - match: [{uri: {exact: /mirror}}]\n"
+	    "    route: [{destination: {host: shop, subset: v1}}]\n"
+	    "    mirror: {host: shop, subset: v2}\n"
+	    "    mirrorPercentage: {value: 12.5}\n"
+	    "    headers: {response: {add: {x-r: \"1\"}}}\n"
+	    "    corsPolicy:\n"
+	    "      allowOrigins: [{prefix: \"https://a.\"}, "
+	    "{regex: \"https://.*[.]example\"}]\n"
+	    "  - route: [{destination: {host: shop}}]\n";
+	const struct route_policy *p = &ans.policy;
+	struct ask	 k = { .authority = "shop" };
+	struct config	*c;
+	char		*yaml;
+
+	(void)state;
+	xasprintf(&yaml, "%s%s", shop, vs);
+	c = load(yaml, NULL);
+	k.path = "/port";
+	first(c, &k);
+	assert_int_equal(p->redirect_code, 301);
+	assert_int_equal(p->redirect_port, 8443);
+	/* derivePort: the request's own port */
+	k.path = "/derive";
+	k.authority = "shop:80";
+	first(c, &k);
+	assert_int_equal(p->redirect_port, 80);
+	k.authority = "shop";
+	/* the destination's port picks the service's port and endpoints */
+	k.path = "/alt";
+	assert_string_equal(first(c, &k), "10.0.1.1:8080");
+	assert_int_equal(ans.port, 8080);
+	assert_string_equal(ans.service, "other.default.svc.cluster.local");
+	/* mirror (singular), its subset and mirrorPercentage */
+	k.path = "/mirror";
+	first(c, &k);
+	assert_int_equal(p->nmirrors, 1);
+	assert_true(strcmp(p->mirrors[0].address, "10.0.0.3:80") == 0 ||
+	    strcmp(p->mirrors[0].address, "10.0.0.4:80") == 0);
+	assert_int_equal(p->mirrors[0].ppm, 125000);
+	assert_int_equal(p->nheaders, 1);
+	assert_int_equal(p->headers[0].kind, ROUTE_RESPONSE_ADD);
+	assert_string_equal(p->headers[0].name, "x-r");
+	assert_string_equal(p->headers[0].value, "1");
+	assert_int_equal(p->norigins, 2);
+	assert_int_equal(p->origins[0].kind, MATCH_PREFIX);
+	assert_string_equal(p->origins[0].value, "https://a.");
+	assert_int_equal(p->origins[1].kind, MATCH_REGEX);
+	assert_string_equal(p->origins[1].value, "https://.*[.]example");
+	config_free(c);
+	free(yaml);
+}
+
+/*
+ * Ring hash and maglev are two different tables, and the ring's size
+ * shapes the ring: for the same keys each choice differs somewhere.  If
+ * maglev or minimumRingSize were ignored, the choices would all agree.
+ */
+static void
+test_hash_kinds(void **state)
+{
+	static const char *const how[] = {
+		"ringHash: {minimumRingSize: 1024}",
+		"ringHash: {minimumRingSize: 3}",
+		"maglev: {tableSize: 1031}",
+		"minimumRingSize: 3",
+	};
+	char		 chosen[nitems(how)][64][64];
+	char		*yaml, user[64];
+	struct config	*c;
+	struct ask	 k;
+	size_t		 i, u, diff;
+
+	(void)state;
+	for (i = 0; i < nitems(how); i++) {
+		xasprintf(&yaml,
+		    "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+		    "metadata: {name: hash}\n"
+		    "spec:\n  hosts: [hash.default.svc.cluster.local]\n"
+		    "  ports: [{number: 80, name: http}]\n"
+		    "  resolution: STATIC\n"
+		    "  endpoints: [{address: 10.0.0.1}, {address: 10.0.0.2}, "
+		    "{address: 10.0.0.3}, {address: 10.0.0.4}]\n"
+		    "---\n"
+		    "apiVersion: networking.istio.io/v1\n"
+		    "kind: DestinationRule\nmetadata: {name: hash}\n"
+		    "spec:\n  host: hash\n  trafficPolicy:\n"
+		    "    loadBalancer: {consistentHash: {httpHeaderName: x-user, "
+		    "%s}}\n", how[i]);
+		c = load(yaml, NULL);
+		for (u = 0; u < 64; u++) {
+			snprintf(user, sizeof(user), "x-user: u%zu", u);
+			memset(&k, 0, sizeof(k));
+			k.authority = "hash";
+			k.headers[0] = user;
+			decide(c, NULL, &k, &ans);
+			assert_int_equal(ans.lb, ROUTE_LB_ORDERED);
+			util_strlcpy(chosen[i][u], ans.endpoints[0].address,
+			    sizeof(chosen[i][u]));
+		}
+		config_free(c);
+		free(yaml);
+	}
+	for (i = 1; i < 3; i++) {
+		for (u = 0, diff = 0; u < 64; u++)
+			diff += strcmp(chosen[0][u], chosen[i][u]) != 0;
+		if (diff == 0)
+			fail_msg("\"%s\" chose as \"%s\" for every key",
+			    how[i], how[0]);
+	}
+	/* the deprecated spelling is the same ring */
+	for (u = 0; u < 64; u++)
+		assert_string_equal(chosen[1][u], chosen[3][u]);
+}
+
 int
 main(void)
 {
@@ -1387,6 +1538,8 @@ main(void)
 		cmocka_unit_test(test_retries_default),
 		cmocka_unit_test(test_dr_merge),
 		cmocka_unit_test(test_dr_without_vs),
+		cmocka_unit_test(test_more_fields),
+		cmocka_unit_test(test_hash_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
