@@ -781,6 +781,14 @@ route_status_reply(struct route_state *st, uint64_t generation,
 	msgw_field_u64(out, "answers-error", st->stats.answers_error);
 	msgw_field_u64(out, "reloads", st->stats.reloads);
 	msgw_field_u64(out, "reload-failures", st->stats.reload_failures);
+	if (st->dns != NULL) {
+		size_t	 i, unresolved = 0;
+
+		for (i = 0; i < st->dns->n; i++)
+			unresolved += !st->dns->v[i].resolved;
+		msgw_field_u64(out, "dns-names", st->dns->n);
+		msgw_field_u64(out, "dns-unresolved", unresolved);
+	}
 }
 
 static void

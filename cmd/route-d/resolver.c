@@ -54,6 +54,7 @@ struct name {
 	int			 pending;	/* queries (and a guard) */
 	int			 dead;		/* no longer wanted */
 	int			 tried;		/* a round has ended */
+	int			 answered;	/* a round had an answer */
 	struct family		 v4, v6;
 };
 
@@ -72,6 +73,7 @@ struct resolver {
 	pthread_t		  thread;
 	int			  running;
 	int			  untried;	/* names without a round yet */
+	int			  dying;	/* let go, queries in flight */
 	TAILQ_HEAD(, name)	  names;
 };
 
@@ -84,6 +86,7 @@ static void	name_cb4(int, char, int, int, void *, void *);
 static void	name_cb6(int, char, int, int, void *, void *);
 static void	name_round_end(struct name *);
 static void	name_free(struct name *);
+static void	name_let_go(struct name *);
 static void	*resolver_main(void *);
 static const char *resolver_error(int);
 static void	resolver_log(int, const char *);
@@ -238,11 +241,7 @@ resolver_take(struct resolver *r)
 		TAILQ_REMOVE(&r->names, nm, entry);
 		if (!nm->tried)
 			r->untried--;
-		nm->dead = 1;
-		event_del(nm->timer);
-		if (nm->pending == 0)
-			name_free(nm);
-		/* else the last answer frees it */
+		name_let_go(nm);
 	}
 	for (i = 0; i < n; i++) {
 		if (names[i] == NULL)
@@ -357,6 +356,7 @@ name_round_end(struct name *nm)
 	int		 next;
 
 	if (nm->dead) {
+		r->dying--;
 		name_free(nm);
 		return;
 	}
@@ -369,9 +369,9 @@ name_round_end(struct name *nm)
 		pthread_mutex_lock(r->lock);
 		route_dns_update(r->table, nm->name, NULL, 0, error);
 		pthread_mutex_unlock(r->lock);
-		log_warnx("resolver: %s: %s; keeping its last addresses, "
-		    "asking again in %d s", nm->name, error,
-		    RESOLVER_RETRY_S);
+		log_warnx("resolver: %s: %s; %s, asking again in %d s",
+		    nm->name, error, nm->answered ? "keeping its last "
+		    "addresses" : "not resolved yet", RESOLVER_RETRY_S);
 		next = RESOLVER_RETRY_S;
 	} else {
 		/* a family that failed keeps what it had */
@@ -390,6 +390,7 @@ name_round_end(struct name *nm)
 		pthread_mutex_lock(r->lock);
 		route_dns_update(r->table, nm->name, addrs, n, NULL);
 		pthread_mutex_unlock(r->lock);
+		nm->answered = 1;
 		list[0] = '\0';
 		for (i = 0; i < n && o < sizeof(list); i++)
 			o += (size_t)snprintf(list + o, sizeof(list) - o,
@@ -405,6 +406,26 @@ name_round_end(struct name *nm)
 	tv.tv_sec = next;
 	tv.tv_usec = 0;
 	evtimer_add(nm->timer, &tv);
+}
+
+/*
+ * A name out of the list: freed now, or, with queries in flight, by the
+ * last answer (a cancelled query is answered too).
+ */
+static void
+name_let_go(struct name *nm)
+{
+	nm->dead = 1;
+	event_del(nm->timer);
+	if (nm->pending == 0) {
+		name_free(nm);
+		return;
+	}
+	nm->r->dying++;
+	if (nm->v4.req != NULL)
+		evdns_cancel_request(nm->r->dns, nm->v4.req);
+	if (nm->v6.req != NULL)
+		evdns_cancel_request(nm->r->dns, nm->v6.req);
 }
 
 static void
@@ -468,7 +489,7 @@ resolver_free(struct resolver *r)
 {
 	struct name	*nm;
 	char		 c = 'q';
-	int		 i, busy;
+	int		 i;
 
 	if (r == NULL)
 		return;
@@ -485,27 +506,12 @@ resolver_free(struct resolver *r)
 	 * Queries in flight are cancelled; evdns answers them from the loop,
 	 * which runs until they all have, so none is left holding a name.
 	 */
-	TAILQ_FOREACH(nm, &r->names, entry) {
-		event_del(nm->timer);
-		nm->dead = 1;
-		if (nm->v4.req != NULL)
-			evdns_cancel_request(r->dns, nm->v4.req);
-		if (nm->v6.req != NULL)
-			evdns_cancel_request(r->dns, nm->v6.req);
-	}
-	for (i = 0; i < 100; i++) {
-		busy = 0;
-		TAILQ_FOREACH(nm, &r->names, entry)
-			busy |= nm->pending > 0;
-		if (!busy)
-			break;
-		event_base_loop(r->base, EVLOOP_NONBLOCK);
-	}
 	while ((nm = TAILQ_FIRST(&r->names)) != NULL) {
 		TAILQ_REMOVE(&r->names, nm, entry);
-		if (nm->pending == 0)
-			name_free(nm);
+		name_let_go(nm);
 	}
+	for (i = 0; i < 100 && r->dying > 0; i++)
+		event_base_loop(r->base, EVLOOP_NONBLOCK);
 	if (r->dns != NULL)
 		evdns_base_free(r->dns, 0);
 	if (r->wake_ev != NULL)

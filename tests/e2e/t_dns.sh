@@ -83,8 +83,16 @@ api_is() { [ "$(endpoints api.test)" = "$1" ]; }
 queries() { grep -ci "^query api.test A$" "$T/dns.log" 2>/dev/null; }
 reusable() { ask "$1" | grep -q '^reuse: 1000$'; }
 
+status_field() {
+	timeout 10 nngcat --req --dial "ipc://$SOCK" --raw --recv-timeout 5 \
+	    --data "$(printf 'meshkit/1 status\n')" 2>/dev/null |
+	    sed -n "s/^$1: //p"
+}
+
 # No DNS server yet: the name has never resolved.
 route_d -r "$T/resolv.conf"
+expect "status: three names, none resolved" \
+    "$(status_field dns-names) $(status_field dns-unresolved)" "3 3"
 a=$(ask api.test)
 case "$a" in
 *"status: error"*"api.test: not resolved yet"*)
@@ -105,6 +113,7 @@ expect "endpoint names resolved, with the endpoint's port; addresses kept" \
     "$(endpoints db.example)" "10.9.0.1:8080 10.9.0.2:8080 10.9.9.9:80 "
 expect "DNS_ROUND_ROBIN: the first address only" \
     "$(endpoints rr.test)" "10.8.0.1:80 "
+expect "status: all three resolved" "$(status_field dns-unresolved)" 0
 check "the answer is ok and reusable" reusable api.test
 
 # proxy-d forwards to the resolved endpoint.
