@@ -194,10 +194,20 @@ route_policy_write(struct msg_writer *w, const struct route_policy *p)
 	    p->retry_on[0] != '\0'))
 		msgw_field(w, "retries", STR_LIT("attempts=0"));
 	else if (p->retries_set || p->retry_attempts != 0) {
-		snprintf(buf, sizeof(buf), "attempts=%u per-try-timeout=%llu%s%s",
-		    p->retry_attempts,
-		    (unsigned long long)p->retry_per_try_ms,
-		    p->retry_on[0] != '\0' ? " retry-on=" : "", p->retry_on);
+		/* by hand: every answer that forwards has this line */
+		memcpy(buf, "attempts=", 9);
+		o = 9 + route_format_u64(buf + 9, p->retry_attempts);
+		memcpy(buf + o, " per-try-timeout=", 17);
+		o += 17;
+		o += route_format_u64(buf + o, p->retry_per_try_ms);
+		if (p->retry_on[0] != '\0') {
+			memcpy(buf + o, " retry-on=", 10);
+			o += 10;
+			n = strnlen(p->retry_on, sizeof(p->retry_on) - 1);
+			memcpy(buf + o, p->retry_on, n);
+			o += n;
+		}
+		buf[o] = '\0';
 		route_put(w, "retries", buf);
 	}
 	if (p->fault_delay_ms != 0) {
