@@ -347,11 +347,10 @@ breaker_policy_find(const struct config *cfg, const char *ns,
     const char *service, const char *subset, uint32_t port,
     struct breaker_policy *out)
 {
-	const struct destination_rule	*dr;
+	const struct destination_rule	*dr, *top;
 	const struct dr_subset		*ss = NULL;
 	const struct traffic_policy	*pool = NULL, *outlier = NULL, *pp;
 	int				 pool_done = 0, outlier_done = 0;
-	size_t				 i;
 
 	memset(out, 0, sizeof(*out));
 	if ((dr = route_destination_rule(cfg, ns, service)) == NULL) {
@@ -361,11 +360,9 @@ breaker_policy_find(const struct config *cfg, const char *ns,
 	}
 	snprintf(out->source, sizeof(out->source), "DestinationRule "
 	    "%.50s/%.60s", dr->meta.namespace, dr->meta.name);
-	for (i = 0; subset != NULL && subset[0] != '\0' && i < dr->nsubsets;
-	    i++)
-		if (dr->subsets[i].name != NULL &&
-		    strcmp(dr->subsets[i].name, subset) == 0)
-			ss = &dr->subsets[i];
+	/* several rules for the host are one, merged as route-d merges them */
+	if (subset != NULL && subset[0] != '\0')
+		ss = route_dr_subset(cfg, ns, dr, subset);
 	/*
 	 * As Istio merges them: a portLevelSettings entry for the port
 	 * replaces its level's policy whole (what it leaves out is unset);
@@ -386,10 +383,10 @@ breaker_policy_find(const struct config *cfg, const char *ns,
 			}
 		}
 	}
-	if (dr->has_policy) {
-		pp = breaker_port_level(&dr->policy, port);
+	if ((top = route_dr_policy_rule(cfg, ns, dr)) != NULL) {
+		pp = breaker_port_level(&top->policy, port);
 		if (pp == NULL)
-			pp = &dr->policy;
+			pp = &top->policy;
 		if (!pool_done)
 			pool = pp;
 		if (!outlier_done)
@@ -724,8 +721,9 @@ breaker_set_config(struct breaker *b, const struct config *cfg,
 	for (i = o = 0; i < b->nclusters; i++) {
 		struct breaker_cluster *c = b->clusters[i];
 
-		if (cfg != NULL && route_service_endpoints(cfg, c->namespace,
-		    c->service, c->subset, c->port, b->scratch) == -1) {
+		if (cfg != NULL && route_service_endpoints(cfg, NULL,
+		    c->namespace, c->service, c->subset, c->port,
+		    b->scratch) == -1) {
 			/* the service, or its subset, is gone */
 			b->nendpoints -= c->nendpoints;
 			breaker_cluster_free(c);

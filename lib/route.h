@@ -223,7 +223,20 @@ const char *route_lb_name(enum route_lb);
  */
 const struct destination_rule *route_destination_rule(const struct config *,
 	    const char *ns, const char *service);
-int	route_service_endpoints(const struct config *, const char *ns,
+/*
+ * DestinationRules of one namespace for one host are one rule, merged as
+ * Istio merges them: the subset name of any of them (the first in config
+ * order wins), and the first of them with a top-level trafficPolicy.
+ * dr is the rule route_destination_rule found; NULL when none.
+ */
+const struct dr_subset *route_dr_subset(const struct config *,
+	    const char *ns, const struct destination_rule *dr,
+	    const char *name);
+const struct destination_rule *route_dr_policy_rule(const struct config *,
+	    const char *ns, const struct destination_rule *dr);
+/* st: for the names resolved through DNS (NULL: none) */
+int	route_service_endpoints(const struct config *, struct route_state *,
+	    const char *ns,
 	    const char *service, const char *subset, uint32_t port,
 	    struct route_answer *);
 

@@ -465,23 +465,13 @@ vs_policy(const struct config *cfg, const char *ns,
     const struct destination_rule *dr, const struct dr_subset *ss,
     uint32_t port)
 {
-	const struct destination_rule	*top = NULL;
+	const struct destination_rule	*top;
 	size_t				 i;
 
 	if (ss != NULL && ss->has_policy && (ss->policy.simple != LB_UNSET ||
 	    ss->policy.hash != HASH_NONE))
 		return &ss->policy;
-	for (i = 0; dr != NULL && i < cfg->ndestination_rules; i++) {
-		const struct destination_rule *d = &cfg->destination_rules[i];
-
-		if (d->has_policy && vs_same_rule(dr, d) &&
-		    vs_visible(d->export_to, d->nexport_to,
-		    d->meta.namespace, ns)) {
-			top = d;
-			break;
-		}
-	}
-	if (top == NULL)
+	if ((top = route_dr_policy_rule(cfg, ns, dr)) == NULL)
 		return NULL;
 	for (i = 0; i < top->policy.nports; i++)
 		if (top->policy.ports[i].port == port)
@@ -1092,34 +1082,49 @@ route_destination_rule(const struct config *cfg, const char *ns,
 	return dr;
 }
 
+const struct dr_subset *
+route_dr_subset(const struct config *cfg, const char *ns,
+    const struct destination_rule *dr, const char *name)
+{
+	return vs_subset(cfg, ns, dr, name);
+}
+
+const struct destination_rule *
+route_dr_policy_rule(const struct config *cfg, const char *ns,
+    const struct destination_rule *dr)
+{
+	size_t	 i;
+
+	for (i = 0; dr != NULL && i < cfg->ndestination_rules; i++) {
+		const struct destination_rule *d = &cfg->destination_rules[i];
+
+		if (d->has_policy && vs_same_rule(dr, d) &&
+		    vs_visible(d->export_to, d->nexport_to,
+		    d->meta.namespace, ns))
+			return d;
+	}
+	return NULL;
+}
+
 int
-route_service_endpoints(const struct config *cfg, const char *ns,
-    const char *service, const char *subset, uint32_t port,
+route_service_endpoints(const struct config *cfg, struct route_state *st,
+    const char *ns, const char *service, const char *subset, uint32_t port,
     struct route_answer *a)
 {
-	const struct destination_rule	*dr;
 	const struct dr_subset		*ss = NULL;
 	struct route_names		 nm;
 	struct route_match		 m;
 	struct route_skips		 sk;
-	size_t				 i;
 	int				 seen;
 
 	route_answer_reset(a, 0);
 	route_names(&nm, service, ns);
 	if (route_lookup(cfg, ns, &nm, port, &m, &seen) == -1)
 		return -1;
-	if (subset != NULL && subset[0] != '\0') {
-		dr = vs_find_dr(cfg, ns, m.host);
-		for (i = 0; dr != NULL && i < dr->nsubsets; i++)
-			if (dr->subsets[i].name != NULL &&
-			    strcmp(dr->subsets[i].name, subset) == 0)
-				ss = &dr->subsets[i];
-		if (ss == NULL)
-			return -1;
-	}
-	/* breaker-d resolves no names: DNS endpoints are left out */
+	if (subset != NULL && subset[0] != '\0' && (ss = vs_subset(cfg, ns,
+	    vs_find_dr(cfg, ns, m.host), subset)) == NULL)
+		return -1;
 	memset(&sk, 0, sizeof(sk));
-	route_collect(cfg, NULL, &m, ss != NULL ? &ss->labels : NULL, a, &sk);
+	route_collect(cfg, st, &m, ss != NULL ? &ss->labels : NULL, a, &sk);
 	return 0;
 }

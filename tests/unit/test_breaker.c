@@ -18,6 +18,7 @@
 #include "breaker.h"
 #include "config.h"
 #include "msg.h"
+#include "route.h"
 #include "util.h"
 #include "yaml.h"
 
@@ -59,6 +60,7 @@ static void	test_panic(void **);
 static void	test_decay(void **);
 static void	test_no_outlier_detection(void **);
 static void	test_policy_selection(void **);
+static void	test_policy_merged_rules(void **);
 static void	test_reload_keeps_state(void **);
 static void	test_admit_wire(void **);
 static void	test_report_wire(void **);
@@ -440,6 +442,49 @@ test_policy_selection(void **state)
 	breaker_policy_find(cfg, "default", "book", NULL, 8080, &p);
 	assert_false(p.outlier.enabled);
 	assert_int_equal(p.limits.set, 0);
+	config_free(cfg);
+}
+
+/* Two DestinationRules for one host are one, merged as Istio does. */
+static void
+test_policy_merged_rules(void **state)
+{
+	struct config	*cfg = load_dr("  subsets:\n"
+	    "  - name: v1\n    labels: {version: v1}\n"
+	    "---\napiVersion: networking.istio.io/v1\n"
+	    "kind: DestinationRule\nmetadata: {name: rating-more}\nspec:\n"
+	    "  host: rating.default.svc.cluster.local\n"
+	    "  trafficPolicy:\n"
+	    "    outlierDetection: {consecutive5xxErrors: 9}\n"
+	    "  subsets:\n"
+	    "  - name: v2\n    labels: {version: v2}\n"
+	    "    trafficPolicy:\n"
+	    "      connectionPool: {tcp: {maxConnections: 4}}\n"
+	    "  - name: v1\n    labels: {version: v3}\n"
+	    "    trafficPolicy:\n"
+	    "      outlierDetection: {consecutive5xxErrors: 1}\n");
+	struct breaker_policy	 p;
+	struct route_answer	*a = xcalloc(1, sizeof(*a));
+
+	(void)state;
+	/* the first rule has no policy: the second's applies */
+	breaker_policy_find(cfg, "default", SVC, NULL, 8080, &p);
+	assert_int_equal(p.outlier.consecutive_5xx, 9);
+	/* a subset of the second rule, with its own pool */
+	breaker_policy_find(cfg, "default", SVC, "v2", 8080, &p);
+	assert_int_equal(p.limits.max_connections, 4);
+	assert_int_equal(p.outlier.consecutive_5xx, 9);
+	/* v1 is the first rule's: the second's v1 is ignored */
+	breaker_policy_find(cfg, "default", SVC, "v1", 8080, &p);
+	assert_int_equal(p.outlier.consecutive_5xx, 9);
+	assert_int_equal(route_service_endpoints(cfg, NULL, "default", SVC,
+	    "v2", 8080, a), 0);
+	assert_int_equal(a->nendpoints, 2);
+	assert_int_equal(route_service_endpoints(cfg, NULL, "default", SVC,
+	    "v1", 8080, a), 0);
+	assert_int_equal(a->nendpoints, 1);
+	assert_string_equal(a->endpoints[0].address, "127.0.0.1:9081");
+	free(a);
 	config_free(cfg);
 }
 
@@ -909,6 +954,7 @@ main(void)
 		cmocka_unit_test(test_decay),
 		cmocka_unit_test(test_no_outlier_detection),
 		cmocka_unit_test(test_policy_selection),
+		cmocka_unit_test(test_policy_merged_rules),
 		cmocka_unit_test(test_reload_keeps_state),
 		cmocka_unit_test(test_admit_wire),
 		cmocka_unit_test(test_report_wire),
