@@ -99,6 +99,16 @@ void	config_virtual_service_fini(struct virtual_service *);
 void	config_destination_rule_fini(struct destination_rule *);
 void	config_meta_copy(struct resource_meta *, const struct resource_meta *);
 
+/* config_security.c */
+void	config_request_authentication(struct config_loader *,
+	    const struct ynode *root, const struct ynode *spec,
+	    struct request_authentication *);
+void	config_authorization_policy(struct config_loader *,
+	    const struct ynode *root, const struct ynode *spec,
+	    struct authorization_policy *);
+void	config_request_authentication_fini(struct request_authentication *);
+void	config_authorization_policy_fini(struct authorization_policy *);
+
 /* config_proxy.c */
 void	config_proxy(struct config_loader *, const struct ynode *root,
 	    const struct ynode *spec, struct proxy_config *);
