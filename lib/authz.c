@@ -341,10 +341,12 @@ authz_host_match(const struct authz_values *vals, struct str host)
 static struct str
 authz_namespace_of(struct str principal)
 {
-	const char	*p = principal.p, *end = principal.p + principal.n;
-	const char	*ns, *slash;
+	const char	*p = principal.p, *end, *ns, *slash;
 
-	for (; p != NULL && p + 4 <= end; p++)
+	if (p == NULL)
+		return (struct str){ NULL, 0 };
+	end = p + principal.n;
+	for (; p + 4 <= end; p++)
 		if (memcmp(p, "/ns/", 4) == 0) {
 			ns = p + 4;
 			slash = memchr(ns, '/', (size_t)(end - ns));
@@ -696,12 +698,12 @@ authz_policy_matches(struct authz_ctx *c,
 static int
 authz_query_param(struct str path, const char *name, struct str *out)
 {
-	const char	*q = memchr(path.p != NULL ? path.p : "", '?', path.n);
-	const char	*end = path.p + path.n, *p, *amp, *eq;
+	const char	*q, *end, *p, *amp, *eq;
 	size_t		 n = strlen(name);
 
-	if (q == NULL)
+	if (path.p == NULL || (q = memchr(path.p, '?', path.n)) == NULL)
 		return 0;
+	end = path.p + path.n;
 	for (p = q + 1; p < end; p = amp + 1) {
 		amp = memchr(p, '&', (size_t)(end - p));
 		if (amp == NULL)
