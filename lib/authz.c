@@ -97,6 +97,7 @@ static int	 authz_cookie(struct str, const char *, struct str *);
 static void	 authz_outputs(struct authz_ctx *, const struct jwt *,
 		    const struct jwt_rule *, int, struct str);
 static const struct json *authz_claim(const struct json *, char **, size_t);
+static int	 authz_header_value_ok(const char *, size_t);
 static void	 authz_finish(struct authz_ctx *);
 
 void
@@ -817,6 +818,19 @@ authz_find_token(struct authz_ctx *c, const struct jwt_rule *r,
 	return 0;
 }
 
+/* A claim becomes a header only if it is a valid field value. */
+static int
+authz_header_value_ok(const char *s, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') ||
+		    s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
 /* What a verified token adds to the request forwarded. */
 static void
 authz_outputs(struct authz_ctx *c, const struct jwt *t,
@@ -849,7 +863,8 @@ authz_outputs(struct authz_ctx *c, const struct jwt *t,
 			j = authz_claim(t->claims, path, n);
 		if (j == NULL)
 			continue;
-		if (j->type == JSON_STRING || j->type == JSON_NUMBER)
+		if ((j->type == JSON_STRING || j->type == JSON_NUMBER) &&
+		    authz_header_value_ok(j->string, j->len))
 			(void)authz_answer_op(c->a, 0, (struct str){
 			    ch->header, strlen(ch->header) },
 			    (struct str){ j->string, j->len });

@@ -893,6 +893,7 @@ int
 main(int argc, char *argv[])
 {
 	struct authz_d	 rd;
+	pthread_rwlockattr_t rwattr;
 	const char	*logfile = NULL;
 	int		 ch, verbose = 0, quiet = 0, filter_mode = 0;
 	int		 check_only = 0, level, status = 0;
@@ -904,7 +905,12 @@ main(int argc, char *argv[])
 	rd.watch_wd = -1;
 	rd.confdir = AUTHZ_D_DEFAULT_CONFDIR;
 	rd.reuse_ms = AUTHZ_D_DEFAULT_REUSE;
-	pthread_rwlock_init(&rd.lock, NULL);
+	/* a reload must not wait for a pause in the questions */
+	pthread_rwlockattr_init(&rwattr);
+	pthread_rwlockattr_setkind_np(&rwattr,
+	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&rd.lock, &rwattr);
+	pthread_rwlockattr_destroy(&rwattr);
 	pthread_mutex_init(&rd.log_lock, NULL);
 	rd.stats.start_ms = util_now_ms();
 	jwks_cache_init(&rd.jwks, &rd.lock, &rd.stats);
