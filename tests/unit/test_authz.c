@@ -14,9 +14,13 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/x509.h>
 
 #include "authz.h"
 #include "config.h"
+#include "jwt.h"
 #include "msg.h"
 #include "route.h"
 #include "util.h"
@@ -36,6 +40,8 @@ static void	 ask(const struct config *, const char *, const char *,
 		    const char *, const char *);
 static void	 expect(unsigned, const char *);
 static int	 setup(void **);
+static void	 b64url(const unsigned char *, size_t, char *);
+static void	 b64url_str(const char *, char *);
 
 static char *
 slurp(const char *path, char *buf, size_t len)
@@ -523,6 +529,88 @@ test_token_places(void **state)
 	config_free(cfg);
 }
 
+/* base64url of s, unpadded */
+static void
+b64url(const unsigned char *in, size_t n, char *out)
+{
+	EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+	for (; *out != '\0'; out++)
+		if (*out == '+')
+			*out = '-';
+		else if (*out == '/')
+			*out = '_';
+		else if (*out == '=')
+			*out = '\0';
+}
+
+static void
+b64url_str(const char *s, char *out)
+{
+	b64url((const unsigned char *)s, strlen(s), out);
+}
+
+/* Tokens made to fool a verifier: each gets 401, none crashes. */
+static void
+test_hostile_tokens(void **state)
+{
+	struct config	*cfg = load(RA_ARTICLE AP_ARTICLE, jwks_istio);
+	struct jwks	*keys;
+	char		 demo[8000], h[256], hdr[12000], sig[128], err[128];
+	char		*payload, *big;
+	unsigned char	 mac[64], *der = NULL;
+	unsigned int	 maclen;
+	int		 derlen;
+
+	slurp(JWT_DIR "role-customer.jwt", demo, sizeof(demo));
+	payload = strchr(demo, '.') + 1;
+	*strchr(payload, '.') = '\0';
+	/* alg none, with and without a signature part */
+	b64url_str("{\"alg\":\"none\"}", h);
+	snprintf(hdr, sizeof(hdr), "authorization: Bearer %s.%s.", h, payload);
+	ask(cfg, NULL, "GET", "/", hdr);
+	expect(401, "not accepted");
+	/* HS256 with the RSA public key as the HMAC secret */
+	keys = jwks_parse(jwks_istio, strlen(jwks_istio), err, sizeof(err));
+	assert_non_null(keys);
+	derlen = i2d_PUBKEY(keys->keys[0].pkey, &der);
+	b64url_str("{\"alg\":\"HS256\",\"kid\":"
+	    "\"DHFbpoIUqrY8t2zpA2qXfCmr5VO5ZEr4RzHU_-envvQ\"}", h);
+	snprintf(hdr, sizeof(hdr), "%s.%s", h, payload);
+	HMAC(EVP_sha256(), der, derlen, (unsigned char *)hdr, strlen(hdr),
+	    mac, &maclen);
+	b64url(mac, maclen, sig);
+	snprintf(hdr + strlen(hdr), sizeof(hdr) - strlen(hdr), ".%s", sig);
+	memmove(hdr + 22, hdr, strlen(hdr) + 1);
+	memcpy(hdr, "authorization: Bearer ", 22);
+	ask(cfg, NULL, "GET", "/", hdr);
+	expect(401, "not accepted");
+	OPENSSL_free(der);
+	jwks_free(keys);
+	/* the real header with an unknown kid: no key */
+	b64url_str("{\"alg\":\"RS256\",\"kid\":\"x\"}", h);
+	snprintf(hdr, sizeof(hdr), "authorization: Bearer %s.%s.%s", h,
+	    payload, "AAAA");
+	ask(cfg, NULL, "GET", "/", hdr);
+	expect(401, "no RS256 key");
+	/* malformed: bad base64, not JSON, two parts */
+	ask(cfg, NULL, "GET", "/", "authorization: Bearer a!b.c.d");
+	expect(401, NULL);
+	ask(cfg, NULL, "GET", "/", "authorization: Bearer YWJj.YWJj.YWJj");
+	expect(401, NULL);
+	ask(cfg, NULL, "GET", "/", "authorization: Bearer YWJj.YWJj");
+	expect(401, NULL);
+	/* oversized */
+	big = xmalloc(JWT_MAX_BYTES + 200);
+	memcpy(big, "authorization: Bearer ", 22);
+	memset(big + 22, 'A', JWT_MAX_BYTES + 100);
+	big[40] = big[60] = '.';
+	big[22 + JWT_MAX_BYTES + 100] = '\0';
+	ask(cfg, NULL, "GET", "/", big);
+	expect(401, "longer than");
+	free(big);
+	config_free(cfg);
+}
+
 static void
 test_reuse_expiry(void **state)
 {
@@ -704,6 +792,7 @@ main(void)
 		cmocka_unit_test(test_istio_claims),
 		cmocka_unit_test(test_semantics),
 		cmocka_unit_test(test_token_places),
+		cmocka_unit_test(test_hostile_tokens),
 		cmocka_unit_test(test_reuse_expiry),
 		cmocka_unit_test(test_wire),
 		cmocka_unit_test(test_validation),
