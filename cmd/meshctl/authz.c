@@ -43,7 +43,8 @@ struct check {
 	size_t		  nlabels;
 };
 
-static int	 check_request(const struct check *, struct msg_writer *);
+static int	 check_request(struct meshctl *, const struct check *,
+		    struct msg_writer *);
 static int	 check(struct meshctl *, int, char **);
 static void	 check_print(struct meshctl *, const char *, uint64_t,
 		    const struct authz_answer *);
@@ -52,17 +53,45 @@ static void	 json_print(const struct json *, int);
 static int	 jwt_decode_cmd(struct meshctl *, int, char **);
 static int	 jwt_verify_cmd(struct meshctl *, int, char **);
 
+/*
+ * The question as the workload's proxy-d would send it: its namespace
+ * and labels come from its Proxy resource when the directory has one
+ * (policies select workloads by label), then from -n and --label.
+ */
 static int
-check_request(const struct check *c, struct msg_writer *w)
+check_request(struct meshctl *ctx, const struct check *c,
+    struct msg_writer *w)
 {
-	char	 name[128];
-	size_t	 i, n;
+	struct cfg_errors		 errs;
+	struct config			*cfg = NULL;
+	const struct proxy_config	*pc = NULL;
+	const char			*ns = c->namespace;
+	char				 name[128];
+	size_t				 i, n;
 
+	if (c->workload != NULL && access(ctx->config_dir, F_OK) == 0) {
+		memset(&errs, 0, sizeof(errs));
+		cfg = config_load_dir(ctx->config_dir, &errs);
+		cfg_errors_fini(&errs);
+		for (i = 0; cfg != NULL && i < cfg->nproxies; i++)
+			if (strcmp(cfg->proxies[i].meta.name,
+			    c->workload) == 0 ||
+			    (cfg->proxies[i].workload_name != NULL &&
+			    strcmp(cfg->proxies[i].workload_name,
+			    c->workload) == 0))
+				pc = &cfg->proxies[i];
+	}
 	msgw_begin(w, "authz");
 	msgw_fieldf(w, "workload", "%s", c->workload != NULL ? c->workload :
 	    "meshctl");
-	if (c->namespace != NULL)
-		msgw_fieldf(w, "namespace", "%s", c->namespace);
+	if (ns == NULL && pc != NULL)
+		ns = pc->workload_namespace;
+	if (ns != NULL)
+		msgw_fieldf(w, "namespace", "%s", ns);
+	for (i = 0; pc != NULL && i < pc->workload_labels.n; i++)
+		msgw_fieldf(w, "label", "%s=%s", pc->workload_labels.keys[i],
+		    pc->workload_labels.values[i]);
+	config_free(cfg);
 	for (i = 0; i < c->nlabels; i++) {
 		if (strchr(c->labels[i], '=') == NULL) {
 			fprintf(stderr, "meshctl: --label %s: want key=value\n",
@@ -231,7 +260,7 @@ check(struct meshctl *ctx, int argc, char **argv)
 		return meshctl_usage("authz");
 	}
 	msgw_init(&w);
-	if (check_request(&c, &w) == -1) {
+	if (check_request(ctx, &c, &w) == -1) {
 		msgw_fini(&w);
 		free(c.headers);
 		free(c.labels);

@@ -93,6 +93,19 @@ check "AuthorizationPolicy: RBAC: access denied" \
 expect "AuthorizationPolicy: role-customer.jwt allowed" \
     "$(decision -H "$CUSTOMER")" "allow"
 expect "AuthorizationPolicy: no token is 403" "$(decision)" "deny 403"
+# the workload's labels from its Proxy resource, as its proxy-d sends them
+printf '%s\n' 'apiVersion: meshkit.io/v1alpha1' 'kind: Proxy' \
+    'metadata: {name: book-v1}' 'spec:' \
+    '  workload: {name: book-v1, labels: {app.kubernetes.io/name: book-service}}' \
+    '  listeners:' \
+    '  - {name: in, direction: inbound, address: "127.0.0.1:1", forward: "127.0.0.1:2"}' \
+    >"$T/etc/proxy-book.yaml"
+expect "authz check --workload: labels from the Proxy resource" \
+    "$(mc -c "$T/etc" authz check -s "ipc://$SOCK" --workload book-v1 \
+    -H "$DEMO" 2>&1 | awk '/^decision:/ {print $2}')" "deny"
+sleep 0.5
+expect "a Proxy resource changes no authz-d generation" \
+    "$(status_field generation)" 2
 kill -HUP "$(pid_of authz-d)"
 for _ in $(seq 50); do
 	[ "$(status_field generation)" = 3 ] && break
