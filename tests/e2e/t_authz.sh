@@ -133,6 +133,36 @@ assert "decision: deny" in recs[1] and "status: 403" in recs[1], recs
 out=$(printf 'meshkit/1 authz\n\nid: x\n' | "$BIN/authz-d" -q -f -c "$T/etc" -m "$URI=file:///nonexistent")
 check "filter: a bad id is an error message" grep -q '^meshkit/1 error' <<<"$out"
 
+# --- keys and tokens made here (scripts/mk-jwt): valid, expired, foreign
+mkdir -p "$T/own"
+"$TOP/scripts/mk-jwt" "$T/k1" own@meshkit.test alice 3600
+"$TOP/scripts/mk-jwt" "$T/k2" own@meshkit.test alice 3600
+"$TOP/scripts/mk-jwt" "$T/k3" own@meshkit.test alice -3600
+printf '%s\n' 'apiVersion: security.istio.io/v1' 'kind: RequestAuthentication' \
+    'metadata: {name: own}' 'spec:' '  jwtRules:' \
+    '  - issuer: own@meshkit.test' \
+    "    jwksUri: file://$T/k1/jwks.json" '    audiences: [meshkit]' \
+    >"$T/own/ra.yaml"
+mkdir -p "$T/own3"
+sed "s|$T/k1/|$T/k3/|" "$T/own/ra.yaml" >"$T/own3/ra.yaml"
+own() {
+	printf 'meshkit/1 authz\nworkload: w\n\nid: 1\nmethod: GET\npath: /\n'
+	printf 'header: authorization: Bearer %s\n' "$1"
+}
+d=$(own "$(cat "$T/k1/token")" | "$BIN/authz-d" -q -f -c "$T/own")
+check "own keys: a token of the JWKS is allowed, principal iss/sub" \
+    grep -q '^principal: own@meshkit.test/alice$' <<<"$d"
+d=$(own "$(cat "$T/k2/token")" | "$BIN/authz-d" -q -f -c "$T/own")
+check "own keys: a token of another key pair, same kid, is 401" \
+    grep -q '^status: 401$' <<<"$d"
+d=$(own "$(cat "$T/k3/token")" | "$BIN/authz-d" -q -f -c "$T/own3")
+check "own keys: an expired token (of the right key) is 401, expired" \
+    grep -q '^reason: .*expired' <<<"$d"
+d=$(own "$(cat "$T/k1/token")" | "$BIN/authz-d" -q -f -c "$T/own" \
+    -t $(( $(date +%s) + 7200 )))
+check "own keys: the valid token two hours on (-t) is 401, expired" \
+    grep -q '^reason: .*expired' <<<"$d"
+
 # --- keys over HTTP from a loopback server
 mkdir -p "$T/www"
 cp "$JWT/jwks.json" "$T/www/"
