@@ -176,6 +176,22 @@ expect "http: role-customer.jwt allowed" "$(decision -H "$CUSTOMER")" "allow"
 expect "http: no fetch failed" "$(status_field jwks-failures)" 0
 stop authz-d2
 
+# --- the key server goes away: refreshes fail, the last good set stays
+spawn authz-d5 "$BIN/authz-d" -c "$T/etc" -s "ipc://$SOCK" -T 1 \
+    -m "$URI=http://127.0.0.1:$HTTP/jwks.json"
+wait_file "$SOCK"
+check "refresh: first fetch" wait_fetches 1
+stop http
+for _ in $(seq 60); do
+	[ "$(status_field jwks-failures)" -ge 1 ] 2>/dev/null && break
+	sleep 0.1
+done
+check "refresh: a refresh failed once the server was gone" \
+    test "$(status_field jwks-failures)" -ge 1
+expect "refresh: the last good keys still verify" \
+    "$(decision -H "$CUSTOMER")" "allow"
+stop authz-d5
+
 # --- a key server that is not there: decisions go on, tokens get 401
 spawn authz-d3 "$BIN/authz-d" -c "$T/etc" -s "ipc://$SOCK" \
     -m "$URI=http://127.0.0.1:$DEAD/jwks.json"
