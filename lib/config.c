@@ -34,6 +34,8 @@ enum kind_action {
 	KIND_DESTINATION_RULE,
 	KIND_KUBE_SERVICE,
 	KIND_MESH_CONFIG,
+	KIND_REQUEST_AUTHENTICATION,
+	KIND_AUTHORIZATION_POLICY,
 };
 
 struct kind_info {
@@ -81,8 +83,10 @@ static const struct kind_info kinds[] = {
 	{ "VirtualService", networking_versions, KIND_VIRTUAL_SERVICE, 1 },
 	{ "DestinationRule", networking_versions, KIND_DESTINATION_RULE, 1 },
 	{ "PeerAuthentication", security_versions, KIND_GENERIC, 1 },
-	{ "RequestAuthentication", security_versions, KIND_GENERIC, 1 },
-	{ "AuthorizationPolicy", security_versions, KIND_GENERIC, 1 },
+	{ "RequestAuthentication", security_versions,
+	    KIND_REQUEST_AUTHENTICATION, 1 },
+	{ "AuthorizationPolicy", security_versions,
+	    KIND_AUTHORIZATION_POLICY, 1 },
 	{ "Proxy", meshkit_versions, KIND_PROXY, 0 },
 	{ "MeshConfig", meshkit_versions, KIND_MESH_CONFIG, 0 },
 	/* route-d treats a Kubernetes Service like a ServiceEntry */
@@ -506,6 +510,36 @@ config_document(struct config_loader *l, const struct ynode *root,
 		config_mesh(l, root, spec, cfg->mesh);
 		config_add_resource(cfg, &meta, spec);
 		break;
+	case KIND_REQUEST_AUTHENTICATION:
+		cfg->request_authentications = xreallocarray(
+		    cfg->request_authentications,
+		    cfg->nrequest_authentications + 1,
+		    sizeof(*cfg->request_authentications));
+		memset(&cfg->request_authentications[
+		    cfg->nrequest_authentications], 0,
+		    sizeof(*cfg->request_authentications));
+		config_meta_copy(&cfg->request_authentications[
+		    cfg->nrequest_authentications].meta, &meta);
+		config_request_authentication(l, root, spec,
+		    &cfg->request_authentications[
+		    cfg->nrequest_authentications++]);
+		config_add_resource(cfg, &meta, spec);
+		break;
+	case KIND_AUTHORIZATION_POLICY:
+		cfg->authorization_policies = xreallocarray(
+		    cfg->authorization_policies,
+		    cfg->nauthorization_policies + 1,
+		    sizeof(*cfg->authorization_policies));
+		memset(&cfg->authorization_policies[
+		    cfg->nauthorization_policies], 0,
+		    sizeof(*cfg->authorization_policies));
+		config_meta_copy(&cfg->authorization_policies[
+		    cfg->nauthorization_policies].meta, &meta);
+		config_authorization_policy(l, root, spec,
+		    &cfg->authorization_policies[
+		    cfg->nauthorization_policies++]);
+		config_add_resource(cfg, &meta, spec);
+		break;
 	default:
 		cfg->resources = xreallocarray(cfg->resources,
 		    cfg->nresources + 1, sizeof(*cfg->resources));
@@ -853,6 +887,14 @@ config_free(struct config *cfg)
 		config_service_entry_fini(&cfg->kube_services[i]);
 	free(cfg->kube_services);
 	config_mesh_free(cfg->mesh);
+	for (i = 0; i < cfg->nrequest_authentications; i++)
+		config_request_authentication_fini(
+		    &cfg->request_authentications[i]);
+	free(cfg->request_authentications);
+	for (i = 0; i < cfg->nauthorization_policies; i++)
+		config_authorization_policy_fini(
+		    &cfg->authorization_policies[i]);
+	free(cfg->authorization_policies);
 	for (i = 0; i < cfg->nfiles; i++) {
 		yaml_docs_free(cfg->docs[i], cfg->ndocs[i]);
 		free(cfg->files[i]);

@@ -5,7 +5,9 @@
  * beside it and the program swaps a pointer.
  *
  * Kinds typed here: ServiceEntry, WorkloadEntry, VirtualService,
- * DestinationRule (networking.istio.io v1alpha3, v1beta1, v1), the
+ * DestinationRule (networking.istio.io v1alpha3, v1beta1, v1),
+ * RequestAuthentication and AuthorizationPolicy (security.istio.io
+ * v1beta1, v1), the
  * Kubernetes Service (v1, as a ServiceEntry) and meshkit's own Proxy
  * and MeshConfig (meshkit.io/v1alpha1).
  * Other Istio kinds are kept as generic resources (their tree) for the
@@ -19,6 +21,8 @@
 #include <stdint.h>
 
 #include "yaml.h"
+
+struct jwks;
 
 #define CONFIG_DEFAULT_NAMESPACE	"default"
 
@@ -392,6 +396,143 @@ struct mesh_config {
 #define MESH_DEFAULT_RETRY_ATTEMPTS	2
 #define MESH_DEFAULT_RETRY_ON \
 	"connect-failure,refused-stream,unavailable,cancelled"
+/* RequestAuthentication jwtRules[].fromHeaders[] */
+struct jwt_header_location {
+	char			*name;		/* lower case */
+	char			*prefix;	/* may be NULL */
+};
+
+/* RequestAuthentication jwtRules[].outputClaimToHeaders[] */
+struct jwt_claim_header {
+	char			*header;	/* lower case */
+	char			*claim;		/* "a.b" for nested claims */
+};
+
+struct jwt_rule {
+	char			*issuer;
+	char			**audiences;
+	size_t			  naudiences;
+	char			*jwks;		/* inline JWKS, as written */
+	struct jwks		*keys;		/* it, read at load */
+	char			*jwks_uri;
+	uint64_t		 timeout_ms;	/* jwksUri fetch, 0: default */
+	struct jwt_header_location *from_headers;
+	size_t			 nfrom_headers;
+	char			**from_params;
+	size_t			  nfrom_params;
+	char			**from_cookies;
+	size_t			  nfrom_cookies;
+	int			 forward_original_token;
+	char			*output_payload_to_header; /* lower case */
+	struct jwt_claim_header	*output_claim_to_headers;
+	size_t			 noutput_claim_to_headers;
+	char			**space_delimited_claims;
+	size_t			  nspace_delimited_claims;
+};
+
+struct request_authentication {
+	struct resource_meta	 meta;
+	struct labels		 selector;	/* selector.matchLabels */
+	int			 has_selector;
+	struct jwt_rule		*rules;
+	size_t			 nrules;
+};
+
+enum authz_action {
+	AUTHZ_ALLOW,
+	AUTHZ_DENY,
+	AUTHZ_AUDIT,
+	AUTHZ_CUSTOM,
+};
+
+/* An address range of ipBlocks, remoteIpBlocks, source.ip, remote.ip. */
+struct ip_block {
+	int			 family;	/* AF_INET, AF_INET6 */
+	unsigned char		 addr[16];
+	unsigned		 bits;
+};
+
+/* Values of one field: strings, and for address fields their ranges. */
+struct authz_values {
+	char			**v;
+	size_t			  n;
+	struct ip_block		 *blocks;	/* address fields only */
+	int			  present;	/* the key was written */
+};
+
+enum authz_source_field {
+	SOURCE_PRINCIPALS,
+	SOURCE_REQUEST_PRINCIPALS,
+	SOURCE_NAMESPACES,
+	SOURCE_IP_BLOCKS,
+	SOURCE_REMOTE_IP_BLOCKS,
+	SOURCE_NFIELDS,
+};
+
+enum authz_operation_field {
+	OPERATION_HOSTS,
+	OPERATION_PORTS,
+	OPERATION_METHODS,
+	OPERATION_PATHS,
+	OPERATION_NFIELDS,
+};
+
+/* from[].source: each field and its not-form; all present ones must hold */
+struct authz_source {
+	struct authz_values	 values[SOURCE_NFIELDS];
+	struct authz_values	 not_values[SOURCE_NFIELDS];
+};
+
+/* to[].operation */
+struct authz_operation {
+	struct authz_values	 values[OPERATION_NFIELDS];
+	struct authz_values	 not_values[OPERATION_NFIELDS];
+};
+
+enum authz_key {
+	KEY_REQUEST_HEADER,		/* request.headers[name] */
+	KEY_SOURCE_IP,
+	KEY_REMOTE_IP,
+	KEY_SOURCE_NAMESPACE,
+	KEY_SOURCE_PRINCIPAL,
+	KEY_REQUEST_PRINCIPAL,		/* request.auth.principal */
+	KEY_REQUEST_AUDIENCES,
+	KEY_REQUEST_PRESENTER,
+	KEY_REQUEST_CLAIM,		/* request.auth.claims[a][b] */
+	KEY_DESTINATION_IP,
+	KEY_DESTINATION_PORT,
+	KEY_CONNECTION_SNI,
+};
+
+/* when[] */
+struct authz_condition {
+	char			*key;		/* as written, for reasons */
+	enum authz_key		 kind;
+	char			*header;	/* KEY_REQUEST_HEADER, lower */
+	char			**claim;	/* KEY_REQUEST_CLAIM path */
+	size_t			  nclaim;
+	struct authz_values	 values;
+	struct authz_values	 not_values;
+};
+
+struct authz_rule {
+	struct authz_source	*from;		/* ORed; none: any */
+	size_t			 nfrom;
+	struct authz_operation	*to;		/* ORed; none: any */
+	size_t			 nto;
+	struct authz_condition	*when;		/* ANDed */
+	size_t			 nwhen;
+};
+
+struct authorization_policy {
+	struct resource_meta	 meta;
+	struct labels		 selector;
+	int			 has_selector;
+	enum authz_action	 action;
+	char			*provider;	/* CUSTOM: provider.name */
+	struct authz_rule	*rules;
+	size_t			 nrules;
+};
 
 /* Any other resource, kept as its parsed tree (spec). */
 struct resource {
@@ -426,6 +567,10 @@ struct config {
 	struct service_entry	*kube_services;
 	size_t			 nkube_services;
 	struct mesh_config	*mesh;		/* NULL: none */
+	struct request_authentication *request_authentications;
+	size_t			 nrequest_authentications;
+	struct authorization_policy *authorization_policies;
+	size_t			 nauthorization_policies;
 };
 
 /*
@@ -465,6 +610,12 @@ void		 config_proxy_fini(struct proxy_config *);
 int		 config_dir_files(const char *dir, char ***paths, size_t *n,
 		    struct cfg_errors *errs);
 void		 config_paths_free(char **, size_t);
+
+/*
+ * "10.0.0.0/8", "fd00::/8" or a single address into b.  0, or -1 when
+ * it is none of these or has host bits set under the mask.
+ */
+int		 config_ip_block(const char *, struct ip_block *);
 
 int		 labels_match(const struct labels *selector,
 		    const struct labels *labels);

@@ -107,6 +107,16 @@ void	config_mesh(struct config_loader *, const struct ynode *root,
 	    const struct ynode *spec, struct mesh_config *);
 void	config_mesh_free(struct mesh_config *);
 
+/* config_security.c */
+void	config_request_authentication(struct config_loader *,
+	    const struct ynode *root, const struct ynode *spec,
+	    struct request_authentication *);
+void	config_authorization_policy(struct config_loader *,
+	    const struct ynode *root, const struct ynode *spec,
+	    struct authorization_policy *);
+void	config_request_authentication_fini(struct request_authentication *);
+void	config_authorization_policy_fini(struct authorization_policy *);
+
 /* config_proxy.c */
 void	config_proxy(struct config_loader *, const struct ynode *root,
 	    const struct ynode *spec, struct proxy_config *);

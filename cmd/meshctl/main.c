@@ -26,13 +26,21 @@ static const struct meshctl_command commands[] = {
 	{ "get", meshctl_get, "[-c dir] [-o text|json] [-n namespace] "
 	    "[kind]", "list the resources of the config directory" },
 	{ "status", meshctl_status, "[-c dir] [-o text|json] [-s url] "
-	    "[-b url]", "ask each daemon whether it is up" },
+	    "[-b url] [-a url]", "ask each daemon whether it is up" },
 	{ "route", meshctl_route, "explain --host host [--path path] "
 	    "[--method method] [-H 'name: value'] ... [--workload name] "
 	    "[--namespace ns] [-s url] [-c dir] [-o text|json]",
 	    "ask route-d where a request goes, and why" },
 	{ "breaker", meshctl_breaker, "[-o text|json] [-s url]",
 	    "show breaker-d's endpoints: state, errors, ejections" },
+	{ "authz", meshctl_authz, "check [--host host] [--path path] "
+	    "[--method method] [-H 'name: value'] ... [--source addr:port] "
+	    "[--port n] [--workload name] [-n namespace] [--label k=v] ... "
+	    "[-s url] [-o text|json]",
+	    "ask authz-d whether a request is allowed, and why" },
+	{ "jwt", meshctl_jwt, "decode TOKEN | verify TOKEN --jwks file "
+	    "[--issuer iss] [--audience aud] ...",
+	    "show a JWT's claims, or verify it with a JWKS" },
 };
 
 static const struct meshctl_command *

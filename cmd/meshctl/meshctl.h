@@ -115,5 +115,7 @@ int	meshctl_route(struct meshctl *, int, char **);
 int	meshctl_breaker(struct meshctl *, int, char **);
 /* breaker.c: breaker-d's default address, ipc://$MESHKIT_RUNDIR/... */
 char	*meshctl_breaker_address(void);
+int	meshctl_authz(struct meshctl *, int, char **);
+int	meshctl_jwt(struct meshctl *, int, char **);
 
 #endif
