@@ -128,6 +128,10 @@ struct proxy_daemon {
 	uint64_t	 timeout_ms;	/* one consult, default 1000 */
 	int		 cache;		/* honour answers' reuse time */
 	enum failure_policy failure;
+	int		 enabled;	/* authz, breaker: asked at all */
+	int		 failure_status; /* authz: 403 or 503 when it fails */
+	char		*reports;	/* breaker: its PUSH (report) address */
+	char		*events;	/* breaker: its PUB (event) address */
 };
 
 /* meshkit.io/v1alpha1 Proxy: what one proxy-d serves and how. */
@@ -140,6 +144,8 @@ struct proxy_config {
 	struct proxy_listener	*listeners;
 	size_t			 nlisteners;
 	struct proxy_daemon	 route;
+	struct proxy_daemon	 authz;		/* inbound: may the caller ask */
+	struct proxy_daemon	 breaker;	/* outbound: may it go */
 	/* limits */
 	size_t			 max_request_line;
 	size_t			 max_headers;

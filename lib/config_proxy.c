@@ -36,6 +36,8 @@ static int	 proxy_listener(struct config_loader *, const struct ynode *,
 		    struct proxy_listener *);
 static int	 proxy_listeners(struct config_loader *, const struct ynode *,
 		    struct proxy_config *);
+static int	 proxy_nng_url(struct config_loader *, const struct ynode *,
+		    const char *, const char *, char **);
 static int	 proxy_daemon(struct config_loader *, const struct ynode *,
 		    const char *, struct proxy_daemon *);
 static int	 proxy_daemons(struct config_loader *, const struct ynode *,
@@ -54,6 +56,20 @@ config_proxy_defaults(struct proxy_config *pc)
 	pc->route.timeout_ms = 1000;
 	pc->route.cache = 1;
 	pc->route.failure = FAILURE_STALE;
+	xasprintf(&pc->authz.address, "ipc://%s/authz.sock", util_rundir());
+	pc->authz.timeout_ms = 1000;
+	pc->authz.cache = 1;
+	pc->authz.failure = FAILURE_CLOSED;
+	pc->authz.failure_status = 403;
+	xasprintf(&pc->breaker.address, "ipc://%s/breaker.sock",
+	    util_rundir());
+	xasprintf(&pc->breaker.reports, "ipc://%s/breaker-report.sock",
+	    util_rundir());
+	xasprintf(&pc->breaker.events, "ipc://%s/breaker-events.sock",
+	    util_rundir());
+	pc->breaker.timeout_ms = 100;
+	pc->breaker.cache = 1;
+	pc->breaker.failure = FAILURE_OPEN;
 	pc->max_request_line = 8192;
 	pc->max_headers = 100;
 	pc->max_head_bytes = 65536;
@@ -85,6 +101,10 @@ config_proxy_fini(struct proxy_config *pc)
 	}
 	free(pc->listeners);
 	free(pc->route.address);
+	free(pc->authz.address);
+	free(pc->breaker.address);
+	free(pc->breaker.reports);
+	free(pc->breaker.events);
 	memset(pc, 0, sizeof(*pc));
 }
 
@@ -240,52 +260,92 @@ proxy_listeners(struct config_loader *l, const struct ynode *n,
 	return rc;
 }
 
+/* An nng URL, so a typo fails here and not at proxy-d's dial. */
+static int
+proxy_nng_url(struct config_loader *l, const struct ynode *v,
+    const char *what, const char *name, char **out)
+{
+	char	 q[80];
+	size_t	 j;
+
+	if (config_string(l, v, what, out) == -1)
+		return -1;
+	for (j = 0; nng_schemes[j] != NULL; j++)
+		if (strncmp(*out, nng_schemes[j], strlen(nng_schemes[j])) ==
+		    0 && (*out)[strlen(nng_schemes[j])] != '\0')
+			return 0;
+	yaml_quote(q, sizeof(q), v->value, v->len);
+	config_error(l, v, "%s must be an nng URL such as ipc:///run/meshkit/"
+	    "%s.sock or tcp://10.0.0.1:7000, got %s", what, name, q);
+	return -1;
+}
+
+/*
+ * One daemons.NAME section.  Each daemon has its own failure policy:
+ * route-d's is chosen, authz-d always fails closed (with a chosen
+ * status), breaker-d always fails open.
+ */
 static int
 proxy_daemon(struct config_loader *l, const struct ynode *n,
     const char *name, struct proxy_daemon *d)
 {
 	const struct ynode	*k, *v;
-	char			 where[64], q[80];
-	size_t			 i, j;
+	char			 where[64];
+	size_t			 i;
 	int			 rc = 0, fp;
+	uint32_t		 status;
+	int			 authz = strcmp(name, "authz") == 0;
+	int			 breaker = strcmp(name, "breaker") == 0;
 
 	snprintf(where, sizeof(where), "Proxy daemons.%s", name);
 	if (config_expect_map(l, n, where) == -1)
 		return -1;
+	/* a section of its own turns an optional daemon on */
+	d->enabled = 1;
 	for (i = 0; i < n->n; i++) {
 		k = n->keys[i];
 		v = n->values[i];
 		if (config_is_null(v))
 			continue;
-		if (config_key_is(k, "address")) {
-			if (config_string(l, v, "daemon address", &d->address)
-			    == -1) {
-				rc = -1;
-				continue;
-			}
-			for (j = 0; nng_schemes[j] != NULL; j++)
-				if (strncmp(d->address, nng_schemes[j],
-				    strlen(nng_schemes[j])) == 0 &&
-				    d->address[strlen(nng_schemes[j])] != '\0')
-					break;
-			if (nng_schemes[j] == NULL) {
-				yaml_quote(q, sizeof(q), v->value, v->len);
-				config_error(l, v, "daemon address must be an "
-				    "nng URL such as ipc:///run/meshkit/"
-				    "%s.sock or tcp://10.0.0.1:7000, got %s",
-				    name, q);
-				rc = -1;
-			}
-		} else if (config_key_is(k, "timeout"))
+		if (config_key_is(k, "address"))
+			rc |= proxy_nng_url(l, v, "daemon address", name,
+			    &d->address);
+		else if (breaker && config_key_is(k, "reports"))
+			rc |= proxy_nng_url(l, v, "daemons.breaker.reports",
+			    "breaker-report", &d->reports);
+		else if (breaker && config_key_is(k, "events"))
+			rc |= proxy_nng_url(l, v, "daemons.breaker.events",
+			    "breaker-events", &d->events);
+		else if (config_key_is(k, "timeout"))
 			rc |= config_duration(l, v, "timeout",
 			    &d->timeout_ms);
 		else if (config_key_is(k, "cache"))
 			rc |= config_bool(l, v, "cache", &d->cache);
-		else if (config_key_is(k, "failurePolicy")) {
+		else if ((authz || breaker) && config_key_is(k, "enabled"))
+			rc |= config_bool(l, v, "enabled", &d->enabled);
+		else if (authz && config_key_is(k, "failureStatus")) {
+			if (config_u32(l, v, "failureStatus", 403, 503,
+			    &status) == -1)
+				rc = -1;
+			else if (status != 403 && status != 503) {
+				config_error(l, v, "failureStatus must be 403 "
+				    "or 503, got %u", status);
+				rc = -1;
+			} else
+				d->failure_status = (int)status;
+		} else if (config_key_is(k, "failurePolicy")) {
 			if (config_enum(l, v, "failurePolicy",
 			    failure_policies, &fp) == -1)
 				rc = -1;
-			else
+			else if (authz && fp != FAILURE_CLOSED) {
+				config_error(l, v, "authz-d fails closed: "
+				    "failurePolicy must be closed");
+				rc = -1;
+			} else if (breaker && fp != FAILURE_OPEN) {
+				config_error(l, v, "breaker-d fails open: "
+				    "failurePolicy must be open");
+				rc = -1;
+			} else
 				d->failure = (enum failure_policy)fp;
 		} else {
 			config_unknown_field(l, k, where);
@@ -305,11 +365,21 @@ proxy_daemons(struct config_loader *l, const struct ynode *n,
 	if (config_expect_map(l, n, "daemons") == -1)
 		return -1;
 	for (i = 0; i < n->n; i++) {
+		if (config_key_is(n->keys[i], "authz"))
+			pc->authz.enabled = 1;
+		else if (config_key_is(n->keys[i], "breaker"))
+			pc->breaker.enabled = 1;
 		if (config_is_null(n->values[i]))
 			continue;
 		if (config_key_is(n->keys[i], "route"))
 			rc |= proxy_daemon(l, n->values[i], "route",
 			    &pc->route);
+		else if (config_key_is(n->keys[i], "authz"))
+			rc |= proxy_daemon(l, n->values[i], "authz",
+			    &pc->authz);
+		else if (config_key_is(n->keys[i], "breaker"))
+			rc |= proxy_daemon(l, n->values[i], "breaker",
+			    &pc->breaker);
 		else {
 			config_unknown_field(l, n->keys[i], "Proxy daemons");
 			rc = -1;

@@ -1,0 +1,63 @@
+/*
+ * authz-d's answers as proxy-d reads them: the records of a
+ * meshkit-ipc(7) "authz-reply".  The strings point into the message,
+ * which must outlive the answer.
+ */
+#ifndef MESHKIT_AUTHZ_ANSWER_H
+#define MESHKIT_AUTHZ_ANSWER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "msg.h"
+#include "util.h"
+
+#define AUTHZ_MAX_HEADER_OPS	32
+#define AUTHZ_MAX_HEADER_NAME	127
+#define AUTHZ_MAX_HEADER_VALUE	8192
+#define AUTHZ_MAX_BODY		4096
+
+enum authz_verdict {
+	AUTHZ_ALLOW,
+	AUTHZ_DENY,
+	AUTHZ_ERROR,
+};
+
+/* request-header-set (value given) or request-header-remove */
+struct authz_header_op {
+	int		 remove;
+	struct str	 name;
+	struct str	 value;
+};
+
+struct authz_answer {
+	uint64_t		 id;
+	int			 has_id;
+	enum authz_verdict	 decision;
+	int			 status;	/* deny: 401 or 403 */
+	struct str		 body;
+	struct str		 principal;
+	struct str		 reason;
+	struct str		 vary;
+	uint64_t		 reuse_ms;	/* 0: this request only */
+	struct authz_header_op	 ops[AUTHZ_MAX_HEADER_OPS];
+	size_t			 nops;
+};
+
+/*
+ * Read one record of an authz-reply.  Returns 0, or -1 with a reason in
+ * err: no decision, an unknown one, a status that is not an HTTP error,
+ * a header operation that would not be a well-formed header, too many
+ * of them.  Unknown keys are ignored.
+ */
+int	authz_answer_read(const struct msg *, const struct msg_block *,
+	    struct authz_answer *, char *err, size_t errlen);
+
+/*
+ * Is every word of vary (space or comma separated) a request field
+ * proxy-d can key a decision on (authority, port, method, path,
+ * source-ip, remote, principal, sni, header:NAME)?
+ */
+int	authz_vary_known(struct str vary);
+
+#endif
