@@ -670,6 +670,8 @@ route_answer_write(struct msg_writer *w, const struct route_answer *a)
 		msgw_field(w, "service", route_cstr(a->service));
 	if (a->subset[0] != '\0')
 		msgw_field(w, "subset", route_cstr(a->subset));
+	if (a->port != 0 && a->service[0] != '\0')
+		msgw_field_u64(w, "port", a->port);
 	for (i = 0; i < a->nendpoints; i++) {
 		const struct route_endpoint *e = &a->endpoints[i];
 		char	 buf[sizeof(e->address) + 32];
@@ -756,6 +758,7 @@ route_answer_read(const struct msg *m, const struct msg_block *b,
 		SEEN_STATUS = 1, SEEN_SERVICE = 2, SEEN_SUBSET = 4,
 		SEEN_LB = 8, SEEN_REUSE = 16, SEEN_VARY = 32,
 		SEEN_TIMEOUT = 64, SEEN_REASON = 128, SEEN_ID = 256,
+		SEEN_PORT = 512,
 	};
 	unsigned	 seen = 0;
 	size_t		 i;
@@ -803,6 +806,15 @@ route_answer_read(const struct msg *m, const struct msg_block *b,
 				snprintf(err, errlen, "service: too long");
 				return -1;
 			}
+		} else if (!(seen & SEEN_PORT) && util_str_eq(k, "port")) {
+			uint64_t port;
+
+			seen |= SEEN_PORT;
+			if (msg_str_u64(v, &port) == -1 || port > 65535) {
+				snprintf(err, errlen, "port: want 0..65535");
+				return -1;
+			}
+			a->port = (uint32_t)port;
 		} else if (!(seen & SEEN_SUBSET) && util_str_eq(k, "subset")) {
 			seen |= SEEN_SUBSET;
 			if (route_copy(a->subset, sizeof(a->subset), v)) {

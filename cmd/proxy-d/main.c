@@ -34,6 +34,7 @@ static void	write_pidfile(const char *);
 static void	print_error_line(const char *, void *);
 static void	listener_resume(evutil_socket_t, short, void *);
 static void	proxy_set_consult(struct proxy *, struct generation *);
+static void	proxy_set_daemons(struct proxy *, struct generation *);
 static void	sweep_cb(evutil_socket_t, short, void *);
 static void	watch_start(struct proxy *);
 static void	watch_cb(evutil_socket_t, short, void *);
@@ -259,6 +260,14 @@ proxy_set_consult(struct proxy *p, struct generation *g)
 	p->consult = consult_new(p, rd->address, rd->timeout_ms);
 }
 
+/* The clients of the optional daemons follow the config too. */
+static void
+proxy_set_daemons(struct proxy *p, struct generation *g)
+{
+	authz_configure(p, g->pc);
+	breaker_configure(p, g->pc);
+}
+
 static void
 proxy_reload(struct proxy *p)
 {
@@ -284,6 +293,7 @@ proxy_reload(struct proxy *p)
 	generation_unref(p->gen);
 	p->gen = g;
 	proxy_set_consult(p, g);
+	proxy_set_daemons(p, g);
 	log_info("generation %llu in force", (unsigned long long)g->number);
 }
 
@@ -370,6 +380,8 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 	uint64_t	 now = util_now_ms();
 
 	pools_sweep(p, now);
+	authz_sweep(p, now);
+	breaker_sweep(p, now);
 	while (strmap_next(&p->routes, &pos, &key, &value)) {
 		struct route_entry *e = value;
 
@@ -526,10 +538,13 @@ main(int argc, char *argv[])
 	TAILQ_INIT(&p->mirrors);
 	strmap_init(&p->pools);
 	strmap_init(&p->routes);
+	strmap_init(&p->authz_cache);
+	strmap_init(&p->clusters);
 
 	if (listeners_apply(p, p->gen) == -1)
 		fatalx("cannot open listeners");
 	proxy_set_consult(p, p->gen);
+	proxy_set_daemons(p, p->gen);
 	for (i = 0; i < nitems(sigs); i++) {
 		sigev[i] = evsignal_new(p->base, sigs[i], signal_cb, p);
 		evsignal_add(sigev[i], NULL);
@@ -569,9 +584,33 @@ main(int argc, char *argv[])
 		}
 	}
 	mirrors_free(p);
+	log_info("counters: requests %llu; route hits %llu misses %llu "
+	    "stale %llu failures %llu; authz questions %llu hits %llu "
+	    "coalesced %llu allowed %llu denied %llu failures %llu; breaker "
+	    "questions %llu failures %llu overflows %llu queued %llu "
+	    "skipped %llu events %llu",
+	    (unsigned long long)p->requests,
+	    (unsigned long long)p->route_hits,
+	    (unsigned long long)p->route_misses,
+	    (unsigned long long)p->route_stale,
+	    (unsigned long long)p->route_failures,
+	    (unsigned long long)p->authz_questions,
+	    (unsigned long long)p->authz_hits,
+	    (unsigned long long)p->authz_coalesced,
+	    (unsigned long long)p->authz_allowed,
+	    (unsigned long long)p->authz_denied,
+	    (unsigned long long)p->authz_failures,
+	    (unsigned long long)p->breaker_questions,
+	    (unsigned long long)p->breaker_failures,
+	    (unsigned long long)p->breaker_overflows,
+	    (unsigned long long)p->breaker_queued,
+	    (unsigned long long)p->breaker_skipped,
+	    (unsigned long long)p->breaker_events);
 	routing_fini(p);
 	if (p->consult != NULL)
 		consult_free(p->consult);
+	authz_fini(p);
+	breaker_fini(p);
 	pools_free(p);
 	generation_unref(p->gen);
 	event_base_free(p->base);

@@ -13,9 +13,11 @@
 #include <event2/buffer.h>
 #include <event2/listener.h>
 
+#include "authz_reply.h"
 #include "config.h"
 #include "http.h"
 #include "retry.h"
+#include "msg.h"
 #include "route.h"
 #include "strmap.h"
 
@@ -23,6 +25,8 @@
 
 struct session;
 struct upstream;
+struct cluster;
+struct authz_entry;
 
 /* One config generation; requests in flight keep the one they began with. */
 struct generation {
@@ -52,6 +56,8 @@ struct upstream {
 	int			 connected;
 	int			 reused;	/* served a request before */
 	uint64_t		 idle_since_ms;
+	uint64_t		 requests;	/* served, this one included */
+	uint64_t		 idle_limit_ms;	/* 0: the Proxy's upstreamIdle */
 };
 
 struct listener {
@@ -116,6 +122,9 @@ struct route_entry {
 	int			 uniform;	/* all weights equal */
 	int			 fresh;		/* not picked from yet */
 	int			 no_reuse;	/* route-d said: ask each time */
+	char			 service[256];	/* the cluster, for breaker-d */
+	char			 subset[64];
+	uint32_t		 port;
 	struct policy		*policy;	/* NULL: nothing beyond routing */
 	/*
 	 * A vary node, at a (listener, authority) key, holds no answer: it
@@ -125,6 +134,12 @@ struct route_entry {
 	 */
 	char			*vary_fields;
 	TAILQ_HEAD(, session)	 waiters;
+};
+
+enum cluster_use {
+	CLUSTER_HELD,		/* known, not asked to go yet */
+	CLUSTER_QUEUED,		/* waiting for one of its connections */
+	CLUSTER_ADMITTED,	/* counted in its requests in flight */
 };
 
 enum session_state {
@@ -200,9 +215,69 @@ struct session {
 	struct http_chunked	 resp_chunked;
 	int			 resp_started;	/* bytes sent to the client */
 	char			 flags[PROXY_FLAG_LEN];
+
+	/* authz-d (authz.c) */
+	struct authz_entry	*authz_waiting;	/* on its waiters list */
+	TAILQ_ENTRY(session)	 authz_wait_entry;
+	struct authz_decision	*authz;		/* allowed: header operations */
+
+	/* breaker-d's cluster (breaker.c), from the route to cluster_done */
+	struct cluster		*cluster;
+	enum cluster_use	 cluster_use;
+	uint32_t		 cluster_retries;	/* retries it counts */
+	TAILQ_ENTRY(session)	 cluster_entry;		/* its queue */
+};
+
+/*
+ * What authz-d decided for a request, shared by a cached answer and the
+ * requests that use it.  Header operations apply in order to the request
+ * forwarded to the app: the last operation on a name wins.
+ */
+struct authz_header {
+	int		 remove;
+	int		 last;		/* no later operation names it */
+	char		*name;
+	size_t		 namelen;
+	char		*value;
+	size_t		 valuelen;
+};
+
+struct authz_decision {
+	int			 refs;
+	int			 allow;
+	int			 status;	/* deny: 401 or 403 */
+	char			*body;		/* deny */
+	size_t			 bodylen;
+	char			*principal;
+	char			*reason;
+	struct authz_header	*headers;
+	size_t			 nheaders;
+	size_t			 headers_len;	/* bytes authz_put_headers writes */
+};
+
+/* nng clients of the daemons (ipc.c) */
+struct ipc_req;
+struct ipc_push;
+struct ipc_sub;
+
+struct ipc_req_ops {
+	const char	*daemon;	/* "route-d", for logs and reasons */
+	const char	*type;		/* of the question: "route" */
+	const char	*reply;		/* of the answer: "route-reply" */
+	/* read one record into the client's own answer; 0 or -1 (err) */
+	int		(*read)(void *arg, const struct msg *,
+			    const struct msg_block *, uint64_t *id,
+			    int *has_id, char *err, size_t errlen);
+	/* the answer read last is item's */
+	void		(*answer)(void *arg, void *item);
+	void		(*fail)(void *arg, void *item, const char *reason);
+	/* optional: the daemon came (1) or went (0) */
+	void		(*connected)(void *arg, int up);
 };
 
 struct consult;
+struct authz;
+struct breaker_link;
 
 struct proxy {
 	struct event_base	*base;
@@ -234,6 +309,24 @@ struct proxy {
 	size_t			 nmirrors;
 	uint64_t		 mirrors_sent;
 	uint64_t		 mirrors_skipped;
+	/* authz-d: asked, reused, coalesced, allowed, denied, failed */
+	struct authz		*authz;
+	struct strmap		 authz_cache;
+	uint64_t		 authz_questions;
+	uint64_t		 authz_hits;
+	uint64_t		 authz_coalesced;
+	uint64_t		 authz_allowed;
+	uint64_t		 authz_denied;
+	uint64_t		 authz_failures;
+	/* breaker-d */
+	struct breaker_link	*breaker;
+	struct strmap		 clusters;	/* service|subset|port */
+	uint64_t		 breaker_questions;
+	uint64_t		 breaker_failures;	/* failed open */
+	uint64_t		 breaker_overflows;	/* 503 UO */
+	uint64_t		 breaker_queued;
+	uint64_t		 breaker_skipped;	/* ejected endpoints passed */
+	uint64_t		 breaker_events;
 };
 
 /* main.c */
@@ -252,6 +345,10 @@ void		 session_free_now(struct session *);
 void		 session_upstream_event(struct session *, short what);
 void		 session_upstream_read(struct session *);
 void		 session_upstream_write(struct session *);
+void		 session_authz_ready(struct session *,
+		    struct authz_decision *);
+void		 session_authz_failed(struct session *, const char *reason);
+void		 session_cluster_ready(struct session *);
 
 /* mirror.c */
 void		 mirror_send(struct proxy *, struct pool *, struct evbuffer *);
@@ -277,6 +374,67 @@ void		 policy_unref(struct policy *);
 void		 routing_done(struct proxy *, struct session *);
 void		 routing_fini(struct proxy *);
 void		 routing_forget(struct proxy *, struct route_entry *);
+
+/* ipc.c */
+struct ipc_req	*ipc_req_new(struct proxy *, const struct ipc_req_ops *,
+		    void *arg, const char *address, uint64_t timeout_ms,
+		    size_t max_batch);
+void		 ipc_req_free(struct ipc_req *);
+const char	*ipc_req_address(const struct ipc_req *);
+int		 ipc_req_connected(const struct ipc_req *);
+void		 ipc_req_set_timeout(struct ipc_req *, uint64_t);
+struct msg_writer *ipc_req_begin(struct ipc_req *,
+		    const struct proxy_config *);
+void		 ipc_req_end(struct ipc_req *, void *item);
+void		 ipc_header(struct msg_writer *, const char *type,
+		    const struct proxy_config *);
+struct ipc_push	*ipc_push_new(struct proxy *, const char *daemon,
+		    const char *type, const char *address);
+void		 ipc_push_free(struct ipc_push *);
+const char	*ipc_push_address(const struct ipc_push *);
+struct msg_writer *ipc_push_begin(struct ipc_push *,
+		    const struct proxy_config *);
+void		 ipc_push_end(struct ipc_push *);
+void		 ipc_push_counters(const struct ipc_push *, uint64_t *sent,
+		    uint64_t *dropped);
+struct ipc_sub	*ipc_sub_new(struct proxy *, const char *daemon,
+		    const char *address,
+		    void (*)(void *, const struct msg *), void *arg);
+void		 ipc_sub_free(struct ipc_sub *);
+const char	*ipc_sub_address(const struct ipc_sub *);
+
+/* authz.c: asking authz-d for inbound requests, and its answer cache */
+int		 authz_enabled(const struct session *);
+void		 authz_request(struct proxy *, struct session *);
+void		 authz_cancel(struct session *);
+struct authz_decision *authz_decision_ref(struct authz_decision *);
+void		 authz_decision_unref(struct authz_decision *);
+char		*authz_put_headers(char *, const struct authz_decision *);
+int		 authz_removes(const struct authz_decision *, struct str name);
+size_t		 authz_headers_len(const struct authz_decision *);
+void		 authz_configure(struct proxy *, const struct proxy_config *);
+void		 authz_sweep(struct proxy *, uint64_t now);
+void		 authz_fini(struct proxy *);
+
+/* breaker.c: breaker-d's limits and ejections per cluster */
+void		 breaker_configure(struct proxy *, const struct proxy_config *);
+void		 breaker_fini(struct proxy *);
+void		 breaker_sweep(struct proxy *, uint64_t now);
+struct cluster	*cluster_for(struct proxy *, const struct route_entry *);
+int		 cluster_skip(struct cluster *, struct pool *);
+struct pool	*cluster_pick(struct proxy *, struct cluster *,
+		    struct route_entry *);
+void		 cluster_attach(struct session *, struct cluster *);
+int		 cluster_admit(struct cluster *, struct session *);
+void		 cluster_done(struct cluster *, struct session *);
+int		 cluster_conn_spent(const struct cluster *,
+		    const struct upstream *);
+int		 cluster_retry_ok(struct cluster *, struct session *);
+void		 cluster_retry_done(struct cluster *, struct session *);
+uint64_t	 cluster_connect_timeout(const struct cluster *, uint64_t);
+uint64_t	 cluster_idle_timeout(const struct cluster *, uint64_t);
+void		 cluster_report(struct proxy *, struct cluster *,
+		    struct pool *, const char *result);
 
 /* consult.c */
 struct consult	*consult_new(struct proxy *, const char *address,

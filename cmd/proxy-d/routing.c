@@ -291,6 +291,9 @@ entry_fill(struct proxy *p, struct route_entry *e,
 
 	e->status = a->status;
 	util_strlcpy(e->reason, a->reason, sizeof(e->reason));
+	util_strlcpy(e->service, a->service, sizeof(e->service));
+	util_strlcpy(e->subset, a->subset, sizeof(e->subset));
+	e->port = a->port;
 	policy_unref(e->policy);
 	e->policy = NULL;
 	if (policy_present(&a->policy) || a->timeout_ms > 0)

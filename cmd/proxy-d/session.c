@@ -312,6 +312,8 @@ session_wait_request(struct session *s)
 	s->request_id_in = (struct str){ NULL, 0 };
 	policy_unref(s->policy);
 	s->policy = NULL;
+	authz_decision_unref(s->authz);	/* authz */
+	s->authz = NULL;
 	if (s->gen != p->gen) {
 		generation_unref(s->gen);
 		s->gen = generation_ref(p->gen);
@@ -452,6 +454,12 @@ session_start_request(struct session *s)
 			    "no local application for this listener");
 			return;
 		}
+		/* >>> authz: may the caller ask?  (authz.c) */
+		if (authz_enabled(s)) {
+			authz_request(p, s);
+			return;
+		}
+		/* <<< authz */
 		session_forward(s, s->forward);
 		return;
 	}
@@ -491,7 +499,8 @@ session_route_ready(struct session *s, struct route_entry *e)
 	s->ncands = 0;
 	s->cand = 0;
 	s->tried = 0;
-	if ((pool = routing_pick(e)) != NULL) {
+	cluster_attach(s, cluster_for(s->proxy, e));	/* breaker */
+	if ((pool = cluster_pick(s->proxy, s->cluster, e)) != NULL) {
 		size_t i, at = 0;
 
 		for (i = 0; i < e->npools; i++)
@@ -500,7 +509,10 @@ session_route_ready(struct session *s, struct route_entry *e)
 		s->cands[s->ncands++] = pool;
 		for (i = 1; i < e->npools &&
 		    s->ncands < SESSION_MAX_CANDIDATES; i++)
-			s->cands[s->ncands++] = e->pools[(at + i) % e->npools];
+			if (!cluster_skip(s->cluster,	/* breaker */
+			    e->pools[(at + i) % e->npools]))
+				s->cands[s->ncands++] =
+				    e->pools[(at + i) % e->npools];
 	}
 	session_proceed(s);
 }
@@ -561,8 +573,58 @@ session_proceed(struct session *s)
 	}
 	if (pol != NULL && pol->nmirrors > 0)
 		session_mirror(s);
+	/* >>> breaker: the cluster's connection-pool limits */
+	switch (cluster_admit(s->cluster, s)) {
+	case -1:
+		session_error(s, 503, "UO", "%.*s: upstream connection pool "
+		    "full", (int)s->req.authority.n, s->req.authority.p);
+		return;
+	case 0:
+		s->state = SESSION_WAIT_ROUTE;	/* session_cluster_ready */
+		return;
+	}
+	/* <<< breaker */
 	session_forward(s, s->cands[0]);
 }
+
+/* >>> breaker: a queued request may use its cluster now (breaker.c) */
+void
+session_cluster_ready(struct session *s)
+{
+	s->state = SESSION_FORWARD;
+	session_forward(s, s->cands[0]);
+}
+/* <<< breaker */
+
+/* >>> authz: authz-d's decision (authz.c) */
+void
+session_authz_ready(struct session *s, struct authz_decision *d)
+{
+	s->state = SESSION_FORWARD;
+	if (!d->allow) {
+		util_strlcpy(s->flags, "UAEX", sizeof(s->flags));
+		log_info("%s: %d UAEX %.*s %.*s%.*s: authz-d denied%s%s",
+		    s->client_addr, d->status, (int)s->req.method.n,
+		    s->req.method.p, (int)s->req.authority.n,
+		    s->req.authority.p, (int)s->req.path.n, s->req.path.p,
+		    d->reason[0] != '\0' ? ": " : "", d->reason);
+		session_respond(s, d->status, "UAEX", "text/plain", d->body,
+		    d->bodylen, NULL, NULL);
+		return;
+	}
+	authz_decision_unref(s->authz);
+	s->authz = authz_decision_ref(d);
+	session_forward(s, s->forward);
+}
+
+void
+session_authz_failed(struct session *s, const char *reason)
+{
+	s->state = SESSION_FORWARD;
+	session_error(s, s->gen->pc->authz.failure_status, "ADU", "%s",
+	    reason);
+}
+/* <<< authz */
 
 /* The endpoint for the next try: one not tried yet, when there is one. */
 static struct pool *
@@ -610,7 +672,8 @@ request_head_need(const struct session *s)
 	return s->headlen + req->authority.n + req->path.n + xff +
 	    2 * req->nheaders + 512 + (s->policy != NULL ?
 	    header_ops_len(&s->policy->p) + strlen(s->policy->p.rewrite_path) +
-	    strlen(s->policy->p.rewrite_authority) : 0);
+	    strlen(s->policy->p.rewrite_authority) : 0) +
+	    (s->authz != NULL ? authz_headers_len(s->authz) : 0); /* authz */
 }
 
 static char *
@@ -686,7 +749,8 @@ request_head_put(struct session *s, char *w, int mirror)
 		    (attempts && util_str_caseeq(h->name,
 		    "x-envoy-attempt-count")) ||
 		    (new_host && (int)i == req->host_header) ||
-		    (pol != NULL && header_op_names(pol, 0, h->name)))
+		    (pol != NULL && header_op_names(pol, 0, h->name)) ||
+		    (s->authz != NULL && authz_removes(s->authz, h->name)))
 			continue;
 		PUT(h->name.p, h->name.n);
 		PUTS(": ");
@@ -707,6 +771,8 @@ request_head_put(struct session *s, char *w, int mirror)
 	PUTS("\r\n");
 	if (pol != NULL)
 		w = put_header_ops(w, pol, 0);
+	if (s->authz != NULL)		/* authz */
+		w = authz_put_headers(w, s->authz);
 	if (s->request_id[0] != '\0') {
 		PUTS("x-request-id: ");
 		PUT(s->request_id, strlen(s->request_id));
@@ -961,6 +1027,12 @@ session_response_head(struct session *s)
 		    s->up->pool->name);
 		return -1;
 	}
+	if (resp->status >= 200 && s->cluster != NULL) { /* >>> breaker */
+		char code[16];
+
+		snprintf(code, sizeof(code), "%03d", resp->status);
+		cluster_report(s->proxy, s->cluster, s->up->pool, code);
+	}						/* <<< breaker */
 	if (resp->status >= 200 && s->policy != NULL &&
 	    s->policy->retry.attempts > 0) {
 		const struct http_header *g = http_header_find(resp->headers,
@@ -1125,9 +1197,11 @@ session_response_done(struct session *s)
 
 	reusable = s->resp.keep_alive && s->req_body_done &&
 	    s->resp.framing != HTTP_BODY_CLOSE &&
-	    evbuffer_get_length(bufferevent_get_output(s->up->bev)) == 0;
+	    evbuffer_get_length(bufferevent_get_output(s->up->bev)) == 0 &&
+	    !cluster_conn_spent(s->cluster, s->up);	/* breaker */
 	upstream_release(p, s->up, reusable);
 	s->up = NULL;
+	cluster_done(s->cluster, s);			/* breaker */
 	if (!s->req_body_done)
 		s->keep_alive = 0;
 	if (!s->keep_alive || p->draining) {
@@ -1219,6 +1293,9 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (s->deadline_ms != 0 && now >= s->deadline_ms) {
 		s->proxy->timeouts++;
+		if (s->up != NULL && !s->resp_head_done)	/* breaker */
+			cluster_report(s->proxy, s->cluster, s->up->pool,
+			    "timeout");
 		session_error(s, 504, "UT", "upstream request timeout (%llu ms)",
 		    (unsigned long long)(s->policy != NULL ?
 		    s->policy->timeout_ms : 0));
@@ -1237,6 +1314,8 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (s->try_deadline_ms != 0 && now >= s->try_deadline_ms &&
 	    s->up != NULL && !s->resp_head_done) {
 		s->proxy->timeouts++;
+		cluster_report(s->proxy, s->cluster, s->up->pool,	/* breaker */
+		    "timeout");
 		session_try_failed(s, RETRY_OUTCOME_TIMEOUT, 504, "UT",
 		    "upstream %s: no response within the per-try timeout",
 		    s->up->pool->name);
@@ -1280,6 +1359,8 @@ session_retry(struct session *s, enum retry_outcome o, int status, int grpc)
 		    s->client_addr, (int)s->req.authority.n,
 		    s->req.authority.p, (int)s->req.path.n, s->req.path.p,
 		    s->tries, (unsigned long long)backoff);
+	if (!cluster_retry_ok(s->cluster, s))	/* breaker: max-retries */
+		return 0;
 	s->proxy->retries++;
 	if (s->up != NULL) {
 		/* what the failed try sent back is thrown away with it */
@@ -1457,6 +1538,9 @@ session_upstream_event(struct session *s, short what)
 	const char	*why;
 
 	if (what & BEV_EVENT_TIMEOUT) {
+		if (!s->resp_head_done)		/* breaker: the outcome */
+			cluster_report(s->proxy, s->cluster, pool,
+			    u->connected ? "timeout" : "connect-failure");
 		if (!u->connected) {
 			session_try_failed(s, RETRY_OUTCOME_CONNECT_FAILURE, 503,
 			    "UF", "connect to %s timed out", pool->name);
@@ -1471,6 +1555,8 @@ session_upstream_event(struct session *s, short what)
 		return;
 	}
 	if (!u->connected && (what & BEV_EVENT_ERROR)) {
+		cluster_report(s->proxy, s->cluster, pool,	/* breaker */
+		    "connect-failure");
 		why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
 		session_try_failed(s, RETRY_OUTCOME_CONNECT_FAILURE, 503, "UF",
 		    "connect to %s failed: %s", pool->name, why);
@@ -1490,6 +1576,7 @@ session_upstream_event(struct session *s, short what)
 			session_forward(s, pool);
 			return;
 		}
+		cluster_report(s->proxy, s->cluster, pool, "reset"); /* breaker */
 		session_try_failed(s, RETRY_OUTCOME_RESET, 503, "UC",
 		    "upstream %s closed the connection before responding",
 		    pool->name);
@@ -1631,6 +1718,8 @@ session_respond(struct session *s, int status, const char *flags,
 		s->up = NULL;
 	}
 	routing_cancel(s);
+	authz_cancel(s);		/* authz */
+	cluster_done(s->cluster, s);	/* breaker */
 	/* a request whose body was not read leaves the stream unusable */
 	close_after = status == 400 || status == 408 || status == 413 ||
 	    status == 414 || status == 431 || status == 501 || status == 505 ||
@@ -1701,6 +1790,8 @@ session_close(struct session *s)
 {
 	s->state = SESSION_CLOSING;
 	routing_cancel(s);
+	authz_cancel(s);		/* authz */
+	cluster_done(s->cluster, s);	/* breaker */
 	if (s->up != NULL) {
 		upstream_abort(s->up);
 		s->up = NULL;
@@ -1723,6 +1814,8 @@ session_abort(struct session *s, const char *why)
 	    s->req.authority.p, (int)s->req.path.n, s->req.path.p, why);
 	s->state = SESSION_CLOSING;
 	routing_cancel(s);
+	authz_cancel(s);		/* authz */
+	cluster_done(s->cluster, s);	/* breaker */
 	if (s->up != NULL) {
 		upstream_abort(s->up);
 		s->up = NULL;
@@ -1749,6 +1842,8 @@ session_free_now(struct session *s)
 	struct proxy	*p = s->proxy;
 
 	routing_cancel(s);
+	authz_cancel(s);		/* authz */
+	cluster_done(s->cluster, s);	/* breaker */
 	if (s->up != NULL) {
 		upstream_abort(s->up);
 		s->up = NULL;
@@ -1759,6 +1854,7 @@ session_free_now(struct session *s)
 	bufferevent_free(s->bev);
 	generation_unref(s->gen);
 	policy_unref(s->policy);
+	authz_decision_unref(s->authz);	/* authz */
 	if (s->replay != NULL)
 		evbuffer_free(s->replay);
 	free(s->head);

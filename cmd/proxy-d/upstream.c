@@ -50,7 +50,7 @@ pools_sweep(struct proxy *p, uint64_t now)
 
 	while (strmap_next(&p->pools, &pos, &key, &value)) {
 		struct pool	*pool = value;
-		struct upstream	*u;
+		struct upstream	*u, *next;
 
 		/* newest first in the list: the oldest are at its tail */
 		while ((u = TAILQ_LAST(&pool->idle, upstream_list)) != NULL &&
@@ -59,6 +59,14 @@ pools_sweep(struct proxy *p, uint64_t now)
 			pool->nidle--;
 			upstream_free(u);
 		}
+		/* shorter limits of a cluster (breaker-d's idleTimeout) */
+		TAILQ_FOREACH_SAFE(u, &pool->idle, entry, next)
+			if (u->idle_limit_ms > 0 &&
+			    now >= u->idle_since_ms + u->idle_limit_ms) {
+				TAILQ_REMOVE(&pool->idle, u, entry);
+				pool->nidle--;
+				upstream_free(u);
+			}
 	}
 }
 
@@ -133,6 +141,7 @@ upstream_acquire(struct proxy *p, struct pool *pool, struct session *s,
 		}
 	}
 	u->session = s;
+	u->requests++;
 	pool->active++;
 	pool->requests++;
 	bufferevent_setcb(u->bev, upstream_readcb, upstream_writecb,
@@ -144,10 +153,11 @@ upstream_acquire(struct proxy *p, struct pool *pool, struct session *s,
 	 */
 	if (!u->connected) {
 		struct timeval rtv;
+		uint64_t ct = cluster_connect_timeout(s->cluster,
+		    pc->connect_timeout_ms);
 
-		tv.tv_sec = (time_t)(pc->connect_timeout_ms / 1000);
-		tv.tv_usec = (suseconds_t)(pc->connect_timeout_ms % 1000) *
-		    1000;
+		tv.tv_sec = (time_t)(ct / 1000);
+		tv.tv_usec = (suseconds_t)(ct % 1000) * 1000;
 		rtv.tv_sec = (time_t)(pc->stream_idle_timeout_ms / 1000);
 		rtv.tv_usec = (suseconds_t)(pc->stream_idle_timeout_ms % 1000) *
 		    1000;
@@ -170,6 +180,9 @@ upstream_release(struct proxy *p, struct upstream *u, int reusable)
 
 	pool->active--;
 	pc = u->session != NULL ? u->session->gen->pc : p->gen->pc;
+	/* breaker-d's idleTimeout for the cluster, if it gave one */
+	u->idle_limit_ms = u->session != NULL ? cluster_idle_timeout(
+	    u->session->cluster, 0) : 0;
 	u->session = NULL;
 	if (!reusable || p->draining || pool->nidle >= pc->pool_max_idle ||
 	    evbuffer_get_length(bufferevent_get_input(u->bev)) != 0) {

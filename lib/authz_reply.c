@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "authz_answer.h"
+#include "authz_reply.h"
 
-static int	header_op_read(struct str, int, struct authz_header_op *,
+static int	header_op_read(struct str, int, struct authz_reply_op *,
 		    char *, size_t);
 static int	is_token(struct str);
 static int	is_field_value(struct str);
@@ -46,7 +46,7 @@ is_field_value(struct str s)
 
 /* "name: value" (set) or "name" (remove). */
 static int
-header_op_read(struct str v, int remove, struct authz_header_op *op,
+header_op_read(struct str v, int remove, struct authz_reply_op *op,
     char *err, size_t errlen)
 {
 	const char	*colon;
@@ -74,13 +74,13 @@ header_op_read(struct str v, int remove, struct authz_header_op *op,
 		    op->value.p[op->value.n - 1] == '\t'))
 			op->value.n--;
 	}
-	if (!is_token(op->name) || op->name.n > AUTHZ_MAX_HEADER_NAME) {
+	if (!is_token(op->name) || op->name.n > AUTHZ_REPLY_MAX_NAME) {
 		snprintf(err, errlen, "%s: not a header name",
 		    remove ? "request-header-remove" : "request-header-set");
 		return -1;
 	}
 	if (!is_field_value(op->value) ||
-	    op->value.n > AUTHZ_MAX_HEADER_VALUE) {
+	    op->value.n > AUTHZ_REPLY_MAX_VALUE) {
 		snprintf(err, errlen, "request-header-set: not a header "
 		    "value");
 		return -1;
@@ -89,8 +89,8 @@ header_op_read(struct str v, int remove, struct authz_header_op *op,
 }
 
 int
-authz_answer_read(const struct msg *m, const struct msg_block *b,
-    struct authz_answer *a, char *err, size_t errlen)
+authz_reply_read(const struct msg *m, const struct msg_block *b,
+    struct authz_reply *a, char *err, size_t errlen)
 {
 	enum {
 		SEEN_ID = 1, SEEN_DECISION = 2, SEEN_STATUS = 4,
@@ -108,9 +108,9 @@ authz_answer_read(const struct msg *m, const struct msg_block *b,
 
 		if ((remove = util_str_eq(k, "request-header-remove")) ||
 		    util_str_eq(k, "request-header-set")) {
-			if (a->nops == AUTHZ_MAX_HEADER_OPS) {
+			if (a->nops == AUTHZ_REPLY_MAX_OPS) {
 				snprintf(err, errlen, "more than %d header "
-				    "operations", AUTHZ_MAX_HEADER_OPS);
+				    "operations", AUTHZ_REPLY_MAX_OPS);
 				return -1;
 			}
 			if (header_op_read(v, remove, &a->ops[a->nops], err,
@@ -129,11 +129,11 @@ authz_answer_read(const struct msg *m, const struct msg_block *b,
 		    util_str_eq(k, "decision")) {
 			seen |= SEEN_DECISION;
 			if (util_str_eq(v, "allow"))
-				a->decision = AUTHZ_ALLOW;
+				a->decision = AUTHZ_REPLY_ALLOW;
 			else if (util_str_eq(v, "deny"))
-				a->decision = AUTHZ_DENY;
+				a->decision = AUTHZ_REPLY_DENY;
 			else if (util_str_eq(v, "error"))
-				a->decision = AUTHZ_ERROR;
+				a->decision = AUTHZ_REPLY_ERROR;
 			else {
 				snprintf(err, errlen, "decision: unknown "
 				    "\"%.*s\"", (int)(v.n > 32 ? 32 : v.n),
@@ -150,9 +150,9 @@ authz_answer_read(const struct msg *m, const struct msg_block *b,
 			a->status = (int)u;
 		} else if (!(seen & SEEN_BODY) && util_str_eq(k, "body")) {
 			seen |= SEEN_BODY;
-			if (v.n > AUTHZ_MAX_BODY) {
+			if (v.n > AUTHZ_REPLY_MAX_BODY) {
 				snprintf(err, errlen, "body: longer than %d "
-				    "bytes", AUTHZ_MAX_BODY);
+				    "bytes", AUTHZ_REPLY_MAX_BODY);
 				return -1;
 			}
 			a->body = v;
@@ -178,13 +178,13 @@ authz_answer_read(const struct msg *m, const struct msg_block *b,
 		snprintf(err, errlen, "decision: missing");
 		return -1;
 	}
-	if (a->decision == AUTHZ_DENY && a->status == 0)
+	if (a->decision == AUTHZ_REPLY_DENY && a->status == 0)
 		a->status = 403;
 	return 0;
 }
 
 int
-authz_vary_known(struct str vary)
+authz_reply_vary_known(struct str vary)
 {
 	static const char *const fields[] = {
 		"authority", "port", "method", "path", "source-ip", "remote",

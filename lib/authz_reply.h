@@ -3,8 +3,8 @@
  * meshkit-ipc(7) "authz-reply".  The strings point into the message,
  * which must outlive the answer.
  */
-#ifndef MESHKIT_AUTHZ_ANSWER_H
-#define MESHKIT_AUTHZ_ANSWER_H
+#ifndef MESHKIT_AUTHZ_REPLY_H
+#define MESHKIT_AUTHZ_REPLY_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -12,35 +12,35 @@
 #include "msg.h"
 #include "util.h"
 
-#define AUTHZ_MAX_HEADER_OPS	32
-#define AUTHZ_MAX_HEADER_NAME	127
-#define AUTHZ_MAX_HEADER_VALUE	8192
-#define AUTHZ_MAX_BODY		4096
+#define AUTHZ_REPLY_MAX_OPS	32
+#define AUTHZ_REPLY_MAX_NAME	127
+#define AUTHZ_REPLY_MAX_VALUE	8192
+#define AUTHZ_REPLY_MAX_BODY		4096
 
-enum authz_verdict {
-	AUTHZ_ALLOW,
-	AUTHZ_DENY,
-	AUTHZ_ERROR,
+enum authz_reply_decision {
+	AUTHZ_REPLY_ALLOW,
+	AUTHZ_REPLY_DENY,
+	AUTHZ_REPLY_ERROR,
 };
 
 /* request-header-set (value given) or request-header-remove */
-struct authz_header_op {
+struct authz_reply_op {
 	int		 remove;
 	struct str	 name;
 	struct str	 value;
 };
 
-struct authz_answer {
+struct authz_reply {
 	uint64_t		 id;
 	int			 has_id;
-	enum authz_verdict	 decision;
+	enum authz_reply_decision	 decision;
 	int			 status;	/* deny: 401 or 403 */
 	struct str		 body;
 	struct str		 principal;
 	struct str		 reason;
 	struct str		 vary;
 	uint64_t		 reuse_ms;	/* 0: this request only */
-	struct authz_header_op	 ops[AUTHZ_MAX_HEADER_OPS];
+	struct authz_reply_op	 ops[AUTHZ_REPLY_MAX_OPS];
 	size_t			 nops;
 };
 
@@ -50,14 +50,14 @@ struct authz_answer {
  * a header operation that would not be a well-formed header, too many
  * of them.  Unknown keys are ignored.
  */
-int	authz_answer_read(const struct msg *, const struct msg_block *,
-	    struct authz_answer *, char *err, size_t errlen);
+int	authz_reply_read(const struct msg *, const struct msg_block *,
+	    struct authz_reply *, char *err, size_t errlen);
 
 /*
  * Is every word of vary (space or comma separated) a request field
  * proxy-d can key a decision on (authority, port, method, path,
  * source-ip, remote, principal, sni, header:NAME)?
  */
-int	authz_vary_known(struct str vary);
+int	authz_reply_vary_known(struct str vary);
 
 #endif

@@ -1,0 +1,694 @@
+/*
+ * Asking authz-d whether the caller of an inbound request may ask, and
+ * the decisions proxy-d keeps: a cache keyed by the local app and the
+ * request fields authz-d said its decision depends on (like routing.c's
+ * vary cache), never kept past the reuse time it gave.  authz-d away,
+ * slow or confused: the request fails closed (ADU).
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "proxy.h"
+#include "util.h"
+
+#define AUTHZ_ASK_MAX_HEADERS	128
+#define AUTHZ_KEY_MAX		4096
+#define AUTHZ_VARY_MAX		512
+#define AUTHZ_CACHE_MAX		65536
+#define AUTHZ_MAX_BATCH		256
+#define AUTHZ_NODE_IDLE_MS	60000
+#define AUTHZ_SEP		'\x1f'	/* never in a field value */
+
+struct authz {
+	struct proxy		*proxy;
+	struct ipc_req		*req;
+	struct authz_reply	 reply;		/* the one read last */
+};
+
+/*
+ * At a base key (the local app), a node: the union of the fields
+ * authz-d's decisions there depend on.  At base + those fields' values,
+ * an entry: a decision, or a question in flight with the requests that
+ * wait for it.  An entry not in the cache (key NULL) serves the one
+ * request that asked.
+ */
+struct authz_entry {
+	char			*key;
+	size_t			 baselen;
+	int			 node;
+	char			*fields;	/* node: union; entry: at ask */
+	int			 inflight;
+	struct authz_decision	*decision;
+	uint64_t		 expires_ms;
+	uint64_t		 last_used_ms;
+	TAILQ_HEAD(, session)	 waiters;
+};
+
+static int	authz_read(void *, const struct msg *,
+		    const struct msg_block *, uint64_t *, int *, char *,
+		    size_t);
+static void	authz_answer(void *, void *);
+static void	authz_fail(void *, void *, const char *);
+static void	entry_fail(struct proxy *, struct authz_entry *,
+		    const char *);
+static void	authz_serve(struct proxy *, struct session *,
+		    struct authz_decision *);
+static struct authz_entry *entry_new(const char *, size_t, size_t);
+static void	entry_free(struct authz_entry *);
+static size_t	authz_base(const struct session *, char *, size_t);
+static size_t	authz_key(const struct session *, const char *,
+		    const char *, size_t, char *, size_t);
+static int	fields_has(const char *, const char *, size_t);
+static int	fields_within(struct str, const char *);
+static struct authz_entry *node_merge(struct proxy *, const char *,
+		    size_t, struct str);
+static struct authz_decision *decision_new(const struct authz_reply *);
+static int	authz_ask(struct proxy *, struct authz_entry *,
+		    struct session *);
+
+static const struct ipc_req_ops authz_ops = {
+	.daemon = "authz-d",
+	.type = "authz",
+	.reply = "authz-reply",
+	.read = authz_read,
+	.answer = authz_answer,
+	.fail = authz_fail,
+};
+
+int
+authz_enabled(const struct session *s)
+{
+	return s->inbound && s->gen->pc->authz.enabled;
+}
+
+/* The client follows the config: made when first needed, remade when
+   its address changes. */
+void
+authz_configure(struct proxy *p, const struct proxy_config *pc)
+{
+	const struct proxy_daemon *d = &pc->authz;
+
+	if (!d->enabled)
+		return;		/* kept for requests of older generations */
+	if (p->authz != NULL &&
+	    strcmp(ipc_req_address(p->authz->req), d->address) == 0) {
+		ipc_req_set_timeout(p->authz->req, d->timeout_ms);
+		return;
+	}
+	if (p->authz != NULL) {
+		ipc_req_free(p->authz->req);
+		free(p->authz);
+	}
+	p->authz = xcalloc(1, sizeof(*p->authz));
+	p->authz->proxy = p;
+	p->authz->req = ipc_req_new(p, &authz_ops, p->authz, d->address,
+	    d->timeout_ms, AUTHZ_MAX_BATCH);
+}
+
+static struct authz_entry *
+entry_new(const char *key, size_t keylen, size_t baselen)
+{
+	struct authz_entry	*e;
+
+	e = xcalloc(1, sizeof(*e));
+	if (key != NULL)
+		e->key = xstrndup(key, keylen);
+	e->baselen = baselen;
+	TAILQ_INIT(&e->waiters);
+	return e;
+}
+
+static void
+entry_free(struct authz_entry *e)
+{
+	authz_decision_unref(e->decision);
+	free(e->key);
+	free(e->fields);
+	free(e);
+}
+
+static struct authz_decision *
+decision_new(const struct authz_reply *r)
+{
+	struct authz_decision	*d;
+	size_t			 i, j;
+
+	d = xcalloc(1, sizeof(*d));
+	d->allow = r->decision == AUTHZ_REPLY_ALLOW;
+	d->status = r->status;
+	d->body = xstrndup(r->body.p != NULL ? r->body.p : "", r->body.n);
+	d->bodylen = r->body.n;
+	d->principal = xstrndup(r->principal.p != NULL ? r->principal.p : "",
+	    r->principal.n);
+	d->reason = xstrndup(r->reason.p != NULL ? r->reason.p : "",
+	    r->reason.n);
+	if (r->nops > 0)
+		d->headers = xcalloc(r->nops, sizeof(*d->headers));
+	for (i = 0; i < r->nops; i++) {
+		struct authz_header *h = &d->headers[i];
+
+		h->remove = r->ops[i].remove;
+		h->name = xstrndup(r->ops[i].name.p, r->ops[i].name.n);
+		h->namelen = r->ops[i].name.n;
+		h->value = xstrndup(r->ops[i].value.p != NULL ?
+		    r->ops[i].value.p : "", r->ops[i].value.n);
+		h->valuelen = r->ops[i].value.n;
+	}
+	d->nheaders = r->nops;
+	/* in order: the last operation on a name is the one that counts */
+	for (i = 0; i < d->nheaders; i++) {
+		struct authz_header *h = &d->headers[i];
+
+		h->last = 1;
+		for (j = i + 1; j < d->nheaders; j++)
+			if (strcasecmp(h->name, d->headers[j].name) == 0)
+				h->last = 0;
+		if (!h->remove && h->last)
+			d->headers_len += h->namelen + h->valuelen + 4;
+	}
+	return d;
+}
+
+struct authz_decision *
+authz_decision_ref(struct authz_decision *d)
+{
+	if (d != NULL)
+		d->refs++;
+	return d;
+}
+
+void
+authz_decision_unref(struct authz_decision *d)
+{
+	size_t	 i;
+
+	if (d == NULL || --d->refs > 0)
+		return;
+	for (i = 0; i < d->nheaders; i++) {
+		free(d->headers[i].name);
+		free(d->headers[i].value);
+	}
+	free(d->headers);
+	free(d->body);
+	free(d->principal);
+	free(d->reason);
+	free(d);
+}
+
+/* The header lines the decision sets, for the forwarded request. */
+char *
+authz_put_headers(char *w, const struct authz_decision *d)
+{
+	size_t	 i;
+
+	for (i = 0; i < d->nheaders; i++) {
+		const struct authz_header *h = &d->headers[i];
+
+		if (h->remove || !h->last)
+			continue;
+		memcpy(w, h->name, h->namelen);
+		w += h->namelen;
+		*w++ = ':';
+		*w++ = ' ';
+		memcpy(w, h->value, h->valuelen);
+		w += h->valuelen;
+		*w++ = '\r';
+		*w++ = '\n';
+	}
+	return w;
+}
+
+/* Does the decision set or remove this header, so the original goes? */
+int
+authz_removes(const struct authz_decision *d, struct str name)
+{
+	size_t	 i;
+
+	for (i = 0; i < d->nheaders; i++)
+		if (util_str_caseeq(name, d->headers[i].name))
+			return 1;
+	return 0;
+}
+
+size_t
+authz_headers_len(const struct authz_decision *d)
+{
+	return d->headers_len;
+}
+
+/* The local app the request goes to: decisions are its own. */
+static size_t
+authz_base(const struct session *s, char *buf, size_t len)
+{
+	const char	*name = s->forward != NULL ? s->forward->name : "";
+	size_t		 n = strlen(name);
+
+	if (n + 1 > len)
+		return 0;
+	memcpy(buf, name, n);
+	return n;
+}
+
+/* Is word (n bytes) one of the words of fields? */
+static int
+fields_has(const char *fields, const char *word, size_t n)
+{
+	const char	*p = fields;
+
+	while (*p != '\0') {
+		size_t len;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		len = strcspn(p, " ,");
+		if (len == n && memcmp(p, word, n) == 0)
+			return 1;
+		p += len;
+	}
+	return 0;
+}
+
+/* Is every word of vary among fields? */
+static int
+fields_within(struct str vary, const char *fields)
+{
+	size_t	 i = 0, start;
+
+	while (i < vary.n) {
+		while (i < vary.n && (vary.p[i] == ' ' || vary.p[i] == ','))
+			i++;
+		start = i;
+		while (i < vary.n && vary.p[i] != ' ' && vary.p[i] != ',')
+			i++;
+		if (i > start && !fields_has(fields, vary.p + start,
+		    i - start))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The key of this request's decision under the fields: the base, then
+ * each field's value.  0 when a field is unknown or the key too long.
+ */
+static size_t
+authz_key(const struct session *s, const char *fields, const char *base,
+    size_t baselen, char *buf, size_t len)
+{
+	const struct http_request *req = &s->req;
+	const char	*p = fields;
+	size_t		 n = baselen, i, wl;
+
+	if (baselen + 1 > len)
+		return 0;
+	memcpy(buf, base, baselen);
+	buf[n++] = '\x1d';	/* an entry, not the node at the base */
+	while (*p != '\0') {
+		struct str	 v = { "", 0 };
+		int		 lower = 0, header = 0;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		if ((wl = strcspn(p, " ,")) == 0)
+			break;
+#define IS_WORD(lit)	(wl == sizeof(lit) - 1 && memcmp(p, lit, wl) == 0)
+		if (IS_WORD("authority")) {
+			v = req->authority;
+			lower = 1;
+		} else if (IS_WORD("method"))
+			v = req->method;
+		else if (IS_WORD("path"))
+			v = req->path;
+		else if (IS_WORD("source-ip"))
+			v = (struct str){ s->client_ip, strlen(s->client_ip) };
+		else if (IS_WORD("port") || IS_WORD("remote") ||
+		    IS_WORD("principal") || IS_WORD("sni"))
+			;	/* one value per base, or not sent yet */
+		else if (wl > 7 && memcmp(p, "header:", 7) == 0)
+			header = 1;
+		else
+			return 0;
+#undef IS_WORD
+		if (n + 1 > len)
+			return 0;
+		buf[n++] = AUTHZ_SEP;
+		if (header) {
+			/* every occurrence, in order; absent differs from
+			   empty */
+			int found = 0;
+
+			for (i = 0; i < req->nheaders; i++) {
+				const struct http_header *h = &req->headers[i];
+
+				if (h->name.n != wl - 7 || strncasecmp(h->name.p,
+				    p + 7, wl - 7) != 0)
+					continue;
+				if (n + h->value.n + 1 > len)
+					return 0;
+				if (found)
+					buf[n++] = ',';
+				memcpy(buf + n, h->value.p, h->value.n);
+				n += h->value.n;
+				found = 1;
+			}
+			if (!found) {
+				if (n + 1 > len)
+					return 0;
+				buf[n++] = '\x1e';
+			}
+		} else {
+			if (n + v.n > len)
+				return 0;
+			for (i = 0; i < v.n; i++)
+				buf[n + i] = lower ? (char)tolower(
+				    (unsigned char)v.p[i]) : v.p[i];
+			n += v.n;
+		}
+		p += wl;
+	}
+	return n;
+}
+
+/* The node at a base, made or grown to hold the fields of vary too. */
+static struct authz_entry *
+node_merge(struct proxy *p, const char *base, size_t baselen, struct str vary)
+{
+	struct authz_entry	*node;
+	char			 merged[AUTHZ_VARY_MAX];
+	size_t			 i = 0, start, len;
+
+	node = strmap_get(&p->authz_cache, base, baselen);
+	if (node == NULL) {
+		if (p->authz_cache.n >= AUTHZ_CACHE_MAX)
+			return NULL;
+		node = entry_new(base, baselen, baselen);
+		node->node = 1;
+		node->fields = xstrdup("");
+		strmap_put(&p->authz_cache, base, baselen, node);
+	}
+	node->last_used_ms = util_now_ms();
+	if (fields_within(vary, node->fields))
+		return node;
+	util_strlcpy(merged, node->fields, sizeof(merged));
+	while (i < vary.n) {
+		while (i < vary.n && (vary.p[i] == ' ' || vary.p[i] == ','))
+			i++;
+		start = i;
+		while (i < vary.n && vary.p[i] != ' ' && vary.p[i] != ',')
+			i++;
+		if (i == start || fields_has(merged, vary.p + start,
+		    i - start))
+			continue;
+		len = strlen(merged);
+		if (len + 1 + (i - start) + 1 > sizeof(merged))
+			return NULL;	/* too many to key on */
+		if (len > 0)
+			merged[len++] = ' ';
+		memcpy(merged + len, vary.p + start, i - start);
+		merged[len + i - start] = '\0';
+	}
+	free(node->fields);
+	node->fields = xstrdup(merged);
+	return node;
+}
+
+/* Ask for entry e, s the first to wait for it.  -1: authz-d is away. */
+static int
+authz_ask(struct proxy *p, struct authz_entry *e, struct session *s)
+{
+	const struct http_request *req = &s->req;
+	struct msg_writer	*w;
+	char			 name[128];
+	const char		*port;
+	size_t			 i, j, k;
+
+	if (p->authz == NULL ||
+	    (w = ipc_req_begin(p->authz->req, s->gen->pc)) == NULL)
+		return -1;
+	msgw_field(w, "authority", req->authority);
+	if (s->forward != NULL && (port = strrchr(s->forward->name, ':')) !=
+	    NULL)
+		msgw_field(w, "port", (struct str){ port + 1,
+		    strlen(port + 1) });
+	msgw_field(w, "method", req->method);
+	msgw_field(w, "path", req->path);
+	msgw_field(w, "source", (struct str){ s->client_addr,
+	    strlen(s->client_addr) });
+	for (i = 0, j = 0; i < req->nheaders && j < AUTHZ_ASK_MAX_HEADERS; i++) {
+		const struct http_header *h = &req->headers[i];
+
+		if (h->name.n >= sizeof(name))
+			continue;
+		j++;
+		for (k = 0; k < h->name.n; k++)
+			name[k] = (char)tolower((unsigned char)h->name.p[k]);
+		msgw_fieldf(w, "header", "%.*s: %.*s", (int)h->name.n, name,
+		    (int)h->value.n, h->value.p);
+	}
+	ipc_req_end(p->authz->req, e);
+	e->inflight = 1;
+	p->authz_questions++;
+	return 0;
+}
+
+/* May the caller of this inbound request ask?  Answers now or parks. */
+void
+authz_request(struct proxy *p, struct session *s)
+{
+	const struct proxy_daemon *ad = &s->gen->pc->authz;
+	char			 base[256], key[AUTHZ_KEY_MAX];
+	size_t			 baselen, keylen = 0;
+	struct authz_entry	*node = NULL, *e = NULL;
+	uint64_t		 now = util_now_ms();
+
+	baselen = authz_base(s, base, sizeof(base));
+	if (ad->cache && baselen > 0 &&
+	    (node = strmap_get(&p->authz_cache, base, baselen)) != NULL) {
+		node->last_used_ms = now;
+		keylen = authz_key(s, node->fields, base, baselen, key,
+		    sizeof(key));
+		if (keylen > 0)
+			e = strmap_get(&p->authz_cache, key, keylen);
+	}
+	if (e != NULL && e->decision != NULL && now < e->expires_ms) {
+		p->authz_hits++;
+		e->last_used_ms = now;
+		authz_serve(p, s, e->decision);
+		return;
+	}
+	s->state = SESSION_WAIT_ROUTE;
+	if (e != NULL && e->inflight) {
+		/* the same question is out: its answer serves this one */
+		p->authz_coalesced++;
+		s->authz_waiting = e;
+		TAILQ_INSERT_TAIL(&e->waiters, s, authz_wait_entry);
+		return;
+	}
+	if (e == NULL) {
+		if (keylen > 0 && p->authz_cache.n < AUTHZ_CACHE_MAX) {
+			e = entry_new(key, keylen, baselen);
+			strmap_put(&p->authz_cache, key, keylen, e);
+		} else
+			e = entry_new(NULL, 0, baselen);
+	}
+	free(e->fields);
+	e->fields = xstrdup(node != NULL ? node->fields : "");
+	s->authz_waiting = e;
+	TAILQ_INSERT_TAIL(&e->waiters, s, authz_wait_entry);
+	if (authz_ask(p, e, s) == -1)
+		entry_fail(p, e, "authz-d unavailable (not connected)");
+}
+
+void
+authz_cancel(struct session *s)
+{
+	if (s->authz_waiting == NULL)
+		return;
+	TAILQ_REMOVE(&s->authz_waiting->waiters, s, authz_wait_entry);
+	s->authz_waiting = NULL;
+}
+
+static int
+authz_read(void *arg, const struct msg *m, const struct msg_block *b,
+    uint64_t *id, int *has_id, char *err, size_t errlen)
+{
+	struct authz	*a = arg;
+
+	if (authz_reply_read(m, b, &a->reply, err, errlen) == -1)
+		return -1;
+	*id = a->reply.id;
+	*has_id = a->reply.has_id;
+	return 0;
+}
+
+/*
+ * authz-d decided.  The waiters were asked under the fields known then;
+ * if the decision depends on more, only the first is sure to be served
+ * by it, and the others ask again under their own keys.
+ */
+static void
+authz_answer(void *arg, void *item)
+{
+	struct authz		*a = arg;
+	struct proxy		*p = a->proxy;
+	struct authz_entry	*e = item, *node = NULL, *old;
+	const struct authz_reply *r = &a->reply;
+	TAILQ_HEAD(, session)	 waiters = TAILQ_HEAD_INITIALIZER(waiters);
+	TAILQ_HEAD(, session)	 again = TAILQ_HEAD_INITIALIZER(again);
+	struct authz_decision	*d;
+	struct session		*s, *first;
+	char			 key[AUTHZ_KEY_MAX], reason[300];
+	size_t			 keylen = 0;
+	int			 shared, keep = 0;
+
+	e->inflight = 0;
+	if (r->decision == AUTHZ_REPLY_ERROR) {
+		snprintf(reason, sizeof(reason), "authz-d could not decide: "
+		    "%.*s", r->reason.p != NULL ? (int)(r->reason.n > 200 ?
+		    200 : r->reason.n) : 8, r->reason.p != NULL ? r->reason.p :
+		    "no reason");
+		entry_fail(p, e, reason);
+		return;
+	}
+	d = authz_decision_ref(decision_new(r));
+	if (r->decision == AUTHZ_REPLY_DENY)
+		log_debug("authz-d denies (%d): %s", d->status, d->reason);
+	/* take the waiters first: the cache must be right before any of
+	   them goes on (and maybe asks again) */
+	while ((s = TAILQ_FIRST(&e->waiters)) != NULL) {
+		TAILQ_REMOVE(&e->waiters, s, authz_wait_entry);
+		s->authz_waiting = NULL;
+		TAILQ_INSERT_TAIL(&waiters, s, authz_wait_entry);
+	}
+	first = TAILQ_FIRST(&waiters);
+	shared = e->fields != NULL && fields_within(r->vary, e->fields);
+	if (e->key != NULL) {
+		strmap_del(&p->authz_cache, e->key, strlen(e->key));
+		free(e->key);
+		e->key = NULL;
+	}
+	if (first != NULL && r->reuse_ms > 0 && first->gen->pc->authz.cache &&
+	    authz_reply_vary_known(r->vary)) {
+		char	 base[256];
+		size_t	 baselen = authz_base(first, base, sizeof(base));
+
+		if (baselen > 0 && (node = node_merge(p, base, baselen,
+		    r->vary)) != NULL)
+			keylen = authz_key(first, node->fields, base, baselen,
+			    key, sizeof(key));
+	}
+	if (keylen > 0) {
+		old = strmap_get(&p->authz_cache, key, keylen);
+		if (old == NULL || (!old->inflight &&
+		    TAILQ_EMPTY(&old->waiters))) {
+			if (old != NULL) {
+				strmap_del(&p->authz_cache, key, keylen);
+				entry_free(old);
+			}
+			e->key = xstrndup(key, keylen);
+			authz_decision_unref(e->decision);
+			e->decision = authz_decision_ref(d);
+			e->expires_ms = util_now_ms() + r->reuse_ms;
+			e->last_used_ms = util_now_ms();
+			strmap_put(&p->authz_cache, e->key, keylen, e);
+			keep = 1;
+		}
+	}
+	while ((s = TAILQ_FIRST(&waiters)) != NULL) {
+		TAILQ_REMOVE(&waiters, s, authz_wait_entry);
+		if (s == first || shared)
+			authz_serve(p, s, d);
+		else
+			TAILQ_INSERT_TAIL(&again, s, authz_wait_entry);
+	}
+	if (!keep)
+		entry_free(e);
+	authz_decision_unref(d);
+	while ((s = TAILQ_FIRST(&again)) != NULL) {
+		TAILQ_REMOVE(&again, s, authz_wait_entry);
+		authz_request(p, s);
+	}
+}
+
+static void
+authz_fail(void *arg, void *item, const char *reason)
+{
+	struct authz	*a = arg;
+
+	entry_fail(a->proxy, item, reason);
+}
+
+/* No decision: every waiter fails closed. */
+static void
+entry_fail(struct proxy *p, struct authz_entry *e, const char *reason)
+{
+	struct session		*s;
+	TAILQ_HEAD(, session)	 waiters = TAILQ_HEAD_INITIALIZER(waiters);
+
+	e->inflight = 0;
+	while ((s = TAILQ_FIRST(&e->waiters)) != NULL) {
+		TAILQ_REMOVE(&e->waiters, s, authz_wait_entry);
+		s->authz_waiting = NULL;
+		TAILQ_INSERT_TAIL(&waiters, s, authz_wait_entry);
+	}
+	if (e->key != NULL)
+		strmap_del(&p->authz_cache, e->key, strlen(e->key));
+	entry_free(e);
+	while ((s = TAILQ_FIRST(&waiters)) != NULL) {
+		TAILQ_REMOVE(&waiters, s, authz_wait_entry);
+		p->authz_failures++;
+		session_authz_failed(s, reason);
+	}
+}
+
+/* A decision for one request: counted, then the session goes on. */
+static void
+authz_serve(struct proxy *p, struct session *s, struct authz_decision *d)
+{
+	if (d->allow)
+		p->authz_allowed++;
+	else
+		p->authz_denied++;
+	session_authz_ready(s, d);
+}
+
+/* Drop decisions past their time and nodes nobody used for a while. */
+void
+authz_sweep(struct proxy *p, uint64_t now)
+{
+	size_t		 pos = 0;
+	const char	*key;
+	void		*value;
+
+	while (strmap_next(&p->authz_cache, &pos, &key, &value)) {
+		struct authz_entry *e = value;
+
+		if (e->inflight || !TAILQ_EMPTY(&e->waiters))
+			continue;
+		if (e->node ? now > e->last_used_ms + AUTHZ_NODE_IDLE_MS :
+		    now >= e->expires_ms) {
+			strmap_del(&p->authz_cache, e->key, strlen(e->key));
+			entry_free(e);
+		}
+	}
+}
+
+void
+authz_fini(struct proxy *p)
+{
+	size_t		 pos = 0;
+	const char	*key;
+	void		*value;
+
+	if (p->authz != NULL) {
+		/* fails what is in flight: entries leave the cache */
+		ipc_req_free(p->authz->req);
+		free(p->authz);
+		p->authz = NULL;
+	}
+	while (strmap_next(&p->authz_cache, &pos, &key, &value))
+		entry_free(value);
+	strmap_fini(&p->authz_cache);
+}
