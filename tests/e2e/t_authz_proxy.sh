@@ -1,0 +1,235 @@
+#!/bin/bash
+# proxy-d's side of authz-d: nngcat stands in for authz-d with fixed
+# replies; mk-backend is the local app behind an inbound listener.
+# Allow with header operations, deny bodies, failing closed (403 and
+# 503) while authz-d is away and recovering when it comes, decision
+# reuse and vary.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_http.sh"
+
+SOCK=$MESHKIT_RUNDIR/authz.sock
+APP=$(port 1)
+OUT=$(port 2)
+IN=$(port 3)
+OUT2=$(port 4)
+IN2=$(port 5)
+
+# until_ok SECONDS CMD... : poll CMD every 0.1 s for at most SECONDS
+until_ok() {
+	n=$(($1 * 10))
+	shift
+	for _ in $(seq "$n"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# standin NAME REPLY : nngcat answering every question with REPLY,
+# printing what it received to $T/NAME.log
+standin() {
+	rm -f "$SOCK"
+	spawn "$1" nngcat --rep --listen "ipc://$SOCK" --raw --data "$2"
+	wait_file "$SOCK"
+	sleep 0.3	# proxy-d's dialer retries every 20..500 ms
+}
+unstand() { stop "$1"; rm -f "$SOCK"; }
+questions() { grep -c '^meshkit/1 authz$' "$T/$1.log"; }
+
+# req [CURL ARGS] : "STATUS FLAGS" of one request to the inbound listener
+req() {
+	curl -s -o "$T/body" -D "$T/h" --max-time 5 "$@" \
+	    "http://127.0.0.1:$IN/headers?q=1" >/dev/null
+	printf '%s %s' "$(awk 'NR==1 {print $2}' "$T/h")" \
+	    "$(header x-meshkit-flags <"$T/h")"
+}
+
+not_in() { ! grep -qiF -- "$2" <<<"$1"; }
+reply() { printf 'meshkit/1 authz-reply\ngeneration: 1\n\n%s' "$1"; }
+
+ports_free "$APP" "$OUT" "$IN" "$OUT2" "$IN2"
+backend app "$APP"
+proxy_io px "$OUT" "$IN" "$APP" "    authz:
+      address: ipc://$SOCK
+      timeout: 500ms"
+proxy_io plain "$OUT2" "$IN2" "$APP"
+
+# --- allow, with header operations reaching the app
+standin allow "$(reply 'decision: allow
+principal: example.com/alice
+request-header-set: x-user: alice
+request-header-set: X-Drop: replaced
+request-header-remove: x-secret
+request-header-set: x-late: first
+request-header-remove: x-late
+reason: ALLOW policy default/app')"
+proxy_d px "$IN"
+expect "allow: 200" "$(req -H 'x-secret: s3' -H 'x-drop: orig' \
+    -H 'x-late: l' -H 'X-Mixed: One')" "200 "
+body=$(tr -d '\r' <"$T/body")
+check "allow: a set header reaches the app" grep -q '^x-user: alice$' \
+    <<<"$body"
+check "allow: a set header replaces the request's" \
+    grep -q '^X-Drop: replaced$' <<<"$body"
+check "allow: the replaced value is gone" \
+    not_in "$body" 'x-drop: orig'
+check "allow: a removed header is gone" not_in "$body" 'x-secret'
+check "allow: set then removed: gone" not_in "$body" 'x-late'
+check "allow: other headers pass" grep -q '^X-Mixed: One$' <<<"$body"
+
+# What proxy-d asked, against the fields proxy-d documents.
+sleep 0.2
+q=$(awk '/^meshkit\/1 authz$/ {n++} n == 1' "$T/allow.log")
+hdr=$(printf '%s\n' "$q" | awk 'NR > 1 && /^$/ {exit} NR > 1')
+rec=$(printf '%s\n' "$q" | awk 'f; /^$/ {f = 1}')
+field() { printf '%s\n' "$1" | sed -n "s/^$2: //p" | head -1; }
+expect "question: first line" "$(printf '%s\n' "$q" | head -1)" \
+    "meshkit/1 authz"
+expect "question: workload" "$(field "$hdr" workload)" px
+expect "question: namespace" "$(field "$hdr" namespace)" default
+expect "question: label" "$(field "$hdr" label)" app=px
+check "question: id" grep -qE '^[0-9]+$' <<<"$(field "$rec" id)"
+expect "question: authority" "$(field "$rec" authority)" "127.0.0.1:$IN"
+expect "question: port is the app's" "$(field "$rec" port)" "$APP"
+expect "question: method" "$(field "$rec" method)" GET
+expect "question: path with query" "$(field "$rec" path)" "/headers?q=1"
+check "question: source is the peer" \
+    grep -qE '^127\.0\.0\.1:[0-9]+$' <<<"$(field "$rec" source)"
+check "question: headers, names in lower case" \
+    grep -qx 'header: x-mixed: One' <<<"$rec"
+check "question: the header that will be removed is asked about" \
+    grep -qx 'header: x-secret: s3' <<<"$rec"
+
+# outbound requests are not authz-d's
+expect "authz asked once for one inbound request" "$(questions allow)" 1
+unstand allow
+
+# --- deny: authz-d's status and body, flag UAEX
+standin deny401 "$(reply 'decision: deny
+status: 401
+body: Jwt verification fails
+reason: token expired')"
+expect "deny 401: status and flag" "$(req)" "401 UAEX"
+expect "deny 401: body" "$(cat "$T/body")" "Jwt verification fails"
+expect "deny 401: text/plain" "$(header content-type <"$T/h")" text/plain
+check "deny: logged with UAEX" grep -q ' 401 UAEX GET .*token expired' \
+    "$T/px.log"
+unstand deny401
+standin deny403 "$(reply 'decision: deny
+body: RBAC: access denied')"
+expect "deny without status: 403" "$(req)" "403 UAEX"
+expect "deny 403: body" "$(cat "$T/body")" "RBAC: access denied"
+unstand deny403
+
+# --- authz-d cannot decide, or answers nonsense: fail closed
+standin err "$(reply 'decision: error
+reason: jwks not loaded')"
+expect "decision error: 403 ADU" "$(req)" "403 ADU"
+unstand err
+standin junk "this is not a message"
+expect "unreadable reply: 403 ADU" "$(req)" "403 ADU"
+unstand junk
+standin bad "$(reply 'decision: allow
+request-header-set: bad name: x')"
+expect "a header operation that is no header: 403 ADU" "$(req)" "403 ADU"
+unstand bad
+# an authz-d that takes the question and never answers: the timeout
+rm -f "$SOCK"
+spawn mute nngcat --rep --listen "ipc://$SOCK" --raw
+wait_file "$SOCK"
+sleep 0.3
+t0=$(date +%s%N)
+expect "authz-d silent: 403 ADU" "$(req)" "403 ADU"
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "authz-d silent: answered after the 500 ms timeout (${ms} ms)" \
+    test "$ms" -ge 450 -a "$ms" -lt 3000
+unstand mute
+
+# --- authz-d away: fail closed at once, 403 then 503 as configured
+expect "authz-d absent: 403 ADU" "$(req)" "403 ADU"
+check "absent: counted as unavailable" grep -q 'ADU' "$T/px.log"
+proxy_io px "$OUT" "$IN" "$APP" "    authz:
+      address: ipc://$SOCK
+      timeout: 500ms
+      failurePolicy: closed
+      failureStatus: 503"
+check "reload with failureStatus 503" \
+    until_ok 5 grep -q 'generation 2 in force' "$T/px.log"
+expect "authz-d absent, failureStatus 503: 503 ADU" "$(req)" "503 ADU"
+# and back: no restart of proxy-d
+standin back "$(reply 'decision: allow')"
+check "authz-d returns: allowed again" until_ok 3 \
+    eval '[ "$(req)" = "200 " ]'
+unstand back
+
+# --- no daemons.authz section: authz-d is never asked
+proxy_d plain "$IN2"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
+    "http://127.0.0.1:$IN2/")
+expect "no authz section: served without authz-d" "$code" 200
+
+# --- reuse and vary
+standin vary "$(reply 'decision: allow
+reuse: 5000
+vary: header:x-user method')"
+for u in a a b a b; do req -H "x-user: $u" >/dev/null; done
+req >/dev/null			# no x-user: its own decision
+req -X POST -H 'x-user: a' >/dev/null	# another method
+req -H 'x-user: a' >/dev/null
+expect "vary header:x-user method: 4 questions for 8 requests" \
+    "$(questions vary)" 4
+unstand vary
+standin unknown "$(reply 'decision: allow
+reuse: 5000
+vary: moon-phase')"
+# (each phase below asks with its own x-user: decisions of the phase
+# before are still fresh)
+for _ in 1 2 3; do req -H 'x-user: u1' >/dev/null; done
+expect "vary on an unknown field: no reuse" "$(questions unknown)" 3
+unstand unknown
+standin short "$(reply 'decision: allow
+reuse: 300')"
+req -H 'x-user: s1' >/dev/null
+req -H 'x-user: s1' >/dev/null
+sleep 0.5
+req -H 'x-user: s1' >/dev/null
+expect "reuse 300 ms: reused within, asked again after" \
+    "$(questions short)" 2
+unstand short
+# a decision kept from before authz-d went away still holds within its
+# reuse time, and never after it
+standin keep "$(reply 'decision: allow
+reuse: 2500')"
+req -H 'x-user: k1' >/dev/null
+unstand keep
+expect "within reuse, authz-d away: still allowed" \
+    "$(req -H 'x-user: k1')" "200 "
+sleep 2.6
+expect "past reuse, authz-d away: 503 ADU" "$(req -H 'x-user: k1')" \
+    "503 ADU"
+
+# concurrent identical questions: one is asked, its answer serves all
+# (authz-d is stopped while they arrive, so they meet in flight)
+standin many "$(reply 'decision: allow
+reuse: 5000
+vary: header:x-user')"
+req -H 'x-user: z' >/dev/null	# teaches proxy-d the vary fields
+kill -STOP "$(pid_of many)"
+curls=""
+for i in $(seq 20); do
+	curl -s -o /dev/null -w '%{http_code}\n' --max-time 5 \
+	    -H 'x-user: y' "http://127.0.0.1:$IN/" >"$T/many.$i" &
+	curls="$curls $!"
+done
+sleep 0.3
+kill -CONT "$(pid_of many)"
+wait $curls
+expect "20 concurrent identical requests: all allowed" \
+    "$(cat "$T"/many.* | grep -c '^200$')" 20
+expect "20 concurrent identical requests: one question" \
+    "$(questions many)" 2
+unstand many
+
+check "proxy-d alive" alive px
+trap - EXIT
+finish
