@@ -262,7 +262,12 @@ breaker_answer(void *arg, void *item)
 	cluster_wake(c);
 }
 
-/* No answer: fail open, and ask again a little later. */
+/*
+ * No answer: fail open (no limits), and ask again a little later.
+ * Ejections stay for the time they were given: breaker-d's events may
+ * still come while its admit is slow; when breaker-d goes away
+ * altogether they go too (breaker_connected).
+ */
 static void
 breaker_fail(void *arg, void *item, const char *reason)
 {
@@ -276,7 +281,6 @@ breaker_fail(void *arg, void *item, const char *reason)
 		    c->service);
 	c->answered = 0;
 	c->panic = 0;
-	c->nejected = 0;
 	c->retry_after_ms = util_now_ms() + BREAKER_RETRY_MS;
 	cluster_wake(c);
 }

@@ -13,6 +13,7 @@
  *	/bytes/N	200, Content-Length N, the pattern below
  *	/chunked/N	200, chunked, N bytes of the pattern in 16 KiB chunks
  *	/delay/MS	200 after MS milliseconds
+ *	/delay-peak	200, "N\n": the most /delay requests waiting at once
  *	/status/CODE	CODE with "status CODE\n"
  *	/headers	200, the request head as received
  *	/close		200 with Connection: close, then close
@@ -82,7 +83,8 @@ enum kind {
 	K_HEADERS,
 	K_CLOSE,
 	K_HANG,
-	K_UPLOAD
+	K_UPLOAD,
+	K_DELAY_PEAK
 };
 
 struct conn {
@@ -176,6 +178,7 @@ static LIST_HEAD(, conn)	 conns = LIST_HEAD_INITIALIZER(conns);
 static const char		*name = "backend";
 static int			 verbose;
 static unsigned long		 fixed_status;	/* -s: every answer */
+static uint64_t			 delaying, delay_peak;	/* /delay at once */
 static char			 pattern[PATTERN_MAX + PATTERN_PERIOD];
 static char			*hello_response;	/* GET / keep-alive */
 static size_t			 hello_response_len;
@@ -433,6 +436,8 @@ static void
 conn_free(struct conn *c)
 {
 	LIST_REMOVE(c, entry);
+	if (c->state == ST_DELAY)
+		delaying--;
 	if (c->timer != NULL)
 		event_free(c->timer);
 	event_free(c->wev);
@@ -521,6 +526,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	int		 n;
 
 	n = snprintf(body, sizeof(body), "delayed %" PRIu64 " ms\n", c->arg);
+	delaying--;
 	c->state = ST_HEAD;
 	respond_simple(c, 200, body, (size_t)n, 0);
 	conn_drive(c);
@@ -880,6 +886,8 @@ classify(struct conn *c, const char *target, size_t tlen)
 		    K_HELLO;
 	else if (len == 8 && memcmp(target, "/headers", 8) == 0)
 		c->kind = K_HEADERS;
+	else if (len == 11 && memcmp(target, "/delay-peak", 11) == 0)
+		c->kind = K_DELAY_PEAK;
 	else if (len == 6 && memcmp(target, "/close", 6) == 0)
 		c->kind = K_CLOSE;
 	else if (len == 5 && memcmp(target, "/hang", 5) == 0)
@@ -942,6 +950,12 @@ respond(struct conn *c)
 		tv.tv_usec = (suseconds_t)(c->arg % 1000) * 1000;
 		evtimer_add(c->timer, &tv);
 		c->state = ST_DELAY;
+		if (++delaying > delay_peak)
+			delay_peak = delaying;
+		break;
+	case K_DELAY_PEAK:
+		n = snprintf(body, sizeof(body), "%" PRIu64 "\n", delay_peak);
+		respond_simple(c, 200, body, (size_t)n, 0);
 		break;
 	case K_STATUS:
 		n = snprintf(body, sizeof(body), "status %" PRIu64 "\n",

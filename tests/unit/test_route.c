@@ -631,7 +631,7 @@ test_handle_route(void **state)
 	    "id: 1\nauthority: rating:8080\nmethod: GET\npath: /rate/1\n\n"
 	    "id: 2\nauthority: unknown.example\nmethod: GET\npath: /\n", &w),
 	    "meshkit/1 route-reply\ngeneration: 3\n\n"
-	    "id: 1\nservice: rating.default.svc.cluster.local\n"
+	    "id: 1\nservice: rating.default.svc.cluster.local\nport: 8080\n"
 	    "endpoint: 127.0.0.1:8080\nendpoint: 127.0.0.2:8080\n"
 	    "lb: round-robin\nreuse: 1000\nvary: authority listener port\n"
 	    "retries: attempts=2 per-try-timeout=0 "
@@ -644,7 +644,7 @@ test_handle_route(void **state)
 	/* the next message's answer is rotated */
 	assert_non_null(strstr(handle(st, "meshkit/1 route\n\nid: 5\n"
 	    "authority: rating:8080\n", &w), "\nid: 5\n"
-	    "service: rating.default.svc.cluster.local\n"
+	    "service: rating.default.svc.cluster.local\nport: 8080\n"
 	    "endpoint: 127.0.0.2:8080\nendpoint: 127.0.0.1:8080\n"));
 	/* a question it cannot read, with an id: an error answer to it */
 	assert_non_null(strstr(handle(st, "meshkit/1 route\n\nid: 6\n"
