@@ -298,6 +298,9 @@ test_example_proxy(void **state)
 	assert_int_equal(p->route.timeout_ms, 1000);
 	assert_true(p->route.cache);
 	assert_int_equal(p->route.failure, FAILURE_STALE);
+	/* commented out in the example: not asked */
+	assert_false(p->authz.enabled);
+	assert_false(p->breaker.enabled);
 	assert_int_equal(p->max_request_line, 8192);
 	assert_int_equal(p->max_headers, 100);
 	assert_int_equal(p->max_head_bytes, 65536);
@@ -370,6 +373,95 @@ test_proxy_defaults(void **state)
 #define PROXY_HEAD \
 	"apiVersion: meshkit.io/v1alpha1\nkind: Proxy\nmetadata:\n" \
 	"  name: p\nspec:\n"
+
+/* authz-d and breaker-d: asked only when their section is there. */
+static void
+test_proxy_daemons(void **state)
+{
+	struct proxy_config	 d;
+	const struct proxy_config *p;
+	struct loaded		 l;
+
+	(void)state;
+	setenv("MESHKIT_RUNDIR", "/tmp/mk-test-run", 1);
+	config_proxy_defaults(&d);
+	assert_false(d.authz.enabled);
+	assert_string_equal(d.authz.address,
+	    "ipc:///tmp/mk-test-run/authz.sock");
+	assert_int_equal(d.authz.timeout_ms, 1000);
+	assert_true(d.authz.cache);
+	assert_int_equal(d.authz.failure, FAILURE_CLOSED);
+	assert_int_equal(d.authz.failure_status, 403);
+	assert_false(d.breaker.enabled);
+	assert_string_equal(d.breaker.address,
+	    "ipc:///tmp/mk-test-run/breaker.sock");
+	assert_string_equal(d.breaker.reports,
+	    "ipc:///tmp/mk-test-run/breaker-report.sock");
+	assert_string_equal(d.breaker.events,
+	    "ipc:///tmp/mk-test-run/breaker-events.sock");
+	assert_int_equal(d.breaker.timeout_ms, 100);
+	assert_int_equal(d.breaker.failure, FAILURE_OPEN);
+	config_proxy_fini(&d);
+
+	/* a bare section turns them on, with the defaults */
+	load(&l, PROXY_HEAD "  daemons:\n    authz:\n    breaker: {}\n");
+	assert_non_null(l.cfg);
+	p = &l.cfg->proxies[0];
+	assert_true(p->authz.enabled);
+	assert_true(p->breaker.enabled);
+	assert_string_equal(p->authz.address,
+	    "ipc:///tmp/mk-test-run/authz.sock");
+	assert_int_equal(p->authz.failure_status, 403);
+	done(&l);
+	unsetenv("MESHKIT_RUNDIR");
+
+	load(&l, PROXY_HEAD "  daemons:\n    authz:\n"
+	    "      address: tcp://10.0.0.2:7001\n      timeout: 250ms\n"
+	    "      cache: false\n      failurePolicy: closed\n"
+	    "      failureStatus: 503\n"
+	    "    breaker:\n      enabled: false\n"
+	    "      address: ipc:///r/b.sock\n      reports: ipc:///r/p.sock\n"
+	    "      events: ipc:///r/e.sock\n      timeout: 50ms\n"
+	    "      failurePolicy: open\n");
+	assert_non_null(l.cfg);
+	p = &l.cfg->proxies[0];
+	assert_true(p->authz.enabled);
+	assert_string_equal(p->authz.address, "tcp://10.0.0.2:7001");
+	assert_int_equal(p->authz.timeout_ms, 250);
+	assert_false(p->authz.cache);
+	assert_int_equal(p->authz.failure_status, 503);
+	assert_false(p->breaker.enabled);
+	assert_string_equal(p->breaker.address, "ipc:///r/b.sock");
+	assert_string_equal(p->breaker.reports, "ipc:///r/p.sock");
+	assert_string_equal(p->breaker.events, "ipc:///r/e.sock");
+	assert_int_equal(p->breaker.timeout_ms, 50);
+	done(&l);
+
+	load(&l, PROXY_HEAD "  daemons:\n    authz: {enabled: true}\n");
+	assert_non_null(l.cfg);
+	assert_true(l.cfg->proxies[0].authz.enabled);
+	assert_false(l.cfg->proxies[0].breaker.enabled);
+	done(&l);
+
+	assert_error(PROXY_HEAD "  daemons:\n    authz:\n"
+	    "      failureStatus: 404\n",
+	    "m.yaml:8:22: failureStatus must be 403 or 503, got 404");
+	assert_error(PROXY_HEAD "  daemons:\n    authz:\n"
+	    "      failurePolicy: open\n",
+	    "m.yaml:8:22: authz-d fails closed: failurePolicy must be closed");
+	assert_error(PROXY_HEAD "  daemons:\n    breaker:\n"
+	    "      failurePolicy: closed\n",
+	    "m.yaml:8:22: breaker-d fails open: failurePolicy must be open");
+	assert_error(PROXY_HEAD "  daemons:\n    breaker:\n"
+	    "      reports: /run/r.sock\n",
+	    "m.yaml:8:16: daemons.breaker.reports must be an nng URL");
+	assert_error(PROXY_HEAD "  daemons:\n    route:\n"
+	    "      failureStatus: 503\n",
+	    "m.yaml:8:7: unknown field failureStatus in Proxy daemons.route");
+	assert_error(PROXY_HEAD "  daemons:\n    authz:\n"
+	    "      events: ipc:///r/e.sock\n",
+	    "m.yaml:8:7: unknown field events in Proxy daemons.authz");
+}
 
 static void
 test_proxy_errors(void **state)
@@ -1094,6 +1186,7 @@ main(void)
 		cmocka_unit_test(test_load_files),
 		cmocka_unit_test(test_labels),
 		cmocka_unit_test(test_find_proxy),
+		cmocka_unit_test(test_proxy_daemons),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
