@@ -27,11 +27,16 @@ until_ok() {
 
 # standin NAME REPLY : nngcat answering every question with REPLY,
 # printing what it received to $T/NAME.log
+# (and proxy-d, if running, connected to it: nng redials every
+# 20..500 ms)
+joins() { grep -c 'authz-d at .* connected$' "$T/px.log" 2>/dev/null; }
 standin() {
+	n=$(joins)
 	rm -f "$SOCK"
-	spawn "$1" nngcat --rep --listen "ipc://$SOCK" --raw --data "$2"
+	spawn "$1" nngcat --rep --listen "ipc://$SOCK" --raw ${2:+--data "$2"}
 	wait_file "$SOCK"
-	sleep 0.3	# proxy-d's dialer retries every 20..500 ms
+	[ -f "$T/px.log" ] || return 0
+	until_ok 5 eval "[ \$(joins) -gt $n ]"
 }
 unstand() { stop "$1"; rm -f "$SOCK"; }
 questions() { grep -c '^meshkit/1 authz$' "$T/$1.log"; }
@@ -134,10 +139,7 @@ request-header-set: bad name: x')"
 expect "a header operation that is no header: 403 ADU" "$(req)" "403 ADU"
 unstand bad
 # an authz-d that takes the question and never answers: the timeout
-rm -f "$SOCK"
-spawn mute nngcat --rep --listen "ipc://$SOCK" --raw
-wait_file "$SOCK"
-sleep 0.3
+standin mute ""
 t0=$(date +%s%N)
 expect "authz-d silent: 403 ADU" "$(req)" "403 ADU"
 ms=$((($(date +%s%N) - t0) / 1000000))
