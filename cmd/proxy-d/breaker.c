@@ -7,7 +7,8 @@
  * and the request goes on without limits meanwhile; breaker-d away
  * means no limits and no ejections (fail open), counted.  Ejections
  * and returns breaker-d publishes apply at once.  Outcomes of every
- * try are pushed to breaker-d, batched per loop turn.
+ * try are pushed to breaker-d, batched per loop turn.  The messages are
+ * read and written by lib/breaker_wire.c, breaker-d's own.
  */
 #include <stdlib.h>
 #include <string.h>

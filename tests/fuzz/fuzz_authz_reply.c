@@ -1,14 +1,13 @@
 /*
- * libFuzzer target for what proxy-d reads from authz-d and breaker-d
- * (meshkit-ipc(7) authz-reply, admit-reply, breaker-event).  Besides
- * "no crash", it checks that an accepted authz answer can only ask for
- * well-formed headers and that every refusal says why.
+ * libFuzzer target for what proxy-d reads from authz-d (meshkit-ipc(7)
+ * authz-reply; breaker-d's replies are lib/breaker's, fuzzed by
+ * fuzz_breaker).  Besides "no crash", it checks that an accepted answer
+ * can only ask for well-formed headers and that every refusal says why.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "admit_reply.h"
 #include "authz_reply.h"
 #include "msg.h"
 #include "util.h"
@@ -18,9 +17,6 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 static struct msg		 m;
 static int			 ready;
 static struct authz_reply	 az;
-static struct admit_reply	 ad;
-static struct ejection_event	 ev;
-static struct admit_limits	 lim;
 
 static void
 check_authz(const struct authz_reply *a)
@@ -52,7 +48,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char	 err[256];
-	size_t	 i, f;
+	size_t	 i;
 
 	if (!ready) {
 		msg_init(&m);
@@ -69,19 +65,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)authz_reply_vary_known(az.vary);
 		} else if (err[0] == '\0')
 			abort();
-		err[0] = '\0';
-		if (admit_reply_read(&m, b, &ad, err, sizeof(err)) == -1 &&
-		    err[0] == '\0')
-			abort();
-		if (ad.nejected > ADMIT_MAX_EJECTED)
-			abort();
-		err[0] = '\0';
-		if (ejection_event_read(&m, b, &ev, err, sizeof(err)) == -1 &&
-		    err[0] == '\0')
-			abort();
-		for (f = b->first; f < b->first + b->count; f++)
-			(void)admit_limits_parse(m.fields[f].value, &lim, err,
-			    sizeof(err));
 	}
 	return 0;
 }

@@ -1,7 +1,6 @@
 /*
- * Unit tests of lib/authz_reply.c and lib/admit_reply.c: authz-d's and
- * breaker-d's answers as proxy-d reads them, bad ones refused with a
- * reason.
+ * Unit tests of lib/authz_reply.c: authz-d's answers as proxy-d reads
+ * them, bad ones refused with a reason.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +11,6 @@
 
 #include <cmocka.h>
 
-#include "admit_reply.h"
 #include "authz_reply.h"
 #include "msg.h"
 #include "util.h"
@@ -20,9 +18,6 @@
 static void	test_authz_reply(void **);
 static void	test_authz_reply_bad(void **);
 static void	test_authz_vary(void **);
-static void	test_admit_reply(void **);
-static void	test_admit_reply_bad(void **);
-static void	test_ejection_event(void **);
 
 static struct msg	 m;
 static char		 buf[70000], err[160];
@@ -151,140 +146,6 @@ test_authz_vary(void **state)
 	assert_false(authz_reply_vary_known(STR_LIT("source")));
 }
 
-static void
-test_admit_reply(void **state)
-{
-	struct admit_reply	 a;
-
-	(void)state;
-	msg_init(&m);
-	assert_int_equal(admit_reply_read(&m, record("admit-reply",
-	    "id: 3\nejected: 10.0.0.1:80 2500\nejected: [::1]:81 10\n"
-	    "panic: yes\noutlier: yes\n"
-	    "limits: max-connections=1 max-pending=0 "
-	    "max-requests-per-connection=5 max-retries=3 "
-	    "connect-timeout=250 idle-timeout=1000 later-limit=7\n"
-	    "reuse: 500\nreason: DestinationRule default/r\n"), &a, err,
-	    sizeof(err)), 0);
-	assert_true(a.has_id);
-	assert_int_equal(a.id, 3);
-	assert_int_equal(a.nejected, 2);
-	assert_true(util_str_eq(a.ejected[0].endpoint, "10.0.0.1:80"));
-	assert_int_equal(a.ejected[0].ms_left, 2500);
-	assert_true(util_str_eq(a.ejected[1].endpoint, "[::1]:81"));
-	assert_true(a.panic);
-	assert_true(a.outlier);
-	assert_int_equal(a.limits.set, ADMIT_MAX_CONNECTIONS |
-	    ADMIT_MAX_PENDING | ADMIT_MAX_REQUESTS_PER_CONNECTION |
-	    ADMIT_MAX_RETRIES | ADMIT_CONNECT_TIMEOUT | ADMIT_IDLE_TIMEOUT);
-	assert_int_equal(a.limits.max_connections, 1);
-	assert_int_equal(a.limits.max_pending, 0);
-	assert_int_equal(a.limits.max_requests_per_connection, 5);
-	assert_int_equal(a.limits.max_retries, 3);
-	assert_int_equal(a.limits.connect_timeout_ms, 250);
-	assert_int_equal(a.limits.idle_timeout_ms, 1000);
-	assert_true(a.has_reuse);
-	assert_int_equal(a.reuse_ms, 500);
-	assert_false(a.error);
-
-	/* nothing said: no limits, no ejections */
-	assert_int_equal(admit_reply_read(&m, record("admit-reply",
-	    "id: 0\n"), &a, err, sizeof(err)), 0);
-	assert_int_equal(a.limits.set, 0);
-	assert_int_equal(a.nejected, 0);
-	assert_false(a.panic);
-	assert_false(a.has_reuse);
-	assert_int_equal(admit_reply_read(&m, record("admit-reply",
-	    "id: 0\nstatus: error\nreason: bad question\n"), &a, err,
-	    sizeof(err)), 0);
-	assert_true(a.error);
-	msg_fini(&m);
-}
-
-static void
-test_admit_reply_bad(void **state)
-{
-	static const struct {
-		const char	*rec;
-		const char	*reason;
-	} bad[] = {
-		{ "id: -1\n", "id" },
-		{ "limits: max-connections\n", "name=number" },
-		{ "limits: max-connections=x\n", "not a number" },
-		{ "limits: max-connections=-1\n", "not a number" },
-		{ "ejected: 10.0.0.1\n", "ejected" },
-		{ "ejected: 10.0.0.1:80 soon\n", "ms-left" },
-		{ "reuse: x\n", "reuse" },
-	};
-	struct admit_reply	 a;
-	size_t			 i;
-
-	(void)state;
-	msg_init(&m);
-	for (i = 0; i < nitems(bad); i++) {
-		err[0] = '\0';
-		assert_int_equal(admit_reply_read(&m, record("admit-reply",
-		    bad[i].rec), &a, err, sizeof(err)), -1);
-		if (strstr(err, bad[i].reason) == NULL)
-			fail_msg("%s: \"%s\" lacks \"%s\"", bad[i].rec, err,
-			    bad[i].reason);
-	}
-	msg_fini(&m);
-}
-
-static void
-test_ejection_event(void **state)
-{
-	static const struct {
-		const char	*rec;
-		const char	*reason;
-	} bad[] = {
-		{ "endpoint: 1.2.3.4:80\nevent: eject\n", "service" },
-		{ "service: s\nevent: eject\n", "endpoint" },
-		{ "service: s\nendpoint: 1.2.3.4:80\n", "event" },
-		{ "service: s\nendpoint: 1.2.3.4:80\nevent: explode\n",
-		  "event" },
-		{ "service: s\nendpoint: 1.2.3.4:80\nevent: eject\n"
-		  "port: 70000\n", "port" },
-		{ "service: s\nendpoint: 1.2.3.4:80\nevent: eject\n"
-		  "ejection-ms: long\n", "ejection-ms" },
-	};
-	struct ejection_event	 e;
-	size_t			 i;
-
-	(void)state;
-	msg_init(&m);
-	assert_int_equal(ejection_event_read(&m, record("breaker-event",
-	    "service: rating.default.svc.cluster.local\nsubset: v2\n"
-	    "port: 9080\nendpoint: 127.0.0.1:9082\nevent: eject\n"
-	    "ejection-ms: 30000\nejections: 2\nreason: 1 consecutive 5xx\n"),
-	    &e, err, sizeof(err)), 0);
-	assert_true(util_str_eq(e.service,
-	    "rating.default.svc.cluster.local"));
-	assert_true(util_str_eq(e.subset, "v2"));
-	assert_int_equal(e.port, 9080);
-	assert_true(util_str_eq(e.endpoint, "127.0.0.1:9082"));
-	assert_true(e.eject);
-	assert_int_equal(e.ejection_ms, 30000);
-	assert_int_equal(e.ejections, 2);
-	assert_true(util_str_eq(e.reason, "1 consecutive 5xx"));
-	assert_int_equal(ejection_event_read(&m, record("breaker-event",
-	    "service: s\nendpoint: 1.2.3.4:80\nevent: return\n"), &e, err,
-	    sizeof(err)), 0);
-	assert_false(e.eject);
-	assert_int_equal(e.subset.n, 0);
-	assert_int_equal(e.port, 0);
-	for (i = 0; i < nitems(bad); i++) {
-		err[0] = '\0';
-		assert_int_equal(ejection_event_read(&m, record(
-		    "breaker-event", bad[i].rec), &e, err, sizeof(err)), -1);
-		if (strstr(err, bad[i].reason) == NULL)
-			fail_msg("%s: \"%s\" lacks \"%s\"", bad[i].rec, err,
-			    bad[i].reason);
-	}
-	msg_fini(&m);
-}
-
 int
 main(void)
 {
@@ -292,9 +153,6 @@ main(void)
 		cmocka_unit_test(test_authz_reply),
 		cmocka_unit_test(test_authz_reply_bad),
 		cmocka_unit_test(test_authz_vary),
-		cmocka_unit_test(test_admit_reply),
-		cmocka_unit_test(test_admit_reply_bad),
-		cmocka_unit_test(test_ejection_event),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
