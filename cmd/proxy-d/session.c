@@ -1349,6 +1349,8 @@ session_retry(struct session *s, enum retry_outcome o, int status, int grpc)
 	    RETRY_BACKOFF_MAX_MS, util_random());
 	if (s->deadline_ms != 0 && now + backoff >= s->deadline_ms)
 		return 0;
+	if (!cluster_retry_ok(s->cluster, s))	/* breaker: max-retries */
+		return 0;
 	if (o == RETRY_OUTCOME_RESPONSE)
 		log_debug("%s: %.*s%.*s: status %d, retry %u in %llu ms",
 		    s->client_addr, (int)s->req.authority.n,
@@ -1359,8 +1361,6 @@ session_retry(struct session *s, enum retry_outcome o, int status, int grpc)
 		    s->client_addr, (int)s->req.authority.n,
 		    s->req.authority.p, (int)s->req.path.n, s->req.path.p,
 		    s->tries, (unsigned long long)backoff);
-	if (!cluster_retry_ok(s->cluster, s))	/* breaker: max-retries */
-		return 0;
 	s->proxy->retries++;
 	if (s->up != NULL) {
 		/* what the failed try sent back is thrown away with it */

@@ -13,6 +13,8 @@ B2=$(port 2)
 B3=$(port 3)
 P=$(port 4)
 B4=$(port 5)
+B5=$(port 6)
+B6=$(port 7)		# answers 503 to everything
 DEAD=$(port 9)		# nothing listens here
 
 until_ok() {
@@ -74,7 +76,7 @@ who() {
 }
 reports() { grep -c "^result: $1\$" "$T/pull.log"; }
 
-ports_free "$B1" "$B2" "$B3" "$P" "$B4"
+ports_free "$B1" "$B2" "$B3" "$P" "$B4" "$B5" "$B6"
 backend b1 "$B1"
 backend b2 "$B2"
 backend b3 "$B3"
@@ -233,6 +235,72 @@ for _ in $(seq 6); do who mrpc.example >/dev/null; done
 expect "7 requests, at most 2 a connection: 4 connections" \
     "$(($(upstream_conns "$B4") - before))" 4
 unadmit mrpc
+
+# --- the real route-d and breaker-d: the messages as they speak them
+stop route4
+stop pull
+rm -f "$RUN/route.sock" "$RUN/breaker-events.sock" "$RUN/breaker-report.sock"
+backend b5 "$B5"
+spawn b6 "$BACKEND" -n b6 -l "127.0.0.1:$B6" -s 503
+wait_port "$B6"
+cat >"$T/etc/real.yaml" <<YAML
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: real}
+spec:
+  hosts: [real.example]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: STATIC
+  endpoints:
+  - {address: 127.0.0.1, ports: {http: $B5}}
+  - {address: 127.0.0.1, ports: {http: $B6}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: real}
+spec:
+  host: real.example
+  trafficPolicy:
+    connectionPool:
+      tcp: {maxConnections: 1}
+      http: {http1MaxPendingRequests: 1}
+    outlierDetection:
+      consecutive5xxErrors: 1
+      interval: 1s
+      baseEjectionTime: 5s
+      maxEjectionPercent: 100
+YAML
+nr=$(joins route-d)
+nb=$(joins breaker-d)
+route_d
+spawn breaker-d "$BIN/breaker-d" -c "$T/etc"
+wait_file "$RUN/breaker-events.sock"
+check "real route-d joined" joined route-d "$nr"
+check "real breaker-d joined" joined breaker-d "$nb"
+sleep 0.6	# the report and event sockets too
+got=""
+for _ in $(seq 4); do got="$got $(who real.example)"; done
+check "real: b6 (its 503s) reached ($got)" grep -q b6 <<<"$got"
+check "real: breaker-d ejected b6 (its event logged by proxy-d)" \
+    until_ok 5 grep -q "breaker-d: ejects 127.0.0.1:$B6 of real.example" \
+    "$T/px.log"
+got=""
+for _ in $(seq 8); do got="$got $(who real.example)"; done
+expect "real: b6 ejected, 8 requests all to b5" "$got" \
+    " b5 b5 b5 b5 b5 b5 b5 b5"
+pids=""
+for i in $(seq 6); do
+	curl -s -o /dev/null -w '%{http_code}\n' --max-time 5 \
+	    -H 'Host: real.example' "http://127.0.0.1:$P/delay/300" \
+	    >"$T/real.$i.out" &
+	pids="$pids $!"
+done
+wait $pids
+expect "real: maxConnections 1, 1 pending: 2 served, 4 refused" \
+    "$(cat "$T"/real.*.out | sort | uniq -c |
+    awk '{ printf "%s:%s ", $2, $1 }')" "200:2 503:4 "
+expect "real: b5 never saw more than 1 at once" \
+    "$(curl -s --max-time 5 "http://127.0.0.1:$B5/delay-peak")" 1
 
 check "proxy-d alive" alive px
 stop px
