@@ -594,6 +594,15 @@ cluster_report(struct proxy *p, struct cluster *c, struct pool *pool,
 	ipc_push_end(p->breaker->push);
 }
 
+/* Reports pushed, and dropped while breaker-d was away. */
+void
+breaker_reports(const struct proxy *p, uint64_t *sent, uint64_t *dropped)
+{
+	*sent = *dropped = 0;
+	if (p->breaker != NULL && p->breaker->push != NULL)
+		ipc_push_counters(p->breaker->push, sent, dropped);
+}
+
 /* Forget clusters nobody used for a while, and ejections past. */
 void
 breaker_sweep(struct proxy *p, uint64_t now)

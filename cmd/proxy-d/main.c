@@ -466,6 +466,7 @@ main(int argc, char *argv[])
 	struct event		*sigev[nitems(sigs)];
 	struct timeval		 sweep = { 1, 0 };
 	size_t			 i;
+	uint64_t		 reports_sent, reports_dropped;
 
 	memset(p, 0, sizeof(*p));
 	p->config_dir = "/etc/meshkit";
@@ -584,12 +585,18 @@ main(int argc, char *argv[])
 		}
 	}
 	mirrors_free(p);
-	log_info("counters: requests %llu; route hits %llu misses %llu "
+	breaker_reports(p, &reports_sent, &reports_dropped);
+	log_info("counters: requests %llu; retries %llu timeouts %llu "
+	    "faults %llu mirrors %llu; route hits %llu misses %llu "
 	    "stale %llu failures %llu; authz questions %llu hits %llu "
 	    "coalesced %llu allowed %llu denied %llu failures %llu; breaker "
 	    "questions %llu failures %llu overflows %llu queued %llu "
-	    "skipped %llu events %llu",
+	    "skipped %llu events %llu reports %llu dropped %llu",
 	    (unsigned long long)p->requests,
+	    (unsigned long long)p->retries,
+	    (unsigned long long)p->timeouts,
+	    (unsigned long long)p->faults,
+	    (unsigned long long)p->mirrors_sent,
 	    (unsigned long long)p->route_hits,
 	    (unsigned long long)p->route_misses,
 	    (unsigned long long)p->route_stale,
@@ -605,7 +612,9 @@ main(int argc, char *argv[])
 	    (unsigned long long)p->breaker_overflows,
 	    (unsigned long long)p->breaker_queued,
 	    (unsigned long long)p->breaker_skipped,
-	    (unsigned long long)p->breaker_events);
+	    (unsigned long long)p->breaker_events,
+	    (unsigned long long)reports_sent,
+	    (unsigned long long)reports_dropped);
 	routing_fini(p);
 	if (p->consult != NULL)
 		consult_free(p->consult);

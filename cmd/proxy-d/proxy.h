@@ -433,6 +433,8 @@ int		 cluster_retry_ok(struct cluster *, struct session *);
 void		 cluster_retry_done(struct cluster *, struct session *);
 uint64_t	 cluster_connect_timeout(const struct cluster *, uint64_t);
 uint64_t	 cluster_idle_timeout(const struct cluster *, uint64_t);
+void		 breaker_reports(const struct proxy *, uint64_t *sent,
+		    uint64_t *dropped);
 void		 cluster_report(struct proxy *, struct cluster *,
 		    struct pool *, const char *result);
 

@@ -308,5 +308,7 @@ check "counters at exit: admits asked, failures (breaker-d away) counted" \
     grep -qE 'breaker questions [1-9][0-9]* failures [1-9]' "$T/px.log"
 check "counters at exit: overflows counted" \
     grep -qE 'overflows [1-9]' "$T/px.log"
+check "counters at exit: reports pushed" \
+    grep -qE 'reports [1-9][0-9]* dropped [0-9]' "$T/px.log"
 trap - EXIT
 finish
