@@ -342,8 +342,8 @@ authz_key(const struct session *s, const char *fields, const char *base,
 			for (i = 0; i < req->nheaders; i++) {
 				const struct http_header *h = &req->headers[i];
 
-				if (h->name.n != wl - 7 || strncasecmp(h->name.p,
-				    p + 7, wl - 7) != 0)
+				if (h->name.n != wl - 7 ||
+				    strncasecmp(h->name.p, p + 7, wl - 7) != 0)
 					continue;
 				if (n + h->value.n + 1 > len)
 					return 0;
@@ -436,7 +436,8 @@ authz_ask(struct proxy *p, struct authz_entry *e, struct session *s)
 	msgw_field(w, "path", req->path);
 	msgw_field(w, "source", (struct str){ s->client_addr,
 	    strlen(s->client_addr) });
-	for (i = 0, j = 0; i < req->nheaders && j < AUTHZ_ASK_MAX_HEADERS; i++) {
+	for (i = 0, j = 0; i < req->nheaders && j < AUTHZ_ASK_MAX_HEADERS;
+	    i++) {
 		const struct http_header *h = &req->headers[i];
 
 		if (h->name.n >= sizeof(name))

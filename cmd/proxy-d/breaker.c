@@ -57,7 +57,7 @@ struct cluster {
 	size_t			 nejected;
 	size_t			 capejected;
 	/* its requests */
-	uint64_t		 active;	/* upstream requests in flight */
+	uint64_t		 active;	/* upstream requests going */
 	uint64_t		 retries;	/* retries in flight */
 	uint64_t		 holds;		/* sessions attached */
 	TAILQ_HEAD(, session)	 queue;
@@ -110,7 +110,8 @@ breaker_configure(struct proxy *p, const struct proxy_config *pc)
 		b = p->breaker = xcalloc(1, sizeof(*b));
 		b->proxy = p;
 	}
-	if (b->req != NULL && strcmp(ipc_req_address(b->req), d->address) != 0) {
+	if (b->req != NULL &&
+	    strcmp(ipc_req_address(b->req), d->address) != 0) {
 		ipc_req_free(b->req);
 		b->req = NULL;
 	}

@@ -252,7 +252,7 @@ struct authz_decision {
 	char			*reason;
 	struct authz_header	*headers;
 	size_t			 nheaders;
-	size_t			 headers_len;	/* bytes authz_put_headers writes */
+	size_t			 headers_len;	/* authz_put_headers' bytes */
 };
 
 /* nng clients of the daemons (ipc.c) */
@@ -325,7 +325,7 @@ struct proxy {
 	uint64_t		 breaker_failures;	/* failed open */
 	uint64_t		 breaker_overflows;	/* 503 UO */
 	uint64_t		 breaker_queued;
-	uint64_t		 breaker_skipped;	/* ejected endpoints passed */
+	uint64_t		 breaker_skipped;	/* ejected, passed over */
 	uint64_t		 breaker_events;
 };
 

@@ -1314,8 +1314,8 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (s->try_deadline_ms != 0 && now >= s->try_deadline_ms &&
 	    s->up != NULL && !s->resp_head_done) {
 		s->proxy->timeouts++;
-		cluster_report(s->proxy, s->cluster, s->up->pool,	/* breaker */
-		    "timeout");
+		/* breaker: the try's outcome */
+		cluster_report(s->proxy, s->cluster, s->up->pool, "timeout");
 		session_try_failed(s, RETRY_OUTCOME_TIMEOUT, 504, "UT",
 		    "upstream %s: no response within the per-try timeout",
 		    s->up->pool->name);
@@ -1576,7 +1576,8 @@ session_upstream_event(struct session *s, short what)
 			session_forward(s, pool);
 			return;
 		}
-		cluster_report(s->proxy, s->cluster, pool, "reset"); /* breaker */
+		/* breaker: the try's outcome */
+		cluster_report(s->proxy, s->cluster, pool, "reset");
 		session_try_failed(s, RETRY_OUTCOME_RESET, 503, "UC",
 		    "upstream %s closed the connection before responding",
 		    pool->name);
