@@ -321,10 +321,11 @@ authz_key(const struct session *s, const char *fields, const char *base,
 			v = req->method;
 		else if (IS_WORD("path"))
 			v = req->path;
-		else if (IS_WORD("source-ip"))
+		else if (IS_WORD("source-ip") || IS_WORD("remote"))
+			/* remote is not sent: authz-d takes the source's */
 			v = (struct str){ s->client_ip, strlen(s->client_ip) };
-		else if (IS_WORD("port") || IS_WORD("remote") ||
-		    IS_WORD("principal") || IS_WORD("sni"))
+		else if (IS_WORD("port") || IS_WORD("principal") ||
+		    IS_WORD("sni"))
 			;	/* one value per base, or not sent yet */
 		else if (wl > 7 && memcmp(p, "header:", 7) == 0)
 			header = 1;
