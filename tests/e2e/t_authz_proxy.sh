@@ -232,6 +232,57 @@ expect "20 concurrent identical requests: one question" \
     "$(questions many)" 2
 unstand many
 
+# --- the real authz-d: a JWT rule and a DENY policy, as the article's
+"$TOP/scripts/mk-jwt" "$T/k1" own@meshkit.test alice 3600
+"$TOP/scripts/mk-jwt" "$T/k2" own@meshkit.test alice 3600
+cat >"$T/etc/security.yaml" <<YAML
+apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {name: own, namespace: default}
+spec:
+  selector: {matchLabels: {app: px}}
+  jwtRules:
+  - issuer: own@meshkit.test
+    jwksUri: file://$T/k1/jwks.json
+    audiences: [meshkit]
+    outputClaimToHeaders: [{header: x-jwt-sub, claim: sub}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: no-mallory, namespace: default}
+spec:
+  selector: {matchLabels: {app: px}}
+  action: DENY
+  rules:
+  - when:
+    - key: request.headers[x-user]
+      values: [mallory]
+YAML
+n=$(joins)
+rm -f "$SOCK"
+spawn authz-d "$BIN/authz-d" -c "$T/etc" -s "ipc://$SOCK"
+wait_file "$SOCK"
+check "real authz-d joined" until_ok 5 eval "[ \$(joins) -gt $n ]"
+expect "real: no token, another user: allowed" "$(req -H 'x-user: bob')" \
+    "200 "
+expect "real: DENY policy: 403" "$(req -H 'x-user: mallory')" "403 UAEX"
+expect "real: DENY policy: its body" "$(cat "$T/body")" \
+    "RBAC: access denied"
+expect "real: a token of the JWKS: allowed" \
+    "$(req -H "authorization: Bearer $(cat "$T/k1/token")")" "200 "
+body=$(tr -d '\r' <"$T/body")
+check "real: the claim header reaches the app" \
+    grep -qi '^x-jwt-sub: alice$' <<<"$body"
+check "real: the token does not (forwardOriginalToken false)" \
+    not_in "$body" "authorization: Bearer"
+expect "real: a token of another key: 401" \
+    "$(req -H "authorization: Bearer $(cat "$T/k2/token")")" "401 UAEX"
+expect "real: its body" "$(cat "$T/body")" "Jwt verification fails"
+stop authz-d
+rm -f "$SOCK"
+expect "real authz-d stopped: 503 ADU (another token, not reused)" \
+    "$(req -H 'authorization: Bearer x.y.z')" "503 ADU"
+
 check "proxy-d alive" alive px
 trap - EXIT
 finish
