@@ -40,7 +40,7 @@
 #include "yaml.h"
 
 #define AUTHZ_D_DEFAULT_CONFDIR	"/etc/meshkit"
-#define AUTHZ_D_DEFAULT_REUSE	10000
+#define AUTHZ_D_DEFAULT_REUSE	1000
 #define AUTHZ_D_MAX_REUSE	86400000ULL
 #define AUTHZ_D_WORKERS		4	/* requests in flight */
 #define AUTHZ_D_KEEP_BUFFER	(256 * 1024) /* larger reply buffers freed */

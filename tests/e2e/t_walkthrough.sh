@@ -23,7 +23,7 @@ case "$got" in
 *) not_ok "GET /book/1 (got '$got')" ;;
 esac
 
-WALKTHROUGH_REQUESTS=1000 timeout 300 "$TOP/scripts/walkthrough" \
+WALKTHROUGH_EJECTION=5s WALKTHROUGH_REQUESTS=1000 timeout 300 "$TOP/scripts/walkthrough" \
 	>"$T/walkthrough.log" 2>&1
 while IFS= read -r line; do
 	case "$line" in
