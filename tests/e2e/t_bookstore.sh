@@ -1,6 +1,7 @@
 #!/bin/bash
 # The article's bookstore (etc/bookstore/) on this test's own ports: the
-# book service and rating v1/v2, each behind a proxy-d, one route-d.
+# book service and rating v1/v2, each behind a proxy-d, one route-d,
+# breaker-d and authz-d.
 # With no VirtualService the book's ratings alternate 1 (v1) and 3 (v2);
 # a misbehaving v2 makes about half of the books fail; behaving again
 # heals them; every rating logs "Request N".
@@ -43,6 +44,11 @@ validates() { "$BIN/meshctl" validate "$T"/etc/* >/dev/null; }
 check "the bookstore config validates" validates
 
 route_d
+# book's proxy-d asks authz-d and breaker-d, as in the demo
+spawn breaker-d "$BIN/breaker-d" -c "$T/etc"
+spawn authz-d "$BIN/authz-d" -c "$T/etc"
+wait_file "$MESHKIT_RUNDIR/breaker.sock"
+wait_file "$MESHKIT_RUNDIR/authz.sock"
 spawn app-rating-v1 "$BIN/rating" -l "127.0.0.1:$R1_APP" -v v1
 spawn app-rating-v2 "$BIN/rating" -l "127.0.0.1:$R2_APP" -v v2
 spawn app-book "$BIN/book" -l "127.0.0.1:$BOOK_APP" \
