@@ -40,6 +40,9 @@ struct ejection {
 	uint64_t	 until_ms;
 };
 
+/* Successes in a row are reported at most this often per endpoint. */
+#define REPORT_OK_MS		100
+
 struct cluster {
 	struct proxy		*proxy;
 	char			*key;
@@ -585,13 +588,34 @@ cluster_report(struct proxy *p, struct cluster *c, struct pool *pool,
 	enum breaker_result	 r;
 	uint32_t		 status;
 
+	uint64_t		 now;
+	int			 failed;
+
 	if (c == NULL || result == NULL || p->breaker == NULL ||
 	    p->breaker->push == NULL || breaker_result_read((struct str){
-	    result, strlen(result) }, &r, &status) == -1 ||
-	    (w = ipc_push_begin(p->breaker->push, p->gen->pc)) == NULL)
+	    result, strlen(result) }, &r, &status) == -1)
 		return;
+	/*
+	 * A success only resets breaker-d's consecutive counts, which the
+	 * first success after a failure has done already: further ones are
+	 * reported at most every REPORT_OK_MS per endpoint, so a healthy
+	 * service costs next to no reports.  Failures always go.
+	 */
+	now = util_now_ms();
+	failed = r != BREAKER_RESULT_STATUS || status >= 500;
+	if (!failed && pool->rep_cluster == c && !pool->rep_failed &&
+	    now < pool->rep_ok_ms + REPORT_OK_MS) {
+		p->reports_folded++;
+		return;
+	}
+	if ((w = ipc_push_begin(p->breaker->push, p->gen->pc)) == NULL)
+		return;
+	pool->rep_cluster = c;
+	pool->rep_failed = failed;
+	if (!failed)
+		pool->rep_ok_ms = now;
 	breaker_result_write(w, c->service, c->subset, c->port, pool->name,
-	    r, status, util_now_ms());
+	    r, status, now);
 	ipc_push_end(p->breaker->push);
 }
 

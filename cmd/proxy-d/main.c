@@ -591,7 +591,7 @@ main(int argc, char *argv[])
 	    "stale %llu failures %llu; authz questions %llu hits %llu "
 	    "coalesced %llu allowed %llu denied %llu failures %llu; breaker "
 	    "questions %llu failures %llu overflows %llu queued %llu "
-	    "skipped %llu events %llu reports %llu dropped %llu",
+	    "skipped %llu events %llu reports %llu dropped %llu folded %llu",
 	    (unsigned long long)p->requests,
 	    (unsigned long long)p->retries,
 	    (unsigned long long)p->timeouts,
@@ -614,7 +614,8 @@ main(int argc, char *argv[])
 	    (unsigned long long)p->breaker_skipped,
 	    (unsigned long long)p->breaker_events,
 	    (unsigned long long)reports_sent,
-	    (unsigned long long)reports_dropped);
+	    (unsigned long long)reports_dropped,
+	    (unsigned long long)p->reports_folded);
 	routing_fini(p);
 	if (p->consult != NULL)
 		consult_free(p->consult);

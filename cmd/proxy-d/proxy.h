@@ -46,6 +46,10 @@ struct pool {
 	size_t			 nidle;
 	size_t			 active;	/* in use by a request */
 	uint64_t		 requests;
+	/* the last outcome reported to breaker-d for this endpoint */
+	const void		*rep_cluster;
+	int			 rep_failed;
+	uint64_t		 rep_ok_ms;
 };
 
 struct upstream {
@@ -305,6 +309,7 @@ struct proxy {
 	uint64_t		 retries;
 	uint64_t		 timeouts;
 	uint64_t		 faults;
+	uint64_t		 reports_folded;	/* successes not reported */
 	TAILQ_HEAD(, mirror)	 mirrors;
 	size_t			 nmirrors;
 	uint64_t		 mirrors_sent;

@@ -94,8 +94,15 @@ for _ in 1 2 3 4; do who svc >/dev/null; done
 who svc /status/503 >/dev/null
 who svc /status/503 >/dev/null
 sleep 0.3
-expect "reports: 4 results 200" "$(reports 200)" 4
+# successes in a row fold into one report per endpoint (100 ms); every
+# failure goes, and so does the first success after one
+expect "reports: 4 quick successes over 2 endpoints, one report each" \
+    "$(reports 200)" 2
 expect "reports: 2 results 503" "$(reports 503)" 2
+for _ in 1 2; do who svc >/dev/null; done
+sleep 0.3
+expect "reports: each endpoint's first success after its 503 goes at once" \
+    "$(reports 200)" 4
 r=$(awk '/^meshkit\/1 report$/ {n++} n == 1' "$T/pull.log")
 check "report: header names the workload" grep -qx 'workload: px' <<<"$r"
 check "report: service" grep -qx 'service: svc.example.svc.cluster.local' \
