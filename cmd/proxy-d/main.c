@@ -274,6 +274,9 @@ proxy_reload(struct proxy *p)
 	struct cfg_errors	 errs = { 0 };
 	struct generation	*g;
 
+	/* this reading covers any change the watch was settling on */
+	if (p->watch_timer != NULL)
+		evtimer_del(p->watch_timer);
 	log_info("reloading %s", p->config_dir);
 	if ((g = generation_new(p->config_dir, p->name, &errs)) == NULL) {
 		cfg_errors_print(&errs, 0, print_error_line, NULL);

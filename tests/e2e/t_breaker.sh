@@ -188,6 +188,8 @@ out=$(mc status -s "ipc://$MESHKIT_RUNDIR/none.sock" 2>&1)
 check "meshctl status: breaker-d down" grep -qE '^breaker-d +down' <<<"$out"
 mv "$T/breaker-d.log" "$T/breaker-d-1.log"
 breaker_d -R 250 -p "$T/breaker-d.pid"
+# the old socket file is still there: the pid file says it is up
+wait_file "$T/breaker-d.pid"
 expect "restarted: its pid file" "$(cat "$T/breaker-d.pid" 2>/dev/null)" \
     "$(pid_of breaker-d)"
 check "restarted over the stale sockets" until_true 3 grep -q \
