@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "authz_reply.h"
+#include "http.h"
 
 static int	header_op_read(struct str, int, struct authz_reply_op *,
 		    char *, size_t);
@@ -77,6 +78,12 @@ header_op_read(struct str v, int remove, struct authz_reply_op *op,
 	if (!is_token(op->name) || op->name.n > AUTHZ_REPLY_MAX_NAME) {
 		snprintf(err, errlen, "%s: not a header name",
 		    remove ? "request-header-remove" : "request-header-set");
+		return -1;
+	}
+	if (http_header_reserved(op->name)) {
+		snprintf(err, errlen, "%s: %.*s may not be changed",
+		    remove ? "request-header-remove" : "request-header-set",
+		    (int)op->name.n, op->name.p);
 		return -1;
 	}
 	if (!is_field_value(op->value) ||

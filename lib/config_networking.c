@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "config_impl.h"
+#include "http.h"
 #include "match.h"
 #include "util.h"
 #include "yaml.h"
@@ -122,14 +123,29 @@ nw_header_ops(struct config_loader *l, const struct ynode *n,
 		config_lower(lb->keys[j]);
 		if (lb->keys[j][0] == '\0' || strpbrk(lb->keys[j],
 		    " \t\r\n:") != NULL || strpbrk(lb->values[j], "\r\n") !=
-		    NULL) {
+		    NULL || !http_field_name_ok((struct str){ lb->keys[j],
+		    strlen(lb->keys[j]) })) {
 			config_error(l, n, "%s: header %.60s: a name must be "
 			    "a token and a value one line", what, lb->keys[j]);
 			rc = -1;
+		} else if (http_header_reserved((struct str){ lb->keys[j],
+		    strlen(lb->keys[j]) })) {
+			config_error(l, n, "%s: header %.60s is the message's "
+			    "framing or hop-by-hop and may not be changed",
+			    what, lb->keys[j]);
+			rc = -1;
 		}
 	}
-	for (i = 0; i < o->nremove; i++)
+	for (i = 0; i < o->nremove; i++) {
 		config_lower(o->remove[i]);
+		if (http_header_reserved((struct str){ o->remove[i],
+		    strlen(o->remove[i]) })) {
+			config_error(l, n, "%s: header %.60s is the message's "
+			    "framing or hop-by-hop and may not be removed",
+			    what, o->remove[i]);
+			rc = -1;
+		}
+	}
 	return rc == 0 ? 0 : -1;
 }
 

@@ -1063,3 +1063,43 @@ http_status_text(int status)
 		return "Client Error";
 	return "Server Error";
 }
+
+int
+http_header_reserved(struct str name)
+{
+	static const char *const reserved[] = {
+		"content-length", "transfer-encoding", "connection",
+		"keep-alive", "proxy-connection", "te", "trailer", "upgrade",
+		"host",
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (util_str_caseeq(name, reserved[i]))
+			return 1;
+	return 0;
+}
+
+int
+http_field_name_ok(struct str name)
+{
+	size_t	 i;
+
+	if (name.n == 0)
+		return 0;
+	for (i = 0; i < name.n; i++)
+		if (!IS(name.p[i], C_TCHAR))
+			return 0;
+	return 1;
+}
+
+int
+http_field_value_ok(struct str value)
+{
+	size_t	 i;
+
+	for (i = 0; i < value.n; i++)
+		if (!IS(value.p[i], C_FIELD))
+			return 0;
+	return 1;
+}

@@ -157,6 +157,18 @@ int	http_value_has_token(struct str value, const char *token);
  * before chunked ("gzip, chunked") must be re-emitted with its value as
  * received: the chunks still carry gzip data.
  */
+/*
+ * A header that a route's or authz-d's header operations may not set,
+ * add or remove: the message's framing and hop-by-hop fields, and Host
+ * (a rewrite's business).  Touching them would let an answer smuggle a
+ * second request past the application.
+ */
+int	http_header_reserved(struct str name);
+/* A field name (an RFC 9110 token), and a field value, as they may be
+   written on the wire. */
+int	http_field_name_ok(struct str name);
+int	http_field_value_ok(struct str value);
+
 int	http_is_hop_by_hop(const struct http_header *h,
 	    const struct http_header *headers, size_t nheaders);
 

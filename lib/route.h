@@ -60,6 +60,10 @@ struct route_endpoint {
 };
 
 #define ROUTE_MAX_HEADER_OPS	16
+/* What a reader of an answer takes at most: a day for a timeout or a
+   delay, a thousand retries (Istio's validation caps neither) */
+#define ROUTE_MAX_MS		(24ULL * 3600 * 1000)
+#define ROUTE_MAX_ATTEMPTS	1000
 #define ROUTE_MAX_MIRRORS	4
 #define ROUTE_MAX_ORIGINS	8
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "http.h"
 #include "msg.h"
 #include "route.h"
 #include "route_impl.h"
@@ -272,6 +273,7 @@ route_policy_read(struct str k, struct str v, struct route_policy *p,
 	for (i = 0; i < nitems(route_header_keys); i++) {
 		struct route_header_op	*h;
 		const char		*c;
+		struct str		 name, value;
 
 		if (!util_str_eq(k, route_header_keys[i]))
 			continue;
@@ -295,6 +297,14 @@ route_policy_read(struct str k, struct str v, struct route_policy *p,
 				c++;
 			ROUTE_COPY(h->value, ((struct str){ c,
 			    v.n - (size_t)(c - v.p) }));
+		}
+		name = (struct str){ h->name, strlen(h->name) };
+		value = (struct str){ h->value, strlen(h->value) };
+		if (!http_field_name_ok(name) || !http_field_value_ok(value) ||
+		    http_header_reserved(name)) {
+			snprintf(err, errlen, "%s: %s may not be written",
+			    route_header_keys[i], h->name);
+			return -1;
 		}
 		p->nheaders++;
 		return 1;
@@ -366,12 +376,16 @@ route_policy_read(struct str k, struct str v, struct route_policy *p,
 			val.p = eq + 1;
 			val.n = word.n - (size_t)(val.p - word.p);
 			word.n = (size_t)(eq - word.p);
+			/* bounded, so that no answer makes a request
+			   retry for ever or a deadline wrap */
 			if (util_str_eq(word, "attempts") &&
-			    msg_str_u64(val, &u) == 0 && u <= UINT32_MAX)
-				p->retry_attempts = (uint32_t)u;
+			    msg_str_u64(val, &u) == 0)
+				p->retry_attempts = (uint32_t)(u >
+				    ROUTE_MAX_ATTEMPTS ? ROUTE_MAX_ATTEMPTS : u);
 			else if (util_str_eq(word, "per-try-timeout") &&
 			    msg_str_u64(val, &u) == 0)
-				p->retry_per_try_ms = u;
+				p->retry_per_try_ms = u > ROUTE_MAX_MS ?
+				    ROUTE_MAX_MS : u;
 			else if (util_str_eq(word, "retry-on"))
 				ROUTE_COPY(p->retry_on, val);
 		}
@@ -396,7 +410,7 @@ route_policy_read(struct str k, struct str v, struct route_policy *p,
 				return -1;
 			}
 		if (delay) {
-			p->fault_delay_ms = u;
+			p->fault_delay_ms = u > ROUTE_MAX_MS ? ROUTE_MAX_MS : u;
 			p->fault_delay_ppm = ppm;
 		} else {
 			p->fault_abort_status = (uint32_t)u;
@@ -848,6 +862,8 @@ route_answer_read(const struct msg *m, const struct msg_block *b,
 				snprintf(err, errlen, "timeout: not a number");
 				return -1;
 			}
+			if (a->timeout_ms > ROUTE_MAX_MS)
+				a->timeout_ms = ROUTE_MAX_MS;
 		} else if (k.n > 5 && (k.p[0] == 'r' || k.p[0] == 'd' ||
 		    k.p[0] == 'f' || k.p[0] == 'm' || k.p[0] == 'c') &&
 		    route_policy_read(k, v, &a->policy, err, errlen) == -1) {

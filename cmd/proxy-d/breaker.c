@@ -455,6 +455,12 @@ cluster_admit(struct cluster *c, struct session *s)
 	if (s->cluster_use != CLUSTER_HELD)
 		return s->cluster_use == CLUSTER_ADMITTED ? 1 : 0;
 	c->last_used_ms = util_now_ms();
+	/* no connection at all allowed: nothing queued could ever go */
+	if (cluster_limited(c, BREAKER_LIMIT_CONNECTIONS) &&
+	    c->limits.max_connections == 0) {
+		c->proxy->breaker_overflows++;
+		return -1;
+	}
 	if (cluster_limited(c, BREAKER_LIMIT_CONNECTIONS) &&
 	    c->active >= c->limits.max_connections) {
 		if (cluster_limited(c, BREAKER_LIMIT_PENDING) &&

@@ -45,6 +45,7 @@
 
 enum slot_phase {
 	SLOT_IDLE,
+	SLOT_FINISH,	/* its answers being handed out: not to be taken */
 	SLOT_SEND,
 	SLOT_RECV,
 };
@@ -485,7 +486,11 @@ req_slot_finish(struct ipc_req *c, struct ipc_slot *s)
 	int			 has_id;
 	const char		*failure = NULL;
 
-	s->phase = SLOT_IDLE;
+	/*
+	 * The answers' callbacks may ask new questions and flush them: the
+	 * slot is not free for that until its own items are all served.
+	 */
+	s->phase = SLOT_FINISH;
 	if (s->result != 0) {
 		snprintf(reason, sizeof(reason), "%s unavailable (%s)",
 		    ops->daemon, s->result == NNG_ETIMEDOUT ? "timed out" :
@@ -542,6 +547,7 @@ req_slot_finish(struct ipc_req *c, struct ipc_slot *s)
 	nng_msg_free(s->reply);
 	s->reply = NULL;
 	s->nitems = 0;
+	s->phase = SLOT_IDLE;
 	return;
 
 fail:
@@ -551,6 +557,7 @@ fail:
 	for (i = 0; i < s->nitems; i++)
 		ops->fail(c->arg, s->items[i], failure);
 	s->nitems = 0;
+	s->phase = SLOT_IDLE;
 }
 
 void

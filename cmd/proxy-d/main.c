@@ -619,9 +619,11 @@ main(int argc, char *argv[])
 	    (unsigned long long)reports_sent,
 	    (unsigned long long)reports_dropped,
 	    (unsigned long long)p->reports_folded);
-	routing_fini(p);
+	/* the questions still out fail into the cache: free it after */
 	if (p->consult != NULL)
 		consult_free(p->consult);
+	p->consult = NULL;
+	routing_fini(p);
 	authz_fini(p);
 	breaker_fini(p);
 	pools_free(p);

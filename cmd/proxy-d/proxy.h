@@ -164,6 +164,7 @@ struct session {
 	char			 client_addr[72];
 	enum session_state	 state;
 	int			 keep_alive;
+	int			 eof;		/* the client half-closed */
 	int			 refs;
 	int			 dead;
 	struct event		*timer;

@@ -552,7 +552,8 @@ routing_failure(struct proxy *p, struct route_entry *e, const char *reason)
 {
 	struct route_entry	*fallback = NULL;
 	struct session		*s;
-	int			 stale_ok = 1;
+	int			 stale_ok = 1, keep;
+	TAILQ_HEAD(, session)	 waiters = TAILQ_HEAD_INITIALIZER(waiters);
 
 	e->inflight = 0;
 	p->route_failures++;
@@ -568,27 +569,37 @@ routing_failure(struct proxy *p, struct route_entry *e, const char *reason)
 		    fallback->vary_fields != NULL))
 			fallback = NULL;
 	}
+	/*
+	 * The waiters leave the entry, and an entry that goes leaves the
+	 * cache, before anyone is served: serving one may bring a new
+	 * request for the same key, which must not join (or re-ask for)
+	 * an entry about to be freed.
+	 */
+	TAILQ_CONCAT(&waiters, &e->waiters, wait_entry);
+	keep = e->state == ROUTE_ENTRY_VALID && e->key != NULL;
+	if (!keep && e->key != NULL) {
+		strmap_del(&p->routes, e->key, strlen(e->key));
+		free(e->key);
+		e->key = NULL;
+	}
 	if (fallback != NULL) {
 		log_debug("route-d: %s; serving the last answer", reason);
 		if (fallback == e)
 			e->expires_ms = util_now_ms() + ROUTE_RETRY_STALE_MS;
-		while ((s = TAILQ_FIRST(&e->waiters)) != NULL) {
-			TAILQ_REMOVE(&e->waiters, s, wait_entry);
+		while ((s = TAILQ_FIRST(&waiters)) != NULL) {
+			TAILQ_REMOVE(&waiters, s, wait_entry);
 			s->waiting = NULL;
 			session_route_ready(s, fallback);
 		}
 	} else {
-		while ((s = TAILQ_FIRST(&e->waiters)) != NULL) {
-			TAILQ_REMOVE(&e->waiters, s, wait_entry);
+		while ((s = TAILQ_FIRST(&waiters)) != NULL) {
+			TAILQ_REMOVE(&waiters, s, wait_entry);
 			s->waiting = NULL;
 			session_route_failed(s, 503, "RDU", reason);
 		}
 	}
-	if (e->state == ROUTE_ENTRY_VALID && e->key != NULL)
-		return;		/* stays as the last answer */
-	if (e->key != NULL)
-		strmap_del(&p->routes, e->key, strlen(e->key));
-	entry_free(e);
+	if (!keep)
+		entry_free(e);	/* stays as the last answer otherwise */
 }
 
 /* Pick an endpoint from an answer, by its load-balancing policy. */

@@ -324,13 +324,24 @@ session_wait_request(struct session *s)
 	 * when it fires it checks the deadline of the state it finds, so a
 	 * request that arrives whole costs no timer operation at all.
 	 */
+	if (s->eof && evbuffer_get_length(bufferevent_get_input(s->bev)) == 0) {
+		session_close(s);	/* the client said all it had */
+		return;
+	}
 	s->idle_since_ms = util_now_ms();
 	s->head_timer = 0;
 	if (!evtimer_pending(s->timer, NULL))
 		timer_set(s, s->gen->pc->idle_timeout_ms);
 	bufferevent_enable(s->bev, EV_READ);
+	/*
+	 * A pipelined request already here is read from the loop, not
+	 * from this call: answers given here (a 404, a fault's abort)
+	 * would otherwise recurse once per buffered request, and callers
+	 * walking a list of waiters would meet it half-changed.
+	 */
 	if (evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
-		session_read_head(s);
+		bufferevent_trigger(s->bev, EV_READ,
+		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
 static void
@@ -380,6 +391,11 @@ session_read_head(struct session *s)
 	}
 	end = http_head_end((const char *)data, n, &s->scan, lim, &err);
 	if (end == 0) {
+		if (s->eof) {
+			/* the rest of this head will never come */
+			session_close(s);
+			return;
+		}
 		/* a head in pieces: from now on its deadline counts */
 		if (!s->head_timer) {
 			s->head_timer = 1;
@@ -581,6 +597,12 @@ session_proceed(struct session *s)
 		return;
 	case 0:
 		s->state = SESSION_WAIT_ROUTE;	/* session_cluster_ready */
+		/* the route timeout counts the wait, as Envoy's does */
+		if (pol != NULL && s->policy->timeout_ms > 0 &&
+		    s->req_body_done && s->deadline_ms == 0) {
+			s->deadline_ms = util_now_ms() + s->policy->timeout_ms;
+			session_timer_rearm(s);
+		}
 		return;
 	}
 	/* <<< breaker */
@@ -816,7 +838,8 @@ session_forward(struct session *s, struct pool *pool)
 	    pol->retry.per_try_ms > 0)) {
 		now = util_now_ms();
 		/* the route timeout runs from the end of the request */
-		if (s->tries == 1 && pol->timeout_ms > 0 && s->req_body_done)
+		if (s->tries == 1 && pol->timeout_ms > 0 && s->req_body_done &&
+		    s->deadline_ms == 0)
 			s->deadline_ms = now + pol->timeout_ms;
 		s->try_deadline_ms = pol->retry.per_try_ms > 0 ?
 		    now + pol->retry.per_try_ms : 0;
@@ -824,10 +847,9 @@ session_forward(struct session *s, struct pool *pool)
 	/* a body that may have to go again is kept as it goes */
 	if (s->tries == 1 && pol != NULL && pol->retry.attempts > 0 &&
 	    !s->req_body_done) {
-		if (req->framing == HTTP_BODY_LENGTH &&
-		    req->content_length > s->gen->pc->retry_buffer_bytes)
-			s->replay_lost = 1;
-		else
+		/* too long to keep: retried only until its body begins */
+		if (req->framing != HTTP_BODY_LENGTH ||
+		    req->content_length <= s->gen->pc->retry_buffer_bytes)
 			s->replay = evbuffer_new();
 	}
 	if ((s->up = upstream_acquire(p, pool, s, s->retried)) == NULL) {
@@ -904,7 +926,9 @@ session_pump_request(struct session *s)
 		if (done)
 			s->req_body_done = 1;
 	}
-	if (n > 0 && s->replay != NULL) {
+	if (n > 0 && s->replay == NULL)
+		s->replay_lost = 1;	/* body bytes gone, not kept */
+	else if (n > 0) {
 		/* kept for a retry, up to the cap */
 		if (evbuffer_get_length(s->replay) + n >
 		    s->gen->pc->retry_buffer_bytes) {
@@ -1237,13 +1261,24 @@ client_eventcb(struct bufferevent *bev, short what, void *arg)
 	struct session	*s = arg;
 
 	if (what & BEV_EVENT_EOF) {
+		struct evbuffer *in = bufferevent_get_input(bev);
+
 		/*
-		 * A client that half-closes after a whole request still
-		 * gets its response; anything else ends here.
+		 * A client that half-closes after whole requests still gets
+		 * its responses, pipelined ones included; the connection
+		 * closes after the last.  Anything else ends here.
 		 */
 		if ((s->state == SESSION_FORWARD ||
 		    s->state == SESSION_WAIT_ROUTE) && s->req_body_done) {
-			s->keep_alive = 0;
+			s->eof = 1;
+			if (evbuffer_get_length(in) == 0)
+				s->keep_alive = 0;
+			return;
+		}
+		if (s->state == SESSION_READ_HEAD &&
+		    evbuffer_get_length(in) > 0) {
+			s->eof = 1;
+			session_read_head(s);
 			return;
 		}
 		if (s->state == SESSION_READ_HEAD && s->head_started)
@@ -1341,9 +1376,8 @@ session_retry(struct session *s, enum retry_outcome o, int status, int grpc)
 	rp = &s->policy->retry;
 	if (s->tries > rp->attempts || !retry_wanted(rp, o, status, grpc))
 		return 0;
-	if (s->replay_lost || (!s->req_body_done && s->replay == NULL &&
-	    s->req.framing != HTTP_BODY_NONE))
-		return 0;
+	if (s->replay_lost)
+		return 0;	/* body bytes went that cannot go again */
 	now = util_now_ms();
 	backoff = retry_backoff_ms(s->tries, RETRY_BACKOFF_BASE_MS,
 	    RETRY_BACKOFF_MAX_MS, util_random());
