@@ -26,7 +26,7 @@ FUZZ_SECONDS ?= 60
 PKGS	 = libevent_core libevent_extra libevent_pthreads yaml-0.1 libssl \
 	   libcrypto libpcre2-8
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lnng -lpthread
+PKG_LIBS   = -Wl,--as-needed $(shell pkg-config --libs $(PKGS)) -lnng -lpthread
 
 WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wno-unused-parameter
