@@ -24,16 +24,6 @@ code() {
 	    awk -F': ' 'tolower($1) == "x-meshkit-flags" {print $2}')"
 }
 
-# until SECONDS CMD... : poll CMD every 0.1 s for at most SECONDS
-until_ok() {
-	n=$(($1 * 10))
-	shift
-	for _ in $(seq "$n"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # standin NAME REPLY : nngcat answering every question with REPLY and
 # printing what it received, raw, to $T/NAME.log
