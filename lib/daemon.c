@@ -354,6 +354,8 @@ daemon_init(struct daemon *d, const char *name)
 {
 	memset(d, 0, sizeof(*d));
 	d->name = name;
+	d->confdir = DAEMON_DEFAULT_CONFDIR;
+	d->reuse_ms = DAEMON_DEFAULT_REUSE;
 	d->wake_fd = -1;
 	d->watch.fd = -1;
 	d->watch.wd = -1;
@@ -389,18 +391,61 @@ daemon_parse_number(const char *name, int flag, const char *arg,
 	return 0;
 }
 
-void
-daemon_log_init(const char *name, int verbose, int quiet, const char *logfile)
+int
+daemon_flag(struct daemon *d, struct daemon_flags *f, int ch, const char *arg)
 {
-	int	 level = LOG_LEVEL_INFO + verbose - quiet;
+	switch (ch) {
+	case 'c':
+		d->confdir = arg;
+		break;
+	case 'f':
+		f->filter = 1;
+		break;
+	case 'l':
+		f->logfile = arg;
+		break;
+	case 'n':
+		f->check = 1;
+		break;
+	case 'p':
+		d->pidfile = arg;
+		break;
+	case 'q':
+		f->quiet++;
+		break;
+	case 's':
+		free(d->url);
+		d->url = xstrdup(arg);
+		break;
+	case 'v':
+		f->verbose++;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
 
-	log_init(name, 1, level < LOG_LEVEL_WARN ? LOG_LEVEL_WARN :
+void
+daemon_start(struct daemon *d, const struct daemon_flags *f)
+{
+	int	 level = LOG_LEVEL_INFO + f->verbose - f->quiet;
+
+	log_init(d->name, 1, level < LOG_LEVEL_WARN ? LOG_LEVEL_WARN :
 	    level > LOG_LEVEL_DEBUG ? LOG_LEVEL_DEBUG : level);
-	if (logfile != NULL && log_init_file(logfile) == -1) {
-		fprintf(stderr, "%s: %s: %s\n", name, logfile,
+	if (f->logfile != NULL && log_init_file(f->logfile) == -1) {
+		fprintf(stderr, "%s: %s: %s\n", d->name, f->logfile,
 		    strerror(errno));
 		exit(1);
 	}
+	if ((d->config = daemon_load_config(d->confdir,
+	    f->verbose > 0)) == NULL) {
+		log_warnx("%s: configuration not loaded", d->confdir);
+		exit(1);
+	}
+	d->generation = 1;
+	d->fingerprint = daemon_config_fingerprint(d->config, d->kinds,
+	    d->nkinds);
 }
 
 static void
@@ -443,18 +488,6 @@ daemon_check_config(const char *dir, int verbose)
 	fprintf(stderr, "configuration OK\n");
 	config_free(cfg);
 	return 0;
-}
-
-void
-daemon_load_first(struct daemon *d, int verbose)
-{
-	if ((d->config = daemon_load_config(d->confdir, verbose)) == NULL) {
-		log_warnx("%s: configuration not loaded", d->confdir);
-		exit(1);
-	}
-	d->generation = 1;
-	d->fingerprint = daemon_config_fingerprint(d->config, d->kinds,
-	    d->nkinds);
 }
 
 int

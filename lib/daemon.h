@@ -122,6 +122,20 @@ struct daemon {
 	unsigned		 badmsg_dropped;
 };
 
+/* What the flags every daemon takes set beside struct daemon. */
+struct daemon_flags {
+	const char	*logfile;	/* -l */
+	int		 verbose;	/* -v */
+	int		 quiet;		/* -q */
+	int		 filter;	/* -f */
+	int		 check;		/* -n */
+};
+
+#define DAEMON_DEFAULT_CONFDIR	"/etc/meshkit"
+#define DAEMON_DEFAULT_REUSE	1000	/* ms */
+#define DAEMON_MAX_REUSE	86400000ULL
+
+/* Zeroed, with the default config directory and reuse. */
 void	daemon_init(struct daemon *, const char *name);
 void	daemon_fini(struct daemon *);
 /*
@@ -131,15 +145,21 @@ void	daemon_fini(struct daemon *);
 int	daemon_parse_number(const char *name, int flag, const char *arg,
 	    unsigned long long max, const char *unit,
 	    unsigned long long *out);
-/* The log at the level -v and -q ask for, to logfile if not NULL. */
-void	daemon_log_init(const char *name, int verbose, int quiet,
-	    const char *logfile);
+/*
+ * One of the flags every daemon takes: -c dir, -f, -l file, -n,
+ * -p pidfile, -q, -s url, -v.  1 when ch was one of them, else 0.
+ */
+int	daemon_flag(struct daemon *, struct daemon_flags *, int ch,
+	    const char *arg);
+/*
+ * The log at the level -v and -q ask for (to -l's file), then the first
+ * config, generation 1; exits when either fails.
+ */
+void	daemon_start(struct daemon *, const struct daemon_flags *);
 /* dir's config, or NULL with every error logged. */
 struct config *daemon_load_config(const char *dir, int verbose);
 /* -n: dir's errors, or "configuration OK", on stderr; the exit status. */
 int	daemon_check_config(const char *dir, int verbose);
-/* The first config, generation 1; exits when it does not load. */
-void	daemon_load_first(struct daemon *, int verbose);
 /*
  * -f: the messages on stdin, each given to fn with its offset; what fn
  * writes to out goes to stdout.  The exit status.

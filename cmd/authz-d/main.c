@@ -26,9 +26,6 @@
 #include "authzd.h"
 #include "util.h"
 
-#define AUTHZ_D_DEFAULT_CONFDIR	"/etc/meshkit"
-#define AUTHZ_D_DEFAULT_REUSE	1000
-#define AUTHZ_D_MAX_REUSE	86400000ULL
 
 struct authz_d {
 	struct daemon		 d;
@@ -160,13 +157,13 @@ main(int argc, char *argv[])
 {
 	struct authz_d	 ad;
 	pthread_rwlockattr_t rwattr;
-	const char	*logfile = NULL;
-	int		 ch, verbose = 0, quiet = 0, filter_mode = 0;
-	int		 check_only = 0, status = 0;
+	struct daemon_flags flags;
+	int		 ch, status = 0;
 	unsigned long long v;
 	char		*eq;
 
 	memset(&ad, 0, sizeof(ad));
+	memset(&flags, 0, sizeof(flags));
 	daemon_init(&ad.d, "authz-d");
 	ad.d.arg = &ad;
 	ad.d.kinds = authz_kinds;
@@ -176,8 +173,6 @@ main(int argc, char *argv[])
 	ad.d.reload_failed = reload_failed;
 	ad.d.worker_new = worker_new;
 	ad.d.worker_free = worker_free;
-	ad.d.confdir = AUTHZ_D_DEFAULT_CONFDIR;
-	ad.d.reuse_ms = AUTHZ_D_DEFAULT_REUSE;
 	/* a reload must not wait for a pause in the questions */
 	pthread_rwlockattr_init(&rwattr);
 	pthread_rwlockattr_setkind_np(&rwattr,
@@ -187,16 +182,9 @@ main(int argc, char *argv[])
 	ad.stats.start_ms = util_now_ms();
 	jwks_cache_init(&ad.jwks, &ad.lock, &ad.stats);
 	while ((ch = getopt(argc, argv, "c:fl:m:np:qR:r:s:T:t:v")) != -1) {
+		if (daemon_flag(&ad.d, &flags, ch, optarg))
+			continue;
 		switch (ch) {
-		case 'c':
-			ad.d.confdir = optarg;
-			break;
-		case 'f':
-			filter_mode = 1;
-			break;
-		case 'l':
-			logfile = optarg;
-			break;
 		case 'm':
 			if ((eq = strchr(optarg, '=')) == NULL ||
 			    eq == optarg || eq[1] == '\0') {
@@ -211,27 +199,14 @@ main(int argc, char *argv[])
 			ad.jwks.maps[ad.jwks.nmaps].to = xstrdup(eq + 1);
 			ad.jwks.nmaps++;
 			break;
-		case 'n':
-			check_only = 1;
-			break;
-		case 'p':
-			ad.d.pidfile = optarg;
-			break;
-		case 'q':
-			quiet++;
-			break;
 		case 'R':
 			if (daemon_parse_number("authz-d", 'R', optarg,
-			    AUTHZ_D_MAX_REUSE, NULL, &v) == -1)
+			    DAEMON_MAX_REUSE, NULL, &v) == -1)
 				exit(2);
 			ad.d.reuse_ms = v;
 			break;
 		case 'r':
 			ad.root_namespace = optarg;
-			break;
-		case 's':
-			free(ad.d.url);
-			ad.d.url = xstrdup(optarg);
 			break;
 		case 'T':
 			if (daemon_parse_number("authz-d", 'T', optarg, 86400,
@@ -248,9 +223,6 @@ main(int argc, char *argv[])
 				exit(2);
 			ad.fixed_now = (int64_t)v;
 			break;
-		case 'v':
-			verbose++;
-			break;
 		default:
 			usage();
 		}
@@ -258,18 +230,18 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 
-	if (check_only) {
+	if (flags.check) {
 		jwks_cache_fini(&ad.jwks);
-		status = daemon_check_config(ad.d.confdir, verbose > 0);
+		status = daemon_check_config(ad.d.confdir,
+		    flags.verbose > 0);
 		daemon_fini(&ad.d);
 		return status;
 	}
 
-	daemon_log_init("authz-d", verbose, quiet, logfile);
-	daemon_load_first(&ad.d, verbose > 0);
+	daemon_start(&ad.d, &flags);
 	jwks_cache_sync(&ad.jwks, ad.d.config);
 
-	if (filter_mode) {
+	if (flags.filter) {
 		/* a pipe has time: every key set first, then the answers */
 		jwks_cache_fetch_all(&ad.jwks);
 		ad.scratch = authz_scratch_new();

@@ -31,9 +31,6 @@
 #include "msg.h"
 #include "util.h"
 
-#define BREAKER_D_DEFAULT_CONFDIR	"/etc/meshkit"
-#define BREAKER_D_DEFAULT_REUSE		1000
-#define BREAKER_D_MAX_REUSE		86400000ULL
 
 /* Beside the daemon's REP socket: reports in, events out. */
 enum { SOCK_PULL, SOCK_PUB, NSOCKS };
@@ -297,12 +294,12 @@ int
 main(int argc, char *argv[])
 {
 	struct breaker_d	 bd;
-	const char		*logfile = NULL;
-	int			 ch, verbose = 0, quiet = 0, filter_mode = 0;
-	int			 check_only = 0, status = 0, i;
+	struct daemon_flags	 flags;
+	int			 ch, status = 0, i;
 	unsigned long long	 reuse;
 
 	memset(&bd, 0, sizeof(bd));
+	memset(&flags, 0, sizeof(flags));
 	daemon_init(&bd.d, "breaker-d");
 	bd.d.arg = &bd;
 	bd.d.kinds = breaker_kinds;
@@ -311,48 +308,23 @@ main(int argc, char *argv[])
 	bd.d.apply = apply;
 	bd.d.reload_failed = reload_failed;
 	bd.d.tick = on_clock;
-	bd.d.confdir = BREAKER_D_DEFAULT_CONFDIR;
-	bd.d.reuse_ms = BREAKER_D_DEFAULT_REUSE;
 	while ((ch = getopt(argc, argv, "c:e:fl:np:qR:r:s:v")) != -1) {
+		if (daemon_flag(&bd.d, &flags, ch, optarg))
+			continue;
 		switch (ch) {
-		case 'c':
-			bd.d.confdir = optarg;
-			break;
 		case 'e':
 			free(bd.urls[SOCK_PUB]);
 			bd.urls[SOCK_PUB] = xstrdup(optarg);
 			break;
-		case 'f':
-			filter_mode = 1;
-			break;
-		case 'l':
-			logfile = optarg;
-			break;
-		case 'n':
-			check_only = 1;
-			break;
-		case 'p':
-			bd.d.pidfile = optarg;
-			break;
-		case 'q':
-			quiet++;
-			break;
 		case 'R':
 			if (daemon_parse_number("breaker-d", 'R', optarg,
-			    BREAKER_D_MAX_REUSE, "milliseconds", &reuse) == -1)
+			    DAEMON_MAX_REUSE, "milliseconds", &reuse) == -1)
 				exit(2);
 			bd.d.reuse_ms = reuse;
 			break;
 		case 'r':
 			free(bd.urls[SOCK_PULL]);
 			bd.urls[SOCK_PULL] = xstrdup(optarg);
-			break;
-		case 's':
-			free(bd.d.url);
-			bd.d.url = xstrdup(optarg);
-			break;
-		case 'v':
-			verbose++;
 			break;
 		default:
 			usage();
@@ -361,22 +333,22 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 
-	if (check_only) {
-		status = daemon_check_config(bd.d.confdir, verbose > 0);
+	if (flags.check) {
+		status = daemon_check_config(bd.d.confdir,
+		    flags.verbose > 0);
 		for (i = 0; i < NSOCKS; i++)
 			free(bd.urls[i]);
 		daemon_fini(&bd.d);
 		return status;
 	}
 
-	daemon_log_init("breaker-d", verbose, quiet, logfile);
-	daemon_load_first(&bd.d, verbose > 0);
+	daemon_start(&bd.d, &flags);
 	bd.breaker = breaker_new();
 	breaker_set_config(bd.breaker, bd.d.config, bd.d.generation);
 	pthread_mutex_init(&bd.lock, NULL);
 	msgw_init(&bd.events);
 
-	if (filter_mode) {
+	if (flags.filter) {
 		status = daemon_filter(filter_one, &bd);
 		goto done;
 	}

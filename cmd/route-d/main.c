@@ -25,11 +25,8 @@
 #include "route_dns.h"
 #include "util.h"
 
-#define ROUTE_D_DEFAULT_CONFDIR	"/etc/meshkit"
 #define ROUTE_D_DEFAULT_RESOLV	"/etc/resolv.conf"
 #define ROUTE_D_FILTER_DNS_MS	5000	/* filter mode: first answers */
-#define ROUTE_D_DEFAULT_REUSE	1000
-#define ROUTE_D_MAX_REUSE	86400000ULL
 
 struct route_d {
 	struct daemon		 d;
@@ -146,12 +143,12 @@ int
 main(int argc, char *argv[])
 {
 	struct route_d	 rd;
-	const char	*logfile = NULL;
-	int		 ch, verbose = 0, quiet = 0, filter_mode = 0;
-	int		 check_only = 0, status = 0;
+	struct daemon_flags flags;
+	int		 ch, status = 0;
 	unsigned long long reuse;
 
 	memset(&rd, 0, sizeof(rd));
+	memset(&flags, 0, sizeof(flags));
 	daemon_init(&rd.d, "route-d");
 	rd.d.arg = &rd;
 	rd.d.kinds = route_kinds;
@@ -159,44 +156,19 @@ main(int argc, char *argv[])
 	rd.d.handle = handle;
 	rd.d.apply = apply;
 	rd.d.reload_failed = reload_failed;
-	rd.d.confdir = ROUTE_D_DEFAULT_CONFDIR;
-	rd.d.reuse_ms = ROUTE_D_DEFAULT_REUSE;
 	rd.resolv_conf = ROUTE_D_DEFAULT_RESOLV;
 	while ((ch = getopt(argc, argv, "c:fl:np:qR:r:s:v")) != -1) {
+		if (daemon_flag(&rd.d, &flags, ch, optarg))
+			continue;
 		switch (ch) {
-		case 'c':
-			rd.d.confdir = optarg;
-			break;
-		case 'f':
-			filter_mode = 1;
-			break;
-		case 'l':
-			logfile = optarg;
-			break;
-		case 'n':
-			check_only = 1;
-			break;
-		case 'p':
-			rd.d.pidfile = optarg;
-			break;
-		case 'q':
-			quiet++;
-			break;
 		case 'R':
 			if (daemon_parse_number("route-d", 'R', optarg,
-			    ROUTE_D_MAX_REUSE, "milliseconds", &reuse) == -1)
+			    DAEMON_MAX_REUSE, "milliseconds", &reuse) == -1)
 				exit(2);
 			rd.d.reuse_ms = reuse;
 			break;
 		case 'r':
 			rd.resolv_conf = optarg;
-			break;
-		case 's':
-			free(rd.d.url);
-			rd.d.url = xstrdup(optarg);
-			break;
-		case 'v':
-			verbose++;
 			break;
 		default:
 			usage();
@@ -205,20 +177,20 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 
-	if (check_only) {
-		status = daemon_check_config(rd.d.confdir, verbose > 0);
+	if (flags.check) {
+		status = daemon_check_config(rd.d.confdir,
+		    flags.verbose > 0);
 		daemon_fini(&rd.d);
 		return status;
 	}
 
-	daemon_log_init("route-d", verbose, quiet, logfile);
-	daemon_load_first(&rd.d, verbose > 0);
+	daemon_start(&rd.d, &flags);
 	rd.state = route_state_new();
 	rd.dns = route_dns_new();
 	route_state_set_dns(rd.state, rd.dns);
 	pthread_mutex_init(&rd.lock, NULL);
 
-	if (filter_mode) {
+	if (flags.filter) {
 		char	**names;
 		size_t	  n;
 
