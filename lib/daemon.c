@@ -759,6 +759,17 @@ daemon_worker_cb(void *arg)
 	nng_ctx_send(w->ctx, w->aio);
 }
 
+struct config *
+daemon_swap(struct daemon *d, struct config *cfg, uint64_t fingerprint)
+{
+	struct config	*old = d->config;
+
+	d->config = cfg;
+	d->fingerprint = fingerprint;
+	d->generation++;
+	return old;
+}
+
 /*
  * A bad config on reload leaves the running one, and its generation.  A
  * reload the watcher started makes a new generation only when the

@@ -181,6 +181,12 @@ int	daemon_write_pidfile(struct daemon *);
 void	daemon_serve(struct daemon *);
 /* Ends the workers and the socket, removes the socket and pid files. */
 void	daemon_close(struct daemon *);
+/*
+ * For apply, under the daemon's lock: cfg in force as the next
+ * generation.  Returns the config it replaces (free it).
+ */
+struct config *daemon_swap(struct daemon *, struct config *cfg,
+	    uint64_t fingerprint);
 /* SIGHUP's (watched 0) or the watch's (1) reload. */
 void	daemon_reload(struct daemon *, int watched);
 /* A peer sending garbage in a loop must not flood the log. */

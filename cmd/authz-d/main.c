@@ -137,10 +137,7 @@ apply(struct daemon *d, struct config *cfg, uint64_t fingerprint)
 	struct config	*old;
 
 	pthread_rwlock_wrlock(&ad->lock);
-	old = d->config;
-	d->config = cfg;
-	d->fingerprint = fingerprint;
-	d->generation++;
+	old = daemon_swap(d, cfg, fingerprint);
 	jwks_cache_sync(&ad->jwks, cfg);
 	__atomic_fetch_add(&ad->stats.reloads, 1, __ATOMIC_RELAXED);
 	pthread_rwlock_unlock(&ad->lock);

@@ -276,10 +276,7 @@ apply(struct daemon *d, struct config *cfg, uint64_t fingerprint)
 	struct config		*old;
 
 	pthread_mutex_lock(&bd->lock);
-	old = d->config;
-	d->config = cfg;
-	d->fingerprint = fingerprint;
-	d->generation++;
+	old = daemon_swap(d, cfg, fingerprint);
 	breaker_advance(bd->breaker, util_now_ms());
 	breaker_set_config(bd->breaker, cfg, d->generation);
 	breaker_stats(bd->breaker)->reloads++;

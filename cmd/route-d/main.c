@@ -109,10 +109,7 @@ apply(struct daemon *d, struct config *cfg, uint64_t fingerprint)
 	struct config	*old;
 
 	pthread_mutex_lock(&rd->lock);
-	old = d->config;
-	d->config = cfg;
-	d->fingerprint = fingerprint;
-	d->generation++;
+	old = daemon_swap(d, cfg, fingerprint);
 	route_state_stats(rd->state)->reloads++;
 	pthread_mutex_unlock(&rd->lock);
 	/* no decision can still be reading it: they run under the lock */
