@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
-#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,15 +132,12 @@ sec_header_name(struct config_loader *l, const struct ynode *n,
     const char *what, char **out)
 {
 	char	*s = NULL, q[80];
-	size_t	 i;
+	size_t	 len;
 
 	if (config_string(l, n, what, &s) == -1)
 		return -1;
-	for (i = 0; s[i] != '\0'; i++)
-		if (!isalnum((unsigned char)s[i]) &&
-		    strchr("!#$%&'*+-.^_`|~", s[i]) == NULL)
-			break;
-	if (i == 0 || s[i] != '\0' || i > 127) {
+	len = strlen(s);
+	if (!util_is_token((struct str){ s, len }) || len > 127) {
 		yaml_quote(q, sizeof(q), n->value, n->len);
 		config_error(l, n, "%s must be an HTTP header name, got %s",
 		    what, q);
