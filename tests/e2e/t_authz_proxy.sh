@@ -74,9 +74,8 @@ check "allow: other headers pass" grep -q '^X-Mixed: One$' <<<"$body"
 # What proxy-d asked, against the fields proxy-d documents.
 sleep 0.2
 q=$(awk '/^meshkit\/1 authz$/ {n++} n == 1' "$T/allow.log")
-hdr=$(printf '%s\n' "$q" | awk 'NR > 1 && /^$/ {exit} NR > 1')
-rec=$(printf '%s\n' "$q" | awk 'f; /^$/ {f = 1}')
-field() { printf '%s\n' "$1" | sed -n "s/^$2: //p" | head -1; }
+hdr=$(msg_header "$q")
+rec=$(msg_records "$q")
 expect "question: first line" "$(printf '%s\n' "$q" | head -1)" \
     "meshkit/1 authz"
 expect "question: workload" "$(field "$hdr" workload)" px
