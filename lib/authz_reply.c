@@ -4,7 +4,6 @@
  * header, whatever authz-d sent: names are tokens, values have no
  * control characters but tab.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,23 +12,7 @@
 
 static int	header_op_read(struct str, int, struct authz_reply_op *,
 		    char *, size_t);
-static int	is_token(struct str);
 static int	is_field_value(struct str);
-
-static int
-is_token(struct str s)
-{
-	size_t	 i;
-
-	if (s.n == 0)
-		return 0;
-	/* RFC 9110 5.6.2 */
-	for (i = 0; i < s.n; i++)
-		if (s.p[i] == '\0' || (!isalnum((unsigned char)s.p[i]) &&
-		    strchr("!#$%&'*+-.^_`|~", s.p[i]) == NULL))
-			return 0;
-	return 1;
-}
 
 static int
 is_field_value(struct str s)
@@ -75,7 +58,7 @@ header_op_read(struct str v, int remove, struct authz_reply_op *op,
 		    op->value.p[op->value.n - 1] == '\t'))
 			op->value.n--;
 	}
-	if (!is_token(op->name) || op->name.n > AUTHZ_REPLY_MAX_NAME) {
+	if (!util_is_token(op->name) || op->name.n > AUTHZ_REPLY_MAX_NAME) {
 		snprintf(err, errlen, "%s: not a header name",
 		    remove ? "request-header-remove" : "request-header-set");
 		return -1;
@@ -215,7 +198,7 @@ authz_reply_vary_known(struct str vary)
 			if (util_str_eq(w, fields[j]))
 				known = 1;
 		if (w.n > 7 && memcmp(w.p, "header:", 7) == 0 &&
-		    is_token((struct str){ w.p + 7, w.n - 7 }))
+		    util_is_token((struct str){ w.p + 7, w.n - 7 }))
 			known = 1;
 		if (!known)
 			return 0;

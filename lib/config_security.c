@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
-#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +36,10 @@ static const char *const not_operation_names[OPERATION_NFIELDS] = {
 
 static int	 sec_selector(struct config_loader *, const struct ynode *,
 		    struct labels *, int *);
+static int	 sec_value_fields(struct config_loader *, const struct ynode *,
+		    const char *, const char *const *, const char *const *,
+		    const int *, size_t, struct authz_values *,
+		    struct authz_values *);
 static int	 sec_jwt_rule(struct config_loader *, const struct ynode *,
 		    struct jwt_rule *);
 static int	 sec_header_locations(struct config_loader *,
@@ -129,15 +132,12 @@ sec_header_name(struct config_loader *l, const struct ynode *n,
     const char *what, char **out)
 {
 	char	*s = NULL, q[80];
-	size_t	 i;
+	size_t	 len;
 
 	if (config_string(l, n, what, &s) == -1)
 		return -1;
-	for (i = 0; s[i] != '\0'; i++)
-		if (!isalnum((unsigned char)s[i]) &&
-		    strchr("!#$%&'*+-.^_`|~", s[i]) == NULL)
-			break;
-	if (i == 0 || s[i] != '\0' || i > 127) {
+	len = strlen(s);
+	if (!util_is_token((struct str){ s, len }) || len > 127) {
 		yaml_quote(q, sizeof(q), n->value, n->len);
 		config_error(l, n, "%s must be an HTTP header name, got %s",
 		    what, q);
@@ -449,84 +449,78 @@ sec_values(struct config_loader *l, const struct ynode *n, const char *what,
 	return rc;
 }
 
+/*
+ * A source's or an operation's fields: each field, or its not-form, a
+ * list of values of sec_values's kinds[f]; at least one is required.
+ */
 static int
-sec_source(struct config_loader *l, const struct ynode *n,
-    struct authz_source *s)
+sec_value_fields(struct config_loader *l, const struct ynode *n,
+    const char *what, const char *const *names, const char *const *not_names,
+    const int *kinds, size_t nfields, struct authz_values *values,
+    struct authz_values *not_values)
 {
 	const struct ynode	*k, *v;
 	size_t			 i, f;
-	int			 rc = 0, any = 0, kind;
+	int			 rc = 0, any = 0;
 
-	if (config_expect_map(l, n, "from[].source") == -1)
+	if (config_expect_map(l, n, what) == -1)
 		return -1;
 	for (i = 0; i < n->n; i++) {
 		k = n->keys[i];
 		v = n->values[i];
-		for (f = 0; f < SOURCE_NFIELDS; f++)
-			if (config_key_is(k, source_names[f]) ||
-			    config_key_is(k, not_source_names[f]))
+		for (f = 0; f < nfields; f++)
+			if (config_key_is(k, names[f]) ||
+			    config_key_is(k, not_names[f]))
 				break;
-		if (f == SOURCE_NFIELDS) {
-			if (config_key_is(k, "serviceAccounts") ||
-			    config_key_is(k, "notServiceAccounts"))
+		if (f == nfields) {
+			if (names == source_names &&
+			    (config_key_is(k, "serviceAccounts") ||
+			    config_key_is(k, "notServiceAccounts")))
 				config_error(l, k, "%s is not supported by "
 				    "meshkit; use principals", k->value);
 			else
-				config_unknown_field(l, k, "from[].source");
+				config_unknown_field(l, k, what);
 			rc = -1;
 			continue;
 		}
 		if (config_is_null(v))
 			continue;
-		kind = f == SOURCE_IP_BLOCKS || f == SOURCE_REMOTE_IP_BLOCKS ?
-		    2 : 0;
-		rc |= sec_values(l, v, k->value, kind, k->value[0] == 'n' &&
-		    k->value[1] == 'o' && k->value[2] == 't' ?
-		    &s->not_values[f] : &s->values[f]);
+		rc |= sec_values(l, v, k->value, kinds[f],
+		    config_key_is(k, not_names[f]) ? &not_values[f] :
+		    &values[f]);
 		any = 1;
 	}
 	if (!any && rc == 0) {
-		config_error(l, n, "from[].source must not be empty");
+		config_error(l, n, "%s must not be empty", what);
 		rc = -1;
 	}
 	return rc == 0 ? 0 : -1;
 }
 
 static int
+sec_source(struct config_loader *l, const struct ynode *n,
+    struct authz_source *s)
+{
+	static const int kinds[SOURCE_NFIELDS] = {
+		[SOURCE_IP_BLOCKS] = 2, [SOURCE_REMOTE_IP_BLOCKS] = 2,
+	};
+
+	return sec_value_fields(l, n, "from[].source", source_names,
+	    not_source_names, kinds, SOURCE_NFIELDS, s->values,
+	    s->not_values);
+}
+
+static int
 sec_operation(struct config_loader *l, const struct ynode *n,
     struct authz_operation *o)
 {
-	const struct ynode	*k, *v;
-	size_t			 i, f;
-	int			 rc = 0, any = 0, kind;
+	static const int kinds[OPERATION_NFIELDS] = {
+		[OPERATION_PORTS] = 3, [OPERATION_PATHS] = 1,
+	};
 
-	if (config_expect_map(l, n, "to[].operation") == -1)
-		return -1;
-	for (i = 0; i < n->n; i++) {
-		k = n->keys[i];
-		v = n->values[i];
-		for (f = 0; f < OPERATION_NFIELDS; f++)
-			if (config_key_is(k, operation_names[f]) ||
-			    config_key_is(k, not_operation_names[f]))
-				break;
-		if (f == OPERATION_NFIELDS) {
-			config_unknown_field(l, k, "to[].operation");
-			rc = -1;
-			continue;
-		}
-		if (config_is_null(v))
-			continue;
-		kind = f == OPERATION_PORTS ? 3 : f == OPERATION_PATHS ? 1 : 0;
-		rc |= sec_values(l, v, k->value, kind, k->value[0] == 'n' &&
-		    k->value[1] == 'o' && k->value[2] == 't' ?
-		    &o->not_values[f] : &o->values[f]);
-		any = 1;
-	}
-	if (!any && rc == 0) {
-		config_error(l, n, "to[].operation must not be empty");
-		rc = -1;
-	}
-	return rc == 0 ? 0 : -1;
+	return sec_value_fields(l, n, "to[].operation", operation_names,
+	    not_operation_names, kinds, OPERATION_NFIELDS, o->values,
+	    o->not_values);
 }
 
 static int

@@ -1,6 +1,18 @@
 /*
- * A daemon's chores around its decisions (daemon.h): its ipc:// socket
- * files, its pid file, and its config directory's watch.
+ * A daemon's chores around its decisions (daemon.h): its flags, signals,
+ * REP socket and workers, ipc:// socket files, pid file, config
+ * directory's watch and reloads, and its main loop.
+ *
+ * Serving: a few nng contexts, each with its aio, keep several requests
+ * in flight, so that nng receives the next message while the last reply
+ * is being sent; a plain rep0 socket handles one request at a time and
+ * every proxy waits for the thread hops of every other one (measured on
+ * route-d with 4 clients asking 32 questions a message: 9.8k against 5.6k
+ * messages a second).  The main thread only waits, in ppoll, for signals
+ * and for changes to the config directory (inotify), and for what the
+ * daemon's wake_fd and tick ask: the handlers set flags, and the main
+ * thread does the work, a reload building the new config outside the
+ * daemon's lock and swapping it in.
  */
 #include <sys/inotify.h>
 #include <sys/socket.h>
@@ -9,14 +21,20 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "msg.h"
 #include "util.h"
 #include "yaml.h"
 
@@ -26,11 +44,24 @@
 #define DAEMON_WATCH_EVENTS	(IN_CLOSE_WRITE | IN_MOVED_TO | \
 	IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_ATTRIB | IN_DELETE_SELF | \
 	IN_MOVE_SELF | IN_ONLYDIR)
+#define DAEMON_KEEP_BUFFER	(256 * 1024) /* larger reply buffers freed */
+#define DAEMON_BADMSG_PER_SEC	5	/* malformed messages logged */
+
+static volatile sig_atomic_t	 sig_quit;
+static volatile sig_atomic_t	 sig_reload;
+static volatile sig_atomic_t	 sig_louder;
+static volatile sig_atomic_t	 sig_quieter;
+static const int		 daemon_sigs[] = { SIGHUP, SIGINT, SIGTERM,
+				    SIGUSR1, SIGUSR2 };
 
 static uint64_t	daemon_hash_bytes(uint64_t, const void *, size_t);
 static uint64_t	daemon_hash_node(uint64_t, const struct ynode *);
 static int	daemon_watch_add(struct daemon_watch *);
 static int	daemon_watch_name_counts(const char *);
+static void	daemon_on_signal(int);
+static void	daemon_print_error_line(const char *, void *);
+static void	daemon_log_error_line(const char *, void *);
+static void	daemon_worker_cb(void *);
 
 int
 daemon_ipc_prepare(const char *url, char **pathp)
@@ -316,4 +347,535 @@ daemon_watch_close(struct daemon_watch *w)
 		close(w->fd);
 	w->fd = -1;
 	w->wd = -1;
+}
+
+void
+daemon_init(struct daemon *d, const char *name)
+{
+	memset(d, 0, sizeof(*d));
+	d->name = name;
+	d->confdir = DAEMON_DEFAULT_CONFDIR;
+	d->reuse_ms = DAEMON_DEFAULT_REUSE;
+	d->wake_fd = -1;
+	d->watch.fd = -1;
+	d->watch.wd = -1;
+	pthread_mutex_init(&d->badmsg_lock, NULL);
+}
+
+void
+daemon_fini(struct daemon *d)
+{
+	config_free(d->config);
+	d->config = NULL;
+	free(d->ipc_path);
+	d->ipc_path = NULL;
+	free(d->url);
+	d->url = NULL;
+	pthread_mutex_destroy(&d->badmsg_lock);
+}
+
+int
+daemon_parse_number(const char *name, int flag, const char *arg,
+    unsigned long long max, const char *unit, unsigned long long *out)
+{
+	char	*end;
+
+	errno = 0;
+	*out = strtoull(arg, &end, 10);
+	if (*arg < '0' || *arg > '9' || *end != '\0' || errno != 0 ||
+	    *out > max) {
+		fprintf(stderr, "%s: -%c %s: want 0..%llu%s%s\n", name, flag,
+		    arg, max, unit != NULL ? " " : "", unit != NULL ? unit : "");
+		return -1;
+	}
+	return 0;
+}
+
+int
+daemon_flag(struct daemon *d, struct daemon_flags *f, int ch, const char *arg)
+{
+	switch (ch) {
+	case 'c':
+		d->confdir = arg;
+		break;
+	case 'f':
+		f->filter = 1;
+		break;
+	case 'l':
+		f->logfile = arg;
+		break;
+	case 'n':
+		f->check = 1;
+		break;
+	case 'p':
+		d->pidfile = arg;
+		break;
+	case 'q':
+		f->quiet++;
+		break;
+	case 's':
+		free(d->url);
+		d->url = xstrdup(arg);
+		break;
+	case 'v':
+		f->verbose++;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+void
+daemon_start(struct daemon *d, const struct daemon_flags *f)
+{
+	int	 level = LOG_LEVEL_INFO + f->verbose - f->quiet;
+
+	log_init(d->name, 1, level < LOG_LEVEL_WARN ? LOG_LEVEL_WARN :
+	    level > LOG_LEVEL_DEBUG ? LOG_LEVEL_DEBUG : level);
+	if (f->logfile != NULL && log_init_file(f->logfile) == -1) {
+		fprintf(stderr, "%s: %s: %s\n", d->name, f->logfile,
+		    strerror(errno));
+		exit(1);
+	}
+	if ((d->config = daemon_load_config(d->confdir,
+	    f->verbose > 0)) == NULL) {
+		log_warnx("%s: configuration not loaded", d->confdir);
+		exit(1);
+	}
+	d->generation = 1;
+	d->fingerprint = daemon_config_fingerprint(d->config, d->kinds,
+	    d->nkinds);
+}
+
+static void
+daemon_print_error_line(const char *line, void *arg)
+{
+	fprintf(stderr, "%s\n", line);
+}
+
+static void
+daemon_log_error_line(const char *line, void *arg)
+{
+	log_warnx("%s", line);
+}
+
+struct config *
+daemon_load_config(const char *dir, int verbose)
+{
+	struct cfg_errors	 errs;
+	struct config		*cfg;
+
+	memset(&errs, 0, sizeof(errs));
+	cfg = config_load_dir(dir, &errs);
+	cfg_errors_print(&errs, verbose, daemon_log_error_line, NULL);
+	cfg_errors_fini(&errs);
+	return cfg;
+}
+
+int
+daemon_check_config(const char *dir, int verbose)
+{
+	struct cfg_errors	 errs;
+	struct config		*cfg;
+
+	memset(&errs, 0, sizeof(errs));
+	cfg = config_load_dir(dir, &errs);
+	cfg_errors_print(&errs, verbose, daemon_print_error_line, NULL);
+	cfg_errors_fini(&errs);
+	if (cfg == NULL)
+		return 1;
+	fprintf(stderr, "configuration OK\n");
+	config_free(cfg);
+	return 0;
+}
+
+int
+daemon_filter(void (*fn)(void *, const char *, size_t, size_t,
+    struct msg_writer *), void *arg)
+{
+	struct msg_writer	 out;
+	char			*buf = NULL;
+	size_t			 len = 0, cap = 0, off, n, i;
+	ssize_t			 r;
+	int			 status = 0;
+
+	for (;;) {
+		if (cap - len < 65536) {
+			cap = cap == 0 ? 65536 : cap * 2;
+			buf = xreallocarray(buf, cap, 1);
+		}
+		if ((r = read(STDIN_FILENO, buf + len, cap - len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("stdin");
+			free(buf);
+			return 1;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	msgw_init(&out);
+	for (off = 0; off < len; off += n) {
+		n = msg_stream_next(buf + off, len - off);
+		/* blank lines between messages are not a message */
+		for (i = 0; i < n && (buf[off + i] == '\n' ||
+		    buf[off + i] == ' ' || buf[off + i] == '\t'); i++)
+			;
+		if (i == n)
+			continue;
+		msgw_reset(&out);
+		fn(arg, buf + off, n, off, &out);
+		if (fwrite(out.buf, 1, out.len, stdout) != out.len) {
+			status = 1;
+			break;
+		}
+	}
+	msgw_fini(&out);
+	free(buf);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		log_warn("stdout");
+		return 1;
+	}
+	return status;
+}
+
+static void
+daemon_on_signal(int sig)
+{
+	switch (sig) {
+	case SIGHUP:
+		sig_reload = 1;
+		break;
+	case SIGUSR1:
+		sig_louder = 1;
+		break;
+	case SIGUSR2:
+		sig_quieter = 1;
+		break;
+	default:
+		sig_quit = 1;
+	}
+}
+
+/*
+ * nng's threads inherit the mask of the thread that starts them: with
+ * the signals blocked before nng starts, only the main thread, waiting
+ * in ppoll, ever takes them.
+ */
+void
+daemon_signals(void)
+{
+	struct sigaction	 sa;
+	sigset_t		 set;
+	size_t			 i;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = daemon_on_signal;
+	for (i = 0; i < nitems(daemon_sigs); i++)
+		if (sigaction(daemon_sigs[i], &sa, NULL) == -1)
+			fatal("sigaction");
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		fatal("sigaction");
+	sigemptyset(&set);
+	for (i = 0; i < nitems(daemon_sigs); i++)
+		sigaddset(&set, daemon_sigs[i]);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		fatal("sigprocmask");
+}
+
+int
+daemon_listen(nng_socket s, const char *url, char **ipc_path)
+{
+	nng_listener	 l;
+	int		 rv;
+
+	if (daemon_ipc_prepare(url, ipc_path) == -1)
+		return -1;
+	if ((rv = nng_listener_create(&l, s, url)) != 0) {
+		log_warnx("%s: %s", url, nng_strerror(rv));
+		return -1;
+	}
+	if (*ipc_path != NULL && (rv = nng_listener_set_int(l,
+	    NNG_OPT_IPC_PERMISSIONS, 0660)) != 0) {
+		log_warnx("%s: permissions: %s", url, nng_strerror(rv));
+		return -1;
+	}
+	if ((rv = nng_listener_start(l, 0)) != 0) {
+		log_warnx("listen on %s: %s", url, nng_strerror(rv));
+		/* someone else's address: leave its socket file */
+		free(*ipc_path);
+		*ipc_path = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+daemon_open(struct daemon *d)
+{
+	struct daemon_worker	*w;
+	int			 rv;
+
+	if ((rv = nng_rep0_open(&d->sock)) != 0) {
+		log_warnx("nng_rep0_open: %s", nng_strerror(rv));
+		return -1;
+	}
+	d->sock_open = 1;
+	if ((rv = nng_socket_set_size(d->sock, NNG_OPT_RECVMAXSZ,
+	    MSG_MAX_BYTES)) != 0) {
+		log_warnx("nng socket options: %s", nng_strerror(rv));
+		return -1;
+	}
+	if (daemon_listen(d->sock, d->url, &d->ipc_path) == -1)
+		return -1;
+	for (d->nworkers = 0; d->nworkers < DAEMON_WORKERS; d->nworkers++) {
+		w = &d->workers[d->nworkers];
+		w->daemon = d;
+		msgw_init(&w->out);
+		if ((rv = nng_ctx_open(&w->ctx, d->sock)) != 0) {
+			msgw_fini(&w->out);
+			log_warnx("nng_ctx_open: %s", nng_strerror(rv));
+			return -1;
+		}
+		if ((rv = nng_aio_alloc(&w->aio, daemon_worker_cb, w)) != 0) {
+			nng_ctx_close(w->ctx);
+			msgw_fini(&w->out);
+			log_warnx("nng_aio_alloc: %s", nng_strerror(rv));
+			return -1;
+		}
+		w->data = d->worker_new != NULL ? d->worker_new(d) : NULL;
+	}
+	return 0;
+}
+
+int
+daemon_write_pidfile(struct daemon *d)
+{
+	if (d->pidfile == NULL)
+		return 0;
+	if (daemon_pidfile_write(d->pidfile) == -1)
+		return -1;
+	d->pidfile_written = 1;
+	return 0;
+}
+
+void
+daemon_close(struct daemon *d)
+{
+	struct daemon_worker	*w;
+	size_t			 i;
+
+	/* Closing the socket ends every aio; stopping waits for them. */
+	if (d->sock_open)
+		nng_close(d->sock);
+	d->sock_open = 0;
+	for (i = 0; i < d->nworkers; i++) {
+		w = &d->workers[i];
+		nng_aio_stop(w->aio);
+		nng_aio_free(w->aio);
+		msgw_fini(&w->out);
+		if (d->worker_free != NULL)
+			d->worker_free(w->data);
+	}
+	d->nworkers = 0;
+	if (d->ipc_path != NULL && unlink(d->ipc_path) == -1 &&
+	    errno != ENOENT)
+		log_warn("unlink %s", d->ipc_path);
+	if (d->pidfile_written && unlink(d->pidfile) == -1 &&
+	    errno != ENOENT)
+		log_warn("unlink %s", d->pidfile);
+	d->pidfile_written = 0;
+}
+
+void
+daemon_log_bad_message(struct daemon *d, const char *why)
+{
+	uint64_t	 now = util_now_ms() / 1000;
+
+	pthread_mutex_lock(&d->badmsg_lock);
+	if (now != d->badmsg_window) {
+		if (d->badmsg_dropped > 0)
+			log_warnx("%u more malformed messages not logged",
+			    d->badmsg_dropped);
+		d->badmsg_window = now;
+		d->badmsg_logged = 0;
+		d->badmsg_dropped = 0;
+	}
+	if (d->badmsg_logged++ < DAEMON_BADMSG_PER_SEC)
+		log_warnx("malformed message: %s", why);
+	else
+		d->badmsg_dropped++;
+	pthread_mutex_unlock(&d->badmsg_lock);
+}
+
+/*
+ * Runs on an nng thread when a receive or a send of w ends.  A message
+ * nng could not deliver is dropped: the peer's REQ gives up on it.
+ */
+static void
+daemon_worker_cb(void *arg)
+{
+	struct daemon_worker	*w = arg;
+	nng_msg			*m;
+	int			 rv;
+
+	if ((rv = nng_aio_result(w->aio)) != 0) {
+		if (w->sending && (m = nng_aio_get_msg(w->aio)) != NULL)
+			nng_msg_free(m);
+		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+			return;
+		log_warnx("%s: %s", w->sending ? "send" : "receive",
+		    nng_strerror(rv));
+		w->sending = 0;
+		nng_ctx_recv(w->ctx, w->aio);
+		return;
+	}
+	if (w->sending) {
+		w->sending = 0;
+		/* one huge reply must not keep its buffer for ever */
+		if (w->out.cap > DAEMON_KEEP_BUFFER) {
+			msgw_fini(&w->out);
+			msgw_init(&w->out);
+		}
+		nng_ctx_recv(w->ctx, w->aio);
+		return;
+	}
+	m = nng_aio_get_msg(w->aio);
+	w->daemon->handle(w, nng_msg_body(m), nng_msg_len(m), &w->out);
+	/* The request's nng_msg carries the reply: one less alloc. */
+	nng_msg_clear(m);
+	if ((rv = nng_msg_append(m, w->out.buf, w->out.len)) != 0) {
+		log_warnx("reply: %s", nng_strerror(rv));
+		nng_msg_free(m);
+		nng_ctx_recv(w->ctx, w->aio);
+		return;
+	}
+	nng_aio_set_msg(w->aio, m);
+	w->sending = 1;
+	nng_ctx_send(w->ctx, w->aio);
+}
+
+struct config *
+daemon_swap(struct daemon *d, struct config *cfg, uint64_t fingerprint)
+{
+	struct config	*old = d->config;
+
+	d->config = cfg;
+	d->fingerprint = fingerprint;
+	d->generation++;
+	return old;
+}
+
+/*
+ * A bad config on reload leaves the running one, and its generation.  A
+ * reload the watcher started makes a new generation only when the
+ * daemon's own resources changed; SIGHUP always does.
+ */
+void
+daemon_reload(struct daemon *d, int watched)
+{
+	struct config	*cfg;
+	uint64_t	 fingerprint;
+
+	log_info("reloading %s", d->confdir);
+	if ((cfg = daemon_load_config(d->confdir, log_getlevel() >=
+	    LOG_LEVEL_DEBUG)) == NULL) {
+		d->reload_failed(d);
+		log_warnx("reload failed; generation %llu stays in force",
+		    (unsigned long long)d->generation);
+		return;
+	}
+	fingerprint = daemon_config_fingerprint(cfg, d->kinds, d->nkinds);
+	if (watched && fingerprint == d->fingerprint) {
+		config_free(cfg);
+		log_info("none of %s's resources changed; generation %llu "
+		    "stays", d->name, (unsigned long long)d->generation);
+		return;
+	}
+	d->apply(d, cfg, fingerprint);
+}
+
+/*
+ * Signals stay blocked in the main thread but inside ppoll, which
+ * unblocks them atomically with the wait, so a flag cannot be set between
+ * the look at it and the wait.
+ */
+void
+daemon_serve(struct daemon *d)
+{
+	struct pollfd	 pfd[2];
+	struct timespec	 ts;
+	sigset_t	 waitmask;
+	uint64_t	 next, due, now, count;
+	size_t		 i, npfd;
+	int		 timed;
+
+	for (i = 0; i < d->nworkers; i++)
+		nng_ctx_recv(d->workers[i].ctx, d->workers[i].aio);
+	sigprocmask(SIG_BLOCK, NULL, &waitmask);
+	for (i = 0; i < nitems(daemon_sigs); i++)
+		sigdelset(&waitmask, daemon_sigs[i]);
+	daemon_watch_open(&d->watch, d->confdir);
+	while (!sig_quit) {
+		if (sig_reload) {
+			sig_reload = 0;
+			/* this reload reads every change seen so far */
+			daemon_watch_read(&d->watch);
+			d->watch.due = 0;
+			daemon_reload(d, 0);
+			continue;
+		}
+		if (sig_louder || sig_quieter) {
+			log_setlevel(log_getlevel() + (sig_louder ? 1 : 0) -
+			    (sig_quieter ? 1 : 0));
+			sig_louder = sig_quieter = 0;
+			log_info("log level %s", log_getlevel() ==
+			    LOG_LEVEL_DEBUG ? "debug" : "info");
+			continue;
+		}
+		if (daemon_watch_poll(&d->watch, &next))
+			daemon_reload(d, 1);
+		if (d->tick != NULL && (due = d->tick(d)) != 0 &&
+		    (next == 0 || due < next))
+			next = due;
+		if ((timed = next != 0)) {
+			now = util_now_ms();
+			next = next > now ? next - now : 0;
+			ts.tv_sec = (time_t)(next / 1000);
+			ts.tv_nsec = (long)(next % 1000) * 1000000L;
+		}
+		npfd = 0;
+		if (d->wake_fd != -1) {
+			pfd[npfd].fd = d->wake_fd;
+			pfd[npfd].events = POLLIN;
+			pfd[npfd++].revents = 0;
+		}
+		if (d->watch.fd != -1) {
+			pfd[npfd].fd = d->watch.fd;
+			pfd[npfd].events = POLLIN;
+			pfd[npfd++].revents = 0;
+		}
+		if (ppoll(pfd, npfd, timed ? &ts : NULL,
+		    &waitmask) == -1 && errno != EINTR)
+			fatal("ppoll");
+		for (i = 0; i < npfd; i++) {
+			if ((pfd[i].revents & POLLIN) == 0)
+				continue;
+			if (pfd[i].fd == d->watch.fd)
+				daemon_watch_read(&d->watch);
+			else if (read(d->wake_fd, &count, sizeof(count)) ==
+			    -1 && errno != EAGAIN)
+				log_warn("eventfd");
+		}
+	}
+	daemon_watch_close(&d->watch);
+	pthread_mutex_lock(&d->badmsg_lock);
+	if (d->badmsg_dropped > 0)
+		log_warnx("%u more malformed messages not logged",
+		    d->badmsg_dropped);
+	pthread_mutex_unlock(&d->badmsg_lock);
 }

@@ -110,6 +110,21 @@ util_str_caseeq(struct str s, const char *lit)
 	return s.n == n && strncasecmp(s.p, lit, n) == 0;
 }
 
+int
+util_is_token(struct str s)
+{
+	size_t	 i;
+
+	if (s.n == 0)
+		return 0;
+	/* RFC 9110 5.6.2 */
+	for (i = 0; i < s.n; i++)
+		if (s.p[i] == '\0' || (!isalnum((unsigned char)s.p[i]) &&
+		    strchr("!#$%&'*+-.^_`|~", s.p[i]) == NULL))
+			return 0;
+	return 1;
+}
+
 uint64_t
 util_now_us(void)
 {

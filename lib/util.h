@@ -36,6 +36,8 @@ int	 xasprintf(char **, const char *, ...)
 size_t	 util_strlcpy(char *, const char *, size_t);
 int	 util_str_eq(struct str, const char *);
 int	 util_str_caseeq(struct str, const char *);
+/* An RFC 9110 token (a header name, for one): 1 or 0. */
+int	 util_is_token(struct str);
 
 uint64_t util_now_ms(void);		/* monotonic */
 uint64_t util_now_us(void);		/* monotonic */

@@ -62,36 +62,9 @@ static int
 check_request(struct meshctl *ctx, const struct check *c,
     struct msg_writer *w)
 {
-	struct cfg_errors		 errs;
-	struct config			*cfg = NULL;
-	const struct proxy_config	*pc = NULL;
-	const char			*ns = c->namespace;
-	char				 name[128];
-	size_t				 i, n;
+	size_t	 i;
 
-	if (c->workload != NULL && access(ctx->config_dir, F_OK) == 0) {
-		memset(&errs, 0, sizeof(errs));
-		cfg = config_load_dir(ctx->config_dir, &errs);
-		cfg_errors_fini(&errs);
-		for (i = 0; cfg != NULL && i < cfg->nproxies; i++)
-			if (strcmp(cfg->proxies[i].meta.name,
-			    c->workload) == 0 ||
-			    (cfg->proxies[i].workload_name != NULL &&
-			    strcmp(cfg->proxies[i].workload_name,
-			    c->workload) == 0))
-				pc = &cfg->proxies[i];
-	}
-	msgw_begin(w, "authz");
-	msgw_fieldf(w, "workload", "%s", c->workload != NULL ? c->workload :
-	    "meshctl");
-	if (ns == NULL && pc != NULL)
-		ns = pc->workload_namespace;
-	if (ns != NULL)
-		msgw_fieldf(w, "namespace", "%s", ns);
-	for (i = 0; pc != NULL && i < pc->workload_labels.n; i++)
-		msgw_fieldf(w, "label", "%s=%s", pc->workload_labels.keys[i],
-		    pc->workload_labels.values[i]);
-	config_free(cfg);
+	meshctl_question_head(ctx, w, "authz", c->workload, c->namespace);
 	for (i = 0; i < c->nlabels; i++) {
 		if (strchr(c->labels[i], '=') == NULL) {
 			fprintf(stderr, "meshctl: --label %s: want key=value\n",
@@ -110,27 +83,7 @@ check_request(struct meshctl *ctx, const struct check *c,
 	msgw_fieldf(w, "path", "%s", c->path);
 	if (c->source != NULL)
 		msgw_fieldf(w, "source", "%s", c->source);
-	for (i = 0; i < c->nheaders; i++) {
-		const char *h = c->headers[i], *colon = strchr(h, ':');
-
-		n = colon == NULL ? 0 : (size_t)(colon - h);
-		if (n == 0 || n >= sizeof(name)) {
-			fprintf(stderr, "meshctl: -H \"%s\": want "
-			    "'name: value'\n", h);
-			return -1;
-		}
-		while (n > 0 && isspace((unsigned char)h[n - 1]))
-			n--;
-		memcpy(name, h, n);
-		name[n] = '\0';
-		for (n = 0; name[n] != '\0'; n++)
-			name[n] = (char)tolower((unsigned char)name[n]);
-		colon++;
-		while (*colon == ' ' || *colon == '\t')
-			colon++;
-		msgw_fieldf(w, "header", "%s: %s", name, colon);
-	}
-	return 0;
+	return meshctl_question_headers(w, c->headers, c->nheaders);
 }
 
 static void
@@ -202,7 +155,6 @@ check(struct meshctl *ctx, int argc, char **argv)
 	struct msg		 m;
 	struct authz_answer	*a;
 	char			*url, *reply = NULL, err[256], *end;
-	size_t			 len = 0;
 	uint64_t		 generation = 0;
 	unsigned long		 port;
 	int			 ch, rc;
@@ -273,29 +225,18 @@ check(struct meshctl *ctx, int argc, char **argv)
 	rc = MESHCTL_EXIT_FAIL;
 	a = xcalloc(1, sizeof(*a));
 	msg_init(&m);
-	if (meshctl_ask(url, w.buf, w.len, &reply, &len, err,
-	    sizeof(err)) == -1)
-		fprintf(stderr, "meshctl: authz-d at %s: %s\n", url, err);
-	else if (msg_parse(&m, reply, len, err, sizeof(err)) == -1)
-		fprintf(stderr, "meshctl: authz-d at %s: bad reply: %s\n",
-		    url, err);
-	else if (msg_type_is(&m, "error")) {
-		struct str r = msg_get(&m, &m.header, "reason");
-
-		fprintf(stderr, "meshctl: authz-d refused the question: "
-		    "%.*s\n", (int)r.n, r.p != NULL ? r.p : "");
-	} else if (!msg_type_is(&m, "authz-reply") || m.nrecords < 1)
-		fprintf(stderr, "meshctl: authz-d at %s: unexpected reply\n",
-		    url);
-	else if (authz_answer_read(&m, &m.records[0], a, err,
-	    sizeof(err)) == -1)
-		fprintf(stderr, "meshctl: authz-d at %s: bad answer: %s\n",
-		    url, err);
-	else {
-		msg_get_u64(&m, &m.header, "generation", &generation);
-		check_print(ctx, url, generation, a);
-		rc = a->decision == AUTHZ_DECISION_ALLOW ? MESHCTL_EXIT_OK :
-		    MESHCTL_EXIT_FAIL;
+	if (meshctl_question_ask("authz-d", url, &w, "authz-reply", &m,
+	    &reply) == 0) {
+		if (authz_answer_read(&m, &m.records[0], a, err,
+		    sizeof(err)) == -1)
+			fprintf(stderr, "meshctl: authz-d at %s: bad answer: "
+			    "%s\n", url, err);
+		else {
+			msg_get_u64(&m, &m.header, "generation", &generation);
+			check_print(ctx, url, generation, a);
+			rc = a->decision == AUTHZ_DECISION_ALLOW ?
+			    MESHCTL_EXIT_OK : MESHCTL_EXIT_FAIL;
+		}
 	}
 	msg_fini(&m);
 	free(reply);

@@ -1,8 +1,10 @@
 /*
- * Talking to the daemons: where route-d listens, and one request with a
- * reply, bounded by a one-second timeout so that a hung daemon shows as
- * an error instead of hanging meshctl.
+ * Talking to the daemons: where route-d listens, a question asked as a
+ * workload's proxy-d would ask it, and one request with a reply, bounded
+ * by a one-second timeout so that a hung daemon shows as an error
+ * instead of hanging meshctl.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 
 #include "config.h"
 #include "meshctl.h"
+#include "msg.h"
 #include "util.h"
 #include "yaml.h"
 
@@ -113,4 +116,96 @@ meshctl_ask(const char *url, const char *req, size_t reqlen, char **reply,
 	}
 	nng_close(s);
 	return rv == 0 ? 0 : -1;
+}
+
+void
+meshctl_question_head(struct meshctl *ctx, struct msg_writer *w,
+    const char *type, const char *workload, const char *namespace)
+{
+	struct cfg_errors		 errs;
+	struct config			*cfg = NULL;
+	const struct proxy_config	*pc = NULL;
+	size_t				 i;
+
+	if (workload != NULL && access(ctx->config_dir, F_OK) == 0) {
+		memset(&errs, 0, sizeof(errs));
+		cfg = config_load_dir(ctx->config_dir, &errs);
+		cfg_errors_fini(&errs);
+		for (i = 0; cfg != NULL && i < cfg->nproxies; i++)
+			if (strcmp(cfg->proxies[i].meta.name,
+			    workload) == 0 ||
+			    (cfg->proxies[i].workload_name != NULL &&
+			    strcmp(cfg->proxies[i].workload_name,
+			    workload) == 0))
+				pc = &cfg->proxies[i];
+	}
+	msgw_begin(w, type);
+	msgw_fieldf(w, "workload", "%s", workload != NULL ? workload :
+	    "meshctl");
+	if (namespace == NULL && pc != NULL)
+		namespace = pc->workload_namespace;
+	if (namespace != NULL)
+		msgw_fieldf(w, "namespace", "%s", namespace);
+	for (i = 0; pc != NULL && i < pc->workload_labels.n; i++)
+		msgw_fieldf(w, "label", "%s=%s", pc->workload_labels.keys[i],
+		    pc->workload_labels.values[i]);
+	config_free(cfg);
+}
+
+int
+meshctl_question_headers(struct msg_writer *w, char *const *headers,
+    size_t nheaders)
+{
+	char	 name[128];
+	size_t	 i, n;
+
+	for (i = 0; i < nheaders; i++) {
+		const char *h = headers[i], *colon = strchr(h, ':');
+
+		n = colon == NULL ? 0 : (size_t)(colon - h);
+		if (n == 0 || n >= sizeof(name)) {
+			fprintf(stderr, "meshctl: -H \"%s\": want "
+			    "'name: value'\n", h);
+			return -1;
+		}
+		while (n > 0 && isspace((unsigned char)h[n - 1]))
+			n--;
+		memcpy(name, h, n);
+		name[n] = '\0';
+		for (n = 0; name[n] != '\0'; n++)
+			name[n] = (char)tolower((unsigned char)name[n]);
+		colon++;
+		while (*colon == ' ' || *colon == '\t')
+			colon++;
+		msgw_fieldf(w, "header", "%s: %s", name, colon);
+	}
+	return 0;
+}
+
+int
+meshctl_question_ask(const char *daemon, const char *url,
+    const struct msg_writer *w, const char *reply_type, struct msg *m,
+    char **reply)
+{
+	char	 err[256];
+	size_t	 len = 0;
+
+	*reply = NULL;
+	if (meshctl_ask(url, w->buf, w->len, reply, &len, err,
+	    sizeof(err)) == -1)
+		fprintf(stderr, "meshctl: %s at %s: %s\n", daemon, url, err);
+	else if (msg_parse(m, *reply, len, err, sizeof(err)) == -1)
+		fprintf(stderr, "meshctl: %s at %s: bad reply: %s\n", daemon,
+		    url, err);
+	else if (msg_type_is(m, "error")) {
+		struct str r = msg_get(m, &m->header, "reason");
+
+		fprintf(stderr, "meshctl: %s refused the question: %.*s\n",
+		    daemon, (int)r.n, r.p != NULL ? r.p : "");
+	} else if (!msg_type_is(m, reply_type) || m->nrecords < 1)
+		fprintf(stderr, "meshctl: %s at %s: unexpected reply\n",
+		    daemon, url);
+	else
+		return 0;
+	return -1;
 }

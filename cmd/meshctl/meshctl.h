@@ -9,6 +9,8 @@
 #include <stdio.h>
 
 struct cfg_errors;
+struct msg;
+struct msg_writer;
 struct ydoc;
 struct ynode;
 
@@ -105,6 +107,24 @@ char	*meshctl_route_address(struct meshctl *, int *failed);
 int	meshctl_ask(const char *url, const char *req, size_t reqlen,
 	    char **reply, size_t *replylen, char *err, size_t errlen);
 #define MESHCTL_ASK_TIMEOUT_MS	1000
+/*
+ * A question's head as the workload's proxy-d would send it: its
+ * namespace (unless given) and labels from its Proxy resource in the
+ * config directory, when it has one.
+ */
+void	meshctl_question_head(struct meshctl *, struct msg_writer *,
+	    const char *type, const char *workload, const char *namespace);
+/* -H 'name: value' flags as header fields; -1 (said) on a bad one. */
+int	meshctl_question_headers(struct msg_writer *, char *const *headers,
+	    size_t nheaders);
+/*
+ * Asks daemon (its name, for messages) at url; m gets a reply of
+ * reply_type with a record, *reply its text (free it).  -1 when not,
+ * said on stderr.
+ */
+int	meshctl_question_ask(const char *daemon, const char *url,
+	    const struct msg_writer *, const char *reply_type, struct msg *m,
+	    char **reply);
 
 int	meshctl_validate(struct meshctl *, int, char **);
 int	meshctl_status(struct meshctl *, int, char **);

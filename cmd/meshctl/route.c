@@ -4,7 +4,6 @@
  * the named workload would ask it, and the answer in words: the route
  * that matched and why, the service and subset, the endpoints in order.
  */
-#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,63 +64,13 @@ static int
 explain_request(struct meshctl *ctx, const struct explain *e,
     struct msg_writer *w)
 {
-	struct cfg_errors		 errs;
-	struct config			*cfg = NULL;
-	const struct proxy_config	*pc = NULL;
-	const char			*ns = e->namespace;
-	char				 name[128];
-	size_t				 i, n;
-
-	if (e->workload != NULL && access(ctx->config_dir, F_OK) == 0) {
-		memset(&errs, 0, sizeof(errs));
-		cfg = config_load_dir(ctx->config_dir, &errs);
-		cfg_errors_fini(&errs);
-		for (i = 0; cfg != NULL && i < cfg->nproxies; i++)
-			if (strcmp(cfg->proxies[i].meta.name,
-			    e->workload) == 0 ||
-			    (cfg->proxies[i].workload_name != NULL &&
-			    strcmp(cfg->proxies[i].workload_name,
-			    e->workload) == 0))
-				pc = &cfg->proxies[i];
-	}
-	msgw_begin(w, "route");
-	msgw_fieldf(w, "workload", "%s", e->workload != NULL ? e->workload :
-	    "meshctl");
-	if (ns == NULL && pc != NULL)
-		ns = pc->workload_namespace;
-	if (ns != NULL)
-		msgw_fieldf(w, "namespace", "%s", ns);
-	for (i = 0; pc != NULL && i < pc->workload_labels.n; i++)
-		msgw_fieldf(w, "label", "%s=%s", pc->workload_labels.keys[i],
-		    pc->workload_labels.values[i]);
+	meshctl_question_head(ctx, w, "route", e->workload, e->namespace);
 	msgw_record(w);
 	msgw_field_u64(w, "id", 1);
 	msgw_fieldf(w, "authority", "%s", e->host);
 	msgw_fieldf(w, "method", "%s", e->method);
 	msgw_fieldf(w, "path", "%s", e->path);
-	for (i = 0; i < e->nheaders; i++) {
-		const char *h = e->headers[i], *colon = strchr(h, ':');
-
-		n = colon == NULL ? 0 : (size_t)(colon - h);
-		if (n == 0 || n >= sizeof(name)) {
-			fprintf(stderr, "meshctl: -H \"%s\": want "
-			    "'name: value'\n", h);
-			config_free(cfg);
-			return -1;
-		}
-		while (n > 0 && isspace((unsigned char)h[n - 1]))
-			n--;
-		memcpy(name, h, n);
-		name[n] = '\0';
-		for (n = 0; name[n] != '\0'; n++)
-			name[n] = (char)tolower((unsigned char)name[n]);
-		colon++;
-		while (*colon == ' ' || *colon == '\t')
-			colon++;
-		msgw_fieldf(w, "header", "%s: %s", name, colon);
-	}
-	config_free(cfg);
-	return 0;
+	return meshctl_question_headers(w, e->headers, e->nheaders);
 }
 
 /* What the matched route does beyond where it goes, when anything. */
@@ -243,7 +192,6 @@ explain(struct meshctl *ctx, int argc, char **argv)
 	struct msg		 m;
 	struct route_answer	*a;
 	char			*url, *reply = NULL, err[256];
-	size_t			 len = 0;
 	uint64_t		 generation = 0;
 	int			 ch, rc, failed;
 
@@ -309,32 +257,21 @@ explain(struct meshctl *ctx, int argc, char **argv)
 	rc = MESHCTL_EXIT_FAIL;
 	a = xcalloc(1, sizeof(*a));
 	msg_init(&m);
-	if (meshctl_ask(url, w.buf, w.len, &reply, &len, err,
-	    sizeof(err)) == -1)
-		fprintf(stderr, "meshctl: route-d at %s: %s\n", url, err);
-	else if (msg_parse(&m, reply, len, err, sizeof(err)) == -1)
-		fprintf(stderr, "meshctl: route-d at %s: bad reply: %s\n",
-		    url, err);
-	else if (msg_type_is(&m, "error")) {
-		struct str r = msg_get(&m, &m.header, "reason");
-
-		fprintf(stderr, "meshctl: route-d refused the question: "
-		    "%.*s\n", (int)r.n, r.p != NULL ? r.p : "");
-	} else if (!msg_type_is(&m, "route-reply") || m.nrecords < 1)
-		fprintf(stderr, "meshctl: route-d at %s: unexpected reply\n",
-		    url);
-	else if (route_answer_read(&m, &m.records[0], a, err,
-	    sizeof(err)) == -1)
-		fprintf(stderr, "meshctl: route-d at %s: bad answer: %s\n",
-		    url, err);
-	else {
-		msg_get_u64(&m, &m.header, "generation", &generation);
-		if (ctx->output == OUTPUT_JSON)
-			explain_json(&e, url, generation, a);
-		else
-			explain_text(&e, generation, a);
-		rc = a->status == ROUTE_OK ? MESHCTL_EXIT_OK :
-		    MESHCTL_EXIT_FAIL;
+	if (meshctl_question_ask("route-d", url, &w, "route-reply", &m,
+	    &reply) == 0) {
+		if (route_answer_read(&m, &m.records[0], a, err,
+		    sizeof(err)) == -1)
+			fprintf(stderr, "meshctl: route-d at %s: bad answer: "
+			    "%s\n", url, err);
+		else {
+			msg_get_u64(&m, &m.header, "generation", &generation);
+			if (ctx->output == OUTPUT_JSON)
+				explain_json(&e, url, generation, a);
+			else
+				explain_text(&e, generation, a);
+			rc = a->status == ROUTE_OK ? MESHCTL_EXIT_OK :
+			    MESHCTL_EXIT_FAIL;
+		}
 	}
 	msg_fini(&m);
 	free(reply);

@@ -66,6 +66,30 @@ wait_file() {
 	return 1
 }
 
+# until_ok SECONDS CMD... : poll CMD every 0.1 s for at most SECONDS
+until_ok() {
+	n=$(($1 * 10))
+	shift
+	for _ in $(seq "$n"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# joins DAEMON : how many times proxy-d ($T/px.log) logged connecting to
+# DAEMON; joined DAEMON N : wait until more than N (nng redials every
+# 20..500 ms)
+joins() { grep -c "$1 at .* connected\$" "$T/px.log" 2>/dev/null; }
+joined() { until_ok 5 eval "[ \$(joins '$1') -gt $2 ]"; }
+
+# field TEXT NAME : the value of the first "NAME: value" line of TEXT
+field() { printf '%s\n' "$1" | sed -n "s/^$2: //p" | head -1; }
+# msg_header MSG, msg_records MSG : a meshkit-ipc(7) message's header
+# fields (after its first line), and what follows them
+msg_header() { printf '%s\n' "$1" | awk 'NR > 1 && /^$/ {exit} NR > 1'; }
+msg_records() { printf '%s\n' "$1" | awk 'f; /^$/ {f = 1}'; }
+
 ok() { echo "ok - $*"; }
 not_ok() { echo "not ok - $*"; E2E_FAILED=$((E2E_FAILED + 1)); }
 

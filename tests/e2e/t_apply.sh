@@ -24,15 +24,6 @@ mc() {
 	cat "$T/mc.err" >>"$T/meshctl.log"
 	return $rc
 }
-until_ok() {
-	n=$(($1 * 10))
-	shift
-	for _ in $(seq "$n"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 backend_of() {
 	curl -s -D - -o /dev/null --max-time 5 -H "Host: $1" \
 	    "http://127.0.0.1:$P/" | tr -d '\r' |

@@ -14,29 +14,18 @@ IN=$(port 3)
 OUT2=$(port 4)
 IN2=$(port 5)
 
-# until_ok SECONDS CMD... : poll CMD every 0.1 s for at most SECONDS
-until_ok() {
-	n=$(($1 * 10))
-	shift
-	for _ in $(seq "$n"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # standin NAME REPLY : nngcat answering every question with REPLY,
 # printing what it received to $T/NAME.log
 # (and proxy-d, if running, connected to it: nng redials every
 # 20..500 ms)
-joins() { grep -c 'authz-d at .* connected$' "$T/px.log" 2>/dev/null; }
 standin() {
-	n=$(joins)
+	n=$(joins authz-d)
 	rm -f "$SOCK"
 	spawn "$1" nngcat --rep --listen "ipc://$SOCK" --raw ${2:+--data "$2"}
 	wait_file "$SOCK"
 	[ -f "$T/px.log" ] || return 0
-	until_ok 5 eval "[ \$(joins) -gt $n ]"
+	joined authz-d "$n"
 }
 unstand() { stop "$1"; rm -f "$SOCK"; }
 questions() { grep -c '^meshkit/1 authz$' "$T/$1.log"; }
@@ -85,9 +74,8 @@ check "allow: other headers pass" grep -q '^X-Mixed: One$' <<<"$body"
 # What proxy-d asked, against the fields proxy-d documents.
 sleep 0.2
 q=$(awk '/^meshkit\/1 authz$/ {n++} n == 1' "$T/allow.log")
-hdr=$(printf '%s\n' "$q" | awk 'NR > 1 && /^$/ {exit} NR > 1')
-rec=$(printf '%s\n' "$q" | awk 'f; /^$/ {f = 1}')
-field() { printf '%s\n' "$1" | sed -n "s/^$2: //p" | head -1; }
+hdr=$(msg_header "$q")
+rec=$(msg_records "$q")
 expect "question: first line" "$(printf '%s\n' "$q" | head -1)" \
     "meshkit/1 authz"
 expect "question: workload" "$(field "$hdr" workload)" px
@@ -258,11 +246,11 @@ spec:
     - key: request.headers[x-user]
       values: [mallory]
 YAML
-n=$(joins)
+n=$(joins authz-d)
 rm -f "$SOCK"
 spawn authz-d "$BIN/authz-d" -c "$T/etc" -s "ipc://$SOCK"
 wait_file "$SOCK"
-check "real authz-d joined" until_ok 5 eval "[ \$(joins) -gt $n ]"
+check "real authz-d joined" joined authz-d "$n"
 expect "real: no token, another user: allowed" "$(req -H 'x-user: bob')" \
     "200 "
 expect "real: DENY policy: 403" "$(req -H 'x-user: mallory')" "403 UAEX"

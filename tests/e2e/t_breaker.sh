@@ -54,16 +54,6 @@ result() {
 status_field() {
 	ask "$(printf 'meshkit/1 status\n')" | sed -n "s/^$1: //p"
 }
-# until_true SECONDS CMD... : CMD succeeds within SECONDS
-until_true() {
-	n=$(($1 * 10))
-	shift
-	for _ in $(seq "$n"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 gen_is() { [ "$(status_field generation)" = "$1" ]; }
 events_count() { grep -c "^event: $1\$" "$T/sub.log" 2>/dev/null; }
 has_events() { [ "$(events_count "$1")" -ge "$2" ]; }
@@ -100,7 +90,7 @@ check "admit: reuse 1000 (the default of -R)" grep -qx 'reuse: 1000' <<<"$out"
 # v2 misbehaves: one 503 ejects it (consecutive5xxErrors: 1)
 result 127.0.0.1:9081 200
 result 127.0.0.1:9082 503
-check "the 503 of v2: an eject event on the PUB socket" until_true 5 has_events eject 1
+check "the 503 of v2: an eject event on the PUB socket" until_ok 5 has_events eject 1
 check "eject event: the endpoint" \
     grep -A2 -x 'endpoint: 127.0.0.1:9082' "$T/sub.log" | grep -qx 'event: eject'
 check "eject event: ejection-ms 3000, first ejection" \
@@ -130,7 +120,7 @@ sys.exit(0 if e["state"] == "ejected" and e["ejections"] == 1 and
     <<<"$(mc -o json breaker -s "$REQ")"
 
 # its time is up: a return event, probation
-check "after 3 s: a return event" until_true 8 has_events return 1
+check "after 3 s: a return event" until_ok 8 has_events return 1
 check "breaker-d logs the return" grep -q 'returned 127.0.0.1:9082 of rating' \
     "$T/breaker-d.log"
 check "meshctl breaker: v2 on probation" \
@@ -138,7 +128,7 @@ check "meshctl breaker: v2 on probation" \
 check "admit: v2 no longer ejected" test -z "$(admit | grep '^ejected:')"
 # one more failure on probation: ejected again, for longer
 result 127.0.0.1:9082 connect-failure
-check "a failure on probation: ejected again" until_true 5 has_events eject 2
+check "a failure on probation: ejected again" until_ok 5 has_events eject 2
 check "the second ejection lasts 6000 ms" grep -qx 'ejection-ms: 6000' "$T/sub.log"
 check "meshctl breaker: 2 ejections" \
     grep -qE '127.0.0.1:9082 +ejected +0 +0 +2 ' <<<"$(breaker_row 127.0.0.1:9082)"
@@ -151,7 +141,7 @@ check "admit without service: status error in its record" \
     grep -qx 'status: error' <<<"$out"
 push "junk"
 push "$(printf 'meshkit/1 report\n\nservice: rating\nendpoint: 127.0.0.1:9082\nresult: 999\n')"
-check "malformed reports are logged" until_true 3 grep -q 'malformed message' \
+check "malformed reports are logged" until_ok 3 grep -q 'malformed message' \
     "$T/breaker-d.log"
 check "breaker-d still answers after them" test -n "$(status_field reports)"
 expect "status: bad-results counted" "$(status_field bad-results)" 1
@@ -162,7 +152,7 @@ expect "status: one return" "$(status_field returns)" 1
 sed -i 's/maxConnections: 3/maxConnections: 5/' "$T/etc/dr-rating.yaml"
 rating_se "$T/etc" 9082
 kill -HUP "$(pid_of breaker-d)"
-check "SIGHUP: generation 2" until_true 5 gen_is 2
+check "SIGHUP: generation 2" until_ok 5 gen_is 2
 check "reload keeps v2's state (still ejected, 2 ejections)" \
     grep -qE '127.0.0.1:9082 +(ejected|probation) +0 +0 +2 ' \
     <<<"$(breaker_row 127.0.0.1:9082)"
@@ -171,13 +161,13 @@ check "reload forgets v1, gone from the service" \
 check "admit: the new limit" grep -q 'max-connections=5 ' <<<"$(admit)"
 # the directory watch: a broken file is refused whole
 printf 'kind: DestinationRule\n  bad: [\n' >"$T/etc/zz-broken.yaml"
-check "a broken file: reload failed, logged" until_true 5 grep -q \
+check "a broken file: reload failed, logged" until_ok 5 grep -q \
     'reload failed; generation 2 stays' "$T/breaker-d.log"
 expect "a broken file: generation stays 2" "$(status_field generation)" 2
 rm -f "$T/etc/zz-broken.yaml"
 sed -i 's/consecutive5xxErrors: 1/consecutive5xxErrors: 2/' "$T/etc/dr-rating.yaml"
 check "an edited file: the watch reloads (generation 3)" \
-    until_true 5 gen_is 3
+    until_ok 5 gen_is 3
 
 # SIGKILL: the socket files stay; a restart takes them over
 stop breaker-d KILL
@@ -192,7 +182,7 @@ breaker_d -R 250 -p "$T/breaker-d.pid"
 wait_file "$T/breaker-d.pid"
 expect "restarted: its pid file" "$(cat "$T/breaker-d.pid" 2>/dev/null)" \
     "$(pid_of breaker-d)"
-check "restarted over the stale sockets" until_true 3 grep -q \
+check "restarted over the stale sockets" until_ok 3 grep -q \
     'removing stale socket' "$T/breaker-d.log"
 expect "restarted: generation 1" "$(status_field generation)" 1
 out=$(mc breaker -s "$REQ" 2>&1)

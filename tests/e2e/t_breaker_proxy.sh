@@ -17,20 +17,6 @@ B5=$(port 6)
 B6=$(port 7)		# answers 503 to everything
 DEAD=$(port 9)		# nothing listens here
 
-until_ok() {
-	n=$(($1 * 10))
-	shift
-	for _ in $(seq "$n"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# joined DAEMON N : wait until proxy-d logged DAEMON connecting more than
-# N times (nng redials every 20..500 ms)
-joins() { grep -c "$1 at .* connected\$" "$T/px.log" 2>/dev/null; }
-joined() { until_ok 5 eval "[ \$(joins '$1') -gt $2 ]"; }
 
 # route_standin NAME ENDPOINT_PORT... : route-d answering every question
 # with service svc.example port 80 over those endpoints

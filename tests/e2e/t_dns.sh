@@ -68,16 +68,6 @@ ask() {
 	    2>/dev/null
 }
 endpoints() { ask "$1" | sed -n 's/^endpoint: //p' | sort | tr '\n' ' '; }
-# until SECONDS CMD... : CMD succeeds within SECONDS
-until_ok() {
-	n=$(($1 * 10))
-	shift
-	for _ in $(seq "$n"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 api_is() { [ "$(endpoints api.test)" = "$1" ]; }
 # evdns varies the case of the names it asks for
 queries() { grep -ci "^query api.test A$" "$T/dns.log" 2>/dev/null; }

@@ -24,16 +24,6 @@ code() {
 	    awk -F': ' 'tolower($1) == "x-meshkit-flags" {print $2}')"
 }
 
-# until SECONDS CMD... : poll CMD every 0.1 s for at most SECONDS
-until_ok() {
-	n=$(($1 * 10))
-	shift
-	for _ in $(seq "$n"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # standin NAME REPLY : nngcat answering every question with REPLY and
 # printing what it received, raw, to $T/NAME.log
@@ -63,9 +53,8 @@ expect "an answer without reuse serves one request only: 3 questions" \
 # What proxy-d asked, checked against the fields the man page documents.
 q=$(awk '/^meshkit\/1 route$/ {n++} n == 1' "$T/fixed.log")
 printf '%s\n' "$q" >"$T/question1.txt"
-hdr=$(printf '%s\n' "$q" | awk 'NR > 1 && /^$/ {exit} NR > 1')
-rec=$(printf '%s\n' "$q" | awk 'f; /^$/ {f = 1}')
-field() { printf '%s\n' "$1" | sed -n "s/^$2: //p" | head -1; }
+hdr=$(msg_header "$q")
+rec=$(msg_records "$q")
 expect "question: first line" "$(printf '%s\n' "$q" | head -1)" \
     "meshkit/1 route"
 expect "question: header names the workload" "$(field "$hdr" workload)" px

@@ -27,15 +27,6 @@ cleanup() {
 }
 trap 'cleanup; E2E_FAILED=$((E2E_FAILED + 1)); finish' INT TERM
 
-until_ok() {
-	n=$(($1 * 10))
-	shift
-	for _ in $(seq "$n"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # code PORT HOST [CURL_ARGS] : status code of one request
 code() {
 	p=$1 h=$2

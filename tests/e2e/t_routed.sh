@@ -79,15 +79,6 @@ fast_rdu() {
 		not_ok "$1 (got '$2 $3' in ${4:-?} s, want 503 RDU under 2 s)"
 	fi
 }
-until_ok() {
-	n=$(($1 * 10))
-	shift
-	for _ in $(seq "$n"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 routed_status() {
 	timeout 10 nngcat --req --dial "ipc://$SOCK" --raw --recv-timeout 5 \
 	    --data "$(printf 'meshkit/1 status\n')" 2>/dev/null

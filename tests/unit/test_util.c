@@ -140,6 +140,13 @@ test_strings(void **state)
 	assert_false(util_str_eq(STR_LIT("Host"), "host"));
 	assert_true(util_str_caseeq(STR_LIT("Host"), "hOST"));
 	assert_false(util_str_caseeq(STR_LIT("Hos"), "host"));
+	assert_true(util_is_token(STR_LIT("x-b3-traceid")));
+	assert_true(util_is_token(STR_LIT("!#$%&'*+-.^_`|~")));
+	assert_false(util_is_token(STR_LIT("")));
+	assert_false(util_is_token(STR_LIT("a b")));
+	assert_false(util_is_token(STR_LIT("a:")));
+	assert_false(util_is_token(STR_LIT("a\0b")));
+	assert_false(util_is_token(STR_LIT("\xc3\xa9")));
 }
 
 static void
