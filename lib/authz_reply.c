@@ -12,21 +12,6 @@
 
 static int	header_op_read(struct str, int, struct authz_reply_op *,
 		    char *, size_t);
-static int	is_field_value(struct str);
-
-static int
-is_field_value(struct str s)
-{
-	size_t	 i;
-
-	for (i = 0; i < s.n; i++) {
-		unsigned char c = (unsigned char)s.p[i];
-
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return 0;
-	}
-	return 1;
-}
 
 /* "name: value" (set) or "name" (remove). */
 static int
@@ -69,7 +54,7 @@ header_op_read(struct str v, int remove, struct authz_reply_op *op,
 		    (int)op->name.n, op->name.p);
 		return -1;
 	}
-	if (!is_field_value(op->value) ||
+	if (!http_field_value_ok(op->value) ||
 	    op->value.n > AUTHZ_REPLY_MAX_VALUE) {
 		snprintf(err, errlen, "request-header-set: not a header "
 		    "value");

@@ -123,7 +123,7 @@ nw_header_ops(struct config_loader *l, const struct ynode *n,
 		config_lower(lb->keys[j]);
 		if (lb->keys[j][0] == '\0' || strpbrk(lb->keys[j],
 		    " \t\r\n:") != NULL || strpbrk(lb->values[j], "\r\n") !=
-		    NULL || !http_field_name_ok((struct str){ lb->keys[j],
+		    NULL || !util_is_token((struct str){ lb->keys[j],
 		    strlen(lb->keys[j]) })) {
 			config_error(l, n, "%s: header %.60s: a name must be "
 			    "a token and a value one line", what, lb->keys[j]);

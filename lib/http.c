@@ -1081,19 +1081,6 @@ http_header_reserved(struct str name)
 }
 
 int
-http_field_name_ok(struct str name)
-{
-	size_t	 i;
-
-	if (name.n == 0)
-		return 0;
-	for (i = 0; i < name.n; i++)
-		if (!IS(name.p[i], C_TCHAR))
-			return 0;
-	return 1;
-}
-
-int
 http_field_value_ok(struct str value)
 {
 	size_t	 i;

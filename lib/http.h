@@ -164,9 +164,7 @@ int	http_value_has_token(struct str value, const char *token);
  * second request past the application.
  */
 int	http_header_reserved(struct str name);
-/* A field name (an RFC 9110 token), and a field value, as they may be
-   written on the wire. */
-int	http_field_name_ok(struct str name);
+/* A field value as it may be written on the wire (names: util_is_token). */
 int	http_field_value_ok(struct str value);
 
 int	http_is_hop_by_hop(const struct http_header *h,

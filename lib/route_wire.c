@@ -300,7 +300,7 @@ route_policy_read(struct str k, struct str v, struct route_policy *p,
 		}
 		name = (struct str){ h->name, strlen(h->name) };
 		value = (struct str){ h->value, strlen(h->value) };
-		if (!http_field_name_ok(name) || !http_field_value_ok(value) ||
+		if (!util_is_token(name) || !http_field_value_ok(value) ||
 		    http_header_reserved(name)) {
 			snprintf(err, errlen, "%s: %s may not be written",
 			    route_header_keys[i], h->name);
