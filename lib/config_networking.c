@@ -16,6 +16,7 @@
 #include "config_impl.h"
 #include "http.h"
 #include "match.h"
+#include "retry.h"
 #include "util.h"
 #include "yaml.h"
 
@@ -44,15 +45,6 @@ static int	nw_http(struct config_loader *, const struct ynode *,
 static void	nw_header_ops_fini(struct header_operations *);
 static void	nw_destination_fini(struct http_destination *);
 static void	nw_http_fini(struct http_route *);
-
-static const char *const retry_on_words[] = {
-	"5xx", "gateway-error", "reset", "reset-before-request",
-	"connect-failure", "envoy-ratelimited",
-	"retriable-4xx", "refused-stream", "retriable-status-codes",
-	"retriable-headers", "cancelled", "deadline-exceeded", "internal",
-	"resource-exhausted", "unavailable", "http3-post-connect-failure",
-	NULL
-};
 
 /* {value: 0..100}, a double, as parts per million. */
 static int
@@ -403,7 +395,6 @@ nw_retry_on(struct config_loader *l, const struct ynode *v, const char *what,
     char **out)
 {
 	char	*s = NULL, *word, *save = NULL, *copy, *o;
-	size_t	 w;
 	int	 rc = 0;
 
 	if (config_string(l, v, what, &s) == -1)
@@ -421,14 +412,8 @@ nw_retry_on(struct config_loader *l, const struct ynode *v, const char *what,
 			word[--n] = '\0';
 		if (n == 0)
 			continue;	/* "a,,b": nothing between */
-		for (w = 0; retry_on_words[w] != NULL; w++)
-			if (strcmp(word, retry_on_words[w]) == 0)
-				break;
-		/* a status code is a retry condition too */
-		if (retry_on_words[w] == NULL && !(n == 3 &&
-		    word[0] >= '1' && word[0] <= '5' &&
-		    isdigit((unsigned char)word[1]) &&
-		    isdigit((unsigned char)word[2]))) {
+		/* the conditions proxy-d carries out (lib/retry.c) */
+		if (!retry_condition_known(word, n)) {
 			config_error(l, v, "%s: unknown condition \"%.40s\"",
 			    what, word);
 			rc = -1;

@@ -11,7 +11,15 @@
  *	cancelled, deadline-exceeded, resource-exhausted, unavailable:
  *			the response's grpc-status (1, 4, 8, 14)
  *	refused-stream	an HTTP/2 REFUSED_STREAM: never over HTTP/1
+ *	internal	the response's grpc-status 13
+ *	reset-before-request
+ *			no response, and no byte of the request sent: here
+ *			a connection that could not be made
+ *	envoy-ratelimited, retriable-headers, http3-post-connect-failure:
+ *			accepted, never met (nothing here produces them)
  */
+#include <sys/types.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,14 +42,45 @@ static const struct {
 	{ "deadline-exceeded",		RETRY_ON_DEADLINE_EXCEEDED },
 	{ "resource-exhausted",		RETRY_ON_RESOURCE_EXHAUSTED },
 	{ "unavailable",		RETRY_ON_UNAVAILABLE },
+	{ "internal",			RETRY_ON_INTERNAL },
+	{ "reset-before-request",	RETRY_ON_RESET_BEFORE_REQUEST },
+	{ "envoy-ratelimited",		RETRY_ON_INERT },
+	{ "retriable-headers",		RETRY_ON_INERT },
+	{ "http3-post-connect-failure",	RETRY_ON_INERT },
 };
+
+static int
+is_status_code(const char *w, size_t n)
+{
+	return n == 3 && w[0] >= '1' && w[0] <= '5' && w[1] >= '0' &&
+	    w[1] <= '9' && w[2] >= '0' && w[2] <= '9';
+}
+
+static ssize_t
+condition_index(const char *w, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(conditions) / sizeof(conditions[0]); i++)
+		if (strlen(conditions[i].name) == n &&
+		    strncmp(conditions[i].name, w, n) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+int
+retry_condition_known(const char *w, size_t n)
+{
+	return condition_index(w, n) >= 0 || is_status_code(w, n);
+}
 
 int
 retry_on_parse(const char *s, struct retry_policy *p, char *err,
     size_t errlen)
 {
 	const char	*w = s, *end;
-	size_t		 n, i;
+	size_t		 n;
+	ssize_t		 c;
 
 	p->on = 0;
 	p->ncodes = 0;
@@ -58,15 +97,9 @@ retry_on_parse(const char *s, struct retry_policy *p, char *err,
 			snprintf(err, errlen, "retryOn: empty condition");
 			return -1;
 		}
-		for (i = 0; i < sizeof(conditions) / sizeof(conditions[0]);
-		    i++)
-			if (strlen(conditions[i].name) == n &&
-			    strncmp(conditions[i].name, w, n) == 0)
-				break;
-		if (i < sizeof(conditions) / sizeof(conditions[0]))
-			p->on |= conditions[i].bit;
-		else if (n == 3 && w[0] >= '1' && w[0] <= '5' &&
-		    w[1] >= '0' && w[1] <= '9' && w[2] >= '0' && w[2] <= '9') {
+		if ((c = condition_index(w, n)) >= 0)
+			p->on |= conditions[c].bit;
+		else if (is_status_code(w, n)) {
 			if (p->ncodes == RETRY_MAX_CODES) {
 				snprintf(err, errlen,
 				    "retryOn: more than %d status codes",
@@ -99,7 +132,8 @@ retry_wanted(const struct retry_policy *p, enum retry_outcome o, int status,
 	switch (o) {
 	case RETRY_OUTCOME_CONNECT_FAILURE:
 		return (p->on & (RETRY_ON_5XX | RETRY_ON_GATEWAY_ERROR |
-		    RETRY_ON_RESET | RETRY_ON_CONNECT_FAILURE)) != 0;
+		    RETRY_ON_RESET | RETRY_ON_CONNECT_FAILURE |
+		    RETRY_ON_RESET_BEFORE_REQUEST)) != 0;
 	case RETRY_OUTCOME_RESET:
 	case RETRY_OUTCOME_TIMEOUT:
 		return (p->on & (RETRY_ON_5XX | RETRY_ON_GATEWAY_ERROR |
@@ -125,6 +159,8 @@ retry_wanted(const struct retry_policy *p, enum retry_outcome o, int status,
 		return (p->on & RETRY_ON_DEADLINE_EXCEEDED) != 0;
 	case 8:
 		return (p->on & RETRY_ON_RESOURCE_EXHAUSTED) != 0;
+	case 13:
+		return (p->on & RETRY_ON_INTERNAL) != 0;
 	case 14:
 		return (p->on & RETRY_ON_UNAVAILABLE) != 0;
 	default:

@@ -21,6 +21,11 @@
 #define RETRY_ON_DEADLINE_EXCEEDED	(1u << 8)	/* 4 */
 #define RETRY_ON_RESOURCE_EXHAUSTED	(1u << 9)	/* 8 */
 #define RETRY_ON_UNAVAILABLE		(1u << 10)	/* 14 */
+#define RETRY_ON_INTERNAL		(1u << 11)	/* 13 */
+#define RETRY_ON_RESET_BEFORE_REQUEST	(1u << 12)
+/* Envoy's, accepted, never met here (no rate-limit filter, no header
+   matchers, no HTTP/3) */
+#define RETRY_ON_INERT			(1u << 13)
 
 /* Istio's mesh-wide default conditions (its attempts: 2) */
 #define RETRY_DEFAULT_ON	"connect-failure,refused-stream,unavailable,cancelled"
@@ -52,6 +57,12 @@ enum retry_outcome {
  */
 int	retry_on_parse(const char *, struct retry_policy *, char *err,
 	    size_t errlen);
+
+/*
+ * Is w (n bytes) one retry condition: a word of Envoy's or a status code
+ * 100..599?  route-d's validation and retry_on_parse share it.
+ */
+int	retry_condition_known(const char *w, size_t n);
 
 /*
  * Does this outcome call for another try under p?  status is the

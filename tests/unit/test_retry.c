@@ -89,6 +89,17 @@ test_wanted(void **state)
 	assert_false(retry_wanted(&p, RETRY_OUTCOME_RESPONSE, 503, -1));
 	p = parse_ok("refused-stream");
 	assert_false(retry_wanted(&p, RETRY_OUTCOME_RESET, 0, -1));
+	p = parse_ok("internal,reset-before-request,envoy-ratelimited,"
+	    "retriable-headers,http3-post-connect-failure");
+	assert_true(retry_wanted(&p, RETRY_OUTCOME_RESPONSE, 200, 13));
+	assert_true(retry_wanted(&p, RETRY_OUTCOME_CONNECT_FAILURE, 0, -1));
+	assert_false(retry_wanted(&p, RETRY_OUTCOME_RESET, 0, -1));
+	assert_false(retry_wanted(&p, RETRY_OUTCOME_RESPONSE, 503, -1));
+	/* route-d's validation and proxy-d agree on every word */
+	assert_true(retry_condition_known("internal", 8));
+	assert_true(retry_condition_known("503", 3));
+	assert_false(retry_condition_known("600", 3));
+	assert_false(retry_condition_known("bogus", 5));
 }
 
 static void
