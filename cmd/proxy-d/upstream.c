@@ -245,22 +245,13 @@ void
 conn_flush(struct bufferevent *bev)
 {
 	struct evbuffer	*out = bufferevent_get_output(bev);
-	size_t		 len;
-	int		 i, n;
 
 	if (evbuffer_get_length(out) == 0)
 		return;
 	/* a socket bufferevent keeps its output's start frozen but while
 	   it writes itself; we write in its stead */
 	evbuffer_unfreeze(out, 1);
-	/* one writev takes a bounded number of pieces: go on while the
-	   kernel takes all it is given */
-	for (i = 0; i < 64; i++) {
-		len = evbuffer_get_length(out);
-		if ((n = evbuffer_write(out, bufferevent_getfd(bev))) <= 0 ||
-		    (size_t)n == len)
-			break;
-	}
+	(void)evbuffer_write(out, bufferevent_getfd(bev));
 	evbuffer_freeze(out, 1);
 	if (evbuffer_get_length(out) > 0)
 		bufferevent_enable(bev, EV_WRITE);
