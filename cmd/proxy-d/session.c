@@ -676,6 +676,35 @@ session_route_failed(struct session *s, int status, const char *flags,
 }
 
 /*
+ * Append the first n bytes of src to dst, leaving src as it is, piece by
+ * piece (no pullup: src is not made contiguous).  0, or -1 when memory
+ * ran out.
+ */
+static int
+buffer_copy(struct evbuffer *dst, struct evbuffer *src, size_t n)
+{
+	struct evbuffer_iovec	 v[16];
+	struct evbuffer_ptr	 at;
+	size_t			 len;
+	int			 i, k;
+
+	evbuffer_ptr_set(src, &at, 0, EVBUFFER_PTR_SET);
+	while (n > 0) {
+		if ((k = evbuffer_peek(src, (ev_ssize_t)n, &at, v, 16)) <= 0)
+			return -1;
+		for (i = 0; i < k && i < 16 && n > 0; i++) {
+			/* the last piece may reach past n */
+			len = v[i].iov_len < n ? v[i].iov_len : n;
+			if (evbuffer_add(dst, v[i].iov_base, len) == -1)
+				return -1;
+			n -= len;
+			evbuffer_ptr_set(src, &at, len, EVBUFFER_PTR_ADD);
+		}
+	}
+	return 0;
+}
+
+/*
  * The request head as it goes upstream: hop-by-hop headers dropped,
  * framing re-emitted, x-forwarded-for and x-request-id added, the
  * route's rewrites and header operations done.  A mirror's copy has
@@ -867,26 +896,11 @@ session_forward(struct session *s, struct pool *pool)
 	w = request_head_put(s, iov.iov_base, 0);
 	iov.iov_len = (size_t)(w - (char *)iov.iov_base);
 	evbuffer_commit_space(out, &iov, 1);
-	if (s->replay != NULL && evbuffer_get_length(s->replay) > 0) {
-		struct evbuffer_iovec	 v[16];
-		struct evbuffer_ptr	 at;
-		size_t			 left = evbuffer_get_length(s->replay);
-		int			 i, n;
-
-		/* a copy: the kept bytes may be needed for one more try */
-		evbuffer_ptr_set(s->replay, &at, 0, EVBUFFER_PTR_SET);
-		while (left > 0) {
-			n = evbuffer_peek(s->replay, (ev_ssize_t)left, &at, v,
-			    16);
-			if (n <= 0)
-				break;
-			for (i = 0; i < n && i < 16; i++) {
-				evbuffer_add(out, v[i].iov_base, v[i].iov_len);
-				left -= v[i].iov_len;
-				evbuffer_ptr_set(s->replay, &at, v[i].iov_len,
-				    EVBUFFER_PTR_ADD);
-			}
-		}
+	/* a copy: the kept bytes may be needed for one more try */
+	if (s->replay != NULL &&
+	    buffer_copy(out, s->replay, evbuffer_get_length(s->replay)) == -1) {
+		session_error(s, 503, "UF", "out of memory");
+		return;
 	}
 	session_timer_rearm(s);
 	if (!s->req_body_done)
@@ -935,14 +949,10 @@ session_pump_request(struct session *s)
 			evbuffer_free(s->replay);
 			s->replay = NULL;
 			s->replay_lost = 1;
-		} else {
-			unsigned char *d = evbuffer_pullup(in, (ev_ssize_t)n);
-
-			if (d == NULL || evbuffer_add(s->replay, d, n) == -1) {
-				evbuffer_free(s->replay);
-				s->replay = NULL;
-				s->replay_lost = 1;
-			}
+		} else if (buffer_copy(s->replay, in, n) == -1) {
+			evbuffer_free(s->replay);
+			s->replay = NULL;
+			s->replay_lost = 1;
 		}
 	}
 	if (n > 0)
@@ -1553,11 +1563,11 @@ session_mirror(struct session *s)
 			need = (size_t)(w - buf);
 		}
 		copy = evbuffer_new();
-		evbuffer_add(copy, buf, need);
-		if (blen > 0)
-			evbuffer_add(copy, evbuffer_pullup(in,
-			    (ev_ssize_t)blen), blen);
-		mirror_send(pr, pool, copy);
+		if (evbuffer_add(copy, buf, need) == 0 &&
+		    buffer_copy(copy, in, blen) == 0)
+			mirror_send(pr, pool, copy);
+		else
+			pr->mirrors_skipped++;
 		evbuffer_free(copy);
 	}
 	free(buf);
