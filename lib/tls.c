@@ -201,8 +201,11 @@ tls_mesh_ctx_new(char *err, size_t errlen)
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
 	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, tls_mesh_verify);
 	SSL_CTX_set_verify_depth(ctx, CA_MAX_CHAIN + 1);
-	/* tickets only: a proxy's pool resumes with one, no server cache */
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
+	/*
+	 * Stateless tickets: nothing stored on the server side, but OpenSSL
+	 * resumes only when the server's cache mode is on.
+	 */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_BOTH |
 	    SSL_SESS_CACHE_NO_INTERNAL);
 	SSL_CTX_set_num_tickets(ctx, 1);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
@@ -384,18 +387,26 @@ tls_sessions_attach(SSL_CTX *ctx, struct tls_sessions *s)
 	return 0;
 }
 
-/* A ticket arrived for a client connection: keep it under its key. */
+/* A ticket arrived for a client connection: keep a copy under its key. */
 static int
 tls_new_session(SSL *ssl, SSL_SESSION *session)
 {
 	struct tls_sessions		*s;
 	struct tls_session_entry	*e;
+	SSL_SESSION			*copy;
 	const char			*key;
 	size_t				 i, lru = 0;
 
 	s = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), tls_ctx_sessions_index);
 	key = SSL_get_ex_data(ssl, tls_ssl_key_index);
 	if (s == NULL || key == NULL || !SSL_SESSION_is_resumable(session))
+		return 0;
+	/*
+	 * A copy: OpenSSL marks the connection's own session not resumable
+	 * when the connection ends without a close_notify, as pooled
+	 * connections often do.
+	 */
+	if ((copy = SSL_SESSION_dup(session)) == NULL)
 		return 0;
 	if ((e = tls_sessions_find(s, key)) == NULL) {
 		if (s->n == s->max) {
@@ -410,9 +421,9 @@ tls_new_session(SSL *ssl, SSL_SESSION *session)
 		e->key = xstrdup(key);
 	} else
 		SSL_SESSION_free(e->session);
-	e->session = session;		/* the reference is ours: return 1 */
+	e->session = copy;
 	e->used = ++s->clock;
-	return 1;
+	return 0;
 }
 
 int
