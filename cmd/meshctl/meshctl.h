@@ -137,5 +137,6 @@ int	meshctl_breaker(struct meshctl *, int, char **);
 char	*meshctl_breaker_address(void);
 int	meshctl_authz(struct meshctl *, int, char **);
 int	meshctl_jwt(struct meshctl *, int, char **);
+int	meshctl_tls(struct meshctl *, int, char **);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * meshctl status [-s url] [-b url]: the meshkit-ipc(7) "status" request
- * to each daemon (route-d, breaker-d, authz-d), one at a time, each bounded by a
+ * meshctl status [-s url] [-b url] [-a url] [-t url]: the meshkit-ipc(7)
+ * "status" request to each daemon (route-d, breaker-d, authz-d, tls-d),
+ * one at a time, each bounded by a
  * one-second timeout so that a hung daemon shows as down instead of
  * hanging meshctl.
  */
@@ -135,17 +136,21 @@ status_json(const struct daemon_status *v, size_t n)
 int
 meshctl_status(struct meshctl *ctx, int argc, char **argv)
 {
-	struct daemon_status	 daemons[3];
+	struct daemon_status	 daemons[4];
 	const char		*url = NULL, *breaker_url = NULL;
-	const char		*authz_url = NULL;
+	const char		*authz_url = NULL, *tls_url = NULL;
 	size_t			 i, n = 0;
 	int			 ch, rc, failed;
 
-	while ((ch = getopt(argc, argv, "a:b:c:ho:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:b:c:ho:s:t:")) != -1) {
 		if (ch == 'h') {
 			printf("usage: meshctl status [-c dir] [-o text|json] "
-			    "[-s url] [-b url] [-a url]\n");
+			    "[-s url] [-b url] [-a url] [-t url]\n");
 			return MESHCTL_EXIT_OK;
+		}
+		if (ch == 't') {
+			tls_url = optarg;
+			continue;
 		}
 		if (ch == 'a') {
 			authz_url = optarg;
@@ -197,6 +202,17 @@ meshctl_status(struct meshctl *ctx, int argc, char **argv)
 		    util_rundir());
 	/* a mesh without security policies runs no authz-d */
 	daemons[n].required = authz_url != NULL ||
+	    strncmp(daemons[n].address, "ipc://", 6) != 0 ||
+	    access(daemons[n].address + 6, F_OK) == 0;
+	n++;
+	daemons[n].name = "tls-d";
+	if (tls_url != NULL)
+		daemons[n].address = xstrdup(tls_url);
+	else
+		xasprintf(&daemons[n].address, "ipc://%s/tls.sock",
+		    util_rundir());
+	/* a mesh without mutual TLS runs no tls-d */
+	daemons[n].required = tls_url != NULL ||
 	    strncmp(daemons[n].address, "ipc://", 6) != 0 ||
 	    access(daemons[n].address + 6, F_OK) == 0;
 	n++;
