@@ -627,6 +627,54 @@ test_entitled(void **state)
 	config_free(cfg);
 }
 
+/* The fields tls-d reads: MeshConfig's and the Proxy's, and their errors. */
+static void
+test_config_fields(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "kind: MeshConfig\nspec: {trustDomain: Cluster.Local}",
+		    "trustDomain must be" },
+		{ "kind: MeshConfig\nspec: {workloadCertTtl: 1s}",
+		    "workloadCertTtl must be" },
+		{ "kind: MeshConfig\nspec: {workloadCertTtl: 2200h}",
+		    "workloadCertTtl must be" },
+		{ "kind: Proxy\nspec: {workload: {serviceAccount: a/b}}",
+		    "serviceAccount" },
+		{ "kind: Proxy\nspec: {workload: {uid: -1}}", "uid" },
+		{ "kind: Proxy\nspec: {workload: {uid: 4294967295}}", "uid" },
+	};
+	struct cfg_errors	 errs;
+	struct config		*cfg;
+	char			 yaml[512];
+	size_t			 i;
+
+	(void)state;
+	cfg = load("apiVersion: meshkit.io/v1alpha1\nkind: Proxy\n"
+	    "metadata: {name: p}\nspec: {}\n");
+	assert_string_equal(config_trust_domain(cfg), "cluster.local");
+	assert_int_equal(config_workload_cert_ttl(cfg), 24 * 3600);
+	assert_string_equal(cfg->proxies[0].service_account, "default");
+	assert_int_equal(cfg->proxies[0].uid, -1);
+	config_free(cfg);
+	assert_string_equal(config_trust_domain(NULL), "cluster.local");
+	cfg = load("apiVersion: meshkit.io/v1alpha1\nkind: MeshConfig\n"
+	    "metadata: {name: m}\nspec: {trustDomain: example.org, "
+	    "workloadCertTtl: 90m}\n");
+	assert_string_equal(config_trust_domain(cfg), "example.org");
+	assert_int_equal(config_workload_cert_ttl(cfg), 5400);
+	config_free(cfg);
+	for (i = 0; i < nitems(bad); i++) {
+		snprintf(yaml, sizeof(yaml), "apiVersion: meshkit.io/v1alpha1\n"
+		    "metadata: {name: x}\n%s\n", bad[i][0]);
+		memset(&errs, 0, sizeof(errs));
+		cfg = config_load_buffer("t.yaml", yaml, strlen(yaml), &errs);
+		assert_null(cfg);
+		assert_true(errs.n > 0);
+		assert_non_null(strstr(errs.v[0].message, bad[i][1]));
+		cfg_errors_fini(&errs);
+	}
+}
+
 static void
 warn_count(void *arg, const char *who, const char *what)
 {
@@ -797,6 +845,7 @@ main(void)
 		cmocka_unit_test(test_rotate),
 		cmocka_unit_test(test_plugin),
 		cmocka_unit_test(test_entitled),
+		cmocka_unit_test(test_config_fields),
 		cmocka_unit_test(test_messages),
 	};
 
