@@ -202,8 +202,8 @@ filter_pem(struct tls_d *td, const char *buf, size_t len)
 		    err, sizeof(err)) == -1)
 			goto bad;
 		if (!util_str_eq(sid.trust_domain, domain)) {
-			snprintf(err, sizeof(err), "%s is not in trust domain "
-			    "%s", uri, domain);
+			snprintf(err, sizeof(err), "%.128s is not in trust "
+			    "domain %.64s", uri, domain);
 			goto bad;
 		}
 		if ((x = ca_sign(td->ca, req, uri, tlsd_now(td),

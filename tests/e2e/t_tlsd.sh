@@ -29,9 +29,15 @@ spec:
   workload: {name: free}
 EOF
 
+# answering : tls-d answers a status request (a killed one leaves its socket)
+answering() {
+	nngcat --req --dial "$SOCK" --raw --recv-timeout 1 --data 'meshkit/1 status' 2>/dev/null |
+	    grep -q "^pid: $1\$"
+}
+
 tls_d() {
 	spawn tls-d "$BIN/tls-d" -c "$T/etc" -d "$ST" -s "$SOCK" -e "$EVENTS" "$@"
-	wait_file "$MESHKIT_RUNDIR/tls.sock"
+	until_ok 10 answering "$(pid_of tls-d)"
 }
 
 # csr_b64 SAN [KEYSPEC] : a CSR asking for SAN (openssl's syntax), base64 DER
@@ -198,7 +204,7 @@ cat "$C/ca-cert.pem" "$C/root-cert.pem" >"$C/cert-chain.pem"
 chmod 600 "$C/ca-key.pem"
 rm -f "$C/root-key.pem"
 spawn tls-d-plugin "$BIN/tls-d" -c "$T/etc" -d "$T/state2" -C "$C" -s "$SOCK" -e "$EVENTS"
-wait_file "$MESHKIT_RUNDIR/tls.sock"
+until_ok 10 answering "$(pid_of tls-d-plugin)"
 r=$(csr_ask "workload: free" "$(ec_csr URI:spiffe://example.org/ns/default/sa/default)")
 expect "plug-in CA: ok" "$(field "$r" status)" ok
 field "$r" cert | der_pem >"$T/leaf.pem"
