@@ -426,6 +426,7 @@ config_document(struct config_loader *l, const struct ynode *root,
 		goto out;
 
 	memset(&meta, 0, sizeof(meta));
+	l->kind = k->kind;
 	if (config_meta(l, root, kind_s, api_s, &meta) == -1) {
 		config_meta_fini(&meta);
 		goto out;
@@ -549,6 +550,7 @@ config_document(struct config_loader *l, const struct ynode *root,
 		break;
 	}
 out:
+	l->kind = NULL;
 	free(api_s);
 	free(kind_s);
 }

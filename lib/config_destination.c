@@ -392,9 +392,10 @@ dr_policy(struct config_loader *l, const struct ynode *n, int port_level,
 					rc |= config_u32(l, pn, "port number",
 					    1, 65535, &pp->port);
 			}
-		} else if (config_key_is(k, "tunnel") ||
-		    config_key_is(k, "proxyProtocol"))
-			;
+		} else if (config_key_is(k, "tunnel"))
+			config_ignored(l, k, "trafficPolicy.tunnel");
+		else if (config_key_is(k, "proxyProtocol"))
+			config_ignored(l, k, "trafficPolicy.proxyProtocol");
 		else {
 			config_unknown_field(l, k, "trafficPolicy");
 			rc = -1;

@@ -16,10 +16,23 @@ struct config_loader {
 	struct config		*cfg;
 	struct cfg_errors	*errs;
 	const char		*file;
+	const char		*kind;		/* the document's, static */
 };
 
 void	config_error(struct config_loader *, const struct ynode *,
 	    const char *, ...) __attribute__((format(printf, 3, 4)));
+/*
+ * A warning (CFG_WARNING) at n, tagged with the document's kind so that
+ * each daemon logs those about its own kinds.
+ */
+void	config_warn(struct config_loader *, const struct ynode *,
+	    const char *, ...) __attribute__((format(printf, 3, 4)));
+/*
+ * The warning for a field meshkit reads and checks but does not act on:
+ * "KIND what is not supported by meshkit and is ignored", at key.
+ */
+void	config_ignored(struct config_loader *, const struct ynode *key,
+	    const char *what);
 void	config_unknown_field(struct config_loader *, const struct ynode *key,
 	    const char *where);
 int	config_key_is(const struct ynode *key, const char *);

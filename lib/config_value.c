@@ -38,6 +38,34 @@ config_error(struct config_loader *l, const struct ynode *n,
 }
 
 void
+config_warn(struct config_loader *l, const struct ynode *n,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	cfg_errors_add(l->errs, l->file, n != NULL ? n->line : 0,
+	    n != NULL ? n->col : 0, CFG_WARNING, "%s",
+	    msg != NULL ? msg : "(out of memory)");
+	free(msg);
+	if (l->kind != NULL)
+		l->errs->v[l->errs->n - 1].kind = xstrdup(l->kind);
+}
+
+void
+config_ignored(struct config_loader *l, const struct ynode *key,
+    const char *what)
+{
+	config_warn(l, key, "%s%s%s is not supported by meshkit and is "
+	    "ignored", l->kind != NULL ? l->kind : "",
+	    l->kind != NULL ? " " : "", what);
+}
+
+void
 config_unknown_field(struct config_loader *l, const struct ynode *key,
     const char *where)
 {
