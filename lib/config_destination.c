@@ -362,7 +362,8 @@ dr_policy(struct config_loader *l, const struct ynode *n, int port_level,
 			p->outlier_detection = v;
 			rc |= dr_outlier(l, v, &p->outlier);
 		} else if (config_key_is(k, "tls"))
-			p->tls = v;
+			rc |= config_client_tls(l, k, v, "trafficPolicy.tls",
+			    &p->tls);
 		else if (port_level && config_key_is(k, "port")) {
 			/* read by the caller */
 		} else if (!port_level &&
@@ -558,6 +559,7 @@ dr_policy_fini(struct traffic_policy *p)
 	size_t	 i;
 
 	free(p->hash_key);
+	config_client_tls_free(p->tls);
 	for (i = 0; i < p->nports; i++)
 		dr_policy_fini(&p->ports[i].policy);
 	free(p->ports);

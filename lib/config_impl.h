@@ -17,6 +17,7 @@ struct config_loader {
 	struct cfg_errors	*errs;
 	const char		*file;
 	const char		*kind;		/* the document's, static */
+	const char		*namespace;	/* the resource's */
 };
 
 void	config_error(struct config_loader *, const struct ynode *,
@@ -129,6 +130,20 @@ void	config_authorization_policy(struct config_loader *,
 	    struct authorization_policy *);
 void	config_request_authentication_fini(struct request_authentication *);
 void	config_authorization_policy_fini(struct authorization_policy *);
+
+/* config_tls.c */
+void	config_peer_authentication(struct config_loader *,
+	    const struct ynode *root, const struct ynode *spec,
+	    struct peer_authentication *);
+void	config_peer_authentication_fini(struct peer_authentication *);
+/*
+ * trafficPolicy.tls at key: value into a new *out (freeing what it held);
+ * where says which level, for messages.  0 or -1 (errors reported).
+ */
+int	config_client_tls(struct config_loader *, const struct ynode *key,
+	    const struct ynode *value, const char *where,
+	    struct client_tls **out);
+void	config_client_tls_free(struct client_tls *);
 
 /* config_proxy.c */
 void	config_proxy(struct config_loader *, const struct ynode *root,
