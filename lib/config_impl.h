@@ -59,6 +59,9 @@ int	config_bool(struct config_loader *, const struct ynode *,
 	    const char *what, int *out);
 int	config_duration(struct config_loader *, const struct ynode *,
 	    const char *what, uint64_t *out);
+/* The same, 0 allowed ("0s": a session cookie's ttl). */
+int	config_duration_zero(struct config_loader *, const struct ynode *,
+	    const char *what, uint64_t *out);
 int	config_string_list(struct config_loader *, const struct ynode *,
 	    const char *what, char ***out, size_t *n);
 int	config_labels(struct config_loader *, const struct ynode *,
@@ -76,6 +79,13 @@ int	config_seq(struct config_loader *, const struct ynode *, const char *);
 int	config_keys(struct config_loader *, const struct ynode *,
 	    const char *what, const char *const *names);
 void	config_lower(char *);
+/*
+ * Istio's domain-name check: RFC 1123 labels, the top one not all
+ * digits, at most 255 bytes; with wildcard, a first label "*" too.
+ */
+int	config_domain_name(const char *, int wildcard);
+/* An IPv4 or IPv6 address. */
+int	config_ip_address(const char *);
 
 void	config_labels_fini(struct labels *);
 void	config_meta_fini(struct resource_meta *);
@@ -144,6 +154,26 @@ int	config_client_tls(struct config_loader *, const struct ynode *key,
 	    const struct ynode *value, const char *where,
 	    struct client_tls **out);
 void	config_client_tls_free(struct client_tls *);
+
+/*
+ * config_ignored.c: fields meshkit checks but does not act on.  Each
+ * checks the value at n as Istio does and, when it is valid, warns at
+ * key; 0, or -1 with the errors reported.
+ */
+int	config_tunnel(struct config_loader *, const struct ynode *key,
+	    const struct ynode *n);
+int	config_proxy_protocol(struct config_loader *, const struct ynode *key,
+	    const struct ynode *n);
+int	config_locality_lb(struct config_loader *, const struct ynode *key,
+	    const struct ynode *n);
+/* warmup, or the older warmupDurationSecs (key tells which) */
+int	config_warmup(struct config_loader *, const struct ynode *key,
+	    const struct ynode *n);
+int	config_tcp_keepalive(struct config_loader *, const struct ynode *key,
+	    const struct ynode *n);
+/* VirtualService tcp or tls (key tells which); SNI hosts against hosts */
+int	config_l4_routes(struct config_loader *, const struct ynode *key,
+	    const struct ynode *n, char *const *hosts, size_t nhosts);
 
 /* config_proxy.c */
 void	config_proxy(struct config_loader *, const struct ynode *root,

@@ -310,6 +310,27 @@ sec_jwt_rule(struct config_loader *l, const struct ynode *n,
 			config_error(l, n, "fromParams: an empty name");
 			rc = -1;
 		}
+	/* Istio refuses these empty too */
+	for (i = 0; i < r->nfrom_cookies; i++)
+		if (r->from_cookies[i][0] == '\0') {
+			config_error(l, yaml_get(n, "fromCookies")->values[i],
+			    "fromCookies: a cookie name must not be empty");
+			rc = -1;
+		}
+	for (i = 0; i < r->naudiences; i++)
+		if (r->audiences[i][0] == '\0') {
+			config_error(l, yaml_get(n, "audiences")->values[i],
+			    "audiences: an audience must not be empty");
+			rc = -1;
+		}
+	for (i = 0; i < r->noutput_claim_to_headers; i++)
+		if (r->output_claim_to_headers[i].claim != NULL &&
+		    r->output_claim_to_headers[i].claim[0] == '\0') {
+			config_error(l, yaml_get(n, "outputClaimToHeaders"),
+			    "outputClaimToHeaders[]: a claim name must not be "
+			    "empty");
+			rc = -1;
+		}
 	return rc == 0 ? 0 : -1;
 }
 
@@ -489,6 +510,15 @@ sec_value_fields(struct config_loader *l, const struct ynode *n,
 		    config_key_is(k, not_names[f]) ? &not_values[f] :
 		    &values[f]);
 		any = 1;
+		/* a peer's identity comes with mTLS, which meshkit lacks */
+		if (names == source_names && (f == SOURCE_PRINCIPALS ||
+		    f == SOURCE_NAMESPACES))
+			config_warn(l, k, "AuthorizationPolicy source.%s is not "
+			    "supported by meshkit and is ignored: without mTLS "
+			    "no request has a peer %s, so it %s matches",
+			    k->value, f == SOURCE_PRINCIPALS ? "principal" :
+			    "namespace", config_key_is(k, not_names[f]) ?
+			    "always" : "never");
 	}
 	if (!any && rc == 0) {
 		config_error(l, n, "%s must not be empty", what);
@@ -549,6 +579,12 @@ sec_condition_key(struct config_loader *l, const struct ynode *n,
 	for (i = 0; i < nitems(plain); i++)
 		if (strcmp(key, plain[i].name) == 0) {
 			c->kind = plain[i].kind;
+			if (c->kind == KEY_SOURCE_PRINCIPAL ||
+			    c->kind == KEY_SOURCE_NAMESPACE)
+				config_warn(l, n, "AuthorizationPolicy when "
+				    "key %s is not supported by meshkit and is "
+				    "ignored: without mTLS no request has it, so "
+				    "it never matches", key);
 			return 0;
 		}
 	yaml_quote(q, sizeof(q), n->value, n->len);
