@@ -384,7 +384,8 @@ sec_value_ok(struct config_loader *l, const struct ynode *n,
 			return 0;
 		yaml_quote(q, sizeof(q), s, len);
 		config_error(l, n, "%s: bad path template %s ({*} and {**} "
-		    "each a whole segment, {**} last, no other '*')", what, q);
+		    "each a whole segment, no operator after {**}, literal "
+		    "segments of path characters)", what, q);
 		return -1;
 	}
 	if (len > 1 && memchr(s + 1, '*', len - 2) != NULL) {
@@ -397,27 +398,34 @@ sec_value_ok(struct config_loader *l, const struct ynode *n,
 }
 
 /*
- * A path template: segments of literal text, "{*}" (one segment) or
- * "{**}" (the rest), "{**}" only last, and no other wildcard.
+ * A path template, as Istio checks it: segments "{*}" (one segment),
+ * "{**}" (any number of them) or literal text of RFC 3986's path
+ * characters; no operator after "{**}", which literal segments may
+ * follow ("/{**}/path/template").
  */
 static int
 sec_path_ok(const char *s)
 {
+	static const char pchars[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()+,;:@=";
 	const char	*seg, *next;
 	size_t		 n;
+	int		 any = 0;
 
-	if (s[0] != '/' || strchr(s, '*') == NULL)
+	if (s[0] != '/')
 		return -1;
 	for (seg = s + 1; ; seg = next + 1) {
 		next = strchr(seg, '/');
 		n = next != NULL ? (size_t)(next - seg) : strlen(seg);
-		if ((n == 3 && memcmp(seg, "{*}", 3) == 0))
-			;
-		else if (n == 4 && memcmp(seg, "{**}", 4) == 0) {
-			if (next != NULL)
+		/* a trailing '/' ends the template, as Istio trims it */
+		if (n == 0 && next == NULL && seg != s + 1)
+			break;
+		if ((n == 3 && memcmp(seg, "{*}", 3) == 0) ||
+		    (n == 4 && memcmp(seg, "{**}", 4) == 0)) {
+			if (any)
 				return -1;
-		} else if (memchr(seg, '{', n) != NULL ||
-		    memchr(seg, '}', n) != NULL || memchr(seg, '*', n) != NULL)
+			any = n == 4;
+		} else if (n == 0 || strspn(seg, pchars) < n)
 			return -1;
 		if (next == NULL)
 			break;
