@@ -98,6 +98,8 @@ struct service_entry {
 	int			  has_selector;
 	char			**export_to;
 	size_t			  nexport_to;
+	char			**subject_alt_names;	/* its workloads' ids */
+	size_t			  nsubject_alt_names;
 };
 
 struct workload_entry {

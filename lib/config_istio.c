@@ -463,16 +463,12 @@ config_service_entry(struct config_loader *l, const struct ynode *root,
 		else if (config_key_is(k, "exportTo"))
 			failed |= config_string_list(l, v, "exportTo",
 			    &se->export_to, &se->nexport_to) == -1;
-		else if (config_key_is(k, "subjectAltNames")) {
-			/* valid Istio; meshkit checks no upstream SANs yet */
-			char	**san = NULL;
-			size_t	  nsan = 0;
-
-			if (config_string_list(l, v, "subjectAltNames", &san,
-			    &nsan) == 0 && nsan > 0)
-				config_ignored(l, k, "subjectAltNames");
-			config_strings_free(san, nsan);
-		} else
+		else if (config_key_is(k, "subjectAltNames"))
+			/* what proxy-d checks a server's mTLS identity with */
+			failed |= config_string_list(l, v, "subjectAltNames",
+			    &se->subject_alt_names,
+			    &se->nsubject_alt_names) == -1;
+		else
 			config_unknown_field(l, k, "ServiceEntry spec");
 	}
 	sel = yaml_get(spec, "workloadSelector");
@@ -516,6 +512,7 @@ config_service_entry_fini(struct service_entry *se)
 	free(se->endpoints);
 	config_labels_fini(&se->selector);
 	config_strings_free(se->export_to, se->nexport_to);
+	config_strings_free(se->subject_alt_names, se->nsubject_alt_names);
 	memset(se, 0, sizeof(*se));
 }
 

@@ -114,22 +114,14 @@ mtls_inbound_mode(const struct config *cfg, const char *root_ns,
 }
 
 const struct client_tls *
-mtls_client_tls(const struct destination_rule *dr, const char *subset,
-    uint32_t port)
+mtls_client_tls(const struct traffic_policy *subset,
+    const struct traffic_policy *top, uint32_t port)
 {
-	const struct traffic_policy	*pols[2] = { NULL, NULL };
+	const struct traffic_policy	*pols[2];
 	size_t				 i, j;
 
-	if (dr == NULL)
-		return NULL;
-	for (i = 0; subset != NULL && i < dr->nsubsets; i++)
-		if (strcmp(dr->subsets[i].name, subset) == 0) {
-			if (dr->subsets[i].has_policy)
-				pols[0] = &dr->subsets[i].policy;
-			break;
-		}
-	if (dr->has_policy)
-		pols[1] = &dr->policy;
+	pols[0] = subset;
+	pols[1] = top;
 	for (i = 0; i < nitems(pols); i++) {
 		if (pols[i] == NULL)
 			continue;
@@ -141,6 +133,25 @@ mtls_client_tls(const struct destination_rule *dr, const char *subset,
 			return pols[i]->tls;
 	}
 	return NULL;
+}
+
+const struct client_tls *
+mtls_rule_tls(const struct destination_rule *dr, const char *subset,
+    uint32_t port)
+{
+	const struct traffic_policy	*sp = NULL;
+	size_t				 i;
+
+	if (dr == NULL)
+		return NULL;
+	for (i = 0; subset != NULL && i < dr->nsubsets; i++)
+		if (strcmp(dr->subsets[i].name, subset) == 0) {
+			if (dr->subsets[i].has_policy)
+				sp = &dr->subsets[i].policy;
+			break;
+		}
+	return mtls_client_tls(sp, dr->has_policy ? &dr->policy : NULL,
+	    port);
 }
 
 int

@@ -44,11 +44,15 @@ void	mtls_inbound_mode(const struct config *, const char *root_ns,
 const char *mtls_mode_name(enum peer_mtls_mode);
 
 /*
- * A DestinationRule's tls for a subset (NULL: none) and a port (0: none):
- * the subset's portLevelSettings entry, the subset's, the rule's
- * portLevelSettings entry, the rule's; NULL when none sets it.
+ * A DestinationRule's tls for a port (0: none), from the subset's policy
+ * (NULL: no subset, or one without) and the rule's top-level policy
+ * (NULL: none): the subset's portLevelSettings entry, the subset's, the
+ * rule's portLevelSettings entry, the rule's; NULL when none sets it.
  */
-const struct client_tls *mtls_client_tls(const struct destination_rule *,
+const struct client_tls *mtls_client_tls(const struct traffic_policy *subset,
+	    const struct traffic_policy *top, uint32_t port);
+/* The same for one rule and a subset's name. */
+const struct client_tls *mtls_rule_tls(const struct destination_rule *,
 	    const char *subset, uint32_t port);
 const char *mtls_client_mode_name(enum client_tls_mode);
 /* Does the endpoint say it runs a meshkit proxy (auto mTLS)? */

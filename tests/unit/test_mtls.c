@@ -7,7 +7,9 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "msg.h"
 #include "mtls.h"
+#include "route.h"
 #include "util.h"
 
 static struct config *
@@ -120,20 +122,20 @@ test_client(void **state)
 	char			*v[] = { "istio" };
 
 	(void)state;
-	t = mtls_client_tls(dr, NULL, 8080);
+	t = mtls_rule_tls(dr, NULL, 8080);
 	assert_int_equal(t->mode, CLIENT_TLS_ISTIO_MUTUAL);
-	t = mtls_client_tls(dr, NULL, 443);
+	t = mtls_rule_tls(dr, NULL, 443);
 	assert_int_equal(t->mode, CLIENT_TLS_SIMPLE);
 	assert_string_equal(t->sni, "rating.example");
-	t = mtls_client_tls(dr, "v1", 443);
+	t = mtls_rule_tls(dr, "v1", 443);
 	assert_int_equal(t->mode, CLIENT_TLS_DISABLE);
-	t = mtls_client_tls(dr, "v2", 443);	/* no policy of its own */
+	t = mtls_rule_tls(dr, "v2", 443);	/* no policy of its own */
 	assert_int_equal(t->mode, CLIENT_TLS_SIMPLE);
-	t = mtls_client_tls(dr, "v3", 8443);
+	t = mtls_rule_tls(dr, "v3", 8443);
 	assert_int_equal(t->mode, CLIENT_TLS_MUTUAL);
-	t = mtls_client_tls(dr, "v3", 80);	/* its policy has no tls */
+	t = mtls_rule_tls(dr, "v3", 80);	/* its policy has no tls */
 	assert_int_equal(t->mode, CLIENT_TLS_ISTIO_MUTUAL);
-	assert_null(mtls_client_tls(NULL, NULL, 80));
+	assert_null(mtls_rule_tls(NULL, NULL, 80));
 	assert_string_equal(mtls_client_mode_name(t->mode), "ISTIO_MUTUAL");
 	l.keys = k;
 	l.values = v;
@@ -144,12 +146,144 @@ test_client(void **state)
 	config_free(cfg);
 }
 
+
+static const char mesh[] =
+    "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+    "metadata: {name: rating}\nspec:\n"
+    "  hosts: [rating]\n"
+    "  ports: [{number: 8080, name: http, protocol: HTTP}]\n"
+    "  resolution: STATIC\n"
+    "  subjectAltNames: [spiffe://cluster.local/ns/default/sa/rating]\n"
+    "  workloadSelector: {labels: {app: rating}}\n"
+    "---\n"
+    "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\n"
+    "metadata: {name: r1}\nspec:\n"
+    "  address: 127.0.0.1\n  ports: {http: 15081}\n"
+    "  serviceAccount: rating-v1\n"
+    "  labels: {app: rating, version: v1, "
+    "security.istio.io/tlsMode: istio}\n"
+    "---\n"
+    "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\n"
+    "metadata: {name: r2}\nspec:\n"
+    "  address: 127.0.0.2\n  ports: {http: 9082}\n"
+    "  labels: {app: rating, version: v2}\n"
+    "---\n"
+    "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+    "metadata: {name: web}\nspec:\n"
+    "  hosts: [web.example]\n"
+    "  ports: [{number: 443, name: https, protocol: HTTP}]\n"
+    "  resolution: STATIC\n"
+    "  endpoints: [{address: 127.0.0.1, ports: {https: 8443}}]\n"
+    "---\n"
+    "apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+    "metadata: {name: web}\nspec:\n"
+    "  host: web.example\n"
+    "  trafficPolicy:\n"
+    "    portLevelSettings:\n"
+    "    - port: {number: 443}\n"
+    "      tls: {mode: SIMPLE, sni: web.example, caCertificates: /ca.pem,"
+    " subjectAltNames: [web.example]}\n";
+
+static void
+ask(const struct config *cfg, const char *authority, struct route_answer *a)
+{
+	struct route_source	 src;
+	struct route_query	 q;
+
+	memset(&src, 0, sizeof(src));
+	memset(&q, 0, sizeof(q));
+	src.namespace = STR_LIT("default");
+	q.authority.p = authority;
+	q.authority.n = strlen(authority);
+	route_decide(cfg, NULL, &src, &q, 0, a);
+	assert_int_equal(a->status, ROUTE_OK);
+}
+
+/* route-d's answer: auto mTLS marks, known identities, a rule's tls. */
+static void
+test_route_tls(void **state)
+{
+	static struct route_answer	 a, b;
+	struct config			*cfg = load(mesh);
+	struct msg_writer		 w;
+	struct msg			 m;
+	char				 err[128];
+	size_t				 i;
+	int				 marked = 0;
+
+	(void)state;
+	ask(cfg, "rating:8080", &a);
+	assert_int_equal(a.tls.mode, ROUTE_TLS_AUTO);
+	assert_int_equal(a.nendpoints, 2);
+	for (i = 0; i < a.nendpoints; i++)
+		if (a.endpoints[i].mtls) {
+			marked++;
+			assert_string_equal(a.endpoints[i].address,
+			    "127.0.0.1:15081");
+		}
+	assert_int_equal(marked, 1);
+	assert_int_equal(a.tls.nsans, 2);
+	assert_string_equal(a.tls.sans[0],
+	    "spiffe://cluster.local/ns/default/sa/rating");
+	assert_string_equal(a.tls.sans[1],
+	    "spiffe://cluster.local/ns/default/sa/rating-v1");
+
+	/* on the wire and back */
+	msgw_init(&w);
+	msg_init(&m);
+	msgw_begin(&w, "route-reply");
+	msgw_record(&w);
+	route_answer_write(&w, &a);
+	assert_non_null(strstr(w.buf, "endpoint: 127.0.0.1:15081 mtls\n"));
+	assert_null(strstr(w.buf, "\ntls: "));
+	assert_int_equal(msg_parse(&m, w.buf, w.len, err, sizeof(err)), 0);
+	assert_int_equal(route_answer_read(&m, &m.records[0], &b, err,
+	    sizeof(err)), 0);
+	assert_int_equal(b.tls.nsans, 2);
+	for (i = 0; i < b.nendpoints; i++)
+		assert_int_equal(b.endpoints[i].mtls,
+		    strcmp(b.endpoints[i].address, "127.0.0.1:15081") == 0);
+
+	ask(cfg, "web.example:443", &a);
+	assert_int_equal(a.tls.mode, ROUTE_TLS_SIMPLE);
+	assert_string_equal(a.tls.sni, "web.example");
+	assert_string_equal(a.tls.ca, "/ca.pem");
+	assert_int_equal(a.tls.nsans, 1);
+	assert_string_equal(a.tls.sans[0], "web.example");
+	msgw_reset(&w);
+	msgw_begin(&w, "route-reply");
+	msgw_record(&w);
+	route_answer_write(&w, &a);
+	assert_non_null(strstr(w.buf, "tls: simple\ntls-sni: web.example\n"
+	    "tls-ca: /ca.pem\ntls-san: web.example\n"));
+	assert_int_equal(msg_parse(&m, w.buf, w.len, err, sizeof(err)), 0);
+	assert_int_equal(route_answer_read(&m, &m.records[0], &b, err,
+	    sizeof(err)), 0);
+	assert_int_equal(b.tls.mode, ROUTE_TLS_SIMPLE);
+	assert_string_equal(b.tls.ca, "/ca.pem");
+	assert_string_equal(b.tls.sans[0], "web.example");
+	/* a mode from a later version is refused, not guessed */
+	{
+		static const char q[] = "meshkit/1 route-reply\n\n"
+		    "endpoint: 1.2.3.4:80\ntls: quantum\n";
+
+		assert_int_equal(msg_parse(&m, q, sizeof(q) - 1, err,
+		    sizeof(err)), 0);
+	}
+	assert_int_equal(route_answer_read(&m, &m.records[0], &b, err,
+	    sizeof(err)), -1);
+	msg_fini(&m);
+	msgw_fini(&w);
+	config_free(cfg);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_inbound),
 		cmocka_unit_test(test_client),
+		cmocka_unit_test(test_route_tls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
