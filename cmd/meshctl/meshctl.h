@@ -138,5 +138,6 @@ char	*meshctl_breaker_address(void);
 int	meshctl_authz(struct meshctl *, int, char **);
 int	meshctl_jwt(struct meshctl *, int, char **);
 int	meshctl_tls(struct meshctl *, int, char **);
+int	meshctl_describe(struct meshctl *, int, char **);
 
 #endif
