@@ -688,8 +688,8 @@ forward_event(struct session *s, short what)
 			cluster_report(s->proxy, s->cluster, pool,
 			    u->connected ? "timeout" : "connect-failure");
 		if (!u->connected) {
-			forward_try_failed(s, RETRY_OUTCOME_CONNECT_FAILURE, 503,
-			    "UF", "connect to %s timed out", pool->name);
+			forward_try_failed(s, RETRY_OUTCOME_CONNECT_FAILURE,
+			    503, "UF", "connect to %s timed out", pool->name);
 			return;
 		}
 		if (!s->resp_head_done) {

@@ -54,7 +54,7 @@ struct head_request {
 	struct head_ops			 extra;		/* the stages' */
 	const char			*client_ip;	/* x-forwarded-for */
 	const char			*request_id;	/* "": the client's */
-	unsigned			 attempt;	/* 0: no attempt count */
+	unsigned			 attempt;	/* 0: none */
 	int				 mirror;	/* a mirror's copy */
 };
 

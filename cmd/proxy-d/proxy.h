@@ -57,7 +57,7 @@ struct pool {
 
 struct upstream {
 	struct bufferevent	*bev;
-	int			 direct;	/* conn_flush writes its socket */
+	int			 direct;	/* conn_flush writes the fd */
 	struct pool		*pool;
 	struct session		*session;	/* NULL while idle */
 	TAILQ_ENTRY(upstream)	 entry;		/* pool->idle */
@@ -160,7 +160,7 @@ enum session_state {
 struct session {
 	struct proxy		*proxy;
 	struct bufferevent	*bev;
-	int			 direct;	/* conn_flush writes its socket */
+	int			 direct;	/* conn_flush writes the fd */
 	char			*peer_identity;	/* TLS peer (SPIFFE); NULL */
 	struct generation	*gen;
 	struct listener		*listener;	/* NULL after a reload freed it */

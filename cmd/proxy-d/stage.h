@@ -122,7 +122,7 @@ enum stage_state {
 /* Per request, in struct session. */
 struct stage_run {
 	const struct pipeline	*pipeline;
-	size_t			 at;		/* the stage running or waiting */
+	size_t			 at;		/* running or waiting */
 	size_t			 started;	/* stages started: to cancel */
 	enum stage_state	 state;
 	enum stage_result	 early;		/* STAGE_DONE_EARLY's result */

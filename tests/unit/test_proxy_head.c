@@ -425,7 +425,8 @@ test_local(void **state)
 static void
 test_redirect(void **state)
 {
-	static const char raw[] = "GET /p?q HTTP/1.1\r\nHost: book:9080\r\n\r\n";
+	static const char raw[] = "GET /p?q HTTP/1.1\r\n"
+	    "Host: book:9080\r\n\r\n";
 	static const char raw6[] = "GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n";
 	struct http_request	 req;
 	struct route_policy	 pol;
