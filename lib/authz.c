@@ -724,7 +724,7 @@ authz_finish(struct authz_ctx *c)
 
 void
 authz_decide(const struct config *cfg, const struct authz_env *env,
-    const struct route_source *src, const struct authz_request *req,
+    const struct msg_source *src, const struct authz_request *req,
     struct authz_answer *a)
 {
 	struct authz_ctx			 c;

@@ -15,7 +15,6 @@
 #include "config.h"
 #include "jwt.h"
 #include "msg.h"
-#include "route.h"
 #include "util.h"
 
 #define AUTHZ_MAX_HEADERS	128
@@ -118,7 +117,7 @@ struct authz_scratch *authz_scratch_new(void);
 void	authz_scratch_free(struct authz_scratch *);
 
 void	authz_decide(const struct config *, const struct authz_env *,
-	    const struct route_source *, const struct authz_request *,
+	    const struct msg_source *, const struct authz_request *,
 	    struct authz_answer *);
 void	authz_answer_reset(struct authz_answer *, uint64_t id);
 /* Adds a header operation; -1 when the answer has no room left. */

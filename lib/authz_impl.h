@@ -36,7 +36,7 @@ struct authz_identity {
 struct authz_ctx {
 	const struct config		*cfg;
 	const struct authz_env		*env;
-	const struct route_source	*src;
+	const struct msg_source	*src;
 	const struct authz_request	*req;
 	struct authz_answer		*a;
 	unsigned			 vary;

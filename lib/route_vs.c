@@ -42,7 +42,7 @@ static int	vs_query_param(struct str, const char *, struct str *);
 static int	vs_cookie(struct str, const char *, struct str *);
 static struct str vs_path(const struct route_query *);
 static int	vs_match(const struct http_match *,
-		    const struct route_source *, const struct route_query *,
+		    const struct msg_source *, const struct route_query *,
 		    uint32_t, struct route_answer *);
 static const struct destination_rule *vs_find_dr(const struct config *,
 		    const char *, const char *);
@@ -314,7 +314,7 @@ vs_cookie(struct str cookies, const char *name, struct str *v)
  * first miss: the outcome depends on no field after it.
  */
 static int
-vs_match(const struct http_match *m, const struct route_source *src,
+vs_match(const struct http_match *m, const struct msg_source *src,
     const struct route_query *q, uint32_t port, struct route_answer *a)
 {
 	struct str	 v, path = vs_path(q);
@@ -893,7 +893,7 @@ vs_cors(const struct cors_policy *c, struct route_policy *p)
 
 void
 route_vs_decide(const struct config *cfg, struct route_state *st,
-    const struct route_source *src, const struct route_query *q,
+    const struct msg_source *src, const struct route_query *q,
     const char *ns, const struct virtual_service *vs, struct route_answer *a)
 {
 	const struct http_route		*h = NULL;

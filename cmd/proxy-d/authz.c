@@ -67,6 +67,16 @@ static struct authz_entry *node_merge(struct proxy *, const char *,
 static struct authz_decision *decision_new(const struct authz_reply *);
 static int	authz_ask(struct proxy *, struct authz_entry *,
 		    struct session *);
+static void	authz_request(struct proxy *, struct session *);
+static void	authz_decided(struct session *, struct authz_decision *);
+static enum stage_result authz_start(struct session *);
+static void	authz_cancel(struct session *);
+
+const struct stage stage_authz = {
+	.name = "authz",
+	.start = authz_start,
+	.cancel = authz_cancel,
+};
 
 static const struct ipc_req_ops authz_ops = {
 	.daemon = "authz-d",
@@ -133,7 +143,7 @@ static struct authz_decision *
 decision_new(const struct authz_reply *r)
 {
 	struct authz_decision	*d;
-	size_t			 i, j;
+	size_t			 i;
 
 	d = xcalloc(1, sizeof(*d));
 	d->allow = r->decision == AUTHZ_REPLY_ALLOW;
@@ -147,7 +157,7 @@ decision_new(const struct authz_reply *r)
 	if (r->nops > 0)
 		d->headers = xcalloc(r->nops, sizeof(*d->headers));
 	for (i = 0; i < r->nops; i++) {
-		struct authz_header *h = &d->headers[i];
+		struct head_op *h = &d->headers[i];
 
 		h->remove = r->ops[i].remove;
 		h->name = xstrndup(r->ops[i].name.p, r->ops[i].name.n);
@@ -158,16 +168,7 @@ decision_new(const struct authz_reply *r)
 	}
 	d->nheaders = r->nops;
 	/* in order: the last operation on a name is the one that counts */
-	for (i = 0; i < d->nheaders; i++) {
-		struct authz_header *h = &d->headers[i];
-
-		h->last = 1;
-		for (j = i + 1; j < d->nheaders; j++)
-			if (strcasecmp(h->name, d->headers[j].name) == 0)
-				h->last = 0;
-		if (!h->remove && h->last)
-			d->headers_len += h->namelen + h->valuelen + 4;
-	}
+	d->headers_len = head_ops_finish(d->headers, d->nheaders);
 	return d;
 }
 
@@ -195,47 +196,6 @@ authz_decision_unref(struct authz_decision *d)
 	free(d->principal);
 	free(d->reason);
 	free(d);
-}
-
-/* The header lines the decision sets, for the forwarded request. */
-char *
-authz_put_headers(char *w, const struct authz_decision *d)
-{
-	size_t	 i;
-
-	for (i = 0; i < d->nheaders; i++) {
-		const struct authz_header *h = &d->headers[i];
-
-		if (h->remove || !h->last)
-			continue;
-		memcpy(w, h->name, h->namelen);
-		w += h->namelen;
-		*w++ = ':';
-		*w++ = ' ';
-		memcpy(w, h->value, h->valuelen);
-		w += h->valuelen;
-		*w++ = '\r';
-		*w++ = '\n';
-	}
-	return w;
-}
-
-/* Does the decision set or remove this header, so the original goes? */
-int
-authz_removes(const struct authz_decision *d, struct str name)
-{
-	size_t	 i;
-
-	for (i = 0; i < d->nheaders; i++)
-		if (util_str_caseeq(name, d->headers[i].name))
-			return 1;
-	return 0;
-}
-
-size_t
-authz_headers_len(const struct authz_decision *d)
-{
-	return d->headers_len;
 }
 
 /* The local app the request goes to: decisions are its own. */
@@ -455,8 +415,18 @@ authz_ask(struct proxy *p, struct authz_entry *e, struct session *s)
 	return 0;
 }
 
+/* The stage: inbound requests ask authz-d, when it is enabled. */
+static enum stage_result
+authz_start(struct session *s)
+{
+	if (!authz_enabled(s))
+		return STAGE_NEXT;
+	authz_request(s->proxy, s);
+	return STAGE_WAIT;
+}
+
 /* May the caller of this inbound request ask?  Answers now or parks. */
-void
+static void
 authz_request(struct proxy *p, struct session *s)
 {
 	const struct proxy_daemon *ad = &s->gen->pc->authz;
@@ -480,7 +450,6 @@ authz_request(struct proxy *p, struct session *s)
 		authz_serve(p, s, e->decision);
 		return;
 	}
-	s->state = SESSION_WAIT_ROUTE;
 	if (e != NULL && e->inflight) {
 		/* the same question is out: its answer serves this one */
 		p->authz_coalesced++;
@@ -503,7 +472,7 @@ authz_request(struct proxy *p, struct session *s)
 		entry_fail(p, e, "authz-d unavailable (not connected)");
 }
 
-void
+static void
 authz_cancel(struct session *s)
 {
 	if (s->authz_waiting == NULL)
@@ -641,7 +610,8 @@ entry_fail(struct proxy *p, struct authz_entry *e, const char *reason)
 	while ((s = TAILQ_FIRST(&waiters)) != NULL) {
 		TAILQ_REMOVE(&waiters, s, authz_wait_entry);
 		p->authz_failures++;
-		session_authz_failed(s, reason);
+		session_error(s, s->gen->pc->authz.failure_status, "ADU",
+		    "%s", reason);
 	}
 }
 
@@ -653,7 +623,27 @@ authz_serve(struct proxy *p, struct session *s, struct authz_decision *d)
 		p->authz_allowed++;
 	else
 		p->authz_denied++;
-	session_authz_ready(s, d);
+	authz_decided(s, d);
+}
+
+/* Denied: answered here with authz-d's status and body.  Allowed: on. */
+static void
+authz_decided(struct session *s, struct authz_decision *d)
+{
+	if (!d->allow) {
+		util_strlcpy(s->flags, "UAEX", sizeof(s->flags));
+		log_info("%s: %d UAEX %.*s %.*s%.*s: authz-d denied%s%s",
+		    s->client_addr, d->status, (int)s->req.method.n,
+		    s->req.method.p, (int)s->req.authority.n,
+		    s->req.authority.p, (int)s->req.path.n, s->req.path.p,
+		    d->reason[0] != '\0' ? ": " : "", d->reason);
+		session_respond(s, d->status, "UAEX", "text/plain", d->body,
+		    d->bodylen, STR_NULL, STR_NULL);
+		return;
+	}
+	authz_decision_unref(s->authz);
+	s->authz = authz_decision_ref(d);
+	stage_done(s, STAGE_NEXT);
 }
 
 /* Drop decisions past their time and nodes nobody used for a while. */

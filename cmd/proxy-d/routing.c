@@ -30,6 +30,103 @@ static void	routing_answer_vary(struct proxy *, struct route_entry *,
 		    const struct route_answer *);
 static void	entry_fill(struct proxy *, struct route_entry *,
 		    const struct route_answer *);
+static void	routing_request(struct proxy *, struct session *);
+static void	route_ready(struct session *, struct route_entry *);
+static enum stage_result route_start(struct session *);
+static void	route_cancel(struct session *);
+
+const struct stage stage_route = {
+	.name = "route",
+	.start = route_start,
+	.cancel = route_cancel,
+};
+
+/*
+ * The stage: an outbound request asks route-d (or its cached answer);
+ * an inbound one goes to the listener's local app.
+ */
+static enum stage_result
+route_start(struct session *s)
+{
+	if (s->inbound) {
+		if (s->forward == NULL) {
+			session_error(s, 503, "NR",
+			    "no local application for this listener");
+			return STAGE_STOP;
+		}
+		s->cands[0] = s->forward;
+		s->ncands = 1;
+		s->cand = 0;
+		s->tried = 0;
+		return STAGE_NEXT;
+	}
+	if (s->req.authority.n == 0) {
+		session_error(s, 400, "DPE", "no Host header or absolute URI");
+		return STAGE_STOP;
+	}
+	routing_request(s->proxy, s);
+	return STAGE_WAIT;
+}
+
+/* The request is over: off the waiters, and out of the cluster that
+   route_ready attached it to (whatever stage it got to). */
+static void
+route_cancel(struct session *s)
+{
+	routing_cancel(s);
+	cluster_done(s->cluster, s);	/* breaker */
+}
+
+/* route-d's answer for this request is in: the endpoints to try. */
+static void
+route_ready(struct session *s, struct route_entry *e)
+{
+	struct pool	*pool;
+
+	switch (e->status) {
+	case ROUTE_NO_ROUTE:
+		session_error(s, 404, "NR", "no route: %s", e->reason[0] ?
+		    e->reason : "no service for this host");
+		return;
+	case ROUTE_ERROR:
+		session_error(s, 503, "RDU", "route-d could not decide: %s",
+		    e->reason);
+		return;
+	case ROUTE_OK:
+		break;
+	}
+	policy_unref(s->policy);
+	s->policy = policy_ref(e->policy);
+	if (s->proxy->hooks.request_done != NULL) {
+		util_strlcpy(s->service, e->service, sizeof(s->service));
+		util_strlcpy(s->subset, e->subset, sizeof(s->subset));
+		s->service_port = e->port;
+	}
+	/*
+	 * The endpoint for the first try, and the others a retry may move
+	 * to, in the answer's order after it: kept here, since the answer
+	 * may go while the request waits out a delay or a back-off.
+	 */
+	s->ncands = 0;
+	s->cand = 0;
+	s->tried = 0;
+	cluster_attach(s, cluster_for(s->proxy, e));	/* breaker */
+	if ((pool = cluster_pick(s->proxy, s->cluster, e)) != NULL) {
+		size_t i, at = 0;
+
+		for (i = 0; i < e->npools; i++)
+			if (e->pools[i] == pool)
+				at = i;
+		s->cands[s->ncands++] = pool;
+		for (i = 1; i < e->npools &&
+		    s->ncands < SESSION_MAX_CANDIDATES; i++)
+			if (!cluster_skip(s->cluster,	/* breaker */
+			    e->pools[(at + i) % e->npools]))
+				s->cands[s->ncands++] =
+				    e->pools[(at + i) % e->npools];
+	}
+	stage_done(s, STAGE_NEXT);
+}
 
 static struct route_entry *
 entry_new(const char *key, size_t keylen)
@@ -328,7 +425,7 @@ entry_fill(struct proxy *p, struct route_entry *e,
 }
 
 /* Where does this request go?  Answers now or parks the session. */
-void
+static void
 routing_request(struct proxy *p, struct session *s)
 {
 	const struct proxy_daemon *rd = &s->gen->pc->route;
@@ -356,7 +453,7 @@ routing_request(struct proxy *p, struct session *s)
 		e->last_used_ms = now;
 		if (now < e->expires_ms) {
 			p->route_hits++;
-			session_route_ready(s, e);
+			route_ready(s, e);
 			return;
 		}
 		/*
@@ -367,7 +464,7 @@ routing_request(struct proxy *p, struct session *s)
 		if (!consult_connected(p->consult) &&
 		    rd->failure != FAILURE_CLOSED) {
 			p->route_stale++;
-			session_route_ready(s, e);
+			route_ready(s, e);
 			return;
 		}
 	}
@@ -389,7 +486,6 @@ oneshot:
 		if (keylen > 0)
 			q->fallback_key = xstrndup(key, keylen);
 	}
-	s->state = SESSION_WAIT_ROUTE;
 	s->waiting = q;
 	TAILQ_INSERT_TAIL(&q->waiters, s, wait_entry);
 	if (q->inflight)
@@ -418,7 +514,7 @@ wake_ready(struct route_entry *e)
 	while ((s = TAILQ_FIRST(&e->waiters)) != NULL) {
 		TAILQ_REMOVE(&e->waiters, s, wait_entry);
 		s->waiting = NULL;
-		session_route_ready(s, e);
+		route_ready(s, e);
 	}
 }
 
@@ -454,7 +550,7 @@ routing_answer_vary(struct proxy *p, struct route_entry *e,
 			TAILQ_REMOVE(&e->waiters, s, wait_entry);
 			s->waiting = NULL;
 			if (s == first || node == NULL)
-				session_route_ready(s, e);
+				route_ready(s, e);
 			else
 				TAILQ_INSERT_TAIL(&others, s, wait_entry);
 		}
@@ -488,7 +584,7 @@ answer_all:
 		n2 = s == first ? keylen : vary_key(s, node->vary_fields, key,
 		    baselen, k2, sizeof(k2));
 		if (s == first || (n2 == keylen && memcmp(k2, key, n2) == 0))
-			session_route_ready(s, e);
+			route_ready(s, e);
 		else
 			TAILQ_INSERT_TAIL(&others, s, wait_entry);
 	}
@@ -589,13 +685,13 @@ routing_failure(struct proxy *p, struct route_entry *e, const char *reason)
 		while ((s = TAILQ_FIRST(&waiters)) != NULL) {
 			TAILQ_REMOVE(&waiters, s, wait_entry);
 			s->waiting = NULL;
-			session_route_ready(s, fallback);
+			route_ready(s, fallback);
 		}
 	} else {
 		while ((s = TAILQ_FIRST(&waiters)) != NULL) {
 			TAILQ_REMOVE(&waiters, s, wait_entry);
 			s->waiting = NULL;
-			session_route_failed(s, 503, "RDU", reason);
+			session_error(s, 503, "RDU", "%s", reason);
 		}
 	}
 	if (!keep)

@@ -108,7 +108,7 @@ ask(const struct config *cfg, const char *ns, const char *method,
     const char *path, const char *headers)
 {
 	static char		 hbuf[16384];
-	struct route_source	 src;
+	struct msg_source	 src;
 	struct authz_request	 req;
 	struct authz_env	 env;
 	char			*p, *save = NULL, *c;
@@ -636,7 +636,7 @@ static void
 test_reuse_expiry(void **state)
 {
 	struct config		*cfg = load(RA_ARTICLE, jwks_istio);
-	struct route_source	 src;
+	struct msg_source	 src;
 	struct authz_request	 req;
 	struct authz_env	 env;
 	char			 tok[8000];

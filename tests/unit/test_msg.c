@@ -30,6 +30,7 @@ static void	test_writer(void **);
 static void	test_writer_sanitize(void **);
 static void	test_writer_overflow(void **);
 static void	test_writer_sanitize_positions(void **);
+static void	test_source_read(void **);
 
 static int
 parse(struct msg *m, const char *s)
@@ -520,6 +521,56 @@ test_writer_overflow(void **state)
 	free(big);
 }
 
+static void
+test_source_read(void **state)
+{
+	struct msg		 m;
+	struct msg_source	 src;
+	char			 err[128];
+	const char		*s;
+
+	msg_init(&m);
+	s = "meshkit/1 route\nworkload: book-v1\nnamespace: shop\n"
+	    "label: app=book\nlabel: version=v1\nlabel: empty=\n";
+	assert_int_equal(msg_parse(&m, s, strlen(s), err, sizeof(err)), 0);
+	assert_int_equal(msg_source_read(&m, &src), 0);
+	assert_true(util_str_eq(src.workload, "book-v1"));
+	assert_true(util_str_eq(src.namespace, "shop"));
+	assert_int_equal(src.nlabels, 3);
+	assert_true(util_str_eq(src.label_keys[1], "version"));
+	assert_true(util_str_eq(src.label_values[1], "v1"));
+	assert_int_equal(src.label_values[2].n, 0);
+
+	s = "meshkit/1 route\n";
+	assert_int_equal(msg_parse(&m, s, strlen(s), err, sizeof(err)), 0);
+	assert_int_equal(msg_source_read(&m, &src), 0);
+	assert_true(util_str_eq(src.namespace, "default"));
+	assert_null(src.workload.p);
+
+	{
+		struct msg_writer	 w;
+		char			*keys[] = { "app", "version" };
+		char			*values[] = { "book", "v=1" };
+
+		msgw_init(&w);
+		msgw_source(&w, "authz", "book-v1", "shop", keys, values, 2);
+		assert_int_equal(msg_parse(&m, w.buf, w.len, err,
+		    sizeof(err)), 0);
+		assert_true(msg_type_is(&m, "authz"));
+		assert_int_equal(msg_source_read(&m, &src), 0);
+		assert_true(util_str_eq(src.workload, "book-v1"));
+		assert_true(util_str_eq(src.namespace, "shop"));
+		assert_int_equal(src.nlabels, 2);
+		assert_true(util_str_eq(src.label_values[1], "v=1"));
+		msgw_fini(&w);
+	}
+
+	s = "meshkit/1 route\nlabel: novalue\n";
+	assert_int_equal(msg_parse(&m, s, strlen(s), err, sizeof(err)), 0);
+	assert_int_equal(msg_source_read(&m, &src), -1);
+	msg_fini(&m);
+}
+
 int
 main(void)
 {
@@ -539,6 +590,7 @@ main(void)
 		cmocka_unit_test(test_writer_sanitize),
 		cmocka_unit_test(test_writer_sanitize_positions),
 		cmocka_unit_test(test_writer_overflow),
+		cmocka_unit_test(test_source_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

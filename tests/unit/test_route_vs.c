@@ -174,7 +174,7 @@ decide(const struct config *c, struct route_state *st, const struct ask *k,
     struct route_answer *a)
 {
 	static struct route_query	 q;
-	struct route_source		 src;
+	struct msg_source		 src;
 	size_t				 i;
 
 	memset(&q, 0, sizeof(q));
@@ -534,7 +534,7 @@ test_no_route_and_gateways(void **state)
 	{
 		struct config		*c2;
 		char			*y2;
-		struct route_source	 src;
+		struct msg_source	 src;
 		struct route_query	 q;
 
 		xasprintf(&y2, "%s"
