@@ -166,7 +166,7 @@ struct proxy_config {
 /*
  * A string match of a VirtualService (exact, prefix or regex).  A regex
  * is compiled once at load (PCRE2, anchored at both ends as RE2's full
- * match is) and matched with match_string of lib/match.h.
+ * match is) and matched with match_string_test of lib/match.h.
  */
 enum string_match_kind {
 	MATCH_ANY,		/* absent, or {} under headers: present */
