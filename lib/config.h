@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "uri.h"
 #include "yaml.h"
 
 struct jwks;
@@ -396,6 +397,8 @@ struct destination_rule {
 struct mesh_config {
 	struct resource_meta	 meta;
 	struct http_retries	*default_retries;	/* NULL: built in */
+	/* pathNormalization.normalization, read by proxy-d; BASE if unset */
+	enum uri_normalization	 path_normalization;
 };
 
 /* Istio's default retry policy, for routes without retries of their own. */

@@ -539,7 +539,47 @@ test_mesh_config(void **state)
 	load(&l, MC_HEAD "  {}\n");
 	assert_non_null(l.cfg);
 	assert_null(l.cfg->mesh->default_retries);
+	assert_int_equal(l.cfg->mesh->path_normalization, URI_NORMALIZE_BASE);
 	done(&l);
+	/* pathNormalization, Istio's field and names */
+	{
+		static const struct {
+			const char		*name;
+			enum uri_normalization	 mode;
+		} modes[] = {
+			{ "DEFAULT", URI_NORMALIZE_BASE },
+			{ "BASE", URI_NORMALIZE_BASE },
+			{ "NONE", URI_NORMALIZE_NONE },
+			{ "MERGE_SLASHES", URI_NORMALIZE_MERGE_SLASHES },
+			{ "DECODE_AND_MERGE_SLASHES",
+			    URI_NORMALIZE_DECODE_AND_MERGE_SLASHES },
+		};
+		char	*yaml;
+		size_t	 i;
+
+		for (i = 0; i < nitems(modes); i++) {
+			xasprintf(&yaml, MC_HEAD "  pathNormalization:\n"
+			    "    normalization: %s\n", modes[i].name);
+			load(&l, yaml);
+			assert_non_null(l.cfg);
+			assert_int_equal(l.cfg->mesh->path_normalization,
+			    modes[i].mode);
+			done(&l);
+			free(yaml);
+		}
+	}
+	load(&l, MC_HEAD "  pathNormalization: {}\n");
+	assert_non_null(l.cfg);
+	assert_int_equal(l.cfg->mesh->path_normalization, URI_NORMALIZE_BASE);
+	done(&l);
+	assert_error(MC_HEAD "  pathNormalization: {normalization: merge}\n",
+	    "m.yaml:5:38: pathNormalization.normalization must be DEFAULT, "
+	    "NONE, BASE, MERGE_SLASHES or DECODE_AND_MERGE_SLASHES, got "
+	    "\"merge\"");
+	assert_error(MC_HEAD "  pathNormalization: {mode: BASE}\n",
+	    "unknown field mode in pathNormalization");
+	assert_error(MC_HEAD "  pathNormalization: BASE\n",
+	    "pathNormalization must be a map");
 
 	assert_error(MC_HEAD "  defaultHttpRetryPolicy: {retryOn: "
 	    "\"5xx,sometimes\"}\n",
