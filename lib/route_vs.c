@@ -821,10 +821,10 @@ vs_rewrite(const struct http_route *h, const struct http_match *m,
 			break;
 		case MATCH_ERROR:
 			a->status = ROUTE_ERROR;
-			snprintf(a->reason, sizeof(a->reason), "uriRegexRewrite "
-			    "could not be applied (its budget ran out, the "
-			    "path is not UTF-8 or the result is longer than "
-			    "%zu bytes)", sizeof(np) - 1);
+			snprintf(a->reason, sizeof(a->reason),
+			    "uriRegexRewrite could not be applied (out of "
+			    "budget, a path that is not UTF-8, or longer "
+			    "than %zu bytes)", sizeof(np) - 1);
 			return;
 		}
 	}

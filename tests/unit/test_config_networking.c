@@ -165,7 +165,8 @@ test_virtual_service(void **state)
 	assert_int_equal(m->uri.kind, MATCH_REGEX);
 	assert_true(m->ignore_uri_case);
 	/* compiled caseless because of ignoreUriCase */
-	assert_int_equal(match_string_test(&m->uri, "/rate/12", 8, 0), MATCH_YES);
+	assert_int_equal(match_string_test(&m->uri, "/rate/12", 8, 0),
+	    MATCH_YES);
 	assert_int_equal(m->method.kind, MATCH_EXACT);
 	assert_int_equal(m->authority.kind, MATCH_PREFIX);
 	assert_int_equal(m->scheme.kind, MATCH_EXACT);
