@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "uri.h"
 #include "yaml.h"
 
 struct jwks;
@@ -171,7 +172,7 @@ struct proxy_config {
 /*
  * A string match of a VirtualService (exact, prefix or regex).  A regex
  * is compiled once at load (PCRE2, anchored at both ends as RE2's full
- * match is) and matched with match_string of lib/match.h.
+ * match is) and matched with match_string_test of lib/match.h.
  */
 enum string_match_kind {
 	MATCH_ANY,		/* absent, or {} under headers: present */
@@ -472,6 +473,8 @@ struct mesh_config {
 	struct http_retries	*default_retries;	/* NULL: built in */
 	char			*trust_domain;		/* NULL: default */
 	uint64_t		 workload_cert_ttl_ms;	/* 0: default */
+	/* pathNormalization.normalization, read by proxy-d; BASE if unset */
+	enum uri_normalization	 path_normalization;
 };
 
 #define CONFIG_DEFAULT_TRUST_DOMAIN	"cluster.local"

@@ -1,9 +1,10 @@
 /*
  * meshkit's MeshConfig (meshkit.io/v1alpha1): the mesh-wide settings of
- * Istio's MeshConfig meshkit acts on: defaultHttpRetryPolicy, the retry
- * policy of every route without retries of its own (route-d), and the
- * mesh's identity: trustDomain and workloadCertTtl (tls-d).  It is
- * meshkit's own kind, so an unknown field is an error.
+ * Istio's MeshConfig that meshkit acts on: defaultHttpRetryPolicy (the
+ * retry policy of every route without retries of its own, route-d),
+ * pathNormalization (how proxy-d normalizes request paths, lib/uri.c)
+ * and the mesh's identity: trustDomain and workloadCertTtl (tls-d).
+ * It is meshkit's own kind, so an unknown field is an error.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,39 @@
 #include "spiffe.h"
 #include "util.h"
 #include "yaml.h"
+
+static void	config_path_normalization(struct config_loader *,
+		    const struct ynode *, struct mesh_config *);
+
+/* pathNormalization: {normalization: NAME}, Istio's field and names */
+static void
+config_path_normalization(struct config_loader *l, const struct ynode *n,
+    struct mesh_config *mc)
+{
+	static const char *const names[] = { "DEFAULT", "NONE", "BASE",
+	    "MERGE_SLASHES", "DECODE_AND_MERGE_SLASHES", NULL };
+	const struct ynode	*k, *v;
+	size_t			 i;
+	int			 idx;
+
+	if (config_expect_map(l, n, "pathNormalization") == -1)
+		return;
+	for (i = 0; i < n->n; i++) {
+		k = n->keys[i];
+		v = n->values[i];
+		if (config_is_null(v))
+			continue;
+		if (!config_key_is(k, "normalization")) {
+			config_unknown_field(l, k, "pathNormalization");
+			continue;
+		}
+		if (config_enum(l, v, "pathNormalization.normalization", names,
+		    &idx) == 0 && uri_normalization_parse(names[idx],
+		    &mc->path_normalization) == -1)
+			config_error(l, v, "pathNormalization.normalization "
+			    "%s is not known to lib/uri", names[idx]);
+	}
+}
 
 void
 config_mesh(struct config_loader *l, const struct ynode *root,
@@ -51,7 +85,9 @@ config_mesh(struct config_loader *l, const struct ynode *root,
 			    mc->workload_cert_ttl_ms > CONFIG_MAX_CERT_TTL_MS)
 				config_error(l, v, "workloadCertTtl must be 2s "
 				    "to 90 days (2160h)");
-		} else
+		} else if (config_key_is(k, "pathNormalization"))
+			config_path_normalization(l, v, mc);
+		else
 			config_unknown_field(l, k, "MeshConfig spec");
 	}
 }

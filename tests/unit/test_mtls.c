@@ -187,7 +187,7 @@ static const char mesh[] =
 static void
 ask(const struct config *cfg, const char *authority, struct route_answer *a)
 {
-	struct route_source	 src;
+	struct msg_source	 src;
 	struct route_query	 q;
 
 	memset(&src, 0, sizeof(src));
