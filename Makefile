@@ -23,7 +23,8 @@ BIN	?= bin
 SAN	?=
 FUZZ_SECONDS ?= 60
 
-PKGS	 = libevent_core libevent_extra libevent_pthreads yaml-0.1 libssl \
+PKGS	 = libevent_core libevent_extra libevent_pthreads libevent_openssl \
+	   yaml-0.1 libssl \
 	   libcrypto libpcre2-8
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = -Wl,--as-needed $(shell pkg-config --libs $(PKGS)) -lnng -lpthread

@@ -411,6 +411,8 @@ proxy_daemons(struct config_loader *l, const struct ynode *n,
 			pc->authz.enabled = 1;
 		else if (config_key_is(n->keys[i], "breaker"))
 			pc->breaker.enabled = 1;
+		else if (config_key_is(n->keys[i], "tls"))
+			pc->tls.enabled = 1;
 		if (config_is_null(n->values[i]))
 			continue;
 		if (config_key_is(n->keys[i], "route"))
@@ -422,7 +424,8 @@ proxy_daemons(struct config_loader *l, const struct ynode *n,
 		else if (config_key_is(n->keys[i], "breaker"))
 			rc |= proxy_daemon(l, n->values[i], "breaker",
 			    &pc->breaker);
-		/* daemons.tls comes with proxy-d's mutual TLS */
+		else if (config_key_is(n->keys[i], "tls"))
+			rc |= proxy_daemon(l, n->values[i], "tls", &pc->tls);
 		else {
 			config_unknown_field(l, n->keys[i], "Proxy daemons");
 			rc = -1;

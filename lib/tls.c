@@ -485,6 +485,18 @@ tls_origination_ctx_new(const struct tls_origination *o, char *err,
 		tls_ssl_error(err, errlen, "the system's roots");
 		goto fail;
 	}
+	if (o->ca_crl != NULL) {
+		X509_STORE	*st = SSL_CTX_get_cert_store(ctx);
+		X509_LOOKUP	*lu;
+
+		if ((lu = X509_STORE_add_lookup(st, X509_LOOKUP_file())) ==
+		    NULL || X509_load_crl_file(lu, o->ca_crl,
+		    X509_FILETYPE_PEM) < 1) {
+			tls_ssl_error(err, errlen, o->ca_crl);
+			goto fail;
+		}
+		X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK);
+	}
 	SSL_CTX_set_verify(ctx, o->insecure_skip_verify ? SSL_VERIFY_NONE :
 	    SSL_VERIFY_PEER, NULL);
 	if (o->mutual) {

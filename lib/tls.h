@@ -98,6 +98,7 @@ size_t		 tls_sessions_count(const struct tls_sessions *);
 struct tls_origination {
 	int		 mutual;		/* MUTUAL: present a cert */
 	const char	*ca_certificates;	/* file; NULL: system roots */
+	const char	*ca_crl;		/* file; NULL: none */
 	const char	*client_certificate;	/* file, MUTUAL */
 	const char	*private_key;		/* file, MUTUAL */
 	int		 insecure_skip_verify;
@@ -105,8 +106,9 @@ struct tls_origination {
 
 /*
  * Its SSL_CTX: TLS 1.2 or 1.3, the server's chain verified against
- * ca_certificates (or the system's roots) unless insecure_skip_verify,
- * the client certificate of MUTUAL.  NULL with err.
+ * ca_certificates (or the system's roots) and ca_crl's revocations
+ * unless insecure_skip_verify, the client certificate of MUTUAL.  NULL
+ * with err.
  */
 SSL_CTX		*tls_origination_ctx_new(const struct tls_origination *,
 		    char *err, size_t errlen);

@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "proxy.h"
+#include "spiffe.h"
 #include "util.h"
 
 #define AUTHZ_KEY_MAX		4096
@@ -315,9 +316,22 @@ authz_key(const struct session *s, const char *fields, const char *base,
 		else if (IS_WORD("source-ip") || IS_WORD("remote"))
 			/* remote is not sent: authz-d takes the source's */
 			v = (struct str){ s->client_ip, strlen(s->client_ip) };
-		else if (IS_WORD("port") || IS_WORD("principal") ||
-		    IS_WORD("sni"))
-			;	/* one value per base, or not sent yet */
+		else if (IS_WORD("principal")) {
+			/* the mTLS peer: absent and empty differ */
+			if (s->peer_identity != NULL) {
+				const char *pr = spiffe_principal(
+				    s->peer_identity);
+
+				v = pr != NULL ? (struct str){ pr,
+				    strlen(pr) } : STR_LIT("?");
+			} else
+				v = STR_LIT("-");
+		} else if (IS_WORD("sni")) {
+			v = s->peer_sni != NULL ? (struct str){ s->peer_sni,
+			    strlen(s->peer_sni) } : STR_LIT("-");
+			lower = 1;
+		} else if (IS_WORD("port"))
+			;	/* one value per base */
 		else if (wl > 7 && memcmp(p, "header:", 7) == 0)
 			header = 1;
 		else
@@ -418,6 +432,13 @@ authz_ask(struct proxy *p, struct authz_entry *e, struct session *s)
 	msgw_field(w, "path", req->path);
 	msgw_field(w, "source", (struct str){ s->client_addr,
 	    strlen(s->client_addr) });
+	/* the mutual TLS peer, as Istio's principal (no spiffe://) */
+	if (s->peer_identity != NULL &&
+	    spiffe_principal(s->peer_identity) != NULL)
+		msgw_fieldf(w, "principal", "%s",
+		    spiffe_principal(s->peer_identity));
+	if (s->peer_sni != NULL)
+		msgw_fieldf(w, "sni", "%s", s->peer_sni);
 	/* every one: authz-d reads as many as proxy-d may forward */
 	for (i = 0; i < req->nheaders; i++)
 		msgw_field_header(w, "header", req->headers[i].name,

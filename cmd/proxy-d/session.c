@@ -402,6 +402,11 @@ client_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct session	*s = arg;
 
+	if (what & BEV_EVENT_CONNECTED) {
+		/* a TLS client's handshake: who it is (conn.c) */
+		conn_client_connected(s);
+		return;
+	}
 	if (what & BEV_EVENT_EOF) {
 		struct evbuffer *in = bufferevent_get_input(bev);
 
@@ -426,9 +431,11 @@ client_eventcb(struct bufferevent *bev, short what, void *arg)
 		if (s->state == SESSION_READ_HEAD && s->head_started)
 			log_debug("%s: closed in the middle of a request head",
 			    s->client_addr);
-	} else if (what & BEV_EVENT_ERROR)
+	} else if (what & BEV_EVENT_ERROR) {
 		log_debug("%s: %s", s->client_addr,
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		conn_client_failed(s);
+	}
 	if (s->state == SESSION_FORWARD || s->state == SESSION_WAIT)
 		log_info("%s: client went away mid-request (DC)",
 		    s->client_addr);
@@ -647,6 +654,8 @@ session_free_now(struct session *s)
 	free(s->headers);
 	free(s->resp_headers);
 	free(s->peer_identity);
+	free(s->peer_sni);
+	free(s->xfcc);
 	free(s);
 	proxy_maybe_exit(p);
 }

@@ -81,9 +81,23 @@ pools_free(struct proxy *p)
 			TAILQ_REMOVE(&pool->idle, u, entry);
 			upstream_free(u);
 		}
+		free(pool->tls);
 		free(pool);
 	}
 	strmap_fini(&p->pools);
+}
+
+/* Its idle connections go (they were made another way). */
+void
+pool_flush(struct pool *pool)
+{
+	struct upstream	*u;
+
+	while ((u = TAILQ_FIRST(&pool->idle)) != NULL) {
+		TAILQ_REMOVE(&pool->idle, u, entry);
+		pool->nidle--;
+		upstream_free(u);
+	}
 }
 
 static void
@@ -220,7 +234,18 @@ upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		const struct proxy_config *pc = u->session->gen->pc;
 		struct timeval tv;
+		char why[256];
 
+		/* TLS: a server the route does not allow is a failure */
+		if (conn_upstream_connected(u, why, sizeof(why)) == -1) {
+			struct session *s = u->session;
+
+			cluster_report(s->proxy, s->cluster, u->pool,
+			    "connect-failure");
+			forward_try_failed(s, RETRY_OUTCOME_CONNECT_FAILURE,
+			    503, "UF", "%s", why);
+			return;
+		}
 		/* connected: from now on only the stream idle timeout */
 		u->connected = 1;
 		tv.tv_sec = (time_t)(pc->stream_idle_timeout_ms / 1000);
