@@ -122,19 +122,21 @@ istio_workload(struct config_loader *l, const struct ynode *n,
 		else if (config_key_is(k, "weight"))
 			rc |= config_u32(l, v, "weight", 0, UINT32_MAX,
 			    &w->weight);
+		else if (config_key_is(k, "serviceAccount"))
+			/* its mTLS identity: proxies check servers by it */
+			rc |= config_string(l, v, k->value,
+			    &w->service_account);
 		else if (config_key_is(k, "network") ||
-		    config_key_is(k, "locality") ||
-		    config_key_is(k, "serviceAccount")) {
+		    config_key_is(k, "locality")) {
 			char	**out, w2[80];
 
 			out = config_key_is(k, "network") ? &w->network :
-			    config_key_is(k, "locality") ? &w->locality :
-			    &w->service_account;
+			    &w->locality;
 			if (config_string(l, v, k->value, out) == -1) {
 				rc = -1;
 				continue;
 			}
-			/* one network, one locality, no identities yet */
+			/* one network, one locality */
 			snprintf(w2, sizeof(w2), "%s%s",
 			    strcmp(where, "WorkloadEntry spec") == 0 ? "" :
 			    "endpoints[].", k->value);

@@ -518,15 +518,6 @@ sec_value_fields(struct config_loader *l, const struct ynode *n,
 		    config_key_is(k, not_names[f]) ? &not_values[f] :
 		    &values[f]);
 		any = 1;
-		/* a peer's identity comes with mTLS, which meshkit lacks */
-		if (names == source_names && (f == SOURCE_PRINCIPALS ||
-		    f == SOURCE_NAMESPACES))
-			config_warn(l, k, "AuthorizationPolicy source.%s is not "
-			    "supported by meshkit and is ignored: without mTLS "
-			    "no request has a peer %s, so it %s matches",
-			    k->value, f == SOURCE_PRINCIPALS ? "principal" :
-			    "namespace", config_key_is(k, not_names[f]) ?
-			    "always" : "never");
 	}
 	if (!any && rc == 0) {
 		config_error(l, n, "%s must not be empty", what);
@@ -587,12 +578,6 @@ sec_condition_key(struct config_loader *l, const struct ynode *n,
 	for (i = 0; i < nitems(plain); i++)
 		if (strcmp(key, plain[i].name) == 0) {
 			c->kind = plain[i].kind;
-			if (c->kind == KEY_SOURCE_PRINCIPAL ||
-			    c->kind == KEY_SOURCE_NAMESPACE)
-				config_warn(l, n, "AuthorizationPolicy when "
-				    "key %s is not supported by meshkit and is "
-				    "ignored: without mTLS no request has it, so "
-				    "it never matches", key);
 			return 0;
 		}
 	yaml_quote(q, sizeof(q), n->value, n->len);
