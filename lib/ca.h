@@ -218,10 +218,11 @@ int		 ca_handle_message(struct ca *, struct ca_env *,
 void		 ca_bundle_write(struct ca *, const char *trust_domain,
 		    struct msg_writer *);
 /*
- * renew-at for a leaf valid from nb to na: half its life, plus up to a
- * tenth more from jitter.
+ * renew-at for a leaf issued at issued (its notBefore is a minute
+ * earlier, for clock skew) and valid until na: half of what is left,
+ * plus up to a tenth more from jitter.
  */
-int64_t		 ca_renew_at(int64_t nb, int64_t na, uint64_t jitter);
+int64_t		 ca_renew_at(int64_t issued, int64_t na, uint64_t jitter);
 
 /*
  * What proxy-d and meshctl read: a csr-reply or cert-info-reply record,

@@ -225,11 +225,12 @@ ca_bundle_write(struct ca *ca, const char *trust_domain,
 }
 
 int64_t
-ca_renew_at(int64_t nb, int64_t na, uint64_t jitter)
+ca_renew_at(int64_t issued, int64_t na, uint64_t jitter)
 {
-	int64_t	 life = na > nb ? na - nb : 0;
+	int64_t	 life = na > issued ? na - issued : 0;
 
-	return nb + life / 2 + (int64_t)(jitter % (uint64_t)(life / 10 + 1));
+	return issued + life / 2 +
+	    (int64_t)(jitter % (uint64_t)(life / 10 + 1));
 }
 
 static void
@@ -318,8 +319,8 @@ ca_answer_csr(struct ca *ca, struct ca_env *env, struct ca_stats *st,
 	msgw_fieldf(out, "serial", "%s", serial);
 	msgw_fieldf(out, "not-before", "%lld", (long long)nb);
 	msgw_fieldf(out, "not-after", "%lld", (long long)na);
-	msgw_fieldf(out, "renew-at", "%lld", (long long)ca_renew_at(nb, na,
-	    env->jitter));
+	msgw_fieldf(out, "renew-at", "%lld", (long long)ca_renew_at(env->now,
+	    na, env->jitter));
 	if (env->record && !out->overflow)
 		ca_record_issued(ca, env, who, out->buf + start,
 		    out->len - start);

@@ -5,13 +5,17 @@
  * one-second timeout so that a hung daemon shows as down instead of
  * hanging meshctl.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <time.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "ca.h"
 #include "config.h"
 #include "log.h"
 #include "meshctl.h"
@@ -36,6 +40,8 @@ static void	 status_read_reply(struct daemon_status *, const char *,
 static void	 status_copy(char *, size_t, struct str);
 static void	 status_text(const struct daemon_status *);
 static void	 status_json(const struct daemon_status *, size_t);
+static void	 status_proxies(int);
+static void	 status_span(char *, size_t, long long);
 
 static void
 status_copy(char *dst, size_t len, struct str s)
@@ -130,7 +136,111 @@ status_json(const struct daemon_status *v, size_t n)
 		}
 		printf("}");
 	}
-	printf("\n]}\n");
+	printf("\n]");
+}
+
+static void
+status_span(char *buf, size_t len, long long s)
+{
+	if (s < 0)
+		s = -s;
+	if (s >= 86400)
+		snprintf(buf, len, "%lldd %lldh", s / 86400, s % 86400 / 3600);
+	else if (s >= 3600)
+		snprintf(buf, len, "%lldh %lldm", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		snprintf(buf, len, "%lldm %llds", s / 60, s % 60);
+	else
+		snprintf(buf, len, "%llds", s);
+}
+
+/*
+ * The proxies' certificates, from the status files proxy-d keeps in the
+ * run directory (tls-NAME.status): what each has and whether renewing
+ * it works, also when tls-d is down.
+ */
+static void
+status_proxies(int json)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct msg	 m;
+	char		 path[4096], err[128], *buf, left[32], renew[32];
+	char		 name[128], state[32], id[256], why[256];
+	size_t		 len, n = 0;
+	uint64_t	 pid, na, ra;
+	long long	 now = (long long)time(NULL);
+	int		 alive;
+
+	if ((d = opendir(util_rundir())) == NULL) {
+		if (json)
+			printf(", \"proxies\": []}\n");
+		return;
+	}
+	msg_init(&m);
+	if (json)
+		printf(", \"proxies\": [");
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (strncmp(de->d_name, "tls-", 4) != 0 || len < 12 ||
+		    strcmp(de->d_name + len - 7, ".status") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", util_rundir(),
+		    de->d_name);
+		if ((buf = ca_read_file(path, 65536, &len, err,
+		    sizeof(err))) == NULL)
+			continue;
+		if (msg_parse(&m, buf, len, err, sizeof(err)) == -1 ||
+		    !msg_type_is(&m, "tls-status")) {
+			free(buf);
+			continue;
+		}
+		pid = na = ra = 0;
+		msg_get_u64(&m, &m.header, "pid", &pid);
+		msg_get_u64(&m, &m.header, "not-after", &na);
+		msg_get_u64(&m, &m.header, "renew-at", &ra);
+		status_copy(name, sizeof(name), msg_get(&m, &m.header,
+		    "proxy"));
+		status_copy(state, sizeof(state), msg_get(&m, &m.header,
+		    "state"));
+		status_copy(id, sizeof(id), msg_get(&m, &m.header,
+		    "spiffe-id"));
+		status_copy(why, sizeof(why), msg_get(&m, &m.header, "error"));
+		free(buf);
+		alive = pid > 0 && (kill((pid_t)pid, 0) == 0 ||
+		    errno == EPERM);
+		if (!alive)
+			util_strlcpy(state, "not running", sizeof(state));
+		status_span(left, sizeof(left), (long long)na - now);
+		status_span(renew, sizeof(renew), (long long)ra - now);
+		if (json) {
+			printf("%s\n  {\"proxy\": ", n++ == 0 ? "" : ",");
+			meshctl_json_string(stdout, name);
+			printf(", \"state\": ");
+			meshctl_json_string(stdout, state);
+			printf(", \"spiffe_id\": ");
+			meshctl_json_string(stdout, id);
+			printf(", \"not_after\": %llu, \"renew_at\": %llu, "
+			    "\"error\": ", (unsigned long long)na,
+			    (unsigned long long)ra);
+			meshctl_json_string(stdout, why);
+			printf("}");
+			continue;
+		}
+		if (na == 0)
+			printf("proxy %-12s mTLS %-9s no certificate%s%s\n",
+			    name, state, why[0] != '\0' ? ": " : "", why);
+		else
+			printf("proxy %-12s mTLS %-9s %s, %s %s, renewal %s "
+			    "%s%s%s\n", name, state, id,
+			    (long long)na > now ? "valid" : "EXPIRED", left,
+			    (long long)ra > now ? "in" : "due since", renew,
+			    why[0] != '\0' ? "; " : "", why);
+	}
+	closedir(d);
+	msg_fini(&m);
+	if (json)
+		printf("\n]}\n");
 }
 
 int
@@ -227,6 +337,7 @@ meshctl_status(struct meshctl *ctx, int argc, char **argv)
 	else
 		for (i = 0; i < n; i++)
 			status_text(&daemons[i]);
+	status_proxies(ctx->output == OUTPUT_JSON);
 	for (i = 0; i < n; i++)
 		free(daemons[i].address);
 	return rc;

@@ -322,13 +322,22 @@ conn_ssl_reason(struct bufferevent *bev, char *buf, size_t len)
 	unsigned long	 e, last = 0;
 	long		 v;
 
+	/* libevent keeps OpenSSL's errors, and some of its own codes */
 	while ((e = bufferevent_get_openssl_error(bev)) != 0)
-		last = e;
+		if (ERR_GET_LIB(e) != 0)
+			last = e;
+	if (last == 0)
+		last = ERR_peek_last_error();
+	ERR_clear_error();
 	if (ssl != NULL && (v = SSL_get_verify_result(ssl)) != X509_V_OK)
 		snprintf(buf, len, "certificate: %s",
 		    X509_verify_cert_error_string(v));
 	else if (last != 0)
 		ERR_error_string_n(last, buf, len);
+	else if (ssl != NULL && SSL_is_server(ssl) &&
+	    SSL_get0_peer_certificate(ssl) == NULL)
+		snprintf(buf, len, "the client sent no certificate, or no "
+		    "TLS");
 	else
 		snprintf(buf, len, "%s", evutil_socket_error_to_string(
 		    EVUTIL_SOCKET_ERROR()));

@@ -274,7 +274,7 @@ identity_install(struct identity *id)
 	util_strlcpy(id->spiffe_id, got, sizeof(id->spiffe_id));
 	id->not_after = a->not_after;
 	id->renew_at = a->renew_at != 0 ? a->renew_at :
-	    ca_renew_at(a->not_before, a->not_after, util_random());
+	    ca_renew_at(now, a->not_after, util_random());
 	id->issued_at = now;
 	id->ready = 1;
 	id->expired = 0;
