@@ -90,6 +90,7 @@ $(BIN)/%: $(BUILD)/examples/%.o $(LIBMESHKIT)
 # TEST_OBJS_test_x = cmd/program/file.o ...  (the test stubs the rest)
 TEST_OBJS_test_proxy_head  = cmd/proxy-d/head.o
 TEST_OBJS_test_proxy_stage = cmd/proxy-d/stage.o
+TEST_OBJS_test_proxy_key   = cmd/proxy-d/key.o
 
 $(BUILD)/tests/unit/test_proxy_%.o: ALL_CFLAGS += -Icmd/proxy-d
 
