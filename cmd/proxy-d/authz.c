@@ -5,7 +5,6 @@
  * vary cache), never kept past the reuse time it gave.  authz-d away,
  * slow or confused: the request fails closed (ADU).
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
