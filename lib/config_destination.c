@@ -533,9 +533,12 @@ config_destination_rule(struct config_loader *l, const struct ynode *root,
 		else if (config_key_is(k, "exportTo"))
 			config_string_list(l, v, "exportTo", &dr->export_to,
 			    &dr->nexport_to);
-		else if (config_key_is(k, "workloadSelector"))
-			config_keys(l, v, "workloadSelector",
-			    (const char *[]){ "matchLabels", NULL });
+		else if (config_key_is(k, "workloadSelector")) {
+			/* the rule applies to every client workload */
+			if (config_keys(l, v, "workloadSelector",
+			    (const char *[]){ "matchLabels", NULL }) == 0)
+				config_ignored(l, k, "workloadSelector");
+		}
 		else if (config_key_is(k, "subsets")) {
 			if (config_seq(l, v, "subsets") == -1)
 				continue;
