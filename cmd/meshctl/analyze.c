@@ -60,13 +60,13 @@ analyze_json(const struct analyze_messages *msgs)
 		    "\"level\": \"%s\", ", i == 0 ? "" : ",", m->code, m->name,
 		    analyze_level_name(m->level));
 		if (m->kind != NULL && m->resource != NULL) {
-			printf("\"kind\": ");
+			printf("\"origin\": {\"kind\": ");
 			meshctl_json_string(stdout, m->kind);
 			printf(", \"namespace\": ");
 			meshctl_json_string(stdout, m->namespace);
 			printf(", \"name\": ");
 			meshctl_json_string(stdout, m->resource);
-			printf(", ");
+			printf("}, ");
 		}
 		printf("\"file\": ");
 		meshctl_json_string(stdout, m->file);
