@@ -769,8 +769,9 @@ analyze_config(const struct config *cfg, struct analyze_messages *msgs)
 	an_selectors(&c);
 	an_jwt_keys(&c);
 	free(c.workloads);
-	qsort(msgs->v + first, msgs->n - first, sizeof(*msgs->v),
-	    an_message_cmp);
+	if (msgs->n - first > 1)
+		qsort(msgs->v + first, msgs->n - first, sizeof(*msgs->v),
+		    an_message_cmp);
 }
 
 void
