@@ -6,6 +6,8 @@
  * Each message names its resource and, where the tree says, the line
  * of the field at fault.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -694,13 +696,19 @@ an_jwt_keys(struct an_ctx *c)
 static int
 an_read_file(const char *path, size_t max, char **out, size_t *outlen)
 {
-	char	*buf;
-	size_t	 len = 0;
-	ssize_t	 r;
-	int	 fd;
+	struct stat	 st;
+	char		*buf;
+	size_t		 len = 0;
+	ssize_t		 r = 0;
+	int		 fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	/* a FIFO or a terminal would hang meshctl: regular files only */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
 		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -1;
+	}
 	buf = xmalloc(max + 1);
 	while (len <= max) {
 		r = read(fd, buf + len, max + 1 - len);
