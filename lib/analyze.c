@@ -62,6 +62,10 @@ static size_t	 an_subset_workloads(const struct an_ctx *,
 		    const struct service_entry *, const struct labels *);
 static void	 an_destination_rules(struct an_ctx *);
 static void	 an_dr_conflicts(struct an_ctx *);
+static void	 an_dr_subset_conflict(struct an_ctx *,
+		    const struct destination_rule *,
+		    const struct destination_rule *, const struct ynode *,
+		    size_t, size_t);
 static void	 an_selector(struct an_ctx *, const struct resource_meta *,
 		    const struct ynode *, int, const struct labels *, int);
 static void	 an_selectors(struct an_ctx *);
@@ -402,9 +406,9 @@ an_mesh_hosts(struct an_ctx *c)
 				    "hosts", h), "The VirtualServices %s "
 				    "associated with mesh gateway define the "
 				    "same host %s which can lead to undefined "
-				    "behavior. This can be fixed by merging the "
-				    "conflicting VirtualServices into a single "
-				    "resource.", list, a->hosts[h]);
+				    "behavior. This can be fixed by merging "
+				    "the conflicting VirtualServices into a "
+				    "single resource.", list, a->hosts[h]);
 		}
 	}
 }
@@ -500,6 +504,24 @@ an_destination_rules(struct an_ctx *c)
 	}
 }
 
+/* b's subset k has the name of a's subset m, which hides it. */
+static void
+an_dr_subset_conflict(struct an_ctx *c, const struct destination_rule *a,
+    const struct destination_rule *b, const struct ynode *spec, size_t k,
+    size_t m)
+{
+	const char	*name = b->subsets[k].name;
+
+	if (name == NULL || a->subsets[m].name == NULL ||
+	    strcmp(name, a->subsets[m].name) != 0)
+		return;
+	an_add(c, ANALYZE_WARNING, "MK0001", "ConflictingDestinationRules",
+	    &b->meta, an_at(spec, "subsets", k), "The DestinationRules "
+	    "%s/%s and %s/%s both define subset %s of host %s: only the "
+	    "first one's applies.", a->meta.namespace, a->meta.name,
+	    b->meta.namespace, b->meta.name, name, b->host);
+}
+
 /*
  * Rules of one namespace for one host are merged, the first one's
  * trafficPolicy and the first definition of a subset winning: what a
@@ -539,25 +561,8 @@ an_dr_conflicts(struct an_ctx *c)
 				    b->meta.namespace, b->meta.name, b->host);
 			for (k = 0; k < b->nsubsets; k++)
 				for (m = 0; m < a->nsubsets; m++)
-					if (b->subsets[k].name != NULL &&
-					    a->subsets[m].name != NULL &&
-					    strcmp(b->subsets[k].name,
-					    a->subsets[m].name) == 0)
-						an_add(c, ANALYZE_WARNING,
-						    "MK0001",
-						    "ConflictingDestinationRules",
-						    &b->meta, an_at(spec,
-						    "subsets", k), "The "
-						    "DestinationRules %s/%s and "
-						    "%s/%s both define subset %s "
-						    "of host %s: only the first "
-						    "one's applies.",
-						    a->meta.namespace,
-						    a->meta.name,
-						    b->meta.namespace,
-						    b->meta.name,
-						    b->subsets[k].name,
-						    b->host);
+					an_dr_subset_conflict(c, a, b, spec,
+					    k, m);
 		}
 	}
 }

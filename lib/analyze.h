@@ -21,7 +21,7 @@ enum analyze_level {
 struct analyze_message {
 	enum analyze_level	 level;
 	const char		*code;		/* "IST0101", static */
-	const char		*name;		/* "ReferencedResourceNotFound" */
+	const char		*name;		/* its name, static */
 	char			*kind;		/* the resource, NULL: a file */
 	char			*namespace;
 	char			*resource;	/* its name */

@@ -295,15 +295,17 @@ dr_hash(struct config_loader *l, const struct ynode *n,
 					    &p->cookie_ttl_ms) == -1)
 						rc = -1;
 					else
-						config_ignored(l, ck, "httpCookie"
-						    ".ttl (no cookie is made)");
+						config_ignored(l, ck,
+						    "httpCookie.ttl (no "
+						    "cookie is made)");
 				} else if (config_key_is(ck, "path")) {
 					if (config_string(l, v->values[j],
 					    "httpCookie path", &path) == -1)
 						rc = -1;
 					else
-						config_ignored(l, ck, "httpCookie"
-						    ".path (no cookie is made)");
+						config_ignored(l, ck,
+						    "httpCookie.path (no "
+						    "cookie is made)");
 					free(path);
 				} else {
 					config_unknown_field(l, v->keys[j],

@@ -335,14 +335,16 @@ test_dr_balancer(void **state)
 	assert_warns(DR_HEAD "  trafficPolicy:\n    loadBalancer:\n"
 	    "      localityLbSetting:\n        distribute:\n"
 	    "        - from: us-west/zone1/*\n"
-	    "          to: {\"us-west/zone1/*\": 80, \"us-west/zone2/*\": 20}\n",
+	    "          to: {\"us-west/zone1/*\": 80, "
+	    "\"us-west/zone2/*\": 20}\n",
 	    "localityLbSetting is not supported");
 	assert_quiet(DR_HEAD "  trafficPolicy:\n    loadBalancer:\n"
 	    "      localityLbSetting: {enabled: false}\n");
 	assert_refused(DR_HEAD "  trafficPolicy:\n    loadBalancer:\n"
 	    "      localityLbSetting:\n        distribute:\n"
 	    "        - from: us-west/zone1/*\n"
-	    "          to: {\"us-west/zone1/*\": 80, \"us-west/zone2/*\": 10}\n",
+	    "          to: {\"us-west/zone1/*\": 80, "
+	    "\"us-west/zone2/*\": 10}\n",
 	    "distribute to: weights must sum to 100, got 90");
 	assert_refused(DR_HEAD "  trafficPolicy:\n    loadBalancer:\n"
 	    "      localityLbSetting:\n        failover:\n"
