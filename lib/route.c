@@ -582,6 +582,42 @@ route_lookup_in(const struct service_entry *v, size_t nv, const char *ns,
 	}
 }
 
+const struct service_entry *
+route_service_of(const struct config *cfg, const char *ns, const char *host,
+    const char **service_host)
+{
+	const struct service_entry	*v[2], *se, *best = NULL;
+	struct route_names		 nm;
+	size_t				 nv[2], l, i, j, k;
+	long				 s, score = 0;
+
+	if (cfg == NULL)
+		return NULL;
+	route_names(&nm, host, ns);
+	v[0] = cfg->service_entries;
+	nv[0] = cfg->nservice_entries;
+	v[1] = cfg->kube_services;
+	nv[1] = cfg->nkube_services;
+	for (l = 0; l < 2; l++)
+		for (i = 0; i < nv[l]; i++) {
+			se = &v[l][i];
+			if (!route_visible(se, ns))
+				continue;
+			for (j = 0; j < se->nhosts; j++)
+				for (k = 0; k < nm.n; k++) {
+					s = route_host_score(se->hosts[j],
+					    nm.v[k], nm.len[k]);
+					if (s <= score)
+						continue;
+					score = s;
+					best = se;
+					if (service_host != NULL)
+						*service_host = se->hosts[j];
+				}
+		}
+	return best;
+}
+
 int
 route_lookup(const struct config *cfg, const char *ns,
     const struct route_names *nm, uint32_t port, struct route_match *best,
