@@ -110,12 +110,26 @@ check-asan: deps
 run-tests: test-progs
 	MESHKIT_BIN=$(BIN) MESHKIT_BUILD=$(BUILD) tests/run
 
-# libFuzzer targets, built with clang against the library sources.
+# libFuzzer targets, built with clang: the library once, instrumented
+# for coverage and the sanitizers (libmeshkit-fuzz.a), then each target
+# linked against it with libFuzzer's main.
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Ilib $(PKG_CFLAGS) \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h)
+	-fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=undefined
+FUZZ_LDFLAGS = -fsanitize=fuzzer,address,undefined
+FUZZ_LIB = $(BUILD)/fuzz/libmeshkit-fuzz.a
+FUZZ_LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/fuzz/obj/%.o)
+
+$(BUILD)/fuzz/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+	clang $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
+	clang $(FUZZ_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
