@@ -152,6 +152,7 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/examples \
+	    $(DESTDIR)$(DATADIR)/examples/walkthrough \
 	    $(DESTDIR)$(DATADIR)/systemd $(DESTDIR)$(DATADIR)/supervisor
 	install -m 755 $(BIN)/proxy-d $(BIN)/route-d $(BIN)/breaker-d \
 	    $(BIN)/authz-d $(DESTDIR)$(SBINDIR)/
@@ -160,7 +161,8 @@ install: all
 	for f in man/*.7; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man7/; done; true
 	for f in man/*.8; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man8/; done; true
 	# examples, not live config: /etc/meshkit is the operator's
-	for f in etc/meshkit/*.yaml etc/bookstore/*.yaml etc/bookstore/*.yml etc/quickstart/*.yaml; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(DATADIR)/examples/; done; true
+	for f in etc/meshkit/*.yaml etc/bookstore/*.yaml etc/quickstart/*.yaml; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(DATADIR)/examples/; done; true
+	for f in etc/bookstore/walkthrough/*; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(DATADIR)/examples/walkthrough/; done; true
 	for f in etc/systemd/*; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(DATADIR)/systemd/; done; true
 	for f in etc/supervisor/*; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(DATADIR)/supervisor/; done; true
 
