@@ -29,9 +29,9 @@ ipc_print_error(const char *line, void *arg)
 
 /*
  * The route daemon (a command's -s comes first): when the config
- * directory was named (-c, $MESHKIT_CONFIG), or nothing was named or
- * found, its Proxy resource says where route-d is; otherwise, and when
- * it does not say, the run directory's socket.  A missing default
+ * directory was named (-c, $MESHKIT_CONFIG), or nothing names or finds a
+ * mesh, its Proxy resource says where route-d is; otherwise, and when it
+ * does not say, the run directory's socket.  A missing default
  * directory is normal (a host with no config yet); a broken one is
  * worth a warning.
  */
@@ -46,12 +46,10 @@ meshctl_route_address(struct meshctl *ctx, int *failed)
 
 	*failed = 0;
 	memset(&errs, 0, sizeof(errs));
-	meshctl_rundir(ctx);
 	named = meshctl_config_explicit(ctx);
-	if (named || (strcmp(ctx->config_from, "default") == 0 &&
-	    strcmp(ctx->rundir_from, "default") == 0 &&
-	    access(ctx->config_dir, F_OK) == 0)) {
-		cfg = config_load_dir(ctx->config_dir, &errs);
+	if (named || (meshctl_mesh_is_default(ctx) &&
+	    access(meshctl_config_dir(ctx), F_OK) == 0)) {
+		cfg = config_load_dir(meshctl_config_dir(ctx), &errs);
 		if (cfg == NULL && named) {
 			cfg_errors_print(&errs, 0, ipc_print_error, NULL);
 			*failed = 1;

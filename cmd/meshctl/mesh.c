@@ -28,7 +28,9 @@
 
 static char	*mesh_current_link(void);
 static char	*mesh_from_link(void);
-static char	*mesh_ask_config(const char *rundir);
+static int	 mesh_ask_config(const char *rundir, char **dir, char *err,
+		    size_t errlen);
+static int	 mesh_find_config(struct meshctl *, int strict);
 static int	 mesh_is_socket(const char *dir, const char *name);
 
 static int
@@ -89,39 +91,95 @@ mesh_from_link(void)
 	return xstrdup(target);
 }
 
-/* route-d's config directory, from its status-reply; NULL when not. */
-static char *
-mesh_ask_config(const char *rundir)
+/*
+ * route-d's config directory, from the status-reply of the route-d in
+ * rundir: 0 and *dir (free it); 1 when there is no route-d socket
+ * there; 2 when route-d answered without saying; -1 when it did not
+ * answer (err says why).
+ */
+static int
+mesh_ask_config(const char *rundir, char **dir, char *err, size_t errlen)
 {
 	struct msg_writer	 w;
 	struct msg		 m;
 	struct str		 s;
-	char			*url, *reply = NULL, *dir = NULL, err[256];
+	char			*url, *reply = NULL;
 	size_t			 len = 0;
+	int			 rc = 2;
 
+	*dir = NULL;
 	if (!mesh_is_socket(rundir, "route.sock"))
-		return NULL;
+		return 1;
 	xasprintf(&url, "ipc://%s/route.sock", rundir);
 	msgw_init(&w);
 	msgw_begin(&w, "status");
 	if (meshctl_ask(url, w.buf, w.len, &reply, &len, err,
-	    sizeof(err)) == -1) {
-		fprintf(stderr, "meshctl: route-d at %s: %s\n", url, err);
-		goto out;
+	    errlen) == -1)
+		rc = -1;
+	else {
+		msg_init(&m);
+		if (msg_parse(&m, reply, len, err, errlen) == 0 &&
+		    msg_type_is(&m, "status-reply")) {
+			s = msg_get(&m, &m.header, "config");
+			if (s.p != NULL && s.n > 1 && s.p[0] == '/') {
+				*dir = xstrndup(s.p, s.n);
+				rc = 0;
+			}
+		}
+		msg_fini(&m);
 	}
-	msg_init(&m);
-	if (msg_parse(&m, reply, len, err, sizeof(err)) == 0 &&
-	    msg_type_is(&m, "status-reply")) {
-		s = msg_get(&m, &m.header, "config");
-		if (s.p != NULL && s.n > 1 && s.p[0] == '/')
-			dir = xstrndup(s.p, s.n);
-	}
-	msg_fini(&m);
- out:
 	free(reply);
 	msgw_fini(&w);
 	free(url);
-	return dir;
+	return rc;
+}
+
+/*
+ * Decides the config directory (see the top of the file); 0 when
+ * decided.  A route-d whose socket is there but which does not answer
+ * is a mesh whose directory cannot be known: strict, that ends meshctl
+ * (applying to another directory would change the wrong mesh);
+ * otherwise -1 and nothing is decided.
+ */
+static int
+mesh_find_config(struct meshctl *ctx, int strict)
+{
+	const char	*env = getenv("MESHKIT_CONFIG");
+	char		*found, err[256];
+	int		 rc;
+
+	if (ctx->config_from != NULL)
+		return 0;
+	if (ctx->config_dir_set) {
+		ctx->config_from = "-c";
+		return 0;
+	}
+	if (env != NULL && *env != '\0') {
+		ctx->config_dir = env;
+		ctx->config_from = "MESHKIT_CONFIG";
+		return 0;
+	}
+	rc = mesh_ask_config(meshctl_rundir(ctx), &found, err, sizeof(err));
+	if (rc == -1) {
+		if (!strict)
+			return -1;
+		fprintf(stderr, "meshctl: route-d at %s/route.sock: %s: its "
+		    "config directory is not known; name it with -c or "
+		    "MESHKIT_CONFIG\n", ctx->rundir, err);
+		exit(MESHCTL_EXIT_FAIL);
+	}
+	if (rc == 0) {
+		ctx->config_dir = ctx->config_buf = found;
+		ctx->config_from = "route-d";
+		return 0;
+	}
+	if (rc == 2)
+		fprintf(stderr, "meshctl: route-d at %s/route.sock does not "
+		    "say its config directory; %s assumed\n", ctx->rundir,
+		    MESHCTL_DEFAULT_CONFIG);
+	ctx->config_dir = MESHCTL_DEFAULT_CONFIG;
+	ctx->config_from = "default";
+	return 0;
 }
 
 const char *
@@ -153,32 +211,25 @@ meshctl_rundir(struct meshctl *ctx)
 const char *
 meshctl_config_dir(struct meshctl *ctx)
 {
-	const char	*env = getenv("MESHKIT_CONFIG");
-	char		*found;
-
-	if (ctx->config_from != NULL)
-		return ctx->config_dir;
-	if (ctx->config_dir_set)
-		ctx->config_from = "-c";
-	else if (env != NULL && *env != '\0') {
-		ctx->config_dir = env;
-		ctx->config_from = "MESHKIT_CONFIG";
-	} else if ((found = mesh_ask_config(meshctl_rundir(ctx))) != NULL) {
-		ctx->config_dir = ctx->config_buf = found;
-		ctx->config_from = "route-d";
-	} else {
-		ctx->config_dir = MESHCTL_DEFAULT_CONFIG;
-		ctx->config_from = "default";
-	}
+	mesh_find_config(ctx, 1);
 	return ctx->config_dir;
 }
 
 int
 meshctl_config_explicit(struct meshctl *ctx)
 {
-	meshctl_config_dir(ctx);
-	return strcmp(ctx->config_from, "-c") == 0 ||
-	    strcmp(ctx->config_from, "MESHKIT_CONFIG") == 0;
+	const char	*env = getenv("MESHKIT_CONFIG");
+
+	return ctx->config_dir_set || (env != NULL && *env != '\0');
+}
+
+int
+meshctl_mesh_is_default(struct meshctl *ctx)
+{
+	return !meshctl_config_explicit(ctx) &&
+	    strcmp(meshctl_rundir(ctx), MESHCTL_DEFAULT_RUNDIR) == 0 &&
+	    strcmp(ctx->rundir_from, "default") == 0 &&
+	    !mesh_is_socket(ctx->rundir, "route.sock");
 }
 
 char *
@@ -193,10 +244,16 @@ meshctl_daemon_address(struct meshctl *ctx, const char *socket)
 void
 meshctl_mesh_describe(struct meshctl *ctx, FILE *f, int json)
 {
-	const char	*how;
+	const char	*how, *config = "?", *config_from;
 	char		*link = NULL;
 
-	meshctl_config_dir(ctx);
+	meshctl_rundir(ctx);
+	if (mesh_find_config(ctx, 0) == 0) {
+		config = ctx->config_dir;
+		config_from = strcmp(ctx->config_from, "default") == 0 ?
+		    "the default" : ctx->config_from;
+	} else
+		config_from = "route-d did not answer";
 	if (strcmp(ctx->rundir_from, "current") == 0) {
 		link = mesh_current_link();
 		how = link;
@@ -210,16 +267,13 @@ meshctl_mesh_describe(struct meshctl *ctx, FILE *f, int json)
 		fprintf(f, ", \"rundir_from\": ");
 		meshctl_json_string(f, how);
 		fprintf(f, ", \"config\": ");
-		meshctl_json_string(f, ctx->config_dir);
+		meshctl_json_string(f, config);
 		fprintf(f, ", \"config_from\": ");
-		meshctl_json_string(f, strcmp(ctx->config_from, "default") ==
-		    0 ? "the default" : ctx->config_from);
+		meshctl_json_string(f, config_from);
 		fprintf(f, "}");
 	} else {
 		fprintf(f, "sockets   %s (%s)\n", ctx->rundir, how);
-		fprintf(f, "config    %s (%s)\n", ctx->config_dir,
-		    strcmp(ctx->config_from, "default") == 0 ?
-		    "the default" : ctx->config_from);
+		fprintf(f, "config    %s (%s)\n", config, config_from);
 	}
 	free(link);
 }

@@ -124,8 +124,13 @@ char	*meshctl_resource_yaml(const struct meshctl_resource *, size_t *);
  */
 const char *meshctl_rundir(struct meshctl *);
 const char *meshctl_config_dir(struct meshctl *);
-/* 1 when -c or $MESHKIT_CONFIG named the config directory */
+/* 1 when -c or $MESHKIT_CONFIG names the config directory */
 int	meshctl_config_explicit(struct meshctl *);
+/*
+ * 1 when nothing names or finds a mesh: no -c, $MESHKIT_CONFIG, -r,
+ * $MESHKIT_RUNDIR or demo, and no route-d socket in /run/meshkit.
+ */
+int	meshctl_mesh_is_default(struct meshctl *);
 /* "ipc://RUNDIR/socket"; free it */
 char	*meshctl_daemon_address(struct meshctl *, const char *socket);
 /* Where the mesh is and how that was decided, as text lines or JSON. */

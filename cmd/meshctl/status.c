@@ -216,6 +216,11 @@ meshctl_status(struct meshctl *ctx, int argc, char **argv)
 			status_text(&daemons[i]);
 		meshctl_mesh_describe(ctx, stdout, 0);
 	}
+	if (!daemons[0].up && url == NULL && meshctl_mesh_is_default(ctx))
+		fprintf(stderr, "meshctl: no mesh found: start one (make "
+		    "demo, scripts/demo start), or say where its sockets "
+		    "are with -r or MESHKIT_RUNDIR (meshctl(8), MESH "
+		    "DISCOVERY)\n");
 	for (i = 0; i < n; i++)
 		free(daemons[i].address);
 	return rc;

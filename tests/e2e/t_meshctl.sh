@@ -212,7 +212,19 @@ t0=$(date +%s%N)
 out=$(mc 20 status -s "ipc://$SOCK" 2>&1)
 rc=$?
 t1=$(date +%s%N)
+# with no -c, meshctl asks route-d where its config is: no answer, no
+# guess (another directory would be another mesh)
+printf '%s\n' 'apiVersion: networking.istio.io/v1' 'kind: ServiceEntry' \
+    'metadata: {name: hung}' 'spec:' '  hosts: [hung.example]' \
+    '  ports: [{number: 80, name: http}]' >"$T/hung.yaml"
+out2=$(mc 20 apply -f "$T/hung.yaml" 2>&1)
+rc2=$?
 kill -CONT "$RPID"
+expect "apply, no -c, route-d stopped: exit 1" "$rc2" 1
+check "apply, no -c, route-d stopped: its config directory is not known" \
+    grep -q 'config directory is not known; name it with -c' <<<"$out2"
+check "apply, no -c, route-d stopped: nothing written" \
+    test ! -e "$T/etc/serviceentry.default.hung.yaml"
 expect "status, route-d stopped: exit 1" "$rc" 1
 check "status, route-d stopped: says down" grep -q down <<<"$out"
 ms=$(((t1 - t0) / 1000000))
