@@ -68,6 +68,13 @@ check "MESHKIT_RUNDIR wins over the demo's link" \
 out=$(mc -r /nonexistent status 2>&1)
 check "-r wins over the demo's link" \
     grep -q 'no socket at /nonexistent/route.sock' <<<"$out"
+# a link another user could have planted is not followed
+CUR=/tmp/meshkit-$(id -u)
+chmod 777 "$CUR"
+out=$(mc status 2>&1)
+chmod 700 "$CUR"
+check "a link in a directory others may write is not followed" \
+    grep -q 'no socket at /run/meshkit/route.sock' <<<"$out"
 
 # --- every hint the demo printed, as printed, from the top directory
 # (the walkthrough hints below, with the 3 minute ejection shortened)
