@@ -1,5 +1,5 @@
 /*
- * meshctl describe WORKLOAD [-r root-namespace] [-o text|json]: each
+ * meshctl describe WORKLOAD [--root-namespace ns] [-o text|json]: each
  * listener of a workload's proxy with the mutual TLS it takes and the
  * policy that set it, and the authorization policies its inbound
  * requests are checked against, as istioctl experimental authz check
@@ -74,7 +74,7 @@ int
 meshctl_describe(struct meshctl *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "root-namespace", required_argument, NULL, 'r' },
+		{ "root-namespace", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cfg_errors		 errs;
@@ -90,7 +90,7 @@ meshctl_describe(struct meshctl *ctx, int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "c:ho:r:", longopts, NULL)) !=
 	    -1) {
-		if (ch == 'r')
+		if (ch == 'R')
 			root_ns = optarg;
 		else if (ch == 'h' || meshctl_common_flag(ctx, ch, optarg) !=
 		    1)
@@ -100,9 +100,9 @@ meshctl_describe(struct meshctl *ctx, int argc, char **argv)
 		return meshctl_usage("describe");
 	name = argv[optind];
 	memset(&errs, 0, sizeof(errs));
-	if ((cfg = config_load_dir(ctx->config_dir, &errs)) == NULL) {
+	if ((cfg = config_load_dir(meshctl_config_dir(ctx), &errs)) == NULL) {
 		fprintf(stderr, "meshctl: %s has errors (meshctl validate "
-		    "shows them)\n", ctx->config_dir);
+		    "shows them)\n", meshctl_config_dir(ctx));
 		cfg_errors_fini(&errs);
 		return MESHCTL_EXIT_FAIL;
 	}
@@ -116,7 +116,7 @@ meshctl_describe(struct meshctl *ctx, int argc, char **argv)
 		}
 	if (pc == NULL) {
 		fprintf(stderr, "meshctl: no Proxy resource for workload %s "
-		    "in %s\n", name, ctx->config_dir);
+		    "in %s\n", name, meshctl_config_dir(ctx));
 		config_free(cfg);
 		return MESHCTL_EXIT_FAIL;
 	}

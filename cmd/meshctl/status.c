@@ -1,9 +1,9 @@
 /*
  * meshctl status [-s url] [-b url] [-a url] [-t url]: the meshkit-ipc(7)
  * "status" request to each daemon (route-d, breaker-d, authz-d, tls-d),
- * one at a time, each bounded by a
- * one-second timeout so that a hung daemon shows as down instead of
- * hanging meshctl.
+ * one at a time, each bounded by a one-second timeout so that a hung
+ * daemon shows as down instead of hanging meshctl; the proxies'
+ * certificates; then where meshctl found the mesh.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -39,8 +39,9 @@ static void	 status_read_reply(struct daemon_status *, const char *,
 		    size_t);
 static void	 status_copy(char *, size_t, struct str);
 static void	 status_text(const struct daemon_status *);
-static void	 status_json(const struct daemon_status *, size_t);
-static void	 status_proxies(int);
+static void	 status_json(struct meshctl *, const struct daemon_status *,
+		    size_t);
+static void	 status_proxies(struct meshctl *, int);
 static void	 status_span(char *, size_t, long long);
 
 static void
@@ -112,7 +113,7 @@ status_text(const struct daemon_status *d)
 }
 
 static void
-status_json(const struct daemon_status *v, size_t n)
+status_json(struct meshctl *ctx, const struct daemon_status *v, size_t n)
 {
 	size_t	 i;
 
@@ -137,6 +138,10 @@ status_json(const struct daemon_status *v, size_t n)
 		printf("}");
 	}
 	printf("\n]");
+	status_proxies(ctx, 1);
+	printf(", \"mesh\": ");
+	meshctl_mesh_describe(ctx, stdout, 1);
+	printf("}\n");
 }
 
 static void
@@ -160,7 +165,7 @@ status_span(char *buf, size_t len, long long s)
  * it works, also when tls-d is down.
  */
 static void
-status_proxies(int json)
+status_proxies(struct meshctl *ctx, int json)
 {
 	DIR		*d;
 	struct dirent	*de;
@@ -172,9 +177,9 @@ status_proxies(int json)
 	long long	 now = (long long)time(NULL);
 	int		 alive;
 
-	if ((d = opendir(util_rundir())) == NULL) {
+	if ((d = opendir(meshctl_rundir(ctx))) == NULL) {
 		if (json)
-			printf(", \"proxies\": []}\n");
+			printf(", \"proxies\": []");
 		return;
 	}
 	msg_init(&m);
@@ -185,7 +190,7 @@ status_proxies(int json)
 		if (strncmp(de->d_name, "tls-", 4) != 0 || len < 12 ||
 		    strcmp(de->d_name + len - 7, ".status") != 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", util_rundir(),
+		snprintf(path, sizeof(path), "%s/%s", meshctl_rundir(ctx),
 		    de->d_name);
 		if ((buf = ca_read_file(path, 65536, &len, err,
 		    sizeof(err))) == NULL)
@@ -240,7 +245,7 @@ status_proxies(int json)
 	closedir(d);
 	msg_fini(&m);
 	if (json)
-		printf("\n]}\n");
+		printf("\n]");
 }
 
 int
@@ -252,7 +257,7 @@ meshctl_status(struct meshctl *ctx, int argc, char **argv)
 	size_t			 i, n = 0;
 	int			 ch, rc, failed;
 
-	while ((ch = getopt(argc, argv, "a:b:c:ho:s:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:b:c:ho:r:s:t:")) != -1) {
 		if (ch == 'h') {
 			printf("usage: meshctl status [-c dir] [-o text|json] "
 			    "[-s url] [-b url] [-a url] [-t url]\n");
@@ -295,7 +300,7 @@ meshctl_status(struct meshctl *ctx, int argc, char **argv)
 	n++;
 	daemons[n].name = "breaker-d";
 	daemons[n].address = breaker_url != NULL ? xstrdup(breaker_url) :
-	    meshctl_breaker_address();
+	    meshctl_breaker_address(ctx);
 	/*
 	 * proxy-d does without breaker-d (it fails open): one that was
 	 * never started here is shown, not failed on.
@@ -308,8 +313,8 @@ meshctl_status(struct meshctl *ctx, int argc, char **argv)
 	if (authz_url != NULL)
 		daemons[n].address = xstrdup(authz_url);
 	else
-		xasprintf(&daemons[n].address, "ipc://%s/authz.sock",
-		    util_rundir());
+		daemons[n].address = meshctl_daemon_address(ctx,
+		    "authz.sock");
 	/* a mesh without security policies runs no authz-d */
 	daemons[n].required = authz_url != NULL ||
 	    strncmp(daemons[n].address, "ipc://", 6) != 0 ||
@@ -319,8 +324,7 @@ meshctl_status(struct meshctl *ctx, int argc, char **argv)
 	if (tls_url != NULL)
 		daemons[n].address = xstrdup(tls_url);
 	else
-		xasprintf(&daemons[n].address, "ipc://%s/tls.sock",
-		    util_rundir());
+		daemons[n].address = meshctl_daemon_address(ctx, "tls.sock");
 	/* a mesh without mutual TLS runs no tls-d */
 	daemons[n].required = tls_url != NULL ||
 	    strncmp(daemons[n].address, "ipc://", 6) != 0 ||
@@ -333,11 +337,18 @@ meshctl_status(struct meshctl *ctx, int argc, char **argv)
 			rc = MESHCTL_EXIT_FAIL;
 	}
 	if (ctx->output == OUTPUT_JSON)
-		status_json(daemons, n);
-	else
+		status_json(ctx, daemons, n);
+	else {
 		for (i = 0; i < n; i++)
 			status_text(&daemons[i]);
-	status_proxies(ctx->output == OUTPUT_JSON);
+		status_proxies(ctx, 0);
+		meshctl_mesh_describe(ctx, stdout, 0);
+	}
+	if (!daemons[0].up && url == NULL && meshctl_mesh_is_default(ctx))
+		fprintf(stderr, "meshctl: no mesh found: start one (make "
+		    "demo, scripts/demo start), or say where its sockets "
+		    "are with -r or MESHKIT_RUNDIR (meshctl(8), MESH "
+		    "DISCOVERY)\n");
 	for (i = 0; i < n; i++)
 		free(daemons[i].address);
 	return rc;

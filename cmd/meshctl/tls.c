@@ -28,7 +28,7 @@
 #include "msg.h"
 #include "util.h"
 
-static char	*tls_address(const char *);
+static char	*tls_address(struct meshctl *, const char *);
 static void	 tls_time(char *, size_t, int64_t);
 static void	 tls_span(char *, size_t, int64_t);
 static void	 tls_name(char *, size_t, const X509_NAME *);
@@ -36,15 +36,13 @@ static int	 tls_cert(struct meshctl *, int, char **);
 static int	 tls_bundle(struct meshctl *, int, char **);
 static int	 tls_rotate(struct meshctl *, int, char **);
 
+/* -s, else the socket of the mesh meshctl found (mesh.c) */
 static char *
-tls_address(const char *url)
+tls_address(struct meshctl *ctx, const char *url)
 {
-	char	*addr;
-
 	if (url != NULL)
 		return xstrdup(url);
-	xasprintf(&addr, "ipc://%s/tls.sock", util_rundir());
-	return addr;
+	return meshctl_daemon_address(ctx, "tls.sock");
 }
 
 static void
@@ -118,7 +116,7 @@ tls_cert(struct meshctl *ctx, int argc, char **argv)
 	int			 ch, rc = MESHCTL_EXIT_FAIL;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "c:hn:o:s:", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "c:hn:o:r:s:", longopts, NULL)) !=
 	    -1) {
 		if (ch == 'n')
 			ns = optarg;
@@ -133,8 +131,8 @@ tls_cert(struct meshctl *ctx, int argc, char **argv)
 	workload = argv[optind];
 	/* a Proxy's name also finds its workload */
 	memset(&errs, 0, sizeof(errs));
-	if (access(ctx->config_dir, F_OK) == 0 &&
-	    (cfg = config_load_dir(ctx->config_dir, &errs)) != NULL)
+	if (access(meshctl_config_dir(ctx), F_OK) == 0 &&
+	    (cfg = config_load_dir(meshctl_config_dir(ctx), &errs)) != NULL)
 		for (i = 0; i < cfg->nproxies; i++)
 			if (strcmp(cfg->proxies[i].workload_name, workload) ==
 			    0 || strcmp(cfg->proxies[i].meta.name,
@@ -156,7 +154,7 @@ tls_cert(struct meshctl *ctx, int argc, char **argv)
 	config_free(cfg);
 	msg_init(&m);
 	ca_answer_init(&a);
-	addr = tls_address(url);
+	addr = tls_address(ctx, url);
 	if (meshctl_question_ask("tls-d", addr, &w, "cert-info-reply", &m,
 	    &reply) == -1)
 		goto done;
@@ -252,7 +250,7 @@ tls_bundle(struct meshctl *ctx, int argc, char **argv)
 	int			 ch, rc = MESHCTL_EXIT_FAIL;
 
 	optind = 0;
-	while ((ch = getopt(argc, argv, "c:ho:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:ho:r:s:")) != -1) {
 		if (ch == 's')
 			url = optarg;
 		else if (ch == 'h' || meshctl_common_flag(ctx, ch, optarg) !=
@@ -261,7 +259,7 @@ tls_bundle(struct meshctl *ctx, int argc, char **argv)
 	}
 	if (optind != argc)
 		return meshctl_usage("tls");
-	addr = tls_address(url);
+	addr = tls_address(ctx, url);
 	msgw_init(&w);
 	msgw_begin(&w, "bundle");
 	msg_init(&m);
@@ -305,7 +303,7 @@ tls_rotate(struct meshctl *ctx, int argc, char **argv)
 	int			 ch, rc = MESHCTL_EXIT_FAIL;
 
 	optind = 0;
-	while ((ch = getopt(argc, argv, "c:ho:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:ho:r:s:")) != -1) {
 		if (ch == 's')
 			url = optarg;
 		else if (ch == 'h' || meshctl_common_flag(ctx, ch, optarg) !=
@@ -314,7 +312,7 @@ tls_rotate(struct meshctl *ctx, int argc, char **argv)
 	}
 	if (optind != argc)
 		return meshctl_usage("tls");
-	addr = tls_address(url);
+	addr = tls_address(ctx, url);
 	msgw_init(&w);
 	msgw_begin(&w, "rotate-root");
 	msg_init(&m);
