@@ -155,7 +155,7 @@ meshctl_describe(struct meshctl *ctx, int argc, char **argv)
 		int inbound = l->direction == LISTENER_INBOUND;
 
 		snprintf(listener, sizeof(listener), "%s %s%s%s", l->name,
-		    l->address, inbound ? " -> " : "", inbound ? l->forward :
+		    l->address, inbound ? " to " : "", inbound ? l->forward :
 		    "");
 		if (inbound) {
 			mtls_inbound_mode(cfg, root_ns, pc->workload_namespace,
