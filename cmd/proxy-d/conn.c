@@ -61,6 +61,9 @@ static struct bufferevent *conn_tls(struct proxy *, evutil_socket_t,
 		    SSL_CTX *, int);
 static void	conn_ssl_reason(struct bufferevent *, char *, size_t);
 static int	conn_refusal_logged(void);
+static void	conn_tls_flush(struct bufferevent *, struct evbuffer *);
+
+#define CONN_TLS_RECORD		16384	/* bytes of one TLS record */
 
 /* Refusals logged at most this often a second, then counted. */
 #define CONN_LOG_PER_SEC	10
@@ -514,6 +517,23 @@ conn_upstream_connected(struct upstream *u, char *why, size_t len)
 	return -1;
 }
 
+/*
+ * Before a connection's bufferevent goes: a TLS one says close_notify,
+ * so that the peer can tell the end from a cut and keeps its session
+ * for resumption.  What the kernel will not take at once is not waited
+ * for.
+ */
+void
+conn_close(struct bufferevent *bev)
+{
+	SSL	*ssl = bufferevent_openssl_get_ssl(bev);
+
+	if (ssl != NULL && SSL_is_init_finished(ssl) &&
+	    (SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN) == 0)
+		(void)SSL_shutdown(ssl);
+	ERR_clear_error();
+}
+
 /* Why an upstream connection failed, TLS or not. */
 void
 conn_upstream_error(struct upstream *u, char *why, size_t len)
@@ -523,6 +543,38 @@ conn_upstream_error(struct upstream *u, char *why, size_t len)
 	else
 		snprintf(why, len, "%s", evutil_socket_error_to_string(
 		    EVUTIL_SOCKET_ERROR()));
+}
+
+/*
+ * The same for a TLS connection: SSL_write at once, up to a record at a
+ * time, what the kernel takes; the rest waits for libevent's write event,
+ * which retries with the same bytes (at the front of the output), as
+ * OpenSSL wants after a write it could not finish.  Without this, every
+ * response would cost an extra turn of the loop and two epoll_ctl calls.
+ */
+static void
+conn_tls_flush(struct bufferevent *bev, struct evbuffer *out)
+{
+	SSL		*ssl = bufferevent_openssl_get_ssl(bev);
+	unsigned char	*p;
+	size_t		 len;
+	int		 n;
+
+	if (ssl == NULL || !SSL_is_init_finished(ssl))
+		return;
+	/* unlike a socket bufferevent's, this output is never frozen */
+	while ((len = evbuffer_get_length(out)) > 0) {
+		if (len > CONN_TLS_RECORD)
+			len = CONN_TLS_RECORD;
+		if ((p = evbuffer_pullup(out, (ev_ssize_t)len)) == NULL)
+			break;
+		if ((n = SSL_write(ssl, p, (int)len)) <= 0) {
+			/* libevent's write event retries, and reports */
+			ERR_clear_error();
+			break;
+		}
+		evbuffer_drain(out, (size_t)n);
+	}
 }
 
 /*
@@ -541,7 +593,9 @@ conn_flush(struct bufferevent *bev, int direct)
 	if (evbuffer_get_length(out) == 0)
 		return;
 	if (!direct) {
-		bufferevent_enable(bev, EV_WRITE);
+		conn_tls_flush(bev, out);
+		if (evbuffer_get_length(out) > 0)
+			bufferevent_enable(bev, EV_WRITE);
 		return;
 	}
 	/* a socket bufferevent keeps its output's start frozen but while
@@ -557,8 +611,9 @@ conn_flush(struct bufferevent *bev, int direct)
  * x-forwarded-client-cert for the request going to the local app, as
  * Envoy writes it for a sidecar (APPEND_FORWARD): over mutual TLS, the
  * peer's element appended to what came; otherwise none, whatever came
- * (a plain-text client cannot vouch for anyone).  The value lives in the
- * session until the next request.
+ * (a plain-text client cannot vouch for anyone).  The peer's element is
+ * made once a connection (a SHA-256 of its certificate); the value with
+ * what came lives in the session until the next request.
  */
 void
 conn_xfcc(struct session *s, struct extra_ops *x)
@@ -567,38 +622,41 @@ conn_xfcc(struct session *s, struct extra_ops *x)
 	const struct http_request *req = &s->req;
 	SSL			*ssl;
 	X509			*peer;
-	const char		*by;
-	char			 buf[TLS_XFCC_MAX], *prior = NULL;
-	size_t			 i, plen = 0;
+	const char		*by, *value;
+	char			 buf[TLS_XFCC_MAX];
+	size_t			 i, plen = 0, own;
 
-	free(s->xfcc);
-	s->xfcc = NULL;
-	if (s->inbound && s->peer_identity != NULL &&
+	free(s->xfcc_all);
+	s->xfcc_all = NULL;
+	if (s->xfcc == NULL && s->inbound && s->peer_identity != NULL &&
 	    (ssl = bufferevent_openssl_get_ssl(s->bev)) != NULL &&
 	    (peer = SSL_get0_peer_certificate(ssl)) != NULL &&
-	    (by = identity_spiffe_id(s->proxy)) != NULL) {
-		for (i = 0; i < req->nheaders; i++) {
-			const struct http_header *h = &req->headers[i];
-
-			if (h->name.n != sizeof(name) - 1 || strncasecmp(
-			    h->name.p, name, sizeof(name) - 1) != 0 ||
-			    plen + h->value.n + 2 > sizeof(buf) / 2)
-				continue;
-			prior = xreallocarray(prior, plen + h->value.n + 2, 1);
-			if (plen > 0)
-				prior[plen++] = ',';
-			memcpy(prior + plen, h->value.p, h->value.n);
-			plen += h->value.n;
-			prior[plen] = '\0';
-		}
-		if (tls_xfcc(buf, sizeof(buf), prior, by, peer,
-		    s->peer_identity) == 0)
-			s->xfcc = xstrdup(buf);
-		free(prior);
-	}
-	if (s->xfcc != NULL)
-		extra_ops_add(x, name, sizeof(name) - 1, s->xfcc,
-		    strlen(s->xfcc), 0);
-	else
+	    (by = identity_spiffe_id(s->proxy)) != NULL &&
+	    tls_xfcc(buf, sizeof(buf), NULL, by, peer,
+	    s->peer_identity) == 0)
+		s->xfcc = xstrdup(buf);
+	if (s->xfcc == NULL || !s->inbound || s->peer_identity == NULL) {
 		extra_ops_add(x, name, sizeof(name) - 1, "", 0, 1);
+		return;
+	}
+	value = s->xfcc;
+	own = strlen(s->xfcc);
+	for (i = 0; i < req->nheaders; i++) {
+		const struct http_header *h = &req->headers[i];
+
+		if (h->name.n != sizeof(name) - 1 || strncasecmp(h->name.p,
+		    name, sizeof(name) - 1) != 0 ||
+		    plen + h->value.n + own + 2 > TLS_XFCC_MAX)
+			continue;
+		s->xfcc_all = xreallocarray(s->xfcc_all, plen + h->value.n +
+		    own + 2, 1);
+		memcpy(s->xfcc_all + plen, h->value.p, h->value.n);
+		plen += h->value.n;
+		s->xfcc_all[plen++] = ',';
+	}
+	if (s->xfcc_all != NULL) {
+		memcpy(s->xfcc_all + plen, s->xfcc, own + 1);
+		value = s->xfcc_all;
+	}
+	extra_ops_add(x, name, sizeof(name) - 1, value, strlen(value), 0);
 }

@@ -181,7 +181,8 @@ struct session {
 	int			 direct;	/* conn_flush writes the fd */
 	char			*peer_identity;	/* TLS peer (SPIFFE); NULL */
 	char			*peer_sni;	/* its server name; NULL */
-	char			*xfcc;		/* x-forwarded-client-cert */
+	char			*xfcc;		/* the peer's XFCC element */
+	char			*xfcc_all;	/* with what came: a request's */
 	struct generation	*gen;
 	struct listener		*listener;	/* NULL after a reload freed it */
 	int			 inbound;
@@ -428,6 +429,7 @@ struct bufferevent *conn_upstream(struct proxy *, struct pool *,
 int		 conn_upstream_connected(struct upstream *, char *, size_t);
 void		 conn_upstream_error(struct upstream *, char *, size_t);
 void		 conn_flush(struct bufferevent *, int direct);
+void		 conn_close(struct bufferevent *);
 void		 conn_xfcc(struct session *, struct extra_ops *);
 
 /* identity.c: the certificate from tls-d, the TLS contexts */

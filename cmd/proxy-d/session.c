@@ -644,6 +644,7 @@ session_free_now(struct session *s)
 	TAILQ_REMOVE(&p->sessions, s, entry);
 	p->nsessions--;
 	event_free(s->timer);
+	conn_close(s->bev);
 	bufferevent_free(s->bev);
 	generation_unref(s->gen);
 	policy_unref(s->policy);
@@ -656,6 +657,7 @@ session_free_now(struct session *s)
 	free(s->peer_identity);
 	free(s->peer_sni);
 	free(s->xfcc);
+	free(s->xfcc_all);
 	free(s);
 	proxy_maybe_exit(p);
 }

@@ -103,6 +103,7 @@ pool_flush(struct pool *pool)
 static void
 upstream_free(struct upstream *u)
 {
+	conn_close(u->bev);
 	bufferevent_free(u->bev);
 	free(u);
 }

@@ -75,6 +75,20 @@ expect "the app gets Envoy's x-forwarded-client-cert" "$xfcc" \
     "By=spiffe://cluster.local/ns/default/sa/rating;Hash=$hash;Subject=\"\";URI=spiffe://cluster.local/ns/default/sa/book"
 check "rating's proxy took a TLS client" sh -c "! grep -q 'TLS handshake refused' '$T/rating.log'"
 
+# big bodies both ways through mTLS: flow control (buffers filling and
+# draining) must not stall a TLS connection
+head -c 30000000 /dev/urandom >"$T/big"
+want=$("$BUILD/tests/mk-backend" -S <"$T/big")
+got=$(curl -s --max-time 60 -H 'Host: rating:8080' --data-binary @"$T/big" "http://127.0.0.1:$BOOK/upload")
+expect "a 30 MB upload through mTLS" "$got" "$want"
+# mk-backend's /bytes/N: byte i is pattern[i % 64]
+pattern() { yes '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.' | head -c "$1" | sha256sum; }
+got=$(curl -s --max-time 60 -H 'Host: rating:8080' "http://127.0.0.1:$BOOK/bytes/30000000" | sha256sum)
+expect "a 30 MB download through mTLS, byte for byte" "$got" "$(pattern 30000000)"
+got=$(curl -s --max-time 60 --limit-rate 2M -H 'Host: rating:8080' "http://127.0.0.1:$BOOK/bytes/4000000" | sha256sum)
+expect "a download read slowly (the proxies' buffers fill and drain)" "$got" "$(pattern 4000000)"
+rm -f "$T/big"
+
 # PERMISSIVE (no PeerAuthentication): plain text is served too, and a
 # plain-text client's x-forwarded-client-cert does not reach the app
 out=$(curl -s --max-time 5 -H 'x-forwarded-client-cert: By=forged' "http://127.0.0.1:$RATING/headers")
