@@ -652,8 +652,8 @@ ca_csr_read(const unsigned char *der, size_t len, char *err, size_t errlen)
 	bits = EVP_PKEY_get_bits(key);
 	if (id == EVP_PKEY_RSA) {
 		if (bits < 2048 || bits > 8192) {
-			snprintf(err, errlen, "RSA key of %d bits: want 2048 to "
-			    "8192", bits);
+			snprintf(err, errlen, "RSA key of %d bits: want 2048 "
+			    "to 8192", bits);
 			goto bad;
 		}
 	} else if (id == EVP_PKEY_EC) {
@@ -833,7 +833,8 @@ ca_base64_encode(const unsigned char *in, size_t n, char *out)
 	uint32_t		 v;
 
 	for (i = 0; i + 2 < n; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+		    in[i + 2];
 		*out++ = tab[v >> 18];
 		*out++ = tab[(v >> 12) & 63];
 		*out++ = tab[(v >> 6) & 63];

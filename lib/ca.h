@@ -41,7 +41,7 @@ struct proxy_config;
 struct ca_root {
 	unsigned	 number;	/* its root generation */
 	X509		*cert;
-	int64_t		 retire_at;	/* 0: in force; else leaves the bundle */
+	int64_t		 retire_at;	/* 0: in force; else leaves then */
 };
 
 struct ca {

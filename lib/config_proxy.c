@@ -383,8 +383,8 @@ proxy_daemon(struct config_loader *l, const struct ynode *n,
 				    "failurePolicy must be open");
 				rc = -1;
 			} else if (tls && fp != FAILURE_STALE) {
-				config_error(l, v, "without tls-d proxy-d keeps "
-				    "its certificate until it expires: "
+				config_error(l, v, "without tls-d proxy-d "
+				    "keeps its certificate until it expires: "
 				    "failurePolicy must be stale");
 				rc = -1;
 			} else

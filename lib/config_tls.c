@@ -322,8 +322,8 @@ config_client_tls(struct config_loader *l, const struct ynode *key,
 	/* a Kubernetes secret: meshkit reads files */
 	if (t->credential_name != NULL)
 		config_warn(l, key, "%s %s.credentialName is not supported by "
-		    "meshkit and is ignored: give clientCertificate, privateKey "
-		    "and caCertificates as files",
+		    "meshkit and is ignored: give clientCertificate, "
+		    "privateKey and caCertificates as files",
 		    l->kind != NULL ? l->kind : "DestinationRule", where);
 	config_client_tls_free(*out);
 	*out = t;

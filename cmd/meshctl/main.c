@@ -45,8 +45,9 @@ static const struct meshctl_command commands[] = {
 	    "[--issuer iss] [--audience aud] ...",
 	    "show a JWT's claims, or verify it with a JWKS" },
 	{ "describe", meshctl_describe, "WORKLOAD [-c dir] "
-	    "[--root-namespace ns] [-o text|json]", "show a workload's listeners: mTLS mode and the "
-	    "policy that set it, authorization rules" },
+	    "[--root-namespace ns] [-o text|json]",
+	    "show a workload's listeners: mTLS mode and the policy that set "
+	    "it, authorization rules" },
 	{ "tls", meshctl_tls, "cert WORKLOAD [-n namespace] [-s url] "
 	    "[-o text|json] | bundle [-s url] | rotate-root [-s url]",
 	    "show a workload's certificate, the trust bundle; rotate the "

@@ -51,7 +51,7 @@ enum conn_tls_kind {
 
 struct conn_tls {
 	enum conn_tls_kind	 kind;
-	int			 auto_mtls;	/* no rule: plain without a cert */
+	int			 auto_mtls;	/* no rule: plain if no cert */
 	struct route_tls	 route;
 };
 
@@ -182,7 +182,7 @@ struct session {
 	char			*peer_identity;	/* TLS peer (SPIFFE); NULL */
 	char			*peer_sni;	/* its server name; NULL */
 	char			*xfcc;		/* the peer's XFCC element */
-	char			*xfcc_all;	/* with what came: a request's */
+	char			*xfcc_all;	/* and what came, a request's */
 	struct generation	*gen;
 	struct listener		*listener;	/* NULL after a reload freed it */
 	int			 inbound;

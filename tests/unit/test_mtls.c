@@ -33,7 +33,8 @@ static const char policies[] =
     PA("shop", "ns", "  mtls: {mode: PERMISSIVE}\n")
     PA("shop", "rating", "  selector: {matchLabels: {app: rating}}\n"
 	"  mtls: {mode: UNSET}\n"
-	"  portLevelMtls:\n    9081: {mode: DISABLE}\n    9082: {mode: UNSET}\n")
+	"  portLevelMtls:\n    9081: {mode: DISABLE}\n"
+	"    9082: {mode: UNSET}\n")
     PA("default", "book", "  selector: {matchLabels: {app: book}}\n"
 	"  mtls: {mode: DISABLE}\n");
 
