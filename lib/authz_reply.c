@@ -163,7 +163,7 @@ authz_reply_vary_known(struct str vary)
 {
 	static const char *const fields[] = {
 		"authority", "port", "method", "path", "source-ip", "remote",
-		"principal", "sni",
+		"principal", "sni", "destination-ip",
 	};
 	size_t	 i = 0, j, start;
 

@@ -5,6 +5,8 @@
  * vary cache), never kept past the reuse time it gave.  authz-d away,
  * slow or confused: the request fails closed (ADU).
  */
+#include <sys/socket.h>
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +62,8 @@ static void	entry_free(struct authz_entry *);
 static size_t	authz_base(const struct session *, char *, size_t);
 static size_t	authz_key(const struct session *, const char *,
 		    const char *, size_t, char *, size_t);
+static size_t	authz_destination(const struct session *, char *, size_t,
+		    size_t *);
 static int	fields_has(const char *, const char *, size_t);
 static int	fields_within(struct str, const char *);
 static struct authz_entry *node_merge(struct proxy *, const char *,
@@ -251,6 +255,29 @@ authz_base(const struct session *s, char *buf, size_t len)
 	return n;
 }
 
+/*
+ * The address the peer connected to (a listener on a wildcard address
+ * is reached on one of the machine's): its length in buf, and where the
+ * port starts; 0 when the socket cannot say.
+ */
+static size_t
+authz_destination(const struct session *s, char *buf, size_t len,
+    size_t *port)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+	evutil_socket_t		 fd = bufferevent_getfd(s->bev);
+	char			*colon;
+
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return 0;
+	util_format_sockaddr((struct sockaddr *)&ss, buf, len);
+	if ((colon = strrchr(buf, ':')) == NULL)
+		return 0;
+	*port = (size_t)(colon + 1 - buf);
+	return strlen(buf);
+}
+
 /* Is word (n bytes) one of the words of fields? */
 static int
 fields_has(const char *fields, const char *word, size_t n)
@@ -299,7 +326,8 @@ authz_key(const struct session *s, const char *fields, const char *base,
 {
 	const struct http_request *req = &s->req;
 	const char	*p = fields;
-	size_t		 n = baselen, i, wl;
+	size_t		 n = baselen, i, wl, dl, dport;
+	char		 dest[72];
 
 	if (baselen + 1 > len)
 		return 0;
@@ -324,9 +352,14 @@ authz_key(const struct session *s, const char *fields, const char *base,
 		else if (IS_WORD("source-ip") || IS_WORD("remote"))
 			/* remote is not sent: authz-d takes the source's */
 			v = (struct str){ s->client_ip, strlen(s->client_ip) };
-		else if (IS_WORD("port") || IS_WORD("principal") ||
-		    IS_WORD("sni"))
-			;	/* one value per base, or not sent yet */
+		else if (IS_WORD("port") || IS_WORD("destination-ip")) {
+			if ((dl = authz_destination(s, dest, sizeof(dest),
+			    &dport)) == 0)
+				return 0;
+			v = IS_WORD("port") ? (struct str){ dest + dport,
+			    dl - dport } : (struct str){ dest, dport - 1 };
+		} else if (IS_WORD("principal") || IS_WORD("sni"))
+			;	/* not sent yet */
 		else if (wl > 7 && memcmp(p, "header:", 7) == 0)
 			header = 1;
 		else
@@ -421,18 +454,18 @@ authz_ask(struct proxy *p, struct authz_entry *e, struct session *s)
 {
 	const struct http_request *req = &s->req;
 	struct msg_writer	*w;
-	char			 name[128];
-	const char		*port;
-	size_t			 i, j, k;
+	char			 name[128], dest[72];
+	size_t			 i, j, k, dl, dport;
 
 	if (p->authz == NULL ||
 	    (w = ipc_req_begin(p->authz->req, s->gen->pc)) == NULL)
 		return -1;
 	msgw_field(w, "authority", req->authority);
-	if (s->forward != NULL && (port = strrchr(s->forward->name, ':')) !=
-	    NULL)
-		msgw_field(w, "port", (struct str){ port + 1,
-		    strlen(port + 1) });
+	if ((dl = authz_destination(s, dest, sizeof(dest), &dport)) > 0) {
+		msgw_field(w, "destination", (struct str){ dest, dl });
+		msgw_field(w, "port", (struct str){ dest + dport,
+		    dl - dport });
+	}
 	msgw_field(w, "method", req->method);
 	msgw_field(w, "path", req->path);
 	msgw_field(w, "source", (struct str){ s->client_addr,

@@ -161,7 +161,10 @@ expect(unsigned status, const char *why)
 			    authz_decision_name(ans.decision), ans.status,
 			    ans.reason);
 		assert_string_equal(ans.body, status == 401 ?
-		    "Jwt verification fails" : "RBAC: access denied");
+		    "Jwt verification fails" : strstr(ans.reason,
+		    "Audiences in Jwt") != NULL ?
+		    "Audiences in Jwt are not allowed" :
+		    "RBAC: access denied");
 	}
 	if (why != NULL && strstr(ans.reason, why) == NULL)
 		fail_msg("reason \"%s\" lacks \"%s\"", ans.reason, why);
@@ -218,9 +221,15 @@ test_article(void **state)
 	assert_true(ans.ops[0].remove);
 	assert_string_equal(ans.ops[0].name, "authorization");
 	assert_non_null(strstr(ans.vary, "header:authorization"));
-	/* a tampered token: one character of the payload changed */
+	/* a tampered token: one character of the payload changed (the
+	   claims are read before the signature, as Envoy does) */
 	util_strlcpy(tampered, token("demo.jwt"), sizeof(tampered));
 	tampered[strchr(tampered + 30, '.') - tampered + 5] ^= 0x01;
+	ask(cfg, NULL, "GET", "/books/1", tampered);
+	expect(401, NULL);
+	/* one of the signature changed */
+	util_strlcpy(tampered, token("demo.jwt"), sizeof(tampered));
+	tampered[strrchr(tampered, '.') - tampered + 5] ^= 0x01;
 	ask(cfg, NULL, "GET", "/books/1", tampered);
 	expect(401, "bad signature");
 	/* no token: no identity, but allowed */
@@ -304,10 +313,14 @@ test_istio_claims(void **state)
 	ask(cfg, NULL, "GET", "/",
 	    token("tests-common/TokenIssuer1WithAudList.jwt"));
 	expect(0, NULL);
+	/* Envoy: an audience not allowed is a 403 */
 	ask(cfg, NULL, "GET", "/", token("tests-common/TokenIssuer1.jwt"));
-	expect(401, "Audiences");
+	expect(403, "Audiences");
+	assert_string_equal(ans.body, "Audiences in Jwt are not allowed");
+	/* ... but the issuer-1 rule, first, looks at the same place and
+	   does not know issuer 2: Envoy's allow_missing answers 401 */
 	ask(cfg, NULL, "GET", "/", token("tests-common/TokenIssuer2.jwt"));
-	expect(401, "Audiences");
+	expect(401, "issuer is not configured");
 	ask(cfg, NULL, "GET", "/", token("tests-common/TokenExpired.jwt"));
 	expect(401, "expired");
 	ask(cfg, NULL, "GET", "/", token("tests-common/TokenIssuer3.jwt"));
@@ -396,11 +409,6 @@ test_semantics(void **state)
 	ask(cfg, NULL, "GET", "/", NULL);
 	expect(0, "default/allow-all rules[0]");
 	config_free(cfg);
-	/* DENY without rules matches nothing */
-	cfg = load(AP, "d", "default", "  action: DENY");
-	ask(cfg, NULL, "GET", "/", NULL);
-	expect(0, NULL);
-	config_free(cfg);
 	/* DENY beats ALLOW */
 	cfg = load(AP AP, "allow-all", "default", "  rules: [{}]",
 	    "deny-admin", "default", "  action: DENY\n  rules:\n"
@@ -434,7 +442,8 @@ test_semantics(void **state)
 	    "        methods: [GET, HEAD]\n"
 	    "        paths: [\"/books/{*}/reviews\", \"/api/{**}\", \"*.css\"]\n"
 	    "        notPaths: [\"/api/private/{**}\"]\n"
-	    "        hosts: [\"BOOK.default.svc.cluster.local\"]\n"
+	    "        hosts: [\"BOOK.default.svc.cluster.local\",\n"
+	    "          \"BOOK.default.svc.cluster.local:*\"]\n"
 	    "        ports: [\"8080\"]\n");
 	ask(cfg, NULL, "GET", "/books/1/reviews", NULL);
 	expect(0, NULL);
@@ -504,13 +513,17 @@ test_token_places(void **state)
 	ask(cfg, NULL, "GET", "/", h);
 	expect(0, NULL);
 	assert_string_equal(ans.principal, "test-issuer-1@istio.io/sub-1");
-	assert_int_equal(ans.nops, 3);
+	/* the output headers first removed, then set from the token */
+	assert_int_equal(ans.nops, 6);
+	assert_true(ans.ops[0].remove && ans.ops[1].remove &&
+	    ans.ops[2].remove);
 	assert_string_equal(ans.ops[0].name, "x-payload");
-	assert_memory_equal(ans.ops[0].value, strchr(tok, '.') + 1,
-	    strlen(ans.ops[0].value));
-	assert_string_equal(ans.ops[1].name, "x-sub");
-	assert_string_equal(ans.ops[1].value, "sub-1");
-	assert_string_equal(ans.ops[2].value, "valueC");
+	assert_string_equal(ans.ops[3].name, "x-payload");
+	assert_memory_equal(ans.ops[3].value, strchr(tok, '.') + 1,
+	    strlen(ans.ops[3].value));
+	assert_string_equal(ans.ops[4].name, "x-sub");
+	assert_string_equal(ans.ops[4].value, "sub-1");
+	assert_string_equal(ans.ops[5].value, "valueC");
 	/* the reuse time never passes the token's expiry */
 	assert_true(ans.reuse_ms <= 60000);
 	snprintf(h, sizeof(h), "x-auth: Token %s", tok);
@@ -743,6 +756,23 @@ test_validation(void **state)
 		"  provider: {name: x}",
 		"  targetRef: {kind: Service, name: x}",
 		"  rules: [{to: [{operation: {hosts: [a], hostz: [b]}}]}]",
+		/* Istio's ValidateAuthorizationPolicy refuses these too */
+		"  action: DENY",
+		"  action: DENY\n  rules: []",
+		"  action: CUSTOM\n  provider: {name: x}",
+		"  action: CUSTOM\n  provider: {name: x}\n  rules: [{from: "
+		    "[{source: {principals: [a]}}]}]",
+		"  action: CUSTOM\n  provider: {name: x}\n  rules: [{when: "
+		    "[{key: request.auth.claims[a], values: [b]}]}]",
+		"  selector: {matchLabels: {app: \"*\"}}\n  rules: [{}]",
+		"  rules: [{from: [{source: {serviceAccounts: [a], "
+		    "principals: [b]}}]}]",
+		"  rules: [{from: [{source: {serviceAccounts: [\"a/b/c\"]}}]}]",
+		"  rules: [{when: [{key: destination.labels[app], values: "
+		    "[a]}]}]",
+		"  rules: [{when: [{key: \"request.headers[]\", values: [a]}]}]",
+		"  rules: [null]",
+		"  rules: [{to: [{operation: {paths: [\"/a/{*}}\"]}}]}]",
 	};
 	struct cfg_errors	 errs;
 	struct config		*cfg;
