@@ -27,7 +27,8 @@
 #include "jwt.h"
 #include "util.h"
 
-static void	 authz_vary_header(struct authz_ctx *, const char *, size_t);
+static void	 authz_vary_header(struct authz_ctx *, const char *, size_t,
+		    int);
 static uint32_t	 authz_dest_port(struct authz_ctx *);
 static struct str authz_peer(struct authz_ctx *);
 static int	 authz_field(struct authz_ctx *, const struct authz_values *,
@@ -114,12 +115,13 @@ authz_applies(const struct authz_ctx *c, const char *ns,
 }
 
 static void
-authz_vary_header(struct authz_ctx *c, const char *name, size_t n)
+authz_vary_header(struct authz_ctx *c, const char *name, size_t n,
+    int query)
 {
 	size_t	 i;
 
 	for (i = 0; i < c->nvary_headers; i++)
-		if (c->vary_headers[i].n == n &&
+		if (c->vary_headers[i].n == n && c->vary_query[i] == query &&
 		    memcmp(c->vary_headers[i].p, name, n) == 0)
 			return;
 	if (c->nvary_headers == VARY_MAX_HEADERS) {
@@ -128,7 +130,19 @@ authz_vary_header(struct authz_ctx *c, const char *name, size_t n)
 	}
 	c->vary_headers[c->nvary_headers].p = name;
 	c->vary_headers[c->nvary_headers].n = n;
+	c->vary_query[c->nvary_headers] = (unsigned char)query;
 	c->nvary_headers++;
+}
+
+void
+authz_vary_query(struct authz_ctx *c, const char *name)
+{
+	size_t	 n = strlen(name);
+
+	if (n == 0 || n > 127 || strpbrk(name, " ,\t&=#") != NULL)
+		c->vary |= VARY_PATH;
+	else
+		authz_vary_header(c, name, n, 1);
 }
 
 /* The first header named name (lower case) from index *from on. */
@@ -138,7 +152,7 @@ authz_header(struct authz_ctx *c, const char *name, size_t n, size_t *from)
 	const struct authz_request	*r = c->req;
 	size_t				 i;
 
-	authz_vary_header(c, name, n);
+	authz_vary_header(c, name, n, 0);
 	for (i = *from; i < r->nheaders; i++)
 		if (r->header_names[i].n == n &&
 		    memcmp(r->header_names[i].p, name, n) == 0) {
@@ -547,9 +561,9 @@ authz_finish(struct authz_ctx *c)
 				o += (size_t)n;
 		}
 	for (i = 0; i < c->nvary_headers && !c->vary_overflow; i++) {
-		n = snprintf(a->vary + o, sizeof(a->vary) - o, "%sheader:%.*s",
-		    o == 0 ? "" : " ", (int)c->vary_headers[i].n,
-		    c->vary_headers[i].p);
+		n = snprintf(a->vary + o, sizeof(a->vary) - o, "%s%s:%.*s",
+		    o == 0 ? "" : " ", c->vary_query[i] ? "query" : "header",
+		    (int)c->vary_headers[i].n, c->vary_headers[i].p);
 		if (n < 0 || (size_t)n >= sizeof(a->vary) - o)
 			c->vary_overflow = 1;
 		else

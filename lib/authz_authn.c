@@ -344,9 +344,9 @@ authn_extract(struct authn *an, const struct jwt_rule *r)
 		}
 	}
 	for (i = 0; i < (defaults ? 1 : r->nfrom_params); i++) {
-		c->vary |= VARY_PATH;
-		if (authn_query_param(an, c->req->path, defaults ?
-		    "access_token" : r->from_params[i], &tok))
+		name = defaults ? "access_token" : r->from_params[i];
+		authz_vary_query(c, name);
+		if (authn_query_param(an, c->req->path, name, &tok))
 			authn_place(an, tok, 0, NULL);
 	}
 	for (i = 0; i < r->nfrom_cookies; i++) {

@@ -56,6 +56,7 @@ struct authz_ctx {
 	struct authz_answer		*a;
 	unsigned			 vary;
 	struct str			 vary_headers[VARY_MAX_HEADERS];
+	unsigned char			 vary_query[VARY_MAX_HEADERS];
 	size_t				 nvary_headers;
 	int				 vary_overflow;
 	struct authz_identity		 id;
@@ -75,6 +76,11 @@ int	authz_applies(const struct authz_ctx *, const char *ns,
  */
 const struct str *authz_header(struct authz_ctx *, const char *, size_t,
 	    size_t *);
+/*
+ * The decision read query parameter name: "query:NAME" goes into the
+ * answer's vary (the whole path when NAME cannot be a word of it).
+ */
+void	authz_vary_query(struct authz_ctx *, const char *);
 /* A claim by its path of names, or NULL. */
 const struct json *authz_claim(const struct json *, char **, size_t);
 

@@ -185,6 +185,8 @@ authz_reply_vary_known(struct str vary)
 		if (w.n > 7 && memcmp(w.p, "header:", 7) == 0 &&
 		    util_is_token((struct str){ w.p + 7, w.n - 7 }))
 			known = 1;
+		if (w.n > 6 && memcmp(w.p, "query:", 6) == 0)
+			known = 1;
 		if (!known)
 			return 0;
 	}

@@ -64,6 +64,8 @@ static size_t	authz_key(const struct session *, const char *,
 		    const char *, size_t, char *, size_t);
 static size_t	authz_destination(const struct session *, char *, size_t,
 		    size_t *);
+static int	authz_query_value(const struct str *, const char *, size_t,
+		    struct str *);
 static int	fields_has(const char *, const char *, size_t);
 static int	fields_within(struct str, const char *);
 static struct authz_entry *node_merge(struct proxy *, const char *,
@@ -278,6 +280,34 @@ authz_destination(const struct session *s, char *buf, size_t len,
 	return strlen(buf);
 }
 
+/* The first value of query parameter name (n bytes) of path, raw. */
+static int
+authz_query_value(const struct str *path, const char *name, size_t n,
+    struct str *out)
+{
+	const char	*q, *end, *p, *amp, *eq;
+
+	if (path->p == NULL || (q = memchr(path->p, '?', path->n)) == NULL)
+		return 0;
+	end = path->p + path->n;
+	if ((p = memchr(q, '#', (size_t)(end - q))) != NULL)
+		end = p;
+	for (p = q + 1; p < end; p = amp + 1) {
+		if ((amp = memchr(p, '&', (size_t)(end - p))) == NULL)
+			amp = end;
+		eq = memchr(p, '=', (size_t)(amp - p));
+		if ((size_t)((eq != NULL ? eq : amp) - p) == n &&
+		    memcmp(p, name, n) == 0) {
+			out->p = eq != NULL ? eq + 1 : amp;
+			out->n = (size_t)(amp - out->p);
+			return 1;
+		}
+		if (amp == end)
+			break;
+	}
+	return 0;
+}
+
 /* Is word (n bytes) one of the words of fields? */
 static int
 fields_has(const char *fields, const char *word, size_t n)
@@ -362,7 +392,12 @@ authz_key(const struct session *s, const char *fields, const char *base,
 			;	/* not sent yet */
 		else if (wl > 7 && memcmp(p, "header:", 7) == 0)
 			header = 1;
-		else
+		else if (wl > 6 && memcmp(p, "query:", 6) == 0) {
+			/* the parameter's first value as received; absent
+			   differs from empty */
+			if (!authz_query_value(&req->path, p + 6, wl - 6, &v))
+				v = (struct str){ "\x1e", 1 };
+		} else
 			return 0;
 #undef IS_WORD
 		if (n + 1 > len)

@@ -190,6 +190,21 @@ for _ in 1 2 3; do req -H 'x-user: d1' >/dev/null; done
 expect "vary port destination-ip: 1 question for 3 requests" \
     "$(questions dest)" 1
 unstand dest
+# a token looked for in a query parameter: keyed on its value alone
+standin query "$(reply 'decision: allow
+reuse: 5000
+vary: query:token header:x-user')"
+for q in a a b; do
+	curl -s -o /dev/null --max-time 5 -H 'x-user: q1' \
+	    "http://127.0.0.1:$IN/headers?x=$RANDOM&token=$q"
+done
+curl -s -o /dev/null --max-time 5 -H 'x-user: q1' \
+    "http://127.0.0.1:$IN/other?tokens=a"
+curl -s -o /dev/null --max-time 5 -H 'x-user: q1' \
+    "http://127.0.0.1:$IN/other"
+expect "vary query:token: 3 questions (a, b, none) for 5 requests" \
+    "$(questions query)" 3
+unstand query
 standin short "$(reply 'decision: allow
 reuse: 300')"
 req -H 'x-user: s1' >/dev/null
