@@ -114,25 +114,23 @@ authn_strip(struct authn *an)
 {
 	struct authz_answer	*a = an->c->a;
 	const struct jwt_rule	*r;
-	const char		*names[1 + 64];
-	size_t			 i, j, k, n;
+	const char		*name;
+	size_t			 i, j, k;
 
 	for (i = 0; i < an->nrules; i++) {
 		r = an->rules[i];
-		n = 0;
-		if (r->output_payload_to_header != NULL)
-			names[n++] = r->output_payload_to_header;
-		for (j = 0; j < r->noutput_claim_to_headers && n <
-		    nitems(names); j++)
-			names[n++] = r->output_claim_to_headers[j].header;
-		for (j = 0; j < n; j++) {
+		for (j = 0; j <= r->noutput_claim_to_headers; j++) {
+			name = j == 0 ? r->output_payload_to_header :
+			    r->output_claim_to_headers[j - 1].header;
+			if (name == NULL)
+				continue;
 			for (k = 0; k < a->nops; k++)
-				if (strcmp(a->ops[k].name, names[j]) == 0)
+				if (strcmp(a->ops[k].name, name) == 0)
 					break;
 			if (k < a->nops)
 				continue;
-			if (authz_answer_op(a, 1, (struct str){ names[j],
-			    strlen(names[j]) }, STR_LIT("")) == -1)
+			if (authz_answer_op(a, 1, (struct str){ name,
+			    strlen(name) }, STR_LIT("")) == -1)
 				return -1;
 		}
 	}

@@ -268,8 +268,11 @@ service_account_match(const char *nssa, struct str p)
 	const char	*sa;
 	int		 n;
 
-	if (slash == NULL || !match_prefix(p, SPIFFE_PREFIX, pl, 0))
+	if (slash == NULL)
 		return 0;
+	/* an identity written without its scheme is taken as if it had it */
+	if (!match_prefix(p, SPIFFE_PREFIX, pl, 0))
+		pl = 0;
 	n = snprintf(nspart, sizeof(nspart), "/ns/%.*s/",
 	    (int)(slash - nssa), nssa);
 	if (n < 0 || (size_t)n >= sizeof(nspart))
