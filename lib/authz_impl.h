@@ -51,7 +51,7 @@ struct authz_identity {
 struct authz_ctx {
 	const struct config		*cfg;
 	const struct authz_env		*env;
-	const struct route_source	*src;
+	const struct msg_source	*src;
 	const struct authz_request	*req;
 	struct authz_answer		*a;
 	unsigned			 vary;
@@ -62,8 +62,9 @@ struct authz_ctx {
 	struct authz_identity		 id;
 	struct authz_token		 tokens[AUTHZ_MAX_TOKENS];
 	size_t				 ntokens;
-	char				 path[2048];	/* normalized */
-	int				 path_ok;
+	const char			*path;	/* normalized, no query */
+	char				 pathbuf[2048];
+	char				*pathheap;	/* a longer one */
 	const char			*root_ns;
 };
 
@@ -101,7 +102,7 @@ int	authz_service_account_values_match(const struct authz_values *,
 int	authz_request_principal_values_match(const struct authz_values *,
 	    const struct jwt *);
 int	authz_header_values_match(const struct authz_values *,
-	    const struct str *const *, size_t);
+	    const struct authz_request *, const char *name);
 int	authz_claim_values_match(const struct json *, int words,
 	    const struct authz_values *);
 

@@ -23,13 +23,17 @@
 
 static int	 match_prefix(struct str, const char *, size_t, int);
 static int	 match_suffix(struct str, const char *, size_t, int);
-static int	 joined_cmp(const struct str *const *, size_t, size_t,
-		    const char *, size_t);
-static size_t	 joined_len(const struct str *const *, size_t);
+static const struct str *header_next(const struct authz_request *,
+		    const char *, size_t, size_t *);
+static int	 joined_cmp(const struct authz_request *, const char *,
+		    size_t, size_t, const char *, size_t);
+static size_t	 joined_len(const struct authz_request *, const char *,
+		    size_t, int *);
 static int	 namespace_match(const char *, struct str);
 static int	 service_account_match(const char *, struct str);
 static int	 request_principal_match(const char *, struct str,
 		    const struct str *);
+static int	 authz_path_chars(const char *, size_t, const char *);
 
 static int
 match_prefix(struct str v, const char *p, size_t n, int caseless)
@@ -76,12 +80,19 @@ authz_values_match(const struct authz_values *vals, struct str v,
 	return 0;
 }
 
-/* {*}: one whole segment; {**}: the rest, at least one segment. */
+/*
+ * Envoy's uri_template match, which Istio's path templates become: {*}
+ * is one segment of path characters; {**} is any run of path characters
+ * and '/', and only literal text may follow it, which the path must end
+ * with.
+ */
 int
 authz_path_match(const char *pat, const char *path)
 {
+	static const char pchars[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()+,;:@=";
 	const char	*p = pat, *s = path, *pe, *se;
-	size_t		 pn, sn;
+	size_t		 pn, sn, tn, rn;
 
 	if (strchr(pat, '{') == NULL) {
 		struct str v = { path, strlen(path) };
@@ -97,10 +108,16 @@ authz_path_match(const char *pat, const char *path)
 		se = strchr(s, '/');
 		pn = pe != NULL ? (size_t)(pe - p) : strlen(p);
 		sn = se != NULL ? (size_t)(se - s) : strlen(s);
-		if (pn == 4 && memcmp(p, "{**}", 4) == 0)
-			return sn > 0 || se != NULL;
+		if (pn == 4 && memcmp(p, "{**}", 4) == 0) {
+			/* the path ends with the literal tail */
+			tn = strlen(p + 4);
+			rn = strlen(s);
+			if (rn < tn || memcmp(s + rn - tn, p + 4, tn) != 0)
+				return 0;
+			return authz_path_chars(s, rn - tn, pchars);
+		}
 		if (pn == 3 && memcmp(p, "{*}", 3) == 0) {
-			if (sn == 0)
+			if (sn == 0 || strspn(s, pchars) < sn)
 				return 0;
 		} else if (pn != sn || memcmp(p, s, pn) != 0)
 			return 0;
@@ -109,6 +126,18 @@ authz_path_match(const char *pat, const char *path)
 		if (*p == '\0' || *s == '\0')
 			return *p == *s;
 	}
+}
+
+/* s[0..n) holds only path characters and '/'. */
+static int
+authz_path_chars(const char *s, size_t n, const char *pchars)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != '/' && strchr(pchars, s[i]) == NULL)
+			return 0;
+	return 1;
 }
 
 int
@@ -373,26 +402,45 @@ authz_request_principal_values_match(const struct authz_values *vals,
 	return 0;
 }
 
-/* The length of the values joined with ','. */
-static size_t
-joined_len(const struct str *const *v, size_t n)
+/* The next value of header name (lower case) from index *i on. */
+static const struct str *
+header_next(const struct authz_request *r, const char *name, size_t n,
+    size_t *i)
 {
-	size_t	 i, len = 0;
+	for (; *i < r->nheaders; (*i)++)
+		if (r->header_names[*i].n == n &&
+		    memcmp(r->header_names[*i].p, name, n) == 0)
+			return &r->header_values[(*i)++];
+	return NULL;
+}
 
-	for (i = 0; i < n; i++)
-		len += v[i]->n + (i > 0);
+/* The length of the values joined with ','; 0 with none (*any 0). */
+static size_t
+joined_len(const struct authz_request *r, const char *name, size_t n,
+    int *any)
+{
+	const struct str	*v;
+	size_t			 i = 0, len = 0;
+
+	*any = 0;
+	while ((v = header_next(r, name, n, &i)) != NULL) {
+		len += v->n + (*any ? 1 : 0);
+		*any = 1;
+	}
 	return len;
 }
 
-/* Compare pat with the joined values from offset off. */
+/* Compare pat with the joined values from offset off: 0 when equal. */
 static int
-joined_cmp(const struct str *const *v, size_t n, size_t off,
-    const char *pat, size_t plen)
+joined_cmp(const struct authz_request *r, const char *name, size_t n,
+    size_t off, const char *pat, size_t plen)
 {
-	size_t	 i, pos = 0, k, start;
+	const struct str	*v;
+	size_t			 i = 0, pos = 0, k;
+	int			 first = 1;
 
-	for (i = 0; i < n && plen > 0; i++) {
-		if (i > 0) {
+	while (plen > 0 && (v = header_next(r, name, n, &i)) != NULL) {
+		if (!first) {
 			if (pos >= off) {
 				if (*pat != ',')
 					return 1;
@@ -401,14 +449,15 @@ joined_cmp(const struct str *const *v, size_t n, size_t off,
 			}
 			pos++;
 		}
-		start = off > pos ? off - pos : 0;
-		for (k = start; k < v[i]->n && plen > 0; k++) {
-			if (v[i]->p[k] != *pat)
+		first = 0;
+		for (k = off > pos ? off - pos : 0; k < v->n && plen > 0;
+		    k++) {
+			if (v->p[k] != *pat)
 				return 1;
 			pat++;
 			plen--;
 		}
-		pos += v[i]->n;
+		pos += v->n;
 	}
 	return plen != 0;
 }
@@ -416,32 +465,34 @@ joined_cmp(const struct str *const *v, size_t n, size_t off,
 /*
  * request.headers[name]: Envoy matches the values of a repeated header
  * joined with ',' (HeaderUtility::getAllOfHeaderAsString); "*" is the
- * header present, even empty.  v holds the n values, in order.
+ * header present, even empty.
  */
 int
 authz_header_values_match(const struct authz_values *vals,
-    const struct str *const *v, size_t n)
+    const struct authz_request *r, const char *name)
 {
-	size_t	 i, len, plen;
-	const char *pat;
+	size_t		 i, len, plen, n = strlen(name);
+	const char	*pat;
+	int		 any;
 
-	if (n == 0)
+	len = joined_len(r, name, n, &any);
+	if (!any)
 		return 0;
-	len = joined_len(v, n);
 	for (i = 0; i < vals->n; i++) {
 		pat = vals->v[i];
 		plen = strlen(pat);
 		if (plen == 1 && pat[0] == '*')
 			return 1;
 		if (plen > 0 && pat[plen - 1] == '*') {
-			if (len >= plen - 1 && joined_cmp(v, n, 0, pat,
+			if (len >= plen - 1 && joined_cmp(r, name, n, 0, pat,
 			    plen - 1) == 0)
 				return 1;
 		} else if (plen > 0 && pat[0] == '*') {
-			if (len >= plen - 1 && joined_cmp(v, n, len - plen + 1,
-			    pat + 1, plen - 1) == 0)
+			if (len >= plen - 1 && joined_cmp(r, name, n,
+			    len - plen + 1, pat + 1, plen - 1) == 0)
 				return 1;
-		} else if (len == plen && joined_cmp(v, n, 0, pat, plen) == 0)
+		} else if (len == plen && joined_cmp(r, name, n, 0, pat,
+		    plen) == 0)
 			return 1;
 	}
 	return 0;

@@ -217,15 +217,15 @@ authn_claim_headers(struct config_loader *l, const struct ynode *n,
 		    &h->claim) == -1)
 			rc = -1;
 		else if (h->claim[0] == '\0') {
-			config_error(l, v, "outputClaimToHeaders[].claim must "
-			    "not be empty");
+			config_error(l, v, "outputClaimToHeaders[]: a claim name "
+			    "must not be empty");
 			rc = -1;
 		}
 	}
 	return rc;
 }
 
-/* Every string of a list read from n must be non-empty. */
+/* Every string of a list read from n must be non-empty: what says so. */
 static int
 authn_nonempty(struct config_loader *l, const struct ynode *n,
     const char *what, char **v, size_t count)
@@ -235,8 +235,7 @@ authn_nonempty(struct config_loader *l, const struct ynode *n,
 
 	for (i = 0; i < count; i++)
 		if (v[i][0] == '\0') {
-			config_error(l, n->values[i], "%s: an empty value",
-			    what);
+			config_error(l, n->values[i], "%s", what);
 			rc = -1;
 		}
 	return rc;
@@ -319,7 +318,8 @@ authn_jwt_rule(struct config_loader *l, const struct ynode *n,
 		else if (config_key_is(k, "audiences")) {
 			if (config_string_list(l, v, "audiences",
 			    &r->audiences, &r->naudiences) == -1 ||
-			    authn_nonempty(l, v, "audiences", r->audiences,
+			    authn_nonempty(l, v, "audiences: an audience must not be empty",
+			    r->audiences,
 			    r->naudiences) == -1)
 				rc = -1;
 		} else if (config_key_is(k, "jwksUri")) {
@@ -333,13 +333,15 @@ authn_jwt_rule(struct config_loader *l, const struct ynode *n,
 		else if (config_key_is(k, "fromParams")) {
 			if (config_string_list(l, v, "fromParams",
 			    &r->from_params, &r->nfrom_params) == -1 ||
-			    authn_nonempty(l, v, "fromParams", r->from_params,
+			    authn_nonempty(l, v, "fromParams: a parameter name must not be "
+			    "empty", r->from_params,
 			    r->nfrom_params) == -1)
 				rc = -1;
 		} else if (config_key_is(k, "fromCookies")) {
 			if (config_string_list(l, v, "fromCookies",
 			    &r->from_cookies, &r->nfrom_cookies) == -1 ||
-			    authn_nonempty(l, v, "fromCookies",
+			    authn_nonempty(l, v, "fromCookies: a cookie name must not be "
+			    "empty",
 			    r->from_cookies, r->nfrom_cookies) == -1)
 				rc = -1;
 		} else if (config_key_is(k, "forwardOriginalToken"))
@@ -354,7 +356,8 @@ authn_jwt_rule(struct config_loader *l, const struct ynode *n,
 			if (config_string_list(l, v, "spaceDelimitedClaims",
 			    &r->space_delimited_claims,
 			    &r->nspace_delimited_claims) == -1 ||
-			    authn_nonempty(l, v, "spaceDelimitedClaims",
+			    authn_nonempty(l, v, "spaceDelimitedClaims: a claim name must "
+			    "not be empty",
 			    r->space_delimited_claims,
 			    r->nspace_delimited_claims) == -1)
 				rc = -1;

@@ -151,9 +151,9 @@ sec_value_ok(struct config_loader *l, const struct ynode *n,
 
 /*
  * A path with '{' or '}': Istio's CheckValidPathTemplate (segments of
- * pchar literals, "{*}", "{**}" with no operator after it, no other
- * brace), and meshkit's own: it starts with '/', and "{**}" is its last
- * segment (what Envoy's templates and meshkit's matcher agree on).
+ * pchar literals, "{*}", "{**}" with no operator after it but literal
+ * segments allowed, as in "/{**}/path/template", no other brace), and
+ * meshkit's own: it starts with '/' (as Envoy's templates do).
  */
 static int
 sec_path_template_ok(const char *s, char *why, size_t whylen)
@@ -200,10 +200,6 @@ sec_path_template_ok(const char *s, char *why, size_t whylen)
 		    memchr(seg, '}', n) != NULL) {
 			snprintf(why, whylen, "'{' or '}' beyond a supported "
 			    "path template");
-			return -1;
-		} else if (any) {
-			snprintf(why, whylen, "meshkit takes {**} only as the "
-			    "last segment");
 			return -1;
 		} else if (n == 0 || strspn(seg, pchar) < n) {
 			snprintf(why, whylen, "segment \"%.*s\" is not a valid "
@@ -352,6 +348,15 @@ sec_value_fields(struct config_loader *l, const struct ynode *n,
 		    config_key_is(k, not_names[f]) ? &not_values[f] :
 		    &values[f]);
 		any = 1;
+		/* a peer's identity comes with mTLS, which meshkit lacks */
+		if (names == source_names && (f == SOURCE_PRINCIPALS ||
+		    f == SOURCE_NAMESPACES || f == SOURCE_SERVICE_ACCOUNTS))
+			config_warn(l, k, "AuthorizationPolicy source.%s is not "
+			    "supported by meshkit and is ignored: without mTLS "
+			    "no request has a peer %s, so it %s matches",
+			    k->value, f == SOURCE_NAMESPACES ? "namespace" :
+			    "principal", config_key_is(k, not_names[f]) ?
+			    "always" : "never");
 	}
 	if (!any && rc == 0) {
 		config_error(l, n, "%s must not be empty", what);
@@ -511,6 +516,11 @@ sec_condition_key(struct config_loader *l, const struct ynode *n,
 			return -1;
 		}
 	}
+	if (c->kind == KEY_SOURCE_PRINCIPAL || c->kind == KEY_SOURCE_NAMESPACE ||
+	    c->kind == KEY_SOURCE_SERVICE_ACCOUNT)
+		config_warn(l, n, "AuthorizationPolicy when key %s is not "
+		    "supported by meshkit and is ignored: without mTLS no "
+		    "request has it, so it never matches", key);
 	if (pol->custom && (c->kind == KEY_SOURCE_NAMESPACE ||
 	    c->kind == KEY_SOURCE_SERVICE_ACCOUNT ||
 	    c->kind == KEY_SOURCE_PRINCIPAL ||

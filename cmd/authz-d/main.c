@@ -48,7 +48,7 @@ static const char *const authz_kinds[] = { "RequestAuthentication",
 
 static _Noreturn void usage(void);
 static void	authz_d_env(struct authz_d *, struct authz_env *);
-static void	dry_run_log(void *, const struct route_source *,
+static void	dry_run_log(void *, const struct msg_source *,
 		    const struct authz_request *, const struct authz_answer *);
 static void	filter_one(void *, const char *, size_t, size_t,
 		    struct msg_writer *);
@@ -73,7 +73,7 @@ usage(void)
  * request: the log is where Istio's shadow rules report too.
  */
 static void
-dry_run_log(void *arg, const struct route_source *src,
+dry_run_log(void *arg, const struct msg_source *src,
     const struct authz_request *req, const struct authz_answer *a)
 {
 	char	 enforced[32];
