@@ -30,6 +30,7 @@
 #define NOW	1795900000	/* 2026-11-28 */
 
 static struct authz_answer	 ans;
+static const char		*peer;	/* the next questions' principal */
 static char			 jwks_istio[4096], jwks_common[4096];
 
 static char	*slurp(const char *, char *, size_t);
@@ -126,6 +127,8 @@ ask(const struct config *cfg, const char *ns, const char *method,
 	req.method = (struct str){ method, strlen(method) };
 	req.path = (struct str){ path, strlen(path) };
 	req.source = STR_LIT("10.1.2.3:40000");
+	if (peer != NULL)
+		req.principal = (struct str){ peer, strlen(peer) };
 	util_strlcpy(hbuf, headers != NULL ? headers : "", sizeof(hbuf));
 	for (p = strtok_r(hbuf, "\n", &save); p != NULL;
 	    p = strtok_r(NULL, "\n", &save)) {
@@ -861,6 +864,87 @@ test_path_normalized(void **state)
 	config_free(cfg);
 }
 
+/*
+ * The peer's identity as Istio's generated matchers read it: principals
+ * with spiffe:// before the value, namespaces as ".*\/ns/NS/.*",
+ * serviceAccounts as spiffe://.+/ns/NS/(.+/|)sa/SA(/.+)?; and a repeated
+ * header joined with ','.
+ */
+static void
+test_istio_matchers(void **state)
+{
+	struct config	*cfg;
+	size_t		 i;
+	static const struct {
+		const char	*peer;
+		unsigned	 want;
+	} sa[] = {
+		{ "spiffe://cluster.local/ns/default/sa/bar", 0 },
+		{ "spiffe://td/ns/default/x/y/sa/bar", 0 },
+		{ "spiffe://td/ns/default/sa/bar/extra", 0 },
+		{ "cluster.local/ns/default/sa/bar", 0 },
+		{ "spiffe://td/ns/default/sa/bar-2", 403 },
+		{ "spiffe://td/ns/default/sa/bar/", 403 },
+		{ "spiffe://td/ns/default/xsa/bar", 403 },
+		{ "spiffe:///ns/default/sa/bar", 403 },
+		{ "spiffe://td/ns/other/sa/bar", 403 },
+		{ "", 403 },
+	};
+
+	cfg = load(AP, "sa", "default", "  rules:\n"
+	    "  - from: [{source: {serviceAccounts: [bar]}}]");
+	for (i = 0; i < nitems(sa); i++) {
+		peer = sa[i].peer;
+		ask(cfg, NULL, "GET", "/", NULL);
+		if ((ans.decision == AUTHZ_DECISION_ALLOW) != (sa[i].want == 0))
+			fail_msg("serviceAccounts [bar], peer \"%s\": %s",
+			    sa[i].peer, ans.reason);
+	}
+	config_free(cfg);
+	cfg = load(AP, "p", "default", "  rules:\n"
+	    "  - from: [{source: {principals: [\"td/ns/a/sa/b\"]}}]\n"
+	    "  - from: [{source: {principals: [\"*/sa/c\"]}}]\n"
+	    "  - from: [{source: {namespaces: [\"team-*\"]}}]");
+	peer = "spiffe://td/ns/a/sa/b";
+	ask(cfg, NULL, "GET", "/", NULL);
+	expect(0, "rules[0]");
+	assert_non_null(strstr(ans.vary, "principal"));
+	peer = "spiffe://td/ns/a/sa/bb";
+	ask(cfg, NULL, "GET", "/", NULL);
+	expect(403, NULL);
+	peer = "spiffe://x/ns/y/sa/c";
+	ask(cfg, NULL, "GET", "/", NULL);
+	expect(0, "rules[1]");
+	peer = "spiffe://td/ns/team-red/sa/z";
+	ask(cfg, NULL, "GET", "/", NULL);
+	expect(0, "rules[2]");
+	peer = "spiffe://td/ns/team-/sa/z";
+	ask(cfg, NULL, "GET", "/", NULL);
+	expect(0, "rules[2]");
+	peer = "spiffe://td/ns/teams/sa/z";
+	ask(cfg, NULL, "GET", "/", NULL);
+	expect(403, NULL);
+	peer = NULL;
+	ask(cfg, NULL, "GET", "/", NULL);
+	expect(403, NULL);
+	config_free(cfg);
+	/* a header's values joined: "*,b" across two fields, "a,*" too */
+	cfg = load(AP, "h", "default", "  rules:\n"
+	    "  - when: [{key: \"request.headers[x]\", values: [\"*a,b\"]}]\n"
+	    "  - when: [{key: \"request.headers[y]\", values: [\"1,2,3\"]}]");
+	ask(cfg, NULL, "GET", "/", "x: za\nx: b");
+	expect(0, "rules[0]");
+	ask(cfg, NULL, "GET", "/", "x: za,b");
+	expect(0, "rules[0]");
+	ask(cfg, NULL, "GET", "/", "x: za\nx: bb");
+	expect(403, NULL);
+	ask(cfg, NULL, "GET", "/", "y: 1\nx: q\ny: 2,3");
+	expect(0, "rules[1]");
+	ask(cfg, NULL, "GET", "/", "y: 1\ny: 2\ny: 3\ny: ");
+	expect(403, NULL);
+	config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -873,6 +957,7 @@ main(void)
 		cmocka_unit_test(test_reuse_expiry),
 		cmocka_unit_test(test_wire),
 		cmocka_unit_test(test_validation),
+		cmocka_unit_test(test_istio_matchers),
 		cmocka_unit_test(test_path_normalized),
 	};
 
