@@ -317,7 +317,14 @@ forward_pump_request(struct session *s)
 		bufferevent_disable(s->bev, EV_READ);
 		return;
 	}
-	if (evbuffer_get_length(out) >= s->gen->pc->buffer_bytes) {
+	if (s->eof && evbuffer_get_length(in) == 0) {
+		session_error(s, 400, "DPE", "the client closed before the "
+		    "end of the request body");
+		return;
+	}
+	if (s->eof)
+		;	/* nothing more to read: the rest is in the input */
+	else if (evbuffer_get_length(out) >= s->gen->pc->buffer_bytes) {
 		bufferevent_disable(s->bev, EV_READ);
 		bufferevent_setwatermark(s->up->bev, EV_WRITE,
 		    s->gen->pc->buffer_bytes / 2, 0);
@@ -330,7 +337,8 @@ forward_write(struct session *s)
 {
 	if (s == NULL || s->state != SESSION_FORWARD || s->req_body_done)
 		return;
-	bufferevent_enable(s->bev, EV_READ);
+	if (!s->eof)
+		bufferevent_enable(s->bev, EV_READ);
 	forward_pump_request(s);
 }
 

@@ -223,6 +223,7 @@ struct session {
 	uint64_t		 try_deadline_ms;	/* per-try; 0: none */
 	uint64_t		 wait_until_ms;
 	enum session_wait	 wait_kind;
+	uint64_t		 wait_since_ms;	/* SESSION_WAIT from */
 	uint64_t		 timer_at_ms;	/* when the timer fires */
 	struct evbuffer		*replay;	/* body bytes sent, for a retry */
 	int			 replay_lost;	/* over the cap: no retry */
@@ -358,6 +359,7 @@ void		 session_accept(struct proxy *, struct listener *, int fd,
 void		 session_drain(struct session *);
 void		 session_free_now(struct session *);
 void		 session_complete(struct session *);
+void		 session_hold(struct session *);
 void		 session_respond(struct session *, int, const char *,
 		    const char *, const char *, size_t, struct str,
 		    struct str);

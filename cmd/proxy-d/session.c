@@ -54,6 +54,13 @@ session_timer_rearm(struct session *s)
 	if (s->try_deadline_ms != 0 && s->up != NULL && !s->resp_head_done &&
 	    (next == 0 || s->try_deadline_ms < next))
 		next = s->try_deadline_ms;
+	if (s->state == SESSION_WAIT) {
+		uint64_t held = s->wait_since_ms +
+		    s->gen->pc->stream_idle_timeout_ms;
+
+		if (next == 0 || held < next)
+			next = held;
+	}
 	if (next == 0)
 		return;
 	if (evtimer_pending(s->timer, NULL) && s->timer_at_ms <= next)
@@ -234,7 +241,14 @@ client_readcb(struct bufferevent *bev, void *arg)
 			bufferevent_disable(s->bev, EV_READ);
 		break;
 	case SESSION_WAIT:
-		break;	/* the watermark stops reading soon enough */
+		/*
+		 * A stage holds the request back (route-d, authz-d, a
+		 * queue): what the client sends meanwhile waits in the
+		 * kernel, not here, and the loop stays free to send the
+		 * question.  Forwarding reads again.
+		 */
+		bufferevent_disable(s->bev, EV_READ);
+		break;
 	case SESSION_CLOSING:
 		evbuffer_drain(bufferevent_get_input(bev),
 		    evbuffer_get_length(bufferevent_get_input(bev)));
@@ -348,6 +362,17 @@ session_start_request(struct session *s)
 	stage_begin(s);
 }
 
+/*
+ * A stage holds the request back (stage.c): the client is read no more
+ * (client_readcb stops it), and the wait has a deadline.
+ */
+void
+session_hold(struct session *s)
+{
+	s->wait_since_ms = util_now_ms();
+	session_timer_rearm(s);
+}
+
 /* Every stage is done: the response went out whole.  Next request. */
 void
 session_complete(struct session *s)
@@ -387,12 +412,16 @@ client_eventcb(struct bufferevent *bev, short what, void *arg)
 		/*
 		 * A client that half-closes after whole requests still gets
 		 * its responses, pipelined ones included; the connection
-		 * closes after the last.  Anything else ends here.
+		 * closes after the last.  A body still in the input counts
+		 * as sent: it is forwarded when its turn comes, and found
+		 * short then if it is.  Anything else ends here.
 		 */
-		if ((s->state == SESSION_FORWARD ||
-		    s->state == SESSION_WAIT) && s->req_body_done) {
+		if (s->state == SESSION_FORWARD || s->state == SESSION_WAIT) {
 			s->eof = 1;
-			if (evbuffer_get_length(in) == 0)
+			if (!s->req_body_done && s->state == SESSION_FORWARD)
+				forward_pump_request(s);	/* may end it */
+			else if (s->req_body_done &&
+			    evbuffer_get_length(in) == 0)
 				s->keep_alive = 0;
 			return;
 		}
@@ -444,6 +473,15 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		session_free_now(s);
 		return;
 	case SESSION_WAIT:
+		/* no stage holds a request back longer than streamIdle */
+		if (now >= s->wait_since_ms + s->gen->pc->stream_idle_timeout_ms) {
+			session_error(s, 504, "UT", "no answer in the %s stage "
+			    "within streamIdle (%llu ms)", stage_name(s),
+			    (unsigned long long)
+			    s->gen->pc->stream_idle_timeout_ms);
+			return;
+		}
+		break;
 	case SESSION_FORWARD:
 		break;
 	}

