@@ -171,6 +171,7 @@ struct session {
 	enum session_state	 state;
 	int			 keep_alive;
 	int			 eof;		/* the client half-closed */
+	int			 out_full;	/* answers unread: reading stops */
 	int			 refs;
 	int			 dead;
 	struct event		*timer;

@@ -144,9 +144,20 @@ void
 session_rebind(struct session *s, struct bufferevent *bev, int direct)
 {
 	const struct proxy_config *pc = s->gen->pc;
+	struct timeval		 tv;
 
 	s->bev = bev;
 	s->direct = direct;
+	/*
+	 * A client that reads nothing of what is queued for it for
+	 * streamIdle is gone: its upstream goes with it.  (Its other
+	 * direction is bounded by the idle and head timers between
+	 * requests, by the stages' deadlines while one holds the request,
+	 * and by the upstream's while a body flows.)
+	 */
+	tv.tv_sec = (time_t)(pc->stream_idle_timeout_ms / 1000);
+	tv.tv_usec = (suseconds_t)(pc->stream_idle_timeout_ms % 1000) * 1000;
+	bufferevent_set_timeouts(s->bev, NULL, &tv);
 	bufferevent_setcb(s->bev, client_readcb, client_writecb,
 	    client_eventcb, s);
 	/* reading pauses by itself when this much waits unforwarded */
@@ -268,6 +279,17 @@ session_read_head(struct session *s)
 
 	if (len == 0)
 		return;
+	/*
+	 * Answers the client has not read are over the watermark: no new
+	 * request until they drain (client_writecb), so pipelined requests
+	 * answered here cost bounded memory, not one answer each.
+	 */
+	if (evbuffer_get_length(bufferevent_get_output(s->bev)) >=
+	    s->gen->pc->buffer_bytes) {
+		s->out_full = 1;
+		bufferevent_disable(s->bev, EV_READ);
+		return;
+	}
 	if (!s->head_started) {
 		s->head_started = 1;
 		s->head_since_ms = util_now_ms();
@@ -398,6 +420,15 @@ client_writecb(struct bufferevent *bev, void *arg)
 			session_free_now(s);
 		return;
 	}
+	if (s->out_full && s->state == SESSION_READ_HEAD) {
+		/* below the watermark again: the next request */
+		s->out_full = 0;
+		if (!s->eof)
+			bufferevent_enable(s->bev, EV_READ);
+		bufferevent_trigger(s->bev, EV_READ,
+		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+		return;
+	}
 	forward_client_drained(s);
 }
 
@@ -434,6 +465,12 @@ client_eventcb(struct bufferevent *bev, short what, void *arg)
 		if (s->state == SESSION_READ_HEAD && s->head_started)
 			log_debug("%s: closed in the middle of a request head",
 			    s->client_addr);
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		log_info("%s: read nothing of its answer for streamIdle "
+		    "(%llu ms): closing", s->client_addr, (unsigned long long)
+		    s->gen->pc->stream_idle_timeout_ms);
+		session_free_now(s);
+		return;
 	} else if (what & BEV_EVENT_ERROR)
 		log_debug("%s: %s", s->client_addr,
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));

@@ -20,9 +20,14 @@ proxy_io px "$P" "$IN" "$APP" "    authz:
       address: ipc://$SOCK
       timeout: 2s
   timeouts: {streamIdle: 2s}"
-# the same without authz-d, with the defaults, for the floods
+# the same without authz-d, with the defaults, for the floods; its
+# route-d's answers are reused for a minute
 proxy plain "$P2"
+sed -i "s|route.sock|route2.sock|" "$T/etc/proxy-plain.yaml"
 route_d -R 500
+spawn route-d2 "$BIN/route-d" -c "$T/etc" -R 60000 \
+    -s "ipc://$MESHKIT_RUNDIR/route2.sock"
+wait_file "$MESHKIT_RUNDIR/route2.sock"
 spawn authz nngcat --rep --listen "ipc://$SOCK" --raw \
     --data "$(printf 'meshkit/1 authz-reply\ngeneration: 1\n\ndecision: allow\nreuse: 0\n')"
 wait_file "$SOCK"
@@ -80,6 +85,26 @@ expect "8: POST then half-close, route reused: answered" "$got" \
 got=$(req8 | $PEERS halfclose "$IN" 5 | tr -d '\r' | tail -1)
 expect "8: POST then half-close, authz-d asked: answered" "$got" \
     "$(printf hello | "$BACKEND" -S)"
+
+# --- 6: pipelined requests answered by proxy-d itself (no route: 404),
+# never read: reading stops while the answers are over the watermark
+rss0=$(peak_rss plain)
+got=$(printf 'GET / HTTP/1.1\r\nHost: nowhere.example\r\n\r\n' |
+    $PEERS flood "$P2" 6)
+grown=$(( $(peak_rss plain) - rss0 ))
+check "6: $got pipelined 404s unread: peak RSS grew ${grown} kB (< 16384)" \
+    test "$grown" -lt 16384
+served 6
+
+# --- 7: a client that never reads a long answer: closed after
+# streamIdle (2 s here), its upstream connection with it
+got=$(printf 'GET /bytes/100000000 HTTP/1.1\r\nHost: app.example\r\n\r\n' |
+    $PEERS noread "$P" 5)
+expect "7: a client that never reads is closed after streamIdle" "$got" \
+    closed
+check "7: proxy-d says why" grep -q 'read nothing of its answer for streamIdle' \
+    "$T/px.log"
+served 7
 
 trap - EXIT
 finish
