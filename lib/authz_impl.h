@@ -44,8 +44,9 @@ struct authz_ctx {
 	size_t				 nvary_headers;
 	int				 vary_overflow;
 	struct authz_identity		 id;
-	char				 path[2048];	/* normalized */
-	int				 path_ok;
+	const char			*path;	/* normalized, no query */
+	char				 pathbuf[2048];
+	char				*pathheap;	/* a longer one */
 	const char			*root_ns;
 };
 

@@ -468,6 +468,38 @@ msgw_fieldf(struct msg_writer *w, const char *key, const char *fmt, ...)
 }
 
 void
+msgw_field_header(struct msg_writer *w, const char *key, struct str name,
+    struct str value)
+{
+	size_t	 kn = strlen(key), i;
+	char	*v, c;
+
+	if (name.p == NULL)
+		name.n = 0;
+	if (value.p == NULL)
+		value.n = 0;
+	if (msgw_reserve(w, kn + 2 + name.n + 2 + value.n + 1) == -1)
+		return;
+	memcpy(w->buf + w->len, key, kn);
+	w->len += kn;
+	w->buf[w->len++] = ':';
+	w->buf[w->len++] = ' ';
+	v = w->buf + w->len;
+	for (i = 0; i < name.n; i++) {
+		c = name.p[i];
+		v[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	}
+	v[name.n] = ':';
+	v[name.n + 1] = ' ';
+	if (value.n > 0)
+		memcpy(v + name.n + 2, value.p, value.n);
+	msgw_sanitize(v, name.n + 2 + value.n);
+	w->len += name.n + 2 + value.n;
+	w->buf[w->len++] = '\n';
+	w->buf[w->len] = '\0';
+}
+
+void
 msgw_field_u64(struct msg_writer *w, const char *key, uint64_t v)
 {
 	char		 digits[20];

@@ -92,6 +92,13 @@ void	msgw_field(struct msg_writer *, const char *key, struct str value);
 void	msgw_fieldf(struct msg_writer *, const char *key, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	msgw_field_u64(struct msg_writer *, const char *key, uint64_t);
+/*
+ * A "key: name: value" field for an HTTP header, the name in lower case
+ * as meshkit-ipc(7) wants it; any length (a header proxy-d forwards is
+ * one the daemon sees).
+ */
+void	msgw_field_header(struct msg_writer *, const char *key,
+	    struct str name, struct str value);
 
 /*
  * Who asks: the header block every question and report carries (the

@@ -11,10 +11,13 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "http.h"
 #include "msg.h"
 #include "util.h"
 
-#define ROUTE_MAX_HEADERS	128
+/* every header proxy-d may forward, so that a cached answer keyed on one
+   was decided on it */
+#define ROUTE_MAX_HEADERS	HTTP_MAX_HEADERS_CEILING
 #define ROUTE_MAX_ENDPOINTS	256
 
 /* One question; strings point into the request message. */

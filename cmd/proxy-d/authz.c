@@ -13,7 +13,6 @@
 #include "proxy.h"
 #include "util.h"
 
-#define AUTHZ_ASK_MAX_HEADERS	128
 #define AUTHZ_KEY_MAX		4096
 #define AUTHZ_VARY_MAX		512
 #define AUTHZ_CACHE_MAX		65536
@@ -58,6 +57,8 @@ static void	authz_serve(struct proxy *, struct session *,
 static struct authz_entry *entry_new(const char *, size_t, size_t);
 static void	entry_free(struct authz_entry *);
 static size_t	authz_base(const struct session *, char *, size_t);
+static int	key_put(char *, size_t, size_t *, const char *, size_t,
+		    int);
 static size_t	authz_key(const struct session *, const char *,
 		    const char *, size_t, char *, size_t);
 static int	fields_has(const char *, const char *, size_t);
@@ -250,8 +251,36 @@ fields_within(struct str vary, const char *fields)
 }
 
 /*
+ * Appends v (n bytes, lower-cased if lower) after its length, "n:": no
+ * value can end where another begins, whatever bytes it holds.  -1 when
+ * it does not fit.
+ */
+static int
+key_put(char *buf, size_t len, size_t *at, const char *v, size_t n,
+    int lower)
+{
+	char	 num[24];
+	int	 k;
+	size_t	 i;
+
+	k = snprintf(num, sizeof(num), "%zu:", n);
+	if (k < 0 || (size_t)k + n > len - *at)
+		return -1;
+	memcpy(buf + *at, num, (size_t)k);
+	*at += (size_t)k;
+	for (i = 0; i < n; i++)
+		buf[*at + i] = lower ? (char)tolower((unsigned char)v[i]) :
+		    v[i];
+	*at += n;
+	return 0;
+}
+
+/*
  * The key of this request's decision under the fields: the base, then
- * each field's value.  0 when a field is unknown or the key too long.
+ * each field's value, length-prefixed; a header as the number of its
+ * fields, then each value (two "x: a" fields and one "x: a,b" differ,
+ * and so do none and one empty).  0 when a field is unknown or the key
+ * too long.
  */
 static size_t
 authz_key(const struct session *s, const char *fields, const char *base,
@@ -259,7 +288,9 @@ authz_key(const struct session *s, const char *fields, const char *base,
 {
 	const struct http_request *req = &s->req;
 	const char	*p = fields;
-	size_t		 n = baselen, i, wl;
+	size_t		 n = baselen, i, wl, count;
+	char		 num[24];
+	int		 k;
 
 	if (baselen + 1 > len)
 		return 0;
@@ -296,37 +327,28 @@ authz_key(const struct session *s, const char *fields, const char *base,
 			return 0;
 		buf[n++] = AUTHZ_SEP;
 		if (header) {
-			/* every occurrence, in order; absent differs from
-			   empty */
-			int found = 0;
-
-			for (i = 0; i < req->nheaders; i++) {
+			for (i = 0, count = 0; i < req->nheaders; i++)
+				if (req->headers[i].name.n == wl - 7 &&
+				    strncasecmp(req->headers[i].name.p, p + 7,
+				    wl - 7) == 0)
+					count++;
+			k = snprintf(num, sizeof(num), "%zu#", count);
+			if (k < 0 || (size_t)k > len - n)
+				return 0;
+			memcpy(buf + n, num, (size_t)k);
+			n += (size_t)k;
+			for (i = 0; i < req->nheaders && count > 0; i++) {
 				const struct http_header *h = &req->headers[i];
 
 				if (h->name.n != wl - 7 ||
 				    strncasecmp(h->name.p, p + 7, wl - 7) != 0)
 					continue;
-				if (n + h->value.n + 1 > len)
+				if (key_put(buf, len, &n, h->value.p,
+				    h->value.n, 0) == -1)
 					return 0;
-				if (found)
-					buf[n++] = ',';
-				memcpy(buf + n, h->value.p, h->value.n);
-				n += h->value.n;
-				found = 1;
 			}
-			if (!found) {
-				if (n + 1 > len)
-					return 0;
-				buf[n++] = '\x1e';
-			}
-		} else {
-			if (n + v.n > len)
-				return 0;
-			for (i = 0; i < v.n; i++)
-				buf[n + i] = lower ? (char)tolower(
-				    (unsigned char)v.p[i]) : v.p[i];
-			n += v.n;
-		}
+		} else if (key_put(buf, len, &n, v.p, v.n, lower) == -1)
+			return 0;
 		p += wl;
 	}
 	return n;
@@ -381,9 +403,8 @@ authz_ask(struct proxy *p, struct authz_entry *e, struct session *s)
 {
 	const struct http_request *req = &s->req;
 	struct msg_writer	*w;
-	char			 name[128];
 	const char		*port;
-	size_t			 i, j, k;
+	size_t			 i;
 
 	if (p->authz == NULL ||
 	    (w = ipc_req_begin(p->authz->req, s->gen->pc)) == NULL)
@@ -397,18 +418,10 @@ authz_ask(struct proxy *p, struct authz_entry *e, struct session *s)
 	msgw_field(w, "path", req->path);
 	msgw_field(w, "source", (struct str){ s->client_addr,
 	    strlen(s->client_addr) });
-	for (i = 0, j = 0; i < req->nheaders && j < AUTHZ_ASK_MAX_HEADERS;
-	    i++) {
-		const struct http_header *h = &req->headers[i];
-
-		if (h->name.n >= sizeof(name))
-			continue;
-		j++;
-		for (k = 0; k < h->name.n; k++)
-			name[k] = (char)tolower((unsigned char)h->name.p[k]);
-		msgw_fieldf(w, "header", "%.*s: %.*s", (int)h->name.n, name,
-		    (int)h->value.n, h->value.p);
-	}
+	/* every one: authz-d reads as many as proxy-d may forward */
+	for (i = 0; i < req->nheaders; i++)
+		msgw_field_header(w, "header", req->headers[i].name,
+		    req->headers[i].value);
 	ipc_req_end(p->authz->req, e);
 	e->inflight = 1;
 	p->authz_questions++;

@@ -243,7 +243,13 @@ route_key(const struct session *s, char *buf, size_t len)
 	return a->n + 2;
 }
 
-/* proxy-d reuses answers that vary on nothing finer than its key. */
+/*
+ * proxy-d reuses answers that vary on nothing finer than its key: the
+ * listener and the authority (the port is the authority's).  The scheme
+ * is not in it: an absolute-form https:// request and an origin-form one
+ * share an authority, so an answer that looked at the scheme is keyed
+ * on it under a vary node like any other field.
+ */
 static int
 vary_cacheable(const char *vary)
 {
@@ -256,8 +262,7 @@ vary_cacheable(const char *vary)
 	    word = strtok_r(NULL, " ,", &save)) {
 		if (strcmp(word, "authority") != 0 &&
 		    strcmp(word, "listener") != 0 &&
-		    strcmp(word, "port") != 0 &&
-		    strcmp(word, "scheme") != 0)
+		    strcmp(word, "port") != 0)
 			return 0;
 	}
 	return 1;
@@ -267,17 +272,22 @@ vary_cacheable(const char *vary)
 
 /*
  * The key of the answer for this request under a vary node: the base key,
- * then the request's value of each field the node names.  0 when a field
- * is not one proxy-d knows, or the key would be too long: no caching.
+ * then the request's value of each field the node names, each after its
+ * length ("n:"), so that no value can end where another begins.  A
+ * header is its first field, as route-d matches it, or "-" when absent
+ * (which differs from "0:", empty).  The scheme is as the request gave
+ * it, empty for origin form.  0 when a field is not one proxy-d knows,
+ * or the key would be too long: no caching.
  */
 static size_t
 vary_key(const struct session *s, const char *fields, const char *base,
     size_t baselen, char *buf, size_t len)
 {
 	const struct http_request *req = &s->req;
-	char		 copy[256], *word, *save = NULL;
+	char		 copy[256], *word, *save = NULL, num[24];
 	size_t		 n = baselen;
 	struct str	 v;
+	int		 k, absent;
 
 	if (baselen + 1 > len)
 		return 0;
@@ -285,28 +295,42 @@ vary_key(const struct session *s, const char *fields, const char *base,
 	util_strlcpy(copy, fields, sizeof(copy));
 	for (word = strtok_r(copy, " ,", &save); word != NULL;
 	    word = strtok_r(NULL, " ,", &save)) {
+		absent = 0;
 		if (strcmp(word, "authority") == 0 ||
 		    strcmp(word, "listener") == 0 ||
-		    strcmp(word, "port") == 0 || strcmp(word, "scheme") == 0)
+		    strcmp(word, "port") == 0)
 			continue;
 		if (strcmp(word, "method") == 0)
 			v = req->method;
 		else if (strcmp(word, "path") == 0)
 			v = req->path;
+		else if (strcmp(word, "scheme") == 0)
+			v = req->scheme;
 		else if (strcmp(word, "source") == 0)
 			v = (struct str){ s->client_ip, strlen(s->client_ip) };
 		else if (strncmp(word, "header:", 7) == 0) {
 			const struct http_header *h = http_header_find(
 			    req->headers, req->nheaders, word + 7);
 
-			/* absent and empty differ: mark absent */
-			v = h != NULL ? h->value : STR_LIT("\x1e");
+			if (h != NULL)
+				v = h->value;
+			else {
+				v = STR_LIT("");
+				absent = 1;
+			}
 		} else
 			return 0;
-		if (n + 1 + v.n > len)
+		if (absent)
+			k = snprintf(num, sizeof(num), "-");
+		else
+			k = snprintf(num, sizeof(num), "%zu:", v.n);
+		if (k < 0 || 1 + (size_t)k + v.n > len - n)
 			return 0;
 		buf[n++] = VARY_SEP;
-		memcpy(buf + n, v.p, v.n);
+		memcpy(buf + n, num, (size_t)k);
+		n += (size_t)k;
+		if (v.n > 0)
+			memcpy(buf + n, v.p, v.n);
 		n += v.n;
 	}
 	return n;

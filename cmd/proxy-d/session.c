@@ -336,6 +336,27 @@ session_read_head(struct session *s)
 		session_error(s, err.status, "DPE", "%s", err.reason);
 		return;
 	}
+	/*
+	 * One path for routing, authz-d and the application: normalized
+	 * once, here, in place in the head (it only shrinks), as the
+	 * MeshConfig's pathNormalization says (lib/uri.c).
+	 */
+	if ((s->req.form == HTTP_TARGET_ORIGIN ||
+	    s->req.form == HTTP_TARGET_ABSOLUTE) &&
+	    !(s->req.path.n == 1 && s->req.path.p[0] == '/')) {
+		const struct mesh_config *mc = s->gen->config->mesh;
+		char		*path = s->head + (s->req.path.p - s->head);
+		const char	*why;
+		ssize_t		 plen;
+
+		if ((plen = uri_normalize(path, s->req.path.n, mc != NULL ?
+		    mc->path_normalization : URI_NORMALIZE_BASE, path,
+		    &why)) == -1) {
+			session_error(s, 400, "DPE", "%s", why);
+			return;
+		}
+		s->req.path.n = (size_t)plen;
+	}
 	session_start_request(s);
 }
 

@@ -411,6 +411,24 @@ test_writer(void **state)
 	assert_str(msg_get(&m, &m.records[0], "endpoint"), "127.0.0.1:9081");
 	assert_str(msg_get(&m, &m.records[0], "reason"), "");
 
+	/* a header field: the name lower case, any length, CR/LF blanked */
+	{
+		char	 name[600];
+
+		memset(name, 'N', sizeof(name));
+		msgw_reset(&w);
+		msgw_begin(&w, "authz");
+		msgw_field_header(&w, "header", STR_LIT("X-Api-Key"),
+		    STR_LIT("Ab\r\nc"));
+		msgw_field_header(&w, "header", (struct str){ name,
+		    sizeof(name) }, STR_LIT(""));
+		assert_false(w.overflow);
+		assert_memory_equal(w.buf, "meshkit/1 authz\nheader: "
+		    "x-api-key: Ab  c\nheader: nnn", 42);
+		assert_int_equal(w.len, 16 + 25 + 8 + sizeof(name) + 3);
+		assert_string_equal(w.buf + w.len - 3, ": \n");
+	}
+
 	/* reset keeps the buffer, starts over */
 	msgw_reset(&w);
 	assert_int_equal(w.len, 0);
