@@ -179,6 +179,13 @@ session_wait_request(struct session *s)
 	s->scan = 0;
 	s->head_started = 0;
 	s->headlen = 0;
+	/*
+	 * The request and response are over: nothing of them may leak
+	 * into what comes next (an error answered before the next head
+	 * parses is for no method, not the last one's HEAD).
+	 */
+	memset(&s->req, 0, sizeof(s->req));
+	memset(&s->resp, 0, sizeof(s->resp));
 	s->up = NULL;
 	s->retried = 0;
 	s->ncands = 0;

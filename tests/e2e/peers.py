@@ -24,7 +24,8 @@ bounded.
       An upstream: every request head on every connection is answered
       with the bytes of FILE; with PAUSE (seconds), the bytes after the
       first blank line of FILE follow that much later, in a write of
-      their own.  Connections stay open.  Logs "request N" per head.
+      their own.  Connections stay open.  Logs "request N HEAD" per
+      head, HEAD as a Python bytes literal.
 """
 import os
 import select
@@ -143,9 +144,9 @@ def serve_conn(c, reply, pause, counter):
                 break
             buf += chunk
             while b"\r\n\r\n" in buf:
-                _, _, buf = buf.partition(b"\r\n\r\n")
+                got, _, buf = buf.partition(b"\r\n\r\n")
                 counter[0] += 1
-                print("request %d" % counter[0], flush=True)
+                print("request %d %r" % (counter[0], got), flush=True)
                 if pause > 0:
                     c.sendall(head + sep)
                     time.sleep(pause)

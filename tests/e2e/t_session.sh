@@ -106,5 +106,40 @@ check "7: proxy-d says why" grep -q 'read nothing of its answer for streamIdle' 
     "$T/px.log"
 served 7
 
+# fake REPLY [PAUSE] : the fake upstream answers every request with the
+# bytes printf makes of REPLY (its log: $T/fake.log)
+fake() {
+	stop fake
+	printf "$1" >"$T/fake.reply"
+	: >"$T/fake.log"
+	spawn fake $PEERS serve "$FAKE" "$T/fake.reply" ${2:-}
+	until_ok 5 grep -q serving "$T/fake.log"
+}
+# fakereq METHOD PATH : a request to the fake upstream through proxy-d,
+# what came back as received
+fakereq() {
+	printf '%s %s HTTP/1.1\r\nHost: fake.example\r\n\r\n' "$1" "$2" |
+	    $PEERS exchange "$P" 3
+}
+
+# --- 10: numbers longer than a guessed width: a Content-Length of
+# 10^13 reaches the upstream whole (it was cut, with a NUL, and the
+# head never ended)
+fake 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok'
+got=$(printf 'POST / HTTP/1.1\r\nHost: fake.example\r\nContent-Length: 10000000000000\r\n\r\nabc' |
+    $PEERS exchange "$P" 3 | tr -d '\r' | tail -1)
+expect "10: Content-Length 10^13: the upstream answered" "$got" ok
+check "10: the upstream got the length whole, the head ended" \
+    grep -q "Content-Length: 10000000000000'" "$T/fake.log"
+
+# --- 11: after a HEAD, proxy-d's own error on the same connection
+# keeps its body (the method of the last request is gone with it)
+got=$(printf 'HEAD / HTTP/1.1\r\nHost: app.example\r\n\r\nGET / HTTP/1.1\nHost: app.example\n\n' |
+    $PEERS exchange "$P" 3 | tr -d '\r')
+check "11: HEAD, then a bad head: the 400 has its body" \
+    grep -q '^meshkit: .*(DPE)$' <<<"$got"
+check "11: the HEAD's answer had none" \
+    test "$(grep -c 'hello from mk-backend' <<<"$got")" -eq 0
+
 trap - EXIT
 finish
