@@ -416,6 +416,21 @@ response_head(struct session *s)
 		    s->up->pool->name);
 		return -1;
 	}
+	if (resp->status < 200) {
+		/* a few interim answers go on, an endless stream does not */
+		if (++s->interim > PROXY_MAX_INTERIM) {
+			session_error(s, 502, "UPE", "%s sent more than %d "
+			    "interim responses", s->up->pool->name,
+			    PROXY_MAX_INTERIM);
+			return -1;
+		}
+		/* an HTTP/1.0 client knows none (RFC 9110 15.2) */
+		if (s->req.version == 10) {
+			evbuffer_drain(in, (size_t)end);
+			s->resp_scan = 0;
+			return 1;
+		}
+	}
 	if (resp->status >= 200 && s->cluster != NULL) { /* >>> breaker */
 		char code[16];
 

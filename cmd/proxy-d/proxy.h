@@ -92,6 +92,7 @@ struct policy {
 };
 
 #define SESSION_MAX_CANDIDATES	16	/* endpoints a retry may move to */
+#define PROXY_MAX_INTERIM	16	/* 1xx answers forwarded per request */
 
 enum session_wait {
 	SESSION_WAIT_NONE,
@@ -234,6 +235,7 @@ struct session {
 	struct upstream		*up;
 	int			 retried;
 	int			 resp_head_done;
+	int			 interim;	/* 1xx answers so far */
 	size_t			 resp_scan;
 	struct http_response	 resp;
 	struct http_header	*resp_headers;

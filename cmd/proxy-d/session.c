@@ -186,6 +186,7 @@ session_wait_request(struct session *s)
 	 */
 	memset(&s->req, 0, sizeof(s->req));
 	memset(&s->resp, 0, sizeof(s->resp));
+	s->interim = 0;
 	s->up = NULL;
 	s->retried = 0;
 	s->ncands = 0;

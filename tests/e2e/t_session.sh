@@ -141,5 +141,23 @@ check "11: HEAD, then a bad head: the 400 has its body" \
 check "11: the HEAD's answer had none" \
     test "$(grep -c 'hello from mk-backend' <<<"$got")" -eq 0
 
+# --- 12: interim (1xx) answers: none to an HTTP/1.0 client, a few to
+# 1.1 clients, an endless stream cut (502)
+hints='HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n'
+fake "${hints}HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+got=$(printf 'GET /a HTTP/1.0\r\nHost: fake.example\r\n\r\n' |
+    $PEERS exchange "$P" 3 | tr -d '\r')
+expect "12: HTTP/1.0 client: the 200 only" \
+    "$(head -1 <<<"$got") $(tail -1 <<<"$got")" "HTTP/1.1 200 OK ok"
+got=$(fakereq GET /b | tr -d '\r' | grep '^HTTP/')
+expect "12: HTTP/1.1 client: the 103, then the 200" "$(echo $got)" \
+    "HTTP/1.1 103 Early Hints HTTP/1.1 200 OK"
+python3 -c 'import sys; sys.stdout.write("HTTP/1.1 100 Continue\\r\\n\\r\\n" * 3000 + "HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok")' >"$T/flood1xx"
+fake "$(cat "$T/flood1xx")"
+got=$(fakereq GET /c | tr -d '\r')
+expect "12: 3000 interim answers: 502 UPE" \
+    "$(grep '^HTTP/' <<<"$got" | tail -1) $(grep -c '^HTTP/1.1 100' <<<"$got")" \
+    "HTTP/1.1 502 Bad Gateway 16"
+
 trap - EXIT
 finish
