@@ -193,6 +193,7 @@ struct session {
 	struct http_request	 req;
 	uint64_t		 body_left;
 	struct http_chunked	 req_chunked;
+	int			 req_trailer;	/* its last chunk is out */
 	int			 req_body_done;
 	char			 request_id[40];	/* made here */
 	struct str		 request_id_in;	/* sent by the client */
@@ -241,6 +242,8 @@ struct session {
 	struct http_header	*resp_headers;
 	uint64_t		 resp_left;
 	struct http_chunked	 resp_chunked;
+	int			 resp_trailer;
+	int			 dechunk;	/* to a 1.0 client: unframed */
 	int			 resp_started;	/* bytes sent to the client */
 	char			 flags[PROXY_FLAG_LEN];
 

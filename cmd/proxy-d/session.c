@@ -69,6 +69,7 @@ session_timer_rearm(struct session *s)
 	timer_set(s, next > now ? next - now : 0);
 }
 
+/* The header arrays follow the generation's limit. */
 static int
 session_headers_fit(struct session *s)
 {
@@ -170,6 +171,7 @@ session_rebind(struct session *s, struct bufferevent *bev, int direct)
 	bufferevent_enable(s->bev, EV_READ);
 }
 
+/* Between requests: nothing in flight, wait for the next head. */
 static void
 session_wait_request(struct session *s)
 {
@@ -385,6 +387,7 @@ session_start_request(struct session *s)
 		break;
 	case HTTP_BODY_CHUNKED:
 		http_chunked_init(&s->req_chunked, &s->gen->limits);
+		s->req_trailer = 0;
 		s->req_body_done = 0;
 		break;
 	default:
@@ -673,6 +676,7 @@ session_error(struct session *s, int status, const char *flags,
 	    STR_NULL, STR_NULL);
 }
 
+/* Flush what is queued for the client, then free: never right here. */
 void
 session_close(struct session *s)
 {
@@ -687,6 +691,7 @@ session_close(struct session *s)
 		timer_set(s, 5000);
 }
 
+/* Something broke after the response began: cut the connection. */
 void
 session_abort(struct session *s, const char *why)
 {

@@ -24,8 +24,9 @@ bounded.
       An upstream: every request head on every connection is answered
       with the bytes of FILE; with PAUSE (seconds), the bytes after the
       first blank line of FILE follow that much later, in a write of
-      their own.  Connections stay open.  Logs "request N HEAD" per
-      head, HEAD as a Python bytes literal.
+      their own.  Connections stay open, unless FILE's head says
+      "Connection: close".  Logs "request N HEAD" per head, and "recv
+      BYTES" per read, as Python bytes literals.
 """
 import os
 import select
@@ -142,6 +143,7 @@ def serve_conn(c, reply, pause, counter):
             chunk = c.recv(65536)
             if not chunk:
                 break
+            print("recv %r" % chunk, flush=True)
             buf += chunk
             while b"\r\n\r\n" in buf:
                 got, _, buf = buf.partition(b"\r\n\r\n")
@@ -153,6 +155,10 @@ def serve_conn(c, reply, pause, counter):
                     c.sendall(rest)
                 else:
                     c.sendall(reply)
+                if b"\r\nconnection: close\r\n" in head.lower() + b"\r\n":
+                    c.shutdown(socket.SHUT_WR)
+                    c.close()
+                    return
     except OSError:
         pass
     c.close()

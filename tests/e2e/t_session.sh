@@ -35,6 +35,8 @@ proxy_d px "$P"
 proxy_d plain "$P2"
 pid_px=$(pid_of px)
 
+# not_header NAME TEXT : TEXT (a response) has no header NAME
+not_header() { [ -z "$(header "$1" <<<"$2")" ]; }
 # cpu_ms NAME : user + system CPU time of a spawned process, in ms
 cpu_ms() {
 	awk '{ print ($14 + $15) * 1000 / '"$(getconf CLK_TCK)"' }' \
@@ -107,10 +109,16 @@ check "7: proxy-d says why" grep -q 'read nothing of its answer for streamIdle' 
 served 7
 
 # fake REPLY [PAUSE] : the fake upstream answers every request with the
-# bytes printf makes of REPLY (its log: $T/fake.log)
+# bytes printf makes of REPLY (its log: $T/fake.log); fake -f FILE
+# [PAUSE]: with the bytes of FILE
 fake() {
 	stop fake
-	printf "$1" >"$T/fake.reply"
+	if [ "$1" = -f ]; then
+		cp "$2" "$T/fake.reply"
+		shift
+	else
+		printf "$1" >"$T/fake.reply"
+	fi
 	: >"$T/fake.log"
 	spawn fake $PEERS serve "$FAKE" "$T/fake.reply" ${2:-}
 	until_ok 5 grep -q serving "$T/fake.log"
@@ -158,6 +166,59 @@ got=$(fakereq GET /c | tr -d '\r')
 expect "12: 3000 interim answers: 502 UPE" \
     "$(grep '^HTTP/' <<<"$got" | tail -1) $(grep -c '^HTTP/1.1 100' <<<"$got")" \
     "HTTP/1.1 502 Bad Gateway 16"
+
+# --- 13: a body coded gzip and framed by the close: the client gets
+# the coding with it (it was dropped as hop-by-hop); a 1.0 client,
+# which takes no transfer coding, gets a 502
+{
+	printf 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n'
+	printf 'Connection: close\r\n\r\n'
+	printf 'gzipped body\n' | gzip -c
+} >"$T/gz.reply"
+fake -f "$T/gz.reply"
+fakereq GET /gz >"$T/gz.out"
+expect "13: Transfer-Encoding: gzip reaches the client" \
+    "$(header transfer-encoding <"$T/gz.out")" gzip
+expect "13: the coded body decodes" \
+    "$(python3 -c 'import sys; sys.stdout.buffer.write(open(sys.argv[1], "rb").read().split(b"\r\n\r\n", 1)[1])' "$T/gz.out" |
+    gzip -dc 2>/dev/null)" "gzipped body"
+got=$(printf 'GET /gz HTTP/1.0\r\nHost: fake.example\r\n\r\n' |
+    $PEERS exchange "$P" 3 | head -1 | tr -d '\r')
+expect "13: to an HTTP/1.0 client: 502" "$got" "HTTP/1.1 502 Bad Gateway"
+
+# --- 15: chunked bodies are framed anew: plain hex sizes, no
+# extensions, both ways (sizes went on as received: 000...04)
+fake 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n000000004;x=y\r\nWiki\r\n00A\r\npedia in c\r\n000\r\nx-t: 1\r\n\r\n'
+got=$(fakereq GET /chunks | sed '1,/^\r$/d')
+expect "15: response: chunks framed anew, trailers kept" "$got" \
+    "$(printf '4\r\nWiki\r\na\r\npedia in c\r\n0\r\nx-t: 1\r\n\r')"
+printf 'POST /up HTTP/1.1\r\nHost: fake.example\r\nTransfer-Encoding: chunked\r\n\r\n0005;ext\r\nhello\r\n0\r\n\r\n' |
+    $PEERS exchange "$P" 2 >/dev/null
+check "15: request: chunks framed anew" grep -qF \
+    "5\\r\\nhello\\r\\n0\\r\\n\\r\\n" <(sed -n 's/^recv b.//p' "$T/fake.log" | tr -d "'\n")
+got=$(printf 'GET /chunks HTTP/1.0\r\nHost: fake.example\r\n\r\n' |
+    $PEERS exchange "$P" 3 | tr -d '\r')
+expect "15: to an HTTP/1.0 client: the data alone, to the close" \
+    "$(sed '1,/^$/d' <<<"$got")" "Wikipedia in c"
+check "15: ... and no Transfer-Encoding" not_header transfer-encoding "$got"
+
+# --- 14: bytes after a complete response (a 204 with a body) close the
+# upstream connection: the next request never reads them as its answer,
+# whether they come with the 204 or a moment after it
+fake 'HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray'
+for i in 1 2 3 4 5 6 7 8; do
+	printf 'GET /n%s HTTP/1.1\r\nHost: fake.example\r\n\r\n' $i
+done | $PEERS exchange "$P" 3 >"$T/stray.out"
+expect "14: stray bytes with the 204: every answer a 204" \
+    "$(tr -d '\r' <"$T/stray.out" | grep -c '^HTTP/1.1 204') $(grep -c stray "$T/stray.out")" \
+    "8 0"
+fake 'HTTP/1.1 204 No Content\r\nContent-Length: 41\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray' 0.01
+for i in 1 2 3 4 5 6 7 8; do
+	printf 'GET /n%s HTTP/1.1\r\nHost: fake.example\r\n\r\n' $i
+done | $PEERS exchange "$P" 3 >"$T/stray.out"
+expect "14: a 204 that announced a body, sent after: every answer a 204" \
+    "$(tr -d '\r' <"$T/stray.out" | grep -c '^HTTP/1.1 204') $(grep -c stray "$T/stray.out")" \
+    "8 0"
 
 trap - EXIT
 finish
