@@ -659,6 +659,7 @@ response_done(struct session *s)
 	 * request on the connection would take for its answer.
 	 */
 	reusable = s->resp.keep_alive && s->req_body_done &&
+	    !head_body_closes(&s->req) &&
 	    s->resp.framing != HTTP_BODY_CLOSE &&
 	    !(s->resp.status == 204 && (s->resp.content_length > 0 ||
 	    http_header_find(s->resp.headers, s->resp.nheaders,

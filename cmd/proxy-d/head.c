@@ -234,6 +234,18 @@ route_ops_len(const struct route_policy *p)
 	return n;
 }
 
+int
+head_body_closes(const struct http_request *req)
+{
+	if (req->framing == HTTP_BODY_NONE || (req->framing ==
+	    HTTP_BODY_LENGTH && req->content_length == 0))
+		return 0;
+	return util_str_eq(req->method, "GET") ||
+	    util_str_eq(req->method, "DELETE") ||
+	    util_str_eq(req->method, "OPTIONS") ||
+	    util_str_eq(req->method, "TRACE");
+}
+
 size_t
 head_request_need(const struct head_request *in)
 {
@@ -289,9 +301,13 @@ head_request_put(const struct head_request *in, char *w)
 	if (mirror)
 		PUTS(" HTTP/1.1\r\nConnection: close\r\n");
 	else if (req->version == 10)
-		PUTS(" HTTP/1.0\r\nConnection: keep-alive\r\n");
+		PUTS(" HTTP/1.0\r\n");
 	else
 		PUTS(" HTTP/1.1\r\n");
+	if (!mirror && head_body_closes(req))
+		PUTS("Connection: close\r\n");
+	else if (!mirror && req->version == 10)
+		PUTS("Connection: keep-alive\r\n");
 	if (new_host) {
 		PUTS("Host: ");
 		if (mirror) {

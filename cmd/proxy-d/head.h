@@ -65,6 +65,14 @@ struct head_request {
  * stages' header operations done.  A mirror's copy has "-shadow" added
  * to its host, as Envoy's has, and asks to close.
  */
+/*
+ * A body on a method that usually has none (GET, DELETE, OPTIONS,
+ * TRACE) is forwarded, but asks the upstream to close after it: a
+ * backend that ignores such bodies and reads one as a next request may
+ * not process it (RFC 9112 9.6), and no other request follows it there.
+ */
+int	head_body_closes(const struct http_request *);
+
 size_t	head_request_need(const struct head_request *);
 char	*head_request_put(const struct head_request *, char *w);
 

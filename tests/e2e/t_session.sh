@@ -220,5 +220,22 @@ expect "14: a 204 that announced a body, sent after: every answer a 204" \
     "$(tr -d '\r' <"$T/stray.out" | grep -c '^HTTP/1.1 204') $(grep -c stray "$T/stray.out")" \
     "8 0"
 
+# --- 16: a properly framed body on GET is forwarded (it was refused
+# with 400), on an upstream connection that closes after it
+got=$(curl -s --max-time 5 -X GET -H 'Host: app.example' --data-binary hello \
+    "http://127.0.0.1:$P/upload")
+expect "16: GET with a Content-Length body: forwarded" "$got" \
+    "$(printf hello | "$BACKEND" -S)"
+got=$(printf 'GET /upload HTTP/1.1\r\nHost: app.example\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n' |
+    $PEERS halfclose "$P" 5 | tr -d '\r' | tail -1)
+expect "16: GET with a chunked body: forwarded" "$got" \
+    "$(printf hello | "$BACKEND" -S)"
+fake 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'
+got=$(printf 'GET /q HTTP/1.1\r\nHost: fake.example\r\nContent-Length: 2\r\n\r\n{}' |
+    $PEERS exchange "$P" 2 | tr -d '\r' | tail -1)
+expect "16: the upstream answered" "$got" ok
+check "16: ... and was asked to close after it" \
+    grep -q "^request 1 b'GET /q HTTP/1.1.*Connection: close" "$T/fake.log"
+
 trap - EXIT
 finish

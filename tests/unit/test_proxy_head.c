@@ -38,6 +38,7 @@ static void	test_request_policy(void **);
 static void	test_request_ops(void **);
 static void	test_request_mirror(void **);
 static void	test_request_version10(void **);
+static void	test_request_get_body(void **);
 static void	test_response(void **);
 static void	test_response_cors(void **);
 static void	test_local(void **);
@@ -284,6 +285,35 @@ test_request_mirror(void **state)
 	assert_string_equal(write_req(&in), "GET / HTTP/1.1\r\n"
 	    "Connection: close\r\nHost: [::1]-shadow:9080\r\n"
 	    "x-forwarded-for: 10.0.0.7\r\n\r\n");
+}
+
+static void
+test_request_get_body(void **state)
+{
+	static const char get[] = "GET /_search HTTP/1.1\r\nHost: b\r\n"
+	    "Content-Length: 2\r\n\r\n";
+	static const char get0[] = "GET / HTTP/1.1\r\nHost: b\r\n"
+	    "Content-Length: 0\r\n\r\n";
+	static const char del[] = "DELETE /x HTTP/1.0\r\nHost: b\r\n"
+	    "Content-Length: 1\r\n\r\n";
+	struct http_request	 req;
+	struct head_request	 in;
+
+	/* forwarded, asking the upstream to close after it */
+	parse_req(get, &req);
+	assert_int_equal(head_body_closes(&req), 1);
+	init_in(&in, &req, get);
+	assert_string_equal(write_req(&in), "GET /_search HTTP/1.1\r\n"
+	    "Connection: close\r\nHost: b\r\nx-forwarded-for: 10.0.0.7\r\n"
+	    "Content-Length: 2\r\n\r\n");
+	parse_req(del, &req);
+	init_in(&in, &req, del);
+	assert_string_equal(write_req(&in), "DELETE /x HTTP/1.0\r\n"
+	    "Connection: close\r\nHost: b\r\nx-forwarded-for: 10.0.0.7\r\n"
+	    "Content-Length: 1\r\n\r\n");
+	/* an empty body is no body */
+	parse_req(get0, &req);
+	assert_int_equal(head_body_closes(&req), 0);
 }
 
 static void
@@ -583,6 +613,7 @@ main(void)
 		cmocka_unit_test_setup(test_request_ops, setup),
 		cmocka_unit_test_setup(test_request_mirror, setup),
 		cmocka_unit_test_setup(test_request_version10, setup),
+		cmocka_unit_test_setup(test_request_get_body, setup),
 		cmocka_unit_test_setup(test_response, setup),
 		cmocka_unit_test_setup(test_response_cors, setup),
 		cmocka_unit_test_setup(test_local, setup),
