@@ -90,6 +90,7 @@ struct ipc_req {
 
 	/* the message being gathered */
 	struct msg_writer	 writer;
+	size_t			 mark;		/* where the last question began */
 	void			**pending;
 	size_t			 npending;
 	size_t			 cappending;
@@ -324,15 +325,27 @@ ipc_req_begin(struct ipc_req *c, const struct proxy_config *pc)
 		c->grace_until_ms = 0;
 	if (c->npending == 0)
 		ipc_header(w, c->ops->type, pc);
+	c->mark = w->len;
 	msgw_record(w);
 	msgw_field_u64(w, "id", c->npending);
 	return w;
 }
 
-/* The question begun last is written: item waits for its answer. */
-void
+/*
+ * The question begun last is written: item waits for its answer.  -1
+ * when it did not fit in a message: it is taken back, the others of
+ * the message go on, and the caller refuses that one request.
+ */
+int
 ipc_req_end(struct ipc_req *c, void *item)
 {
+	struct msg_writer	*w = &c->writer;
+
+	if (w->overflow) {
+		w->len = c->mark;
+		w->overflow = 0;
+		return -1;
+	}
 	if (c->npending == c->cappending) {
 		c->cappending = c->cappending ? c->cappending * 2 : 64;
 		c->pending = xreallocarray(c->pending, c->cappending,
@@ -340,10 +353,12 @@ ipc_req_end(struct ipc_req *c, void *item)
 	}
 	c->pending[c->npending++] = item;
 	c->questions++;
-	if (c->npending >= c->max_batch)
+	/* a message half full goes now: the next question has room */
+	if (c->npending >= c->max_batch || w->len >= MSG_MAX_BYTES / 2)
 		req_flush(c);
 	else
 		event_active(c->flush_ev, EV_TIMEOUT, 0);
+	return 0;
 }
 
 /* The header every message of proxy-d carries: who asks. */

@@ -432,7 +432,7 @@ int		 ipc_req_connected(const struct ipc_req *);
 void		 ipc_req_set_timeout(struct ipc_req *, uint64_t);
 struct msg_writer *ipc_req_begin(struct ipc_req *,
 		    const struct proxy_config *);
-void		 ipc_req_end(struct ipc_req *, void *item);
+int		 ipc_req_end(struct ipc_req *, void *item);
 void		 ipc_header(struct msg_writer *, const char *type,
 		    const struct proxy_config *);
 struct ipc_push	*ipc_push_new(struct proxy *, const char *daemon,

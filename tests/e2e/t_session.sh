@@ -19,10 +19,11 @@ se fake fake.example 80 "$FAKE"
 proxy_io px "$P" "$IN" "$APP" "    authz:
       address: ipc://$SOCK
       timeout: 2s
-  timeouts: {streamIdle: 2s}"
+  timeouts: {streamIdle: 2s}
+  limits: {maxHeadBytes: 4194304, maxHeaders: 300}"
 # the same without authz-d, with the defaults, for the floods; its
 # route-d's answers are reused for a minute
-proxy plain "$P2"
+proxy plain "$P2" "  limits: {maxHeadBytes: 4194304, maxHeaders: 300}"
 sed -i "s|route.sock|route2.sock|" "$T/etc/proxy-plain.yaml"
 route_d -R 500
 spawn route-d2 "$BIN/route-d" -c "$T/etc" -R 60000 \
@@ -236,6 +237,23 @@ got=$(printf 'GET /q HTTP/1.1\r\nHost: fake.example\r\nContent-Length: 2\r\n\r\n
 expect "16: the upstream answered" "$got" ok
 check "16: ... and was asked to close after it" \
     grep -q "^request 1 b'GET /q HTTP/1.1.*Connection: close" "$T/fake.log"
+
+# --- ipc: a request whose question to a daemon would not fit in a
+# message (over 1 MiB of headers) is refused alone with 431; it failed
+# the whole batch of questions, other clients' included, with 503
+python3 -c '
+import sys
+h = "".join("x-big-%d: %s\r\n" % (i, "v" * 7000) for i in range(200))
+sys.stdout.write("GET / HTTP/1.1\r\nHost: %s\r\n%s\r\n" % (sys.argv[1], h))
+' big.example >"$T/big.req"
+got=$($PEERS exchange "$P2" 3 <"$T/big.req" | head -1 | tr -d '\r')
+expect "ipc: route-d question over 1 MiB: 431 for that request" "$got" \
+    "HTTP/1.1 431 Request Header Fields Too Large"
+sed -i 's/^Host: big.example/Host: 127.0.0.1/' "$T/big.req"
+got=$($PEERS exchange "$IN" 3 <"$T/big.req" | head -1 | tr -d '\r')
+expect "ipc: authz-d question over 1 MiB: 431 for that request" "$got" \
+    "HTTP/1.1 431 Request Header Fields Too Large"
+served ipc
 
 trap - EXIT
 finish
