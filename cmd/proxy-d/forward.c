@@ -549,8 +549,9 @@ response_head(struct session *s)
 		 * the body (gzip) has no way to reach it.
 		 */
 		if (head_te_codings(resp->headers, resp->nheaders)) {
-			session_error(s, 502, "UPE", "%s sent a transfer coding "
-			    "an HTTP/1.0 client cannot take", s->up->pool->name);
+			session_error(s, 502, "UPE", "%s sent a transfer "
+			    "coding an HTTP/1.0 client cannot take",
+			    s->up->pool->name);
 			return -1;
 		}
 		if (resp->framing == HTTP_BODY_CHUNKED) {

@@ -90,7 +90,7 @@ struct ipc_req {
 
 	/* the message being gathered */
 	struct msg_writer	 writer;
-	size_t			 mark;		/* where the last question began */
+	size_t			 mark;		/* the last question's start */
 	void			**pending;
 	size_t			 npending;
 	size_t			 cappending;

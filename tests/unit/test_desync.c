@@ -125,8 +125,8 @@ static const struct refusal refusals[] = {
  * reuses its connection: a backend may not process anything after it
  * (RFC 9112 9.6), and no other client's request follows it there.
  */
-#define GET_BODY	"a framed body on GET: forwarded, on a connection that " \
-	"closes after it (proxy-d's head writer, head_body_closes)"
+#define GET_BODY	"a framed body on GET: forwarded, on a connection " \
+	"that closes after it (proxy-d's head writer, head_body_closes)"
 
 static const struct refusal acceptances[] = {
 	{ "ambiguous.yaml", "Get with a body and Content-Length", GET_BODY },

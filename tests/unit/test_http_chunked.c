@@ -308,13 +308,14 @@ reframe(const char *body, size_t len, size_t step, char *out, size_t cap,
 			memcpy(data + dlen, body + at, (size_t)r);
 			dlen += (size_t)r;
 		} else if (dlen > 0) {
-			n += (size_t)snprintf(out + n, cap - n, "%zx\r\n%.*s\r\n",
-			    dlen, (int)dlen, data);
+			n += (size_t)snprintf(out + n, cap - n,
+			    "%zx\r\n%.*s\r\n", dlen, (int)dlen, data);
 			dlen = 0;
 		}
 		if (part == HTTP_CHUNKED_TRAILER) {
 			if (!last)
-				n += (size_t)snprintf(out + n, cap - n, "0\r\n");
+				n += (size_t)snprintf(out + n, cap - n,
+				    "0\r\n");
 			last = 1;
 			memcpy(out + n, body + at, (size_t)r);
 			n += (size_t)r;
