@@ -73,7 +73,8 @@ check "validate -o json says valid" python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 sys.exit(0 if d["valid"] is True and d["errors"] == 0 else 1)' <<<"$out"
-if conformance "conformance: every bookinfo and article file validates" \
+if conformance "conformance: testdata present" \
+    "conformance: every bookinfo and article file validates" \
     "conformance: the article's Deployment is a notice"; then
 	validate_each "$SHARED"/testdata/istio/bookinfo/*.yaml \
 	    "$SHARED"/testdata/article/*.yml

@@ -121,9 +121,18 @@ for h in "${walks[@]}"; do
 	*) walk own "$h" ;;
 	esac
 done
-if conformance "walkthrough (article): the article's own files, Istio's tokens"; then
+if [ -d "$SHARED/testdata" ]; then
 	check "with the article beside it, the demo prints the --article hint" \
 	    grep -q -- '--article' <<<"${walks[*]}"
+else
+	# each step the article's own files would have been checked on
+	why="no conformance data ($SHARED/testdata)"
+	skip "with the article beside it, the demo prints the --article hint" "$why"
+	sed -n 's/^ *-> \(NOT AS EXPECTED: \)\{0,1\}//p' "$T/walkthrough-own.log" |
+	    while IFS= read -r v; do
+		skip "walkthrough (article): $v" "$why"
+	done
+	skip "walkthrough (article) exits 0" "$why"
 fi
 check "rating v2 logs Request N" grep -q 'Request [0-9]' \
 	"$TOP/run/demo/logs/rating-v2.log"
