@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "uri.h"
 #include "yaml.h"
 
 struct jwks;
@@ -166,7 +167,7 @@ struct proxy_config {
 /*
  * A string match of a VirtualService (exact, prefix or regex).  A regex
  * is compiled once at load (PCRE2, anchored at both ends as RE2's full
- * match is) and matched with match_string of lib/match.h.
+ * match is) and matched with match_string_test of lib/match.h.
  */
 enum string_match_kind {
 	MATCH_ANY,		/* absent, or {} under headers: present */
@@ -465,6 +466,8 @@ struct peer_authentication {
 struct mesh_config {
 	struct resource_meta	 meta;
 	struct http_retries	*default_retries;	/* NULL: built in */
+	/* pathNormalization.normalization, read by proxy-d; BASE if unset */
+	enum uri_normalization	 path_normalization;
 };
 
 /* Istio's default retry policy, for routes without retries of their own. */
@@ -541,6 +544,7 @@ enum authz_source_field {
 	SOURCE_NAMESPACES,
 	SOURCE_IP_BLOCKS,
 	SOURCE_REMOTE_IP_BLOCKS,
+	SOURCE_SERVICE_ACCOUNTS,	/* values "ns/sa", namespace filled in */
 	SOURCE_NFIELDS,
 };
 
@@ -570,6 +574,7 @@ enum authz_key {
 	KEY_REMOTE_IP,
 	KEY_SOURCE_NAMESPACE,
 	KEY_SOURCE_PRINCIPAL,
+	KEY_SOURCE_SERVICE_ACCOUNT,	/* values "ns/sa", as serviceAccounts */
 	KEY_REQUEST_PRINCIPAL,		/* request.auth.principal */
 	KEY_REQUEST_AUDIENCES,
 	KEY_REQUEST_PRESENTER,
@@ -604,6 +609,7 @@ struct authorization_policy {
 	struct labels		 selector;
 	int			 has_selector;
 	enum authz_action	 action;
+	int			 dry_run;	/* istio.io/dry-run: logged only */
 	char			*provider;	/* CUSTOM: provider.name */
 	struct authz_rule	*rules;
 	size_t			 nrules;

@@ -583,6 +583,42 @@ route_lookup_in(const struct service_entry *v, size_t nv, const char *ns,
 	}
 }
 
+const struct service_entry *
+route_service_of(const struct config *cfg, const char *ns, const char *host,
+    const char **service_host)
+{
+	const struct service_entry	*v[2], *se, *best = NULL;
+	struct route_names		 nm;
+	size_t				 nv[2], l, i, j, k;
+	long				 s, score = 0;
+
+	if (cfg == NULL)
+		return NULL;
+	route_names(&nm, host, ns);
+	v[0] = cfg->service_entries;
+	nv[0] = cfg->nservice_entries;
+	v[1] = cfg->kube_services;
+	nv[1] = cfg->nkube_services;
+	for (l = 0; l < 2; l++)
+		for (i = 0; i < nv[l]; i++) {
+			se = &v[l][i];
+			if (!route_visible(se, ns))
+				continue;
+			for (j = 0; j < se->nhosts; j++)
+				for (k = 0; k < nm.n; k++) {
+					s = route_host_score(se->hosts[j],
+					    nm.v[k], nm.len[k]);
+					if (s <= score)
+						continue;
+					score = s;
+					best = se;
+					if (service_host != NULL)
+						*service_host = se->hosts[j];
+				}
+		}
+	return best;
+}
+
 int
 route_lookup(const struct config *cfg, const char *ns,
     const struct route_names *nm, uint32_t port, struct route_match *best,
@@ -648,7 +684,7 @@ route_collect(const struct config *cfg, struct route_state *st,
 
 void
 route_decide(const struct config *cfg, struct route_state *st,
-    const struct route_source *src, const struct route_query *q,
+    const struct msg_source *src, const struct route_query *q,
     uint64_t reuse_ms, struct route_answer *a)
 {
 	char				 host[ROUTE_HOST_MAX];
@@ -810,13 +846,13 @@ route_route_reply(const struct config *cfg, struct route_state *st,
     struct msg *m, uint64_t generation, uint64_t reuse_ms,
     struct msg_writer *out)
 {
-	struct route_source	 src;
+	struct msg_source	 src;
 	struct route_query	 lq, *q = st != NULL ? &st->query : &lq;
 	struct route_answer	*a;
 	char			 err[200], reason[256];
 	size_t			 i;
 
-	if (route_source_read(m, &src) == -1) {
+	if (msg_source_read(m, &src) == -1) {
 		route_error_reply(st, out, "header: label: want key=value");
 		return;
 	}

@@ -18,6 +18,9 @@ static void	 meshctl_help(FILE *);
 static const struct meshctl_command commands[] = {
 	{ "validate", meshctl_validate, "[-c dir] [-o text|json] [--strict] "
 	    "[file | dir ...]", "check config files without applying them" },
+	{ "analyze", meshctl_analyze, "[-c dir] [-o text|json] [dir ...] "
+	    "[-f file ...]", "check resources against each other, as "
+	    "istioctl analyze" },
 	{ "apply", meshctl_apply, "[-c dir] [--dry-run] -f file ...",
 	    "add or replace resources in the config directory" },
 	{ "delete", meshctl_delete, "[-c dir] [--dry-run] "

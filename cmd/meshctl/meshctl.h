@@ -162,6 +162,7 @@ int	meshctl_question_ask(const char *daemon, const char *url,
 	    char **reply);
 
 int	meshctl_validate(struct meshctl *, int, char **);
+int	meshctl_analyze(struct meshctl *, int, char **);
 int	meshctl_status(struct meshctl *, int, char **);
 int	meshctl_apply(struct meshctl *, int, char **);
 int	meshctl_delete(struct meshctl *, int, char **);

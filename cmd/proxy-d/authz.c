@@ -5,21 +5,21 @@
  * vary cache), never kept past the reuse time it gave.  authz-d away,
  * slow or confused: the request fails closed (ADU).
  */
-#include <ctype.h>
+#include <sys/socket.h>
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "key.h"
 #include "proxy.h"
 #include "util.h"
 
-#define AUTHZ_ASK_MAX_HEADERS	128
 #define AUTHZ_KEY_MAX		4096
 #define AUTHZ_VARY_MAX		512
 #define AUTHZ_CACHE_MAX		65536
 #define AUTHZ_MAX_BATCH		256
 #define AUTHZ_NODE_IDLE_MS	60000
-#define AUTHZ_SEP		'\x1f'	/* never in a field value */
 
 struct authz {
 	struct proxy		*proxy;
@@ -58,8 +58,8 @@ static void	authz_serve(struct proxy *, struct session *,
 static struct authz_entry *entry_new(const char *, size_t, size_t);
 static void	entry_free(struct authz_entry *);
 static size_t	authz_base(const struct session *, char *, size_t);
-static size_t	authz_key(const struct session *, const char *,
-		    const char *, size_t, char *, size_t);
+static struct key_peer authz_peer(const struct session *, char *, size_t);
+static size_t	authz_destination(const struct session *, char *, size_t);
 static int	fields_has(const char *, const char *, size_t);
 static int	fields_within(struct str, const char *);
 static struct authz_entry *node_merge(struct proxy *, const char *,
@@ -67,6 +67,16 @@ static struct authz_entry *node_merge(struct proxy *, const char *,
 static struct authz_decision *decision_new(const struct authz_reply *);
 static int	authz_ask(struct proxy *, struct authz_entry *,
 		    struct session *);
+static void	authz_request(struct proxy *, struct session *);
+static void	authz_decided(struct session *, struct authz_decision *);
+static enum stage_result authz_start(struct session *);
+static void	authz_cancel(struct session *);
+
+const struct stage stage_authz = {
+	.name = "authz",
+	.start = authz_start,
+	.cancel = authz_cancel,
+};
 
 static const struct ipc_req_ops authz_ops = {
 	.daemon = "authz-d",
@@ -133,7 +143,7 @@ static struct authz_decision *
 decision_new(const struct authz_reply *r)
 {
 	struct authz_decision	*d;
-	size_t			 i, j;
+	size_t			 i;
 
 	d = xcalloc(1, sizeof(*d));
 	d->allow = r->decision == AUTHZ_REPLY_ALLOW;
@@ -147,7 +157,7 @@ decision_new(const struct authz_reply *r)
 	if (r->nops > 0)
 		d->headers = xcalloc(r->nops, sizeof(*d->headers));
 	for (i = 0; i < r->nops; i++) {
-		struct authz_header *h = &d->headers[i];
+		struct head_op *h = &d->headers[i];
 
 		h->remove = r->ops[i].remove;
 		h->name = xstrndup(r->ops[i].name.p, r->ops[i].name.n);
@@ -158,16 +168,7 @@ decision_new(const struct authz_reply *r)
 	}
 	d->nheaders = r->nops;
 	/* in order: the last operation on a name is the one that counts */
-	for (i = 0; i < d->nheaders; i++) {
-		struct authz_header *h = &d->headers[i];
-
-		h->last = 1;
-		for (j = i + 1; j < d->nheaders; j++)
-			if (strcasecmp(h->name, d->headers[j].name) == 0)
-				h->last = 0;
-		if (!h->remove && h->last)
-			d->headers_len += h->namelen + h->valuelen + 4;
-	}
+	d->headers_len = head_ops_finish(d->headers, d->nheaders);
 	return d;
 }
 
@@ -197,45 +198,34 @@ authz_decision_unref(struct authz_decision *d)
 	free(d);
 }
 
-/* The header lines the decision sets, for the forwarded request. */
-char *
-authz_put_headers(char *w, const struct authz_decision *d)
+/*
+ * Who asks, for the decision's key: what the question says of the peer
+ * (a question that carries principal or sni keys on them here), and
+ * where it connected to, written into dest.
+ */
+static struct key_peer
+authz_peer(const struct session *s, char *dest, size_t destlen)
 {
-	size_t	 i;
-
-	for (i = 0; i < d->nheaders; i++) {
-		const struct authz_header *h = &d->headers[i];
-
-		if (h->remove || !h->last)
-			continue;
-		memcpy(w, h->name, h->namelen);
-		w += h->namelen;
-		*w++ = ':';
-		*w++ = ' ';
-		memcpy(w, h->value, h->valuelen);
-		w += h->valuelen;
-		*w++ = '\r';
-		*w++ = '\n';
-	}
-	return w;
+	return (struct key_peer){ s->client_ip, s->peer_identity, NULL,
+	    authz_destination(s, dest, destlen) > 0 ? dest : NULL };
 }
 
-/* Does the decision set or remove this header, so the original goes? */
-int
-authz_removes(const struct authz_decision *d, struct str name)
+/*
+ * The address the peer connected to, "address:port" (a listener on a
+ * wildcard address is reached on one of the machine's): its length, 0
+ * when the socket cannot say.
+ */
+static size_t
+authz_destination(const struct session *s, char *buf, size_t len)
 {
-	size_t	 i;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+	evutil_socket_t		 fd = bufferevent_getfd(s->bev);
 
-	for (i = 0; i < d->nheaders; i++)
-		if (util_str_caseeq(name, d->headers[i].name))
-			return 1;
-	return 0;
-}
-
-size_t
-authz_headers_len(const struct authz_decision *d)
-{
-	return d->headers_len;
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return 0;
+	util_format_sockaddr((struct sockaddr *)&ss, buf, len);
+	return strrchr(buf, ':') != NULL ? strlen(buf) : 0;
 }
 
 /* The local app the request goes to: decisions are its own. */
@@ -289,89 +279,6 @@ fields_within(struct str vary, const char *fields)
 	return 1;
 }
 
-/*
- * The key of this request's decision under the fields: the base, then
- * each field's value.  0 when a field is unknown or the key too long.
- */
-static size_t
-authz_key(const struct session *s, const char *fields, const char *base,
-    size_t baselen, char *buf, size_t len)
-{
-	const struct http_request *req = &s->req;
-	const char	*p = fields;
-	size_t		 n = baselen, i, wl;
-
-	if (baselen + 1 > len)
-		return 0;
-	memcpy(buf, base, baselen);
-	buf[n++] = '\x1d';	/* an entry, not the node at the base */
-	while (*p != '\0') {
-		struct str	 v = { "", 0 };
-		int		 lower = 0, header = 0;
-
-		while (*p == ' ' || *p == ',')
-			p++;
-		if ((wl = strcspn(p, " ,")) == 0)
-			break;
-#define IS_WORD(lit)	(wl == sizeof(lit) - 1 && memcmp(p, lit, wl) == 0)
-		if (IS_WORD("authority")) {
-			v = req->authority;
-			lower = 1;
-		} else if (IS_WORD("method"))
-			v = req->method;
-		else if (IS_WORD("path"))
-			v = req->path;
-		else if (IS_WORD("source-ip") || IS_WORD("remote"))
-			/* remote is not sent: authz-d takes the source's */
-			v = (struct str){ s->client_ip, strlen(s->client_ip) };
-		else if (IS_WORD("port") || IS_WORD("principal") ||
-		    IS_WORD("sni"))
-			;	/* one value per base, or not sent yet */
-		else if (wl > 7 && memcmp(p, "header:", 7) == 0)
-			header = 1;
-		else
-			return 0;
-#undef IS_WORD
-		if (n + 1 > len)
-			return 0;
-		buf[n++] = AUTHZ_SEP;
-		if (header) {
-			/* every occurrence, in order; absent differs from
-			   empty */
-			int found = 0;
-
-			for (i = 0; i < req->nheaders; i++) {
-				const struct http_header *h = &req->headers[i];
-
-				if (h->name.n != wl - 7 ||
-				    strncasecmp(h->name.p, p + 7, wl - 7) != 0)
-					continue;
-				if (n + h->value.n + 1 > len)
-					return 0;
-				if (found)
-					buf[n++] = ',';
-				memcpy(buf + n, h->value.p, h->value.n);
-				n += h->value.n;
-				found = 1;
-			}
-			if (!found) {
-				if (n + 1 > len)
-					return 0;
-				buf[n++] = '\x1e';
-			}
-		} else {
-			if (n + v.n > len)
-				return 0;
-			for (i = 0; i < v.n; i++)
-				buf[n + i] = lower ? (char)tolower(
-				    (unsigned char)v.p[i]) : v.p[i];
-			n += v.n;
-		}
-		p += wl;
-	}
-	return n;
-}
-
 /* The node at a base, made or grown to hold the fields of vary too. */
 static struct authz_entry *
 node_merge(struct proxy *p, const char *base, size_t baselen, struct str vary)
@@ -421,56 +328,66 @@ authz_ask(struct proxy *p, struct authz_entry *e, struct session *s)
 {
 	const struct http_request *req = &s->req;
 	struct msg_writer	*w;
-	char			 name[128];
-	const char		*port;
-	size_t			 i, j, k;
+	char			 dest[72];
+	size_t			 i, dl;
 
 	if (p->authz == NULL ||
 	    (w = ipc_req_begin(p->authz->req, s->gen->pc)) == NULL)
 		return -1;
 	msgw_field(w, "authority", req->authority);
-	if (s->forward != NULL && (port = strrchr(s->forward->name, ':')) !=
-	    NULL)
-		msgw_field(w, "port", (struct str){ port + 1,
-		    strlen(port + 1) });
+	/* destination.ip and destination.port, and the port of older
+	   authz-d programs */
+	if ((dl = authz_destination(s, dest, sizeof(dest))) > 0) {
+		msgw_field(w, "destination", (struct str){ dest, dl });
+		msgw_fieldf(w, "port", "%s", strrchr(dest, ':') + 1);
+	}
 	msgw_field(w, "method", req->method);
 	msgw_field(w, "path", req->path);
 	msgw_field(w, "source", (struct str){ s->client_addr,
 	    strlen(s->client_addr) });
-	for (i = 0, j = 0; i < req->nheaders && j < AUTHZ_ASK_MAX_HEADERS;
-	    i++) {
-		const struct http_header *h = &req->headers[i];
-
-		if (h->name.n >= sizeof(name))
-			continue;
-		j++;
-		for (k = 0; k < h->name.n; k++)
-			name[k] = (char)tolower((unsigned char)h->name.p[k]);
-		msgw_fieldf(w, "header", "%.*s: %.*s", (int)h->name.n, name,
-		    (int)h->value.n, h->value.p);
-	}
+	/* the peer's SPIFFE URI, from its mTLS certificate */
+	if (s->peer_identity != NULL &&
+	    strpbrk(s->peer_identity, "\r\n") == NULL)
+		msgw_fieldf(w, "principal", "%s", s->peer_identity);
+	/* every one: authz-d reads as many as proxy-d may forward */
+	for (i = 0; i < req->nheaders; i++)
+		msgw_field_header(w, "header", req->headers[i].name,
+		    req->headers[i].value);
 	ipc_req_end(p->authz->req, e);
 	e->inflight = 1;
 	p->authz_questions++;
 	return 0;
 }
 
+/* The stage: inbound requests ask authz-d, when it is enabled. */
+static enum stage_result
+authz_start(struct session *s)
+{
+	if (!authz_enabled(s))
+		return STAGE_NEXT;
+	authz_request(s->proxy, s);
+	return STAGE_WAIT;
+}
+
 /* May the caller of this inbound request ask?  Answers now or parks. */
-void
+static void
 authz_request(struct proxy *p, struct session *s)
 {
 	const struct proxy_daemon *ad = &s->gen->pc->authz;
 	char			 base[256], key[AUTHZ_KEY_MAX];
 	size_t			 baselen, keylen = 0;
 	struct authz_entry	*node = NULL, *e = NULL;
+	struct key_peer		 peer;
+	char			 dest[72];
 	uint64_t		 now = util_now_ms();
 
 	baselen = authz_base(s, base, sizeof(base));
 	if (ad->cache && baselen > 0 &&
 	    (node = strmap_get(&p->authz_cache, base, baselen)) != NULL) {
 		node->last_used_ms = now;
-		keylen = authz_key(s, node->fields, base, baselen, key,
-		    sizeof(key));
+		peer = authz_peer(s, dest, sizeof(dest));
+		keylen = key_authz(&s->req, &peer, node->fields, base,
+		    baselen, key, sizeof(key));
 		if (keylen > 0)
 			e = strmap_get(&p->authz_cache, key, keylen);
 	}
@@ -480,7 +397,6 @@ authz_request(struct proxy *p, struct session *s)
 		authz_serve(p, s, e->decision);
 		return;
 	}
-	s->state = SESSION_WAIT_ROUTE;
 	if (e != NULL && e->inflight) {
 		/* the same question is out: its answer serves this one */
 		p->authz_coalesced++;
@@ -503,7 +419,7 @@ authz_request(struct proxy *p, struct session *s)
 		entry_fail(p, e, "authz-d unavailable (not connected)");
 }
 
-void
+static void
 authz_cancel(struct session *s)
 {
 	if (s->authz_waiting == NULL)
@@ -573,13 +489,16 @@ authz_answer(void *arg, void *item)
 	}
 	if (first != NULL && r->reuse_ms > 0 && first->gen->pc->authz.cache &&
 	    authz_reply_vary_known(r->vary)) {
-		char	 base[256];
-		size_t	 baselen = authz_base(first, base, sizeof(base));
+		char		 base[256];
+		size_t		 baselen;
+		char		 dest[72];
+		struct key_peer	 peer = authz_peer(first, dest, sizeof(dest));
 
+		baselen = authz_base(first, base, sizeof(base));
 		if (baselen > 0 && (node = node_merge(p, base, baselen,
 		    r->vary)) != NULL)
-			keylen = authz_key(first, node->fields, base, baselen,
-			    key, sizeof(key));
+			keylen = key_authz(&first->req, &peer, node->fields,
+			    base, baselen, key, sizeof(key));
 	}
 	if (keylen > 0) {
 		old = strmap_get(&p->authz_cache, key, keylen);
@@ -641,7 +560,8 @@ entry_fail(struct proxy *p, struct authz_entry *e, const char *reason)
 	while ((s = TAILQ_FIRST(&waiters)) != NULL) {
 		TAILQ_REMOVE(&waiters, s, authz_wait_entry);
 		p->authz_failures++;
-		session_authz_failed(s, reason);
+		session_error(s, s->gen->pc->authz.failure_status, "ADU",
+		    "%s", reason);
 	}
 }
 
@@ -653,7 +573,27 @@ authz_serve(struct proxy *p, struct session *s, struct authz_decision *d)
 		p->authz_allowed++;
 	else
 		p->authz_denied++;
-	session_authz_ready(s, d);
+	authz_decided(s, d);
+}
+
+/* Denied: answered here with authz-d's status and body.  Allowed: on. */
+static void
+authz_decided(struct session *s, struct authz_decision *d)
+{
+	if (!d->allow) {
+		util_strlcpy(s->flags, "UAEX", sizeof(s->flags));
+		log_info("%s: %d UAEX %.*s %.*s%.*s: authz-d denied%s%s",
+		    s->client_addr, d->status, (int)s->req.method.n,
+		    s->req.method.p, (int)s->req.authority.n,
+		    s->req.authority.p, (int)s->req.path.n, s->req.path.p,
+		    d->reason[0] != '\0' ? ": " : "", d->reason);
+		session_respond(s, d->status, "UAEX", "text/plain", d->body,
+		    d->bodylen, STR_NULL, STR_NULL);
+		return;
+	}
+	authz_decision_unref(s->authz);
+	s->authz = authz_decision_ref(d);
+	stage_done(s, STAGE_NEXT);
 }
 
 /* Drop decisions past their time and nodes nobody used for a while. */

@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "match.h"
+#include "key.h"
 #include "proxy.h"
 #include "util.h"
 
@@ -19,9 +20,6 @@
 static struct route_entry *entry_new(const char *, size_t);
 static void	entry_free(struct route_entry *);
 static size_t	route_key(const struct session *, char *, size_t);
-static int	vary_cacheable(const char *);
-static size_t	vary_key(const struct session *, const char *, const char *,
-		    size_t, char *, size_t);
 static struct route_entry *vary_node(struct proxy *, const char *, size_t,
 		    const char *);
 static int	vary_has(const char *, const char *);
@@ -30,6 +28,103 @@ static void	routing_answer_vary(struct proxy *, struct route_entry *,
 		    const struct route_answer *);
 static void	entry_fill(struct proxy *, struct route_entry *,
 		    const struct route_answer *);
+static void	routing_request(struct proxy *, struct session *);
+static void	route_ready(struct session *, struct route_entry *);
+static enum stage_result route_start(struct session *);
+static void	route_cancel(struct session *);
+
+const struct stage stage_route = {
+	.name = "route",
+	.start = route_start,
+	.cancel = route_cancel,
+};
+
+/*
+ * The stage: an outbound request asks route-d (or its cached answer);
+ * an inbound one goes to the listener's local app.
+ */
+static enum stage_result
+route_start(struct session *s)
+{
+	if (s->inbound) {
+		if (s->forward == NULL) {
+			session_error(s, 503, "NR",
+			    "no local application for this listener");
+			return STAGE_STOP;
+		}
+		s->cands[0] = s->forward;
+		s->ncands = 1;
+		s->cand = 0;
+		s->tried = 0;
+		return STAGE_NEXT;
+	}
+	if (s->req.authority.n == 0) {
+		session_error(s, 400, "DPE", "no Host header or absolute URI");
+		return STAGE_STOP;
+	}
+	routing_request(s->proxy, s);
+	return STAGE_WAIT;
+}
+
+/* The request is over: off the waiters, and out of the cluster that
+   route_ready attached it to (whatever stage it got to). */
+static void
+route_cancel(struct session *s)
+{
+	routing_cancel(s);
+	cluster_done(s->cluster, s);	/* breaker */
+}
+
+/* route-d's answer for this request is in: the endpoints to try. */
+static void
+route_ready(struct session *s, struct route_entry *e)
+{
+	struct pool	*pool;
+
+	switch (e->status) {
+	case ROUTE_NO_ROUTE:
+		session_error(s, 404, "NR", "no route: %s", e->reason[0] ?
+		    e->reason : "no service for this host");
+		return;
+	case ROUTE_ERROR:
+		session_error(s, 503, "RDU", "route-d could not decide: %s",
+		    e->reason);
+		return;
+	case ROUTE_OK:
+		break;
+	}
+	policy_unref(s->policy);
+	s->policy = policy_ref(e->policy);
+	if (s->proxy->hooks.request_done != NULL) {
+		util_strlcpy(s->service, e->service, sizeof(s->service));
+		util_strlcpy(s->subset, e->subset, sizeof(s->subset));
+		s->service_port = e->port;
+	}
+	/*
+	 * The endpoint for the first try, and the others a retry may move
+	 * to, in the answer's order after it: kept here, since the answer
+	 * may go while the request waits out a delay or a back-off.
+	 */
+	s->ncands = 0;
+	s->cand = 0;
+	s->tried = 0;
+	cluster_attach(s, cluster_for(s->proxy, e));	/* breaker */
+	if ((pool = cluster_pick(s->proxy, s->cluster, e)) != NULL) {
+		size_t i, at = 0;
+
+		for (i = 0; i < e->npools; i++)
+			if (e->pools[i] == pool)
+				at = i;
+		s->cands[s->ncands++] = pool;
+		for (i = 1; i < e->npools &&
+		    s->ncands < SESSION_MAX_CANDIDATES; i++)
+			if (!cluster_skip(s->cluster,	/* breaker */
+			    e->pools[(at + i) % e->npools]))
+				s->cands[s->ncands++] =
+				    e->pools[(at + i) % e->npools];
+	}
+	stage_done(s, STAGE_NEXT);
+}
 
 static struct route_entry *
 entry_new(const char *key, size_t keylen)
@@ -146,75 +241,6 @@ route_key(const struct session *s, char *buf, size_t len)
 	return a->n + 2;
 }
 
-/* proxy-d reuses answers that vary on nothing finer than its key. */
-static int
-vary_cacheable(const char *vary)
-{
-	char		 buf[256], *word, *save = NULL;
-
-	if (vary == NULL || *vary == '\0')
-		return 1;
-	util_strlcpy(buf, vary, sizeof(buf));
-	for (word = strtok_r(buf, " ,", &save); word != NULL;
-	    word = strtok_r(NULL, " ,", &save)) {
-		if (strcmp(word, "authority") != 0 &&
-		    strcmp(word, "listener") != 0 &&
-		    strcmp(word, "port") != 0 &&
-		    strcmp(word, "scheme") != 0)
-			return 0;
-	}
-	return 1;
-}
-
-#define VARY_SEP	'\x1f'	/* never in a field value: the parser refuses it */
-
-/*
- * The key of the answer for this request under a vary node: the base key,
- * then the request's value of each field the node names.  0 when a field
- * is not one proxy-d knows, or the key would be too long: no caching.
- */
-static size_t
-vary_key(const struct session *s, const char *fields, const char *base,
-    size_t baselen, char *buf, size_t len)
-{
-	const struct http_request *req = &s->req;
-	char		 copy[256], *word, *save = NULL;
-	size_t		 n = baselen;
-	struct str	 v;
-
-	if (baselen + 1 > len)
-		return 0;
-	memcpy(buf, base, baselen);
-	util_strlcpy(copy, fields, sizeof(copy));
-	for (word = strtok_r(copy, " ,", &save); word != NULL;
-	    word = strtok_r(NULL, " ,", &save)) {
-		if (strcmp(word, "authority") == 0 ||
-		    strcmp(word, "listener") == 0 ||
-		    strcmp(word, "port") == 0 || strcmp(word, "scheme") == 0)
-			continue;
-		if (strcmp(word, "method") == 0)
-			v = req->method;
-		else if (strcmp(word, "path") == 0)
-			v = req->path;
-		else if (strcmp(word, "source") == 0)
-			v = (struct str){ s->client_ip, strlen(s->client_ip) };
-		else if (strncmp(word, "header:", 7) == 0) {
-			const struct http_header *h = http_header_find(
-			    req->headers, req->nheaders, word + 7);
-
-			/* absent and empty differ: mark absent */
-			v = h != NULL ? h->value : STR_LIT("\x1e");
-		} else
-			return 0;
-		if (n + 1 + v.n > len)
-			return 0;
-		buf[n++] = VARY_SEP;
-		memcpy(buf + n, v.p, v.n);
-		n += v.n;
-	}
-	return n;
-}
-
 /* Is word one of the space-separated words of list? */
 static int
 vary_has(const char *list, const char *word)
@@ -328,7 +354,7 @@ entry_fill(struct proxy *p, struct route_entry *e,
 }
 
 /* Where does this request go?  Answers now or parks the session. */
-void
+static void
 routing_request(struct proxy *p, struct session *s)
 {
 	const struct proxy_daemon *rd = &s->gen->pc->route;
@@ -347,8 +373,8 @@ routing_request(struct proxy *p, struct session *s)
 
 		e->last_used_ms = now;
 		memcpy(base, key, keylen);
-		keylen = vary_key(s, e->vary_fields, base, baselen, key,
-		    sizeof(key));
+		keylen = key_route(&s->req, s->client_ip, e->vary_fields,
+		    base, baselen, key, sizeof(key));
 		e = keylen > 0 ? strmap_get(&p->routes, key, keylen) : NULL;
 	}
 
@@ -356,7 +382,7 @@ routing_request(struct proxy *p, struct session *s)
 		e->last_used_ms = now;
 		if (now < e->expires_ms) {
 			p->route_hits++;
-			session_route_ready(s, e);
+			route_ready(s, e);
 			return;
 		}
 		/*
@@ -367,7 +393,7 @@ routing_request(struct proxy *p, struct session *s)
 		if (!consult_connected(p->consult) &&
 		    rd->failure != FAILURE_CLOSED) {
 			p->route_stale++;
-			session_route_ready(s, e);
+			route_ready(s, e);
 			return;
 		}
 	}
@@ -389,7 +415,6 @@ oneshot:
 		if (keylen > 0)
 			q->fallback_key = xstrndup(key, keylen);
 	}
-	s->state = SESSION_WAIT_ROUTE;
 	s->waiting = q;
 	TAILQ_INSERT_TAIL(&q->waiters, s, wait_entry);
 	if (q->inflight)
@@ -418,7 +443,7 @@ wake_ready(struct route_entry *e)
 	while ((s = TAILQ_FIRST(&e->waiters)) != NULL) {
 		TAILQ_REMOVE(&e->waiters, s, wait_entry);
 		s->waiting = NULL;
-		session_route_ready(s, e);
+		route_ready(s, e);
 	}
 }
 
@@ -439,13 +464,14 @@ routing_answer_vary(struct proxy *p, struct route_entry *e,
 	size_t			 baselen, keylen;
 	const char		*sep;
 
-	sep = memchr(e->key, VARY_SEP, strlen(e->key));
+	sep = memchr(e->key, KEY_SEP, strlen(e->key));
 	baselen = sep != NULL ? (size_t)(sep - e->key) : strlen(e->key);
 	first = TAILQ_FIRST(&e->waiters);
 	strmap_del(&p->routes, e->key, strlen(e->key));
 	node = vary_node(p, e->key, baselen, a->vary);
-	keylen = first != NULL && node != NULL ? vary_key(first,
-	    node->vary_fields, e->key, baselen, key, sizeof(key)) : 0;
+	keylen = first != NULL && node != NULL ? key_route(&first->req,
+	    first->client_ip, node->vary_fields, e->key, baselen, key,
+	    sizeof(key)) : 0;
 	if (keylen == 0) {
 		/* cannot keep it: it answers its waiters, then goes */
 		free(e->key);
@@ -454,7 +480,7 @@ routing_answer_vary(struct proxy *p, struct route_entry *e,
 			TAILQ_REMOVE(&e->waiters, s, wait_entry);
 			s->waiting = NULL;
 			if (s == first || node == NULL)
-				session_route_ready(s, e);
+				route_ready(s, e);
 			else
 				TAILQ_INSERT_TAIL(&others, s, wait_entry);
 		}
@@ -485,10 +511,10 @@ answer_all:
 
 		TAILQ_REMOVE(&e->waiters, s, wait_entry);
 		s->waiting = NULL;
-		n2 = s == first ? keylen : vary_key(s, node->vary_fields, key,
-		    baselen, k2, sizeof(k2));
+		n2 = s == first ? keylen : key_route(&s->req, s->client_ip,
+		    node->vary_fields, key, baselen, k2, sizeof(k2));
 		if (s == first || (n2 == keylen && memcmp(k2, key, n2) == 0))
-			session_route_ready(s, e);
+			route_ready(s, e);
 		else
 			TAILQ_INSERT_TAIL(&others, s, wait_entry);
 	}
@@ -513,8 +539,8 @@ routing_answer(struct proxy *p, struct route_entry *e,
 	e->last_used_ms = now;
 	e->no_reuse = a->reuse_ms == 0;
 	e->expires_ms = a->reuse_ms > 0 ? now + a->reuse_ms : 0;
-	if (e->key != NULL && !vary_cacheable(a->vary) && a->reuse_ms > 0 &&
-	    a->status != ROUTE_ERROR) {
+	if (e->key != NULL && !key_route_cacheable(a->vary) &&
+	    a->reuse_ms > 0 && a->status != ROUTE_ERROR) {
 		routing_answer_vary(p, e, a);
 		return;
 	}
@@ -539,7 +565,7 @@ routing_answer(struct proxy *p, struct route_entry *e,
 	 * fall back on.  Answers that depend on more than the key, or
 	 * that report an error, are not kept at all.
 	 */
-	if (e->key != NULL && (!vary_cacheable(a->vary) ||
+	if (e->key != NULL && (!key_route_cacheable(a->vary) ||
 	    a->status == ROUTE_ERROR)) {
 		strmap_del(&p->routes, e->key, strlen(e->key));
 		entry_free(e);
@@ -589,13 +615,13 @@ routing_failure(struct proxy *p, struct route_entry *e, const char *reason)
 		while ((s = TAILQ_FIRST(&waiters)) != NULL) {
 			TAILQ_REMOVE(&waiters, s, wait_entry);
 			s->waiting = NULL;
-			session_route_ready(s, fallback);
+			route_ready(s, fallback);
 		}
 	} else {
 		while ((s = TAILQ_FIRST(&waiters)) != NULL) {
 			TAILQ_REMOVE(&waiters, s, wait_entry);
 			s->waiting = NULL;
-			session_route_failed(s, 503, "RDU", reason);
+			session_error(s, 503, "RDU", "%s", reason);
 		}
 	}
 	if (!keep)
