@@ -48,6 +48,8 @@ out=$(mc apply -f "$W/destination-rule-v1-v2.yml" -f "$W/virtual-service-v1.yml"
 expect "meshctl apply -f, no flags: exit 0" "$?" 0
 check "meshctl apply wrote into the demo's config" \
     test "$(grep -l 'written by meshctl apply' "$ETCDIR"/* 2>/dev/null | wc -l)" = 2
+check "meshctl analyze, no arguments: the demo's directory" \
+    eval 'mc analyze 2>&1 | grep -qF "No validation issues found when analyzing $ETCDIR."'
 check "meshctl get, no flags: the VirtualService" \
     eval 'mc get virtualservice 2>&1 | grep -q rating'
 v1() { [ "$(curl -s --max-time 5 http://127.0.0.1:8080/book/1 | sed -n 's/.*"rating":\([0-9]*\).*/\1/p')$(curl -s --max-time 5 http://127.0.0.1:8080/book/1 | sed -n 's/.*"rating":\([0-9]*\).*/\1/p')" = 11 ]; }
