@@ -95,8 +95,13 @@ rss0=$(peak_rss plain)
 got=$(printf 'GET / HTTP/1.1\r\nHost: nowhere.example\r\n\r\n' |
     $PEERS flood "$P2" 6)
 grown=$(( $(peak_rss plain) - rss0 ))
-check "6: $got pipelined 404s unread: peak RSS grew ${grown} kB (< 16384)" \
-    test "$grown" -lt 16384
+# under ASan the quarantine keeps freed buffers: RSS says nothing there
+if sanitized; then
+	ok "6: $got pipelined 404s unread (RSS not checked under sanitizers)"
+else
+	check "6: $got pipelined 404s unread: peak RSS grew ${grown} kB (< 16384)" \
+	    test "$grown" -lt 16384
+fi
 served 6
 
 # --- 7: a client that never reads a long answer: closed after
