@@ -260,5 +260,16 @@ expect "ipc: authz-d question over 1 MiB: 431 for that request" "$got" \
     "HTTP/1.1 431 Request Header Fields Too Large"
 served ipc
 
+# --- meshctl: route explain asks about the path proxy-d would ask about,
+# normalized (it sent the raw one); one proxy-d would refuse is refused
+got=$("$BIN/meshctl" route explain -c "$T/etc" --host app.example \
+    --path '/a/./b/../%63' -s "ipc://$MESHKIT_RUNDIR/route.sock" -o json)
+check "meshctl: route explain normalizes the path" \
+    grep -q '"path": "/a/c"' <<<"$got"
+"$BIN/meshctl" route explain -c "$T/etc" --host app.example --path '/a%zz' \
+    -s "ipc://$MESHKIT_RUNDIR/route.sock" >/dev/null 2>"$T/mc.err"
+check "meshctl: a path proxy-d refuses is refused" \
+    grep -q '400' "$T/mc.err"
+
 trap - EXIT
 finish
