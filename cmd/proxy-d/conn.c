@@ -15,10 +15,10 @@
  * DestinationRule's ISTIO_MUTUAL, or auto mTLS to an endpoint that runs
  * a meshkit proxy), or TLS origination (SIMPLE, MUTUAL).
  *
- * TLS connections are libevent's OpenSSL bufferevents on the socket.
- * libevent 2.1 predates OpenSSL 3 and reads a close without close_notify
- * as an error; such a "dirty" shutdown is allowed here and reads as an
- * end of file (HTTP's own framing tells a truncated message).
+ * A TLS connection is a socket bufferevent that tlsio.c drives: one
+ * read and one write system call a direction per request, as a plain
+ * one.  A close without close_notify reads as an end of file (HTTP's
+ * own framing tells a truncated message).
  */
 #include <sys/socket.h>
 
@@ -30,7 +30,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 
 #include "log.h"
@@ -38,6 +37,7 @@
 #include "proxy.h"
 #include "spiffe.h"
 #include "tls.h"
+#include "tlsio.h"
 #include "util.h"
 
 /* A PERMISSIVE connection waiting for its first bytes. */
@@ -57,13 +57,7 @@ static size_t			 conn_nwaits;
 
 static void	conn_wait_cb(evutil_socket_t, short, void *);
 static int	conn_listener_alive(struct proxy *, struct listener *);
-static struct bufferevent *conn_tls(struct proxy *, evutil_socket_t,
-		    SSL_CTX *, int);
-static void	conn_ssl_reason(struct bufferevent *, char *, size_t);
 static int	conn_refusal_logged(void);
-static void	conn_tls_flush(struct bufferevent *, struct evbuffer *);
-
-#define CONN_TLS_RECORD		16384	/* bytes of one TLS record */
 
 /* Refusals logged at most this often a second, then counted. */
 #define CONN_LOG_PER_SEC	10
@@ -199,27 +193,6 @@ conn_fini(struct proxy *p)
 	conn_nwaits = 0;
 }
 
-/* An OpenSSL bufferevent on fd, accepting or connecting. */
-static struct bufferevent *
-conn_tls(struct proxy *p, evutil_socket_t fd, SSL_CTX *ctx, int accepting)
-{
-	struct bufferevent	*bev;
-	SSL			*ssl;
-
-	if ((ssl = SSL_new(ctx)) == NULL) {
-		ERR_clear_error();
-		return NULL;
-	}
-	if ((bev = bufferevent_openssl_socket_new(p->base, fd, ssl,
-	    accepting ? BUFFEREVENT_SSL_ACCEPTING :
-	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		SSL_free(ssl);
-		return NULL;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return bev;
-}
-
 /*
  * An accepted client connection.  *direct says whether conn_flush may
  * write the socket itself (plain TCP); a TLS transport sets it to 0.
@@ -233,6 +206,7 @@ conn_client(struct proxy *p, struct session *s, evutil_socket_t fd,
 	enum peer_mtls_mode	 mode = s->listener != NULL ?
 				    s->listener->mtls : PEER_MTLS_DISABLE;
 	SSL_CTX			*ctx = identity_mesh(p);
+	SSL			*ssl;
 	unsigned char		 b[3];
 	ssize_t			 n;
 	int			 one = 1, tls = 0;
@@ -255,8 +229,19 @@ conn_client(struct proxy *p, struct session *s, evutil_socket_t fd,
 		tls = n > 0 && tls_sniff(b, (size_t)n) != TLS_SNIFF_PLAIN;
 	}
 	if (tls) {
-		if ((bev = conn_tls(p, fd, ctx, 1)) == NULL) {
+		if ((ssl = SSL_new(ctx)) == NULL) {
+			ERR_clear_error();
 			close(fd);
+			return NULL;
+		}
+		if ((bev = bufferevent_socket_new(p->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+			SSL_free(ssl);
+			close(fd);
+			return NULL;
+		}
+		if (tlsio_accept(bev, ssl) == -1) {
+			bufferevent_free(bev);
 			return NULL;
 		}
 		p->tls_accepted++;
@@ -279,7 +264,7 @@ void
 conn_client_connected(struct session *s)
 {
 	struct proxy	*p = s->proxy;
-	SSL		*ssl = bufferevent_openssl_get_ssl(s->bev);
+	SSL		*ssl = tlsio_ssl(s->bev);
 	char		 id[SPIFFE_ID_MAX + 1];
 	const char	*sni;
 
@@ -306,44 +291,15 @@ conn_client_failed(struct session *s)
 {
 	char	 why[200];
 
-	if (bufferevent_openssl_get_ssl(s->bev) == NULL)
+	if (tlsio_ssl(s->bev) == NULL)
 		return;
 	if (s->peer_identity == NULL) {
 		s->proxy->tls_refused++;
-		conn_ssl_reason(s->bev, why, sizeof(why));
+		tlsio_reason(s->bev, why, sizeof(why));
 		if (conn_refusal_logged())
 			log_info("%s: TLS handshake refused: %s",
 			    s->client_addr, why);
 	}
-}
-
-/* Why a TLS bufferevent failed, as OpenSSL says. */
-static void
-conn_ssl_reason(struct bufferevent *bev, char *buf, size_t len)
-{
-	SSL		*ssl = bufferevent_openssl_get_ssl(bev);
-	unsigned long	 e, last = 0;
-	long		 v;
-
-	/* libevent keeps OpenSSL's errors, and some of its own codes */
-	while ((e = bufferevent_get_openssl_error(bev)) != 0)
-		if (ERR_GET_LIB(e) != 0)
-			last = e;
-	if (last == 0)
-		last = ERR_peek_last_error();
-	ERR_clear_error();
-	if (ssl != NULL && (v = SSL_get_verify_result(ssl)) != X509_V_OK)
-		snprintf(buf, len, "certificate: %s",
-		    X509_verify_cert_error_string(v));
-	else if (last != 0)
-		ERR_error_string_n(last, buf, len);
-	else if (ssl != NULL && SSL_is_server(ssl) &&
-	    SSL_get0_peer_certificate(ssl) == NULL)
-		snprintf(buf, len, "the client sent no certificate, or no "
-		    "TLS");
-	else
-		snprintf(buf, len, "%s", evutil_socket_error_to_string(
-		    EVUTIL_SOCKET_ERROR()));
 }
 
 /*
@@ -442,42 +398,54 @@ conn_upstream(struct proxy *p, struct pool *pool, struct session *s,
 			return NULL;
 		}
 		*direct = 1;
-	} else {
-		if ((bev = conn_tls(p, fd, ctx, 0)) == NULL) {
+		if (bufferevent_socket_connect(bev, (struct sockaddr *)
+		    &pool->addr, (int)pool->addrlen) == -1) {
+			/* reported through the event callback as well */
+			log_debug("connect %s: %s", pool->name,
+			    strerror(errno));
+		}
+		return bev;
+	}
+	if ((ssl = SSL_new(ctx)) == NULL) {
+		ERR_clear_error();
+		close(fd);
+		return NULL;
+	}
+	rt = &t->route;
+	sni[0] = '\0';
+	if (rt->sni[0] != '\0')
+		util_strlcpy(sni, rt->sni, sizeof(sni));
+	else if (t->kind == CONN_TLS_ORIGINATE && s != NULL &&
+	    s->req.authority.n > 0)
+		/* Istio's auto SNI: the request's host */
+		util_split_hostport(s->req.authority.p, s->req.authority.n,
+		    sni, sizeof(sni), &port, 0);
+	if (t->kind == CONN_TLS_ORIGINATE) {
+		for (i = 0; i < rt->nsans; i++)
+			sans[i] = rt->sans[i];
+		if (tls_origination_prepare(ssl, sni, sans, rt->nsans,
+		    !rt->insecure) == -1) {
+			SSL_free(ssl);
 			close(fd);
 			return NULL;
 		}
-		ssl = bufferevent_openssl_get_ssl(bev);
-		rt = &t->route;
-		sni[0] = '\0';
-		if (rt->sni[0] != '\0')
-			util_strlcpy(sni, rt->sni, sizeof(sni));
-		else if (t->kind == CONN_TLS_ORIGINATE && s != NULL &&
-		    s->req.authority.n > 0)
-			/* Istio's auto SNI: the request's host */
-			util_split_hostport(s->req.authority.p,
-			    s->req.authority.n, sni, sizeof(sni), &port, 0);
-		if (t->kind == CONN_TLS_ORIGINATE) {
-			for (i = 0; i < rt->nsans; i++)
-				sans[i] = rt->sans[i];
-			if (tls_origination_prepare(ssl, sni, sans, rt->nsans,
-			    !rt->insecure) == -1) {
-				bufferevent_free(bev);
-				return NULL;
-			}
-		} else if (sni[0] != '\0')
-			SSL_set_tlsext_host_name(ssl, sni);
-		/* a session is the context's: another CA must not resume */
-		snprintf(key, sizeof(key), "%s|%s|%p", pool->name, sni,
-		    (void *)ctx);
-		tls_sessions_prepare(identity_sessions(p), ssl, key);
-		*direct = 0;
+	} else if (sni[0] != '\0')
+		SSL_set_tlsext_host_name(ssl, sni);
+	/* a session is the context's: another CA must not resume */
+	snprintf(key, sizeof(key), "%s|%s|%p", pool->name, sni, (void *)ctx);
+	tls_sessions_prepare(identity_sessions(p), ssl, key);
+	if ((bev = bufferevent_socket_new(p->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		SSL_free(ssl);
+		close(fd);
+		return NULL;
 	}
-	if (bufferevent_socket_connect(bev, (struct sockaddr *)&pool->addr,
-	    (int)pool->addrlen) == -1) {
-		/* reported through the event callback as well */
-		log_debug("connect %s: %s", pool->name, strerror(errno));
+	if (tlsio_connect(bev, ssl, (struct sockaddr *)&pool->addr,
+	    (socklen_t)pool->addrlen) == -1) {
+		bufferevent_free(bev);
+		return NULL;
 	}
+	*direct = 0;
 	return bev;
 }
 
@@ -489,7 +457,7 @@ int
 conn_upstream_connected(struct upstream *u, char *why, size_t len)
 {
 	const struct conn_tls	*t = u->pool->tls;
-	SSL			*ssl = bufferevent_openssl_get_ssl(u->bev);
+	SSL			*ssl = tlsio_ssl(u->bev);
 	const char		*sans[ROUTE_MAX_SANS];
 	char			 id[SPIFFE_ID_MAX + 1];
 	size_t			 i;
@@ -518,63 +486,26 @@ conn_upstream_connected(struct upstream *u, char *why, size_t len)
 }
 
 /*
- * Before a connection's bufferevent goes: a TLS one says close_notify,
- * so that the peer can tell the end from a cut and keeps its session
- * for resumption.  What the kernel will not take at once is not waited
- * for.
+ * Right before a connection's bufferevent goes (bufferevent_free): a
+ * TLS one says close_notify, so that the peer can tell the end from a
+ * cut and keeps its session for resumption, and lets its TLS state go.
+ * What the kernel will not take at once is not waited for.
  */
 void
 conn_close(struct bufferevent *bev)
 {
-	SSL	*ssl = bufferevent_openssl_get_ssl(bev);
-
-	if (ssl != NULL && SSL_is_init_finished(ssl) &&
-	    (SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN) == 0)
-		(void)SSL_shutdown(ssl);
-	ERR_clear_error();
+	tlsio_close(bev);
 }
 
 /* Why an upstream connection failed, TLS or not. */
 void
 conn_upstream_error(struct upstream *u, char *why, size_t len)
 {
-	if (bufferevent_openssl_get_ssl(u->bev) != NULL)
-		conn_ssl_reason(u->bev, why, len);
+	if (tlsio_ssl(u->bev) != NULL)
+		tlsio_reason(u->bev, why, len);
 	else
 		snprintf(why, len, "%s", evutil_socket_error_to_string(
 		    EVUTIL_SOCKET_ERROR()));
-}
-
-/*
- * The same for a TLS connection: SSL_write at once, up to a record at a
- * time, what the kernel takes; the rest waits for libevent's write event,
- * which retries with the same bytes (at the front of the output), as
- * OpenSSL wants after a write it could not finish.  Without this, every
- * response would cost an extra turn of the loop and two epoll_ctl calls.
- */
-static void
-conn_tls_flush(struct bufferevent *bev, struct evbuffer *out)
-{
-	SSL		*ssl = bufferevent_openssl_get_ssl(bev);
-	unsigned char	*p;
-	size_t		 len;
-	int		 n;
-
-	if (ssl == NULL || !SSL_is_init_finished(ssl))
-		return;
-	/* unlike a socket bufferevent's, this output is never frozen */
-	while ((len = evbuffer_get_length(out)) > 0) {
-		if (len > CONN_TLS_RECORD)
-			len = CONN_TLS_RECORD;
-		if ((p = evbuffer_pullup(out, (ev_ssize_t)len)) == NULL)
-			break;
-		if ((n = SSL_write(ssl, p, (int)len)) <= 0) {
-			/* libevent's write event retries, and reports */
-			ERR_clear_error();
-			break;
-		}
-		evbuffer_drain(out, (size_t)n);
-	}
 }
 
 /*
@@ -582,8 +513,7 @@ conn_tls_flush(struct bufferevent *bev, struct evbuffer *out)
  * epoll to report the socket writable: that costs two epoll_ctl calls and
  * a loop turn per write.  Only what the kernel would not take waits for
  * the write event.  Errors are left for libevent's write path to report.
- * A connection whose bytes do not go straight to its socket (TLS) is
- * left to its bufferevent.
+ * A TLS connection seals and sends the same way (tlsio.c).
  */
 void
 conn_flush(struct bufferevent *bev, int direct)
@@ -593,9 +523,7 @@ conn_flush(struct bufferevent *bev, int direct)
 	if (evbuffer_get_length(out) == 0)
 		return;
 	if (!direct) {
-		conn_tls_flush(bev, out);
-		if (evbuffer_get_length(out) > 0)
-			bufferevent_enable(bev, EV_WRITE);
+		tlsio_flush(bev);
 		return;
 	}
 	/* a socket bufferevent keeps its output's start frozen but while
@@ -629,7 +557,7 @@ conn_xfcc(struct session *s, struct extra_ops *x)
 	free(s->xfcc_all);
 	s->xfcc_all = NULL;
 	if (s->xfcc == NULL && s->inbound && s->peer_identity != NULL &&
-	    (ssl = bufferevent_openssl_get_ssl(s->bev)) != NULL &&
+	    (ssl = tlsio_ssl(s->bev)) != NULL &&
 	    (peer = SSL_get0_peer_certificate(ssl)) != NULL &&
 	    (by = identity_spiffe_id(s->proxy)) != NULL &&
 	    tls_xfcc(buf, sizeof(buf), NULL, by, peer,
