@@ -577,7 +577,8 @@ an_selector(struct an_ctx *c, const struct resource_meta *m,
     int namespace_wide_too)
 {
 	char	 ls[512];
-	int	 all = strcmp(m->namespace, ANALYZE_ROOT_NAMESPACE) == 0;
+	int	 all = strcmp(m->namespace, config_root_namespace(c->cfg)) ==
+		    0;
 
 	if (!has_selector && (!namespace_wide_too || all))
 		return;

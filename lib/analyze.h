@@ -59,7 +59,4 @@ const char *analyze_level_name(enum analyze_level);
 char	*analyze_message_line(const struct analyze_message *);
 void	analyze_messages_fini(struct analyze_messages *);
 
-/* The namespace whose policies apply to the whole mesh. */
-#define ANALYZE_ROOT_NAMESPACE	"istio-system"
-
 #endif

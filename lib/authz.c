@@ -663,7 +663,7 @@ authz_decide(const struct config *cfg, const struct authz_env *env,
 	c.req = req;
 	c.a = a;
 	c.root_ns = env->root_namespace != NULL ? env->root_namespace :
-	    AUTHZ_ROOT_NAMESPACE;
+	    config_root_namespace(cfg);
 	authz_set_path(&c, req->path);
 
 	if (authz_authenticate(&c) == -1) {

@@ -21,7 +21,6 @@
 /* every header proxy-d may forward: what authz-d cannot see must not pass */
 #define AUTHZ_MAX_HEADERS	HTTP_MAX_HEADERS_CEILING
 #define AUTHZ_MAX_HEADER_OPS	32
-#define AUTHZ_ROOT_NAMESPACE	"istio-system"
 #define AUTHZ_BODY_401		"Jwt verification fails"
 #define AUTHZ_BODY_403		"RBAC: access denied"
 /* Envoy's jwt_authn answers an audience it does not allow with 403 */
@@ -88,7 +87,8 @@ struct authz_keys {
 struct authz_env {
 	int64_t			 now;		/* seconds since the epoch */
 	uint64_t		 reuse_ms;	/* cap of every reuse time */
-	const char		*root_namespace;	/* NULL: istio-system */
+	/* NULL: MeshConfig's rootNamespace (config_root_namespace) */
+	const char		*root_namespace;
 	struct authz_keys	 keys;		/* lookup NULL: none */
 	/* told each answer with a dry-run result (may be NULL) */
 	void			(*dry_run_log)(void *arg,

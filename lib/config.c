@@ -117,7 +117,6 @@ static int	 config_group_is_ours(const char *);
 static int	 config_version_ok(const struct kind_info *, const char *);
 static int	 config_meta(struct config_loader *, const struct ynode *,
 		    const char *, const char *, struct resource_meta *);
-static int	 config_dns_name(const char *, size_t);
 static void	 config_check_duplicates(struct config_loader *);
 static size_t	 config_file_index(const struct config *, const char *);
 static int	 config_meta_cmp(const void *, const void *);
@@ -168,7 +167,7 @@ config_version_ok(const struct kind_info *k, const char *api_version)
 }
 
 /* RFC 1123 names, as Kubernetes requires of names and namespaces. */
-static int
+int
 config_dns_name(const char *s, size_t max)
 {
 	size_t	 n = strlen(s), i;

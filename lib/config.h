@@ -451,7 +451,7 @@ struct peer_port_mtls {
  * at least one entry, ports 1..65535; selector keys not empty and no
  * '*' in keys or values.  Istio's precedence, for tls-d: a workload's
  * policy (with selector) over its namespace's (no selector) over the
- * mesh's (no selector, in the root namespace istio-system); UNSET
+ * mesh's (no selector, in the root namespace: config_root_namespace); UNSET
  * inherits from the next one out; a port's entry overrides the
  * policy's mode for that port.
  */
@@ -475,9 +475,12 @@ struct mesh_config {
 	uint64_t		 workload_cert_ttl_ms;	/* 0: default */
 	/* pathNormalization.normalization, read by proxy-d; BASE if unset */
 	enum uri_normalization	 path_normalization;
+	/* where mesh-wide policies live (Istio's); NULL: the default */
+	char			*root_namespace;
 };
 
 #define CONFIG_DEFAULT_TRUST_DOMAIN	"cluster.local"
+#define CONFIG_DEFAULT_ROOT_NAMESPACE	"istio-system"
 #define CONFIG_DEFAULT_CERT_TTL_S	(24 * 3600)
 #define CONFIG_MIN_CERT_TTL_MS		2000
 #define CONFIG_MAX_CERT_TTL_MS		(90ULL * 24 * 3600 * 1000)
@@ -700,6 +703,12 @@ void		 config_proxy_fini(struct proxy_config *);
 const char	*config_trust_domain(const struct config *);
 /* MeshConfig's workloadCertTtl or the default, in seconds. */
 uint64_t	 config_workload_cert_ttl(const struct config *);
+/*
+ * MeshConfig's rootNamespace, or istio-system: the namespace whose
+ * PeerAuthentication, RequestAuthentication and AuthorizationPolicy
+ * without a selector apply to the whole mesh.  Never NULL.
+ */
+const char	*config_root_namespace(const struct config *);
 
 /*
  * The paths config_load_dir reads for dir: its *.yaml and *.yml files,

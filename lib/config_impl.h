@@ -187,6 +187,9 @@ int	config_tcp_keepalive(struct config_loader *, const struct ynode *key,
 int	config_l4_routes(struct config_loader *, const struct ynode *key,
 	    const struct ynode *n, char *const *hosts, size_t nhosts);
 
+/* RFC 1123: a name of at most max bytes (63: a label, as a namespace) */
+int	config_dns_name(const char *, size_t max);
+
 /* config_proxy.c */
 void	config_proxy(struct config_loader *, const struct ynode *root,
 	    const struct ynode *spec, struct proxy_config *);

@@ -3,7 +3,10 @@
  * Istio's MeshConfig that meshkit acts on: defaultHttpRetryPolicy (the
  * retry policy of every route without retries of its own, route-d),
  * pathNormalization (how proxy-d normalizes request paths, lib/uri.c)
- * and the mesh's identity: trustDomain and workloadCertTtl (tls-d).
+ * the mesh's identity: trustDomain and workloadCertTtl (tls-d), and
+ * rootNamespace, where the mesh-wide PeerAuthentication,
+ * RequestAuthentication and AuthorizationPolicy live (proxy-d, authz-d,
+ * meshctl).
  * It is meshkit's own kind, so an unknown field is an error.
  */
 #include <stdlib.h>
@@ -85,6 +88,17 @@ config_mesh(struct config_loader *l, const struct ynode *root,
 			    mc->workload_cert_ttl_ms > CONFIG_MAX_CERT_TTL_MS)
 				config_error(l, v, "workloadCertTtl must be 2s "
 				    "to 90 days (2160h)");
+		} else if (config_key_is(k, "rootNamespace")) {
+			if (config_string(l, v, "rootNamespace",
+			    &mc->root_namespace) == -1)
+				continue;
+			if (!config_dns_name(mc->root_namespace, 63)) {
+				yaml_quote(q, sizeof(q), v->value, v->len);
+				config_error(l, v, "rootNamespace must be a "
+				    "namespace name (RFC 1123: 1 to 63 of a-z, "
+				    "0-9 and '-', not at either end), got %s",
+				    q);
+			}
 		} else if (config_key_is(k, "pathNormalization"))
 			config_path_normalization(l, v, mc);
 		else
@@ -110,6 +124,15 @@ config_workload_cert_ttl(const struct config *cfg)
 	return CONFIG_DEFAULT_CERT_TTL_S;
 }
 
+const char *
+config_root_namespace(const struct config *cfg)
+{
+	if (cfg != NULL && cfg->mesh != NULL &&
+	    cfg->mesh->root_namespace != NULL)
+		return cfg->mesh->root_namespace;
+	return CONFIG_DEFAULT_ROOT_NAMESPACE;
+}
+
 void
 config_mesh_free(struct mesh_config *mc)
 {
@@ -121,5 +144,6 @@ config_mesh_free(struct mesh_config *mc)
 		free(mc->default_retries);
 	}
 	free(mc->trust_domain);
+	free(mc->root_namespace);
 	free(mc);
 }

@@ -77,7 +77,7 @@ mtls_inbound_mode(const struct config *cfg, const char *root_ns,
 
 	memset(in, 0, sizeof(*in));
 	if (root_ns == NULL)
-		root_ns = MTLS_DEFAULT_ROOT_NAMESPACE;
+		root_ns = config_root_namespace(cfg);
 	in->mesh = mtls_find(cfg, root_ns, NULL, 0);
 	in->namespace = strcmp(ns, root_ns) != 0 ?
 	    mtls_find(cfg, ns, NULL, 0) : NULL;

@@ -14,7 +14,6 @@
 
 #include "config.h"
 
-#define MTLS_DEFAULT_ROOT_NAMESPACE	"istio-system"
 /* An endpoint with this label and value runs a meshkit proxy (Istio's). */
 #define MTLS_LABEL			"security.istio.io/tlsMode"
 #define MTLS_LABEL_ISTIO		"istio"
@@ -34,7 +33,8 @@ struct mtls_inbound {
  * labels, on its port (the application's; 0: the policies' own modes
  * only).  A workload's policy (a selector matching its labels, in its
  * namespace) beats its namespace's (no selector), which beats the mesh's
- * (no selector, in root_ns; NULL: istio-system); of several at one level
+ * (no selector, in root_ns; NULL: MeshConfig's rootNamespace, see
+ * config_root_namespace); of several at one level
  * the first in the config (Istio: the oldest).  UNSET inherits from the
  * level out; no policy at all is PERMISSIVE, as in Istio.
  */

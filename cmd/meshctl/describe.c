@@ -82,7 +82,7 @@ meshctl_describe(struct meshctl *ctx, int argc, char **argv)
 	const struct proxy_config	*pc = NULL;
 	struct describe_authz		 az;
 	struct mtls_inbound		 in;
-	const char			*root_ns = MTLS_DEFAULT_ROOT_NAMESPACE;
+	const char			*root_ns = NULL;
 	const char			*name;
 	char				 listener[128], mode[64], rules[96];
 	size_t				 i;
@@ -107,6 +107,8 @@ meshctl_describe(struct meshctl *ctx, int argc, char **argv)
 		return MESHCTL_EXIT_FAIL;
 	}
 	cfg_errors_fini(&errs);
+	if (root_ns == NULL)
+		root_ns = config_root_namespace(cfg);
 	for (i = 0; i < cfg->nproxies; i++)
 		if (strcmp(cfg->proxies[i].workload_name, name) == 0 ||
 		    strcmp(cfg->proxies[i].meta.name, name) == 0) {

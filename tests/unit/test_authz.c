@@ -722,6 +722,20 @@ test_semantics(void **state)
 	ask(cfg, "other", "GET", "/", NULL);
 	expect(403, "other/there");
 	config_free(cfg);
+	/* MeshConfig rootNamespace: that namespace's policies are the
+	   mesh's, and istio-system's only its own */
+	cfg = load("apiVersion: meshkit.io/v1alpha1\nkind: MeshConfig\n"
+	    "metadata: {name: m}\nspec: {rootNamespace: mesh-root}\n" AP AP,
+	    "mesh", "mesh-root", "  action: DENY\n  rules:\n"
+	    "  - to: [{operation: {methods: [DELETE]}}]", "old",
+	    "istio-system", "  action: DENY\n  rules: [{}]");
+	ask(cfg, NULL, "DELETE", "/", NULL);
+	expect(403, "mesh-root/mesh");
+	ask(cfg, NULL, "GET", "/", NULL);
+	expect(0, NULL);
+	ask(cfg, "istio-system", "GET", "/", NULL);
+	expect(403, "istio-system/old");
+	config_free(cfg);
 	/* operation fields, not-forms and path templates */
 	cfg = load(AP, "ops", "default", "  rules:\n"
 	    "  - to:\n    - operation:\n"

@@ -573,6 +573,7 @@ test_mesh_config(void **state)
 	load(&l, MC_HEAD "  {}\n");
 	assert_non_null(l.cfg);
 	assert_null(l.cfg->mesh->default_retries);
+	assert_string_equal(config_root_namespace(l.cfg), "istio-system");
 	assert_int_equal(l.cfg->mesh->path_normalization, URI_NORMALIZE_BASE);
 	done(&l);
 	/* pathNormalization, Istio's field and names */
@@ -612,6 +613,21 @@ test_mesh_config(void **state)
 	    "\"merge\"");
 	assert_error(MC_HEAD "  pathNormalization: {mode: BASE}\n",
 	    "unknown field mode in pathNormalization");
+	/* rootNamespace: a namespace name */
+	load(&l, MC_HEAD "  rootNamespace: mesh-root\n");
+	assert_non_null(l.cfg);
+	assert_string_equal(config_root_namespace(l.cfg), "mesh-root");
+	done(&l);
+	assert_string_equal(config_root_namespace(NULL), "istio-system");
+	assert_error(MC_HEAD "  rootNamespace: Mesh_Root\n",
+	    "m.yaml:5:18: rootNamespace must be a namespace name (RFC 1123: "
+	    "1 to 63 of a-z, 0-9 and '-', not at either end), got "
+	    "\"Mesh_Root\"");
+	assert_error(MC_HEAD "  rootNamespace: \"\"\n",
+	    "rootNamespace must be a namespace name");
+	assert_error(MC_HEAD "  rootNamespace: -root\n",
+	    "rootNamespace must be a namespace name");
+	assert_error(MC_HEAD "  rootNamespace: [a]\n", "rootNamespace");
 	assert_error(MC_HEAD "  pathNormalization: BASE\n",
 	    "pathNormalization must be a map");
 

@@ -88,6 +88,49 @@ test_inbound(void **state)
 	config_free(cfg);
 }
 
+/*
+ * MeshConfig rootNamespace moves the mesh level: a policy without
+ * selector there is the mesh's, and istio-system is one namespace more.
+ */
+static void
+test_root_namespace(void **state)
+{
+	static const char yaml[] =
+	    "apiVersion: meshkit.io/v1alpha1\nkind: MeshConfig\n"
+	    "metadata: {name: mesh}\nspec: {rootNamespace: mesh-root}\n---\n"
+	    PA("mesh-root", "mesh", "  mtls: {mode: STRICT}\n")
+	    PA("istio-system", "old", "  mtls: {mode: DISABLE}\n");
+	struct config		*cfg = load(yaml), *plain;
+	struct mtls_inbound	 in;
+
+	(void)state;
+	assert_string_equal(config_root_namespace(cfg), "mesh-root");
+	mtls_inbound_mode(cfg, NULL, "default", NULL, 8080, &in);
+	assert_int_equal(in.mode, PEER_MTLS_STRICT);
+	assert_string_equal(in.source,
+	    "PeerAuthentication mesh-root/mesh (mesh)");
+	assert_non_null(in.mesh);
+	/* istio-system's own workloads take its policy as their namespace's */
+	mtls_inbound_mode(cfg, NULL, "istio-system", NULL, 8080, &in);
+	assert_int_equal(in.mode, PEER_MTLS_DISABLE);
+	assert_string_equal(in.source,
+	    "PeerAuthentication istio-system/old (namespace)");
+	/* without the MeshConfig, the same policies: istio-system's rules */
+	plain = load(yaml + strlen("apiVersion: meshkit.io/v1alpha1\nkind: "
+	    "MeshConfig\nmetadata: {name: mesh}\nspec: {rootNamespace: "
+	    "mesh-root}\n---\n"));
+	assert_string_equal(config_root_namespace(plain), "istio-system");
+	mtls_inbound_mode(plain, NULL, "default", NULL, 8080, &in);
+	assert_int_equal(in.mode, PEER_MTLS_DISABLE);
+	assert_string_equal(in.source,
+	    "PeerAuthentication istio-system/old (mesh)");
+	/* a root namespace given by the caller wins (meshctl describe -R) */
+	mtls_inbound_mode(plain, "mesh-root", "default", NULL, 8080, &in);
+	assert_int_equal(in.mode, PEER_MTLS_STRICT);
+	config_free(plain);
+	config_free(cfg);
+}
+
 static const char rule[] =
     "apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
     "metadata: {name: r}\nspec:\n"
@@ -283,6 +326,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_inbound),
+		cmocka_unit_test(test_root_namespace),
 		cmocka_unit_test(test_client),
 		cmocka_unit_test(test_route_tls),
 	};
