@@ -29,6 +29,7 @@
 static void	 authz_vary_header(struct authz_ctx *, const char *, size_t);
 static int	 authz_value_match(const char *, struct str, int);
 static int	 authz_path_match(const char *, const char *);
+static int	 authz_path_chars(const char *, size_t, const char *);
 static int	 authz_values_match(const struct authz_values *, struct str,
 		    int);
 static int	 authz_ip_match(const struct authz_values *, struct str);
@@ -172,12 +173,19 @@ authz_value_match(const char *pat, struct str v, int caseless)
 	    memcmp(v.p, pat, n)) == 0;
 }
 
-/* {*}: one whole segment; {**}: the rest, at least one segment. */
+/*
+ * Envoy's uri_template match, which Istio's path templates become: {*}
+ * is one segment of path characters; {**} is any run of path characters
+ * and '/', and only literal text may follow it, which the path must end
+ * with.
+ */
 static int
 authz_path_match(const char *pat, const char *path)
 {
+	static const char pchars[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()+,;:@=";
 	const char	*p = pat, *s = path, *pe, *se;
-	size_t		 pn, sn;
+	size_t		 pn, sn, tn, rn;
 
 	if (strchr(pat, '{') == NULL) {
 		struct str v = { path, strlen(path) };
@@ -193,10 +201,16 @@ authz_path_match(const char *pat, const char *path)
 		se = strchr(s, '/');
 		pn = pe != NULL ? (size_t)(pe - p) : strlen(p);
 		sn = se != NULL ? (size_t)(se - s) : strlen(s);
-		if (pn == 4 && memcmp(p, "{**}", 4) == 0)
-			return sn > 0 || se != NULL;
+		if (pn == 4 && memcmp(p, "{**}", 4) == 0) {
+			/* the path ends with the literal tail */
+			tn = strlen(p + 4);
+			rn = strlen(s);
+			if (rn < tn || memcmp(s + rn - tn, p + 4, tn) != 0)
+				return 0;
+			return authz_path_chars(s, rn - tn, pchars);
+		}
 		if (pn == 3 && memcmp(p, "{*}", 3) == 0) {
-			if (sn == 0)
+			if (sn == 0 || strspn(s, pchars) < sn)
 				return 0;
 		} else if (pn != sn || memcmp(p, s, pn) != 0)
 			return 0;
@@ -205,6 +219,18 @@ authz_path_match(const char *pat, const char *path)
 		if (*p == '\0' || *s == '\0')
 			return *p == *s;
 	}
+}
+
+/* s[0..n) holds only path characters and '/'. */
+static int
+authz_path_chars(const char *s, size_t n, const char *pchars)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != '/' && strchr(pchars, s[i]) == NULL)
+			return 0;
+	return 1;
 }
 
 static int

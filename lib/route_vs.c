@@ -829,6 +829,9 @@ vs_mirrors(const struct config *cfg, struct route_state *st,
 		const struct dr_subset *ss;
 		const struct labels *sub = NULL;
 
+		/* mirrorPercent(age) 0: Istio mirrors nothing */
+		if (d->mirror_ppm == 0)
+			continue;
 		route_names(&nm, d->host, vsns);
 		if (route_lookup(cfg, ns, &nm, d->port != 0 ? d->port : port,
 		    &m, &seen) == -1)

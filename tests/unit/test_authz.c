@@ -455,6 +455,27 @@ test_semantics(void **state)
 	ask(cfg, NULL, "POST", "/books/1/reviews", NULL);
 	expect(403, NULL);
 	config_free(cfg);
+	/* Istio wants {**} last among operators only: literals may follow */
+	cfg = load(AP, "tail", "default", "  rules:\n"
+	    "  - to:\n    - operation:\n"
+	    "        paths: [\"/{**}/path/template\", \"/all/{**}\"]\n");
+	ask(cfg, NULL, "GET", "/a/b/path/template", NULL);
+	expect(0, NULL);
+	ask(cfg, NULL, "GET", "/x/path/template", NULL);
+	expect(0, NULL);
+	ask(cfg, NULL, "GET", "/path/template", NULL);
+	expect(403, NULL);
+	ask(cfg, NULL, "GET", "/a/path/templates", NULL);
+	expect(403, NULL);
+	ask(cfg, NULL, "GET", "/a\"b/path/template", NULL);
+	expect(403, NULL);
+	ask(cfg, NULL, "GET", "/all/", NULL);
+	expect(0, NULL);
+	ask(cfg, NULL, "GET", "/all/x/y", NULL);
+	expect(0, NULL);
+	ask(cfg, NULL, "GET", "/allx", NULL);
+	expect(403, NULL);
+	config_free(cfg);
 	/* sources: ipBlocks, remoteIpBlocks, principals absent */
 	cfg = load(AP, "src", "default", "  rules:\n"
 	    "  - from:\n    - source:\n"
@@ -731,7 +752,9 @@ test_validation(void **state)
 	static const char *bad[] = {
 		"  rules: [{from: [{source: {}}]}]",
 		"  rules: [{to: [{operation: {paths: [\"/a*b\"]}}]}]",
-		"  rules: [{to: [{operation: {paths: [\"/{**}/a\"]}}]}]",
+		"  rules: [{to: [{operation: {paths: [\"/{**}/{*}\"]}}]}]",
+		"  rules: [{to: [{operation: {paths: [\"/{**}/a*\"]}}]}]",
+		"  rules: [{to: [{operation: {paths: [\"/a/{*}b\"]}}]}]",
 		"  rules: [{to: [{operation: {ports: [\"http\"]}}]}]",
 		"  rules: [{from: [{source: {ipBlocks: [\"300.0.0.0/8\"]}}]}]",
 		"  rules: [{when: [{key: request.auth.claims[x]}]}]",

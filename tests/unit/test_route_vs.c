@@ -96,6 +96,7 @@ static void	test_retries_default(void **);
 static void	test_dr_merge(void **);
 static void	test_dr_without_vs(void **);
 static void	test_more_fields(void **);
+static void	test_mirror_percent(void **);
 static void	test_hash_kinds(void **);
 
 static struct route_answer	 ans;
@@ -1456,6 +1457,65 @@ test_more_fields(void **state)
 }
 
 /*
+ * The deprecated mirrorPercent, which Istio still honours: 0 mirrors
+ * nothing (route-d leaves the mirror out), mirrorPercentage wins over
+ * it, and without either the mirror takes every request.
+ */
+static void
+test_mirror_percent(void **state)
+{
+	static const char vs[] =
+	    "apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+	    "metadata: {name: shop}\n"
+	    "spec:\n  hosts: [shop]\n  http:\n"
+	    "  - match: [{uri: {exact: /half}}]\n"
+	    "    route: [{destination: {host: shop, subset: v1}}]\n"
+	    "    mirror: {host: other}\n    mirrorPercent: 50\n"
+	    "  - match: [{uri: {exact: /none}}]\n"
+	    "    route: [{destination: {host: shop, subset: v1}}]\n"
+	    "    mirror: {host: other}\n    mirrorPercent: 0\n"
+	    "  - match: [{uri: {exact: /both}}]\n"
+	    "    route: [{destination: {host: shop, subset: v1}}]\n"
+	    "    mirror: {host: other}\n    mirrorPercent: 50\n"
+	    "    mirrorPercentage: {value: 10}\n"
+	    "  - match: [{uri: {exact: /zero}}]\n"
+	    "    route: [{destination: {host: shop, subset: v1}}]\n"
+	    "    mirror: {host: other}\n"
+	    "    mirrorPercentage: {value: 0}\n"
+	    "  - route: [{destination: {host: shop}}]\n"
+	    "    mirror: {host: other}\n";
+	const struct route_policy *p = &ans.policy;
+	struct ask	 k = { .authority = "shop" };
+	struct config	*c;
+	char		*yaml;
+
+	(void)state;
+	xasprintf(&yaml, "%s%s", shop, vs);
+	c = load(yaml, NULL);
+	k.path = "/half";
+	first(c, &k);
+	assert_int_equal(p->nmirrors, 1);
+	assert_int_equal(p->mirrors[0].ppm, 500000);
+	k.path = "/none";
+	first(c, &k);
+	assert_int_equal(ans.status, ROUTE_OK);
+	assert_int_equal(p->nmirrors, 0);
+	k.path = "/both";
+	first(c, &k);
+	assert_int_equal(p->nmirrors, 1);
+	assert_int_equal(p->mirrors[0].ppm, 100000);
+	k.path = "/zero";
+	first(c, &k);
+	assert_int_equal(p->nmirrors, 0);
+	k.path = "/else";
+	first(c, &k);
+	assert_int_equal(p->nmirrors, 1);
+	assert_int_equal(p->mirrors[0].ppm, 1000000);
+	config_free(c);
+	free(yaml);
+}
+
+/*
  * Ring hash and maglev are two different tables, and the ring's size
  * shapes the ring: for the same keys each choice differs somewhere.  If
  * maglev or minimumRingSize were ignored, the choices would all agree.
@@ -1539,6 +1599,7 @@ main(void)
 		cmocka_unit_test(test_dr_merge),
 		cmocka_unit_test(test_dr_without_vs),
 		cmocka_unit_test(test_more_fields),
+		cmocka_unit_test(test_mirror_percent),
 		cmocka_unit_test(test_hash_kinds),
 	};
 
