@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "uri.h"
 #include "yaml.h"
 
 struct jwks;
@@ -166,7 +167,7 @@ struct proxy_config {
 /*
  * A string match of a VirtualService (exact, prefix or regex).  A regex
  * is compiled once at load (PCRE2, anchored at both ends as RE2's full
- * match is) and matched with match_string of lib/match.h.
+ * match is) and matched with match_string_test of lib/match.h.
  */
 enum string_match_kind {
 	MATCH_ANY,		/* absent, or {} under headers: present */
@@ -465,6 +466,8 @@ struct peer_authentication {
 struct mesh_config {
 	struct resource_meta	 meta;
 	struct http_retries	*default_retries;	/* NULL: built in */
+	/* pathNormalization.normalization, read by proxy-d; BASE if unset */
+	enum uri_normalization	 path_normalization;
 };
 
 /* Istio's default retry policy, for routes without retries of their own. */
