@@ -212,7 +212,7 @@ def serve_conn(c):
         try:
             if kind == b"rec":
                 with HEADS_LOCK:
-                    HEADS.append(repr(head))
+                    HEADS.append(repr(head + b"\r\n\r\n"))
                 n, _ = rd.body(head, 1 << 20, time.monotonic() + 2)
                 c.sendall(response(200, b"ok %s %d\n" % (tag, n),
                                    close=True))
