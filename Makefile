@@ -125,9 +125,13 @@ run-tests: test-progs
 # libFuzzer targets, built with clang against the library sources.
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Ilib $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h)
+# a target of a program's own files names them, as the unit tests do
+FUZZ_SRCS_fuzz_proxy_head = cmd/proxy-d/head.c
+$(BUILD)/fuzz/fuzz_proxy_%: FUZZ_CFLAGS += -Icmd/proxy-d
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h) \
+    $$(FUZZ_SRCS_$$*)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*) $(LIB_SRCS) $(PKG_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
