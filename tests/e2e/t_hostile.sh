@@ -131,7 +131,10 @@ begin "1xx flood"
 # 3,000 interim responses.  Expected: bounded (at most 100 reach the
 # client), then the final answer or a 502.
 printf 'GET /1xx/3000/f1 HTTP/1.1\r\nHost: hostile\r\n\r\n' |
-	timeout 20 $HOSTILE request "$P" -t 8 >"$T/1xx.out"
+	timeout 20 $HOSTILE request "$P" -t 8 >"$T/1xx.out" &
+fl=$!
+served during
+wait $fl
 n=$(grep -c '^HTTP/1.1 1' "$T/1xx.out")
 final=$(grep -v '^HTTP/1.1 1' "$T/1xx.out" | head -1)
 case "$n $final" in
@@ -145,7 +148,6 @@ printf 'GET /1xx/5/f2 HTTP/1.0\r\nHost: hostile\r\n\r\n' |
 expect "$CASE: HTTP/1.0 client gets no 1xx, only the answer" \
 	"$(grep '^HTTP/' "$T/1xx10.out" | tr -d '\r' | tr '\n' '|')" \
 	"HTTP/1.1 200 OK|"
-served during
 end
 
 begin "unknown transfer coding"
