@@ -521,9 +521,9 @@ sec_value_fields(struct config_loader *l, const struct ynode *n,
 		/* a peer's identity comes with mTLS, which meshkit lacks */
 		if (names == source_names && (f == SOURCE_PRINCIPALS ||
 		    f == SOURCE_NAMESPACES))
-			config_warn(l, k, "AuthorizationPolicy source.%s is not "
-			    "supported by meshkit and is ignored: without mTLS "
-			    "no request has a peer %s, so it %s matches",
+			config_warn(l, k, "AuthorizationPolicy source.%s is "
+			    "not supported by meshkit and is ignored: without "
+			    "mTLS no request has a peer %s, so it %s matches",
 			    k->value, f == SOURCE_PRINCIPALS ? "principal" :
 			    "namespace", config_key_is(k, not_names[f]) ?
 			    "always" : "never");
@@ -589,10 +589,10 @@ sec_condition_key(struct config_loader *l, const struct ynode *n,
 			c->kind = plain[i].kind;
 			if (c->kind == KEY_SOURCE_PRINCIPAL ||
 			    c->kind == KEY_SOURCE_NAMESPACE)
-				config_warn(l, n, "AuthorizationPolicy when "
-				    "key %s is not supported by meshkit and is "
-				    "ignored: without mTLS no request has it, so "
-				    "it never matches", key);
+				config_warn(l, n, "AuthorizationPolicy "
+				    "when key %s is not supported by meshkit "
+				    "and is ignored: without mTLS no request "
+				    "has it, so it never matches", key);
 			return 0;
 		}
 	yaml_quote(q, sizeof(q), n->value, n->len);

@@ -45,6 +45,8 @@ struct authz_d {
  */
 static const char *const authz_kinds[] = { "RequestAuthentication",
     "AuthorizationPolicy" };
+/* read by no daemon yet: authz-d logs their warnings */
+static const char *const authz_warn_kinds[] = { "PeerAuthentication" };
 
 static _Noreturn void usage(void);
 static void	authz_d_env(struct authz_d *, struct authz_env *);
@@ -165,6 +167,8 @@ main(int argc, char *argv[])
 	ad.d.arg = &ad;
 	ad.d.kinds = authz_kinds;
 	ad.d.nkinds = nitems(authz_kinds);
+	ad.d.warn_kinds = authz_warn_kinds;
+	ad.d.nwarn_kinds = nitems(authz_warn_kinds);
 	ad.d.handle = handle;
 	ad.d.apply = apply;
 	ad.d.reload_failed = reload_failed;

@@ -162,7 +162,7 @@ check(struct meshctl *ctx, int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.path = "/";
 	c.method = "GET";
-	while ((ch = getopt_long(argc, argv, "a:c:H:hL:m:n:o:P:p:S:s:w:",
+	while ((ch = getopt_long(argc, argv, "a:c:H:hL:m:n:o:P:p:r:S:s:w:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
@@ -221,7 +221,7 @@ check(struct meshctl *ctx, int argc, char **argv)
 	if (c.url != NULL)
 		url = xstrdup(c.url);
 	else
-		xasprintf(&url, "ipc://%s/authz.sock", util_rundir());
+		url = meshctl_daemon_address(ctx, "authz.sock");
 	rc = MESHCTL_EXIT_FAIL;
 	a = xcalloc(1, sizeof(*a));
 	msg_init(&m);
