@@ -234,14 +234,14 @@ begin "zero-padded chunk sizes"
 # Expected (HAProxy): chunked bodies re-framed with canonical sizes.
 printf 'GET /chunkpad/c1 HTTP/1.1\r\nHost: hostile\r\nConnection: close\r\n\r\n' |
 	timeout 20 $HOSTILE request "$P" -t 5 -o "$T/chunk.raw" >/dev/null
-body=$(python3 - "$T/chunk.raw" <<'PY'
+size=$(python3 - "$T/chunk.raw" <<'PY'
 import sys
 d = open(sys.argv[1], "rb").read()
-print(repr(d.partition(b"\r\n\r\n")[2][:24]))
+print(d.partition(b"\r\n\r\n")[2].split(b"\r\n")[0].decode("latin-1"))
 PY
 )
-expect "$CASE: the client gets '4e', not sixteen digits" "$body" \
-	"b'4e\\r\\nc1.c1.c1.c1.c1.c1.'"
+expect "$CASE: the client gets the size line '4e', not sixteen digits" \
+	"$size" 4e
 end
 
 # --- misbehaving clients
