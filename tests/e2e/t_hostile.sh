@@ -342,7 +342,10 @@ end
 
 begin "upload stalls midway"
 # 5,000 of 20,000 bytes, then nothing.  Expected: both connections closed
-# by a deadline (timeouts.streamIdle), with a 408 if anything.
+# by a deadline (timeouts.streamIdle), with a 408 if anything, as nginx's
+# client_body_timeout does: the client is late, not the upstream, so
+# never a 504 UT that blames the upstream (and reports it to breaker-d
+# as a timeout of a healthy endpoint).
 timeout 40 $HOSTILE slowupload "$P" svc /upload 20000 5000 10 5000 \
 	>"$T/stallup.out" &
 su=$!
