@@ -10,19 +10,32 @@
 . "$(dirname "$0")/lib_http.sh"
 
 HOSTILE="python3 $TOP/tests/tools/mk-hostile.py"
-B=$(port 1) H=$(port 2) BIG=$(port 3) P=$(port 10) PI=$(port 11)
+B=$(port 1) H=$(port 2) BIG=$(port 3) VB=$(port 4) P=$(port 10) PI=$(port 11)
 AZ=$MESHKIT_RUNDIR/authz.sock
-ports_free "$B" "$H" "$BIG" "$P" "$PI"
+ports_free "$B" "$H" "$BIG" "$VB" "$P" "$PI"
 RSS_MAX=32768	# kB: a few buffers of limits.bufferBytes per connection
 STREAM_IDLE=3	# s, timeouts.streamIdle and timeouts.idle below
 
 backend b1 "$B"
 backend big "$BIG"
+backend victim "$VB"
 spawn hostile $HOSTILE backend "$H"
 wait_port "$H"
 se svc svc 80 "$B"
 se big big 80 "$BIG"
 se hostile hostile 80 "$H"
+se victim victim.example 80 "$VB"
+# outlier detection as strict as it gets: one failure ejects
+cat >"$T/etc/victim-dr.yaml" <<YAML
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: victim}
+spec:
+  host: victim.example
+  trafficPolicy:
+    outlierDetection: {consecutive5xxErrors: 1, consecutiveGatewayErrors: 1,
+      interval: 1s, baseEjectionTime: 30s, maxEjectionPercent: 100}
+YAML
 # hosts asked about for the first time by one case each: no answer to
 # reuse, so the request waits for route-d
 {
@@ -34,10 +47,13 @@ se hostile hostile 80 "$H"
 	printf '  endpoints: [{address: 127.0.0.1, ports: {http: %s}}]\n' "$B"
 } >"$T/etc/fresh.yaml"
 proxy_io app "$P" "$PI" "$B" "    authz: {address: ipc://$AZ, timeout: 2s}
+    breaker: {enabled: true}
   timeouts: {connect: 1s, requestHead: ${STREAM_IDLE}s, idle: ${STREAM_IDLE}s, streamIdle: ${STREAM_IDLE}s, upstreamIdle: 10s}"
 route_d
 spawn authz-d "$BIN/authz-d" -c "$T/etc" -s "ipc://$AZ"
 wait_file "$AZ"
+spawn breaker-d "$BIN/breaker-d" -c "$T/etc"
+wait_file "$MESHKIT_RUNDIR/breaker-events.sock"
 proxy_d app "$P"
 U=http://127.0.0.1:$P
 CASE=start
@@ -358,6 +374,26 @@ case "$st $state" in
 "408 closed"|" closed") ok "$CASE: closed in ${secs}s (${st:-no answer})" ;;
 *) not_ok "$CASE: '$(head -1 "$T/stallup.out")', $state after ${secs}s" ;;
 esac
+end
+
+begin "stalled uploads and the upstream's health"
+# Clients that stall mid-upload say nothing about the endpoint: with
+# outlier detection at one failure, it must not be ejected for them.
+got=$(curl -s --max-time 5 -H 'Host: victim.example' "$U/")
+expect "$CASE: the endpoint answers first" "$got" "hello from mk-backend victim"
+sleep 1.5	# breaker-d's answer in force
+pids=""
+for i in 1 2; do
+	timeout 40 $HOSTILE slowupload "$P" victim.example /upload 20000 5000 10 \
+		5000 >/dev/null &
+	pids="$pids $!"
+done
+wait $pids
+sleep 1.5	# an ejection would be published by now
+got=$(curl -s --max-time 5 -H 'Host: victim.example' "$U/")
+expect "$CASE: the endpoint still serves" "$got" "hello from mk-backend victim"
+check "$CASE: breaker-d ejected nothing" \
+	bash -c "! grep -q 'breaker-d: ejects' '$T/app.log'"
 end
 
 begin "Content-Length of 10^13"
