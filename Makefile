@@ -24,6 +24,8 @@ BUILD	?= build
 BIN	?= bin
 SAN	?=
 FUZZ_SECONDS ?= 60
+# parallel jobs of the builds check, check-asan, fuzz, bench and demo run
+JOBS	?= $(shell nproc 2>/dev/null || echo 2)
 
 PKGS	 = libevent_core libevent_extra libevent_pthreads yaml-0.1 libssl \
 	   libcrypto libpcre2-8
@@ -109,12 +111,12 @@ test-progs: all $(UNIT_BINS) $(TOOL_BINS)
 # The README's test command: everything a fresh Debian 12 needs, then
 # every unit, fuzz-smoke and end-to-end test.
 check: deps
-	$(MAKE) test-progs
-	$(MAKE) fuzz-build
+	$(MAKE) -j$(JOBS) test-progs
+	$(MAKE) -j$(JOBS) fuzz-build
 	MESHKIT_BIN=$(BIN) MESHKIT_BUILD=$(BUILD) tests/run
 
 check-asan: deps
-	$(MAKE) BUILD=build/asan BIN=build/asan/bin SAN=1 test-progs
+	$(MAKE) -j$(JOBS) BUILD=build/asan BIN=build/asan/bin SAN=1 test-progs
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	MESHKIT_SANITIZED=1 \
@@ -152,15 +154,15 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o \
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: deps
-	$(MAKE) fuzz-build
+	$(MAKE) -j$(JOBS) fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) MESHKIT_BUILD=$(BUILD) tests/fuzz/run
 
 bench: deps
-	$(MAKE) test-progs
+	$(MAKE) -j$(JOBS) test-progs
 	MESHKIT_BIN=$(BIN) MESHKIT_BUILD=$(BUILD) scripts/bench
 
 demo: deps
-	$(MAKE) test-progs
+	$(MAKE) -j$(JOBS) test-progs
 	MESHKIT_BIN=$(BIN) MESHKIT_BUILD=$(BUILD) scripts/demo run
 
 lint:

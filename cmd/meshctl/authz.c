@@ -103,6 +103,8 @@ check_print(struct meshctl *ctx, const char *url, uint64_t generation,
 		meshctl_json_string(stdout, a->principal);
 		printf(", \"reason\": ");
 		meshctl_json_string(stdout, a->reason);
+		printf(", \"dry_run\": ");
+		meshctl_json_string(stdout, a->dry_run);
 		printf(", \"reuse_ms\": %llu, \"vary\": ",
 		    (unsigned long long)a->reuse_ms);
 		meshctl_json_string(stdout, a->vary);
@@ -125,6 +127,8 @@ check_print(struct meshctl *ctx, const char *url, uint64_t generation,
 	if (a->principal[0] != '\0')
 		printf("principal:  %s\n", a->principal);
 	printf("why:        %s\n", a->reason[0] != '\0' ? a->reason : "-");
+	if (a->dry_run[0] != '\0')
+		printf("dry-run:    %s\n", a->dry_run);
 	for (i = 0; i < a->nops; i++)
 		printf("header:     %s %s%s%s\n", a->ops[i].remove ? "remove" :
 		    "set", a->ops[i].name, a->ops[i].remove ? "" : ": ",

@@ -5,6 +5,8 @@
  * vary cache), never kept past the reuse time it gave.  authz-d away,
  * slow or confused: the request fails closed (ADU).
  */
+#include <sys/socket.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,7 +58,8 @@ static void	authz_serve(struct proxy *, struct session *,
 static struct authz_entry *entry_new(const char *, size_t, size_t);
 static void	entry_free(struct authz_entry *);
 static size_t	authz_base(const struct session *, char *, size_t);
-static struct key_peer authz_peer(const struct session *);
+static struct key_peer authz_peer(const struct session *, char *, size_t);
+static size_t	authz_destination(const struct session *, char *, size_t);
 static int	fields_has(const char *, const char *, size_t);
 static int	fields_within(struct str, const char *);
 static struct authz_entry *node_merge(struct proxy *, const char *,
@@ -197,12 +200,32 @@ authz_decision_unref(struct authz_decision *d)
 
 /*
  * Who asks, for the decision's key: what the question says of the peer
- * (a question that carries principal or sni keys on them here).
+ * (a question that carries principal or sni keys on them here), and
+ * where it connected to, written into dest.
  */
 static struct key_peer
-authz_peer(const struct session *s)
+authz_peer(const struct session *s, char *dest, size_t destlen)
 {
-	return (struct key_peer){ s->client_ip, s->peer_identity, NULL };
+	return (struct key_peer){ s->client_ip, s->peer_identity, NULL,
+	    authz_destination(s, dest, destlen) > 0 ? dest : NULL };
+}
+
+/*
+ * The address the peer connected to, "address:port" (a listener on a
+ * wildcard address is reached on one of the machine's): its length, 0
+ * when the socket cannot say.
+ */
+static size_t
+authz_destination(const struct session *s, char *buf, size_t len)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+	evutil_socket_t		 fd = bufferevent_getfd(s->bev);
+
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return 0;
+	util_format_sockaddr((struct sockaddr *)&ss, buf, len);
+	return strrchr(buf, ':') != NULL ? strlen(buf) : 0;
 }
 
 /* The local app the request goes to: decisions are its own. */
@@ -299,32 +322,42 @@ node_merge(struct proxy *p, const char *base, size_t baselen, struct str vary)
 	return node;
 }
 
-/* Ask for entry e, s the first to wait for it.  -1: authz-d is away. */
+/*
+ * Ask for entry e, s the first to wait for it.  -1: authz-d is away; -2:
+ * the request is too large to ask about.
+ */
 static int
 authz_ask(struct proxy *p, struct authz_entry *e, struct session *s)
 {
 	const struct http_request *req = &s->req;
 	struct msg_writer	*w;
-	const char		*port;
-	size_t			 i;
+	char			 dest[72];
+	size_t			 i, dl;
 
 	if (p->authz == NULL ||
 	    (w = ipc_req_begin(p->authz->req, s->gen->pc)) == NULL)
 		return -1;
 	msgw_field(w, "authority", req->authority);
-	if (s->forward != NULL && (port = strrchr(s->forward->name, ':')) !=
-	    NULL)
-		msgw_field(w, "port", (struct str){ port + 1,
-		    strlen(port + 1) });
+	/* destination.ip and destination.port, and the port of older
+	   authz-d programs */
+	if ((dl = authz_destination(s, dest, sizeof(dest))) > 0) {
+		msgw_field(w, "destination", (struct str){ dest, dl });
+		msgw_fieldf(w, "port", "%s", strrchr(dest, ':') + 1);
+	}
 	msgw_field(w, "method", req->method);
 	msgw_field(w, "path", req->path);
 	msgw_field(w, "source", (struct str){ s->client_addr,
 	    strlen(s->client_addr) });
+	/* the peer's SPIFFE URI, from its mTLS certificate */
+	if (s->peer_identity != NULL &&
+	    strpbrk(s->peer_identity, "\r\n") == NULL)
+		msgw_fieldf(w, "principal", "%s", s->peer_identity);
 	/* every one: authz-d reads as many as proxy-d may forward */
 	for (i = 0; i < req->nheaders; i++)
 		msgw_field_header(w, "header", req->headers[i].name,
 		    req->headers[i].value);
-	ipc_req_end(p->authz->req, e);
+	if (ipc_req_end(p->authz->req, e) == -1)
+		return -2;
 	e->inflight = 1;
 	p->authz_questions++;
 	return 0;
@@ -349,13 +382,14 @@ authz_request(struct proxy *p, struct session *s)
 	size_t			 baselen, keylen = 0;
 	struct authz_entry	*node = NULL, *e = NULL;
 	struct key_peer		 peer;
+	char			 dest[72];
 	uint64_t		 now = util_now_ms();
 
 	baselen = authz_base(s, base, sizeof(base));
 	if (ad->cache && baselen > 0 &&
 	    (node = strmap_get(&p->authz_cache, base, baselen)) != NULL) {
 		node->last_used_ms = now;
-		peer = authz_peer(s);
+		peer = authz_peer(s, dest, sizeof(dest));
 		keylen = key_authz(&s->req, &peer, node->fields, base,
 		    baselen, key, sizeof(key));
 		if (keylen > 0)
@@ -385,8 +419,18 @@ authz_request(struct proxy *p, struct session *s)
 	e->fields = xstrdup(node != NULL ? node->fields : "");
 	s->authz_waiting = e;
 	TAILQ_INSERT_TAIL(&e->waiters, s, authz_wait_entry);
-	if (authz_ask(p, e, s) == -1)
+	switch (authz_ask(p, e, s)) {
+	case -1:
 		entry_fail(p, e, "authz-d unavailable (not connected)");
+		break;
+	case -2:
+		/* this request alone: the entry goes, nobody else waits */
+		authz_cancel(s);
+		entry_fail(p, e, "");
+		session_error(s, 431, "DPE", "request too large to ask "
+		    "authz-d about (over %d bytes)", MSG_MAX_BYTES);
+		break;
+	}
 }
 
 static void
@@ -461,7 +505,8 @@ authz_answer(void *arg, void *item)
 	    authz_reply_vary_known(r->vary)) {
 		char		 base[256];
 		size_t		 baselen;
-		struct key_peer	 peer = authz_peer(first);
+		char		 dest[72];
+		struct key_peer	 peer = authz_peer(first, dest, sizeof(dest));
 
 		baselen = authz_base(first, base, sizeof(base));
 		if (baselen > 0 && (node = node_merge(p, base, baselen,

@@ -18,6 +18,8 @@
 static int	key_put(char *, size_t, size_t *, const char *, size_t, int);
 static int	key_header(char *, size_t, size_t *,
 		    const struct http_request *, const char *, size_t);
+static int	key_query(char *, size_t, size_t *,
+		    const struct http_request *, const char *, size_t);
 
 /*
  * Appends v (n bytes, lower-cased if lower) after its length, "n:".
@@ -144,6 +146,44 @@ key_route(const struct http_request *req, const char *client_ip,
 	return n;
 }
 
+/*
+ * The first value of query parameter name[0..nn), as received: "0#"
+ * when there is none, else "1#" and the value after its length.
+ */
+static int
+key_query(char *buf, size_t len, size_t *at, const struct http_request *req,
+    const char *name, size_t nn)
+{
+	const char	*q, *end, *p, *amp, *eq;
+
+	if (len - *at < 2)
+		return -1;
+	if (req->path.p != NULL &&
+	    (q = memchr(req->path.p, '?', req->path.n)) != NULL) {
+		end = req->path.p + req->path.n;
+		if ((p = memchr(q, '#', (size_t)(end - q))) != NULL)
+			end = p;
+		for (p = q + 1; p < end; p = amp + 1) {
+			if ((amp = memchr(p, '&', (size_t)(end - p))) == NULL)
+				amp = end;
+			eq = memchr(p, '=', (size_t)(amp - p));
+			if ((size_t)((eq != NULL ? eq : amp) - p) == nn &&
+			    memcmp(p, name, nn) == 0) {
+				buf[(*at)++] = '1';
+				buf[(*at)++] = '#';
+				p = eq != NULL ? eq + 1 : amp;
+				return key_put(buf, len, at, p,
+				    (size_t)(amp - p), 0);
+			}
+			if (amp == end)
+				break;
+		}
+	}
+	buf[(*at)++] = '0';
+	buf[(*at)++] = '#';
+	return 0;
+}
+
 size_t
 key_authz(const struct http_request *req, const struct key_peer *peer,
     const char *fields, const char *base, size_t baselen, char *buf,
@@ -172,6 +212,12 @@ key_authz(const struct http_request *req, const struct key_peer *peer,
 			p += wl;
 			continue;
 		}
+		if (wl > 6 && memcmp(p, "query:", 6) == 0) {
+			if (key_query(buf, len, &n, req, p + 6, wl - 6) == -1)
+				return 0;
+			p += wl;
+			continue;
+		}
 		lower = 0;
 #define IS_WORD(lit)	(wl == sizeof(lit) - 1 && memcmp(p, lit, wl) == 0)
 		if (IS_WORD("authority")) {
@@ -191,9 +237,18 @@ key_authz(const struct http_request *req, const struct key_peer *peer,
 		else if (IS_WORD("sni"))
 			v = (struct str){ peer->sni != NULL ? peer->sni : "",
 			    peer->sni != NULL ? strlen(peer->sni) : 0 };
-		else if (IS_WORD("port"))
-			v = STR_LIT("");	/* the base's application's */
-		else
+		else if (IS_WORD("port") || IS_WORD("destination-ip")) {
+			/* the destination, "address:port" */
+			const char *colon = peer->destination != NULL ?
+			    strrchr(peer->destination, ':') : NULL;
+
+			if (colon == NULL)
+				return 0;
+			v = IS_WORD("port") ? (struct str){ colon + 1,
+			    strlen(colon + 1) } : (struct str){
+			    peer->destination,
+			    (size_t)(colon - peer->destination) };
+		} else
 			return 0;
 #undef IS_WORD
 		if (key_put(buf, len, &n, v.p, v.n, lower) == -1)

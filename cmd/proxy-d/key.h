@@ -42,15 +42,18 @@ struct key_peer {
 	const char	*ip;
 	const char	*principal;
 	const char	*sni;
+	const char	*destination;	/* "address:port" connected to */
 };
 
 /*
  * The key of authz-d's decision for req under fields (authority,
- * method, path, source-ip, remote, principal, sni, port, header:NAME):
- * base, a separator, then each value after its length, a header as the
- * number of its fields, then each one (one "x: a,b" and two fields
- * "x: a", "x: b" differ).  port is the base's.  0 when a field is
- * unknown or the key does not fit.
+ * method, path, source-ip, remote, principal, sni, port, destination-ip,
+ * header:NAME, query:NAME): base, a separator, then each value after its
+ * length, a header as the number of its fields, then each one (one
+ * "x: a,b" and two fields "x: a", "x: b" differ), a query parameter as
+ * whether it is there, then its first value.  port and destination-ip
+ * are the peer's destination's.  0 when a field is unknown, or needs a
+ * destination the peer lacks, or the key does not fit.
  */
 size_t	key_authz(const struct http_request *req, const struct key_peer *,
 	    const char *fields, const char *base, size_t baselen, char *buf,

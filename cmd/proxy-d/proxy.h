@@ -92,6 +92,7 @@ struct policy {
 };
 
 #define SESSION_MAX_CANDIDATES	16	/* endpoints a retry may move to */
+#define PROXY_MAX_INTERIM	16	/* 1xx answers forwarded per request */
 
 enum session_wait {
 	SESSION_WAIT_NONE,
@@ -171,6 +172,7 @@ struct session {
 	enum session_state	 state;
 	int			 keep_alive;
 	int			 eof;		/* the client half-closed */
+	int			 out_full;	/* answers unread: reading stops */
 	int			 refs;
 	int			 dead;
 	struct event		*timer;
@@ -191,6 +193,7 @@ struct session {
 	struct http_request	 req;
 	uint64_t		 body_left;
 	struct http_chunked	 req_chunked;
+	int			 req_trailer;	/* its last chunk is out */
 	int			 req_body_done;
 	char			 request_id[40];	/* made here */
 	struct str		 request_id_in;	/* sent by the client */
@@ -223,6 +226,7 @@ struct session {
 	uint64_t		 try_deadline_ms;	/* per-try; 0: none */
 	uint64_t		 wait_until_ms;
 	enum session_wait	 wait_kind;
+	uint64_t		 wait_since_ms;	/* SESSION_WAIT from */
 	uint64_t		 timer_at_ms;	/* when the timer fires */
 	struct evbuffer		*replay;	/* body bytes sent, for a retry */
 	int			 replay_lost;	/* over the cap: no retry */
@@ -232,11 +236,14 @@ struct session {
 	struct upstream		*up;
 	int			 retried;
 	int			 resp_head_done;
+	int			 interim;	/* 1xx answers so far */
 	size_t			 resp_scan;
 	struct http_response	 resp;
 	struct http_header	*resp_headers;
 	uint64_t		 resp_left;
 	struct http_chunked	 resp_chunked;
+	int			 resp_trailer;
+	int			 dechunk;	/* to a 1.0 client: unframed */
 	int			 resp_started;	/* bytes sent to the client */
 	char			 flags[PROXY_FLAG_LEN];
 
@@ -358,6 +365,7 @@ void		 session_accept(struct proxy *, struct listener *, int fd,
 void		 session_drain(struct session *);
 void		 session_free_now(struct session *);
 void		 session_complete(struct session *);
+void		 session_hold(struct session *);
 void		 session_respond(struct session *, int, const char *,
 		    const char *, const char *, size_t, struct str,
 		    struct str);
@@ -424,7 +432,7 @@ int		 ipc_req_connected(const struct ipc_req *);
 void		 ipc_req_set_timeout(struct ipc_req *, uint64_t);
 struct msg_writer *ipc_req_begin(struct ipc_req *,
 		    const struct proxy_config *);
-void		 ipc_req_end(struct ipc_req *, void *item);
+int		 ipc_req_end(struct ipc_req *, void *item);
 void		 ipc_header(struct msg_writer *, const char *type,
 		    const struct proxy_config *);
 struct ipc_push	*ipc_push_new(struct proxy *, const char *daemon,

@@ -419,8 +419,21 @@ oneshot:
 	TAILQ_INSERT_TAIL(&q->waiters, s, wait_entry);
 	if (q->inflight)
 		return;
-	if (consult_enqueue(p->consult, q, s) == -1) {
+	switch (consult_enqueue(p->consult, q, s)) {
+	case -1:
 		routing_failure(p, q, "route-d unavailable (not connected)");
+		return;
+	case -2:
+		/* this request alone: nobody else waits for q, which
+		   goes unless it holds a last answer */
+		routing_cancel(s);
+		if (q->state != ROUTE_ENTRY_VALID) {
+			if (q->key != NULL)
+				strmap_del(&p->routes, q->key, strlen(q->key));
+			entry_free(q);
+		}
+		session_error(s, 431, "DPE", "request too large to ask "
+		    "route-d about (over %d bytes)", MSG_MAX_BYTES);
 		return;
 	}
 	q->inflight = 1;

@@ -101,6 +101,7 @@ static const struct own_token {
 };
 
 static struct authz_answer	 ans;
+static const char		*peer;	/* the next questions' principal */
 static char			 jwks_istio[4096], jwks_common[4096];
 static char			 own_jwks[2][4096];
 static char			*own_signed[nitems(own_tokens)];
@@ -353,6 +354,8 @@ ask(const struct config *cfg, const char *ns, const char *method,
 	req.method = (struct str){ method, strlen(method) };
 	req.path = (struct str){ path, strlen(path) };
 	req.source = STR_LIT("10.1.2.3:40000");
+	if (peer != NULL)
+		req.principal = (struct str){ peer, strlen(peer) };
 	util_strlcpy(hbuf, headers != NULL ? headers : "", sizeof(hbuf));
 	for (p = strtok_r(hbuf, "\n", &save); p != NULL;
 	    p = strtok_r(NULL, "\n", &save)) {
@@ -388,7 +391,10 @@ expect(unsigned status, const char *why)
 			    authz_decision_name(ans.decision), ans.status,
 			    ans.reason);
 		assert_string_equal(ans.body, status == 401 ?
-		    "Jwt verification fails" : "RBAC: access denied");
+		    "Jwt verification fails" : strstr(ans.reason,
+		    "Audiences in Jwt") != NULL ?
+		    "Audiences in Jwt are not allowed" :
+		    "RBAC: access denied");
 	}
 	if (why != NULL && strstr(ans.reason, why) == NULL)
 		fail_msg("reason \"%s\" lacks \"%s\"", ans.reason, why);
@@ -497,6 +503,19 @@ test_article(void **state)
 	/* a tampered token: its subject changed, its signature kept */
 	tamper(token("demo.jwt"), tampered, sizeof(tampered));
 	ask(cfg, NULL, "GET", "/books/1", tampered);
+	expect(401, NULL);
+	/*
+	 * one of the signature changed, to another base64url character
+	 * (a flipped bit may leave the alphabet: unreadable, not a bad
+	 * signature)
+	 */
+	util_strlcpy(tampered, token("demo.jwt"), sizeof(tampered));
+	{
+		char	*c = strrchr(tampered, '.') + 5;
+
+		*c = *c == 'A' ? 'B' : 'A';
+	}
+	ask(cfg, NULL, "GET", "/books/1", tampered);
 	expect(401, "bad signature");
 	/* no token: no identity, but allowed */
 	ask(cfg, NULL, "GET", "/books/1", NULL);
@@ -580,10 +599,14 @@ test_istio_claims(void **state)
 	ask(cfg, NULL, "GET", "/",
 	    token("tests-common/TokenIssuer1WithAudList.jwt"));
 	expect(0, NULL);
+	/* Envoy: an audience not allowed is a 403 */
 	ask(cfg, NULL, "GET", "/", token("tests-common/TokenIssuer1.jwt"));
-	expect(401, "Audiences");
+	expect(403, "Audiences");
+	assert_string_equal(ans.body, "Audiences in Jwt are not allowed");
+	/* ... but the issuer-1 rule, first, looks at the same place and
+	   does not know issuer 2: Envoy's allow_missing answers 401 */
 	ask(cfg, NULL, "GET", "/", token("tests-common/TokenIssuer2.jwt"));
-	expect(401, "Audiences");
+	expect(401, "issuer is not configured");
 	ask(cfg, NULL, "GET", "/", token("tests-common/TokenExpired.jwt"));
 	expect(401, "expired");
 	ask(cfg, NULL, "GET", "/", token("tests-common/TokenIssuer3.jwt"));
@@ -672,11 +695,6 @@ test_semantics(void **state)
 	ask(cfg, NULL, "GET", "/", NULL);
 	expect(0, "default/allow-all rules[0]");
 	config_free(cfg);
-	/* DENY without rules matches nothing */
-	cfg = load(AP, "d", "default", "  action: DENY");
-	ask(cfg, NULL, "GET", "/", NULL);
-	expect(0, NULL);
-	config_free(cfg);
 	/* DENY beats ALLOW */
 	cfg = load(AP AP, "allow-all", "default", "  rules: [{}]",
 	    "deny-admin", "default", "  action: DENY\n  rules:\n"
@@ -710,7 +728,8 @@ test_semantics(void **state)
 	    "        methods: [GET, HEAD]\n"
 	    "        paths: [\"/books/{*}/reviews\", \"/api/{**}\", \"*.css\"]\n"
 	    "        notPaths: [\"/api/private/{**}\"]\n"
-	    "        hosts: [\"BOOK.default.svc.cluster.local\"]\n"
+	    "        hosts: [\"BOOK.default.svc.cluster.local\",\n"
+	    "          \"BOOK.default.svc.cluster.local:*\"]\n"
 	    "        ports: [\"8080\"]\n");
 	ask(cfg, NULL, "GET", "/books/1/reviews", NULL);
 	expect(0, NULL);
@@ -803,13 +822,17 @@ test_token_places(void **state)
 	ask(cfg, NULL, "GET", "/", h);
 	expect(0, NULL);
 	assert_string_equal(ans.principal, "test-issuer-1@istio.io/sub-1");
-	assert_int_equal(ans.nops, 3);
+	/* the output headers first removed, then set from the token */
+	assert_int_equal(ans.nops, 6);
+	assert_true(ans.ops[0].remove && ans.ops[1].remove &&
+	    ans.ops[2].remove);
 	assert_string_equal(ans.ops[0].name, "x-payload");
-	assert_memory_equal(ans.ops[0].value, strchr(tok, '.') + 1,
-	    strlen(ans.ops[0].value));
-	assert_string_equal(ans.ops[1].name, "x-sub");
-	assert_string_equal(ans.ops[1].value, "sub-1");
-	assert_string_equal(ans.ops[2].value, "valueC");
+	assert_string_equal(ans.ops[3].name, "x-payload");
+	assert_memory_equal(ans.ops[3].value, strchr(tok, '.') + 1,
+	    strlen(ans.ops[3].value));
+	assert_string_equal(ans.ops[4].name, "x-sub");
+	assert_string_equal(ans.ops[4].value, "sub-1");
+	assert_string_equal(ans.ops[5].value, "valueC");
 	/* the reuse time never passes the token's expiry */
 	assert_true(ans.reuse_ms <= 60000);
 	snprintf(h, sizeof(h), "x-auth: Token %s", tok);
@@ -1049,6 +1072,23 @@ test_validation(void **state)
 		"  provider: {name: x}",
 		"  targetRef: {kind: Service, name: x}",
 		"  rules: [{to: [{operation: {hosts: [a], hostz: [b]}}]}]",
+		/* Istio's ValidateAuthorizationPolicy refuses these too */
+		"  action: DENY",
+		"  action: DENY\n  rules: []",
+		"  action: CUSTOM\n  provider: {name: x}",
+		"  action: CUSTOM\n  provider: {name: x}\n  rules: [{from: "
+		    "[{source: {principals: [a]}}]}]",
+		"  action: CUSTOM\n  provider: {name: x}\n  rules: [{when: "
+		    "[{key: request.auth.claims[a], values: [b]}]}]",
+		"  selector: {matchLabels: {app: \"*\"}}\n  rules: [{}]",
+		"  rules: [{from: [{source: {serviceAccounts: [a], "
+		    "principals: [b]}}]}]",
+		"  rules: [{from: [{source: {serviceAccounts: [\"a/b/c\"]}}]}]",
+		"  rules: [{when: [{key: destination.labels[app], values: "
+		    "[a]}]}]",
+		"  rules: [{when: [{key: \"request.headers[]\", values: [a]}]}]",
+		"  rules: [null]",
+		"  rules: [{to: [{operation: {paths: [\"/a/{*}}\"]}}]}]",
 	};
 	struct cfg_errors	 errs;
 	struct config		*cfg;
@@ -1114,6 +1154,87 @@ test_path_normalized(void **state)
 	config_free(cfg);
 }
 
+/*
+ * The peer's identity as Istio's generated matchers read it: principals
+ * with spiffe:// before the value, namespaces as ".*\/ns/NS/.*",
+ * serviceAccounts as spiffe://.+/ns/NS/(.+/|)sa/SA(/.+)?; and a repeated
+ * header joined with ','.
+ */
+static void
+test_istio_matchers(void **state)
+{
+	struct config	*cfg;
+	size_t		 i;
+	static const struct {
+		const char	*peer;
+		unsigned	 want;
+	} sa[] = {
+		{ "spiffe://cluster.local/ns/default/sa/bar", 0 },
+		{ "spiffe://td/ns/default/x/y/sa/bar", 0 },
+		{ "spiffe://td/ns/default/sa/bar/extra", 0 },
+		{ "cluster.local/ns/default/sa/bar", 0 },
+		{ "spiffe://td/ns/default/sa/bar-2", 403 },
+		{ "spiffe://td/ns/default/sa/bar/", 403 },
+		{ "spiffe://td/ns/default/xsa/bar", 403 },
+		{ "spiffe:///ns/default/sa/bar", 403 },
+		{ "spiffe://td/ns/other/sa/bar", 403 },
+		{ "", 403 },
+	};
+
+	cfg = load(AP, "sa", "default", "  rules:\n"
+	    "  - from: [{source: {serviceAccounts: [bar]}}]");
+	for (i = 0; i < nitems(sa); i++) {
+		peer = sa[i].peer;
+		ask(cfg, NULL, "GET", "/", NULL);
+		if ((ans.decision == AUTHZ_DECISION_ALLOW) != (sa[i].want == 0))
+			fail_msg("serviceAccounts [bar], peer \"%s\": %s",
+			    sa[i].peer, ans.reason);
+	}
+	config_free(cfg);
+	cfg = load(AP, "p", "default", "  rules:\n"
+	    "  - from: [{source: {principals: [\"td/ns/a/sa/b\"]}}]\n"
+	    "  - from: [{source: {principals: [\"*/sa/c\"]}}]\n"
+	    "  - from: [{source: {namespaces: [\"team-*\"]}}]");
+	peer = "spiffe://td/ns/a/sa/b";
+	ask(cfg, NULL, "GET", "/", NULL);
+	expect(0, "rules[0]");
+	assert_non_null(strstr(ans.vary, "principal"));
+	peer = "spiffe://td/ns/a/sa/bb";
+	ask(cfg, NULL, "GET", "/", NULL);
+	expect(403, NULL);
+	peer = "spiffe://x/ns/y/sa/c";
+	ask(cfg, NULL, "GET", "/", NULL);
+	expect(0, "rules[1]");
+	peer = "spiffe://td/ns/team-red/sa/z";
+	ask(cfg, NULL, "GET", "/", NULL);
+	expect(0, "rules[2]");
+	peer = "spiffe://td/ns/team-/sa/z";
+	ask(cfg, NULL, "GET", "/", NULL);
+	expect(0, "rules[2]");
+	peer = "spiffe://td/ns/teams/sa/z";
+	ask(cfg, NULL, "GET", "/", NULL);
+	expect(403, NULL);
+	peer = NULL;
+	ask(cfg, NULL, "GET", "/", NULL);
+	expect(403, NULL);
+	config_free(cfg);
+	/* a header's values joined: "*,b" across two fields, "a,*" too */
+	cfg = load(AP, "h", "default", "  rules:\n"
+	    "  - when: [{key: \"request.headers[x]\", values: [\"*a,b\"]}]\n"
+	    "  - when: [{key: \"request.headers[y]\", values: [\"1,2,3\"]}]");
+	ask(cfg, NULL, "GET", "/", "x: za\nx: b");
+	expect(0, "rules[0]");
+	ask(cfg, NULL, "GET", "/", "x: za,b");
+	expect(0, "rules[0]");
+	ask(cfg, NULL, "GET", "/", "x: za\nx: bb");
+	expect(403, NULL);
+	ask(cfg, NULL, "GET", "/", "y: 1\nx: q\ny: 2,3");
+	expect(0, "rules[1]");
+	ask(cfg, NULL, "GET", "/", "y: 1\ny: 2\ny: 3\ny: ");
+	expect(403, NULL);
+	config_free(cfg);
+}
+
 /* The token tests run on tokens made here, then on Istio's. */
 #define OWN(f)		{ .name = #f " (own)", .test_func = f,		\
 			    .setup_func = use_own }
@@ -1137,6 +1258,7 @@ main(void)
 		cmocka_unit_test(test_semantics),
 		cmocka_unit_test(test_wire),
 		cmocka_unit_test(test_validation),
+		cmocka_unit_test(test_istio_matchers),
 		cmocka_unit_test(test_path_normalized),
 	};
 

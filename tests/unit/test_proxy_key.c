@@ -33,11 +33,13 @@ static int	same(const char *, size_t, const char *, size_t);
 static void	test_authz_repeated_headers(void **);
 static void	test_authz_injective(void **);
 static void	test_authz_peer(void **);
+static void	test_authz_query(void **);
 static void	test_route_scheme(void **);
 static void	test_route_headers(void **);
 static void	test_limits(void **);
 
-static const struct key_peer	 peer = { "10.0.0.1", NULL, NULL };
+static const struct key_peer	 peer = { "10.0.0.1", NULL, NULL,
+				    "10.9.9.9:8000" };
 
 /* "GET target HTTP/1.1", Host, then the header lines (LF-separated) */
 static void
@@ -180,10 +182,10 @@ static void
 test_authz_peer(void **state)
 {
 	struct key_peer	 alice = { "10.0.0.1", "cluster.local/ns/a/sa/a",
-			    NULL };
+			    NULL, NULL };
 	struct key_peer	 bob = { "10.0.0.1", "cluster.local/ns/b/sa/b",
-			    NULL };
-	struct key_peer	 other = { "10.0.0.2", NULL, NULL };
+			    NULL, NULL };
+	struct key_peer	 other = { "10.0.0.2", NULL, NULL, NULL };
 	struct req	 a;
 	char		 ka[KEYMAX], kb[KEYMAX];
 	size_t		 na, nb;
@@ -203,6 +205,57 @@ test_authz_peer(void **state)
 	nb = akey(&a, "authority", kb);
 	assert_true(same(ka, na, kb, nb));
 	assert_int_equal(akey(&a, "bogus", ka), 0);
+	/* destination.ip and destination.port: the address connected to */
+	{
+		struct key_peer	 d1 = { "10.0.0.1", NULL, NULL,
+				    "10.9.9.9:8000" };
+		struct key_peer	 d2 = { "10.0.0.1", NULL, NULL,
+				    "10.9.9.9:8001" };
+		struct key_peer	 d3 = { "10.0.0.1", NULL, NULL,
+				    "10.9.9.8:8000" };
+
+		na = key_authz(&a.r, &d1, "port", "b", 1, ka, KEYMAX);
+		nb = key_authz(&a.r, &d2, "port", "b", 1, kb, KEYMAX);
+		assert_false(same(ka, na, kb, nb));
+		nb = key_authz(&a.r, &d3, "port", "b", 1, kb, KEYMAX);
+		assert_true(na > 0 && same(ka, na, kb, nb));
+		na = key_authz(&a.r, &d1, "destination-ip", "b", 1, ka,
+		    KEYMAX);
+		nb = key_authz(&a.r, &d3, "destination-ip", "b", 1, kb,
+		    KEYMAX);
+		assert_false(same(ka, na, kb, nb));
+		/* no destination known: not kept */
+		assert_int_equal(key_authz(&a.r, &other, "port", "b", 1, ka,
+		    KEYMAX), 0);
+	}
+}
+
+/* A token looked for in a query parameter: keyed on its first value. */
+static void
+test_authz_query(void **state)
+{
+	struct req	 a, b;
+	char		 ka[KEYMAX], kb[KEYMAX];
+	size_t		 na, nb;
+
+	(void)state;
+	parse(&a, "/x?token=abc&other=1", "");
+	parse(&b, "/y?z=2&token=abc&token=zzz", "");
+	na = akey(&a, "query:token", ka);
+	nb = akey(&b, "query:token", kb);
+	assert_true(na > 0 && same(ka, na, kb, nb));
+	parse(&b, "/x?token=abd", "");
+	nb = akey(&b, "query:token", kb);
+	assert_false(same(ka, na, kb, nb));
+	/* absent, empty, and a name it only starts */
+	parse(&a, "/x", "");
+	parse(&b, "/x?token=", "");
+	na = akey(&a, "query:token", ka);
+	nb = akey(&b, "query:token", kb);
+	assert_false(same(ka, na, kb, nb));
+	parse(&b, "/x?tokens=a", "");
+	nb = akey(&b, "query:token", kb);
+	assert_true(same(ka, na, kb, nb));
 }
 
 /* Issue 9, item 9: an answer that looked at the scheme is keyed on it. */
@@ -289,6 +342,7 @@ main(void)
 		cmocka_unit_test(test_authz_repeated_headers),
 		cmocka_unit_test(test_authz_injective),
 		cmocka_unit_test(test_authz_peer),
+		cmocka_unit_test(test_authz_query),
 		cmocka_unit_test(test_route_scheme),
 		cmocka_unit_test(test_route_headers),
 		cmocka_unit_test(test_limits),
