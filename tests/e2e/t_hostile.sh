@@ -128,14 +128,17 @@ for i in 1 2; do
 	res="$res$(curl -s --max-time 5 -H 'Host: hostile' "$U/ok/k$i")|"
 done
 expect "$CASE: stray bytes while pooled" "$res" "ok l1|ok k1|ok l2|ok k2|"
-# pipelined: the next request is ready the moment the answer ends, and
-# the stray bytes come in a segment of their own right after it
-for kind in stray 204stray late/0; do
+# pipelined: the next request is ready the moment the answer ends, the
+# stray bytes already there (in the read that ends the answer, or left in
+# the socket by a read that ended with it).  Bytes that come only after
+# the next request went are its answer to any proxy: not tested.
+for kind in stray 204stray aligned/16384 aligned/32768; do
 	printf 'GET /%s/q1 HTTP/1.1\r\nHost: hostile\r\n\r\nGET /ok/q2 HTTP/1.1\r\nHost: hostile\r\nConnection: close\r\n\r\n' "$kind" |
 		timeout 10 $HOSTILE request "$P" -t 5 -o "$T/pipe.raw" >/dev/null
 	got=$(tr -d '\r' <"$T/pipe.raw" | grep -E '^(HTTP|ok|STRAY)' | tr '\n' '|')
 	case $kind in
-	stray|late/0) want="HTTP/1.1 200 OK|ok q1|HTTP/1.1 200 OK|ok q2|" ;;
+	stray) want="HTTP/1.1 200 OK|ok q1|HTTP/1.1 200 OK|ok q2|" ;;
+	aligned/*) want="HTTP/1.1 200 OK|HTTP/1.1 200 OK|ok q2|" ;;
 	*) want="HTTP/1.1 204 No Content|HTTP/1.1 200 OK|ok q2|" ;;
 	esac
 	expect "$CASE: pipelined after /$kind: the next answer is its own" \

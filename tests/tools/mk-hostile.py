@@ -14,6 +14,8 @@ bounded in count and in time; nothing here waits without a deadline.
         /stray/TAG          200 "ok TAG", then at once a second response
                             nobody asked for ("STRAY TAG") on the same
                             connection
+        /aligned/N/TAG      an answer of exactly N bytes, head included,
+                            and the unasked-for response in the same write
         /late/MS/TAG        200 "ok TAG", and MS ms later the same
                             unasked-for response as /stray
         /204stray/TAG       204, then the bytes "STRAY TAG ..."
@@ -239,6 +241,16 @@ def answer(c, method, kind, seg, tag):
         c.sendall(response(200, b"ok %s\n" % tag))
     elif kind == b"stray":
         c.sendall(response(200, b"ok %s\n" % tag) +
+                  response(200, b"STRAY %s\n" % tag))
+    elif kind == b"aligned":
+        # answer of exactly N bytes, the stray response in the same write:
+        # a reader taking N-byte (or N/2^k) reads ends the answer at a
+        # read's end, and the stray bytes wait in the socket
+        n = max(256, min(arg(1), 1 << 20))
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n"
+        size = n - len(head % n)
+        size += n - len(head % size) - size
+        c.sendall(head % size + pattern(tag, size - 1) + b"\n" +
                   response(200, b"STRAY %s\n" % tag))
     elif kind == b"late":
         c.sendall(response(200, b"ok %s\n" % tag))
