@@ -63,6 +63,7 @@ struct upstream {
 	TAILQ_ENTRY(upstream)	 entry;		/* pool->idle */
 	int			 connected;
 	int			 reused;	/* served a request before */
+	int			 read_deadline;	/* streamIdle on reading */
 	uint64_t		 idle_since_ms;
 	uint64_t		 requests;	/* served, this one included */
 	uint64_t		 idle_limit_ms;	/* 0: the Proxy's upstreamIdle */
@@ -172,6 +173,7 @@ struct session {
 	enum session_state	 state;
 	int			 keep_alive;
 	int			 eof;		/* the client half-closed */
+	int			 body_deadline;	/* its read side has one */
 	int			 out_full;	/* answers unread: reading stops */
 	int			 refs;
 	int			 dead;
@@ -376,6 +378,7 @@ void		 session_abort(struct session *, const char *);
 void		 session_timer_rearm(struct session *);
 void		 session_rebind(struct session *, struct bufferevent *,
 		    int direct);
+void		 session_body_deadline(struct session *, int);
 
 /* direct.c: what the route answers or delays itself */
 void		 fault_delay_over(struct session *);
@@ -410,6 +413,7 @@ struct upstream	*upstream_acquire(struct proxy *, struct pool *,
 void		 upstream_release(struct proxy *, struct upstream *,
 		    int reusable);
 void		 upstream_abort(struct upstream *);
+void		 upstream_deadlines(struct upstream *);
 void		 pools_free(struct proxy *);
 void		 pools_sweep(struct proxy *, uint64_t now);
 

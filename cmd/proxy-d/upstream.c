@@ -18,6 +18,14 @@ static void	upstream_idle_eventcb(struct bufferevent *, short, void *);
 static void	upstream_idle_readcb(struct bufferevent *, void *);
 static void	upstream_free(struct upstream *);
 static int	upstream_quiet(struct upstream *);
+static void	ms_timeval(uint64_t, struct timeval *);
+
+static void
+ms_timeval(uint64_t ms, struct timeval *tv)
+{
+	tv->tv_sec = (time_t)(ms / 1000);
+	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
+}
 
 struct pool *
 pool_get(struct proxy *p, const char *address)
@@ -125,8 +133,6 @@ upstream_acquire(struct proxy *p, struct pool *pool, struct session *s,
     int fresh)
 {
 	struct upstream		*u;
-	const struct proxy_config *pc = s->gen->pc;
-	struct timeval		 tv;
 
 	u = NULL;
 	while (!fresh && (u = TAILQ_FIRST(&pool->idle)) != NULL) {
@@ -154,22 +160,13 @@ upstream_acquire(struct proxy *p, struct pool *pool, struct session *s,
 	bufferevent_setcb(u->bev, upstream_readcb, upstream_writecb,
 	    upstream_eventcb, u);
 	/*
-	 * A new connection: the write timeout bounds the connect, the read
-	 * timeout is the stream idle timeout (set for good once connected).
-	 * A pooled one keeps what it has: no timer work per request.
+	 * A new connection: its connect and read deadlines.  A pooled one
+	 * keeps what it has (no timer work per request without a body);
+	 * one for a request whose body is still to come has no read
+	 * deadline until it is sent (forward_pump_request).
 	 */
-	if (!u->connected) {
-		struct timeval rtv;
-		uint64_t ct = cluster_connect_timeout(s->cluster,
-		    pc->connect_timeout_ms);
-
-		tv.tv_sec = (time_t)(ct / 1000);
-		tv.tv_usec = (suseconds_t)(ct % 1000) * 1000;
-		rtv.tv_sec = (time_t)(pc->stream_idle_timeout_ms / 1000);
-		rtv.tv_usec = (suseconds_t)(pc->stream_idle_timeout_ms % 1000) *
-		    1000;
-		bufferevent_set_timeouts(u->bev, &rtv, &tv);
-	}
+	if (!u->connected || u->read_deadline != s->req_body_done)
+		upstream_deadlines(u);
 	/* a new connection needs the write event to learn it connected */
 	bufferevent_enable(u->bev, u->connected ? EV_READ : EV_READ | EV_WRITE);
 	return u;
@@ -248,18 +245,36 @@ upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 	struct upstream	*u = arg;
 
 	if (what & BEV_EVENT_CONNECTED) {
-		const struct proxy_config *pc = u->session->gen->pc;
-		struct timeval tv;
-
-		/* connected: from now on only the stream idle timeout */
+		/* connected: from now on streamIdle, not the connect's */
 		u->connected = 1;
-		tv.tv_sec = (time_t)(pc->stream_idle_timeout_ms / 1000);
-		tv.tv_usec = (suseconds_t)(pc->stream_idle_timeout_ms % 1000) *
-		    1000;
-		bufferevent_set_timeouts(bev, &tv, &tv);
+		upstream_deadlines(u);
 		return;
 	}
 	forward_event(u->session, what);
+}
+
+/*
+ * The deadlines of a connection in use: its write side always (the
+ * connect, then streamIdle for taking what is sent); its read side only
+ * once the whole request is sent.  While the client's body streams the
+ * endpoint owes no answer: a silence then is the client's, which its own
+ * read deadline catches (session.c), and must not be taken for the
+ * endpoint's (a 504 UT reported to breaker-d would eject a healthy
+ * endpoint for a client that stalls its upload).  Each call restarts the
+ * clocks: at the request's end, the endpoint's silence counts from there.
+ */
+void
+upstream_deadlines(struct upstream *u)
+{
+	const struct session		*s = u->session;
+	const struct proxy_config	*pc = s->gen->pc;
+	struct timeval			 rtv, wtv;
+
+	ms_timeval(pc->stream_idle_timeout_ms, &rtv);
+	ms_timeval(u->connected ? pc->stream_idle_timeout_ms :
+	    cluster_connect_timeout(s->cluster, pc->connect_timeout_ms), &wtv);
+	u->read_deadline = s->req_body_done;
+	bufferevent_set_timeouts(u->bev, u->read_deadline ? &rtv : NULL, &wtv);
 }
 
 /* A session lets go of its upstream without a clean end: close it. */
