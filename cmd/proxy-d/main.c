@@ -540,8 +540,9 @@ main(int argc, char *argv[])
 
 	if ((p->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	/* 0 urgent, 1 default (I/O), 2 after I/O (consult batches) */
-	event_base_priority_init(p->base, 3);
+	/* 0 urgent (idle upstream connections), 1 default (I/O), 2 after
+	   I/O (consult batches) */
+	event_base_priority_init(p->base, PRIO_AFTER_IO + 1);
 	TAILQ_INIT(&p->listeners);
 	TAILQ_INIT(&p->sessions);
 	TAILQ_INIT(&p->mirrors);

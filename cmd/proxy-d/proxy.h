@@ -24,6 +24,11 @@
 #include "strmap.h"
 
 #define PROXY_FLAG_LEN	16
+
+/* The loop's priorities (main.c) */
+#define PRIO_URGENT	0	/* idle upstream connections */
+#define PRIO_IO		1	/* libevent's default for 3 */
+#define PRIO_AFTER_IO	2	/* consult batches */
 #define STR_NULL	((struct str){ NULL, 0 })
 
 struct session;
@@ -64,6 +69,10 @@ struct upstream {
 	int			 connected;
 	int			 reused;	/* served a request before */
 	int			 read_deadline;	/* streamIdle on reading */
+	int			 urgent;	/* idle at PRIO_URGENT */
+	int			 unsure;	/* its last read may have
+						   left bytes unread */
+	size_t			 last_in;	/* input at its last read */
 	uint64_t		 idle_since_ms;
 	uint64_t		 requests;	/* served, this one included */
 	uint64_t		 idle_limit_ms;	/* 0: the Proxy's upstreamIdle */
@@ -170,6 +179,7 @@ struct session {
 	struct pool		*forward;
 	char			 client_ip[64];
 	char			 client_addr[72];
+	char			 local_addr[72];	/* "" until asked */
 	enum session_state	 state;
 	int			 keep_alive;
 	int			 eof;		/* the client half-closed */

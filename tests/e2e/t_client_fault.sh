@@ -91,7 +91,8 @@ def read_all(secs):
 def answer(data):
     head, _, rest = data.partition(b"\r\n\r\n")
     lines = head.split(b"\r\n")
-    st = lines[0].split(b" ")[1].decode() if len(lines[0].split()) > 1 else "000"
+    first = lines[0].split(b" ")
+    st = first[1].decode() if len(first) > 1 else "000"
     fl = "-"
     for l in lines[1:]:
         k, _, v = l.partition(b":")
