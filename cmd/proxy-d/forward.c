@@ -51,10 +51,11 @@ upstream_start(struct session *s)
 {
 	if (s->policy != NULL && s->policy->p.nmirrors > 0)
 		forward_mirror(s);
-	/* from here the body streams: the client has a deadline for it */
-	if (!s->req_body_done)
-		session_body_deadline(s, 1);
 	forward_try(s, s->cands[s->cand]);
+	/* a body still to come streams from here: the client has a
+	   deadline for it (one already here went in forward_try) */
+	if (s->run.state == STAGE_RUNNING && !s->req_body_done)
+		session_body_deadline(s, 1);
 	return STAGE_WAIT;
 }
 
@@ -410,8 +411,10 @@ forward_pump_request(struct session *s)
 				    pol->retry.per_try_ms;
 			session_timer_rearm(s);
 		}
-		upstream_deadlines(s->up);
-		session_body_deadline(s, 0);
+		if (!s->up->read_deadline)
+			upstream_deadlines(s->up);
+		if (s->body_deadline)
+			session_body_deadline(s, 0);
 		/* what follows is the next request: it waits its turn */
 		bufferevent_disable(s->bev, EV_READ);
 		return;
