@@ -608,6 +608,8 @@ response_head(struct session *s)
 	s->resp_started = 1;
 	s->status = resp->status;
 	s->try_deadline_ms = 0;
+	if (!s->up->read_deadline)
+		upstream_deadlines(s->up);	/* an early answer */
 	switch (resp->framing) {
 	case HTTP_BODY_LENGTH:
 		s->resp_left = resp->content_length;

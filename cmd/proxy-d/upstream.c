@@ -300,7 +300,9 @@ upstream_deadlines(struct upstream *u)
 	ms_timeval(pc->stream_idle_timeout_ms, &rtv);
 	ms_timeval(u->connected ? pc->stream_idle_timeout_ms :
 	    cluster_connect_timeout(s->cluster, pc->connect_timeout_ms), &wtv);
-	u->read_deadline = s->req_body_done;
+	/* (an answer begun early, while the body still comes, is owed
+	   from its head on) */
+	u->read_deadline = s->req_body_done || s->resp_head_done;
 	bufferevent_set_timeouts(u->bev, u->read_deadline ? &rtv : NULL, &wtv);
 }
 

@@ -12,18 +12,23 @@
 
 RUN=$MESHKIT_RUNDIR
 HOSTILE="python3 $TOP/tests/tools/mk-hostile.py"
-MID=$(port 1) OKB=$(port 2) SINK=$(port 3) P=$(port 10)
-ports_free "$MID" "$OKB" "$SINK" "$P"
+MID=$(port 1) OKB=$(port 2) SINK=$(port 3) EARLY=$(port 4) P=$(port 10)
+ports_free "$MID" "$OKB" "$SINK" "$EARLY" "$P"
 # mk-hostile's backend logs "req TAG METHOD PATH" for every request head
 spawn mid $HOSTILE backend "$MID"
 spawn okb $HOSTILE backend "$OKB"
 spawn sink $RAWHTTP serve "$SINK" sink	# accepts, never reads
+# answers at the head, before the body: 50 of 100 bytes, then silence
+printf 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n%050d' 0 >"$T/early.txt"
+spawn early $RAWHTTP serve "$EARLY" "hold:$T/early.txt"
 wait_port "$MID"
 wait_port "$OKB"
 wait_port "$SINK"
+wait_port "$EARLY"
 se mid mid.example 80 "$MID"
 se okb okb.example 80 "$OKB"
 se sink sink.example 80 "$SINK"
+se early early.example 80 "$EARLY"
 cat >"$T/etc/vs.yaml" <<YAML
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -62,6 +67,7 @@ sleep 0.3
 #   reset      0.5 s later an RST: "reset"
 #   halfclose  shutdown(SHUT_WR), read to the close: "STATUS FLAGS STATE"
 #   steady     all LEN bytes, PIECE every MS ms: "STATUS FLAGS BODY"
+#   watch      the same while reading, to the close: "STATUS SENT SECONDS"
 cat >"$T/client.py" <<'PY'
 import select, socket, struct, sys, time
 port, host, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -99,6 +105,29 @@ def answer(data):
         if k.strip().lower() == b"x-meshkit-flags":
             fl = v.strip().decode()
     return st, fl, rest.decode("latin-1").strip()
+if mode == "watch":
+    # send all LEN bytes, PIECE every MS ms, reading what comes; stop at
+    # the close: "STATUS BYTES-SENT SECONDS"
+    piece, ms = int(sys.argv[7]), float(sys.argv[8])
+    data, sent = b"", 0
+    while sent < n:
+        try:
+            s.sendall(body[sent:sent + piece])
+        except OSError:
+            break
+        sent += piece
+        r, _, _ = select.select([s], [], [], ms / 1000)
+        if r:
+            try:
+                c = s.recv(65536)
+            except OSError:
+                c = b""
+            if not c:
+                break
+            data += c
+    print(answer(data)[0] if data else "000", sent,
+          "%.1f" % (time.monotonic() - start))
+    sys.exit(0)
 if mode == "steady":
     piece, ms = int(sys.argv[7]), float(sys.argv[8])
     for i in range(0, n, piece):
@@ -187,6 +216,13 @@ sleep 0.3
 check "... reported as a timeout" \
 	grep -qx 'result: timeout' "$T/pull.log"
 expect "... for that endpoint" "$(reports "$SINK")" 1
+
+# --- an answer begun before the body's end is owed from its head on: it
+# stalls, and the client is cut after streamIdle though its upload
+# still comes (6 s of it, 100 bytes every 200 ms)
+read -r st sent secs < <(client early.example /e 3000 0 watch 100 200)
+check "an early answer that stalls: cut after streamIdle (2 s), not at the upload's end (200, ${sent} bytes sent, ${secs}s)" \
+	awk -v st="$st" -v s="$secs" 'BEGIN { exit !(st == 200 && s >= 1.8 && s < 4) }'
 
 check "proxy-d alive at the end" alive app
 trap - EXIT
