@@ -27,7 +27,8 @@ FUZZ_SECONDS ?= 60
 # parallel jobs of the builds check, check-asan, fuzz, bench and demo run
 JOBS	?= $(shell nproc 2>/dev/null || echo 2)
 
-PKGS	 = libevent_core libevent_extra libevent_pthreads yaml-0.1 libssl \
+PKGS	 = libevent_core libevent_extra libevent_pthreads libevent_openssl \
+	   yaml-0.1 libssl \
 	   libcrypto libpcre2-8
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = -Wl,--as-needed $(shell pkg-config --libs $(PKGS)) -lnng -lpthread
@@ -42,7 +43,7 @@ LDFLAGS	+= -fsanitize=address,undefined
 endif
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib $(PKG_CFLAGS)
 
-PROGRAMS = proxy-d route-d breaker-d authz-d meshctl
+PROGRAMS = proxy-d route-d breaker-d authz-d tls-d meshctl
 LIB_SRCS = $(sort $(wildcard lib/*.c))
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBMESHKIT = $(BUILD)/libmeshkit.a
@@ -176,7 +177,7 @@ install: all
 	    $(DESTDIR)$(DATADIR)/systemd $(DESTDIR)$(DATADIR)/supervisor \
 	    $(DESTDIR)$(SYSUSERSDIR)
 	install -m 755 $(BIN)/proxy-d $(BIN)/route-d $(BIN)/breaker-d \
-	    $(BIN)/authz-d $(DESTDIR)$(SBINDIR)/
+	    $(BIN)/authz-d $(BIN)/tls-d $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(BIN)/meshctl $(DESTDIR)$(BINDIR)/
 	for f in man/*.5; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man5/; done; true
 	for f in man/*.7; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man7/; done; true
@@ -195,6 +196,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/proxy-d $(DESTDIR)$(SBINDIR)/route-d \
 	    $(DESTDIR)$(SBINDIR)/breaker-d $(DESTDIR)$(SBINDIR)/authz-d \
+	    $(DESTDIR)$(SBINDIR)/tls-d \
 	    $(DESTDIR)$(BINDIR)/meshctl \
 	    $(DESTDIR)$(SYSUSERSDIR)/meshkit.conf
 

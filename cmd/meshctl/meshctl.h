@@ -173,5 +173,7 @@ int	meshctl_breaker(struct meshctl *, int, char **);
 char	*meshctl_breaker_address(struct meshctl *);
 int	meshctl_authz(struct meshctl *, int, char **);
 int	meshctl_jwt(struct meshctl *, int, char **);
+int	meshctl_tls(struct meshctl *, int, char **);
+int	meshctl_describe(struct meshctl *, int, char **);
 
 #endif

@@ -206,8 +206,9 @@ authz_decision_unref(struct authz_decision *d)
 static struct key_peer
 authz_peer(struct session *s, char *dest, size_t destlen)
 {
-	return (struct key_peer){ s->client_ip, s->peer_identity, NULL,
-	    authz_destination(s, dest, destlen) > 0 ? dest : NULL };
+	return (struct key_peer){ s->client_ip, s->peer_identity,
+	    s->peer_sni, authz_destination(s, dest, destlen) > 0 ? dest :
+	    NULL };
 }
 
 /*
@@ -363,6 +364,8 @@ authz_ask(struct proxy *p, struct authz_entry *e, struct session *s)
 	if (s->peer_identity != NULL &&
 	    strpbrk(s->peer_identity, "\r\n") == NULL)
 		msgw_fieldf(w, "principal", "%s", s->peer_identity);
+	if (s->peer_sni != NULL)
+		msgw_fieldf(w, "sni", "%s", s->peer_sni);
 	/* every one: authz-d reads as many as proxy-d may forward */
 	for (i = 0; i < req->nheaders; i++)
 		msgw_field_header(w, "header", req->headers[i].name,

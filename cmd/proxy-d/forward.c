@@ -302,11 +302,14 @@ forward_try(struct session *s, struct pool *pool)
 		return;
 	}
 	head_request_in(s, &in, 0);
-	if (p->hooks.upstream_head != NULL) {
-		/* the stages' own header operations (trace context) */
+	{
+		/* x-forwarded-client-cert, and the stages' own header
+		   operations (trace context) */
 		struct extra_ops x = { s->extra_op, 0 };
 
-		p->hooks.upstream_head(s, &x);
+		conn_xfcc(s, &x);
+		if (p->hooks.upstream_head != NULL)
+			p->hooks.upstream_head(s, &x);
 		in.extra = (struct head_ops){ s->extra_op, x.n,
 		    head_ops_finish(s->extra_op, x.n) };
 	}
@@ -865,9 +868,12 @@ forward_event(struct session *s, short what)
 		return;
 	}
 	if (!u->connected && (what & BEV_EVENT_ERROR)) {
+		char	 reason[200];
+
 		cluster_report(s->proxy, s->cluster, pool,	/* breaker */
 		    "connect-failure");
-		why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
+		conn_upstream_error(u, reason, sizeof(reason));
+		why = reason;
 		forward_try_failed(s, RETRY_OUTCOME_CONNECT_FAILURE, 503, "UF",
 		    "connect to %s failed: %s", pool->name, why);
 		return;

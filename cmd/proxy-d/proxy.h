@@ -13,6 +13,8 @@
 #include <event2/buffer.h>
 #include <event2/listener.h>
 
+#include <openssl/ssl.h>
+
 #include "authz_reply.h"
 #include "config.h"
 #include "head.h"
@@ -45,6 +47,19 @@ struct generation {
 	struct http_limits		 limits;
 };
 
+/* How connections to an endpoint speak (conn.c), from route-d's answer. */
+enum conn_tls_kind {
+	CONN_TLS_PLAIN,
+	CONN_TLS_MESH,		/* mutual TLS with the mesh certificate */
+	CONN_TLS_ORIGINATE,	/* a DestinationRule's SIMPLE or MUTUAL */
+};
+
+struct conn_tls {
+	enum conn_tls_kind	 kind;
+	int			 auto_mtls;	/* no rule: plain if no cert */
+	struct route_tls	 route;
+};
+
 /* The connections kept open to one endpoint address. */
 struct pool {
 	char			 name[64];	/* "127.0.0.1:9080" */
@@ -54,6 +69,7 @@ struct pool {
 	size_t			 nidle;
 	size_t			 active;	/* in use by a request */
 	uint64_t		 requests;
+	struct conn_tls		*tls;		/* NULL: plain */
 	/* the last outcome reported to breaker-d for this endpoint */
 	const void		*rep_cluster;
 	int			 rep_failed;
@@ -85,6 +101,8 @@ struct listener {
 	char			*address;
 	int			 inbound;
 	struct pool		*forward;	/* inbound: the local app */
+	enum peer_mtls_mode	 mtls;		/* PeerAuthentication's */
+	char			 mtls_source[256];	/* who set it */
 	TAILQ_ENTRY(listener)	 entry;
 };
 
@@ -173,6 +191,9 @@ struct session {
 	struct bufferevent	*bev;
 	int			 direct;	/* conn_flush writes the fd */
 	char			*peer_identity;	/* TLS peer (SPIFFE); NULL */
+	char			*peer_sni;	/* its server name; NULL */
+	char			*xfcc;		/* the peer's XFCC element */
+	char			*xfcc_all;	/* and what came, a request's */
 	struct generation	*gen;
 	struct listener		*listener;	/* NULL after a reload freed it */
 	int			 inbound;
@@ -364,6 +385,13 @@ struct proxy {
 	uint64_t		 breaker_queued;
 	uint64_t		 breaker_skipped;	/* ejected, passed over */
 	uint64_t		 breaker_events;
+	/* tls-d: the certificate; TLS connections (conn.c) */
+	struct identity		*identity;
+	uint64_t		 tls_accepted;		/* TLS clients */
+	uint64_t		 tls_full;		/* full handshakes */
+	uint64_t		 tls_resumed;		/* resumed ones */
+	uint64_t		 tls_refused;		/* refused handshakes */
+	uint64_t		 plaintext_accepted;	/* on mTLS listeners */
 };
 
 /* main.c */
@@ -405,12 +433,39 @@ void		 forward_try_failed(struct session *, enum retry_outcome, int,
 		    const char *, const char *, ...)
 		    __attribute__((format(printf, 5, 6)));
 
-/* conn.c: where connections get their bufferevents (the TLS hook) */
+/* conn.c: where connections get their bufferevents, and their TLS */
+void		 conn_listener_configure(struct listener *,
+		    const struct generation *, const char *forward);
+void		 conn_accept(struct proxy *, struct listener *,
+		    evutil_socket_t, struct sockaddr *, int);
+void		 conn_fini(struct proxy *);
 struct bufferevent *conn_client(struct proxy *, struct session *,
 		    evutil_socket_t, int *direct);
+void		 conn_client_connected(struct session *);
+void		 conn_client_failed(struct session *);
+void		 conn_pool_route(struct pool *, const struct route_tls *,
+		    int mtls);
 struct bufferevent *conn_upstream(struct proxy *, struct pool *,
 		    struct session *, int *direct);
+int		 conn_upstream_connected(struct upstream *, char *, size_t);
+void		 conn_upstream_error(struct upstream *, char *, size_t);
 void		 conn_flush(struct bufferevent *, int direct);
+void		 conn_close(struct bufferevent *);
+void		 conn_xfcc(struct session *, struct extra_ops *);
+
+/* identity.c: the certificate from tls-d, the TLS contexts */
+struct tls_origination;
+struct tls_sessions;
+void		 identity_init(struct proxy *);
+void		 identity_configure(struct proxy *,
+		    const struct proxy_config *);
+void		 identity_fini(struct proxy *);
+int		 identity_enabled(const struct proxy *);
+SSL_CTX		*identity_mesh(const struct proxy *);
+const char	*identity_spiffe_id(const struct proxy *);
+struct tls_sessions *identity_sessions(const struct proxy *);
+SSL_CTX		*identity_origination(struct proxy *,
+		    const struct tls_origination *, char *, size_t);
 
 /* mirror.c */
 void		 mirror_send(struct proxy *, struct pool *, struct evbuffer *);
@@ -424,6 +479,7 @@ void		 upstream_release(struct proxy *, struct upstream *,
 		    int reusable);
 void		 upstream_abort(struct upstream *);
 void		 upstream_deadlines(struct upstream *);
+void		 pool_flush(struct pool *);
 void		 pools_free(struct proxy *);
 void		 pools_sweep(struct proxy *, uint64_t now);
 

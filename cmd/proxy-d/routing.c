@@ -340,6 +340,7 @@ entry_fill(struct proxy *p, struct route_entry *e,
 			    a->endpoints[i].address);
 			continue;
 		}
+		conn_pool_route(pool, &a->tls, a->endpoints[i].mtls);
 		e->pools[n] = pool;
 		e->weights[n] = a->endpoints[i].weight > 0 ?
 		    a->endpoints[i].weight : 1;

@@ -493,6 +493,11 @@ client_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct session	*s = arg;
 
+	if (what & BEV_EVENT_CONNECTED) {
+		/* a TLS client's handshake: who it is (conn.c) */
+		conn_client_connected(s);
+		return;
+	}
 	if (what & BEV_EVENT_EOF) {
 		struct evbuffer *in = bufferevent_get_input(bev);
 
@@ -538,9 +543,11 @@ client_eventcb(struct bufferevent *bev, short what, void *arg)
 		    s->gen->pc->stream_idle_timeout_ms);
 		session_free_now(s);
 		return;
-	} else if (what & BEV_EVENT_ERROR)
+	} else if (what & BEV_EVENT_ERROR) {
 		log_debug("%s: %s", s->client_addr,
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		conn_client_failed(s);
+	}
 	if (s->state == SESSION_FORWARD || s->state == SESSION_WAIT) {
 		/* its own doing: nothing is reported for the endpoint, and
 		   the record says so */
@@ -764,6 +771,7 @@ session_free_now(struct session *s)
 	TAILQ_REMOVE(&p->sessions, s, entry);
 	p->nsessions--;
 	event_free(s->timer);
+	conn_close(s->bev);
 	bufferevent_free(s->bev);
 	generation_unref(s->gen);
 	policy_unref(s->policy);
@@ -774,6 +782,9 @@ session_free_now(struct session *s)
 	free(s->headers);
 	free(s->resp_headers);
 	free(s->peer_identity);
+	free(s->peer_sni);
+	free(s->xfcc);
+	free(s->xfcc_all);
 	free(s);
 	proxy_maybe_exit(p);
 }

@@ -100,14 +100,29 @@ pools_free(struct proxy *p)
 			TAILQ_REMOVE(&pool->idle, u, entry);
 			upstream_free(u);
 		}
+		free(pool->tls);
 		free(pool);
 	}
 	strmap_fini(&p->pools);
 }
 
+/* Its idle connections go (they were made another way). */
+void
+pool_flush(struct pool *pool)
+{
+	struct upstream	*u;
+
+	while ((u = TAILQ_FIRST(&pool->idle)) != NULL) {
+		TAILQ_REMOVE(&pool->idle, u, entry);
+		pool->nidle--;
+		upstream_free(u);
+	}
+}
+
 static void
 upstream_free(struct upstream *u)
 {
+	conn_close(u->bev);
 	bufferevent_free(u->bev);
 	free(u);
 }
@@ -272,6 +287,18 @@ upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 	struct upstream	*u = arg;
 
 	if (what & BEV_EVENT_CONNECTED) {
+		char why[256];
+
+		/* TLS: a server the route does not allow is a failure */
+		if (conn_upstream_connected(u, why, sizeof(why)) == -1) {
+			struct session *s = u->session;
+
+			cluster_report(s->proxy, s->cluster, u->pool,
+			    "connect-failure");
+			forward_try_failed(s, RETRY_OUTCOME_CONNECT_FAILURE,
+			    503, "UF", "%s", why);
+			return;
+		}
 		/* connected: from now on streamIdle, not the connect's */
 		u->connected = 1;
 		upstream_deadlines(u);
