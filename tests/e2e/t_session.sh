@@ -95,8 +95,13 @@ rss0=$(peak_rss plain)
 got=$(printf 'GET / HTTP/1.1\r\nHost: nowhere.example\r\n\r\n' |
     $PEERS flood "$P2" 6)
 grown=$(( $(peak_rss plain) - rss0 ))
-check "6: $got pipelined 404s unread: peak RSS grew ${grown} kB (< 16384)" \
-    test "$grown" -lt 16384
+# under ASan the quarantine keeps freed buffers: RSS says nothing there
+if sanitized; then
+	ok "6: $got pipelined 404s unread (RSS not checked under sanitizers)"
+else
+	check "6: $got pipelined 404s unread: peak RSS grew ${grown} kB (< 16384)" \
+	    test "$grown" -lt 16384
+fi
 served 6
 
 # --- 7: a client that never reads a long answer: closed after
@@ -254,6 +259,17 @@ got=$($PEERS exchange "$IN" 3 <"$T/big.req" | head -1 | tr -d '\r')
 expect "ipc: authz-d question over 1 MiB: 431 for that request" "$got" \
     "HTTP/1.1 431 Request Header Fields Too Large"
 served ipc
+
+# --- meshctl: route explain asks about the path proxy-d would ask about,
+# normalized (it sent the raw one); one proxy-d would refuse is refused
+got=$("$BIN/meshctl" route explain -c "$T/etc" --host app.example \
+    --path '/a/./b/../%63' -s "ipc://$MESHKIT_RUNDIR/route.sock" -o json)
+check "meshctl: route explain normalizes the path" \
+    grep -q '"path": "/a/c"' <<<"$got"
+"$BIN/meshctl" route explain -c "$T/etc" --host app.example --path '/a%zz' \
+    -s "ipc://$MESHKIT_RUNDIR/route.sock" >/dev/null 2>"$T/mc.err"
+check "meshctl: a path proxy-d refuses is refused" \
+    grep -q '400' "$T/mc.err"
 
 trap - EXIT
 finish
