@@ -26,7 +26,7 @@ proxy_d app "$P"
 
 timeout $((SECONDS_MAX + 120)) python3 "$TOP/tests/tools/mk-proxy-fuzz.py" \
 	-p "$P" -b "$B" -H fuzz -s "$SEED" -n "$CONNS" -t "$SECONDS_MAX" \
-	-c 16 -P "$(pid_of app)" -r "$RSS_MAX" >"$T/fuzz.out" 2>&1
+	-c 16 -P "$(pid_of app)" -r "$RSS_MAX" -d "$T" >"$T/fuzz.out" 2>&1
 rc=$?
 summary=$(grep '^seed ' "$T/fuzz.out")
 check "fuzz run finished (rc $rc): $summary" test -n "$summary"

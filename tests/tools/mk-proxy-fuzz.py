@@ -22,7 +22,8 @@ The invariants:
   order       on an unmutated connection the i-th response answers the i-th
               request, and its bytes parse as HTTP/1.1
   hang        a connection that keeps reading is answered or closed within
-              HANG seconds of its last byte sent (proxy-d's deadlines)
+              HANG seconds of its last byte either way (proxy-d's
+              deadlines)
   alive, rss  proxy-d (-P) is alive at the end, its peak RSS under -r kB
   served      after the run, a plain request through the proxy gets 200
 
@@ -233,6 +234,7 @@ class Client:
         self.closed = False
         self.done = False
         self.last_sent = time.monotonic()
+        self.last_seen = self.last_sent		# last byte either way
         self.start = time.monotonic()
         self.reading = False
         self.wait_answer = 0		# sequential: responses awaited
@@ -315,7 +317,7 @@ class Client:
             return
         self.sent_count += k
         self.out = self.out[k:]
-        self.last_sent = time.monotonic()
+        self.last_sent = self.last_seen = time.monotonic()
         if self.split and self.out and self.rng.random() < 0.3:
             self.held = True
             self.fz.later(self.rng.choice([0.001, 0.01, 0.1]), self.release)
@@ -346,6 +348,7 @@ class Client:
             self.finish()
             return
         self.received += data
+        self.last_seen = time.monotonic()
         if not self.pipelined and self.wait_answer > 0:
             n = count_final(bytes(self.received), self.methods_sent(),
                             partial_ok=True)
@@ -375,7 +378,7 @@ class Client:
         if now - self.start > CONN_LIMIT:
             self.finish(timeout=True)
         elif (self.reading and not self.out and
-              now - self.last_sent > HANG):
+              now - self.last_seen > HANG):
             self.finish(timeout=True)
 
     def finish(self, aborted=False, timeout=False):
@@ -428,9 +431,9 @@ class Client:
                     break
         if timeout and not self.closed:
             fz.violation("hang", "conn %d: %d of %d requests answered, "
-                         "still open %.0f s after its last byte" % (
-                             self.id, len(finals), len(self.requests),
-                             time.monotonic() - self.last_sent), self)
+                         "still open %.0f s after the last byte either "
+                         "way" % (self.id, len(finals), len(self.requests),
+                                  time.monotonic() - self.last_seen), self)
 
 
 def parse_responses(data, methods):
