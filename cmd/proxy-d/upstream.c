@@ -135,13 +135,13 @@ upstream_free(struct upstream *u)
  * the input (upstream_release closes it then); those that come later
  * wake its idle read callback, which closes it, and an idle connection
  * runs at PRIO_URGENT, so that the callback runs before any request
- * of the same poll can take the connection (HAProxy and Envoy leave
- * it to their idle handlers too).  What the loop cannot know without
- * a system call is bytes still in the kernel behind a read that
- * stopped at libevent's read size (an answer that ends on it, stray
- * bytes behind: t_hostile's aligned cases): for those alone, one
+ * of the same poll can take the connection.  What the loop cannot know
+ * without a system call is bytes still in the kernel behind a read
+ * that stopped at libevent's read size (an answer that ends on it,
+ * stray bytes behind: t_hostile's aligned cases): for those alone, one
  * recv(MSG_PEEK).  (Every reuse cost that recv before: one system call
- * in eight of a proxied request.)
+ * in eight of a proxied request.)  Bytes that come after this look are
+ * the next request's answer to any proxy.
  */
 static int
 upstream_quiet(struct upstream *u)
