@@ -140,8 +140,10 @@ upstream_free(struct upstream *u)
  * that stopped at libevent's read size (an answer that ends on it,
  * stray bytes behind: t_hostile's aligned cases): for those alone, one
  * recv(MSG_PEEK).  (Every reuse cost that recv before: one system call
- * in eight of a proxied request.)  Bytes that come after this look are
- * the next request's answer to any proxy.
+ * in eight of a proxied request.)  Bytes that arrive in the very loop
+ * turn that took the connection back, before the next poll, are seen
+ * by no proxy that learns of them by polling; like bytes that come
+ * after the next request left, they read as its answer.
  */
 static int
 upstream_quiet(struct upstream *u)
