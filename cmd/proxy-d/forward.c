@@ -861,7 +861,9 @@ forward_event(struct session *s, short what)
 		}
 		if (!s->resp_head_done) {
 			forward_try_failed(s, RETRY_OUTCOME_TIMEOUT, 504, "UT",
-			    "upstream %s sent no response in time", pool->name);
+			    "upstream %s %s in time", pool->name,
+			    (what & BEV_EVENT_WRITING) ? "took no more of the "
+			    "request" : "sent no response");
 			return;
 		}
 		session_abort(s, "upstream stalled mid-response");

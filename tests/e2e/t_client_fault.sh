@@ -224,6 +224,17 @@ read -r st sent secs < <(client early.example /e 3000 0 watch 100 200)
 check "an early answer that stalls: cut after streamIdle (2 s), not at the upload's end (200, ${sent} bytes sent, ${secs}s)" \
 	awk -v st="$st" -v s="$secs" 'BEGIN { exit !(st == 200 && s >= 1.8 && s < 4) }'
 
+# --- while the body streams, an endpoint that takes none of it is the
+# one at fault: its write side keeps its deadline (the client, held
+# back, is not late)
+head -c $((32 * 1024 * 1024)) /dev/zero >"$T/32m"
+curl -s -o /dev/null --max-time 10 -H 'Host: sink.example' -H 'Expect:' \
+	--data-binary @"$T/32m" "http://127.0.0.1:$P/big" >/dev/null
+check "an endpoint that takes none of the body: 504 UT, its fault" \
+	grep -q ' 504 UT POST sink.example/big: upstream 127.0.0.1:'"$SINK"' took no more of the request in time' "$T/app.log"
+sleep 0.3
+expect "... reported as a timeout too" "$(reports "$SINK")" 2
+
 check "proxy-d alive at the end" alive app
 trap - EXIT
 finish
