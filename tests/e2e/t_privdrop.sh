@@ -49,8 +49,10 @@ if [ "$(id -u)" = 0 ]; then
 	wait_file "$T/drop/breaker-events.sock"
 	spawn authz-d "$BIN/authz-d" -c "$T/etc" -u nobody
 	wait_file "$T/drop/authz.sock"
+	spawn tls-d "$BIN/tls-d" -c "$T/etc" -d "$T/tls-state" -u nobody
+	wait_file "$T/drop/tls.sock"
 	proxy_d app "$P" -u nobody
-	for d in route-d breaker-d authz-d app; do
+	for d in route-d breaker-d authz-d tls-d app; do
 		until_ok 5 grep -q 'running as user nobody' "$T/$d.log"
 		expect "$d started as root runs as nobody (ps: ruid euid)" \
 			"$(uid_of "$d")" "65534 65534"
@@ -67,8 +69,13 @@ if [ "$(id -u)" = 0 ]; then
 		"hello from mk-backend b1"
 	check "proxy-d reached breaker-d" until_ok 5 \
 		grep -q 'breaker-d at .* connected' "$T/app.log"
+	until_ok 5 test -s "$T/tls-state/state"
+	expect "tls-d's state directory, made before the drop, is nobody's" \
+		"$(stat -c '%U %a' "$T/tls-state")" "nobody 700"
+	expect "the CA key tls-d made as nobody is nobody's alone" \
+		"$(stat -c '%U %a' "$T"/tls-state/root-*-key.pem)" "nobody 600"
 	stop app
-	for d in route-d breaker-d authz-d; do stop "$d"; done
+	for d in route-d breaker-d authz-d tls-d; do stop "$d"; done
 	check "the daemons removed their sockets as nobody" \
 		test -z "$(ls "$T/drop")"
 
@@ -115,6 +122,8 @@ if [ "$(id -u)" = 0 ]; then
 		"$T/drop" "$BIN/route-d" -c "$T/etc"
 	refused "authz-d likewise" "$T/drop" "$BIN/authz-d" -c "$T/etc"
 	refused "breaker-d likewise" "$T/drop" "$BIN/breaker-d" -c "$T/etc"
+	refused "tls-d likewise" "$T/drop" "$BIN/tls-d" -c "$T/etc" \
+		-d "$T/tls-state2"
 	refused "proxy-d likewise" "$T/drop" "$BIN/proxy-d" -c "$T/etc" -n app
 	chown root: "$T/drop"
 fi
