@@ -4,6 +4,7 @@
 # rating's app gets x-forwarded-client-cert, PeerAuthentication
 # PERMISSIVE then STRICT, openssl s_client without a certificate, with a
 # foreign, an expired and a non-SPIFFE one refused and a mesh one served,
+# a mesh-wide STRICT policy in MeshConfig's rootNamespace,
 # an AuthorizationPolicy on the principal, meshctl describe, session
 # resumption of pooled connections, and a DestinationRule's SIMPLE TLS to
 # an nginx outside the mesh.
@@ -98,6 +99,35 @@ out=$("$BIN/meshctl" -c "$T/etc" describe rating)
 check "meshctl describe: PERMISSIVE, no policy" sh -c "printf '%s\n' '$out' | grep -q 'inbound.*yes (PERMISSIVE)' &&
     printf '%s\n' '$out' | grep -q 'no PeerAuthentication'"
 
+# MeshConfig rootNamespace: the mesh-wide policy lives there, and
+# istio-system is a namespace like any other
+cat >"$T/etc/root.yaml" <<EOF
+apiVersion: meshkit.io/v1alpha1
+kind: MeshConfig
+metadata: {name: mesh}
+spec: {rootNamespace: mesh-root}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: strict, namespace: mesh-root}
+spec: {mtls: {mode: STRICT}}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: ignored, namespace: istio-system}
+spec: {mtls: {mode: DISABLE}}
+EOF
+until_ok 10 grep -q "listener 127.0.0.1:$RATING: mTLS STRICT (PeerAuthentication mesh-root/strict (mesh))" "$T/rating.log"
+check "rootNamespace: its PeerAuthentication is the mesh's" \
+    grep -q "mTLS STRICT (PeerAuthentication mesh-root/strict (mesh))" "$T/rating.log"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$RATING/")
+expect "rootNamespace: plain text refused" "$code" 000
+expect "rootNamespace: book -> rating over mTLS" "$(via_book -o /dev/null -w '%{http_code}')" 200
+out=$("$BIN/meshctl" -c "$T/etc" describe rating)
+check "rootNamespace: meshctl describe says so" sh -c "printf '%s\n' '$out' | grep -q 'inbound.*yes (STRICT)'"
+rm -f "$T/etc/root.yaml"
+until_ok 10 sh -c "tail -n 3 '$T/rating.log' | grep -q 'mTLS PERMISSIVE'"
+
 # certificates for openssl s_client
 mkcsr() {	# mkcsr NAME SAN
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
@@ -130,7 +160,7 @@ spec:
   selector: {matchLabels: {app: rating}}
   mtls: {mode: STRICT}
 EOF
-until_ok 10 grep -q "listener 127.0.0.1:$RATING: mTLS STRICT" "$T/rating.log"
+until_ok 10 grep -q "listener 127.0.0.1:$RATING: mTLS STRICT (PeerAuthentication default/rating-strict" "$T/rating.log"
 check "STRICT: in force" grep -q "mTLS STRICT (PeerAuthentication default/rating-strict (workload))" "$T/rating.log"
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$RATING/")
 expect "STRICT: plain text refused" "$code" 000
