@@ -27,7 +27,7 @@ FUZZ_SECONDS ?= 60
 # parallel jobs of the builds check, check-asan, fuzz, bench and demo run
 JOBS	?= $(shell nproc 2>/dev/null || echo 2)
 
-PKGS	 = libevent_core libevent_extra libevent_pthreads libevent_openssl \
+PKGS	 = libevent_core libevent_extra libevent_pthreads \
 	   yaml-0.1 libssl \
 	   libcrypto libpcre2-8
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
