@@ -55,6 +55,8 @@ struct tlsio {
 	unsigned long		 ssl_error;	/* OpenSSL's reason */
 	int			 sys_error;	/* errno's */
 	int			 peer_closed;	/* during the handshake */
+	int			 write_blocked;	/* SSL_write waits for a read
+						   (a TLS 1.2 renegotiation) */
 	short			 report;	/* a failure to report */
 	int			 busy;		/* in callbacks of ours */
 	int			 dead;		/* tlsio_close came */
@@ -319,6 +321,10 @@ tlsio_writecb(evutil_socket_t fd, short what, void *arg)
 		}
 		if (tlsio_pending(t) > 0)
 			break;		/* the kernel is full: wait */
+		if (t->write_blocked) {
+			event_del(&bev->ev_write);	/* a read unblocks it */
+			break;
+		}
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 			event_del(&bev->ev_write);
 		/* as a socket bufferevent: the user may add more */
@@ -445,6 +451,15 @@ tlsio_read(struct tlsio *t)
 		if (t->dead)
 			return;
 	}
+	if (t->write_blocked) {
+		/* what waited for the peer's handshake goes, from the write
+		   callback when the user asked for it (it hears of it) */
+		t->write_blocked = 0;
+		if (bufferevent_get_enabled(bev) & EV_WRITE)
+			event_active(&bev->ev_write, EV_WRITE, 1);
+		else if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+			tlsio_flush(bev);
+	}
 	if (got > 0) {
 		bufferevent_trigger(bev, EV_READ, 0);
 		if (t->dead)
@@ -547,7 +562,8 @@ tlsio_push(struct tlsio *t, int *sealed)
 
 	if (tlsio_send(t) == -1)
 		return -1;
-	for (sends = 0; sends < TLSIO_SENDS && tlsio_pending(t) == 0 &&
+	for (sends = 0; sends < TLSIO_SENDS && !t->write_blocked &&
+	    tlsio_pending(t) == 0 &&
 	    evbuffer_get_length(out) > 0; sends++) {
 		/* a socket bufferevent keeps the output's start frozen */
 		evbuffer_unfreeze(out, 1);
@@ -565,9 +581,19 @@ tlsio_push(struct tlsio *t, int *sealed)
 			}
 			if ((n = SSL_write(t->ssl, p, (int)len)) <= 0) {
 				evbuffer_freeze(out, 1);
-				tlsio_ssl_failed(t);
-				tlsio_out_len = 0;
-				return -1;
+				switch (SSL_get_error(t->ssl, n)) {
+				case SSL_ERROR_WANT_READ:
+				case SSL_ERROR_WANT_WRITE:
+					/* the peer's handshake first: the
+					   read callback pushes again */
+					ERR_clear_error();
+					t->write_blocked = 1;
+					return tlsio_send(t);
+				default:
+					tlsio_ssl_failed(t);
+					tlsio_out_len = 0;
+					return -1;
+				}
 			}
 			evbuffer_drain(out, (size_t)n);
 			*sealed = 1;
@@ -665,7 +691,9 @@ tlsio_flush(struct bufferevent *bev)
 		event_active(&bev->ev_write, EV_WRITE, 1);
 		return;
 	}
-	/* the rest when the socket can take it, as conn_flush does */
+	/* the rest when the socket can take it, as conn_flush does (when
+	   the peer's handshake holds writing, the read callback wakes the
+	   write one) */
 	if (tlsio_pending(t) > 0 ||
 	    evbuffer_get_length(bufferevent_get_output(bev)) > 0)
 		bufferevent_enable(bev, EV_WRITE);

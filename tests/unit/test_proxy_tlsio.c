@@ -5,8 +5,9 @@
  * event loop: the handshake and its events, data both ways, a large
  * transfer through read and write flow control (reading turned off and
  * on by hand and by the watermark, the kernel full), close_notify and a
- * close without it, a refused handshake, a refused connect, and a
- * connection freed from inside its own callbacks.
+ * close without it, a refused handshake, a TLS 1.2 renegotiation that
+ * holds writes back, a refused connect, and a connection freed from
+ * inside its own callbacks.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -69,6 +70,7 @@ static struct ca	*mesh;
 static char		*dir;
 static struct ident	 server_id, client_id;
 static SSL_CTX		*server_ctx, *client_ctx, *bare_ctx;
+static SSL_CTX		*tls12_server_ctx, *tls12_client_ctx;
 
 static char	*tmpdir(void);
 static struct ident issue(const char *);
@@ -529,6 +531,41 @@ test_refused(void **state)
 	event_base_free(base);
 }
 
+/*
+ * TLS 1.2 origination to a server that asks for a renegotiation (as
+ * some do to request a client certificate): the client's writes wait
+ * for the new handshake, then go; no byte lost, no busy loop.
+ */
+static void
+test_renegotiation(void **state)
+{
+	struct event_base	*base = event_base_new();
+	struct end		 e[2];
+	SSL			*ssl;
+	int			 lfd;
+
+	memset(e, 0, sizeof(e));
+	pair(base, tls12_client_ctx, tls12_server_ctx, &e[0], &e[1], &lfd);
+	run(base, both_connected, e);
+	ssl = tlsio_ssl(e[1].bev);
+	assert_int_equal(SSL_version(ssl), TLS1_2_VERSION);
+	assert_int_equal(SSL_renegotiate(ssl), 1);
+	(void)SSL_do_handshake(ssl);	/* the HelloRequest */
+	ERR_clear_error();
+	tlsio_flush(e[1].bev);
+	e[0].to_send = 300000;
+	fill(&e[0]);
+	run(base, server_got_all, e);
+	assert_int_equal(e[1].sum, pattern_sum(0, 300000, 0));
+	assert_true(SSL_total_renegotiations(tlsio_ssl(e[0].bev)) >= 1);
+	assert_int_equal(SSL_renegotiate_pending(ssl), 0);
+	assert_int_equal(e[0].error + e[1].error, 0);
+	end_free(&e[0]);
+	end_free(&e[1]);
+	close(lfd);
+	event_base_free(base);
+}
+
 /* Nobody listens: an error event with the system's reason. */
 static void
 test_connect_refused(void **state)
@@ -609,6 +646,16 @@ setup(void **state)
 		X509_STORE_add_cert(store, mesh->signer);
 		SSL_CTX_set_cert_store(bare_ctx, store);
 	}
+	/* TLS 1.2, as an origination to a server outside the mesh */
+	tls12_server_ctx = SSL_CTX_new(TLS_server_method());
+	tls12_client_ctx = SSL_CTX_new(TLS_client_method());
+	if (tls12_server_ctx == NULL || tls12_client_ctx == NULL ||
+	    SSL_CTX_set_max_proto_version(tls12_server_ctx,
+	    TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_use_certificate(tls12_server_ctx, server_id.cert) != 1 ||
+	    SSL_CTX_use_PrivateKey(tls12_server_ctx, server_id.key) != 1)
+		return -1;
+	SSL_CTX_set_verify(tls12_client_ctx, SSL_VERIFY_NONE, NULL);
 	return 0;
 }
 
@@ -620,6 +667,8 @@ teardown(void **state)
 	SSL_CTX_free(server_ctx);
 	SSL_CTX_free(client_ctx);
 	SSL_CTX_free(bare_ctx);
+	SSL_CTX_free(tls12_server_ctx);
+	SSL_CTX_free(tls12_client_ctx);
 	EVP_PKEY_free(server_id.key);
 	X509_free(server_id.cert);
 	EVP_PKEY_free(client_id.key);
@@ -640,6 +689,7 @@ main(void)
 		cmocka_unit_test(test_flow_control),
 		cmocka_unit_test(test_close),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_renegotiation),
 		cmocka_unit_test(test_connect_refused),
 		cmocka_unit_test(test_free_inside),
 	};
