@@ -217,6 +217,15 @@ tls_mesh_ctx_new(char *err, size_t errlen)
 	return ctx;
 }
 
+void
+tls_mesh_server_sessions(SSL_CTX *ctx, size_t max)
+{
+	/* a session resumes as long as a stateless ticket would have */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+	SSL_CTX_sess_set_cache_size(ctx, (long)max);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+}
+
 int
 tls_mesh_set_identity(SSL_CTX *ctx, EVP_PKEY *key, X509 *cert,
     X509 *const *chain, size_t nchain, X509 *const *roots, size_t nroots,
@@ -433,6 +442,7 @@ int
 tls_sessions_prepare(struct tls_sessions *s, SSL *ssl, const char *key)
 {
 	struct tls_session_entry	*e;
+	SSL_SESSION			*copy;
 	char				*k;
 
 	if (strlen(key) >= TLS_SESSION_KEY_MAX)
@@ -444,10 +454,18 @@ tls_sessions_prepare(struct tls_sessions *s, SSL *ssl, const char *key)
 	}
 	if ((e = tls_sessions_find(s, key)) != NULL) {
 		e->used = ++s->clock;
-		if (SSL_set_session(ssl, e->session) != 1) {
+		/*
+		 * Each connection its own copy: when a resumed connection
+		 * gets its new ticket, OpenSSL marks the session it resumed
+		 * not resumable, which would spoil the kept one for the
+		 * connections a pool opened meanwhile.
+		 */
+		if ((copy = SSL_SESSION_dup(e->session)) == NULL ||
+		    SSL_set_session(ssl, copy) != 1) {
 			ERR_clear_error();
 			tls_sessions_forget(s, key);
 		}
+		SSL_SESSION_free(copy);
 	}
 	return 0;
 }

@@ -37,6 +37,15 @@ char		*tls_csr_base64(EVP_PKEY *key, const char *spiffe_id,
  */
 SSL_CTX		*tls_mesh_ctx_new(char *err, size_t errlen);
 /*
+ * Makes ctx (from tls_mesh_ctx_new) an accepting one that keeps the
+ * sessions it resumes in memory, at most max of them: a client's ticket
+ * only names its session (TLS 1.3's stateful tickets), and a resumption
+ * finds the peer's certificate as it was checked instead of decoding it
+ * again from a ticket (OpenSSL 3.0's decoders: most of a resumption's
+ * cost).  Its sessions are its own: connect with another context.
+ */
+void		 tls_mesh_server_sessions(SSL_CTX *, size_t max);
+/*
  * Puts key, cert and its chain, and the trust bundle in force for new
  * connections (connections already up keep theirs; tickets stay valid).
  * 0, or -1 with err and the context unchanged.

@@ -362,7 +362,7 @@ conn_upstream(struct proxy *p, struct pool *pool, struct session *s,
 	int			 one = 1, port;
 
 	if (t != NULL && t->kind == CONN_TLS_MESH &&
-	    (ctx = identity_mesh(p)) == NULL && !t->auto_mtls) {
+	    (ctx = identity_mesh_client(p)) == NULL && !t->auto_mtls) {
 		log_warnx("%s: ISTIO_MUTUAL and no certificate from tls-d",
 		    pool->name);
 		return NULL;

@@ -11,10 +11,11 @@
  * at once, and a certificate signed by an older root is renewed soon
  * after, so that the old root can leave.
  *
- * The TLS contexts live here: one for mutual TLS in the mesh (both
- * ends, see lib/tls.c), one per DestinationRule origination setting
- * (SIMPLE, MUTUAL), and the client sessions that let pooled connections
- * resume.
+ * The TLS contexts live here: two for mutual TLS in the mesh, with the
+ * same certificate and bundle (see lib/tls.c): the accepting one keeps
+ * the sessions it resumes, the connecting one the client sessions that
+ * let pooled connections resume; and one per DestinationRule
+ * origination setting (SIMPLE, MUTUAL).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,6 +40,7 @@
 #define IDENTITY_BACKOFF_MAX_MS		30000
 #define IDENTITY_ROTATE_SPREAD_MS	2000	/* renewals after a new root */
 #define IDENTITY_SESSIONS		4096	/* client sessions kept */
+#define IDENTITY_SERVER_SESSIONS	4096	/* and the server's */
 #define IDENTITY_ORIGINATIONS		64	/* DestinationRule contexts */
 
 struct identity {
@@ -46,7 +48,8 @@ struct identity {
 	struct ipc_req		*req;
 	struct ipc_sub		*sub;
 	struct event		*timer;
-	SSL_CTX			*mesh;
+	SSL_CTX			*mesh;		/* accepting */
+	SSL_CTX			*mesh_client;	/* connecting */
 	struct tls_sessions	*sessions;
 	int			 ready;		/* a certificate in mesh */
 	int			 expired;
@@ -85,6 +88,9 @@ static void	identity_fail(void *, void *, const char *);
 static void	identity_connected(void *, int);
 static void	identity_bundle_event(void *, const struct msg *);
 static int	identity_install(struct identity *);
+static int	identity_set(struct identity *, EVP_PKEY *, X509 *,
+		    X509 *const *, size_t, X509 *const *, size_t, char *,
+		    size_t);
 static int	identity_set_roots(struct identity *, X509 *const *, size_t,
 		    uint64_t);
 static int	identity_from_newest(const struct identity *);
@@ -253,8 +259,8 @@ identity_install(struct identity *id)
 		    "and identity");
 		return -1;
 	}
-	if (tls_mesh_set_identity(id->mesh, id->next_key, a->cert, a->chain,
-	    a->nchain, a->roots, a->nroots, err, sizeof(err)) == -1) {
+	if (identity_set(id, id->next_key, a->cert, a->chain, a->nchain,
+	    a->roots, a->nroots, err, sizeof(err)) == -1) {
 		identity_failed(id, err);
 		return -1;
 	}
@@ -290,6 +296,27 @@ identity_install(struct identity *id)
 	    id->spiffe_id, (long long)id->not_after, (long long)delay);
 	identity_status(id, "ok");
 	identity_schedule(id, (uint64_t)delay * 1000);
+	return 0;
+}
+
+/* Both mesh contexts take the certificate and bundle, or neither. */
+static int
+identity_set(struct identity *id, EVP_PKEY *key, X509 *cert,
+    X509 *const *chain, size_t nchain, X509 *const *roots, size_t nroots,
+    char *err, size_t errlen)
+{
+	if (tls_mesh_set_identity(id->mesh_client, key, cert, chain, nchain,
+	    roots, nroots, err, errlen) == -1)
+		return -1;
+	if (tls_mesh_set_identity(id->mesh, key, cert, chain, nchain, roots,
+	    nroots, err, errlen) == -1) {
+		/* the connecting one back as it was (it took it before) */
+		if (id->cert != NULL)
+			(void)tls_mesh_set_identity(id->mesh_client, id->key,
+			    id->cert, id->chain, id->nchain, id->roots,
+			    id->nroots, err, errlen);
+		return -1;
+	}
 	return 0;
 }
 
@@ -330,9 +357,8 @@ identity_set_roots(struct identity *id, X509 *const *roots, size_t n,
 	char	 err[256];
 	size_t	 i;
 
-	if (id->cert != NULL && tls_mesh_set_identity(id->mesh, id->key,
-	    id->cert, id->chain, id->nchain, roots, n, err,
-	    sizeof(err)) == -1) {
+	if (id->cert != NULL && identity_set(id, id->key, id->cert, id->chain,
+	    id->nchain, roots, n, err, sizeof(err)) == -1) {
 		log_warnx("tls: bundle generation %llu not taken: %s",
 		    (unsigned long long)generation, err);
 		return -1;
@@ -438,10 +464,12 @@ identity_init(struct proxy *p)
 
 	id = p->identity = xcalloc(1, sizeof(*id));
 	id->proxy = p;
-	if ((id->mesh = tls_mesh_ctx_new(err, sizeof(err))) == NULL)
+	if ((id->mesh = tls_mesh_ctx_new(err, sizeof(err))) == NULL ||
+	    (id->mesh_client = tls_mesh_ctx_new(err, sizeof(err))) == NULL)
 		fatalx("tls: %s", err);
+	tls_mesh_server_sessions(id->mesh, IDENTITY_SERVER_SESSIONS);
 	id->sessions = tls_sessions_new(IDENTITY_SESSIONS);
-	if (tls_sessions_attach(id->mesh, id->sessions) == -1)
+	if (tls_sessions_attach(id->mesh_client, id->sessions) == -1)
 		fatalx("tls: session cache");
 	id->timer = evtimer_new(p->base, identity_timer_cb, id);
 	strmap_init(&id->originations);
@@ -507,6 +535,7 @@ identity_fini(struct proxy *p)
 		SSL_CTX_free(value);
 	strmap_fini(&id->originations);
 	SSL_CTX_free(id->mesh);
+	SSL_CTX_free(id->mesh_client);
 	tls_sessions_free(id->sessions);
 	identity_clear(id);
 	EVP_PKEY_free(id->next_key);
@@ -527,6 +556,12 @@ SSL_CTX *
 identity_mesh(const struct proxy *p)
 {
 	return p->identity->ready ? p->identity->mesh : NULL;
+}
+
+SSL_CTX *
+identity_mesh_client(const struct proxy *p)
+{
+	return p->identity->ready ? p->identity->mesh_client : NULL;
 }
 
 const char *

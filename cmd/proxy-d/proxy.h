@@ -461,7 +461,9 @@ void		 identity_configure(struct proxy *,
 		    const struct proxy_config *);
 void		 identity_fini(struct proxy *);
 int		 identity_enabled(const struct proxy *);
+/* the mesh's TLS context to accept with, and to connect with */
 SSL_CTX		*identity_mesh(const struct proxy *);
+SSL_CTX		*identity_mesh_client(const struct proxy *);
 const char	*identity_spiffe_id(const struct proxy *);
 struct tls_sessions *identity_sessions(const struct proxy *);
 SSL_CTX		*identity_origination(struct proxy *,

@@ -188,9 +188,14 @@ connect_pair(SSL_CTX *cctx, SSL_CTX *sctx, SSL **cp, SSL **sp,
 	return handshake(*cp, *sp);
 }
 
+/* Both ends close as proxy-d does, with close_notify (a server keeps a
+   session only when the connection ended cleanly). */
 static void
 free_pair(SSL *c, SSL *s)
 {
+	(void)SSL_shutdown(c);
+	(void)SSL_shutdown(s);
+	ERR_clear_error();
 	SSL_free(c);
 	SSL_free(s);
 }
@@ -337,21 +342,54 @@ test_resumption(void **state)
 	    time(NULL), 3600);
 	cctx = mesh_ctx(&book);
 	sctx = mesh_ctx(&rating);
+	/* the server keeps its sessions: a ticket only names one */
+	tls_mesh_server_sessions(sctx, 16);
 	assert_int_equal(tls_sessions_attach(cctx, sessions), 0);
 	assert_int_equal(connect_pair(cctx, sctx, &c, &s, sessions,
 	    "127.0.0.1:9081"), 0);
 	assert_false(SSL_session_reused(c));
 	free_pair(c, s);
 	assert_int_equal(tls_sessions_count(sessions), 1);
+	assert_true(SSL_CTX_sess_number(sctx) >= 1);
 
 	assert_int_equal(connect_pair(cctx, sctx, &c, &s, sessions,
 	    "127.0.0.1:9081"), 0);
 	assert_true(SSL_session_reused(c));
 	assert_true(SSL_session_reused(s));
+	{
+		const unsigned char	*tick;
+		size_t			 len;
+
+		/* stateful: the ticket the client holds is a name, not
+		   the session sealed (which is well over 100 bytes) */
+		SSL_SESSION_get0_ticket(SSL_get_session(c), &tick, &len);
+		assert_true(len > 0 && len <= 64);
+	}
 	/* the resumed server still knows who the client is */
 	assert_int_equal(tls_peer_spiffe_id(s, id, sizeof(id)), 0);
 	assert_string_equal(id, "spiffe://cluster.local/ns/default/sa/book");
 	free_pair(c, s);
+	/* connections a pool opens at once all resume, from one session:
+	   each its own copy (the first's new ticket must not spoil it for
+	   the others), and the server lets a session resume again */
+	{
+		SSL	*cs[3], *ss[3];
+		int	 k;
+
+		for (k = 0; k < 3; k++) {
+			cs[k] = SSL_new(cctx);
+			ss[k] = SSL_new(sctx);
+			assert_int_equal(tls_sessions_prepare(sessions, cs[k],
+			    "127.0.0.1:9081"), 0);
+		}
+		for (k = 0; k < 3; k++) {
+			assert_int_equal(handshake(cs[k], ss[k]), 0);
+			assert_true(SSL_session_reused(cs[k]));
+			assert_true(SSL_session_reused(ss[k]));
+		}
+		for (k = 0; k < 3; k++)
+			free_pair(cs[k], ss[k]);
+	}
 
 	/* another endpoint has its own session */
 	assert_int_equal(connect_pair(cctx, sctx, &c, &s, sessions,
@@ -369,6 +407,14 @@ test_resumption(void **state)
 	    "127.0.0.1:9081"), 0);
 	assert_true(SSL_session_reused(c));
 	free_pair(c, s);
+
+	/* the server's sessions are bounded */
+	for (int k = 0; k < 20; k++) {
+		assert_int_equal(connect_pair(cctx, sctx, &c, &s, NULL, NULL),
+		    0);
+		free_pair(c, s);
+	}
+	assert_true(SSL_CTX_sess_number(sctx) <= 16);
 
 	/* a third key evicts the least used */
 	assert_int_equal(connect_pair(cctx, sctx, &c, &s, sessions,
