@@ -36,8 +36,8 @@
 #include "util.h"
 
 #define DAY		(24 * 3600)
-#define BIG		(8 * 1024 * 1024)	/* bytes of the large transfer */
-#define CHUNK		(48 * 1024)		/* added to the output at once */
+#define BIG		(8 * 1024 * 1024)	/* the large transfer */
+#define CHUNK		(48 * 1024)		/* added at once */
 #define DEADLINE_S	20
 
 struct ident {
