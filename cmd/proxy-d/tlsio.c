@@ -16,6 +16,7 @@
  * pending buffer, allocated only then.
  */
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -37,6 +38,7 @@
 #define TLSIO_SENDS	4	/* sends a flush makes at most */
 #define TLSIO_SEALED	(TLSIO_RECORD + 256)	/* a record, sealed */
 #define TLSIO_BUFFER	(TLSIO_RECORDS * TLSIO_SEALED)
+#define TLSIO_IOVECS	16	/* pieces of what waits, a send */
 
 enum tlsio_state {
 	TLSIO_CONNECTING,	/* the TCP connect */
@@ -88,6 +90,7 @@ static int	tlsio_decrypt(struct tlsio *, int *);
 static int	tlsio_handshake(struct tlsio *);
 static int	tlsio_push(struct tlsio *, int *);
 static int	tlsio_send(struct tlsio *);
+static int	tlsio_send_pending(struct tlsio *);
 static size_t	tlsio_pending(const struct tlsio *);
 static void	tlsio_ssl_failed(struct tlsio *);
 static void	tlsio_fail(struct tlsio *, short);
@@ -644,11 +647,38 @@ tlsio_send(struct tlsio *t)
 		t->sys_error = ENOMEM;
 		return -1;
 	}
-	if (tlsio_pending(t) > 0 && evbuffer_write(t->pending, t->fd) == -1 &&
-	    errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+	return tlsio_send_pending(t);
+}
+
+/* What waits, as much as the kernel takes (no SIGPIPE: MSG_NOSIGNAL). */
+static int
+tlsio_send_pending(struct tlsio *t)
+{
+	struct evbuffer_iovec	 v[TLSIO_IOVECS];
+	struct iovec		 iov[TLSIO_IOVECS];
+	struct msghdr		 msg;
+	ssize_t			 n;
+	int			 i, nv;
+
+	if (tlsio_pending(t) == 0)
+		return 0;
+	nv = evbuffer_peek(t->pending, -1, NULL, v, TLSIO_IOVECS);
+	if (nv > TLSIO_IOVECS)
+		nv = TLSIO_IOVECS;
+	for (i = 0; i < nv; i++) {
+		iov[i].iov_base = v[i].iov_base;
+		iov[i].iov_len = v[i].iov_len;
+	}
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = (size_t)nv;
+	if ((n = sendmsg(t->fd, &msg, MSG_NOSIGNAL)) == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
 		t->sys_error = errno;
 		return -1;
 	}
+	evbuffer_drain(t->pending, (size_t)n);
 	return 0;
 }
 
