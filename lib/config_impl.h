@@ -117,6 +117,20 @@ void	config_authorization_policy(struct config_loader *,
 void	config_request_authentication_fini(struct request_authentication *);
 void	config_authorization_policy_fini(struct authorization_policy *);
 
+/* config_telemetry.c: MeshConfig's telemetry fields, and Telemetry */
+int	config_mesh_telemetry(struct config_loader *, const struct ynode *key,
+	    const struct ynode *value, struct mesh_config *);
+/* After all of a MeshConfig: the format, the provider names. */
+int	config_mesh_telemetry_check(struct config_loader *,
+	    const struct ynode *spec, struct mesh_config *);
+void	config_mesh_telemetry_fini(struct mesh_config *);
+void	config_telemetry(struct config_loader *, const struct ynode *root,
+	    const struct ynode *spec, struct telemetry *);
+void	config_telemetry_fini(struct telemetry *);
+/* Something read and accepted but not acted on: a warning. */
+void	config_warning(struct config_loader *, const struct ynode *,
+	    const char *, ...) __attribute__((format(printf, 3, 4)));
+
 /* config_proxy.c */
 void	config_proxy(struct config_loader *, const struct ynode *root,
 	    const struct ynode *spec, struct proxy_config *);

@@ -1,8 +1,9 @@
 /*
  * meshkit's MeshConfig (meshkit.io/v1alpha1): the mesh-wide settings of
- * Istio's MeshConfig that route-d acts on.  Only defaultHttpRetryPolicy
- * so far: the retry policy of every route without retries of its own.
- * It is meshkit's own kind, so an unknown field is an error.
+ * Istio's MeshConfig that meshkit acts on: defaultHttpRetryPolicy, the
+ * retry policy of every route without retries of its own (route-d), and
+ * the telemetry fields of config_telemetry.c (stats-d, proxy-d).  It is
+ * meshkit's own kind, so an unknown field is an error.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,13 @@ config_mesh(struct config_loader *l, const struct ynode *root,
 {
 	const struct ynode	*k, *v;
 	size_t			 i;
+	int			 rc = 0, r;
 
+	mc->enable_tracing = 1;
+	mc->sampling_ppm = MESH_DEFAULT_SAMPLING_PPM;
+	if (spec != NULL && !config_is_null(spec) &&
+	    config_expect_map(l, spec, "MeshConfig spec") == -1)
+		return;
 	for (i = 0; spec != NULL && i < spec->n; i++) {
 		k = spec->keys[i];
 		v = spec->values[i];
@@ -29,9 +36,13 @@ config_mesh(struct config_loader *l, const struct ynode *root,
 			    sizeof(*mc->default_retries));
 			config_http_retries(l, v, "defaultHttpRetryPolicy",
 			    mc->default_retries);
-		} else
+		} else if ((r = config_mesh_telemetry(l, k, v, mc)) == 0)
 			config_unknown_field(l, k, "MeshConfig spec");
+		else if (r == -1)
+			rc = -1;
 	}
+	if (rc == 0 && spec != NULL)
+		config_mesh_telemetry_check(l, spec, mc);
 }
 
 void
@@ -44,5 +55,6 @@ config_mesh_free(struct mesh_config *mc)
 		free(mc->default_retries->retry_on);
 		free(mc->default_retries);
 	}
+	config_mesh_telemetry_fini(mc);
 	free(mc);
 }

@@ -267,14 +267,13 @@ trace_random_hex(char *out, size_t nbytes)
 }
 
 int
-trace_sample(uint32_t percent_ppm)
+trace_sample(uint32_t ppm)
 {
-	if (percent_ppm >= 100000000u)
+	if (ppm >= 1000000u)
 		return 1;
-	if (percent_ppm == 0)
+	if (ppm == 0)
 		return 0;
-	/* ppm of a percent: 100% is 100,000,000 */
-	return util_random() % 100000000u < percent_ppm;
+	return util_random() % 1000000u < ppm;
 }
 
 void

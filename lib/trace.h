@@ -49,11 +49,11 @@ int	trace_parse_b3_multi(struct str trace_id, struct str span_id,
 /* n random bytes as 2n lower-case hex digits and a NUL; never all 0. */
 void	trace_random_hex(char *out, size_t nbytes);
 /*
- * The sampling decision for a request without one: percent_ppm parts
- * per million of requests (Istio's percentages, 0..100 with four
- * decimals).
+ * The sampling decision for a request without one: ppm parts per
+ * million of requests (PERCENT_MILLION of config.h: Istio's percentage
+ * 0..100 with four decimals).
  */
-int	trace_sample(uint32_t percent_ppm);
+int	trace_sample(uint32_t ppm);
 
 /*
  * The headers to send upstream for a span span_id of ctx's trace

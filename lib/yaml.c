@@ -82,15 +82,19 @@ cfg_errors_print(const struct cfg_errors *errs, int with_notices,
 
 	for (i = 0; i < errs->n; i++) {
 		e = &errs->v[i];
-		if (e->notice && !with_notices)
+		if (e->notice == CFG_NOTICE && !with_notices)
 			continue;
 		/* line 0: the error is about the file as a whole */
 		if (e->line > 0)
 			xasprintf(&line, "%s:%d:%d: %s%s", e->file, e->line,
-			    e->col, e->notice ? "notice: " : "", e->message);
+			    e->col, e->notice == CFG_NOTICE ? "notice: " :
+			    e->notice == CFG_WARNING ? "warning: " : "",
+			    e->message);
 		else
 			xasprintf(&line, "%s: %s%s", e->file,
-			    e->notice ? "notice: " : "", e->message);
+			    e->notice == CFG_NOTICE ? "notice: " :
+			    e->notice == CFG_WARNING ? "warning: " : "",
+			    e->message);
 		out(line, arg);
 		free(line);
 	}

@@ -44,8 +44,11 @@ struct cfg_error {
 	int		 line;
 	int		 col;
 	char		*message;
-	int		 notice;	/* 1: not an error, e.g. skipped kind */
+	int		 notice;	/* not an error: CFG_NOTICE, CFG_WARNING */
 };
+
+#define CFG_NOTICE	1	/* shown when asked: a skipped kind */
+#define CFG_WARNING	2	/* always shown: a field not acted on */
 
 struct cfg_errors {
 	struct cfg_error	*v;

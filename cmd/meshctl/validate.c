@@ -40,7 +40,8 @@ validate_json(const struct cfg_errors *errs, size_t nfiles)
 		meshctl_json_string(stdout, e->file);
 		printf(", \"line\": %d, \"col\": %d, \"severity\": \"%s\", "
 		    "\"message\": ", e->line, e->col,
-		    e->notice ? "notice" : "error");
+		    e->notice == CFG_WARNING ? "warning" : e->notice ?
+		    "notice" : "error");
 		meshctl_json_string(stdout, e->message);
 		printf("}");
 	}

@@ -821,7 +821,7 @@ test_kinds(void **state)
 	    "kind: EnvoyFilter\nmetadata: {name: e}\nspec: {whatever: 1}\n"
 	    "---\napiVersion: networking.istio.io/v1\nkind: Sidecar\n"
 	    "metadata: {name: s}\n"
-	    "---\napiVersion: telemetry.istio.io/v1\nkind: Telemetry\n"
+	    "---\napiVersion: extensions.istio.io/v1alpha1\nkind: WasmPlugin\n"
 	    "metadata: {name: t}\n"
 	    "---\napiVersion: v1\nkind: Service\nmetadata: {name: svc}\n"
 	    "spec:\n  ports: [{port: 80}]\n");
@@ -840,7 +840,7 @@ test_kinds(void **state)
 	    "meshkit\n"
 	    "m.yaml:19:7: notice: skipping kind Sidecar: not used by "
 	    "meshkit\n"
-	    "m.yaml:23:7: notice: skipping kind Telemetry: not used by "
+	    "m.yaml:23:7: notice: skipping kind WasmPlugin: not used by "
 	    "meshkit\n");
 	assert_int_equal(l.cfg->nresources, 1);
 	assert_string_equal(l.cfg->resources[0].meta.kind, "Service");

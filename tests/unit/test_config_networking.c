@@ -531,8 +531,8 @@ test_mesh_config(void **state)
 	    "unknown field tries in defaultHttpRetryPolicy");
 	assert_error(MC_HEAD "  defaultHttpRetryPolicy: {perTryTimeout: "
 	    "soon}\n", "perTryTimeout");
-	assert_error(MC_HEAD "  enableTracing: true\n",
-	    "unknown field enableTracing in MeshConfig spec");
+	assert_error(MC_HEAD "  enablePrometheusMerge: true\n",
+	    "unknown field enablePrometheusMerge in MeshConfig spec");
 	assert_error(MC_HEAD "  defaultHttpRetryPolicy: 3\n",
 	    "defaultHttpRetryPolicy");
 	assert_error(MC_HEAD "  {}\n---\n"
