@@ -38,7 +38,7 @@ LDFLAGS	+= -fsanitize=address,undefined
 endif
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib $(PKG_CFLAGS)
 
-PROGRAMS = proxy-d route-d breaker-d authz-d meshctl
+PROGRAMS = proxy-d route-d breaker-d authz-d stats-d meshctl
 LIB_SRCS = $(sort $(wildcard lib/*.c))
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBMESHKIT = $(BUILD)/libmeshkit.a
@@ -80,6 +80,9 @@ $(BIN)/$(1): $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard cmd/$(1)/*.c)) $(LIBMESHKI
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
+
+# the graph page goes in by the assembler's .incbin
+$(BUILD)/cmd/stats-d/page.o: cmd/stats-d/page.html
 
 $(BIN)/%: $(BUILD)/examples/%.o $(LIBMESHKIT)
 	@mkdir -p $(BIN)
@@ -140,7 +143,7 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/examples \
 	    $(DESTDIR)$(DATADIR)/systemd $(DESTDIR)$(DATADIR)/supervisor
 	install -m 755 $(BIN)/proxy-d $(BIN)/route-d $(BIN)/breaker-d \
-	    $(BIN)/authz-d $(DESTDIR)$(SBINDIR)/
+	    $(BIN)/authz-d $(BIN)/stats-d $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(BIN)/meshctl $(DESTDIR)$(BINDIR)/
 	for f in man/*.5; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man5/; done; true
 	for f in man/*.7; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man7/; done; true
@@ -153,6 +156,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/proxy-d $(DESTDIR)$(SBINDIR)/route-d \
 	    $(DESTDIR)$(SBINDIR)/breaker-d $(DESTDIR)$(SBINDIR)/authz-d \
+	    $(DESTDIR)$(SBINDIR)/stats-d \
 	    $(DESTDIR)$(BINDIR)/meshctl
 
 clean:
