@@ -136,6 +136,10 @@ int	meshctl_breaker(struct meshctl *, int, char **);
 /* breaker.c: breaker-d's default address, ipc://$MESHKIT_RUNDIR/... */
 char	*meshctl_breaker_address(void);
 int	meshctl_authz(struct meshctl *, int, char **);
+/* graph.c: stats-d's graph as DOT, and top; stats-d's default address */
+int	meshctl_graph(struct meshctl *, int, char **);
+int	meshctl_top(struct meshctl *, int, char **);
+char	*meshctl_stats_address(void);
 int	meshctl_jwt(struct meshctl *, int, char **);
 
 #endif
