@@ -88,7 +88,17 @@ $(BIN)/%: $(BUILD)/examples/%.o $(LIBMESHKIT)
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBMESHKIT)
+# A unit test of a program's own files names the objects it links, as
+# OpenBGPD's regress compiles daemon files into its tests:
+# TEST_OBJS_test_x = cmd/program/file.o ...  (the test stubs the rest)
+TEST_OBJS_test_proxy_head  = cmd/proxy-d/head.o
+TEST_OBJS_test_proxy_stage = cmd/proxy-d/stage.o
+
+$(BUILD)/tests/unit/test_proxy_%.o: ALL_CFLAGS += -Icmd/proxy-d
+
+.SECONDEXPANSION:
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o \
+    $$(addprefix $(BUILD)/,$$(TEST_OBJS_test_$$*)) $(LIBMESHKIT)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
 $(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(LIBMESHKIT)

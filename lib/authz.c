@@ -24,11 +24,13 @@
 #include "config.h"
 #include "json.h"
 #include "jwt.h"
+#include "uri.h"
 #include "util.h"
 
 static void	 authz_vary_header(struct authz_ctx *, const char *, size_t);
 static int	 authz_value_match(const char *, struct str, int);
 static int	 authz_path_match(const char *, const char *);
+static int	 authz_path_chars(const char *, size_t, const char *);
 static int	 authz_values_match(const struct authz_values *, struct str,
 		    int);
 static int	 authz_ip_match(const struct authz_values *, struct str);
@@ -50,6 +52,7 @@ static int	 authz_rule_matches(struct authz_ctx *,
 static int	 authz_policy_matches(struct authz_ctx *,
 		    const struct authorization_policy *, size_t *);
 static void	 authz_finish(struct authz_ctx *);
+static void	 authz_set_path(struct authz_ctx *, struct str);
 
 void
 authz_answer_reset(struct authz_answer *a, uint64_t id)
@@ -172,12 +175,19 @@ authz_value_match(const char *pat, struct str v, int caseless)
 	    memcmp(v.p, pat, n)) == 0;
 }
 
-/* {*}: one whole segment; {**}: the rest, at least one segment. */
+/*
+ * Envoy's uri_template match, which Istio's path templates become: {*}
+ * is one segment of path characters; {**} is any run of path characters
+ * and '/', and only literal text may follow it, which the path must end
+ * with.
+ */
 static int
 authz_path_match(const char *pat, const char *path)
 {
+	static const char pchars[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()+,;:@=";
 	const char	*p = pat, *s = path, *pe, *se;
-	size_t		 pn, sn;
+	size_t		 pn, sn, tn, rn;
 
 	if (strchr(pat, '{') == NULL) {
 		struct str v = { path, strlen(path) };
@@ -193,10 +203,16 @@ authz_path_match(const char *pat, const char *path)
 		se = strchr(s, '/');
 		pn = pe != NULL ? (size_t)(pe - p) : strlen(p);
 		sn = se != NULL ? (size_t)(se - s) : strlen(s);
-		if (pn == 4 && memcmp(p, "{**}", 4) == 0)
-			return sn > 0 || se != NULL;
+		if (pn == 4 && memcmp(p, "{**}", 4) == 0) {
+			/* the path ends with the literal tail */
+			tn = strlen(p + 4);
+			rn = strlen(s);
+			if (rn < tn || memcmp(s + rn - tn, p + 4, tn) != 0)
+				return 0;
+			return authz_path_chars(s, rn - tn, pchars);
+		}
 		if (pn == 3 && memcmp(p, "{*}", 3) == 0) {
-			if (sn == 0)
+			if (sn == 0 || strspn(s, pchars) < sn)
 				return 0;
 		} else if (pn != sn || memcmp(p, s, pn) != 0)
 			return 0;
@@ -205,6 +221,18 @@ authz_path_match(const char *pat, const char *path)
 		if (*p == '\0' || *s == '\0')
 			return *p == *s;
 	}
+}
+
+/* s[0..n) holds only path characters and '/'. */
+static int
+authz_path_chars(const char *s, size_t n, const char *pchars)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != '/' && strchr(pchars, s[i]) == NULL)
+			return 0;
+	return 1;
 }
 
 static int
@@ -373,8 +401,6 @@ authz_field(struct authz_ctx *c, const struct authz_values *yes,
 		size_t i;
 
 		c->vary |= VARY_PATH;
-		if (!c->path_ok)
-			return 0;	/* unreadable: matches nothing */
 		m = 0;
 		for (i = 0; yes->present && i < yes->n && !m; i++)
 			m = authz_path_match(yes->v[i], c->path);
@@ -646,6 +672,40 @@ authz_policy_matches(struct authz_ctx *c,
 	return 0;
 }
 
+/*
+ * The path the policies match: its query cut, normalized as proxy-d's
+ * default pathNormalization (BASE, lib/uri.c) does, which leaves a path
+ * that proxy-d normalized in any mode as it is.  One that cannot be
+ * normalized (a question from another asker, or proxy-d under NONE) is
+ * matched as it came, as Istio matches under NONE: never "matches no
+ * rule", which would let it past a DENY.  Any length: a long path must
+ * not escape the policies either.
+ */
+static void
+authz_set_path(struct authz_ctx *c, struct str path)
+{
+	const char	*q, *why;
+	char		*buf = c->pathbuf;
+	size_t		 n = path.p != NULL ? path.n : 0;
+	ssize_t		 r;
+
+	if (n > 0 && (q = memchr(path.p, '?', n)) != NULL)
+		n = (size_t)(q - path.p);
+	if (n == 0) {
+		c->path = "/";
+		return;
+	}
+	if (n >= sizeof(c->pathbuf))
+		buf = c->pathheap = xmalloc(n + 1);
+	if ((r = uri_normalize(path.p, n, URI_NORMALIZE_BASE, buf,
+	    &why)) < 0) {
+		memcpy(buf, path.p, n);
+		r = (ssize_t)n;
+	}
+	buf[r] = '\0';
+	c->path = buf;
+}
+
 static void
 authz_finish(struct authz_ctx *c)
 {
@@ -694,11 +754,13 @@ authz_finish(struct authz_ctx *c)
 		    c->id.principal);
 	}
 	jwt_fini(&c->id.token);
+	free(c->pathheap);
+	c->pathheap = NULL;
 }
 
 void
 authz_decide(const struct config *cfg, const struct authz_env *env,
-    const struct route_source *src, const struct authz_request *req,
+    const struct msg_source *src, const struct authz_request *req,
     struct authz_answer *a)
 {
 	struct authz_ctx			 c;
@@ -718,8 +780,7 @@ authz_decide(const struct config *cfg, const struct authz_env *env,
 	c.a = a;
 	c.root_ns = env->root_namespace != NULL ? env->root_namespace :
 	    AUTHZ_ROOT_NAMESPACE;
-	c.path_ok = authz_normalize_path(req->path, c.path,
-	    sizeof(c.path)) == 0;
+	authz_set_path(&c, req->path);
 
 	if (authz_authenticate(&c) == -1) {
 		a->decision = AUTHZ_DECISION_DENY;
@@ -803,108 +864,4 @@ out:
 		    "%s", c.id.principal);
 	}
 	authz_finish(&c);
-}
-
-static int
-authz_hex(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-int
-authz_normalize_path(struct str path, char *out, size_t outlen)
-{
-	char		 tmp[2048];
-	size_t		 i, o = 0, n = path.n, segstart, len;
-	const char	*q, *seg, *end;
-	int		 hi, lo, ch, trailing;
-
-	if (path.p == NULL || n == 0)
-		n = 0;
-	else {
-		if ((q = memchr(path.p, '?', n)) != NULL)
-			n = (size_t)(q - path.p);
-		if ((q = memchr(path.p, '#', n)) != NULL)
-			n = (size_t)(q - path.p);
-	}
-	if (n == 0) {
-		if (outlen < 2)
-			return -1;
-		util_strlcpy(out, "/", outlen);
-		return 0;
-	}
-	if (path.p[0] != '/' || n >= sizeof(tmp) || outlen < 2)
-		return -1;
-	/* unreserved characters decoded, other escapes in upper case */
-	for (i = 0; i < n; i++) {
-		ch = (unsigned char)path.p[i];
-		if (ch == '%') {
-			if (i + 2 >= n)
-				return -1;
-			hi = authz_hex(path.p[i + 1]);
-			lo = authz_hex(path.p[i + 2]);
-			if (hi < 0 || lo < 0)
-				return -1;
-			ch = hi * 16 + lo;
-			if (!(isalnum(ch) || ch == '-' || ch == '.' ||
-			    ch == '_' || ch == '~')) {
-				if (o + 3 >= sizeof(tmp))
-					return -1;
-				tmp[o++] = '%';
-				tmp[o++] = (char)toupper((unsigned char)
-				    path.p[i + 1]);
-				tmp[o++] = (char)toupper((unsigned char)
-				    path.p[i + 2]);
-				i += 2;
-				continue;
-			}
-			i += 2;
-		}
-		if (o + 1 >= sizeof(tmp))
-			return -1;
-		tmp[o++] = (char)ch;
-	}
-	/* RFC 3986 5.2.4, segment by segment */
-	end = tmp + o;
-	o = 0;
-	trailing = 0;
-	for (seg = tmp + 1; seg <= end; seg += len + 1) {
-		q = memchr(seg, '/', (size_t)(end - seg));
-		len = q != NULL ? (size_t)(q - seg) : (size_t)(end - seg);
-		trailing = q == NULL && (len == 0 ||
-		    (len == 1 && seg[0] == '.') ||
-		    (len == 2 && seg[0] == '.' && seg[1] == '.'));
-		if (len == 1 && seg[0] == '.')
-			continue;
-		if (len == 2 && seg[0] == '.' && seg[1] == '.') {
-			while (o > 0 && out[o - 1] != '/')
-				o--;
-			if (o > 0)
-				o--;	/* the slash before it */
-			continue;
-		}
-		if (q == NULL && len == 0)
-			break;
-		segstart = o;
-		if (segstart + 1 + len + 2 > outlen)
-			return -1;
-		out[o++] = '/';
-		memcpy(out + o, seg, len);
-		o += len;
-		if (q == NULL)
-			break;
-	}
-	if (o == 0 || trailing) {
-		if (o + 2 > outlen)
-			return -1;
-		out[o++] = '/';
-	}
-	out[o] = '\0';
-	return 0;
 }

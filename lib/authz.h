@@ -13,12 +13,13 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "http.h"
 #include "jwt.h"
 #include "msg.h"
-#include "route.h"
 #include "util.h"
 
-#define AUTHZ_MAX_HEADERS	128
+/* every header proxy-d may forward: what authz-d cannot see must not pass */
+#define AUTHZ_MAX_HEADERS	HTTP_MAX_HEADERS_CEILING
 #define AUTHZ_MAX_HEADER_OPS	16
 #define AUTHZ_ROOT_NAMESPACE	"istio-system"
 #define AUTHZ_BODY_401		"Jwt verification fails"
@@ -118,7 +119,7 @@ struct authz_scratch *authz_scratch_new(void);
 void	authz_scratch_free(struct authz_scratch *);
 
 void	authz_decide(const struct config *, const struct authz_env *,
-	    const struct route_source *, const struct authz_request *,
+	    const struct msg_source *, const struct authz_request *,
 	    struct authz_answer *);
 void	authz_answer_reset(struct authz_answer *, uint64_t id);
 /* Adds a header operation; -1 when the answer has no room left. */
@@ -143,12 +144,5 @@ const char *authz_decision_name(enum authz_decision);
 void	authz_handle_message(const struct config *, const struct authz_env *,
 	    struct authz_stats *, struct authz_scratch *, uint64_t generation,
 	    const char *buf, size_t len, struct msg_writer *out);
-
-/*
- * A path as Istio's BASE normalization sees it: the query cut, percent
- * escapes of unreserved characters decoded, dot segments removed.  Writes
- * at most outlen - 1 bytes and a NUL; returns -1 when it does not fit.
- */
-int	authz_normalize_path(struct str, char *out, size_t outlen);
 
 #endif

@@ -36,7 +36,7 @@ struct authz_identity {
 struct authz_ctx {
 	const struct config		*cfg;
 	const struct authz_env		*env;
-	const struct route_source	*src;
+	const struct msg_source	*src;
 	const struct authz_request	*req;
 	struct authz_answer		*a;
 	unsigned			 vary;
@@ -44,8 +44,9 @@ struct authz_ctx {
 	size_t				 nvary_headers;
 	int				 vary_overflow;
 	struct authz_identity		 id;
-	char				 path[2048];	/* normalized */
-	int				 path_ok;
+	const char			*path;	/* normalized, no query */
+	char				 pathbuf[2048];
+	char				*pathheap;	/* a longer one */
 	const char			*root_ns;
 };
 

@@ -9,7 +9,6 @@
 
 #include "authz.h"
 #include "msg.h"
-#include "route.h"
 #include "util.h"
 
 #define AUTHZ_PROGRAM	"authz-d"
@@ -335,7 +334,7 @@ authz_handle_message(const struct config *cfg, const struct authz_env *env,
     struct msg_writer *out)
 {
 	struct authz_scratch	*s = scratch;
-	struct route_source	 src;
+	struct msg_source	 src;
 	struct msg		*m;
 	char			 err[200], reason[256];
 	size_t			 i;
@@ -357,7 +356,7 @@ authz_handle_message(const struct config *cfg, const struct authz_env *env,
 		snprintf(err, sizeof(err), "unknown message type \"%.*s\"",
 		    (int)(m->type.n > 64 ? 64 : m->type.n), m->type.p);
 		authz_error_reply(s, out, err);
-	} else if (route_source_read(m, &src) == -1)
+	} else if (msg_source_read(m, &src) == -1)
 		authz_error_reply(s, out, "header: label: want key=value");
 	else {
 		bad = 0;

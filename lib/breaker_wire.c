@@ -14,7 +14,6 @@
 #include "breaker.h"
 #include "config.h"
 #include "msg.h"
-#include "route.h"
 #include "util.h"
 
 #define BREAKER_PROGRAM		"breaker-d"
@@ -92,9 +91,9 @@ breaker_copy(char *dst, size_t dstlen, struct str s)
 static int
 breaker_namespace(const struct msg *m, char *ns, size_t nslen)
 {
-	struct route_source	 src;
+	struct msg_source	 src;
 
-	if (route_source_read(m, &src) == -1)
+	if (msg_source_read(m, &src) == -1)
 		return -1;
 	if (breaker_copy(ns, nslen, src.namespace) == -1 ||
 	    memchr(src.namespace.p, '\0', src.namespace.n) != NULL)

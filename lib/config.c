@@ -37,6 +37,7 @@ enum kind_action {
 	KIND_REQUEST_AUTHENTICATION,
 	KIND_AUTHORIZATION_POLICY,
 	KIND_TELEMETRY,
+	KIND_PEER_AUTHENTICATION,
 };
 
 struct kind_info {
@@ -83,7 +84,8 @@ static const struct kind_info kinds[] = {
 	{ "WorkloadEntry", networking_versions, KIND_WORKLOAD_ENTRY, 1 },
 	{ "VirtualService", networking_versions, KIND_VIRTUAL_SERVICE, 1 },
 	{ "DestinationRule", networking_versions, KIND_DESTINATION_RULE, 1 },
-	{ "PeerAuthentication", security_versions, KIND_GENERIC, 1 },
+	{ "PeerAuthentication", security_versions,
+	    KIND_PEER_AUTHENTICATION, 1 },
 	{ "RequestAuthentication", security_versions,
 	    KIND_REQUEST_AUTHENTICATION, 1 },
 	{ "AuthorizationPolicy", security_versions,
@@ -427,10 +429,12 @@ config_document(struct config_loader *l, const struct ynode *root,
 		goto out;
 
 	memset(&meta, 0, sizeof(meta));
+	l->kind = k->kind;
 	if (config_meta(l, root, kind_s, api_s, &meta) == -1) {
 		config_meta_fini(&meta);
 		goto out;
 	}
+	l->namespace = meta.namespace;
 	switch (k->action) {
 	case KIND_SERVICE_ENTRY:
 		cfg->service_entries = xreallocarray(cfg->service_entries,
@@ -552,6 +556,21 @@ config_document(struct config_loader *l, const struct ynode *root,
 		    &cfg->telemetries[cfg->ntelemetries++]);
 		config_add_resource(cfg, &meta, spec);
 		break;
+	case KIND_PEER_AUTHENTICATION:
+		cfg->peer_authentications = xreallocarray(
+		    cfg->peer_authentications,
+		    cfg->npeer_authentications + 1,
+		    sizeof(*cfg->peer_authentications));
+		memset(&cfg->peer_authentications[
+		    cfg->npeer_authentications], 0,
+		    sizeof(*cfg->peer_authentications));
+		config_meta_copy(&cfg->peer_authentications[
+		    cfg->npeer_authentications].meta, &meta);
+		config_peer_authentication(l, root, spec,
+		    &cfg->peer_authentications[
+		    cfg->npeer_authentications++]);
+		config_add_resource(cfg, &meta, spec);
+		break;
 	default:
 		cfg->resources = xreallocarray(cfg->resources,
 		    cfg->nresources + 1, sizeof(*cfg->resources));
@@ -561,6 +580,8 @@ config_document(struct config_loader *l, const struct ynode *root,
 		break;
 	}
 out:
+	l->kind = NULL;
+	l->namespace = NULL;
 	free(api_s);
 	free(kind_s);
 }
@@ -910,6 +931,10 @@ config_free(struct config *cfg)
 	for (i = 0; i < cfg->ntelemetries; i++)
 		config_telemetry_fini(&cfg->telemetries[i]);
 	free(cfg->telemetries);
+	for (i = 0; i < cfg->npeer_authentications; i++)
+		config_peer_authentication_fini(
+		    &cfg->peer_authentications[i]);
+	free(cfg->peer_authentications);
 	for (i = 0; i < cfg->nfiles; i++) {
 		yaml_docs_free(cfg->docs[i], cfg->ndocs[i]);
 		free(cfg->files[i]);

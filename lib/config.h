@@ -6,8 +6,9 @@
  *
  * Kinds typed here: ServiceEntry, WorkloadEntry, VirtualService,
  * DestinationRule (networking.istio.io v1alpha3, v1beta1, v1),
- * RequestAuthentication and AuthorizationPolicy (security.istio.io
- * v1beta1, v1), Telemetry (telemetry.istio.io v1alpha1, v1), the
+ * RequestAuthentication, AuthorizationPolicy and PeerAuthentication
+ * (security.istio.io v1beta1, v1), Telemetry (telemetry.istio.io
+ * v1alpha1, v1), the
  * Kubernetes Service (v1, as a ServiceEntry) and meshkit's own Proxy
  * and MeshConfig (meshkit.io/v1alpha1).
  * Other Istio kinds are kept as generic resources (their tree) for the
@@ -20,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "uri.h"
 #include "yaml.h"
 
 struct jwks;
@@ -166,7 +168,7 @@ struct proxy_config {
 /*
  * A string match of a VirtualService (exact, prefix or regex).  A regex
  * is compiled once at load (PCRE2, anchored at both ends as RE2's full
- * match is) and matched with match_string of lib/match.h.
+ * match is) and matched with match_string_test of lib/match.h.
  */
 enum string_match_kind {
 	MATCH_ANY,		/* absent, or {} under headers: present */
@@ -325,6 +327,43 @@ enum lb_hash {
 	HASH_QUERY,
 };
 
+/*
+ * TLS, parsed whole and checked against Istio's rules at load, for tls-d
+ * and proxy-d to act on.  Until they do, every mode that asks for TLS is
+ * a warning ("... is not supported by meshkit and is ignored").
+ */
+enum client_tls_mode {
+	CLIENT_TLS_DISABLE,		/* plain text (absent mode too) */
+	CLIENT_TLS_SIMPLE,		/* TLS, the upstream's cert checked */
+	CLIENT_TLS_MUTUAL,		/* TLS with the given client cert */
+	CLIENT_TLS_ISTIO_MUTUAL,	/* mTLS with the mesh's certs */
+};
+
+/*
+ * DestinationRule trafficPolicy.tls, at every level (the rule's, a
+ * portLevelSettings entry's, a subset's): Istio's ClientTLSSettings.
+ * Strings are NULL when absent (never ""); the checks done at load:
+ * MUTUAL without credentialName has clientCertificate and privateKey;
+ * SIMPLE or MUTUAL with credentialName has none of clientCertificate,
+ * privateKey, caCertificates, caCrl; insecureSkipVerify with SIMPLE has
+ * none of caCertificates, credentialName, subjectAltNames, with MUTUAL
+ * none of caCertificates, subjectAltNames; a "configmap://ns/name"
+ * credentialName names the rule's own namespace.
+ */
+struct client_tls {
+	enum client_tls_mode	 mode;
+	char			*client_certificate;	/* file paths */
+	char			*private_key;
+	char			*ca_certificates;
+	char			*ca_crl;
+	char			*credential_name;	/* a secret's name */
+	char			**subject_alt_names;	/* any of them */
+	size_t			  nsubject_alt_names;
+	char			*sni;
+	int			 insecure_skip_verify;
+	struct config_origin	 origin;		/* its "tls:" key */
+};
+
 struct traffic_policy {
 	enum lb_simple		 simple;
 	enum lb_hash		 hash;
@@ -361,7 +400,7 @@ struct traffic_policy {
 		uint32_t	 min_health_percent;
 		int		 split_external_local;
 	}			 outlier;
-	const struct ynode	*tls;
+	struct client_tls	*tls;		/* NULL: not set here */
 	struct port_policy	*ports;		/* portLevelSettings */
 	size_t			 nports;
 };
@@ -425,6 +464,38 @@ struct stats_settings {
 	uint64_t		 export_interval_ms; /* 0: default */
 };
 
+/* PeerAuthentication mtls.mode (and each portLevelMtls entry's) */
+enum peer_mtls_mode {
+	PEER_MTLS_UNSET,	/* absent too: inherit the parent's */
+	PEER_MTLS_DISABLE,	/* plain text only */
+	PEER_MTLS_PERMISSIVE,	/* plain text or mTLS */
+	PEER_MTLS_STRICT,	/* mTLS only */
+};
+
+struct peer_port_mtls {
+	uint32_t		 port;		/* the workload's port */
+	enum peer_mtls_mode	 mode;
+};
+
+/*
+ * security.istio.io PeerAuthentication, checked as Istio checks it:
+ * the modes above, portLevelMtls only with a selector that has labels,
+ * at least one entry, ports 1..65535; selector keys not empty and no
+ * '*' in keys or values.  Istio's precedence, for tls-d: a workload's
+ * policy (with selector) over its namespace's (no selector) over the
+ * mesh's (no selector, in the root namespace istio-system); UNSET
+ * inherits from the next one out; a port's entry overrides the
+ * policy's mode for that port.
+ */
+struct peer_authentication {
+	struct resource_meta	 meta;
+	struct labels		 selector;	/* selector.matchLabels */
+	int			 has_selector;	/* with labels */
+	enum peer_mtls_mode	 mode;		/* mtls.mode */
+	struct peer_port_mtls	*ports;		/* portLevelMtls */
+	size_t			 nports;
+};
+
 /*
  * meshkit.io/v1alpha1 MeshConfig: mesh-wide settings, after Istio's
  * MeshConfig.  At most one in a config.
@@ -453,6 +524,8 @@ struct mesh_config {
 	size_t			  ndefault_metrics;
 	char			*root_namespace;	/* NULL: istio-system */
 	struct stats_settings	 stats;
+	/* pathNormalization.normalization, read by proxy-d; BASE if unset */
+	enum uri_normalization	 path_normalization;
 };
 
 /* Istio's default: 1% of requests traced when nothing says otherwise. */
@@ -698,6 +771,8 @@ struct config {
 	size_t			 nauthorization_policies;
 	struct telemetry	*telemetries;
 	size_t			 ntelemetries;
+	struct peer_authentication *peer_authentications;
+	size_t			 npeer_authentications;
 };
 
 /*

@@ -25,6 +25,8 @@ static int	dr_pool(struct config_loader *, const struct ynode *,
 		    struct connection_pool *);
 static int	dr_outlier(struct config_loader *, const struct ynode *,
 		    struct outlier_detection *);
+static int	dr_http2(struct config_loader *, const struct ynode *,
+		    const struct ynode *, const struct ynode *);
 
 static int
 dr_pool(struct config_loader *l, const struct ynode *n,
@@ -69,14 +71,18 @@ dr_pool(struct config_loader *l, const struct ynode *n,
 					    "idleTimeout",
 					    &cp->tcp_idle_timeout_ms);
 				else if (config_key_is(f,
-				    "maxConnectionDuration"))
-					rc |= config_duration(l, v,
+				    "maxConnectionDuration")) {
+					if (config_duration(l, v,
 					    "maxConnectionDuration",
-					    &cp->max_connection_duration_ms);
-				else if (config_key_is(f, "tcpKeepalive"))
-					rc |= config_keys(l, v, "tcpKeepalive",
-					    (const char *[]){ "probes", "time",
-					    "interval", NULL });
+					    &cp->max_connection_duration_ms) ==
+					    -1)
+						rc = -1;
+					else
+						config_ignored(l, f,
+						    "connectionPool.tcp."
+						    "maxConnectionDuration");
+				} else if (config_key_is(f, "tcpKeepalive"))
+					rc |= config_tcp_keepalive(l, f, v);
 				else {
 					config_unknown_field(l, f,
 					    "connectionPool.tcp");
@@ -87,9 +93,15 @@ dr_pool(struct config_loader *l, const struct ynode *n,
 			if (config_key_is(f, "http1MaxPendingRequests"))
 				rc |= config_u32(l, v, "http1MaxPendingRequests",
 				    1, INT32_MAX, &cp->http1_max_pending);
-			else if (config_key_is(f, "http2MaxRequests"))
-				rc |= config_u32(l, v, "http2MaxRequests", 1,
-				    INT32_MAX, &cp->http2_max_requests);
+			else if (config_key_is(f, "http2MaxRequests")) {
+				/* HTTP/2 upstreams: proxy-d speaks HTTP/1.1 */
+				if (config_u32(l, v, "http2MaxRequests", 1,
+				    INT32_MAX, &cp->http2_max_requests) == -1)
+					rc = -1;
+				else
+					config_ignored(l, f, "connectionPool."
+					    "http.http2MaxRequests");
+			}
 			else if (config_key_is(f, "maxRequestsPerConnection"))
 				rc |= config_u32(l, v,
 				    "maxRequestsPerConnection", 0, INT32_MAX,
@@ -103,7 +115,7 @@ dr_pool(struct config_loader *l, const struct ynode *n,
 			else if (config_key_is(f, "h2UpgradePolicy") ||
 			    config_key_is(f, "useClientProtocol") ||
 			    config_key_is(f, "maxConcurrentStreams"))
-				;	/* HTTP/2 upstreams: not meshkit's */
+				rc |= dr_http2(l, f, v, g);
 			else {
 				config_unknown_field(l, f,
 				    "connectionPool.http");
@@ -112,6 +124,49 @@ dr_pool(struct config_loader *l, const struct ynode *n,
 		}
 	}
 	return rc == 0 ? 0 : -1;
+}
+
+/*
+ * The HTTP/2 settings of connectionPool.http.  Asking for what proxy-d
+ * does anyway (HTTP/1.1 upstreams) is fine; asking for HTTP/2 warns.
+ */
+static int
+dr_http2(struct config_loader *l, const struct ynode *k,
+    const struct ynode *v, const struct ynode *http)
+{
+	static const char *const policies[] = { "DEFAULT",
+	    "DO_NOT_UPGRADE", "UPGRADE", NULL };
+	uint32_t	 n;
+	int		 idx, b;
+
+	if (config_key_is(k, "h2UpgradePolicy")) {
+		if (config_enum(l, v, "h2UpgradePolicy", policies, &idx) ==
+		    -1)
+			return -1;
+		if (idx == 2 && !config_is_null(yaml_get(http,
+		    "useClientProtocol")) && config_key_is(yaml_get(http,
+		    "useClientProtocol"), "true")) {
+			config_error(l, v, "useClientProtocol must not be true "
+			    "when h2UpgradePolicy is UPGRADE");
+			return -1;
+		}
+		if (idx == 2)
+			config_ignored(l, k, "connectionPool.http."
+			    "h2UpgradePolicy UPGRADE");
+		return 0;
+	}
+	if (config_key_is(k, "useClientProtocol")) {
+		if (config_bool(l, v, "useClientProtocol", &b) == -1)
+			return -1;
+		if (b)
+			config_ignored(l, k, "connectionPool.http."
+			    "useClientProtocol");
+		return 0;
+	}
+	if (config_u32(l, v, "maxConcurrentStreams", 0, INT32_MAX, &n) == -1)
+		return -1;
+	config_ignored(l, k, "connectionPool.http.maxConcurrentStreams");
+	return 0;
 }
 
 static int
@@ -136,14 +191,22 @@ dr_outlier(struct config_loader *l, const struct ynode *n,
 		else if (config_key_is(k, "consecutiveGatewayErrors"))
 			rc |= config_u32(l, v, "consecutiveGatewayErrors", 0,
 			    INT32_MAX, &od->consecutive_gateway);
-		else if (config_key_is(k, "consecutiveLocalOriginFailures"))
-			rc |= config_u32(l, v,
-			    "consecutiveLocalOriginFailures", 0, INT32_MAX,
-			    &od->consecutive_local_origin);
-		else if (config_key_is(k, "splitExternalLocalOriginErrors"))
-			rc |= config_bool(l, v,
-			    "splitExternalLocalOriginErrors",
-			    &od->split_external_local);
+		else if (config_key_is(k, "consecutiveLocalOriginFailures")) {
+			if (config_u32(l, v, "consecutiveLocalOriginFailures",
+			    0, INT32_MAX, &od->consecutive_local_origin) == -1)
+				rc = -1;
+			else if (od->consecutive_local_origin > 0)
+				config_ignored(l, k, "outlierDetection."
+				    "consecutiveLocalOriginFailures");
+		} else if (config_key_is(k, "splitExternalLocalOriginErrors")) {
+			if (config_bool(l, v, "splitExternalLocalOriginErrors",
+			    &od->split_external_local) == -1)
+				rc = -1;
+			/* false is what breaker-d does: all count as 5xx */
+			else if (od->split_external_local)
+				config_ignored(l, k, "outlierDetection."
+				    "splitExternalLocalOriginErrors");
+		}
 		else if (config_key_is(k, "interval"))
 			rc |= config_duration(l, v, "interval",
 			    &od->interval_ms);
@@ -160,6 +223,14 @@ dr_outlier(struct config_loader *l, const struct ynode *n,
 			config_unknown_field(l, k, "outlierDetection");
 			rc = -1;
 		}
+	}
+	/* Istio: local-origin failures count apart only when split */
+	if (rc == 0 && od->consecutive_local_origin > 0 &&
+	    !od->split_external_local) {
+		config_error(l, n, "outlierDetection: "
+		    "consecutiveLocalOriginFailures needs "
+		    "splitExternalLocalOriginErrors: true");
+		rc = -1;
 	}
 	return rc == 0 ? 0 : -1;
 }
@@ -209,24 +280,40 @@ dr_hash(struct config_loader *l, const struct ynode *n,
 				continue;
 			}
 			for (j = 0; j < v->n; j++) {
-				if (config_key_is(v->keys[j], "name"))
+				const struct ynode *ck = v->keys[j];
+				char *path = NULL;
+
+				if (config_is_null(v->values[j]))
+					continue;
+				if (config_key_is(ck, "name"))
 					rc |= config_string(l, v->values[j],
 					    "httpCookie name", &p->hash_key);
-				else if (config_key_is(v->keys[j], "ttl"))
-					rc |= config_duration(l, v->values[j],
-					    "httpCookie ttl",
-					    &p->cookie_ttl_ms);
-				else if (config_key_is(v->keys[j], "path"))
-					;
-				else {
+				/* 0s: a session cookie (Istio's example) */
+				else if (config_key_is(ck, "ttl")) {
+					if (config_duration_zero(l,
+					    v->values[j], "httpCookie ttl",
+					    &p->cookie_ttl_ms) == -1)
+						rc = -1;
+					else
+						config_ignored(l, ck, "httpCookie"
+						    ".ttl (no cookie is made)");
+				} else if (config_key_is(ck, "path")) {
+					if (config_string(l, v->values[j],
+					    "httpCookie path", &path) == -1)
+						rc = -1;
+					else
+						config_ignored(l, ck, "httpCookie"
+						    ".path (no cookie is made)");
+					free(path);
+				} else {
 					config_unknown_field(l, v->keys[j],
 					    "httpCookie");
 					rc = -1;
 				}
 			}
 			if (rc == 0 && p->hash_key == NULL) {
-				config_error(l, v, "httpCookie: name is "
-				    "required");
+				config_error(l, v, "name required for "
+				    "HttpCookie");
 				rc = -1;
 			}
 		} else if (config_key_is(k, "minimumRingSize")) {
@@ -321,11 +408,21 @@ dr_lb(struct config_loader *l, const struct ynode *n,
 		} else if (config_key_is(k, "consistentHash")) {
 			ways++;
 			rc |= dr_hash(l, v, p);
-		} else if (config_key_is(k, "localityLbSetting") ||
-		    config_key_is(k, "warmupDurationSecs") ||
-		    config_key_is(k, "warmup"))
-			;	/* one locality here; no slow start yet */
-		else {
+		} else if (config_key_is(k, "localityLbSetting"))
+			rc |= config_locality_lb(l, k, v);
+		else if (config_key_is(k, "warmupDurationSecs") ||
+		    config_key_is(k, "warmup")) {
+			/* no slow start yet */
+			if (!config_is_null(yaml_get(n, "warmup")) &&
+			    !config_is_null(yaml_get(n,
+			    "warmupDurationSecs")) &&
+			    config_key_is(k, "warmup")) {
+				config_error(l, k, "only one of "
+				    "warmupDurationSecs or warmup can be set");
+				rc = -1;
+			} else
+				rc |= config_warmup(l, k, v);
+		} else {
 			config_unknown_field(l, k, "loadBalancer");
 			rc = -1;
 		}
@@ -348,6 +445,12 @@ dr_policy(struct config_loader *l, const struct ynode *n, int port_level,
 
 	if (config_expect_map(l, n, "trafficPolicy") == -1)
 		return -1;
+	if (!config_is_null(yaml_get(n, "tunnel")) &&
+	    !config_is_null(yaml_get(n, "proxyProtocol"))) {
+		config_error(l, yaml_get(n, "proxyProtocol"), "tunnel and "
+		    "proxyProtocol must not be set together");
+		return -1;
+	}
 	for (i = 0; i < n->n; i++) {
 		k = n->keys[i];
 		v = n->values[i];
@@ -362,7 +465,8 @@ dr_policy(struct config_loader *l, const struct ynode *n, int port_level,
 			p->outlier_detection = v;
 			rc |= dr_outlier(l, v, &p->outlier);
 		} else if (config_key_is(k, "tls"))
-			p->tls = v;
+			rc |= config_client_tls(l, k, v, "trafficPolicy.tls",
+			    &p->tls);
 		else if (port_level && config_key_is(k, "port")) {
 			/* read by the caller */
 		} else if (!port_level &&
@@ -392,9 +496,10 @@ dr_policy(struct config_loader *l, const struct ynode *n, int port_level,
 					rc |= config_u32(l, pn, "port number",
 					    1, 65535, &pp->port);
 			}
-		} else if (config_key_is(k, "tunnel") ||
-		    config_key_is(k, "proxyProtocol"))
-			;
+		} else if (config_key_is(k, "tunnel"))
+			rc |= config_tunnel(l, k, v);
+		else if (config_key_is(k, "proxyProtocol"))
+			rc |= config_proxy_protocol(l, k, v);
 		else {
 			config_unknown_field(l, k, "trafficPolicy");
 			rc = -1;
@@ -557,6 +662,7 @@ dr_policy_fini(struct traffic_policy *p)
 	size_t	 i;
 
 	free(p->hash_key);
+	config_client_tls_free(p->tls);
 	for (i = 0; i < p->nports; i++)
 		dr_policy_fini(&p->ports[i].policy);
 	free(p->ports);

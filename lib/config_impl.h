@@ -16,10 +16,24 @@ struct config_loader {
 	struct config		*cfg;
 	struct cfg_errors	*errs;
 	const char		*file;
+	const char		*kind;		/* the document's, static */
+	const char		*namespace;	/* the resource's */
 };
 
 void	config_error(struct config_loader *, const struct ynode *,
 	    const char *, ...) __attribute__((format(printf, 3, 4)));
+/*
+ * A warning (CFG_WARNING) at n, tagged with the document's kind so that
+ * each daemon logs those about its own kinds.
+ */
+void	config_warn(struct config_loader *, const struct ynode *,
+	    const char *, ...) __attribute__((format(printf, 3, 4)));
+/*
+ * The warning for a field meshkit reads and checks but does not act on:
+ * "KIND what is not supported by meshkit and is ignored", at key.
+ */
+void	config_ignored(struct config_loader *, const struct ynode *key,
+	    const char *what);
 void	config_unknown_field(struct config_loader *, const struct ynode *key,
 	    const char *where);
 int	config_key_is(const struct ynode *key, const char *);
@@ -45,6 +59,9 @@ int	config_bool(struct config_loader *, const struct ynode *,
 	    const char *what, int *out);
 int	config_duration(struct config_loader *, const struct ynode *,
 	    const char *what, uint64_t *out);
+/* The same, 0 allowed ("0s": a session cookie's ttl). */
+int	config_duration_zero(struct config_loader *, const struct ynode *,
+	    const char *what, uint64_t *out);
 int	config_string_list(struct config_loader *, const struct ynode *,
 	    const char *what, char ***out, size_t *n);
 int	config_labels(struct config_loader *, const struct ynode *,
@@ -62,6 +79,13 @@ int	config_seq(struct config_loader *, const struct ynode *, const char *);
 int	config_keys(struct config_loader *, const struct ynode *,
 	    const char *what, const char *const *names);
 void	config_lower(char *);
+/*
+ * Istio's domain-name check: RFC 1123 labels, the top one not all
+ * digits, at most 255 bytes; with wildcard, a first label "*" too.
+ */
+int	config_domain_name(const char *, int wildcard);
+/* An IPv4 or IPv6 address. */
+int	config_ip_address(const char *);
 
 void	config_labels_fini(struct labels *);
 void	config_meta_fini(struct resource_meta *);
@@ -127,9 +151,40 @@ void	config_mesh_telemetry_fini(struct mesh_config *);
 void	config_telemetry(struct config_loader *, const struct ynode *root,
 	    const struct ynode *spec, struct telemetry *);
 void	config_telemetry_fini(struct telemetry *);
-/* Something read and accepted but not acted on: a warning. */
-void	config_warning(struct config_loader *, const struct ynode *,
-	    const char *, ...) __attribute__((format(printf, 3, 4)));
+
+/* config_tls.c */
+void	config_peer_authentication(struct config_loader *,
+	    const struct ynode *root, const struct ynode *spec,
+	    struct peer_authentication *);
+void	config_peer_authentication_fini(struct peer_authentication *);
+/*
+ * trafficPolicy.tls at key: value into a new *out (freeing what it held);
+ * where says which level, for messages.  0 or -1 (errors reported).
+ */
+int	config_client_tls(struct config_loader *, const struct ynode *key,
+	    const struct ynode *value, const char *where,
+	    struct client_tls **out);
+void	config_client_tls_free(struct client_tls *);
+
+/*
+ * config_ignored.c: fields meshkit checks but does not act on.  Each
+ * checks the value at n as Istio does and, when it is valid, warns at
+ * key; 0, or -1 with the errors reported.
+ */
+int	config_tunnel(struct config_loader *, const struct ynode *key,
+	    const struct ynode *n);
+int	config_proxy_protocol(struct config_loader *, const struct ynode *key,
+	    const struct ynode *n);
+int	config_locality_lb(struct config_loader *, const struct ynode *key,
+	    const struct ynode *n);
+/* warmup, or the older warmupDurationSecs (key tells which) */
+int	config_warmup(struct config_loader *, const struct ynode *key,
+	    const struct ynode *n);
+int	config_tcp_keepalive(struct config_loader *, const struct ynode *key,
+	    const struct ynode *n);
+/* VirtualService tcp or tls (key tells which); SNI hosts against hosts */
+int	config_l4_routes(struct config_loader *, const struct ynode *key,
+	    const struct ynode *n, char *const *hosts, size_t nhosts);
 
 /* config_proxy.c */
 void	config_proxy(struct config_loader *, const struct ynode *root,

@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,9 @@ static void	 istio_check_entry(struct config_loader *,
 		    const struct ynode *, const struct ynode *,
 		    const struct service_entry *);
 static int	 istio_ip(const char *);
+static int	 istio_subnet(const char *);
+static void	 istio_host(struct config_loader *, const struct ynode *,
+		    const char *);
 
 static void
 istio_workload_fini(struct workload *w)
@@ -118,14 +122,25 @@ istio_workload(struct config_loader *l, const struct ynode *n,
 		else if (config_key_is(k, "weight"))
 			rc |= config_u32(l, v, "weight", 0, UINT32_MAX,
 			    &w->weight);
-		else if (config_key_is(k, "network"))
-			rc |= config_string(l, v, "network", &w->network);
-		else if (config_key_is(k, "locality"))
-			rc |= config_string(l, v, "locality", &w->locality);
-		else if (config_key_is(k, "serviceAccount"))
-			rc |= config_string(l, v, "serviceAccount",
-			    &w->service_account);
-		else {
+		else if (config_key_is(k, "network") ||
+		    config_key_is(k, "locality") ||
+		    config_key_is(k, "serviceAccount")) {
+			char	**out, w2[80];
+
+			out = config_key_is(k, "network") ? &w->network :
+			    config_key_is(k, "locality") ? &w->locality :
+			    &w->service_account;
+			if (config_string(l, v, k->value, out) == -1) {
+				rc = -1;
+				continue;
+			}
+			/* one network, one locality, no identities yet */
+			snprintf(w2, sizeof(w2), "%s%s",
+			    strcmp(where, "WorkloadEntry spec") == 0 ? "" :
+			    "endpoints[].", k->value);
+			if ((*out)[0] != '\0')
+				config_ignored(l, k, w2);
+		} else {
 			config_unknown_field(l, k, where);
 			rc = -1;
 		}
@@ -293,6 +308,28 @@ istio_ip(const char *s)
 	    inet_pton(AF_INET6, s, buf) == 1;
 }
 
+static int
+istio_subnet(const char *s)
+{
+	struct ip_block	 b;
+
+	return config_ip_block(s, &b) == 0;
+}
+
+/* A ServiceEntry host: a domain name, "*." first at most; not "*". */
+static void
+istio_host(struct config_loader *l, const struct ynode *n, const char *h)
+{
+	if (h[0] == '\0')
+		config_error(l, n, "a host must not be empty");
+	else if (strcmp(h, "*") == 0)
+		config_error(l, n, "host \"*\" is not allowed in a "
+		    "ServiceEntry: name the hosts");
+	else if (!config_domain_name(h, 1))
+		config_error(l, n, "host \"%.100s\" is not a domain name "
+		    "(letters, digits, '-', and '*.' first at most)", h);
+}
+
 /* The rules that tie fields together, checked once all are read. */
 static void
 istio_check_entry(struct config_loader *l, const struct ynode *root,
@@ -305,6 +342,15 @@ istio_check_entry(struct config_loader *l, const struct ynode *root,
 	if (config_is_null(yaml_get(spec, "hosts")))
 		config_error(l, spec != NULL ? spec : root,
 		    "hosts is required in ServiceEntry spec");
+	for (i = 0; i < se->naddresses; i++)
+		if (strchr(se->addresses[i], '/') != NULL &&
+		    se->resolution != RESOLUTION_NONE &&
+		    se->resolution != RESOLUTION_STATIC) {
+			config_error(l, yaml_get(spec, "addresses"), "CIDR "
+			    "addresses are allowed only with resolution NONE "
+			    "or STATIC");
+			break;
+		}
 	if (se->resolution == RESOLUTION_NONE && se->nendpoints > 0)
 		config_error(l, eps, "endpoints need resolution STATIC or DNS "
 		    "(resolution is NONE)");
@@ -378,18 +424,34 @@ config_service_entry(struct config_loader *l, const struct ynode *root,
 				config_error(l, v, "hosts must not be empty");
 			else
 				for (h = 0; h < se->nhosts; h++)
-					if (se->hosts[h][0] == '\0')
-						config_error(l, v->values[h],
-						    "a host must not be empty");
-		} else if (config_key_is(k, "addresses"))
-			failed |= config_string_list(l, v, "addresses",
-			    &se->addresses, &se->naddresses) == -1;
+					istio_host(l, v->values[h],
+					    se->hosts[h]);
+		} else if (config_key_is(k, "addresses")) {
+			if (config_string_list(l, v, "addresses",
+			    &se->addresses, &se->naddresses) == -1) {
+				failed = 1;
+				continue;
+			}
+			for (h = 0; h < se->naddresses; h++)
+				if (!istio_subnet(se->addresses[h])) {
+					config_error(l, v->values[h], "address "
+					    "\"%.100s\" is not an IP address or "
+					    "a CIDR block", se->addresses[h]);
+					failed = 1;
+				}
+			/* route-d routes by host, not by a VIP */
+			if (!failed && se->naddresses > 0)
+				config_ignored(l, k, "addresses");
+		}
 		else if (config_key_is(k, "ports"))
 			failed |= istio_ports(l, v, se) == -1;
 		else if (config_key_is(k, "location")) {
 			if (config_enum(l, v, "location", locations,
 			    &idx) == 0)
 				se->mesh_internal = idx == 1;
+			/* external is what meshkit does: plain connections */
+			if (se->mesh_internal)
+				config_ignored(l, k, "location MESH_INTERNAL");
 		} else if (config_key_is(k, "resolution")) {
 			if (config_enum(l, v, "resolution", resolutions,
 			    &idx) == 0)
@@ -407,8 +469,9 @@ config_service_entry(struct config_loader *l, const struct ynode *root,
 			size_t	  nsan = 0;
 
 			if (config_string_list(l, v, "subjectAltNames", &san,
-			    &nsan) == 0)
-				config_strings_free(san, nsan);
+			    &nsan) == 0 && nsan > 0)
+				config_ignored(l, k, "subjectAltNames");
+			config_strings_free(san, nsan);
 		} else
 			config_unknown_field(l, k, "ServiceEntry spec");
 	}

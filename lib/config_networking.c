@@ -40,6 +40,11 @@ static int	nw_fault(struct config_loader *, const struct ynode *,
 		    struct http_fault *);
 static int	nw_cors(struct config_loader *, const struct ynode *,
 		    struct cors_policy *);
+static int	nw_grpc_status(struct config_loader *, const struct ynode *);
+static int	nw_mirror_percent(struct config_loader *, const struct ynode *,
+		    struct http_route *);
+static void	nw_gateways(struct config_loader *, const struct ynode *,
+		    char *const *, size_t, const char *);
 static int	nw_http(struct config_loader *, const struct ynode *,
 		    struct http_route *);
 static void	nw_header_ops_fini(struct header_operations *);
@@ -462,9 +467,18 @@ config_http_retries(struct config_loader *l, const struct ynode *n,
 			    &r->per_try_timeout_ms);
 		else if (config_key_is(k, "retryOn"))
 			rc |= nw_retry_on(l, v, "retryOn", &r->retry_on);
-		else if (config_key_is(k, "retryRemoteLocalities"))
+		else if (config_key_is(k, "retryRemoteLocalities")) {
 			rc |= config_bool(l, v, "retryRemoteLocalities",
 			    &r->retry_remote_localities);
+			/* false is what meshkit does: one locality */
+			if (r->retry_remote_localities) {
+				char w[80];
+
+				snprintf(w, sizeof(w), "%s.retryRemoteLocalities",
+				    what);
+				config_ignored(l, k, w);
+			}
+		}
 		else {
 			config_unknown_field(l, k, what);
 			rc = -1;
@@ -528,10 +542,20 @@ nw_fault(struct config_loader *l, const struct ynode *n, struct http_fault *f)
 				rc |= config_u32(l, fv, "httpStatus", 200,
 				    599, &f->abort_status);
 			else if (config_key_is(k, "abort") &&
-			    (config_key_is(fk, "grpcStatus") ||
-			    config_key_is(fk, "http2Error")))
-				;	/* HTTP/1.1 only: nothing to abort with */
-			else {
+			    config_key_is(fk, "grpcStatus")) {
+				/* HTTP/1.1 only: no gRPC status to send */
+				if (nw_grpc_status(l, fv) == -1)
+					rc = -1;
+				else
+					config_ignored(l, fk,
+					    "fault.abort.grpcStatus");
+			} else if (config_key_is(k, "abort") &&
+			    config_key_is(fk, "http2Error")) {
+				/* Istio refuses it too */
+				config_error(l, fk, "fault abort: http2Error is "
+				    "not supported");
+				rc = -1;
+			} else {
 				config_unknown_field(l, fk,
 				    config_key_is(k, "delay") ? "fault delay" :
 				    "fault abort");
@@ -549,14 +573,112 @@ nw_fault(struct config_loader *l, const struct ynode *n, struct http_fault *f)
 			rc = -1;
 		}
 		if (rc == 0 && config_key_is(k, "abort") &&
-		    f->abort_status == 0 && yaml_get(v, "grpcStatus") == NULL &&
-		    yaml_get(v, "http2Error") == NULL) {
+		    f->abort_status == 0 && config_is_null(yaml_get(v,
+		    "grpcStatus"))) {
 			config_error(l, v, "fault abort: httpStatus is "
 			    "required");
 			rc = -1;
 		}
+		if (rc == 0 && config_key_is(k, "abort") &&
+		    f->abort_status != 0 && !config_is_null(yaml_get(v,
+		    "grpcStatus"))) {
+			config_error(l, v, "fault abort: httpStatus and "
+			    "grpcStatus are one or the other");
+			rc = -1;
+		}
 	}
 	return rc == 0 ? 0 : -1;
+}
+
+/* gRPC's status names, as Istio accepts them. */
+static int
+nw_grpc_status(struct config_loader *l, const struct ynode *n)
+{
+	static const char *const codes[] = {
+		"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
+		"DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
+		"PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+		"FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+		"UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+		"UNAUTHENTICATED", NULL
+	};
+	int	 idx;
+
+	return config_enum(l, n, "fault abort grpcStatus", codes, &idx);
+}
+
+/*
+ * The single mirror's share, as Istio reads it: mirrorPercentage, else
+ * the deprecated mirrorPercent (an integer 0..100), else all; 0 mirrors
+ * nothing.  Neither applies to mirrors[], whose entries have their own.
+ */
+static int
+nw_mirror_percent(struct config_loader *l, const struct ynode *n,
+    struct http_route *h)
+{
+	const struct ynode	*mirror, *pct, *old = NULL;
+	uint32_t		 p, ppm = PERCENT_MILLION;
+	int			 rc = 0;
+
+	mirror = yaml_get(n, "mirror");
+	if (!config_is_null(mirror) && !config_is_null(yaml_get(n,
+	    "mirrors"))) {
+		config_error(l, mirror, "HTTPRoute cannot have both mirror "
+		    "and mirrors");
+		return -1;
+	}
+	pct = yaml_get(n, "mirrorPercentage");
+	if (!config_is_null(yaml_get(n, "mirrorPercent")))
+		old = yaml_get(n, "mirrorPercent");
+	else if (!config_is_null(yaml_get(n, "mirror_percent")))
+		old = yaml_get(n, "mirror_percent");
+	if (old != NULL && config_u32(l, old, "mirrorPercent", 0, 100,
+	    &p) == -1)
+		rc = -1;
+	else if (old != NULL)
+		ppm = p * 10000;
+	if (!config_is_null(pct) && nw_percent(l, pct, "mirrorPercentage",
+	    &ppm) == -1)
+		rc = -1;
+	if (rc == 0 && config_is_null(mirror) && (old != NULL ||
+	    !config_is_null(pct)))
+		config_warn(l, old != NULL ? old : pct, "VirtualService "
+		    "%s without mirror is not supported by meshkit and is "
+		    "ignored (mirrors[] entries take percentage)",
+		    old != NULL ? "mirrorPercent" : "mirrorPercentage");
+	/* the single mirror is the only one when mirror is given */
+	if (rc == 0 && !config_is_null(mirror) && h->nmirrors == 1)
+		h->mirrors[0].mirror_ppm = ppm;
+	return rc;
+}
+
+/*
+ * gateways: meshkit has no gateways, so only "mesh" (or no list at all)
+ * means anything.  what names the field for the warnings.
+ */
+static void
+nw_gateways(struct config_loader *l, const struct ynode *n,
+    char *const *gateways, size_t ngateways, const char *what)
+{
+	size_t	 i;
+	int	 mesh = 0;
+
+	for (i = 0; i < ngateways; i++)
+		if (strcmp(gateways[i], "mesh") == 0)
+			mesh = 1;
+	if (ngateways > 0 && !mesh) {
+		config_warn(l, n, "%s bound only to gateways "
+		    "(%s%s) is not supported by meshkit and is ignored: "
+		    "add \"mesh\" to apply it to the proxies", what,
+		    gateways[0], ngateways > 1 ? ", ..." : "");
+		return;
+	}
+	for (i = 0; i < ngateways; i++)
+		if (strcmp(gateways[i], "mesh") != 0)
+			config_warn(l, n->type == YNODE_SEQ && i < n->n ?
+			    n->values[i] : n, "%s gateway %s "
+			    "is not supported by meshkit and is ignored", what,
+			    gateways[i]);
 }
 
 static int
@@ -621,9 +743,19 @@ nw_cors(struct config_loader *l, const struct ynode *n, struct cors_policy *c)
 		else if (config_key_is(k, "allowCredentials"))
 			rc |= config_bool(l, v, "allowCredentials",
 			    &c->allow_credentials);
-		else if (config_key_is(k, "unmatchedPreflights"))
-			;
-		else {
+		else if (config_key_is(k, "unmatchedPreflights")) {
+			static const char *const up[] = { "UNSPECIFIED",
+			    "FORWARD", "IGNORE", NULL };
+			int idx;
+
+			/* proxy-d forwards them, as Istio's default does */
+			if (config_enum(l, v, "unmatchedPreflights", up,
+			    &idx) == -1)
+				rc = -1;
+			else if (idx == 2)
+				config_ignored(l, k, "corsPolicy."
+				    "unmatchedPreflights IGNORE");
+		} else {
 			config_unknown_field(l, k, "corsPolicy");
 			rc = -1;
 		}
@@ -654,9 +786,20 @@ nw_http(struct config_loader *l, const struct ynode *n, struct http_route *h)
 				continue;
 			}
 			h->matches = xcalloc(v->n, sizeof(*h->matches));
-			for (j = 0; j < v->n; j++)
-				rc |= config_http_match(l, v->values[j],
-				    &h->matches[h->nmatches++]);
+			for (j = 0; j < v->n; j++) {
+				struct http_match *m = &h->matches[h->nmatches++];
+
+				if (config_http_match(l, v->values[j], m) ==
+				    -1) {
+					rc = -1;
+					continue;
+				}
+				if (m->ngateways > 0)
+					nw_gateways(l, yaml_get(v->values[j],
+					    "gateways"), m->gateways,
+					    m->ngateways, "VirtualService http "
+					    "match");
+			}
 		} else if (config_key_is(k, "route")) {
 			if (config_seq(l, v, "route") == -1) {
 				rc = -1;
@@ -775,11 +918,7 @@ nw_http(struct config_loader *l, const struct ynode *n, struct http_route *h)
 			rc = -1;
 		}
 	}
-	v = yaml_get(n, "mirrorPercentage");
-	if (!config_is_null(v) && h->nmirrors > 0 &&
-	    yaml_get(n, "mirror") != NULL)
-		rc |= nw_percent(l, v, "mirrorPercentage",
-		    &h->mirrors[0].mirror_ppm);
+	rc |= nw_mirror_percent(l, n, h);
 	if (rc != 0)
 		return -1;
 	if (h->nroutes > 0 && (h->redirect != NULL || h->direct_status != 0)) {
@@ -844,9 +983,12 @@ config_virtual_service(struct config_loader *l, const struct ynode *root,
 						config_error(l, v->values[j],
 						    "a host must not be empty");
 				}
-		} else if (config_key_is(k, "gateways"))
-			config_string_list(l, v, "gateways", &vs->gateways,
-			    &vs->ngateways);
+		} else if (config_key_is(k, "gateways")) {
+			if (config_string_list(l, v, "gateways", &vs->gateways,
+			    &vs->ngateways) == 0)
+				nw_gateways(l, v, vs->gateways, vs->ngateways,
+				    "VirtualService");
+		}
 		else if (config_key_is(k, "exportTo"))
 			config_string_list(l, v, "exportTo", &vs->export_to,
 			    &vs->nexport_to);
@@ -858,10 +1000,16 @@ config_virtual_service(struct config_loader *l, const struct ynode *root,
 				nw_http(l, v->values[j],
 				    &vs->http[vs->nhttp++]);
 		} else if (config_key_is(k, "tcp") || config_key_is(k, "tls"))
-			config_seq(l, v, config_key_is(k, "tcp") ? "tcp" : "tls");
+			;	/* below, once the hosts are read */
 		else
 			config_unknown_field(l, k, "VirtualService spec");
 	}
+	for (i = 0; i < spec->n; i++)
+		if ((config_key_is(spec->keys[i], "tcp") ||
+		    config_key_is(spec->keys[i], "tls")) &&
+		    !config_is_null(spec->values[i]))
+			config_l4_routes(l, spec->keys[i], spec->values[i],
+			    vs->hosts, vs->nhosts);
 	if (vs->nhosts == 0)
 		config_error(l, spec, "hosts is required in VirtualService "
 		    "spec");

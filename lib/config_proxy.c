@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "config_impl.h"
+#include "http.h"
 #include "util.h"
 #include "yaml.h"
 
@@ -408,8 +409,8 @@ proxy_limits(struct config_loader *l, const struct ynode *n,
 			rc |= config_size(l, v, "maxRequestLine", 256,
 			    1024 * 1024, &pc->max_request_line);
 		else if (config_key_is(k, "maxHeaders"))
-			rc |= config_size(l, v, "maxHeaders", 1, 10000,
-			    &pc->max_headers);
+			rc |= config_size(l, v, "maxHeaders", 1,
+			    HTTP_MAX_HEADERS_CEILING, &pc->max_headers);
 		else if (config_key_is(k, "maxHeadBytes"))
 			rc |= config_size(l, v, "maxHeadBytes", 1024,
 			    16 * 1024 * 1024, &pc->max_head_bytes);

@@ -310,6 +310,27 @@ sec_jwt_rule(struct config_loader *l, const struct ynode *n,
 			config_error(l, n, "fromParams: an empty name");
 			rc = -1;
 		}
+	/* Istio refuses these empty too */
+	for (i = 0; i < r->nfrom_cookies; i++)
+		if (r->from_cookies[i][0] == '\0') {
+			config_error(l, yaml_get(n, "fromCookies")->values[i],
+			    "fromCookies: a cookie name must not be empty");
+			rc = -1;
+		}
+	for (i = 0; i < r->naudiences; i++)
+		if (r->audiences[i][0] == '\0') {
+			config_error(l, yaml_get(n, "audiences")->values[i],
+			    "audiences: an audience must not be empty");
+			rc = -1;
+		}
+	for (i = 0; i < r->noutput_claim_to_headers; i++)
+		if (r->output_claim_to_headers[i].claim != NULL &&
+		    r->output_claim_to_headers[i].claim[0] == '\0') {
+			config_error(l, yaml_get(n, "outputClaimToHeaders"),
+			    "outputClaimToHeaders[]: a claim name must not be "
+			    "empty");
+			rc = -1;
+		}
 	return rc == 0 ? 0 : -1;
 }
 
@@ -363,7 +384,8 @@ sec_value_ok(struct config_loader *l, const struct ynode *n,
 			return 0;
 		yaml_quote(q, sizeof(q), s, len);
 		config_error(l, n, "%s: bad path template %s ({*} and {**} "
-		    "each a whole segment, {**} last, no other '*')", what, q);
+		    "each a whole segment, no operator after {**}, literal "
+		    "segments of path characters)", what, q);
 		return -1;
 	}
 	if (len > 1 && memchr(s + 1, '*', len - 2) != NULL) {
@@ -376,27 +398,34 @@ sec_value_ok(struct config_loader *l, const struct ynode *n,
 }
 
 /*
- * A path template: segments of literal text, "{*}" (one segment) or
- * "{**}" (the rest), "{**}" only last, and no other wildcard.
+ * A path template, as Istio checks it: segments "{*}" (one segment),
+ * "{**}" (any number of them) or literal text of RFC 3986's path
+ * characters; no operator after "{**}", which literal segments may
+ * follow ("/{**}/path/template").
  */
 static int
 sec_path_ok(const char *s)
 {
+	static const char pchars[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()+,;:@=";
 	const char	*seg, *next;
 	size_t		 n;
+	int		 any = 0;
 
-	if (s[0] != '/' || strchr(s, '*') == NULL)
+	if (s[0] != '/')
 		return -1;
 	for (seg = s + 1; ; seg = next + 1) {
 		next = strchr(seg, '/');
 		n = next != NULL ? (size_t)(next - seg) : strlen(seg);
-		if ((n == 3 && memcmp(seg, "{*}", 3) == 0))
-			;
-		else if (n == 4 && memcmp(seg, "{**}", 4) == 0) {
-			if (next != NULL)
+		/* a trailing '/' ends the template, as Istio trims it */
+		if (n == 0 && next == NULL && seg != s + 1)
+			break;
+		if ((n == 3 && memcmp(seg, "{*}", 3) == 0) ||
+		    (n == 4 && memcmp(seg, "{**}", 4) == 0)) {
+			if (any)
 				return -1;
-		} else if (memchr(seg, '{', n) != NULL ||
-		    memchr(seg, '}', n) != NULL || memchr(seg, '*', n) != NULL)
+			any = n == 4;
+		} else if (n == 0 || strspn(seg, pchars) < n)
 			return -1;
 		if (next == NULL)
 			break;
@@ -489,6 +518,15 @@ sec_value_fields(struct config_loader *l, const struct ynode *n,
 		    config_key_is(k, not_names[f]) ? &not_values[f] :
 		    &values[f]);
 		any = 1;
+		/* a peer's identity comes with mTLS, which meshkit lacks */
+		if (names == source_names && (f == SOURCE_PRINCIPALS ||
+		    f == SOURCE_NAMESPACES))
+			config_warn(l, k, "AuthorizationPolicy source.%s is not "
+			    "supported by meshkit and is ignored: without mTLS "
+			    "no request has a peer %s, so it %s matches",
+			    k->value, f == SOURCE_PRINCIPALS ? "principal" :
+			    "namespace", config_key_is(k, not_names[f]) ?
+			    "always" : "never");
 	}
 	if (!any && rc == 0) {
 		config_error(l, n, "%s must not be empty", what);
@@ -549,6 +587,12 @@ sec_condition_key(struct config_loader *l, const struct ynode *n,
 	for (i = 0; i < nitems(plain); i++)
 		if (strcmp(key, plain[i].name) == 0) {
 			c->kind = plain[i].kind;
+			if (c->kind == KEY_SOURCE_PRINCIPAL ||
+			    c->kind == KEY_SOURCE_NAMESPACE)
+				config_warn(l, n, "AuthorizationPolicy when "
+				    "key %s is not supported by meshkit and is "
+				    "ignored: without mTLS no request has it, so "
+				    "it never matches", key);
 			return 0;
 		}
 	yaml_quote(q, sizeof(q), n->value, n->len);

@@ -63,23 +63,6 @@ static int	tl_metrics(struct config_loader *, const struct ynode *,
 		    struct telemetry_metrics *);
 static void	tl_provider_fini(struct extension_provider *);
 
-void
-config_warning(struct config_loader *l, const struct ynode *n,
-    const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*msg;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	cfg_errors_add(l->errs, l->file, n != NULL ? n->line : 0,
-	    n != NULL ? n->col : 0, CFG_WARNING, "%s",
-	    msg != NULL ? msg : "(out of memory)");
-	free(msg);
-}
-
 /* A bare number 0..100 (Istio's percentages), as parts per million. */
 static int
 tl_percent(struct config_loader *l, const struct ynode *n, const char *what,
@@ -310,7 +293,7 @@ tl_log_format(struct config_loader *l, const struct ynode *n,
 	text = yaml_get(n, "text");
 	labels = yaml_get(n, "labels");
 	if (yaml_get(n, "omitEmptyValues") != NULL)
-		config_warning(l, yaml_get(n, "omitEmptyValues"),
+		config_warn(l, yaml_get(n, "omitEmptyValues"),
 		    "logFormat.omitEmptyValues is not acted on: empty values "
 		    "are written as \"-\" or null");
 	if (text != NULL && labels != NULL) {
@@ -376,7 +359,7 @@ tl_provider(struct config_loader *l, const struct ynode *n,
 				p->kind = PROVIDER_PROMETHEUS;
 			else {
 				/* a provider for something else (ext authz) */
-				config_warning(l, k, "extension provider kind "
+				config_warn(l, k, "extension provider kind "
 				    "%s is not one stats-d exports to", k->value);
 				p->kind = PROVIDER_OTHER;
 			}
@@ -425,7 +408,7 @@ tl_provider(struct config_loader *l, const struct ynode *n,
 		    config_key_is(k, "traceContextOption") ||
 		    config_key_is(k, "timeout") || config_key_is(k,
 		    "headers")))
-			config_warning(l, k, "zipkin.%s is not acted on",
+			config_warn(l, k, "zipkin.%s is not acted on",
 			    k->value);
 		else if (p->kind == PROVIDER_OPENTELEMETRY &&
 		    config_key_is(k, "http")) {
@@ -462,7 +445,7 @@ tl_provider(struct config_loader *l, const struct ynode *n,
 		} else if (p->kind == PROVIDER_OPENTELEMETRY &&
 		    (config_key_is(k, "resourceDetectors") ||
 		    config_key_is(k, "dynatraceSampler")))
-			config_warning(l, k, "opentelemetry.%s is not acted "
+			config_warn(l, k, "opentelemetry.%s is not acted "
 			    "on", k->value);
 		else if (p->kind == PROVIDER_FILE_ACCESS_LOG &&
 		    config_key_is(k, "path"))
@@ -570,7 +553,7 @@ tl_default_config(struct config_loader *l, const struct ynode *n,
 		k = n->keys[i];
 		v = n->values[i];
 		if (!config_key_is(k, "tracing")) {
-			config_warning(l, k, "defaultConfig.%s is not acted "
+			config_warn(l, k, "defaultConfig.%s is not acted "
 			    "on by meshkit", k->value);
 			continue;
 		}
@@ -618,7 +601,7 @@ tl_default_config(struct config_loader *l, const struct ynode *n,
 				    "collectors only", kk->value);
 				rc = -1;
 			} else
-				config_warning(l, kk, "defaultConfig.tracing.%s "
+				config_warn(l, kk, "defaultConfig.tracing.%s "
 				    "is not acted on", kk->value);
 		}
 	}
@@ -877,7 +860,7 @@ tl_tracing(struct config_loader *l, const struct ynode *n,
 		else if (config_key_is(k, "customTags") ||
 		    config_key_is(k, "useRequestIdForTraceSampling") ||
 		    config_key_is(k, "enableIstioTags"))
-			config_warning(l, k, "tracing[].%s is not acted on",
+			config_warn(l, k, "tracing[].%s is not acted on",
 			    k->value);
 		else
 			config_unknown_field(l, k, "tracing[]");
@@ -915,7 +898,7 @@ tl_override(struct config_loader *l, const struct ynode *n,
 			rc |= config_bool(l, v, "overrides[].disabled",
 			    &o->disabled);
 		else if (config_key_is(k, "tagOverrides"))
-			config_warning(l, k, "overrides[].tagOverrides is not "
+			config_warn(l, k, "overrides[].tagOverrides is not "
 			    "acted on: Istio's labels stay as they are");
 		else {
 			if (config_keys(l, v, "overrides[].match",
@@ -937,7 +920,7 @@ tl_override(struct config_loader *l, const struct ynode *n,
 						    mode;
 				} else if (config_key_is(v->keys[j],
 				    "customMetric")) {
-					config_warning(l, v->keys[j],
+					config_warn(l, v->keys[j],
 					    "customMetric is not acted on: "
 					    "stats-d has Istio's metrics only");
 					o->metrics = 0;
@@ -947,7 +930,7 @@ tl_override(struct config_loader *l, const struct ynode *n,
 				else {
 					o->metrics = masks[which];
 					if (o->metrics == 0)
-						config_warning(l, m, "%s: "
+						config_warn(l, m, "%s: "
 						    "meshkit has no TCP or "
 						    "gRPC message metrics",
 						    names[which]);
@@ -990,7 +973,7 @@ tl_metrics(struct config_loader *l, const struct ynode *n,
 				else
 					mt->noverrides++;
 		} else if (config_key_is(k, "reportingInterval"))
-			config_warning(l, k, "metrics[].reportingInterval is "
+			config_warn(l, k, "metrics[].reportingInterval is "
 			    "not acted on: stats-d's metrics are live");
 		else
 			config_unknown_field(l, k, "metrics[]");
@@ -1026,7 +1009,7 @@ config_telemetry(struct config_loader *l, const struct ynode *root,
 		} else if (config_key_is(k, "targetRef") ||
 		    config_key_is(k, "targetRefs")) {
 			/* it names a Gateway or Service: none of ours */
-			config_warning(l, k, "%s is not acted on: this "
+			config_warn(l, k, "%s is not acted on: this "
 			    "Telemetry applies to no workload", k->value);
 			t->applies_to_none = 1;
 		} else if (config_key_is(k, "accessLogging")) {

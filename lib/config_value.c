@@ -3,6 +3,8 @@
  * failure reported at the node with what was expected and what was
  * found; and the label helpers.
  */
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -15,10 +17,80 @@
 #include "util.h"
 #include "yaml.h"
 
+static int	 config_label(const char *, size_t);
 static int	 config_decimal(const struct ynode *, uint64_t, uint64_t *);
 static int	 config_numeric(const struct ynode *);
 static int	 config_range(struct config_loader *, const struct ynode *,
 		    const char *, uint64_t, uint64_t, uint64_t *);
+
+/* One RFC 1123 label of len bytes, letters in either case. */
+static int
+config_label(const char *p, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0 || len > 63 || p[0] == '-' || p[len - 1] == '-')
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)p[i]) && p[i] != '-')
+			return 0;
+	return 1;
+}
+
+/*
+ * Istio's checks of a domain name: labels of RFC 1123, the last not all
+ * digits, at most 255 bytes, a trailing dot allowed.  With wildcard, the
+ * first label may be "*", or start with "*" or "*-" (Istio's wildcard
+ * prefix: "*.example.com", "*foo.example.com").
+ */
+int
+config_domain_name(const char *s, int wildcard)
+{
+	const char	*p = s, *dot, *last = NULL;
+	size_t		 n, len;
+
+	n = strlen(s);
+	if (n == 0 || n > 255)
+		return 0;
+	if (wildcard && s[0] == '*') {
+		p = s + 1;
+		if (*p == '-')
+			p++;
+		dot = strchr(p, '.');
+		len = dot != NULL ? (size_t)(dot - p) : strlen(p);
+		if (len == 0 && p != s + 1)
+			return 0;	/* "*-" */
+		if (len > 0 && !config_label(p, len))
+			return 0;
+		if (dot == NULL)
+			return 1;
+		p = dot + 1;
+	}
+	for (;;) {
+		dot = strchr(p, '.');
+		len = dot != NULL ? (size_t)(dot - p) : strlen(p);
+		/* a trailing dot: "istio.io." */
+		if (len == 0 && dot == NULL && last != NULL)
+			break;
+		if (!config_label(p, len))
+			return 0;
+		last = p;
+		if (dot == NULL)
+			break;
+		p = dot + 1;
+	}
+	/* the top-level label cannot be all digits */
+	return strspn(last, "0123456789") != strcspn(last, ".");
+}
+
+int
+config_ip_address(const char *s)
+{
+	unsigned char	 buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, s, buf) == 1 ||
+	    inet_pton(AF_INET6, s, buf) == 1;
+}
 
 void
 config_error(struct config_loader *l, const struct ynode *n,
@@ -35,6 +107,34 @@ config_error(struct config_loader *l, const struct ynode *n,
 	    n != NULL ? n->col : 0, 0, "%s",
 	    msg != NULL ? msg : "(out of memory)");
 	free(msg);
+}
+
+void
+config_warn(struct config_loader *l, const struct ynode *n,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	cfg_errors_add(l->errs, l->file, n != NULL ? n->line : 0,
+	    n != NULL ? n->col : 0, CFG_WARNING, "%s",
+	    msg != NULL ? msg : "(out of memory)");
+	free(msg);
+	if (l->kind != NULL)
+		l->errs->v[l->errs->n - 1].kind = xstrdup(l->kind);
+}
+
+void
+config_ignored(struct config_loader *l, const struct ynode *key,
+    const char *what)
+{
+	config_warn(l, key, "%s%s%s is not supported by meshkit and is "
+	    "ignored", l->kind != NULL ? l->kind : "",
+	    l->kind != NULL ? " " : "", what);
 }
 
 void
@@ -252,6 +352,24 @@ config_duration(struct config_loader *l, const struct ynode *n,
 	config_describe(n, got, sizeof(got));
 	config_error(l, n, "%s must be a positive duration such as 1s, 250ms "
 	    "or 1m, got %s", what, got);
+	return -1;
+}
+
+int
+config_duration_zero(struct config_loader *l, const struct ynode *n,
+    const char *what, uint64_t *out)
+{
+	char		 got[80];
+	uint64_t	 ms;
+
+	if (n->type == YNODE_SCALAR && strlen(n->value) == n->len &&
+	    util_parse_duration_ms(n->value, &ms) == 0) {
+		*out = ms;
+		return 0;
+	}
+	config_describe(n, got, sizeof(got));
+	config_error(l, n, "%s must be a duration such as 0s, 1s, 250ms or "
+	    "1m, got %s", what, got);
 	return -1;
 }
 

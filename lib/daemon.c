@@ -429,7 +429,8 @@ daemon_flag(struct daemon *d, struct daemon_flags *f, int ch, const char *arg)
 void
 daemon_start(struct daemon *d, const struct daemon_flags *f)
 {
-	int	 level = LOG_LEVEL_INFO + f->verbose - f->quiet;
+	struct cfg_errors	 errs;
+	int			 level = LOG_LEVEL_INFO + f->verbose - f->quiet;
 
 	log_init(d->name, 1, level < LOG_LEVEL_WARN ? LOG_LEVEL_WARN :
 	    level > LOG_LEVEL_DEBUG ? LOG_LEVEL_DEBUG : level);
@@ -438,11 +439,14 @@ daemon_start(struct daemon *d, const struct daemon_flags *f)
 		    strerror(errno));
 		exit(1);
 	}
-	if ((d->config = daemon_load_config(d->confdir,
-	    f->verbose > 0)) == NULL) {
+	memset(&errs, 0, sizeof(errs));
+	if ((d->config = daemon_load_config(d->confdir, f->verbose > 0,
+	    &errs)) == NULL) {
 		log_warnx("%s: configuration not loaded", d->confdir);
 		exit(1);
 	}
+	daemon_log_warnings(d, &errs);
+	cfg_errors_fini(&errs);
 	d->generation = 1;
 	d->fingerprint = daemon_config_fingerprint(d->config, d->kinds,
 	    d->nkinds);
@@ -461,16 +465,31 @@ daemon_log_error_line(const char *line, void *arg)
 }
 
 struct config *
-daemon_load_config(const char *dir, int verbose)
+daemon_load_config(const char *dir, int verbose, struct cfg_errors *errs)
 {
-	struct cfg_errors	 errs;
+	const struct cfg_error	*e;
 	struct config		*cfg;
+	char			*line;
+	size_t			 i;
 
-	memset(&errs, 0, sizeof(errs));
-	cfg = config_load_dir(dir, &errs);
-	cfg_errors_print(&errs, verbose, daemon_log_error_line, NULL);
-	cfg_errors_fini(&errs);
+	cfg = config_load_dir(dir, errs);
+	/* warnings wait for daemon_log_warnings: only a new generation's */
+	for (i = 0; i < errs->n; i++) {
+		e = &errs->v[i];
+		if (e->warning || (e->notice && !verbose))
+			continue;
+		line = cfg_error_line(e);
+		log_warnx("%s", line);
+		free(line);
+	}
 	return cfg;
+}
+
+void
+daemon_log_warnings(const struct daemon *d, const struct cfg_errors *errs)
+{
+	cfg_errors_print_warnings(errs, d->kinds, d->nkinds,
+	    daemon_log_error_line, NULL);
 }
 
 int
@@ -478,10 +497,20 @@ daemon_check_config(const char *dir, int verbose)
 {
 	struct cfg_errors	 errs;
 	struct config		*cfg;
+	const struct cfg_error	*e;
+	char			*line;
+	size_t			 i;
 
 	memset(&errs, 0, sizeof(errs));
 	cfg = config_load_dir(dir, &errs);
-	cfg_errors_print(&errs, verbose, daemon_print_error_line, NULL);
+	for (i = 0; i < errs.n; i++) {
+		e = &errs.v[i];
+		if (e->notice && !e->warning && !verbose)
+			continue;
+		line = cfg_error_line(e);
+		daemon_print_error_line(line, NULL);
+		free(line);
+	}
 	cfg_errors_fini(&errs);
 	if (cfg == NULL)
 		return 1;
@@ -778,12 +807,15 @@ daemon_swap(struct daemon *d, struct config *cfg, uint64_t fingerprint)
 void
 daemon_reload(struct daemon *d, int watched)
 {
-	struct config	*cfg;
-	uint64_t	 fingerprint;
+	struct cfg_errors	 errs;
+	struct config		*cfg;
+	uint64_t		 fingerprint;
 
 	log_info("reloading %s", d->confdir);
+	memset(&errs, 0, sizeof(errs));
 	if ((cfg = daemon_load_config(d->confdir, log_getlevel() >=
-	    LOG_LEVEL_DEBUG)) == NULL) {
+	    LOG_LEVEL_DEBUG, &errs)) == NULL) {
+		cfg_errors_fini(&errs);
 		d->reload_failed(d);
 		log_warnx("reload failed; generation %llu stays in force",
 		    (unsigned long long)d->generation);
@@ -791,11 +823,14 @@ daemon_reload(struct daemon *d, int watched)
 	}
 	fingerprint = daemon_config_fingerprint(cfg, d->kinds, d->nkinds);
 	if (watched && fingerprint == d->fingerprint) {
+		cfg_errors_fini(&errs);
 		config_free(cfg);
 		log_info("none of %s's resources changed; generation %llu "
 		    "stays", d->name, (unsigned long long)d->generation);
 		return;
 	}
+	daemon_log_warnings(d, &errs);
+	cfg_errors_fini(&errs);
 	d->apply(d, cfg, fingerprint);
 }
 

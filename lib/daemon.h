@@ -156,9 +156,21 @@ int	daemon_flag(struct daemon *, struct daemon_flags *, int ch,
  * config, generation 1; exits when either fails.
  */
 void	daemon_start(struct daemon *, const struct daemon_flags *);
-/* dir's config, or NULL with every error logged. */
-struct config *daemon_load_config(const char *dir, int verbose);
-/* -n: dir's errors, or "configuration OK", on stderr; the exit status. */
+/*
+ * dir's config, or NULL with every error logged (and the notices when
+ * verbose).  The warnings stay in errs (cfg_errors_fini it): a daemon
+ * logs them with daemon_log_warnings when the config becomes a
+ * generation, so each is logged once per load, not once per look.
+ */
+struct config *daemon_load_config(const char *dir, int verbose,
+	    struct cfg_errors *errs);
+/* The warnings of errs about the daemon's own kinds, as log_warnx. */
+void	daemon_log_warnings(const struct daemon *,
+	    const struct cfg_errors *);
+/*
+ * -n: dir's errors and warnings, or "configuration OK", on stderr; the
+ * exit status.
+ */
 int	daemon_check_config(const char *dir, int verbose);
 /*
  * -f: the messages on stdin, each given to fn with its offset; what fn

@@ -16,9 +16,12 @@
  * - A request line is "method SP target SP version", single spaces.
  *   Trailing spaces after the version are tolerated because the three
  *   parts are still unambiguous; anything else after the version is 400.
- *   The target may hold any visible ASCII or bytes >= 0x80 (real clients
- *   send raw UTF-8 and unencoded "|{}^" characters), never SP or a
- *   control character.
+ *   The target may hold any visible ASCII (real clients send unencoded
+ *   "|{}^" characters) but '#', never SP, a control character or a byte
+ *   >= 0x80: RFC 3986 has no raw non-ASCII byte and no fragment in a
+ *   request target, and a raw byte that is not UTF-8 makes the path one
+ *   thing to a regex engine and another to the application.  Clients
+ *   percent-encode UTF-8; one that does not gets 400, as with Envoy.
  * - HTTP/1.0 and HTTP/1.1 are served; HTTP/1.2 and later 1.x are read as
  *   1.1 (RFC 9110 2.5); other major versions get 505, and anything that
  *   is not "HTTP/" DIGIT "." DIGIT gets 400 (HTTP/0.9 is not served).
@@ -77,24 +80,26 @@
 #define SC	(TH | C_SCHEME)
 #define HX	(SC | C_HEX)
 #define DG	(HX | C_DIGIT)
+#define FR	(C_FIELD | C_QDTEXT | C_TCHAR)	/* '#': never in a target */
+#define OB	(C_FIELD | C_QDTEXT)		/* obs-text: values only */
 
 const uint8_t http_cclass[256] = {
 	/* 0_ */ __, __, __, __, __, __, __, __, __, WS, __, __, __, __, __, __,
 	/* 1_ */ __, __, __, __, __, __, __, __, __, __, __, __, __, __, __, __,
-	/* 2_ */ WS, TH, DQ, TV, TH, TH, TH, TH, HV, HV, TH, SC, HV, SC, SC, VC,
+	/* 2_ */ WS, TH, DQ, FR, TH, TH, TH, TH, HV, HV, TH, SC, HV, SC, SC, VC,
 	/* 3_ */ DG, DG, DG, DG, DG, DG, DG, DG, DG, DG, VC, HV, VC, HV, VC, VC,
 	/* 4_ */ VC, HX, HX, HX, HX, HX, HX, SC, SC, SC, SC, SC, SC, SC, SC, SC,
 	/* 5_ */ SC, SC, SC, SC, SC, SC, SC, SC, SC, SC, SC, VC, DQ, VC, TV, TH,
 	/* 6_ */ TV, HX, HX, HX, HX, HX, HX, SC, SC, SC, SC, SC, SC, SC, SC, SC,
 	/* 7_ */ SC, SC, SC, SC, SC, SC, SC, SC, SC, SC, SC, VC, TV, VC, TH, __,
-	/* 8_ */ VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC,
-	/* 9_ */ VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC,
-	/* a_ */ VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC,
-	/* b_ */ VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC,
-	/* c_ */ VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC,
-	/* d_ */ VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC,
-	/* e_ */ VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC,
-	/* f_ */ VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC,
+	/* 8_ */ OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB,
+	/* 9_ */ OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB,
+	/* a_ */ OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB,
+	/* b_ */ OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB,
+	/* c_ */ OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB,
+	/* d_ */ OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB,
+	/* e_ */ OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB,
+	/* f_ */ OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB,
 };
 
 #undef __
@@ -107,6 +112,8 @@ const uint8_t http_cclass[256] = {
 #undef SC
 #undef HX
 #undef DG
+#undef FR
+#undef OB
 
 #define ONES		UINT64_C(0x0101010101010101)
 #define HIGHS		UINT64_C(0x8080808080808080)
@@ -155,6 +162,7 @@ enum field_kind {
 
 static int	 fail(struct http_error *, int, const char *);
 static size_t	 skip_plain(const char *, size_t, size_t, unsigned);
+static size_t	 skip_target(const char *, size_t, size_t);
 static int	 caseeq(const char *, size_t, const char *);
 static int	 str_caseeq_n(struct str, const char *, size_t);
 static int	 list_has_token(struct str, const char *, size_t);
@@ -207,6 +215,27 @@ skip_plain(const char *buf, size_t i, size_t len, unsigned low)
 		memcpy(&x, buf + i, 8);
 		del = x ^ (ONES * 0x7f);
 		if ((((x - ONES * low) & ~x) | ((del - ONES) & ~del)) & HIGHS)
+			break;
+		i += 8;
+	}
+	return i;
+}
+
+/*
+ * skip_plain() for a request target: also stops at a byte >= 0x80 and
+ * at '#', which the class table refuses there.
+ */
+static size_t
+skip_target(const char *buf, size_t i, size_t len)
+{
+	uint64_t	 x, del, hash;
+
+	while (len - i >= 8) {
+		memcpy(&x, buf + i, 8);
+		del = x ^ (ONES * 0x7f);
+		hash = x ^ (ONES * '#');
+		if ((((x - ONES * 0x21) & ~x) | ((del - ONES) & ~del) |
+		    ((hash - ONES) & ~hash) | x) & HIGHS)
 			break;
 		i += 8;
 	}
@@ -803,12 +832,16 @@ http_parse_request(const char *buf, size_t len,
 	req->method.p = buf + line;
 	req->method.n = i - line;
 	req->target.p = buf + ++i;
-	i = skip_plain(buf, i, len, 0x21);
+	i = skip_target(buf, i, len);
 	while (IS(buf[i], C_TARGET))
 		i++;
 	req->target.n = (size_t)(buf + i - req->target.p);
 	if (buf[i] == '\r')
 		return fail(err, 400, "no HTTP version in request line");
+	if ((unsigned char)buf[i] >= 0x80)
+		return fail(err, 400, "raw non-ASCII byte in request target");
+	if (buf[i] == '#')
+		return fail(err, 400, "fragment in request target");
 	if (buf[i] != ' ')
 		return fail(err, 400, "invalid character in request target");
 	if (req->target.n == 0)

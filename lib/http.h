@@ -26,6 +26,12 @@ struct http_limits {
 #define HTTP_DEFAULT_MAX_LINE		8192
 #define HTTP_DEFAULT_MAX_HEADERS	100
 #define HTTP_DEFAULT_MAX_HEAD		65536
+/*
+ * The most header fields a Proxy's limits.maxHeaders may allow, and so
+ * the most that route-d and authz-d read from one question: a header
+ * that proxy-d forwards is one they see.
+ */
+#define HTTP_MAX_HEADERS_CEILING	10000
 
 struct http_header {
 	struct str	name;

@@ -95,25 +95,33 @@ match_context(void)
 	return mc;
 }
 
-int
-match_regex(const void *re, const char *s, size_t n)
+enum match_result
+match_regex_test(const void *re, const char *s, size_t n)
 {
 	pcre2_match_data	*md;
 	pcre2_match_context	*mc;
 	int			 rc;
 
 	if (re == NULL)
-		return 0;
+		return MATCH_NO;
 	md = pcre2_match_data_create_from_pattern(re, NULL);
 	mc = match_context();
 	if (md == NULL || mc == NULL)
-		rc = -1;
+		rc = PCRE2_ERROR_NOMEMORY;
 	else
 		rc = pcre2_match(re, (PCRE2_SPTR)(s != NULL ? s : ""), n, 0,
 		    0, md, mc);
 	pcre2_match_data_free(md);
 	pcre2_match_context_free(mc);
-	return rc >= 0;
+	if (rc >= 0)
+		return MATCH_YES;
+	return rc == PCRE2_ERROR_NOMATCH ? MATCH_NO : MATCH_ERROR;
+}
+
+int
+match_regex(const void *re, const char *s, size_t n)
+{
+	return match_regex_test(re, s, n) == MATCH_YES;
 }
 
 /* RE2 writes groups \1; PCRE2's substitute wants $1, and $ literal as $$. */
@@ -141,7 +149,7 @@ match_rewrite_to_pcre(const char *in, char *out, size_t outlen)
 	return 0;
 }
 
-int
+enum match_result
 match_regex_replace(const void *re, const char *s, size_t n,
     const char *rewrite, char *out, size_t outlen)
 {
@@ -150,42 +158,47 @@ match_regex_replace(const void *re, const char *s, size_t n,
 	PCRE2_SIZE		 len = outlen;
 	int			 rc;
 
-	if (re == NULL || outlen == 0 ||
+	if (re == NULL)
+		return MATCH_NO;
+	if (outlen == 0 ||
 	    match_rewrite_to_pcre(rewrite, repl, sizeof(repl)) == -1)
-		return -1;
+		return MATCH_ERROR;
 	if ((mc = match_context()) == NULL)
-		return -1;
+		return MATCH_ERROR;
 	/* RE2's GlobalReplace, as Envoy's regex_rewrite does */
 	rc = pcre2_substitute(re, (PCRE2_SPTR)(s != NULL ? s : ""), n, 0,
 	    PCRE2_SUBSTITUTE_GLOBAL,
 	    NULL, mc, (PCRE2_SPTR)repl, PCRE2_ZERO_TERMINATED,
 	    (PCRE2_UCHAR *)out, &len);
 	pcre2_match_context_free(mc);
-	return rc >= 1 ? 0 : -1;
+	if (rc > 0)
+		return MATCH_YES;
+	return rc == 0 ? MATCH_NO : MATCH_ERROR;
 }
 
-int
-match_string(const struct string_match *m, const char *s, size_t n,
+enum match_result
+match_string_test(const struct string_match *m, const char *s, size_t n,
     int caseless)
 {
 	size_t	 vn;
 
 	switch (m->kind) {
 	case MATCH_ANY:
-		return 1;
+		return MATCH_YES;
 	case MATCH_EXACT:
 		vn = strlen(m->value);
 		return vn == n && (n == 0 || (caseless ?
-		    strncasecmp(m->value, s, n) : memcmp(m->value, s, n)) == 0);
+		    strncasecmp(m->value, s, n) : memcmp(m->value, s, n)) ==
+		    0) ? MATCH_YES : MATCH_NO;
 	case MATCH_PREFIX:
 		vn = strlen(m->value);
 		return vn <= n && (vn == 0 || (caseless ?
 		    strncasecmp(m->value, s, vn) :
-		    memcmp(m->value, s, vn)) == 0);
+		    memcmp(m->value, s, vn)) == 0) ? MATCH_YES : MATCH_NO;
 	case MATCH_REGEX:
-		return match_regex(m->regex, s, n);
+		return match_regex_test(m->regex, s, n);
 	}
-	return 0;
+	return MATCH_ERROR;
 }
 
 void

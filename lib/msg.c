@@ -468,6 +468,38 @@ msgw_fieldf(struct msg_writer *w, const char *key, const char *fmt, ...)
 }
 
 void
+msgw_field_header(struct msg_writer *w, const char *key, struct str name,
+    struct str value)
+{
+	size_t	 kn = strlen(key), i;
+	char	*v, c;
+
+	if (name.p == NULL)
+		name.n = 0;
+	if (value.p == NULL)
+		value.n = 0;
+	if (msgw_reserve(w, kn + 2 + name.n + 2 + value.n + 1) == -1)
+		return;
+	memcpy(w->buf + w->len, key, kn);
+	w->len += kn;
+	w->buf[w->len++] = ':';
+	w->buf[w->len++] = ' ';
+	v = w->buf + w->len;
+	for (i = 0; i < name.n; i++) {
+		c = name.p[i];
+		v[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	}
+	v[name.n] = ':';
+	v[name.n + 1] = ' ';
+	if (value.n > 0)
+		memcpy(v + name.n + 2, value.p, value.n);
+	msgw_sanitize(v, name.n + 2 + value.n);
+	w->len += name.n + 2 + value.n;
+	w->buf[w->len++] = '\n';
+	w->buf[w->len] = '\0';
+}
+
+void
 msgw_field_u64(struct msg_writer *w, const char *key, uint64_t v)
 {
 	char		 digits[20];
@@ -481,4 +513,59 @@ msgw_field_u64(struct msg_writer *w, const char *key, uint64_t v)
 	s.p = digits + i;
 	s.n = sizeof(digits) - i;
 	msgw_field(w, key, s);
+}
+
+int
+msg_source_read(const struct msg *m, struct msg_source *src)
+{
+	const struct msg_block	*b = &m->header;
+	size_t			 i;
+	int			 seen_wl = 0, seen_ns = 0;
+
+	memset(src, 0, sizeof(*src));
+	src->namespace = STR_LIT(MSG_DEFAULT_NAMESPACE);
+	for (i = b->first; i < b->first + b->count; i++) {
+		const struct msg_field *f = &m->fields[i];
+
+		if (!seen_wl && util_str_eq(f->key, "workload")) {
+			src->workload = f->value;
+			seen_wl = 1;
+		} else if (!seen_ns && util_str_eq(f->key, "namespace")) {
+			if (f->value.n > 0)
+				src->namespace = f->value;
+			seen_ns = 1;
+		} else if (util_str_eq(f->key, "label")) {
+			const char *eq = memchr(f->value.p, '=', f->value.n);
+
+			if (eq == NULL || eq == f->value.p)
+				return -1;
+			/* Extra labels are ignored: no decision reads them. */
+			if (src->nlabels == MSG_MAX_LABELS)
+				continue;
+			src->label_keys[src->nlabels].p = f->value.p;
+			src->label_keys[src->nlabels].n =
+			    (size_t)(eq - f->value.p);
+			src->label_values[src->nlabels].p = eq + 1;
+			src->label_values[src->nlabels].n =
+			    f->value.n - (size_t)(eq + 1 - f->value.p);
+			src->nlabels++;
+		}
+	}
+	return 0;
+}
+
+void
+msgw_source(struct msg_writer *w, const char *type, const char *workload,
+    const char *namespace, char *const *keys, char *const *values,
+    size_t nlabels)
+{
+	size_t	 i;
+
+	msgw_reset(w);
+	msgw_begin(w, type);
+	msgw_field(w, "workload", (struct str){ workload, strlen(workload) });
+	msgw_field(w, "namespace", (struct str){ namespace,
+	    strlen(namespace) });
+	for (i = 0; i < nlabels; i++)
+		msgw_fieldf(w, "label", "%s=%s", keys[i], values[i]);
 }

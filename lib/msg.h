@@ -17,6 +17,11 @@
 #define MSG_MAX_RECORDS		4096
 #define MSG_MAX_KEY		64
 
+/* What the daemons' status replies say they are. */
+#ifndef MESHKIT_VERSION
+#define MESHKIT_VERSION		"0.1"
+#endif
+
 struct msg_field {
 	struct str	key;
 	struct str	value;
@@ -87,5 +92,38 @@ void	msgw_field(struct msg_writer *, const char *key, struct str value);
 void	msgw_fieldf(struct msg_writer *, const char *key, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	msgw_field_u64(struct msg_writer *, const char *key, uint64_t);
+/*
+ * A "key: name: value" field for an HTTP header, the name in lower case
+ * as meshkit-ipc(7) wants it; any length (a header proxy-d forwards is
+ * one the daemon sees).
+ */
+void	msgw_field_header(struct msg_writer *, const char *key,
+	    struct str name, struct str value);
+
+/*
+ * Who asks: the header block every question and report carries (the
+ * asking workload's name, namespace and labels), so one set of daemons
+ * can serve many proxies.  Strings point into the message.
+ */
+#define MSG_MAX_LABELS		32
+#define MSG_DEFAULT_NAMESPACE	"default"
+
+struct msg_source {
+	struct str	 workload;
+	struct str	 namespace;	/* MSG_DEFAULT_NAMESPACE if absent */
+	struct str	 label_keys[MSG_MAX_LABELS];
+	struct str	 label_values[MSG_MAX_LABELS];
+	size_t		 nlabels;	/* labels past the limit are ignored */
+};
+
+/* The header of m; -1 for a label that is not key=value. */
+int	msg_source_read(const struct msg *m, struct msg_source *);
+/*
+ * Start a message of this type with the header of the asking workload:
+ * resets the writer.
+ */
+void	msgw_source(struct msg_writer *, const char *type,
+	    const char *workload, const char *namespace, char *const *keys,
+	    char *const *values, size_t nlabels);
 
 #endif

@@ -647,7 +647,7 @@ route_collect(const struct config *cfg, struct route_state *st,
 
 void
 route_decide(const struct config *cfg, struct route_state *st,
-    const struct route_source *src, const struct route_query *q,
+    const struct msg_source *src, const struct route_query *q,
     uint64_t reuse_ms, struct route_answer *a)
 {
 	char				 host[ROUTE_HOST_MAX];
@@ -796,13 +796,13 @@ route_route_reply(const struct config *cfg, struct route_state *st,
     struct msg *m, uint64_t generation, uint64_t reuse_ms,
     struct msg_writer *out)
 {
-	struct route_source	 src;
+	struct msg_source	 src;
 	struct route_query	 lq, *q = st != NULL ? &st->query : &lq;
 	struct route_answer	*a;
 	char			 err[200], reason[256];
 	size_t			 i;
 
-	if (route_source_read(m, &src) == -1) {
+	if (msg_source_read(m, &src) == -1) {
 		route_error_reply(st, out, "header: label: want key=value");
 		return;
 	}

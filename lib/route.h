@@ -11,20 +11,14 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "http.h"
 #include "msg.h"
 #include "util.h"
 
-#define ROUTE_MAX_HEADERS	128
+/* every header proxy-d may forward, so that a cached answer keyed on one
+   was decided on it */
+#define ROUTE_MAX_HEADERS	HTTP_MAX_HEADERS_CEILING
 #define ROUTE_MAX_ENDPOINTS	256
-
-/* Who asks: the header of a route request. */
-struct route_source {
-	struct str	 workload;
-	struct str	 namespace;
-	struct str	 label_keys[32];
-	struct str	 label_values[32];
-	size_t		 nlabels;
-};
 
 /* One question; strings point into the request message. */
 struct route_query {
@@ -160,10 +154,6 @@ struct route_dns;
  */
 void	route_state_set_dns(struct route_state *, const struct route_dns *);
 
-#ifndef MESHKIT_VERSION
-#define MESHKIT_VERSION		"0.1"
-#endif
-
 /*
  * Counters reported in a status-reply.  route_handle_message keeps the
  * message and answer counters; the daemon keeps the reload counters
@@ -189,14 +179,13 @@ struct route_stats *route_state_stats(struct route_state *);
  * endpoints rotated for round robin, reuse_ms as given, vary, reason).
  */
 void	route_decide(const struct config *, struct route_state *,
-	    const struct route_source *, const struct route_query *,
+	    const struct msg_source *, const struct route_query *,
 	    uint64_t reuse_ms, struct route_answer *);
 
 /*
  * Wire form (meshkit-ipc(7)), in route_wire.c.  The readers return 0,
  * or -1 with a reason in err.
  */
-int	route_source_read(const struct msg *, struct route_source *);
 int	route_query_read(const struct msg *, const struct msg_block *,
 	    struct route_query *, char *err, size_t errlen);
 void	route_answer_write(struct msg_writer *, const struct route_answer *);

@@ -67,7 +67,7 @@ uint32_t *route_maglev_table(struct route_state *, uint64_t key,
 const struct virtual_service *route_vs_find(const struct config *,
 	    const char *ns, const struct route_names *);
 void	route_vs_decide(const struct config *, struct route_state *,
-	    const struct route_source *, const struct route_query *,
+	    const struct msg_source *, const struct route_query *,
 	    const char *ns, const struct virtual_service *,
 	    struct route_answer *);
 void	route_policy_reset(struct route_policy *);

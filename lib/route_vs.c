@@ -41,8 +41,8 @@ static int	vs_header(const struct route_query *, const char *,
 static int	vs_query_param(struct str, const char *, struct str *);
 static int	vs_cookie(struct str, const char *, struct str *);
 static struct str vs_path(const struct route_query *);
-static int	vs_match(const struct http_match *,
-		    const struct route_source *, const struct route_query *,
+static enum match_result vs_match(const struct http_match *,
+		    const struct msg_source *, const struct route_query *,
 		    uint32_t, struct route_answer *);
 static const struct destination_rule *vs_find_dr(const struct config *,
 		    const char *, const char *);
@@ -311,69 +311,81 @@ vs_cookie(struct str cookies, const char *name, struct str *v)
 /*
  * One match block: every field it has must match.  Each field looked
  * at is added to vary before it is compared, and the scan stops at the
- * first miss: the outcome depends on no field after it.
+ * first miss: the outcome depends on no field after it.  A regex that
+ * fails (its budget, a subject that is not UTF-8) is MATCH_ERROR, never
+ * a miss: the request then fails rather than skip the route.
  */
-static int
-vs_match(const struct http_match *m, const struct route_source *src,
+static enum match_result
+vs_match(const struct http_match *m, const struct msg_source *src,
     const struct route_query *q, uint32_t port, struct route_answer *a)
 {
-	struct str	 v, path = vs_path(q);
-	char		 word[ROUTE_HOST_MAX];
-	size_t		 i, j;
-	int		 n;
+	struct str		 v, path = vs_path(q);
+	char			 word[ROUTE_HOST_MAX];
+	size_t			 i, j;
+	int			 n;
+	enum match_result	 r;
 
+#define VS_TRY(expr)	do {						\
+	if ((r = (expr)) != MATCH_YES)					\
+		return r;						\
+} while (0)
 	if (!vs_mesh(m->gateways, m->ngateways))
-		return 0;
+		return MATCH_NO;
 	/* no port in the authority: HTTP's own */
 	if (m->port != 0 && m->port != (port != 0 ? port : 80))
-		return 0;
+		return MATCH_NO;
 	if (m->uri.kind != MATCH_ANY) {
 		vary_add(a, "path", 4);
-		if (!match_string(&m->uri, path.p, path.n,
-		    m->ignore_uri_case))
-			return 0;
+		VS_TRY(match_string_test(&m->uri, path.p, path.n,
+		    m->ignore_uri_case));
 	}
 	if (m->scheme.kind != MATCH_ANY) {
 		vary_add(a, "scheme", 6);
-		if (!match_string(&m->scheme, q->scheme.p, q->scheme.n, 0))
-			return 0;
+		VS_TRY(match_string_test(&m->scheme, q->scheme.p, q->scheme.n,
+		    0));
 	}
 	if (m->method.kind != MATCH_ANY) {
 		vary_add(a, "method", 6);
-		if (!match_string(&m->method, q->method.p, q->method.n, 0))
-			return 0;
+		VS_TRY(match_string_test(&m->method, q->method.p, q->method.n,
+		    0));
 	}
-	if (m->authority.kind != MATCH_ANY &&
-	    !match_string(&m->authority, q->authority.p, q->authority.n, 0))
-		return 0;
+	if (m->authority.kind != MATCH_ANY)
+		VS_TRY(match_string_test(&m->authority, q->authority.p,
+		    q->authority.n, 0));
 	for (i = 0; i < m->nheaders; i++) {
 		n = snprintf(word, sizeof(word), "header:%s",
 		    m->headers[i].name);
 		vary_add(a, word, (size_t)n < sizeof(word) ? (size_t)n :
 		    sizeof(word) - 1);
-		if (!vs_header(q, m->headers[i].name, &v) ||
-		    !match_string(&m->headers[i].match, v.p, v.n, 0))
-			return 0;
+		if (!vs_header(q, m->headers[i].name, &v))
+			return MATCH_NO;
+		VS_TRY(match_string_test(&m->headers[i].match, v.p, v.n, 0));
 	}
 	for (i = 0; i < m->nwithout_headers; i++) {
 		n = snprintf(word, sizeof(word), "header:%s",
 		    m->without_headers[i].name);
 		vary_add(a, word, (size_t)n < sizeof(word) ? (size_t)n :
 		    sizeof(word) - 1);
-		if (vs_header(q, m->without_headers[i].name, &v) &&
-		    match_string(&m->without_headers[i].match, v.p, v.n, 0))
-			return 0;
+		if (!vs_header(q, m->without_headers[i].name, &v))
+			continue;
+		r = match_string_test(&m->without_headers[i].match, v.p, v.n,
+		    0);
+		if (r != MATCH_NO)
+			return r == MATCH_YES ? MATCH_NO : MATCH_ERROR;
 	}
 	if (m->nquery_params > 0)
 		vary_add(a, "path", 4);
-	for (i = 0; i < m->nquery_params; i++)
-		if (!vs_query_param(q->path, m->query_params[i].name, &v) ||
-		    !match_string(&m->query_params[i].match, v.p, v.n, 0))
-			return 0;
+	for (i = 0; i < m->nquery_params; i++) {
+		if (!vs_query_param(q->path, m->query_params[i].name, &v))
+			return MATCH_NO;
+		VS_TRY(match_string_test(&m->query_params[i].match, v.p, v.n,
+		    0));
+	}
+#undef VS_TRY
 	/* The asker's identity: the same for every question of a proxy. */
 	if (m->source_namespace != NULL && (src == NULL ||
 	    !util_str_eq(src->namespace, m->source_namespace)))
-		return 0;
+		return MATCH_NO;
 	for (i = 0; i < m->source_labels.n; i++) {
 		for (j = 0; src != NULL && j < src->nlabels; j++)
 			if (util_str_eq(src->label_keys[j],
@@ -382,9 +394,9 @@ vs_match(const struct http_match *m, const struct route_source *src,
 			    m->source_labels.values[i]))
 				break;
 		if (src == NULL || j == src->nlabels)
-			return 0;
+			return MATCH_NO;
 	}
-	return 1;
+	return MATCH_YES;
 }
 
 /* The DestinationRule whose host names service best. */
@@ -799,9 +811,23 @@ vs_rewrite(const struct http_route *h, const struct http_match *m,
 			keep = path.n;
 		snprintf(np, sizeof(np), "%s%.*s", r->uri,
 		    (int)(path.n - keep), path.p + keep);
-	} else if (match_regex_replace(r->regex, path.p, path.n,
-	    r->regex_rewrite, np, sizeof(np)) == -1)
-		snprintf(np, sizeof(np), "%.*s", (int)path.n, path.p);
+	} else {
+		switch (match_regex_replace(r->regex, path.p, path.n,
+		    r->regex_rewrite, np, sizeof(np))) {
+		case MATCH_YES:
+			break;
+		case MATCH_NO:
+			snprintf(np, sizeof(np), "%.*s", (int)path.n, path.p);
+			break;
+		case MATCH_ERROR:
+			a->status = ROUTE_ERROR;
+			snprintf(a->reason, sizeof(a->reason),
+			    "uriRegexRewrite could not be applied (out of "
+			    "budget, a path that is not UTF-8, or longer "
+			    "than %zu bytes)", sizeof(np) - 1);
+			return;
+		}
+	}
 	if (snprintf(p->rewrite_path, sizeof(p->rewrite_path), "%s%.*s", np,
 	    (int)rest.n, rest.p) >= (int)sizeof(p->rewrite_path)) {
 		p->rewrite_path[0] = '\0';
@@ -829,6 +855,9 @@ vs_mirrors(const struct config *cfg, struct route_state *st,
 		const struct dr_subset *ss;
 		const struct labels *sub = NULL;
 
+		/* mirrorPercent(age) 0: Istio mirrors nothing */
+		if (d->mirror_ppm == 0)
+			continue;
 		route_names(&nm, d->host, vsns);
 		if (route_lookup(cfg, ns, &nm, d->port != 0 ? d->port : port,
 		    &m, &seen) == -1)
@@ -890,7 +919,7 @@ vs_cors(const struct cors_policy *c, struct route_policy *p)
 
 void
 route_vs_decide(const struct config *cfg, struct route_state *st,
-    const struct route_source *src, const struct route_query *q,
+    const struct msg_source *src, const struct route_query *q,
     const char *ns, const struct virtual_service *vs, struct route_answer *a)
 {
 	const struct http_route		*h = NULL;
@@ -907,16 +936,29 @@ route_vs_decide(const struct config *cfg, struct route_state *st,
 	char				 name[80];
 	int				 seen;
 	const char			*vsns = vs->meta.namespace;
+	enum match_result		 mr;
 
 	for (i = 0; i < vs->nhttp; i++) {
 		h = &vs->http[i];
 		if (h->nmatches == 0)
 			break;
-		for (j = 0; j < h->nmatches; j++)
-			if (vs_match(&h->matches[j], src, q, port, a)) {
+		for (j = 0; j < h->nmatches; j++) {
+			mr = vs_match(&h->matches[j], src, q, port, a);
+			if (mr == MATCH_ERROR) {
+				/* fail closed: the route may be a 403 */
+				a->status = ROUTE_ERROR;
+				snprintf(a->reason, sizeof(a->reason),
+				    "VirtualService %.40s/%.40s http[%zu] "
+				    "match[%zu]: a regex could not be "
+				    "matched (out of budget, or not "
+				    "UTF-8)", vsns, vs->meta.name, i, j);
+				return;
+			}
+			if (mr == MATCH_YES) {
 				hit = &h->matches[j];
 				break;
 			}
+		}
 		if (j < h->nmatches)
 			break;
 	}

@@ -491,45 +491,6 @@ route_policy_read(struct str k, struct str v, struct route_policy *p,
 }
 
 int
-route_source_read(const struct msg *m, struct route_source *src)
-{
-	const struct msg_block	*b = &m->header;
-	size_t			 i;
-	int			 seen_wl = 0, seen_ns = 0;
-
-	memset(src, 0, sizeof(*src));
-	src->namespace = STR_LIT(CONFIG_DEFAULT_NAMESPACE);
-	for (i = b->first; i < b->first + b->count; i++) {
-		const struct msg_field *f = &m->fields[i];
-
-		if (!seen_wl && util_str_eq(f->key, "workload")) {
-			src->workload = f->value;
-			seen_wl = 1;
-		} else if (!seen_ns && util_str_eq(f->key, "namespace")) {
-			if (f->value.n > 0)
-				src->namespace = f->value;
-			seen_ns = 1;
-		} else if (util_str_eq(f->key, "label")) {
-			const char *eq = memchr(f->value.p, '=', f->value.n);
-
-			if (eq == NULL || eq == f->value.p)
-				return -1;
-			/* Extra labels are ignored: no decision reads them. */
-			if (src->nlabels == nitems(src->label_keys))
-				continue;
-			src->label_keys[src->nlabels].p = f->value.p;
-			src->label_keys[src->nlabels].n =
-			    (size_t)(eq - f->value.p);
-			src->label_values[src->nlabels].p = eq + 1;
-			src->label_values[src->nlabels].n =
-			    f->value.n - (size_t)(eq + 1 - f->value.p);
-			src->nlabels++;
-		}
-	}
-	return 0;
-}
-
-int
 route_query_read(const struct msg *m, const struct msg_block *b,
     struct route_query *q, char *err, size_t errlen)
 {

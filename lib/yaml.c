@@ -53,7 +53,7 @@ static void	 yaml_offset_position(const char *, size_t, size_t, int *,
 
 void
 cfg_errors_add(struct cfg_errors *errs, const char *file, int line, int col,
-    int notice, const char *fmt, ...)
+    int severity, const char *fmt, ...)
 {
 	struct cfg_error	*e;
 	va_list			 ap;
@@ -63,41 +63,91 @@ cfg_errors_add(struct cfg_errors *errs, const char *file, int line, int col,
 	e->file = xstrdup(file != NULL ? file : "-");
 	e->line = line;
 	e->col = col;
-	e->notice = notice;
+	e->notice = severity != CFG_ERROR;
+	e->warning = severity == CFG_WARNING;
+	e->kind = NULL;
 	va_start(ap, fmt);
 	if (vasprintf(&e->message, fmt, ap) < 0)
 		e->message = xstrdup("(out of memory formatting an error)");
 	va_end(ap);
-	if (!notice)
+	if (!e->notice)
 		errs->nerrors++;
+	if (e->warning)
+		errs->nwarnings++;
+}
+
+char *
+cfg_error_line(const struct cfg_error *e)
+{
+	const char	*tag;
+	char		*line;
+
+	tag = e->warning ? "warning: " : e->notice ? "notice: " : "";
+	/* line 0: the error is about the file as a whole */
+	if (e->line > 0)
+		xasprintf(&line, "%s:%d:%d: %s%s", e->file, e->line, e->col,
+		    tag, e->message);
+	else
+		xasprintf(&line, "%s: %s%s", e->file, tag, e->message);
+	return line;
 }
 
 void
 cfg_errors_print(const struct cfg_errors *errs, int with_notices,
     void (*out)(const char *, void *), void *arg)
 {
-	const struct cfg_error	*e;
-	char			*line;
-	size_t			 i;
+	char	*line;
+	size_t	 i;
 
 	for (i = 0; i < errs->n; i++) {
-		e = &errs->v[i];
-		if (e->notice == CFG_NOTICE && !with_notices)
+		if (errs->v[i].notice && !with_notices)
 			continue;
-		/* line 0: the error is about the file as a whole */
-		if (e->line > 0)
-			xasprintf(&line, "%s:%d:%d: %s%s", e->file, e->line,
-			    e->col, e->notice == CFG_NOTICE ? "notice: " :
-			    e->notice == CFG_WARNING ? "warning: " : "",
-			    e->message);
-		else
-			xasprintf(&line, "%s: %s%s", e->file,
-			    e->notice == CFG_NOTICE ? "notice: " :
-			    e->notice == CFG_WARNING ? "warning: " : "",
-			    e->message);
+		line = cfg_error_line(&errs->v[i]);
 		out(line, arg);
 		free(line);
 	}
+}
+
+void
+cfg_errors_print_warnings(const struct cfg_errors *errs,
+    const char *const *kinds, size_t nkinds,
+    void (*out)(const char *, void *), void *arg)
+{
+	const struct cfg_error	*e;
+	char			*line;
+	size_t			 i, k;
+
+	for (i = 0; i < errs->n; i++) {
+		e = &errs->v[i];
+		if (!e->warning)
+			continue;
+		if (kinds != NULL) {
+			for (k = 0; k < nkinds; k++)
+				if (e->kind != NULL &&
+				    strcmp(e->kind, kinds[k]) == 0)
+					break;
+			if (k == nkinds)
+				continue;
+		}
+		line = cfg_error_line(e);
+		out(line, arg);
+		free(line);
+	}
+}
+
+void
+cfg_errors_strict(struct cfg_errors *errs)
+{
+	size_t	 i;
+
+	for (i = 0; i < errs->n; i++) {
+		if (!errs->v[i].warning)
+			continue;
+		errs->v[i].warning = 0;
+		errs->v[i].notice = 0;
+		errs->nerrors++;
+	}
+	errs->nwarnings = 0;
 }
 
 void
@@ -108,9 +158,10 @@ cfg_errors_fini(struct cfg_errors *errs)
 	for (i = 0; i < errs->n; i++) {
 		free(errs->v[i].file);
 		free(errs->v[i].message);
+		free(errs->v[i].kind);
 	}
 	free(errs->v);
-	memset(errs, 0, sizeof(*errs));
+	memset(errs, 0, sizeof(errs[0]));
 }
 
 static void

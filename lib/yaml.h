@@ -38,29 +38,53 @@ struct ydoc {
 	int		 line;		/* where the document starts */
 };
 
-/* One error, as "file:line:col: message". */
+/*
+ * What cfg_errors_add's severity says of a message.  An error makes a
+ * load fail.  A notice is information (a kind skipped as a whole).  A
+ * warning is a field that was read and checked but that meshkit does
+ * not act on: the load succeeds, meshctl validate prints it, --strict
+ * makes it an error, and daemons log it when they load the config.
+ */
+#define CFG_ERROR	0
+#define CFG_NOTICE	1
+#define CFG_WARNING	2
+
+/* One message, as "file:line:col: [notice: |warning: ]message". */
 struct cfg_error {
 	char		*file;
 	int		 line;
 	int		 col;
 	char		*message;
-	int		 notice;	/* not an error: CFG_NOTICE, CFG_WARNING */
+	int		 notice;	/* not an error: a notice or warning */
+	int		 warning;	/* a warning (notice is set too) */
+	char		*kind;		/* the resource's kind, or NULL */
 };
-
-#define CFG_NOTICE	1	/* shown when asked: a skipped kind */
-#define CFG_WARNING	2	/* always shown: a field not acted on */
 
 struct cfg_errors {
 	struct cfg_error	*v;
 	size_t			 n;
 	size_t			 nerrors;	/* entries with notice == 0 */
+	size_t			 nwarnings;	/* entries with warning */
 };
 
+/* severity: CFG_ERROR, CFG_NOTICE or CFG_WARNING */
 void	cfg_errors_add(struct cfg_errors *, const char *file, int line,
-	    int col, int notice, const char *fmt, ...)
+	    int col, int severity, const char *fmt, ...)
 	    __attribute__((format(printf, 6, 7)));
+/*
+ * Errors always; notices and warnings too when with_notices.  Each line
+ * is formatted as cfg_error_line does.
+ */
 void	cfg_errors_print(const struct cfg_errors *, int with_notices,
 	    void (*out)(const char *line, void *), void *arg);
+/* One message as a line (free it), without the newline. */
+char	*cfg_error_line(const struct cfg_error *);
+/* Only the warnings about one of kinds[] (all warnings when kinds NULL). */
+void	cfg_errors_print_warnings(const struct cfg_errors *,
+	    const char *const *kinds, size_t nkinds,
+	    void (*out)(const char *line, void *), void *arg);
+/* --strict: every warning becomes an error. */
+void	cfg_errors_strict(struct cfg_errors *);
 void	cfg_errors_fini(struct cfg_errors *);
 
 /*

@@ -16,7 +16,7 @@ static const struct meshctl_command *meshctl_command(const char *);
 static void	 meshctl_help(FILE *);
 
 static const struct meshctl_command commands[] = {
-	{ "validate", meshctl_validate, "[-c dir] [-o text|json] "
+	{ "validate", meshctl_validate, "[-c dir] [-o text|json] [--strict] "
 	    "[file | dir ...]", "check config files without applying them" },
 	{ "apply", meshctl_apply, "[-c dir] [--dry-run] -f file ...",
 	    "add or replace resources in the config directory" },

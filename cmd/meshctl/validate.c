@@ -1,10 +1,12 @@
 /*
- * meshctl validate [file | dir ...]: load the files as one config, the way
- * a daemon would, and report every error as file:line:col.  With no
- * argument, the config directory.
+ * meshctl validate [--strict] [file | dir ...]: load the files as one
+ * config, the way a daemon would, and report every error and warning as
+ * file:line:col.  With no argument, the config directory.  --strict
+ * makes the warnings (fields meshkit reads but does not act on) errors.
  */
 #include <sys/stat.h>
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,16 +34,16 @@ validate_json(const struct cfg_errors *errs, size_t nfiles)
 	size_t			 i;
 
 	printf("{\"valid\": %s, \"files\": %zu, \"errors\": %zu, "
-	    "\"messages\": [", errs->nerrors == 0 ? "true" : "false", nfiles,
-	    errs->nerrors);
+	    "\"warnings\": %zu, \"messages\": [",
+	    errs->nerrors == 0 ? "true" : "false", nfiles, errs->nerrors,
+	    errs->nwarnings);
 	for (i = 0; i < errs->n; i++) {
 		e = &errs->v[i];
 		printf("%s\n  {\"file\": ", i == 0 ? "" : ",");
 		meshctl_json_string(stdout, e->file);
 		printf(", \"line\": %d, \"col\": %d, \"severity\": \"%s\", "
 		    "\"message\": ", e->line, e->col,
-		    e->notice == CFG_WARNING ? "warning" : e->notice ?
-		    "notice" : "error");
+		    e->warning ? "warning" : e->notice ? "notice" : "error");
 		meshctl_json_string(stdout, e->message);
 		printf("}");
 	}
@@ -78,13 +80,23 @@ meshctl_validate(struct meshctl *ctx, int argc, char **argv)
 	struct config		*cfg;
 	char			**paths = NULL;
 	size_t			  npaths = 0;
-	int			  ch, i, rc;
+	int			  ch, i, rc, strict = 0;
+	static const struct option longopts[] = {
+		{ "strict", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 
-	while ((ch = getopt(argc, argv, "c:ho:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:ho:", longopts, NULL)) !=
+	    -1) {
 		if (ch == 'h') {
 			printf("usage: meshctl validate [-c dir] "
-			    "[-o text|json] [file | dir ...]\n");
+			    "[-o text|json] [--strict] [file | dir ...]\n");
 			return MESHCTL_EXIT_OK;
+		}
+		if (ch == 'S') {
+			strict = 1;
+			continue;
 		}
 		if ((rc = meshctl_common_flag(ctx, ch, optarg)) != 1)
 			return rc == -1 ? MESHCTL_EXIT_USAGE :
@@ -96,16 +108,23 @@ meshctl_validate(struct meshctl *ctx, int argc, char **argv)
 	for (i = optind; i < argc; i++)
 		validate_add_path(ctx, argv[i], &paths, &npaths, &errs);
 	cfg = config_load_files(paths, npaths, &errs);
+	if (strict)
+		cfg_errors_strict(&errs);
 	if (ctx->output == OUTPUT_JSON)
 		validate_json(&errs, npaths);
 	else {
 		cfg_errors_print(&errs, 1, validate_print, stderr);
-		if (errs.nerrors == 0)
+		if (errs.nerrors == 0 && errs.nwarnings == 0)
 			printf("%zu file%s valid\n", npaths,
 			    npaths == 1 ? "" : "s");
+		else if (errs.nerrors == 0)
+			printf("%zu file%s valid, %zu warning%s\n", npaths,
+			    npaths == 1 ? "" : "s", errs.nwarnings,
+			    errs.nwarnings == 1 ? "" : "s");
 		else
-			fprintf(stderr, "%zu error%s\n", errs.nerrors,
-			    errs.nerrors == 1 ? "" : "s");
+			fprintf(stderr, "%zu error%s%s\n", errs.nerrors,
+			    errs.nerrors == 1 ? "" : "s",
+			    strict ? " (--strict: warnings are errors)" : "");
 	}
 	rc = errs.nerrors == 0 ? MESHCTL_EXIT_OK : MESHCTL_EXIT_FAIL;
 	config_free(cfg);

@@ -13,7 +13,6 @@
 #include "proxy.h"
 #include "util.h"
 
-#define AUTHZ_ASK_MAX_HEADERS	128
 #define AUTHZ_KEY_MAX		4096
 #define AUTHZ_VARY_MAX		512
 #define AUTHZ_CACHE_MAX		65536
@@ -58,6 +57,8 @@ static void	authz_serve(struct proxy *, struct session *,
 static struct authz_entry *entry_new(const char *, size_t, size_t);
 static void	entry_free(struct authz_entry *);
 static size_t	authz_base(const struct session *, char *, size_t);
+static int	key_put(char *, size_t, size_t *, const char *, size_t,
+		    int);
 static size_t	authz_key(const struct session *, const char *,
 		    const char *, size_t, char *, size_t);
 static int	fields_has(const char *, const char *, size_t);
@@ -67,6 +68,16 @@ static struct authz_entry *node_merge(struct proxy *, const char *,
 static struct authz_decision *decision_new(const struct authz_reply *);
 static int	authz_ask(struct proxy *, struct authz_entry *,
 		    struct session *);
+static void	authz_request(struct proxy *, struct session *);
+static void	authz_decided(struct session *, struct authz_decision *);
+static enum stage_result authz_start(struct session *);
+static void	authz_cancel(struct session *);
+
+const struct stage stage_authz = {
+	.name = "authz",
+	.start = authz_start,
+	.cancel = authz_cancel,
+};
 
 static const struct ipc_req_ops authz_ops = {
 	.daemon = "authz-d",
@@ -133,7 +144,7 @@ static struct authz_decision *
 decision_new(const struct authz_reply *r)
 {
 	struct authz_decision	*d;
-	size_t			 i, j;
+	size_t			 i;
 
 	d = xcalloc(1, sizeof(*d));
 	d->allow = r->decision == AUTHZ_REPLY_ALLOW;
@@ -147,7 +158,7 @@ decision_new(const struct authz_reply *r)
 	if (r->nops > 0)
 		d->headers = xcalloc(r->nops, sizeof(*d->headers));
 	for (i = 0; i < r->nops; i++) {
-		struct authz_header *h = &d->headers[i];
+		struct head_op *h = &d->headers[i];
 
 		h->remove = r->ops[i].remove;
 		h->name = xstrndup(r->ops[i].name.p, r->ops[i].name.n);
@@ -158,16 +169,7 @@ decision_new(const struct authz_reply *r)
 	}
 	d->nheaders = r->nops;
 	/* in order: the last operation on a name is the one that counts */
-	for (i = 0; i < d->nheaders; i++) {
-		struct authz_header *h = &d->headers[i];
-
-		h->last = 1;
-		for (j = i + 1; j < d->nheaders; j++)
-			if (strcasecmp(h->name, d->headers[j].name) == 0)
-				h->last = 0;
-		if (!h->remove && h->last)
-			d->headers_len += h->namelen + h->valuelen + 4;
-	}
+	d->headers_len = head_ops_finish(d->headers, d->nheaders);
 	return d;
 }
 
@@ -195,47 +197,6 @@ authz_decision_unref(struct authz_decision *d)
 	free(d->principal);
 	free(d->reason);
 	free(d);
-}
-
-/* The header lines the decision sets, for the forwarded request. */
-char *
-authz_put_headers(char *w, const struct authz_decision *d)
-{
-	size_t	 i;
-
-	for (i = 0; i < d->nheaders; i++) {
-		const struct authz_header *h = &d->headers[i];
-
-		if (h->remove || !h->last)
-			continue;
-		memcpy(w, h->name, h->namelen);
-		w += h->namelen;
-		*w++ = ':';
-		*w++ = ' ';
-		memcpy(w, h->value, h->valuelen);
-		w += h->valuelen;
-		*w++ = '\r';
-		*w++ = '\n';
-	}
-	return w;
-}
-
-/* Does the decision set or remove this header, so the original goes? */
-int
-authz_removes(const struct authz_decision *d, struct str name)
-{
-	size_t	 i;
-
-	for (i = 0; i < d->nheaders; i++)
-		if (util_str_caseeq(name, d->headers[i].name))
-			return 1;
-	return 0;
-}
-
-size_t
-authz_headers_len(const struct authz_decision *d)
-{
-	return d->headers_len;
 }
 
 /* The local app the request goes to: decisions are its own. */
@@ -290,8 +251,36 @@ fields_within(struct str vary, const char *fields)
 }
 
 /*
+ * Appends v (n bytes, lower-cased if lower) after its length, "n:": no
+ * value can end where another begins, whatever bytes it holds.  -1 when
+ * it does not fit.
+ */
+static int
+key_put(char *buf, size_t len, size_t *at, const char *v, size_t n,
+    int lower)
+{
+	char	 num[24];
+	int	 k;
+	size_t	 i;
+
+	k = snprintf(num, sizeof(num), "%zu:", n);
+	if (k < 0 || (size_t)k + n > len - *at)
+		return -1;
+	memcpy(buf + *at, num, (size_t)k);
+	*at += (size_t)k;
+	for (i = 0; i < n; i++)
+		buf[*at + i] = lower ? (char)tolower((unsigned char)v[i]) :
+		    v[i];
+	*at += n;
+	return 0;
+}
+
+/*
  * The key of this request's decision under the fields: the base, then
- * each field's value.  0 when a field is unknown or the key too long.
+ * each field's value, length-prefixed; a header as the number of its
+ * fields, then each value (two "x: a" fields and one "x: a,b" differ,
+ * and so do none and one empty).  0 when a field is unknown or the key
+ * too long.
  */
 static size_t
 authz_key(const struct session *s, const char *fields, const char *base,
@@ -299,7 +288,9 @@ authz_key(const struct session *s, const char *fields, const char *base,
 {
 	const struct http_request *req = &s->req;
 	const char	*p = fields;
-	size_t		 n = baselen, i, wl;
+	size_t		 n = baselen, i, wl, count;
+	char		 num[24];
+	int		 k;
 
 	if (baselen + 1 > len)
 		return 0;
@@ -336,37 +327,28 @@ authz_key(const struct session *s, const char *fields, const char *base,
 			return 0;
 		buf[n++] = AUTHZ_SEP;
 		if (header) {
-			/* every occurrence, in order; absent differs from
-			   empty */
-			int found = 0;
-
-			for (i = 0; i < req->nheaders; i++) {
+			for (i = 0, count = 0; i < req->nheaders; i++)
+				if (req->headers[i].name.n == wl - 7 &&
+				    strncasecmp(req->headers[i].name.p, p + 7,
+				    wl - 7) == 0)
+					count++;
+			k = snprintf(num, sizeof(num), "%zu#", count);
+			if (k < 0 || (size_t)k > len - n)
+				return 0;
+			memcpy(buf + n, num, (size_t)k);
+			n += (size_t)k;
+			for (i = 0; i < req->nheaders && count > 0; i++) {
 				const struct http_header *h = &req->headers[i];
 
 				if (h->name.n != wl - 7 ||
 				    strncasecmp(h->name.p, p + 7, wl - 7) != 0)
 					continue;
-				if (n + h->value.n + 1 > len)
+				if (key_put(buf, len, &n, h->value.p,
+				    h->value.n, 0) == -1)
 					return 0;
-				if (found)
-					buf[n++] = ',';
-				memcpy(buf + n, h->value.p, h->value.n);
-				n += h->value.n;
-				found = 1;
 			}
-			if (!found) {
-				if (n + 1 > len)
-					return 0;
-				buf[n++] = '\x1e';
-			}
-		} else {
-			if (n + v.n > len)
-				return 0;
-			for (i = 0; i < v.n; i++)
-				buf[n + i] = lower ? (char)tolower(
-				    (unsigned char)v.p[i]) : v.p[i];
-			n += v.n;
-		}
+		} else if (key_put(buf, len, &n, v.p, v.n, lower) == -1)
+			return 0;
 		p += wl;
 	}
 	return n;
@@ -421,9 +403,8 @@ authz_ask(struct proxy *p, struct authz_entry *e, struct session *s)
 {
 	const struct http_request *req = &s->req;
 	struct msg_writer	*w;
-	char			 name[128];
 	const char		*port;
-	size_t			 i, j, k;
+	size_t			 i;
 
 	if (p->authz == NULL ||
 	    (w = ipc_req_begin(p->authz->req, s->gen->pc)) == NULL)
@@ -437,26 +418,28 @@ authz_ask(struct proxy *p, struct authz_entry *e, struct session *s)
 	msgw_field(w, "path", req->path);
 	msgw_field(w, "source", (struct str){ s->client_addr,
 	    strlen(s->client_addr) });
-	for (i = 0, j = 0; i < req->nheaders && j < AUTHZ_ASK_MAX_HEADERS;
-	    i++) {
-		const struct http_header *h = &req->headers[i];
-
-		if (h->name.n >= sizeof(name))
-			continue;
-		j++;
-		for (k = 0; k < h->name.n; k++)
-			name[k] = (char)tolower((unsigned char)h->name.p[k]);
-		msgw_fieldf(w, "header", "%.*s: %.*s", (int)h->name.n, name,
-		    (int)h->value.n, h->value.p);
-	}
+	/* every one: authz-d reads as many as proxy-d may forward */
+	for (i = 0; i < req->nheaders; i++)
+		msgw_field_header(w, "header", req->headers[i].name,
+		    req->headers[i].value);
 	ipc_req_end(p->authz->req, e);
 	e->inflight = 1;
 	p->authz_questions++;
 	return 0;
 }
 
+/* The stage: inbound requests ask authz-d, when it is enabled. */
+static enum stage_result
+authz_start(struct session *s)
+{
+	if (!authz_enabled(s))
+		return STAGE_NEXT;
+	authz_request(s->proxy, s);
+	return STAGE_WAIT;
+}
+
 /* May the caller of this inbound request ask?  Answers now or parks. */
-void
+static void
 authz_request(struct proxy *p, struct session *s)
 {
 	const struct proxy_daemon *ad = &s->gen->pc->authz;
@@ -480,7 +463,6 @@ authz_request(struct proxy *p, struct session *s)
 		authz_serve(p, s, e->decision);
 		return;
 	}
-	s->state = SESSION_WAIT_ROUTE;
 	if (e != NULL && e->inflight) {
 		/* the same question is out: its answer serves this one */
 		p->authz_coalesced++;
@@ -503,7 +485,7 @@ authz_request(struct proxy *p, struct session *s)
 		entry_fail(p, e, "authz-d unavailable (not connected)");
 }
 
-void
+static void
 authz_cancel(struct session *s)
 {
 	if (s->authz_waiting == NULL)
@@ -641,7 +623,8 @@ entry_fail(struct proxy *p, struct authz_entry *e, const char *reason)
 	while ((s = TAILQ_FIRST(&waiters)) != NULL) {
 		TAILQ_REMOVE(&waiters, s, authz_wait_entry);
 		p->authz_failures++;
-		session_authz_failed(s, reason);
+		session_error(s, s->gen->pc->authz.failure_status, "ADU",
+		    "%s", reason);
 	}
 }
 
@@ -653,7 +636,27 @@ authz_serve(struct proxy *p, struct session *s, struct authz_decision *d)
 		p->authz_allowed++;
 	else
 		p->authz_denied++;
-	session_authz_ready(s, d);
+	authz_decided(s, d);
+}
+
+/* Denied: answered here with authz-d's status and body.  Allowed: on. */
+static void
+authz_decided(struct session *s, struct authz_decision *d)
+{
+	if (!d->allow) {
+		util_strlcpy(s->flags, "UAEX", sizeof(s->flags));
+		log_info("%s: %d UAEX %.*s %.*s%.*s: authz-d denied%s%s",
+		    s->client_addr, d->status, (int)s->req.method.n,
+		    s->req.method.p, (int)s->req.authority.n,
+		    s->req.authority.p, (int)s->req.path.n, s->req.path.p,
+		    d->reason[0] != '\0' ? ": " : "", d->reason);
+		session_respond(s, d->status, "UAEX", "text/plain", d->body,
+		    d->bodylen, STR_NULL, STR_NULL);
+		return;
+	}
+	authz_decision_unref(s->authz);
+	s->authz = authz_decision_ref(d);
+	stage_done(s, STAGE_NEXT);
 }
 
 /* Drop decisions past their time and nodes nobody used for a while. */

@@ -86,6 +86,15 @@ static void	cluster_wake_cb(evutil_socket_t, short, void *);
 static int	cluster_limited(const struct cluster *, unsigned);
 static void	cluster_eject(struct cluster *, struct pool *, uint64_t);
 static void	cluster_unject(struct cluster *, struct pool *);
+static int	cluster_admit(struct cluster *, struct session *);
+static enum stage_result cluster_start(struct session *);
+static void	cluster_cancel(struct session *);
+
+const struct stage stage_cluster = {
+	.name = "cluster",
+	.start = cluster_start,
+	.cancel = cluster_cancel,
+};
 
 static const struct ipc_req_ops breaker_ops = {
 	.daemon = "breaker-d",
@@ -443,11 +452,49 @@ cluster_attach(struct session *s, struct cluster *c)
 }
 
 /*
- * May s use an upstream of its cluster now?  1: yes (counted in flight
- * until cluster_done); 0: queued, session_cluster_ready(s) comes later;
- * -1: over the limits, answer 503 (UO).
+ * The stage: an endpoint to try, and the cluster's connection-pool
+ * limits let the request go now, or it waits in the cluster's queue, or
+ * it is over them (503 UO).
  */
-int
+static enum stage_result
+cluster_start(struct session *s)
+{
+	const struct policy	*pol = s->policy;
+
+	if (s->ncands == 0) {
+		session_error(s, 503, "UH", "no healthy upstream for %.*s",
+		    (int)s->req.authority.n, s->req.authority.p);
+		return STAGE_STOP;
+	}
+	switch (cluster_admit(s->cluster, s)) {
+	case -1:
+		session_error(s, 503, "UO", "%.*s: upstream connection pool "
+		    "full", (int)s->req.authority.n, s->req.authority.p);
+		return STAGE_STOP;
+	case 0:
+		/* the route timeout counts the wait, as Envoy's does */
+		if (pol != NULL && pol->timeout_ms > 0 && s->req_body_done &&
+		    s->deadline_ms == 0) {
+			s->deadline_ms = util_now_ms() + pol->timeout_ms;
+			session_timer_rearm(s);
+		}
+		return STAGE_WAIT;
+	}
+	return STAGE_NEXT;
+}
+
+static void
+cluster_cancel(struct session *s)
+{
+	cluster_done(s->cluster, s);
+}
+
+/*
+ * May s use an upstream of its cluster now?  1: yes (counted in flight
+ * until cluster_done); 0: queued, stage_done comes later; -1: over the
+ * limits, answer 503 (UO).
+ */
+static int
 cluster_admit(struct cluster *c, struct session *s)
 {
 	if (c == NULL || s->cluster != c)
@@ -525,7 +572,7 @@ cluster_wake_cb(evutil_socket_t fd, short what, void *arg)
 		c->nqueue--;
 		s->cluster_use = CLUSTER_ADMITTED;
 		c->active++;
-		session_cluster_ready(s);
+		stage_done(s, STAGE_NEXT);
 	}
 }
 

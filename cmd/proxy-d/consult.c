@@ -2,7 +2,6 @@
  * Asking route-d: its questions and answers over the REQ machinery of
  * ipc.c (batched per loop turn, many messages in flight).
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,8 +71,7 @@ consult_enqueue(struct consult *c, struct route_entry *e,
 {
 	const struct http_request *req = &s->req;
 	struct msg_writer	*w;
-	char			 name[128];
-	size_t			 i, j;
+	size_t			 i;
 
 	if ((w = ipc_req_begin(c->req, s->gen->pc)) == NULL)
 		return -1;
@@ -86,18 +84,12 @@ consult_enqueue(struct consult *c, struct route_entry *e,
 		msgw_field(w, "scheme", req->scheme);
 	msgw_field(w, "source", (struct str){ s->client_addr,
 	    strlen(s->client_addr) });
-	for (i = 0, j = 0; i < req->nheaders && j < ROUTE_MAX_HEADERS; i++) {
-		const struct http_header *h = &req->headers[i];
-		size_t k;
-
-		if ((int)i == req->host_header || h->name.n >= sizeof(name))
-			continue;
-		j++;
-		for (k = 0; k < h->name.n; k++)
-			name[k] = (char)tolower((unsigned char)h->name.p[k]);
-		msgw_fieldf(w, "header", "%.*s: %.*s", (int)h->name.n, name,
-		    (int)h->value.n, h->value.p);
-	}
+	/* every one (but Host): route-d reads as many as may be forwarded,
+	   so an answer cached under a header's value was decided on it */
+	for (i = 0; i < req->nheaders; i++)
+		if ((int)i != req->host_header)
+			msgw_field_header(w, "header", req->headers[i].name,
+			    req->headers[i].value);
 	ipc_req_end(c->req, e);
 	return 0;
 }

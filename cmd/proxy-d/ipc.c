@@ -348,17 +348,9 @@ void
 ipc_header(struct msg_writer *w, const char *type,
     const struct proxy_config *pc)
 {
-	size_t	 i;
-
-	msgw_reset(w);
-	msgw_begin(w, type);
-	msgw_field(w, "workload", (struct str){ pc->workload_name,
-	    strlen(pc->workload_name) });
-	msgw_field(w, "namespace", (struct str){ pc->workload_namespace,
-	    strlen(pc->workload_namespace) });
-	for (i = 0; i < pc->workload_labels.n; i++)
-		msgw_fieldf(w, "label", "%s=%s", pc->workload_labels.keys[i],
-		    pc->workload_labels.values[i]);
+	msgw_source(w, type, pc->workload_name, pc->workload_namespace,
+	    pc->workload_labels.keys, pc->workload_labels.values,
+	    pc->workload_labels.n);
 }
 
 static void

@@ -473,6 +473,7 @@ main(int argc, char *argv[])
 
 	memset(p, 0, sizeof(*p));
 	p->config_dir = "/etc/meshkit";
+	p->pipeline = &stage_list;
 	while ((ch = getopt(argc, argv, "c:l:n:p:qtv")) != -1) {
 		switch (ch) {
 		case 'c':

@@ -3,10 +3,8 @@
  * and thrown away.  Nothing waits on a mirror and nothing it does reaches
  * the client; a mirror that cannot connect, or dawdles, just goes.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "proxy.h"
@@ -54,23 +52,15 @@ mirror_send(struct proxy *p, struct pool *pool, struct evbuffer *req)
 {
 	struct mirror	*m;
 	struct timeval	 tv = { MIRROR_TIMEOUT_S, 0 };
-	evutil_socket_t	 fd;
+	int		 direct;
 
 	if (p->nmirrors >= MIRROR_MAX) {
 		p->mirrors_skipped++;
 		return;
 	}
-	fd = socket(pool->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		p->mirrors_skipped++;
-		return;
-	}
 	m = xcalloc(1, sizeof(*m));
 	m->proxy = p;
-	if ((m->bev = bufferevent_socket_new(p->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		close(fd);
+	if ((m->bev = conn_upstream(p, pool, NULL, &direct)) == NULL) {
 		free(m);
 		p->mirrors_skipped++;
 		return;
@@ -82,9 +72,6 @@ mirror_send(struct proxy *p, struct pool *pool, struct evbuffer *req)
 	bufferevent_set_timeouts(m->bev, &tv, &tv);
 	evbuffer_add_buffer(bufferevent_get_output(m->bev), req);
 	bufferevent_enable(m->bev, EV_READ | EV_WRITE);
-	if (bufferevent_socket_connect(m->bev, (struct sockaddr *)&pool->addr,
-	    (int)pool->addrlen) == -1)
-		log_debug("mirror to %s: %s", pool->name, strerror(errno));
 }
 
 void

@@ -15,13 +15,16 @@
 
 #include "authz_reply.h"
 #include "config.h"
+#include "head.h"
 #include "http.h"
 #include "retry.h"
 #include "msg.h"
 #include "route.h"
+#include "stage.h"
 #include "strmap.h"
 
 #define PROXY_FLAG_LEN	16
+#define STR_NULL	((struct str){ NULL, 0 })
 
 struct session;
 struct upstream;
@@ -54,6 +57,7 @@ struct pool {
 
 struct upstream {
 	struct bufferevent	*bev;
+	int			 direct;	/* conn_flush writes the fd */
 	struct pool		*pool;
 	struct session		*session;	/* NULL while idle */
 	TAILQ_ENTRY(upstream)	 entry;		/* pool->idle */
@@ -148,7 +152,7 @@ enum cluster_use {
 
 enum session_state {
 	SESSION_READ_HEAD,
-	SESSION_WAIT_ROUTE,
+	SESSION_WAIT,		/* a stage holds the request back */
 	SESSION_FORWARD,
 	SESSION_CLOSING,	/* flushing output, then free */
 };
@@ -156,6 +160,8 @@ enum session_state {
 struct session {
 	struct proxy		*proxy;
 	struct bufferevent	*bev;
+	int			 direct;	/* conn_flush writes the fd */
+	char			*peer_identity;	/* TLS peer (SPIFFE); NULL */
 	struct generation	*gen;
 	struct listener		*listener;	/* NULL after a reload freed it */
 	int			 inbound;
@@ -189,6 +195,20 @@ struct session {
 	char			 request_id[40];	/* made here */
 	struct str		 request_id_in;	/* sent by the client */
 
+	/* its stages (stage.c), and what its record says */
+	struct stage_run	 run;
+	uint64_t		 start_ms;
+	uint64_t		 bytes_in;
+	uint64_t		 bytes_out;
+	int			 status;	/* sent to the client */
+	char			 service[256];	/* kept for request_done */
+	char			 subset[64];
+	uint32_t		 service_port;
+	char			 trace_id[33];	/* the hooks' */
+	char			 span_id[17];
+	char			 parent_span_id[17];
+	struct head_op		 extra_op[EXTRA_OPS_MAX];
+
 	/* route */
 	struct route_entry	*waiting;	/* on its waiters list */
 	TAILQ_ENTRY(session)	 wait_entry;
@@ -206,7 +226,6 @@ struct session {
 	uint64_t		 timer_at_ms;	/* when the timer fires */
 	struct evbuffer		*replay;	/* body bytes sent, for a retry */
 	int			 replay_lost;	/* over the cap: no retry */
-	int			 delayed;	/* the fault delay is behind */
 	struct str		 cors_origin;	/* allowed: answer with CORS */
 
 	/* upstream */
@@ -238,15 +257,6 @@ struct session {
  * requests that use it.  Header operations apply in order to the request
  * forwarded to the app: the last operation on a name wins.
  */
-struct authz_header {
-	int		 remove;
-	int		 last;		/* no later operation names it */
-	char		*name;
-	size_t		 namelen;
-	char		*value;
-	size_t		 valuelen;
-};
-
 struct authz_decision {
 	int			 refs;
 	int			 allow;
@@ -255,9 +265,9 @@ struct authz_decision {
 	size_t			 bodylen;
 	char			*principal;
 	char			*reason;
-	struct authz_header	*headers;
+	struct head_op		*headers;
 	size_t			 nheaders;
-	size_t			 headers_len;	/* authz_put_headers' bytes */
+	size_t			 headers_len;	/* the set lines' bytes */
 };
 
 /* nng clients of the daemons (ipc.c) */
@@ -301,6 +311,8 @@ struct proxy {
 	int			 watch_fd;	/* inotify on config_dir */
 	struct event		*watch_ev;
 	struct event		*watch_timer;
+	const struct pipeline	*pipeline;	/* stage_list */
+	struct proxy_hooks	 hooks;
 	/* counters */
 	uint64_t		 requests;
 	uint64_t		 route_hits;
@@ -340,21 +352,44 @@ void		 generation_unref(struct generation *);
 struct generation *generation_ref(struct generation *);
 void		 proxy_maybe_exit(struct proxy *);
 
-/* session.c */
+/* session.c: the client connection and its requests */
 void		 session_accept(struct proxy *, struct listener *, int fd,
 		    struct sockaddr *, int);
-void		 session_route_ready(struct session *, struct route_entry *);
-void		 session_route_failed(struct session *, int status,
-		    const char *flags, const char *reason);
 void		 session_drain(struct session *);
 void		 session_free_now(struct session *);
-void		 session_upstream_event(struct session *, short what);
-void		 session_upstream_read(struct session *);
-void		 session_upstream_write(struct session *);
-void		 session_authz_ready(struct session *,
-		    struct authz_decision *);
-void		 session_authz_failed(struct session *, const char *reason);
-void		 session_cluster_ready(struct session *);
+void		 session_complete(struct session *);
+void		 session_respond(struct session *, int, const char *,
+		    const char *, const char *, size_t, struct str,
+		    struct str);
+void		 session_error(struct session *, int, const char *,
+		    const char *, ...) __attribute__((format(printf, 4, 5)));
+void		 session_close(struct session *);
+void		 session_abort(struct session *, const char *);
+void		 session_timer_rearm(struct session *);
+void		 session_rebind(struct session *, struct bufferevent *,
+		    int direct);
+
+/* direct.c: what the route answers or delays itself */
+void		 fault_delay_over(struct session *);
+int		 sampled(uint32_t ppm);
+
+/* forward.c: the tries upstream and the response */
+void		 forward_read(struct session *);
+void		 forward_write(struct session *);
+void		 forward_event(struct session *, short what);
+void		 forward_backoff_over(struct session *);
+void		 forward_pump_request(struct session *);
+void		 forward_client_drained(struct session *);
+void		 forward_try_failed(struct session *, enum retry_outcome, int,
+		    const char *, const char *, ...)
+		    __attribute__((format(printf, 5, 6)));
+
+/* conn.c: where connections get their bufferevents (the TLS hook) */
+struct bufferevent *conn_client(struct proxy *, struct session *,
+		    evutil_socket_t, int *direct);
+struct bufferevent *conn_upstream(struct proxy *, struct pool *,
+		    struct session *, int *direct);
+void		 conn_flush(struct bufferevent *, int direct);
 
 /* mirror.c */
 void		 mirror_send(struct proxy *, struct pool *, struct evbuffer *);
@@ -367,12 +402,10 @@ struct upstream	*upstream_acquire(struct proxy *, struct pool *,
 void		 upstream_release(struct proxy *, struct upstream *,
 		    int reusable);
 void		 upstream_abort(struct upstream *);
-void		 conn_flush(struct bufferevent *);
 void		 pools_free(struct proxy *);
 void		 pools_sweep(struct proxy *, uint64_t now);
 
 /* routing.c: the answer cache and the consult queue in front of route-d */
-void		 routing_request(struct proxy *, struct session *);
 void		 routing_cancel(struct session *);
 struct pool	*routing_pick(struct route_entry *);
 struct policy	*policy_ref(struct policy *);
@@ -411,13 +444,8 @@ const char	*ipc_sub_address(const struct ipc_sub *);
 
 /* authz.c: asking authz-d for inbound requests, and its answer cache */
 int		 authz_enabled(const struct session *);
-void		 authz_request(struct proxy *, struct session *);
-void		 authz_cancel(struct session *);
 struct authz_decision *authz_decision_ref(struct authz_decision *);
 void		 authz_decision_unref(struct authz_decision *);
-char		*authz_put_headers(char *, const struct authz_decision *);
-int		 authz_removes(const struct authz_decision *, struct str name);
-size_t		 authz_headers_len(const struct authz_decision *);
 void		 authz_configure(struct proxy *, const struct proxy_config *);
 void		 authz_sweep(struct proxy *, uint64_t now);
 void		 authz_fini(struct proxy *);
@@ -431,7 +459,6 @@ int		 cluster_skip(struct cluster *, struct pool *);
 struct pool	*cluster_pick(struct proxy *, struct cluster *,
 		    struct route_entry *);
 void		 cluster_attach(struct session *, struct cluster *);
-int		 cluster_admit(struct cluster *, struct session *);
 void		 cluster_done(struct cluster *, struct session *);
 int		 cluster_conn_spent(const struct cluster *,
 		    const struct upstream *);

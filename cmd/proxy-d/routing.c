@@ -30,6 +30,103 @@ static void	routing_answer_vary(struct proxy *, struct route_entry *,
 		    const struct route_answer *);
 static void	entry_fill(struct proxy *, struct route_entry *,
 		    const struct route_answer *);
+static void	routing_request(struct proxy *, struct session *);
+static void	route_ready(struct session *, struct route_entry *);
+static enum stage_result route_start(struct session *);
+static void	route_cancel(struct session *);
+
+const struct stage stage_route = {
+	.name = "route",
+	.start = route_start,
+	.cancel = route_cancel,
+};
+
+/*
+ * The stage: an outbound request asks route-d (or its cached answer);
+ * an inbound one goes to the listener's local app.
+ */
+static enum stage_result
+route_start(struct session *s)
+{
+	if (s->inbound) {
+		if (s->forward == NULL) {
+			session_error(s, 503, "NR",
+			    "no local application for this listener");
+			return STAGE_STOP;
+		}
+		s->cands[0] = s->forward;
+		s->ncands = 1;
+		s->cand = 0;
+		s->tried = 0;
+		return STAGE_NEXT;
+	}
+	if (s->req.authority.n == 0) {
+		session_error(s, 400, "DPE", "no Host header or absolute URI");
+		return STAGE_STOP;
+	}
+	routing_request(s->proxy, s);
+	return STAGE_WAIT;
+}
+
+/* The request is over: off the waiters, and out of the cluster that
+   route_ready attached it to (whatever stage it got to). */
+static void
+route_cancel(struct session *s)
+{
+	routing_cancel(s);
+	cluster_done(s->cluster, s);	/* breaker */
+}
+
+/* route-d's answer for this request is in: the endpoints to try. */
+static void
+route_ready(struct session *s, struct route_entry *e)
+{
+	struct pool	*pool;
+
+	switch (e->status) {
+	case ROUTE_NO_ROUTE:
+		session_error(s, 404, "NR", "no route: %s", e->reason[0] ?
+		    e->reason : "no service for this host");
+		return;
+	case ROUTE_ERROR:
+		session_error(s, 503, "RDU", "route-d could not decide: %s",
+		    e->reason);
+		return;
+	case ROUTE_OK:
+		break;
+	}
+	policy_unref(s->policy);
+	s->policy = policy_ref(e->policy);
+	if (s->proxy->hooks.request_done != NULL) {
+		util_strlcpy(s->service, e->service, sizeof(s->service));
+		util_strlcpy(s->subset, e->subset, sizeof(s->subset));
+		s->service_port = e->port;
+	}
+	/*
+	 * The endpoint for the first try, and the others a retry may move
+	 * to, in the answer's order after it: kept here, since the answer
+	 * may go while the request waits out a delay or a back-off.
+	 */
+	s->ncands = 0;
+	s->cand = 0;
+	s->tried = 0;
+	cluster_attach(s, cluster_for(s->proxy, e));	/* breaker */
+	if ((pool = cluster_pick(s->proxy, s->cluster, e)) != NULL) {
+		size_t i, at = 0;
+
+		for (i = 0; i < e->npools; i++)
+			if (e->pools[i] == pool)
+				at = i;
+		s->cands[s->ncands++] = pool;
+		for (i = 1; i < e->npools &&
+		    s->ncands < SESSION_MAX_CANDIDATES; i++)
+			if (!cluster_skip(s->cluster,	/* breaker */
+			    e->pools[(at + i) % e->npools]))
+				s->cands[s->ncands++] =
+				    e->pools[(at + i) % e->npools];
+	}
+	stage_done(s, STAGE_NEXT);
+}
 
 static struct route_entry *
 entry_new(const char *key, size_t keylen)
@@ -146,7 +243,13 @@ route_key(const struct session *s, char *buf, size_t len)
 	return a->n + 2;
 }
 
-/* proxy-d reuses answers that vary on nothing finer than its key. */
+/*
+ * proxy-d reuses answers that vary on nothing finer than its key: the
+ * listener and the authority (the port is the authority's).  The scheme
+ * is not in it: an absolute-form https:// request and an origin-form one
+ * share an authority, so an answer that looked at the scheme is keyed
+ * on it under a vary node like any other field.
+ */
 static int
 vary_cacheable(const char *vary)
 {
@@ -159,8 +262,7 @@ vary_cacheable(const char *vary)
 	    word = strtok_r(NULL, " ,", &save)) {
 		if (strcmp(word, "authority") != 0 &&
 		    strcmp(word, "listener") != 0 &&
-		    strcmp(word, "port") != 0 &&
-		    strcmp(word, "scheme") != 0)
+		    strcmp(word, "port") != 0)
 			return 0;
 	}
 	return 1;
@@ -170,17 +272,22 @@ vary_cacheable(const char *vary)
 
 /*
  * The key of the answer for this request under a vary node: the base key,
- * then the request's value of each field the node names.  0 when a field
- * is not one proxy-d knows, or the key would be too long: no caching.
+ * then the request's value of each field the node names, each after its
+ * length ("n:"), so that no value can end where another begins.  A
+ * header is its first field, as route-d matches it, or "-" when absent
+ * (which differs from "0:", empty).  The scheme is as the request gave
+ * it, empty for origin form.  0 when a field is not one proxy-d knows,
+ * or the key would be too long: no caching.
  */
 static size_t
 vary_key(const struct session *s, const char *fields, const char *base,
     size_t baselen, char *buf, size_t len)
 {
 	const struct http_request *req = &s->req;
-	char		 copy[256], *word, *save = NULL;
+	char		 copy[256], *word, *save = NULL, num[24];
 	size_t		 n = baselen;
 	struct str	 v;
+	int		 k, absent;
 
 	if (baselen + 1 > len)
 		return 0;
@@ -188,28 +295,42 @@ vary_key(const struct session *s, const char *fields, const char *base,
 	util_strlcpy(copy, fields, sizeof(copy));
 	for (word = strtok_r(copy, " ,", &save); word != NULL;
 	    word = strtok_r(NULL, " ,", &save)) {
+		absent = 0;
 		if (strcmp(word, "authority") == 0 ||
 		    strcmp(word, "listener") == 0 ||
-		    strcmp(word, "port") == 0 || strcmp(word, "scheme") == 0)
+		    strcmp(word, "port") == 0)
 			continue;
 		if (strcmp(word, "method") == 0)
 			v = req->method;
 		else if (strcmp(word, "path") == 0)
 			v = req->path;
+		else if (strcmp(word, "scheme") == 0)
+			v = req->scheme;
 		else if (strcmp(word, "source") == 0)
 			v = (struct str){ s->client_ip, strlen(s->client_ip) };
 		else if (strncmp(word, "header:", 7) == 0) {
 			const struct http_header *h = http_header_find(
 			    req->headers, req->nheaders, word + 7);
 
-			/* absent and empty differ: mark absent */
-			v = h != NULL ? h->value : STR_LIT("\x1e");
+			if (h != NULL)
+				v = h->value;
+			else {
+				v = STR_LIT("");
+				absent = 1;
+			}
 		} else
 			return 0;
-		if (n + 1 + v.n > len)
+		if (absent)
+			k = snprintf(num, sizeof(num), "-");
+		else
+			k = snprintf(num, sizeof(num), "%zu:", v.n);
+		if (k < 0 || 1 + (size_t)k + v.n > len - n)
 			return 0;
 		buf[n++] = VARY_SEP;
-		memcpy(buf + n, v.p, v.n);
+		memcpy(buf + n, num, (size_t)k);
+		n += (size_t)k;
+		if (v.n > 0)
+			memcpy(buf + n, v.p, v.n);
 		n += v.n;
 	}
 	return n;
@@ -328,7 +449,7 @@ entry_fill(struct proxy *p, struct route_entry *e,
 }
 
 /* Where does this request go?  Answers now or parks the session. */
-void
+static void
 routing_request(struct proxy *p, struct session *s)
 {
 	const struct proxy_daemon *rd = &s->gen->pc->route;
@@ -356,7 +477,7 @@ routing_request(struct proxy *p, struct session *s)
 		e->last_used_ms = now;
 		if (now < e->expires_ms) {
 			p->route_hits++;
-			session_route_ready(s, e);
+			route_ready(s, e);
 			return;
 		}
 		/*
@@ -367,7 +488,7 @@ routing_request(struct proxy *p, struct session *s)
 		if (!consult_connected(p->consult) &&
 		    rd->failure != FAILURE_CLOSED) {
 			p->route_stale++;
-			session_route_ready(s, e);
+			route_ready(s, e);
 			return;
 		}
 	}
@@ -389,7 +510,6 @@ oneshot:
 		if (keylen > 0)
 			q->fallback_key = xstrndup(key, keylen);
 	}
-	s->state = SESSION_WAIT_ROUTE;
 	s->waiting = q;
 	TAILQ_INSERT_TAIL(&q->waiters, s, wait_entry);
 	if (q->inflight)
@@ -418,7 +538,7 @@ wake_ready(struct route_entry *e)
 	while ((s = TAILQ_FIRST(&e->waiters)) != NULL) {
 		TAILQ_REMOVE(&e->waiters, s, wait_entry);
 		s->waiting = NULL;
-		session_route_ready(s, e);
+		route_ready(s, e);
 	}
 }
 
@@ -454,7 +574,7 @@ routing_answer_vary(struct proxy *p, struct route_entry *e,
 			TAILQ_REMOVE(&e->waiters, s, wait_entry);
 			s->waiting = NULL;
 			if (s == first || node == NULL)
-				session_route_ready(s, e);
+				route_ready(s, e);
 			else
 				TAILQ_INSERT_TAIL(&others, s, wait_entry);
 		}
@@ -488,7 +608,7 @@ answer_all:
 		n2 = s == first ? keylen : vary_key(s, node->vary_fields, key,
 		    baselen, k2, sizeof(k2));
 		if (s == first || (n2 == keylen && memcmp(k2, key, n2) == 0))
-			session_route_ready(s, e);
+			route_ready(s, e);
 		else
 			TAILQ_INSERT_TAIL(&others, s, wait_entry);
 	}
@@ -589,13 +709,13 @@ routing_failure(struct proxy *p, struct route_entry *e, const char *reason)
 		while ((s = TAILQ_FIRST(&waiters)) != NULL) {
 			TAILQ_REMOVE(&waiters, s, wait_entry);
 			s->waiting = NULL;
-			session_route_ready(s, fallback);
+			route_ready(s, fallback);
 		}
 	} else {
 		while ((s = TAILQ_FIRST(&waiters)) != NULL) {
 			TAILQ_REMOVE(&waiters, s, wait_entry);
 			s->waiting = NULL;
-			session_route_failed(s, 503, "RDU", reason);
+			session_error(s, 503, "RDU", "%s", reason);
 		}
 	}
 	if (!keep)

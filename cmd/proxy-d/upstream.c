@@ -1,12 +1,8 @@
 /*
  * Upstream connections and the pool of idle ones per endpoint.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "proxy.h"
@@ -108,8 +104,6 @@ upstream_acquire(struct proxy *p, struct pool *pool, struct session *s,
 	struct upstream		*u;
 	const struct proxy_config *pc = s->gen->pc;
 	struct timeval		 tv;
-	evutil_socket_t		 fd;
-	int			 one = 1;
 
 	if (!fresh && (u = TAILQ_FIRST(&pool->idle)) != NULL) {
 		TAILQ_REMOVE(&pool->idle, u, entry);
@@ -118,26 +112,9 @@ upstream_acquire(struct proxy *p, struct pool *pool, struct session *s,
 	} else {
 		u = xcalloc(1, sizeof(*u));
 		u->pool = pool;
-		fd = socket(pool->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
-		if (fd == -1) {
-			log_warn("socket");
+		if ((u->bev = conn_upstream(p, pool, s, &u->direct)) == NULL) {
 			free(u);
 			return NULL;
-		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		u->bev = bufferevent_socket_new(p->base, fd,
-		    BEV_OPT_CLOSE_ON_FREE);
-		if (u->bev == NULL) {
-			close(fd);
-			free(u);
-			return NULL;
-		}
-		if (bufferevent_socket_connect(u->bev,
-		    (struct sockaddr *)&pool->addr, (int)pool->addrlen) == -1) {
-			/* reported through the event callback as well */
-			log_debug("connect %s: %s", pool->name,
-			    strerror(errno));
 		}
 	}
 	u->session = s;
@@ -222,7 +199,7 @@ upstream_readcb(struct bufferevent *bev, void *arg)
 {
 	struct upstream	*u = arg;
 
-	session_upstream_read(u->session);
+	forward_read(u->session);
 }
 
 static void
@@ -232,29 +209,7 @@ upstream_writecb(struct bufferevent *bev, void *arg)
 
 	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		bufferevent_disable(bev, EV_WRITE);
-	session_upstream_write(u->session);
-}
-
-/*
- * Write what is queued at once, as HAProxy does, instead of waiting for
- * epoll to report the socket writable: that costs two epoll_ctl calls and
- * a loop turn per write.  Only what the kernel would not take waits for
- * the write event.  Errors are left for libevent's write path to report.
- */
-void
-conn_flush(struct bufferevent *bev)
-{
-	struct evbuffer	*out = bufferevent_get_output(bev);
-
-	if (evbuffer_get_length(out) == 0)
-		return;
-	/* a socket bufferevent keeps its output's start frozen but while
-	   it writes itself; we write in its stead */
-	evbuffer_unfreeze(out, 1);
-	(void)evbuffer_write(out, bufferevent_getfd(bev));
-	evbuffer_freeze(out, 1);
-	if (evbuffer_get_length(out) > 0)
-		bufferevent_enable(bev, EV_WRITE);
+	forward_write(u->session);
 }
 
 static void
@@ -274,7 +229,7 @@ upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 		bufferevent_set_timeouts(bev, &tv, &tv);
 		return;
 	}
-	session_upstream_event(u->session, what);
+	forward_event(u->session, what);
 }
 
 /* A session lets go of its upstream without a clean end: close it. */

@@ -130,7 +130,8 @@ check_request(const struct http_request *r, const char *buf, size_t len,
 	check_str(r->path, buf, len);
 	for (i = 0; i < r->target.n; i++)
 		CHECK((unsigned char)r->target.p[i] > 0x20 &&
-		    r->target.p[i] != 0x7f);
+		    (unsigned char)r->target.p[i] < 0x7f &&
+		    r->target.p[i] != '#');
 	for (i = 0; i < r->nheaders; i++) {
 		check_str(r->headers[i].name, buf, len);
 		check_str(r->headers[i].value, buf, len);

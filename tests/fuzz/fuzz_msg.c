@@ -152,7 +152,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char		*buf = (const char *)data;
 	char			 err[256];
-	struct route_source	 src;
+	struct msg_source	 src;
 	size_t			 i, off, n;
 
 	if (state == NULL)
@@ -160,7 +160,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (msg_parse(&m, buf, size, err, sizeof(err)) == 0) {
 		fuzz_round_trip(&m);
-		route_source_read(&m, &src);
+		msg_source_read(&m, &src);
 		for (i = 0; i < m.nrecords; i++) {
 			if (route_query_read(&m, &m.records[i], &query, err,
 			    sizeof(err)) == 0)

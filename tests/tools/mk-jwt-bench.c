@@ -51,7 +51,7 @@ main(int argc, char *argv[])
 	struct jwt		 t;
 	struct cfg_errors	 errs;
 	struct config		*cfg;
-	struct route_source	 src;
+	struct msg_source	 src;
 	struct authz_request	 req;
 	struct authz_env	 env;
 	struct authz_answer	*a;

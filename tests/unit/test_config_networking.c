@@ -165,7 +165,8 @@ test_virtual_service(void **state)
 	assert_int_equal(m->uri.kind, MATCH_REGEX);
 	assert_true(m->ignore_uri_case);
 	/* compiled caseless because of ignoreUriCase */
-	assert_true(match_string(&m->uri, "/rate/12", 8, 0));
+	assert_int_equal(match_string_test(&m->uri, "/rate/12", 8, 0),
+	    MATCH_YES);
 	assert_int_equal(m->method.kind, MATCH_EXACT);
 	assert_int_equal(m->authority.kind, MATCH_PREFIX);
 	assert_int_equal(m->scheme.kind, MATCH_EXACT);
@@ -438,16 +439,16 @@ test_match_string(void **state)
 	struct string_match	 m = { MATCH_EXACT, "/a", NULL };
 
 	(void)state;
-	assert_true(match_string(&m, "/a", 2, 0));
-	assert_false(match_string(&m, "/A", 2, 0));
-	assert_true(match_string(&m, "/A", 2, 1));
-	assert_false(match_string(&m, "/ab", 3, 0));
+	assert_int_equal(match_string_test(&m, "/a", 2, 0), MATCH_YES);
+	assert_int_equal(match_string_test(&m, "/A", 2, 0), MATCH_NO);
+	assert_int_equal(match_string_test(&m, "/A", 2, 1), MATCH_YES);
+	assert_int_equal(match_string_test(&m, "/ab", 3, 0), MATCH_NO);
 	m.kind = MATCH_PREFIX;
-	assert_true(match_string(&m, "/ab", 3, 0));
-	assert_false(match_string(&m, "/", 1, 0));
-	assert_true(match_string(&m, "/AB", 3, 1));
+	assert_int_equal(match_string_test(&m, "/ab", 3, 0), MATCH_YES);
+	assert_int_equal(match_string_test(&m, "/", 1, 0), MATCH_NO);
+	assert_int_equal(match_string_test(&m, "/AB", 3, 1), MATCH_YES);
 	m.kind = MATCH_ANY;
-	assert_true(match_string(&m, "", 0, 0));
+	assert_int_equal(match_string_test(&m, "", 0, 0), MATCH_YES);
 }
 
 static void
@@ -471,14 +472,38 @@ test_regex(void **state)
 	assert_false(match_regex(re, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac",
 	    41));
 	match_regex_free(re);
+	/* one with no required character to give it away: out of budget,
+	   which is an error, not a miss */
+	re = match_regex_compile("(a+)+", 0, err, sizeof(err));
+	assert_non_null(re);
+	assert_int_equal(match_regex_test(re,
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", 41), MATCH_ERROR);
+	assert_false(match_regex(re,
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", 41));
+	assert_int_equal(match_regex_test(re, "aaa", 3), MATCH_YES);
+	assert_int_equal(match_regex_test(re, "c", 1), MATCH_NO);
+	match_regex_free(re);
+	/* a subject that is not UTF-8 is an error too */
+	re = match_regex_compile("/admin.*", 0, err, sizeof(err));
+	assert_non_null(re);
+	assert_int_equal(match_regex_test(re, "/admin/x", 8), MATCH_YES);
+	assert_int_equal(match_regex_test(re, "/admin/x\xff", 9),
+	    MATCH_ERROR);
+	assert_int_equal(match_regex_test(re, "/public", 7), MATCH_NO);
+	match_regex_free(re);
 	assert_null(match_regex_compile("(?=a)", 0, err, sizeof(err)));
 	assert_non_null(strstr(err, "lookaround"));
 	re = match_regex_search_compile("^/a/(.*)", err, sizeof(err));
 	assert_int_equal(match_regex_replace(re, "/a/x/y", 6, "/b/\\1", out,
-	    sizeof(out)), 0);
+	    sizeof(out)), MATCH_YES);
 	assert_string_equal(out, "/b/x/y");
 	assert_int_equal(match_regex_replace(re, "/c", 2, "/b/\\1", out,
-	    sizeof(out)), -1);
+	    sizeof(out)), MATCH_NO);
+	/* not UTF-8, or too long for out: an error, not "no match" */
+	assert_int_equal(match_regex_replace(re, "/a/\xff", 4, "/b/\\1",
+	    out, sizeof(out)), MATCH_ERROR);
+	assert_int_equal(match_regex_replace(re, "/a/xxxxxxxxxxxxxxxx", 19,
+	    "/b/\\1", out, 8), MATCH_ERROR);
 	match_regex_free(re);
 }
 
@@ -515,7 +540,47 @@ test_mesh_config(void **state)
 	load(&l, MC_HEAD "  {}\n");
 	assert_non_null(l.cfg);
 	assert_null(l.cfg->mesh->default_retries);
+	assert_int_equal(l.cfg->mesh->path_normalization, URI_NORMALIZE_BASE);
 	done(&l);
+	/* pathNormalization, Istio's field and names */
+	{
+		static const struct {
+			const char		*name;
+			enum uri_normalization	 mode;
+		} modes[] = {
+			{ "DEFAULT", URI_NORMALIZE_BASE },
+			{ "BASE", URI_NORMALIZE_BASE },
+			{ "NONE", URI_NORMALIZE_NONE },
+			{ "MERGE_SLASHES", URI_NORMALIZE_MERGE_SLASHES },
+			{ "DECODE_AND_MERGE_SLASHES",
+			    URI_NORMALIZE_DECODE_AND_MERGE_SLASHES },
+		};
+		char	*yaml;
+		size_t	 i;
+
+		for (i = 0; i < nitems(modes); i++) {
+			xasprintf(&yaml, MC_HEAD "  pathNormalization:\n"
+			    "    normalization: %s\n", modes[i].name);
+			load(&l, yaml);
+			assert_non_null(l.cfg);
+			assert_int_equal(l.cfg->mesh->path_normalization,
+			    modes[i].mode);
+			done(&l);
+			free(yaml);
+		}
+	}
+	load(&l, MC_HEAD "  pathNormalization: {}\n");
+	assert_non_null(l.cfg);
+	assert_int_equal(l.cfg->mesh->path_normalization, URI_NORMALIZE_BASE);
+	done(&l);
+	assert_error(MC_HEAD "  pathNormalization: {normalization: merge}\n",
+	    "m.yaml:5:38: pathNormalization.normalization must be DEFAULT, "
+	    "NONE, BASE, MERGE_SLASHES or DECODE_AND_MERGE_SLASHES, got "
+	    "\"merge\"");
+	assert_error(MC_HEAD "  pathNormalization: {mode: BASE}\n",
+	    "unknown field mode in pathNormalization");
+	assert_error(MC_HEAD "  pathNormalization: BASE\n",
+	    "pathNormalization must be a map");
 
 	assert_error(MC_HEAD "  defaultHttpRetryPolicy: {retryOn: "
 	    "\"5xx,sometimes\"}\n",

@@ -95,6 +95,14 @@ static const struct refusal refusals[] = {
 	    "an unencoded space in the target: servers split such a line "
 	    "at different spaces, and proxy-d forwards the target unchanged "
 	    "(RFC 9112 3.2 allows answering 400)" },
+	{ "rfc-compliant.yaml", "Compliant URL",
+	    "a '#' in the target: RFC 9112 3.2 has no fragment in a request "
+	    "target, and a peer that cuts the path there authorizes one path "
+	    "and serves another (Envoy refuses it with 400 too)" },
+	{ "rfc-compliant.yaml", "International in URI",
+	    "raw bytes >= 0x80 in the target: RFC 3986 has none; a regex or "
+	    "normalizer and the application would read them differently, "
+	    "so clients must percent-encode them (Envoy refuses them too)" },
 	{ "rfc-compliant.yaml", "Empty URI",
 	    "\"GET  HTTP/1.1\" has no target on the wire; a server that "
 	    "splits on runs of whitespace reads the version as the target "

@@ -35,6 +35,7 @@ static int	 setup(void **);
 static void	 test_basic_get(void **);
 static void	 test_method(void **);
 static void	 test_target_chars(void **);
+static void	 test_target_bytes_anywhere(void **);
 static void	 test_target_forms(void **);
 static void	 test_version(void **);
 static void	 test_cl_te_together(void **);
@@ -242,8 +243,46 @@ test_target_chars(void **state)
 	REJECT("GET  HTTP/1.1\r\nHost: a\r\n\r\n", 400);
 	REJECT("GET a/b HTTP/1.1\r\nHost: a\r\n\r\n", 400);
 	ACCEPT("GET /%20%0D%0A HTTP/1.1\r\nHost: a\r\n\r\n", NULL);
-	ACCEPT("GET /\xd1\x8f?q=|{}^` HTTP/1.1\r\nHost: a\r\n\r\n", &r);
-	STREQ(r.path, "/\xd1\x8f?q=|{}^`");
+	ACCEPT("GET /%D1%8F?q=|{}^` HTTP/1.1\r\nHost: a\r\n\r\n", &r);
+	STREQ(r.path, "/%D1%8F?q=|{}^`");
+	/* raw non-ASCII (even valid UTF-8) and fragments are refused */
+	REJECT("GET /\xd1\x8f HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET /admin/x\xff HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET /a?q=\x80 HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET /a?b#c HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("GET http://a/\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+	REJECT("OPTIONS \xff HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+}
+
+/*
+ * A byte >= 0x80 or a '#' at every offset of a long target: the word at
+ * a time skip must stop for it wherever it falls.
+ */
+static void
+test_target_bytes_anywhere(void **state)
+{
+	static const unsigned char bad[] = { 0x80, 0xa0, 0xc3, 0xff, '#' };
+	char			 raw[256];
+	struct http_request	 req;
+	struct http_error	 err;
+	size_t			 b, at, len;
+	int			 rc;
+
+	(void)state;
+	for (b = 0; b < nitems(bad); b++)
+		for (at = 1; at < 40; at++) {
+			len = (size_t)snprintf(raw, sizeof(raw),
+			    "GET /%.*s", (int)(at - 1),
+			    "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF");
+			raw[len++] = (char)bad[b];
+			len += (size_t)snprintf(raw + len, sizeof(raw) - len,
+			    "0123456789abcdef HTTP/1.1\r\nHost: a\r\n\r\n");
+			rc = req_parse(raw, len, &lim, &req, &err);
+			if (rc != -1 || err.status != 400)
+				fail_msg("0x%02x at %zu: rc %d status %d",
+				    bad[b], at, rc, err.status);
+		}
 }
 
 static void
@@ -993,6 +1032,7 @@ main(void)
 		cmocka_unit_test(test_basic_get),
 		cmocka_unit_test(test_method),
 		cmocka_unit_test(test_target_chars),
+		cmocka_unit_test(test_target_bytes_anywhere),
 		cmocka_unit_test(test_target_forms),
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_cl_te_together),

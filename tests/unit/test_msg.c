@@ -30,6 +30,7 @@ static void	test_writer(void **);
 static void	test_writer_sanitize(void **);
 static void	test_writer_overflow(void **);
 static void	test_writer_sanitize_positions(void **);
+static void	test_source_read(void **);
 
 static int
 parse(struct msg *m, const char *s)
@@ -410,6 +411,24 @@ test_writer(void **state)
 	assert_str(msg_get(&m, &m.records[0], "endpoint"), "127.0.0.1:9081");
 	assert_str(msg_get(&m, &m.records[0], "reason"), "");
 
+	/* a header field: the name lower case, any length, CR/LF blanked */
+	{
+		char	 name[600];
+
+		memset(name, 'N', sizeof(name));
+		msgw_reset(&w);
+		msgw_begin(&w, "authz");
+		msgw_field_header(&w, "header", STR_LIT("X-Api-Key"),
+		    STR_LIT("Ab\r\nc"));
+		msgw_field_header(&w, "header", (struct str){ name,
+		    sizeof(name) }, STR_LIT(""));
+		assert_false(w.overflow);
+		assert_memory_equal(w.buf, "meshkit/1 authz\nheader: "
+		    "x-api-key: Ab  c\nheader: nnn", 42);
+		assert_int_equal(w.len, 16 + 25 + 8 + sizeof(name) + 3);
+		assert_string_equal(w.buf + w.len - 3, ": \n");
+	}
+
 	/* reset keeps the buffer, starts over */
 	msgw_reset(&w);
 	assert_int_equal(w.len, 0);
@@ -520,6 +539,56 @@ test_writer_overflow(void **state)
 	free(big);
 }
 
+static void
+test_source_read(void **state)
+{
+	struct msg		 m;
+	struct msg_source	 src;
+	char			 err[128];
+	const char		*s;
+
+	msg_init(&m);
+	s = "meshkit/1 route\nworkload: book-v1\nnamespace: shop\n"
+	    "label: app=book\nlabel: version=v1\nlabel: empty=\n";
+	assert_int_equal(msg_parse(&m, s, strlen(s), err, sizeof(err)), 0);
+	assert_int_equal(msg_source_read(&m, &src), 0);
+	assert_true(util_str_eq(src.workload, "book-v1"));
+	assert_true(util_str_eq(src.namespace, "shop"));
+	assert_int_equal(src.nlabels, 3);
+	assert_true(util_str_eq(src.label_keys[1], "version"));
+	assert_true(util_str_eq(src.label_values[1], "v1"));
+	assert_int_equal(src.label_values[2].n, 0);
+
+	s = "meshkit/1 route\n";
+	assert_int_equal(msg_parse(&m, s, strlen(s), err, sizeof(err)), 0);
+	assert_int_equal(msg_source_read(&m, &src), 0);
+	assert_true(util_str_eq(src.namespace, "default"));
+	assert_null(src.workload.p);
+
+	{
+		struct msg_writer	 w;
+		char			*keys[] = { "app", "version" };
+		char			*values[] = { "book", "v=1" };
+
+		msgw_init(&w);
+		msgw_source(&w, "authz", "book-v1", "shop", keys, values, 2);
+		assert_int_equal(msg_parse(&m, w.buf, w.len, err,
+		    sizeof(err)), 0);
+		assert_true(msg_type_is(&m, "authz"));
+		assert_int_equal(msg_source_read(&m, &src), 0);
+		assert_true(util_str_eq(src.workload, "book-v1"));
+		assert_true(util_str_eq(src.namespace, "shop"));
+		assert_int_equal(src.nlabels, 2);
+		assert_true(util_str_eq(src.label_values[1], "v=1"));
+		msgw_fini(&w);
+	}
+
+	s = "meshkit/1 route\nlabel: novalue\n";
+	assert_int_equal(msg_parse(&m, s, strlen(s), err, sizeof(err)), 0);
+	assert_int_equal(msg_source_read(&m, &src), -1);
+	msg_fini(&m);
+}
+
 int
 main(void)
 {
@@ -539,6 +608,7 @@ main(void)
 		cmocka_unit_test(test_writer_sanitize),
 		cmocka_unit_test(test_writer_sanitize_positions),
 		cmocka_unit_test(test_writer_overflow),
+		cmocka_unit_test(test_source_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -150,7 +150,7 @@ static void
 ask(struct route_state *st, const char *ns, const char *authority,
     uint32_t port)
 {
-	struct route_source	 src;
+	struct msg_source	 src;
 	struct route_query	 q;
 
 	memset(&src, 0, sizeof(src));
@@ -552,7 +552,7 @@ test_skipped_endpoints(void **state)
 static void
 test_no_route(void **state)
 {
-	struct route_source	 src;
+	struct msg_source	 src;
 	struct route_query	 q;
 	struct service_entry	*se;
 
@@ -964,7 +964,7 @@ test_yaml_selector(void **state)
 	    "  labels: {app: book}\n";
 	struct config		*c = yaml_config(yaml);
 	struct route_state	*st = route_state_new();
-	struct route_source	 src;
+	struct msg_source	 src;
 	struct route_query	 q;
 
 	memset(&src, 0, sizeof(src));

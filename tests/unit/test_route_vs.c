@@ -91,11 +91,13 @@ static void	test_load_balancer(void **);
 static void	test_consistent_hash(void **);
 static void	test_policy_fields(void **);
 static void	test_rewrite(void **);
+static void	test_regex_fails_closed(void **);
 static void	test_policy_wire(void **);
 static void	test_retries_default(void **);
 static void	test_dr_merge(void **);
 static void	test_dr_without_vs(void **);
 static void	test_more_fields(void **);
+static void	test_mirror_percent(void **);
 static void	test_hash_kinds(void **);
 
 static struct route_answer	 ans;
@@ -173,7 +175,7 @@ decide(const struct config *c, struct route_state *st, const struct ask *k,
     struct route_answer *a)
 {
 	static struct route_query	 q;
-	struct route_source		 src;
+	struct msg_source		 src;
 	size_t				 i;
 
 	memset(&q, 0, sizeof(q));
@@ -533,7 +535,7 @@ test_no_route_and_gateways(void **state)
 	{
 		struct config		*c2;
 		char			*y2;
-		struct route_source	 src;
+		struct msg_source	 src;
 		struct route_query	 q;
 
 		xasprintf(&y2, "%s"
@@ -942,6 +944,58 @@ test_rewrite(void **state)
 	k.path = "/re/abc/x/y";
 	first(c, &k);
 	assert_string_equal(ans.policy.rewrite_path, "/x/y/abc");
+	config_free(c);
+	free(yaml);
+}
+
+/*
+ * A regex that cannot be matched (a byte that is not UTF-8, a pattern
+ * past its budget) fails the request: the route it guards may be a 403,
+ * and "no match" would skip it for the next one.
+ */
+static void
+test_regex_fails_closed(void **state)
+{
+	char		*yaml;
+	struct config	*c;
+	struct ask	 k = { .authority = "shop" };
+
+	(void)state;
+	xasprintf(&yaml, "%s"
+	    "apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+	    "metadata: {name: shop}\n"
+	    "spec:\n  hosts: [shop]\n  http:\n"
+	    "  - match: [{uri: {regex: \"/admin.*\"}}]\n"
+	    "    directResponse: {status: 403}\n"
+	    "  - match: [{headers: {x-v: {regex: \"(a+)+\"}}}]\n"
+	    "    directResponse: {status: 403}\n"
+	    "  - match: [{uri: {prefix: /re/}}]\n"
+	    "    rewrite: {uriRegexRewrite: {match: \"^/re/(.*)$\", "
+	    "rewrite: \"/\\\\1\"}}\n"
+	    "    route: [{destination: {host: shop}}]\n"
+	    "  - route: [{destination: {host: shop}}]\n", shop);
+	c = load(yaml, NULL);
+	k.path = "/admin/x";
+	first(c, &k);
+	assert_int_equal(ans.status, ROUTE_OK);
+	assert_int_equal(ans.policy.direct_status, 403);
+	k.path = "/admin/x\xff";
+	assert_string_equal(first(c, &k), "error");
+	assert_non_null(strstr(ans.reason, "regex"));
+	k.path = "/public";
+	assert_string_equal(first(c, &k), "10.0.0.1:80");
+	k.path = "/public";
+	k.headers[0] = "x-v: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!";
+	assert_string_equal(first(c, &k), "error");
+	k.headers[0] = "x-v: aaa";
+	first(c, &k);
+	assert_int_equal(ans.policy.direct_status, 403);
+	k.headers[0] = NULL;
+	k.path = "/re/x\xff";
+	assert_string_equal(first(c, &k), "error");
+	k.path = "/re/x";
+	first(c, &k);
+	assert_string_equal(ans.policy.rewrite_path, "/x");
 	config_free(c);
 	free(yaml);
 }
@@ -1456,6 +1510,65 @@ test_more_fields(void **state)
 }
 
 /*
+ * The deprecated mirrorPercent, which Istio still honours: 0 mirrors
+ * nothing (route-d leaves the mirror out), mirrorPercentage wins over
+ * it, and without either the mirror takes every request.
+ */
+static void
+test_mirror_percent(void **state)
+{
+	static const char vs[] =
+	    "apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+	    "metadata: {name: shop}\n"
+	    "spec:\n  hosts: [shop]\n  http:\n"
+	    "  - match: [{uri: {exact: /half}}]\n"
+	    "    route: [{destination: {host: shop, subset: v1}}]\n"
+	    "    mirror: {host: other}\n    mirrorPercent: 50\n"
+	    "  - match: [{uri: {exact: /none}}]\n"
+	    "    route: [{destination: {host: shop, subset: v1}}]\n"
+	    "    mirror: {host: other}\n    mirrorPercent: 0\n"
+	    "  - match: [{uri: {exact: /both}}]\n"
+	    "    route: [{destination: {host: shop, subset: v1}}]\n"
+	    "    mirror: {host: other}\n    mirrorPercent: 50\n"
+	    "    mirrorPercentage: {value: 10}\n"
+	    "  - match: [{uri: {exact: /zero}}]\n"
+	    "    route: [{destination: {host: shop, subset: v1}}]\n"
+	    "    mirror: {host: other}\n"
+	    "    mirrorPercentage: {value: 0}\n"
+	    "  - route: [{destination: {host: shop}}]\n"
+	    "    mirror: {host: other}\n";
+	const struct route_policy *p = &ans.policy;
+	struct ask	 k = { .authority = "shop" };
+	struct config	*c;
+	char		*yaml;
+
+	(void)state;
+	xasprintf(&yaml, "%s%s", shop, vs);
+	c = load(yaml, NULL);
+	k.path = "/half";
+	first(c, &k);
+	assert_int_equal(p->nmirrors, 1);
+	assert_int_equal(p->mirrors[0].ppm, 500000);
+	k.path = "/none";
+	first(c, &k);
+	assert_int_equal(ans.status, ROUTE_OK);
+	assert_int_equal(p->nmirrors, 0);
+	k.path = "/both";
+	first(c, &k);
+	assert_int_equal(p->nmirrors, 1);
+	assert_int_equal(p->mirrors[0].ppm, 100000);
+	k.path = "/zero";
+	first(c, &k);
+	assert_int_equal(p->nmirrors, 0);
+	k.path = "/else";
+	first(c, &k);
+	assert_int_equal(p->nmirrors, 1);
+	assert_int_equal(p->mirrors[0].ppm, 1000000);
+	config_free(c);
+	free(yaml);
+}
+
+/*
  * Ring hash and maglev are two different tables, and the ring's size
  * shapes the ring: for the same keys each choice differs somewhere.  If
  * maglev or minimumRingSize were ignored, the choices would all agree.
@@ -1534,11 +1647,13 @@ main(void)
 		cmocka_unit_test(test_consistent_hash),
 		cmocka_unit_test(test_policy_fields),
 		cmocka_unit_test(test_rewrite),
+		cmocka_unit_test(test_regex_fails_closed),
 		cmocka_unit_test(test_policy_wire),
 		cmocka_unit_test(test_retries_default),
 		cmocka_unit_test(test_dr_merge),
 		cmocka_unit_test(test_dr_without_vs),
 		cmocka_unit_test(test_more_fields),
+		cmocka_unit_test(test_mirror_percent),
 		cmocka_unit_test(test_hash_kinds),
 	};
 

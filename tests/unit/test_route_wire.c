@@ -16,7 +16,6 @@
 #include "util.h"
 
 static void	test_query_read(void **);
-static void	test_source_read(void **);
 static void	test_answer_round_trip(void **);
 static void	test_answer_read(void **);
 
@@ -89,38 +88,6 @@ test_query_read(void **state)
 			fail_msg("%s: \"%s\" lacks \"%s\"", bad[i].rec, err,
 			    bad[i].reason);
 	}
-	msg_fini(&m);
-}
-
-static void
-test_source_read(void **state)
-{
-	struct msg		 m;
-	struct route_source	 src;
-	char			 err[128];
-	const char		*s;
-
-	msg_init(&m);
-	s = "meshkit/1 route\nworkload: book-v1\nnamespace: shop\n"
-	    "label: app=book\nlabel: version=v1\nlabel: empty=\n";
-	assert_int_equal(msg_parse(&m, s, strlen(s), err, sizeof(err)), 0);
-	assert_int_equal(route_source_read(&m, &src), 0);
-	assert_true(util_str_eq(src.workload, "book-v1"));
-	assert_true(util_str_eq(src.namespace, "shop"));
-	assert_int_equal(src.nlabels, 3);
-	assert_true(util_str_eq(src.label_keys[1], "version"));
-	assert_true(util_str_eq(src.label_values[1], "v1"));
-	assert_int_equal(src.label_values[2].n, 0);
-
-	s = "meshkit/1 route\n";
-	assert_int_equal(msg_parse(&m, s, strlen(s), err, sizeof(err)), 0);
-	assert_int_equal(route_source_read(&m, &src), 0);
-	assert_true(util_str_eq(src.namespace, "default"));
-	assert_null(src.workload.p);
-
-	s = "meshkit/1 route\nlabel: novalue\n";
-	assert_int_equal(msg_parse(&m, s, strlen(s), err, sizeof(err)), 0);
-	assert_int_equal(route_source_read(&m, &src), -1);
 	msg_fini(&m);
 }
 
@@ -273,7 +240,6 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_query_read),
-		cmocka_unit_test(test_source_read),
 		cmocka_unit_test(test_answer_round_trip),
 		cmocka_unit_test(test_answer_read),
 	};

@@ -74,7 +74,7 @@ has_warning(const struct cfg_errors *errs, const char *want)
 	size_t	 i;
 
 	for (i = 0; i < errs->n; i++)
-		if (errs->v[i].notice == CFG_WARNING &&
+		if (errs->v[i].warning &&
 		    strstr(errs->v[i].message, want) != NULL)
 			return 1;
 	return 0;
