@@ -148,6 +148,7 @@ struct proxy_config {
 	struct proxy_daemon	 route;
 	struct proxy_daemon	 authz;		/* inbound: may the caller ask */
 	struct proxy_daemon	 breaker;	/* outbound: may it go */
+	struct proxy_daemon	 stats;		/* records pushed to stats-d */
 	/* limits */
 	size_t			 max_request_line;
 	size_t			 max_headers;

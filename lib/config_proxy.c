@@ -71,6 +71,9 @@ config_proxy_defaults(struct proxy_config *pc)
 	pc->breaker.timeout_ms = 100;
 	pc->breaker.cache = 1;
 	pc->breaker.failure = FAILURE_OPEN;
+	xasprintf(&pc->stats.address, "ipc://%s/stats-records.sock",
+	    util_rundir());
+	pc->stats.failure = FAILURE_OPEN;
 	pc->max_request_line = 8192;
 	pc->max_headers = 100;
 	pc->max_head_bytes = 65536;
@@ -106,6 +109,7 @@ config_proxy_fini(struct proxy_config *pc)
 	free(pc->breaker.address);
 	free(pc->breaker.reports);
 	free(pc->breaker.events);
+	free(pc->stats.address);
 	memset(pc, 0, sizeof(*pc));
 }
 
@@ -297,6 +301,8 @@ proxy_daemon(struct config_loader *l, const struct ynode *n,
 	uint32_t		 status;
 	int			 authz = strcmp(name, "authz") == 0;
 	int			 breaker = strcmp(name, "breaker") == 0;
+	/* stats-d is pushed to, never asked: no timeout, no cache */
+	int			 stats = strcmp(name, "stats") == 0;
 
 	snprintf(where, sizeof(where), "Proxy daemons.%s", name);
 	if (config_expect_map(l, n, where) == -1)
@@ -309,20 +315,21 @@ proxy_daemon(struct config_loader *l, const struct ynode *n,
 		if (config_is_null(v))
 			continue;
 		if (config_key_is(k, "address"))
-			rc |= proxy_nng_url(l, v, "daemon address", name,
-			    &d->address);
+			rc |= proxy_nng_url(l, v, "daemon address",
+			    stats ? "stats-records" : name, &d->address);
 		else if (breaker && config_key_is(k, "reports"))
 			rc |= proxy_nng_url(l, v, "daemons.breaker.reports",
 			    "breaker-report", &d->reports);
 		else if (breaker && config_key_is(k, "events"))
 			rc |= proxy_nng_url(l, v, "daemons.breaker.events",
 			    "breaker-events", &d->events);
-		else if (config_key_is(k, "timeout"))
+		else if (!stats && config_key_is(k, "timeout"))
 			rc |= config_duration(l, v, "timeout",
 			    &d->timeout_ms);
-		else if (config_key_is(k, "cache"))
+		else if (!stats && config_key_is(k, "cache"))
 			rc |= config_bool(l, v, "cache", &d->cache);
-		else if ((authz || breaker) && config_key_is(k, "enabled"))
+		else if ((authz || breaker || stats) &&
+		    config_key_is(k, "enabled"))
 			rc |= config_bool(l, v, "enabled", &d->enabled);
 		else if (authz && config_key_is(k, "failureStatus")) {
 			if (config_u32(l, v, "failureStatus", 403, 503,
@@ -344,6 +351,10 @@ proxy_daemon(struct config_loader *l, const struct ynode *n,
 				rc = -1;
 			} else if (breaker && fp != FAILURE_OPEN) {
 				config_error(l, v, "breaker-d fails open: "
+				    "failurePolicy must be open");
+				rc = -1;
+			} else if (stats && fp != FAILURE_OPEN) {
+				config_error(l, v, "stats-d fails open: "
 				    "failurePolicy must be open");
 				rc = -1;
 			} else
@@ -370,6 +381,8 @@ proxy_daemons(struct config_loader *l, const struct ynode *n,
 			pc->authz.enabled = 1;
 		else if (config_key_is(n->keys[i], "breaker"))
 			pc->breaker.enabled = 1;
+		else if (config_key_is(n->keys[i], "stats"))
+			pc->stats.enabled = 1;
 		if (config_is_null(n->values[i]))
 			continue;
 		if (config_key_is(n->keys[i], "route"))
@@ -381,6 +394,9 @@ proxy_daemons(struct config_loader *l, const struct ynode *n,
 		else if (config_key_is(n->keys[i], "breaker"))
 			rc |= proxy_daemon(l, n->values[i], "breaker",
 			    &pc->breaker);
+		else if (config_key_is(n->keys[i], "stats"))
+			rc |= proxy_daemon(l, n->values[i], "stats",
+			    &pc->stats);
 		else {
 			config_unknown_field(l, n->keys[i], "Proxy daemons");
 			rc = -1;

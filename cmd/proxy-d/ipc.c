@@ -107,6 +107,9 @@ struct ipc_req {
 struct ipc_push {
 	struct ipc_link		 link;
 	const char		*type;
+	/* more header fields of each message (stats-d's counters) */
+	void			(*header)(struct msg_writer *, void *);
+	void			*header_arg;
 	struct msg_writer	 writer;
 	size_t			 nrecords;
 	struct event		*flush_ev;
@@ -639,9 +642,38 @@ ipc_push_begin(struct ipc_push *c, const struct proxy_config *pc)
 		c->dropped++;
 		return NULL;
 	}
-	if (c->nrecords == 0)
+	if (c->nrecords == 0) {
 		ipc_header(&c->writer, c->type, pc);
+		if (c->header != NULL)
+			c->header(&c->writer, c->header_arg);
+	}
 	return &c->writer;
+}
+
+void
+ipc_push_set_header(struct ipc_push *c, void (*fn)(struct msg_writer *,
+    void *), void *arg)
+{
+	c->header = fn;
+	c->header_arg = arg;
+}
+
+/* A message of the header alone (counters), when nothing else goes. */
+void
+ipc_push_empty(struct ipc_push *c, const struct proxy_config *pc)
+{
+	nng_msg	*m;
+
+	if (c->nrecords > 0 || atomic_load(&c->link.npipes) == 0)
+		return;
+	ipc_header(&c->writer, c->type, pc);
+	if (c->header != NULL)
+		c->header(&c->writer, c->header_arg);
+	if (c->writer.overflow || nng_msg_alloc(&m, 0) != 0)
+		return;
+	if (nng_msg_append(m, c->writer.buf, c->writer.len) != 0 ||
+	    nng_sendmsg(c->link.sock, m, NNG_FLAG_NONBLOCK) != 0)
+		nng_msg_free(m);
 }
 
 void

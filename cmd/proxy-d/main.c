@@ -266,6 +266,7 @@ proxy_set_daemons(struct proxy *p, struct generation *g)
 {
 	authz_configure(p, g->pc);
 	breaker_configure(p, g->pc);
+	observe_configure(p, g);
 }
 
 static void
@@ -385,6 +386,7 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 	pools_sweep(p, now);
 	authz_sweep(p, now);
 	breaker_sweep(p, now);
+	observe_sweep(p, now);
 	while (strmap_next(&p->routes, &pos, &key, &value)) {
 		struct route_entry *e = value;
 
@@ -470,6 +472,7 @@ main(int argc, char *argv[])
 	struct timeval		 sweep = { 1, 0 };
 	size_t			 i;
 	uint64_t		 reports_sent, reports_dropped;
+	uint64_t		 records_sent, records_dropped;
 
 	memset(p, 0, sizeof(*p));
 	p->config_dir = "/etc/meshkit";
@@ -590,6 +593,10 @@ main(int argc, char *argv[])
 	}
 	mirrors_free(p);
 	breaker_reports(p, &reports_sent, &reports_dropped);
+	observe_counters(p, &records_sent, &records_dropped);
+	log_info("counters: records to stats-d sent %llu dropped %llu",
+	    (unsigned long long)records_sent,
+	    (unsigned long long)records_dropped);
 	log_info("counters: requests %llu; retries %llu timeouts %llu "
 	    "faults %llu mirrors %llu; route hits %llu misses %llu "
 	    "stale %llu failures %llu; authz questions %llu hits %llu "
@@ -627,6 +634,7 @@ main(int argc, char *argv[])
 	routing_fini(p);
 	authz_fini(p);
 	breaker_fini(p);
+	observe_fini(p);
 	pools_free(p);
 	generation_unref(p->gen);
 	event_base_free(p->base);
