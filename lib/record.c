@@ -116,7 +116,7 @@ static void	record_peer_default(struct record_peer *,
 		    const struct record_peer *);
 static void	record_str_field(struct msg_writer *, const char *,
 		    struct str);
-static void	record_peer_write(struct msg_writer *, const char *,
+static void	record_peer_write(struct msg_writer *, int,
 		    const struct record_peer *);
 static void	record_headers_write(struct msg_writer *, const char *,
 		    const struct record_header *, size_t);
@@ -436,32 +436,41 @@ record_batch_write(struct msg_writer *w, const struct record_batch *b,
 }
 
 static void
-record_peer_write(struct msg_writer *w, const char *side,
+record_peer_write(struct msg_writer *w, int source,
     const struct record_peer *p)
 {
-	char	 key[32];
-
-	snprintf(key, sizeof(key), "%s-workload", side);
-	record_str_field(w, key, p->workload);
-	snprintf(key, sizeof(key), "%s-namespace", side);
-	record_str_field(w, key, p->namespace);
-	snprintf(key, sizeof(key), "%s-app", side);
-	record_str_field(w, key, p->app);
-	snprintf(key, sizeof(key), "%s-version", side);
-	record_str_field(w, key, p->version);
-	snprintf(key, sizeof(key), "%s-principal", side);
-	record_str_field(w, key, p->principal);
+	record_str_field(w, source ? "source-workload" :
+	    "destination-workload", p->workload);
+	record_str_field(w, source ? "source-namespace" :
+	    "destination-namespace", p->namespace);
+	record_str_field(w, source ? "source-app" : "destination-app",
+	    p->app);
+	record_str_field(w, source ? "source-version" :
+	    "destination-version", p->version);
+	record_str_field(w, source ? "source-principal" :
+	    "destination-principal", p->principal);
 }
 
+/* "name: value" without printf: this runs for every request. */
 static void
 record_headers_write(struct msg_writer *w, const char *key,
     const struct record_header *h, size_t n)
 {
-	size_t	 i;
+	char	 buf[2048];
+	size_t	 i, len;
 
-	for (i = 0; i < n && i < RECORD_MAX_HEADERS; i++)
-		msgw_fieldf(w, key, "%.*s: %.*s", (int)h[i].name.n,
-		    h[i].name.p, (int)h[i].value.n, h[i].value.p);
+	for (i = 0; i < n && i < RECORD_MAX_HEADERS; i++) {
+		if (h[i].name.n + 2 + h[i].value.n > sizeof(buf))
+			continue;	/* a header that long is no label */
+		memcpy(buf, h[i].name.p, h[i].name.n);
+		len = h[i].name.n;
+		buf[len++] = ':';
+		buf[len++] = ' ';
+		if (h[i].value.n > 0)
+			memcpy(buf + len, h[i].value.p, h[i].value.n);
+		len += h[i].value.n;
+		msgw_field(w, key, (struct str){ buf, len });
+	}
 }
 
 void
@@ -505,8 +514,8 @@ record_write(struct msg_writer *w, const struct record *r)
 	if (r->has & RECORD_HAS_PORT)
 		msgw_field_u64(w, "port", r->port);
 	record_str_field(w, "security", r->security);
-	record_peer_write(w, "source", &r->source);
-	record_peer_write(w, "destination", &r->destination);
+	record_peer_write(w, 1, &r->source);
+	record_peer_write(w, 0, &r->destination);
 	record_str_field(w, "upstream-host", r->upstream_host);
 	record_str_field(w, "upstream-cluster", r->upstream_cluster);
 	record_str_field(w, "upstream-local", r->upstream_local);

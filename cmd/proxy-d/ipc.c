@@ -110,6 +110,8 @@ struct ipc_push {
 	/* more header fields of each message (stats-d's counters) */
 	void			(*header)(struct msg_writer *, void *);
 	void			*header_arg;
+	uint64_t		 delay_ms;	/* 0: flush each loop turn */
+	int			 timer_set;
 	struct msg_writer	 writer;
 	size_t			 nrecords;
 	struct event		*flush_ev;
@@ -679,16 +681,38 @@ ipc_push_empty(struct ipc_push *c, const struct proxy_config *pc)
 void
 ipc_push_end(struct ipc_push *c)
 {
+	struct timeval	 tv;
+
 	if (++c->nrecords >= IPC_PUSH_MAX_BATCH)
 		push_flush(c);
-	else
+	else if (c->delay_ms == 0)
 		event_active(c->flush_ev, EV_TIMEOUT, 0);
+	else if (!c->timer_set) {
+		tv.tv_sec = (time_t)(c->delay_ms / 1000);
+		tv.tv_usec = (suseconds_t)(c->delay_ms % 1000) * 1000;
+		evtimer_add(c->flush_ev, &tv);
+		c->timer_set = 1;
+	}
+}
+
+/*
+ * Records of several loop turns in one message: a message costs tens of
+ * microseconds of CPU however small it is, so a busy proxy sends a few
+ * full ones a second rather than one per turn.
+ */
+void
+ipc_push_set_delay(struct ipc_push *c, uint64_t ms)
+{
+	c->delay_ms = ms;
 }
 
 static void
 push_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
-	push_flush(arg);
+	struct ipc_push	*c = arg;
+
+	c->timer_set = 0;
+	push_flush(c);
 }
 
 static void
@@ -697,6 +721,10 @@ push_flush(struct ipc_push *c)
 	nng_msg	*m;
 	size_t	 n = c->nrecords;
 
+	if (c->timer_set) {
+		evtimer_del(c->flush_ev);
+		c->timer_set = 0;
+	}
 	if (n == 0)
 		return;
 	c->nrecords = 0;

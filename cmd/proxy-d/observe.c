@@ -40,6 +40,7 @@
 #define OBSERVE_SOURCE_HEADER	"x-meshkit-source"
 #define OBSERVE_MAX_CAPTURE	RECORD_MAX_HEADERS
 #define OBSERVE_COUNTERS_MS	2000	/* counters alone, when idle */
+#define OBSERVE_BATCH_MS	50	/* a batch waits this long at most */
 
 /* A workload at an endpoint address, for outbound records. */
 struct observe_peer {
@@ -82,6 +83,38 @@ static void	observe_parse_source(struct str, struct record_peer *);
 static void	observe_header_fields(struct msg_writer *, void *);
 static const char *observe_label(const struct labels *, const char *,
 		    const char *);
+static void	observe_cluster(char *, size_t, const char *, uint32_t,
+		    const char *, const char *);
+
+/* Envoy's cluster name, DIRECTION|port|subset|service, without printf. */
+static void
+observe_cluster(char *buf, size_t len, const char *dir, uint32_t port,
+    const char *subset, const char *service)
+{
+	char	 digits[12], *d = digits + sizeof(digits);
+	size_t	 n = 0, k;
+
+	*--d = '\0';
+	do {
+		*--d = (char)('0' + port % 10);
+		port /= 10;
+	} while (port != 0);
+#define PUT(str) do {							\
+	k = strlen(str);						\
+	if (n + k + 1 >= len)						\
+		k = len - n - 1;					\
+	memcpy(buf + n, (str), k);					\
+	n += k;								\
+} while (0)
+	PUT(dir);
+	PUT(d);
+	PUT("|");
+	PUT(subset);
+	PUT("|");
+	PUT(service);
+#undef PUT
+	buf[n] = '\0';
+}
 
 static const char *
 observe_label(const struct labels *l, const char *a, const char *b)
@@ -248,6 +281,7 @@ observe_configure(struct proxy *p, const struct generation *g)
 	if (o->push == NULL) {
 		o->push = ipc_push_new(p, "stats-d", "records", d->address);
 		ipc_push_set_header(o->push, observe_header_fields, o);
+		ipc_push_set_delay(o->push, OBSERVE_BATCH_MS);
 	}
 	o->generation = g->number;
 	telemetry_resolve(g->config, g->pc->workload_namespace,
@@ -445,9 +479,14 @@ observe_upstream_head(struct session *s, struct extra_ops *x)
 		    strlen(o->self_header), 0);
 	if (s->trace_id[0] == '\0')
 		return;
-	n = snprintf(s->traceparent, sizeof(s->traceparent), "00-%s-%s-%s",
-	    s->trace_id, s->span_id, s->trace_sampled ? "01" : "00");
-	extra_ops_add(x, "traceparent", 11, s->traceparent, (size_t)n, 0);
+	/* 00-<trace>-<span>-<flags>, without printf */
+	memcpy(s->traceparent, "00-", 3);
+	memcpy(s->traceparent + 3, s->trace_id, 32);
+	s->traceparent[35] = '-';
+	memcpy(s->traceparent + 36, s->span_id, 16);
+	memcpy(s->traceparent + 52, s->trace_sampled ? "-01" : "-00", 3);
+	s->traceparent[55] = '\0';
+	extra_ops_add(x, "traceparent", 11, s->traceparent, 55, 0);
 	/* a 64-bit trace stays 64-bit for B3 peers */
 	tid = strncmp(s->trace_id, "0000000000000000", 16) == 0 ?
 	    s->trace_id + 16 : s->trace_id;
@@ -577,8 +616,8 @@ observe_request_done(struct proxy *p, const struct session *s,
 			    strlen(rec->peer_identity) };
 		if ((v = observe_header(s, OBSERVE_SOURCE_HEADER)).p != NULL)
 			observe_parse_source(v, &r.source);
-		snprintf(cluster, sizeof(cluster), "inbound|%u||",
-		    rec->port);
+		observe_cluster(cluster, sizeof(cluster), "inbound|",
+		    rec->port, "", "");
 	} else {
 		if (rec->endpoint[0] != '\0' && (pe = strmap_get(&o->peers,
 		    rec->endpoint, strlen(rec->endpoint))) != NULL) {
@@ -593,7 +632,7 @@ observe_request_done(struct proxy *p, const struct session *s,
 				r.destination.version = (struct str){
 				    pe->version, strlen(pe->version) };
 		}
-		snprintf(cluster, sizeof(cluster), "outbound|%u|%s|%s",
+		observe_cluster(cluster, sizeof(cluster), "outbound|",
 		    rec->port, rec->subset, rec->service);
 	}
 	if (rec->service[0] != '\0' || rec->inbound)

@@ -453,6 +453,7 @@ void		 ipc_push_counters(const struct ipc_push *, uint64_t *sent,
 void		 ipc_push_set_header(struct ipc_push *,
 		    void (*)(struct msg_writer *, void *), void *);
 void		 ipc_push_empty(struct ipc_push *, const struct proxy_config *);
+void		 ipc_push_set_delay(struct ipc_push *, uint64_t ms);
 struct ipc_sub	*ipc_sub_new(struct proxy *, const char *daemon,
 		    const char *address,
 		    void (*)(void *, const struct msg *), void *arg);

@@ -360,12 +360,12 @@ session_start_request(struct session *s)
 		session_error(s, 501, "DPE", "CONNECT is not supported");
 		return;
 	}
-	s->start_ms = util_now_ms();
+	s->start_us = util_now_us();
+	s->start_ms = s->start_us / 1000;
 	if (p->hooks.request_done != NULL) {
 		s->service[0] = s->subset[0] = '\0';
 		s->service_port = 0;
 		s->trace_id[0] = s->span_id[0] = s->parent_span_id[0] = '\0';
-		s->start_us = util_now_us();
 		s->up_sent_us = s->resp_head_us = 0;
 		s->resp_head_bytes = 0;
 		s->trace_started = 0;
