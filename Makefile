@@ -93,6 +93,7 @@ $(BIN)/%: $(BUILD)/examples/%.o $(LIBMESHKIT)
 # TEST_OBJS_test_x = cmd/program/file.o ...  (the test stubs the rest)
 TEST_OBJS_test_proxy_head  = cmd/proxy-d/head.o
 TEST_OBJS_test_proxy_stage = cmd/proxy-d/stage.o
+TEST_OBJS_test_proxy_key   = cmd/proxy-d/key.o
 
 $(BUILD)/tests/unit/test_proxy_%.o: ALL_CFLAGS += -Icmd/proxy-d
 
@@ -123,12 +124,26 @@ check-asan: deps
 run-tests: test-progs
 	MESHKIT_BIN=$(BIN) MESHKIT_BUILD=$(BUILD) tests/run
 
-# libFuzzer targets, built with clang against the library sources.
+# libFuzzer targets, built with clang: the library once, instrumented
+# for coverage and the sanitizers (libmeshkit-fuzz.a), then each target
+# linked against it with libFuzzer's main.
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Ilib $(PKG_CFLAGS) \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h)
+	-fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=undefined
+FUZZ_LDFLAGS = -fsanitize=fuzzer,address,undefined
+FUZZ_LIB = $(BUILD)/fuzz/libmeshkit-fuzz.a
+FUZZ_LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/fuzz/obj/%.o)
+
+$(BUILD)/fuzz/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+	clang $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
+	clang $(FUZZ_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -151,6 +166,7 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/examples \
+	    $(DESTDIR)$(DATADIR)/examples/walkthrough \
 	    $(DESTDIR)$(DATADIR)/systemd $(DESTDIR)$(DATADIR)/supervisor
 	install -m 755 $(BIN)/proxy-d $(BIN)/route-d $(BIN)/breaker-d \
 	    $(BIN)/authz-d $(BIN)/stats-d $(DESTDIR)$(SBINDIR)/
@@ -159,7 +175,8 @@ install: all
 	for f in man/*.7; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man7/; done; true
 	for f in man/*.8; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man8/; done; true
 	# examples, not live config: /etc/meshkit is the operator's
-	for f in etc/meshkit/*.yaml etc/bookstore/*.yaml etc/bookstore/*.yml etc/quickstart/*.yaml; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(DATADIR)/examples/; done; true
+	for f in etc/meshkit/*.yaml etc/bookstore/*.yaml etc/quickstart/*.yaml; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(DATADIR)/examples/; done; true
+	for f in etc/bookstore/walkthrough/*; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(DATADIR)/examples/walkthrough/; done; true
 	for f in etc/systemd/*; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(DATADIR)/systemd/; done; true
 	for f in etc/supervisor/*; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(DATADIR)/supervisor/; done; true
 

@@ -14,6 +14,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,31 +28,28 @@
 #include "uri.h"
 #include "util.h"
 
-static void	 authz_vary_header(struct authz_ctx *, const char *, size_t);
-static int	 authz_value_match(const char *, struct str, int);
-static int	 authz_path_match(const char *, const char *);
-static int	 authz_path_chars(const char *, size_t, const char *);
-static int	 authz_values_match(const struct authz_values *, struct str,
+static void	 authz_vary_header(struct authz_ctx *, const char *, size_t,
 		    int);
-static int	 authz_ip_match(const struct authz_values *, struct str);
-static int	 authz_host_match(const struct authz_values *, struct str);
-static struct str authz_source_addr(struct str);
-static struct str authz_namespace_of(struct str);
+static uint32_t	 authz_dest_port(struct authz_ctx *);
+static struct str authz_peer(struct authz_ctx *);
 static int	 authz_field(struct authz_ctx *, const struct authz_values *,
 		    const struct authz_values *, int);
 static int	 authz_source_matches(struct authz_ctx *,
 		    const struct authz_source *);
 static int	 authz_operation_matches(struct authz_ctx *,
 		    const struct authz_operation *);
-static int	 authz_claim_matches(struct authz_ctx *,
-		    const struct authz_condition *, const struct authz_values *);
+static int	 authz_claim_words(struct authz_ctx *,
+		    const struct authz_condition *);
 static int	 authz_condition_matches(struct authz_ctx *,
 		    const struct authz_condition *);
 static int	 authz_rule_matches(struct authz_ctx *,
 		    const struct authz_rule *);
 static int	 authz_policy_matches(struct authz_ctx *,
 		    const struct authorization_policy *, size_t *);
+static void	 authz_dry_run(struct authz_ctx *, enum authz_action);
 static void	 authz_finish(struct authz_ctx *);
+static void	 authz_deny(struct authz_answer *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 static void	 authz_set_path(struct authz_ctx *, struct str);
 
 void
@@ -68,6 +66,7 @@ authz_answer_reset(struct authz_answer *a, uint64_t id)
 	a->reuse_ms = 0;
 	a->vary[0] = '\0';
 	a->reason[0] = '\0';
+	a->dry_run[0] = '\0';
 }
 
 int
@@ -118,12 +117,13 @@ authz_applies(const struct authz_ctx *c, const char *ns,
 }
 
 static void
-authz_vary_header(struct authz_ctx *c, const char *name, size_t n)
+authz_vary_header(struct authz_ctx *c, const char *name, size_t n,
+    int query)
 {
 	size_t	 i;
 
 	for (i = 0; i < c->nvary_headers; i++)
-		if (c->vary_headers[i].n == n &&
+		if (c->vary_headers[i].n == n && c->vary_query[i] == query &&
 		    memcmp(c->vary_headers[i].p, name, n) == 0)
 			return;
 	if (c->nvary_headers == VARY_MAX_HEADERS) {
@@ -132,7 +132,19 @@ authz_vary_header(struct authz_ctx *c, const char *name, size_t n)
 	}
 	c->vary_headers[c->nvary_headers].p = name;
 	c->vary_headers[c->nvary_headers].n = n;
+	c->vary_query[c->nvary_headers] = (unsigned char)query;
 	c->nvary_headers++;
+}
+
+void
+authz_vary_query(struct authz_ctx *c, const char *name)
+{
+	size_t	 n = strlen(name);
+
+	if (n == 0 || n > 127 || strpbrk(name, " ,\t&=#") != NULL)
+		c->vary |= VARY_PATH;
+	else
+		authz_vary_header(c, name, n, 1);
 }
 
 /* The first header named name (lower case) from index *from on. */
@@ -142,7 +154,7 @@ authz_header(struct authz_ctx *c, const char *name, size_t n, size_t *from)
 	const struct authz_request	*r = c->req;
 	size_t				 i;
 
-	authz_vary_header(c, name, n);
+	authz_vary_header(c, name, n, 0);
 	for (i = *from; i < r->nheaders; i++)
 		if (r->header_names[i].n == n &&
 		    memcmp(r->header_names[i].p, name, n) == 0) {
@@ -153,187 +165,27 @@ authz_header(struct authz_ctx *c, const char *name, size_t n, size_t *from)
 	return NULL;
 }
 
-/* Istio's string forms: exact, "prefix*", "*suffix", "*" (present). */
-static int
-authz_value_match(const char *pat, struct str v, int caseless)
-{
-	size_t	 n = strlen(pat);
-
-	if (n == 1 && pat[0] == '*')
-		return v.n > 0;
-	if (n > 0 && pat[n - 1] == '*') {
-		n--;
-		return v.n >= n && (caseless ? strncasecmp(v.p, pat, n) :
-		    memcmp(v.p, pat, n)) == 0;
-	}
-	if (n > 0 && pat[0] == '*') {
-		n--;
-		return v.n >= n && (caseless ? strncasecmp(v.p + v.n - n,
-		    pat + 1, n) : memcmp(v.p + v.n - n, pat + 1, n)) == 0;
-	}
-	return v.n == n && (caseless ? strncasecmp(v.p, pat, n) :
-	    memcmp(v.p, pat, n)) == 0;
-}
-
 /*
- * Envoy's uri_template match, which Istio's path templates become: {*}
- * is one segment of path characters; {**} is any run of path characters
- * and '/', and only literal text may follow it, which the path must end
- * with.
+ * The destination port: the port of the address the peer connected to
+ * when proxy-d says it, else the question's port.
  */
-static int
-authz_path_match(const char *pat, const char *path)
+static uint32_t
+authz_dest_port(struct authz_ctx *c)
 {
-	static const char pchars[] = "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()+,;:@=";
-	const char	*p = pat, *s = path, *pe, *se;
-	size_t		 pn, sn, tn, rn;
+	uint32_t	 port = 0;
 
-	if (strchr(pat, '{') == NULL) {
-		struct str v = { path, strlen(path) };
-
-		return authz_value_match(pat, v, 0);
-	}
-	for (;;) {
-		if (*p != '/' || *s != '/')
-			return *p == *s;
-		p++;
-		s++;
-		pe = strchr(p, '/');
-		se = strchr(s, '/');
-		pn = pe != NULL ? (size_t)(pe - p) : strlen(p);
-		sn = se != NULL ? (size_t)(se - s) : strlen(s);
-		if (pn == 4 && memcmp(p, "{**}", 4) == 0) {
-			/* the path ends with the literal tail */
-			tn = strlen(p + 4);
-			rn = strlen(s);
-			if (rn < tn || memcmp(s + rn - tn, p + 4, tn) != 0)
-				return 0;
-			return authz_path_chars(s, rn - tn, pchars);
-		}
-		if (pn == 3 && memcmp(p, "{*}", 3) == 0) {
-			if (sn == 0 || strspn(s, pchars) < sn)
-				return 0;
-		} else if (pn != sn || memcmp(p, s, pn) != 0)
-			return 0;
-		p += pn;
-		s += sn;
-		if (*p == '\0' || *s == '\0')
-			return *p == *s;
-	}
+	c->vary |= VARY_PORT;
+	if (c->req->destination.n > 0)
+		port = authz_addr_port(c->req->destination);
+	return port != 0 ? port : c->req->port;
 }
 
-/* s[0..n) holds only path characters and '/'. */
-static int
-authz_path_chars(const char *s, size_t n, const char *pchars)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] != '/' && strchr(pchars, s[i]) == NULL)
-			return 0;
-	return 1;
-}
-
-static int
-authz_values_match(const struct authz_values *vals, struct str v,
-    int caseless)
-{
-	size_t	 i;
-
-	for (i = 0; i < vals->n; i++)
-		if (authz_value_match(vals->v[i], v, caseless))
-			return 1;
-	return 0;
-}
-
-/* "1.2.3.4:80", "[::1]:80" or a bare address: the address. */
+/* The peer's SPIFFE URI, when its certificate named one. */
 static struct str
-authz_source_addr(struct str s)
+authz_peer(struct authz_ctx *c)
 {
-	const char	*c;
-
-	if (s.n > 0 && s.p[0] == '[') {
-		c = memchr(s.p, ']', s.n);
-		if (c != NULL)
-			return (struct str){ s.p + 1, (size_t)(c - s.p - 1) };
-		return s;
-	}
-	c = memchr(s.p != NULL ? s.p : "", ':', s.n);
-	/* one colon: address:port; more: a bare IPv6 address */
-	if (c != NULL && memchr(c + 1, ':', s.n - (size_t)(c + 1 - s.p)) ==
-	    NULL)
-		return (struct str){ s.p, (size_t)(c - s.p) };
-	return s;
-}
-
-static int
-authz_ip_match(const struct authz_values *vals, struct str addr)
-{
-	char		 buf[64];
-	unsigned char	 a[16];
-	int		 family;
-	size_t		 i;
-	unsigned	 b;
-
-	if (addr.n == 0 || addr.n >= sizeof(buf))
-		return 0;
-	memcpy(buf, addr.p, addr.n);
-	buf[addr.n] = '\0';
-	if (inet_pton(AF_INET, buf, a) == 1)
-		family = AF_INET;
-	else if (inet_pton(AF_INET6, buf, a) == 1)
-		family = AF_INET6;
-	else
-		return 0;
-	for (i = 0; i < vals->n; i++) {
-		const struct ip_block *blk = &vals->blocks[i];
-
-		if (blk->family != family)
-			continue;
-		for (b = 0; b < blk->bits; b++)
-			if ((a[b / 8] ^ blk->addr[b / 8]) & (0x80 >> (b % 8)))
-				break;
-		if (b == blk->bits)
-			return 1;
-	}
-	return 0;
-}
-
-/* Hosts match case-insensitively, with or without the request's port. */
-static int
-authz_host_match(const struct authz_values *vals, struct str host)
-{
-	const char	*c;
-	struct str	 bare = host;
-
-	if (authz_values_match(vals, host, 1))
-		return 1;
-	if (host.n > 0 && (c = memrchr(host.p, ':', host.n)) != NULL &&
-	    memchr(c, ']', host.n - (size_t)(c - host.p)) == NULL) {
-		bare.n = (size_t)(c - host.p);
-		return authz_values_match(vals, bare, 1);
-	}
-	return 0;
-}
-
-/* "cluster.local/ns/NS/sa/SA" (or spiffe://...): NS. */
-static struct str
-authz_namespace_of(struct str principal)
-{
-	const char	*p = principal.p, *end, *ns, *slash;
-
-	if (p == NULL)
-		return (struct str){ NULL, 0 };
-	end = p + principal.n;
-	for (; p + 4 <= end; p++)
-		if (memcmp(p, "/ns/", 4) == 0) {
-			ns = p + 4;
-			slash = memchr(ns, '/', (size_t)(end - ns));
-			return (struct str){ ns, slash != NULL ?
-			    (size_t)(slash - ns) : (size_t)(end - ns) };
-		}
-	return (struct str){ NULL, 0 };
+	c->vary |= VARY_PRINCIPAL;
+	return c->req->principal;
 }
 
 /*
@@ -342,8 +194,8 @@ authz_namespace_of(struct str principal)
  */
 enum {
 	FIELD_PRINCIPAL, FIELD_REQUEST_PRINCIPAL, FIELD_NAMESPACE,
-	FIELD_SOURCE_IP, FIELD_REMOTE_IP, FIELD_HOST, FIELD_PORT,
-	FIELD_METHOD, FIELD_PATH,
+	FIELD_SOURCE_IP, FIELD_REMOTE_IP, FIELD_SERVICE_ACCOUNT,
+	FIELD_HOST, FIELD_PORT, FIELD_METHOD, FIELD_PATH,
 };
 
 static int
@@ -351,70 +203,83 @@ authz_field(struct authz_ctx *c, const struct authz_values *yes,
     const struct authz_values *no, int field)
 {
 	const struct authz_request	*r = c->req;
+	const struct authz_values	*vals[2] = { yes, no };
 	struct str			 v = { NULL, 0 };
 	char				 port[12];
-	int				 m;
+	size_t				 i, k;
+	int				 m[2] = { 0, 0 };
 
 	if (!yes->present && !no->present)
 		return 1;
 	switch (field) {
 	case FIELD_PRINCIPAL:
+		v = authz_peer(c);
+		for (k = 0; k < 2; k++)
+			for (i = 0; vals[k]->present && i < vals[k]->n &&
+			    !m[k]; i++)
+				m[k] = authz_principal_match(vals[k]->v[i], v);
+		break;
 	case FIELD_NAMESPACE:
-		c->vary |= VARY_PRINCIPAL;
-		v = field == FIELD_PRINCIPAL ? r->principal :
-		    authz_namespace_of(r->principal);
+		v = authz_peer(c);
+		for (k = 0; k < 2; k++)
+			m[k] = vals[k]->present &&
+			    authz_namespace_values_match(vals[k], v);
+		break;
+	case FIELD_SERVICE_ACCOUNT:
+		v = authz_peer(c);
+		for (k = 0; k < 2; k++)
+			m[k] = vals[k]->present &&
+			    authz_service_account_values_match(vals[k], v);
 		break;
 	case FIELD_REQUEST_PRINCIPAL:
-		if (c->id.present)
-			v = (struct str){ c->id.principal,
-			    strlen(c->id.principal) };
+		for (k = 0; k < 2; k++)
+			m[k] = vals[k]->present && c->id.present &&
+			    authz_request_principal_values_match(vals[k],
+			    c->id.token);
 		break;
 	case FIELD_SOURCE_IP:
 	case FIELD_REMOTE_IP:
 		c->vary |= VARY_SOURCE_IP;
-		v = authz_source_addr(r->source);
+		v = authz_addr_host(r->source);
 		if (field == FIELD_REMOTE_IP) {
 			c->vary |= VARY_REMOTE;
 			if (r->remote.n > 0)
 				v = r->remote;
 		}
-		if (yes->present && !authz_ip_match(yes, v))
-			return 0;
-		return !(no->present && authz_ip_match(no, v));
+		for (k = 0; k < 2; k++)
+			m[k] = vals[k]->present && authz_ip_match(vals[k], v);
+		break;
 	case FIELD_HOST:
+		/* the whole authority, port included, in any case */
 		c->vary |= VARY_AUTHORITY;
-		if (yes->present && !authz_host_match(yes, r->authority))
-			return 0;
-		return !(no->present && authz_host_match(no, r->authority));
+		for (k = 0; k < 2; k++)
+			m[k] = vals[k]->present &&
+			    authz_values_match(vals[k], r->authority, 1);
+		break;
 	case FIELD_PORT:
-		c->vary |= VARY_PORT;
-		if (r->port != 0) {
-			snprintf(port, sizeof(port), "%u", r->port);
-			v = (struct str){ port, strlen(port) };
-		}
+		snprintf(port, sizeof(port), "%u", authz_dest_port(c));
+		v = (struct str){ port, strcmp(port, "0") != 0 ?
+		    strlen(port) : 0 };
+		for (k = 0; k < 2; k++)
+			m[k] = vals[k]->present && v.n > 0 &&
+			    authz_values_match(vals[k], v, 0);
 		break;
 	case FIELD_METHOD:
 		c->vary |= VARY_METHOD;
-		v = r->method;
+		for (k = 0; k < 2; k++)
+			m[k] = vals[k]->present &&
+			    authz_values_match(vals[k], r->method, 0);
 		break;
-	case FIELD_PATH: {
-		size_t i;
-
+	case FIELD_PATH:
 		c->vary |= VARY_PATH;
-		m = 0;
-		for (i = 0; yes->present && i < yes->n && !m; i++)
-			m = authz_path_match(yes->v[i], c->path);
-		if (yes->present && !m)
-			return 0;
-		for (i = 0; no->present && i < no->n; i++)
-			if (authz_path_match(no->v[i], c->path))
-				return 0;
-		return 1;
+		for (k = 0; k < 2; k++)
+			for (i = 0; vals[k]->present && i < vals[k]->n &&
+			    !m[k]; i++)
+				m[k] = authz_path_match(vals[k]->v[i],
+				    c->path);
+		break;
 	}
-	}
-	if (yes->present && (v.n == 0 || !authz_values_match(yes, v, 0)))
-		return 0;
-	return !(no->present && v.n > 0 && authz_values_match(no, v, 0));
+	return (!yes->present || m[0]) && !(no->present && m[1]);
 }
 
 static int
@@ -426,6 +291,7 @@ authz_source_matches(struct authz_ctx *c, const struct authz_source *s)
 		[SOURCE_NAMESPACES] = FIELD_NAMESPACE,
 		[SOURCE_IP_BLOCKS] = FIELD_SOURCE_IP,
 		[SOURCE_REMOTE_IP_BLOCKS] = FIELD_REMOTE_IP,
+		[SOURCE_SERVICE_ACCOUNTS] = FIELD_SERVICE_ACCOUNT,
 	};
 	size_t	 f;
 
@@ -466,61 +332,21 @@ authz_claim(const struct json *claims, char **path, size_t n)
 }
 
 /*
- * A claim matches when it is a string that matches, a list holding one
- * that does, or (scope, permission and the rule's spaceDelimitedClaims)
- * a string whose space-separated words hold one.  Numbers and booleans
- * match as their JSON text.
+ * Is the claim one whose string Envoy splits at spaces into a list:
+ * scope and permission, and the rule's spaceDelimitedClaims?
  */
 static int
-authz_claim_matches(struct authz_ctx *c, const struct authz_condition *cond,
-    const struct authz_values *vals)
+authz_claim_words(struct authz_ctx *c, const struct authz_condition *cond)
 {
-	const struct json	*j;
-	const char		*name = cond->claim[cond->nclaim - 1];
-	size_t			 i, k;
-	int			 words = 0;
+	const char	*name = cond->claim[cond->nclaim - 1];
+	size_t		 k;
 
-	if (!c->id.present)
+	if (cond->nclaim != 1)
 		return 0;
-	j = authz_claim(c->id.token.claims, cond->claim, cond->nclaim);
-	if (j == NULL)
-		return 0;
-	if (cond->nclaim == 1) {
-		words = strcmp(name, "scope") == 0 ||
-		    strcmp(name, "permission") == 0;
-		for (k = 0; k < c->id.rule->nspace_delimited_claims; k++)
-			if (strcmp(c->id.rule->space_delimited_claims[k],
-			    name) == 0)
-				words = 1;
-	}
-	if (j->type == JSON_STRING && words) {
-		const char *p = j->string, *e;
-
-		while (*p != '\0') {
-			while (*p == ' ')
-				p++;
-			e = p;
-			while (*e != '\0' && *e != ' ')
-				e++;
-			if (e > p && authz_values_match(vals,
-			    (struct str){ p, (size_t)(e - p) }, 0))
-				return 1;
-			p = e;
-		}
-		return 0;
-	}
-	if (j->type == JSON_STRING || j->type == JSON_NUMBER)
-		return authz_values_match(vals, (struct str){ j->string,
-		    j->len }, 0);
-	if (j->type == JSON_BOOL)
-		return authz_values_match(vals, j->boolean ?
-		    STR_LIT("true") : STR_LIT("false"), 0);
-	if (j->type != JSON_ARRAY)
-		return 0;
-	for (i = 0; i < j->n; i++)
-		if (j->values[i]->type == JSON_STRING &&
-		    authz_values_match(vals, (struct str){ j->values[i]->string,
-		    j->values[i]->len }, 0))
+	if (strcmp(name, "scope") == 0 || strcmp(name, "permission") == 0)
+		return 1;
+	for (k = 0; k < c->id.rule->nspace_delimited_claims; k++)
+		if (strcmp(c->id.rule->space_delimited_claims[k], name) == 0)
 			return 1;
 	return 0;
 }
@@ -529,108 +355,101 @@ static int
 authz_condition_matches(struct authz_ctx *c, const struct authz_condition *w)
 {
 	const struct authz_request	*r = c->req;
-	const struct str		*h;
-	const struct json		*aud;
+	const struct authz_values	*vals[2] = { &w->values,
+					    &w->not_values };
+
+	const struct json		*j;
 	struct str			 v = { NULL, 0 };
-	size_t				 from, i;
 	char				 port[12];
-	int				 m;
+	size_t				 from, i, k;
+	int				 m[2] = { 0, 0 }, words;
 
 	switch (w->kind) {
-	case KEY_REQUEST_HEADER: {
-		int any = 0, none = 1;
-
+	case KEY_REQUEST_HEADER:
+		/* a repeated header is matched once, its values joined */
 		from = 0;
-		while ((h = authz_header(c, w->header, strlen(w->header),
-		    &from)) != NULL) {
-			if (w->values.present &&
-			    authz_values_match(&w->values, *h, 0))
-				any = 1;
-			if (w->not_values.present &&
-			    authz_values_match(&w->not_values, *h, 0))
-				none = 0;
-		}
-		return (!w->values.present || any) && none;
-	}
+		(void)authz_header(c, w->header, strlen(w->header), &from);
+		for (k = 0; k < 2; k++)
+			m[k] = vals[k]->present &&
+			    authz_header_values_match(vals[k], r, w->header);
+		break;
 	case KEY_SOURCE_IP:
 	case KEY_REMOTE_IP:
 		c->vary |= VARY_SOURCE_IP;
-		v = authz_source_addr(r->source);
+		v = authz_addr_host(r->source);
 		if (w->kind == KEY_REMOTE_IP) {
 			c->vary |= VARY_REMOTE;
 			if (r->remote.n > 0)
 				v = r->remote;
 		}
-		if (w->values.present && !authz_ip_match(&w->values, v))
-			return 0;
-		return !(w->not_values.present &&
-		    authz_ip_match(&w->not_values, v));
+		for (k = 0; k < 2; k++)
+			m[k] = vals[k]->present && authz_ip_match(vals[k], v);
+		break;
 	case KEY_DESTINATION_IP:
-		/* proxy-d does not say: only notValues can hold */
-		return !w->values.present;
+		c->vary |= VARY_DESTINATION_IP;
+		v = authz_addr_host(r->destination);
+		for (k = 0; k < 2; k++)
+			m[k] = vals[k]->present && authz_ip_match(vals[k], v);
+		break;
 	case KEY_SOURCE_NAMESPACE:
-		c->vary |= VARY_PRINCIPAL;
-		v = authz_namespace_of(r->principal);
+		v = authz_peer(c);
+		for (k = 0; k < 2; k++)
+			m[k] = vals[k]->present &&
+			    authz_namespace_values_match(vals[k], v);
+		break;
+	case KEY_SOURCE_SERVICE_ACCOUNT:
+		v = authz_peer(c);
+		for (k = 0; k < 2; k++)
+			m[k] = vals[k]->present &&
+			    authz_service_account_values_match(vals[k], v);
 		break;
 	case KEY_SOURCE_PRINCIPAL:
-		c->vary |= VARY_PRINCIPAL;
-		v = r->principal;
+		v = authz_peer(c);
+		for (k = 0; k < 2; k++)
+			for (i = 0; vals[k]->present && i < vals[k]->n &&
+			    !m[k]; i++)
+				m[k] = authz_principal_match(vals[k]->v[i], v);
 		break;
 	case KEY_REQUEST_PRINCIPAL:
-		if (c->id.present)
-			v = (struct str){ c->id.principal,
-			    strlen(c->id.principal) };
+		for (k = 0; k < 2; k++)
+			m[k] = vals[k]->present && c->id.present &&
+			    authz_request_principal_values_match(vals[k],
+			    c->id.token);
 		break;
 	case KEY_REQUEST_PRESENTER:
-		if (c->id.present && c->id.token.azp != NULL)
-			v = (struct str){ c->id.token.azp,
-			    strlen(c->id.token.azp) };
-		break;
 	case KEY_REQUEST_AUDIENCES:
-		if (!c->id.present)
-			return !w->values.present;
-		aud = json_get(c->id.token.claims, "aud");
-		m = 0;
-		for (i = 0; aud != NULL && i < (aud->type == JSON_ARRAY ?
-		    aud->n : 1); i++) {
-			const struct json *a1 = aud->type == JSON_ARRAY ?
-			    aud->values[i] : aud;
-			struct str s;
-
-			if (a1->type != JSON_STRING)
-				continue;
-			s = (struct str){ a1->string, a1->len };
-			if (w->not_values.present &&
-			    authz_values_match(&w->not_values, s, 0))
-				return 0;
-			if (w->values.present &&
-			    authz_values_match(&w->values, s, 0))
-				m = 1;
-		}
-		return !w->values.present || m;
 	case KEY_REQUEST_CLAIM:
-		if (w->values.present && !authz_claim_matches(c, w,
-		    &w->values))
-			return 0;
-		return !(w->not_values.present && authz_claim_matches(c, w,
-		    &w->not_values));
+		if (!c->id.present)
+			break;
+		words = 0;
+		if (w->kind == KEY_REQUEST_CLAIM) {
+			j = authz_claim(c->id.token->claims, w->claim,
+			    w->nclaim);
+			words = authz_claim_words(c, w);
+		} else
+			j = json_get(c->id.token->claims, w->kind ==
+			    KEY_REQUEST_AUDIENCES ? "aud" : "azp");
+		for (k = 0; k < 2; k++)
+			m[k] = vals[k]->present &&
+			    authz_claim_values_match(j, words, vals[k]);
+		break;
 	case KEY_DESTINATION_PORT:
-		c->vary |= VARY_PORT;
-		if (r->port != 0) {
-			snprintf(port, sizeof(port), "%u", r->port);
-			v = (struct str){ port, strlen(port) };
-		}
+		snprintf(port, sizeof(port), "%u", authz_dest_port(c));
+		v = (struct str){ port, strcmp(port, "0") != 0 ?
+		    strlen(port) : 0 };
+		for (k = 0; k < 2; k++)
+			m[k] = vals[k]->present && v.n > 0 &&
+			    authz_values_match(vals[k], v, 0);
 		break;
 	case KEY_CONNECTION_SNI:
 		c->vary |= VARY_SNI;
-		v = r->sni;
+		for (k = 0; k < 2; k++)
+			m[k] = vals[k]->present &&
+			    authz_values_match(vals[k], r->sni, 0);
 		break;
 	}
-	if (w->values.present && (v.n == 0 ||
-	    !authz_values_match(&w->values, v, 0)))
-		return 0;
-	return !(w->not_values.present && v.n > 0 &&
-	    authz_values_match(&w->not_values, v, 0));
+	return (!w->values.present || m[0]) &&
+	    !(w->not_values.present && m[1]);
 }
 
 static int
@@ -673,6 +492,121 @@ authz_policy_matches(struct authz_ctx *c,
 }
 
 /*
+ * The istio.io/dry-run policies of one action, as Istio's shadow rules
+ * of that action's RBAC filter: evaluated, what they would decide noted
+ * in the answer's dry-run, nothing enforced.
+ */
+static void
+authz_dry_run(struct authz_ctx *c, enum authz_action action)
+{
+	const struct authorization_policy	*p, *hit = NULL;
+	struct authz_answer			*a = c->a;
+	size_t					 i, rule = 0, o, n = 0;
+
+	for (i = 0; i < c->cfg->nauthorization_policies && hit == NULL;
+	    i++) {
+		p = &c->cfg->authorization_policies[i];
+		if (!p->dry_run || p->action != action ||
+		    !authz_applies(c, p->meta.namespace, &p->selector,
+		    p->has_selector))
+			continue;
+		n++;
+		if (authz_policy_matches(c, p, &rule))
+			hit = p;
+	}
+	if (n == 0)
+		return;
+	o = strlen(a->dry_run);
+	if (hit != NULL)
+		snprintf(a->dry_run + o, sizeof(a->dry_run) - o, "%swould %s "
+		    "by %s policy %s/%s rules[%zu]", o > 0 ? "; " : "",
+		    action == AUTHZ_DENY ? "deny" : "allow",
+		    action == AUTHZ_DENY ? "DENY" : "ALLOW",
+		    hit->meta.namespace, hit->meta.name, rule);
+	else if (action == AUTHZ_ALLOW)
+		snprintf(a->dry_run + o, sizeof(a->dry_run) - o, "%swould "
+		    "deny: none of %zu dry-run ALLOW polic%s matched",
+		    o > 0 ? "; " : "", n, n == 1 ? "y" : "ies");
+	else
+		snprintf(a->dry_run + o, sizeof(a->dry_run) - o, "%swould "
+		    "allow: none of %zu dry-run DENY polic%s matched",
+		    o > 0 ? "; " : "", n, n == 1 ? "y" : "ies");
+}
+
+static void
+authz_finish(struct authz_ctx *c)
+{
+	struct authz_answer	*a = c->a;
+	static const struct { unsigned bit; const char *name; } words[] = {
+		{ VARY_AUTHORITY, "authority" }, { VARY_PORT, "port" },
+		{ VARY_METHOD, "method" }, { VARY_PATH, "path" },
+		{ VARY_SOURCE_IP, "source-ip" }, { VARY_REMOTE, "remote" },
+		{ VARY_PRINCIPAL, "principal" }, { VARY_SNI, "sni" },
+		{ VARY_DESTINATION_IP, "destination-ip" },
+	};
+	size_t			 i, o = 0;
+	int			 n;
+	double			 left;
+
+	for (i = 0; i < nitems(words); i++)
+		if (c->vary & words[i].bit) {
+			n = snprintf(a->vary + o, sizeof(a->vary) - o, "%s%s",
+			    o == 0 ? "" : " ", words[i].name);
+			if (n < 0 || (size_t)n >= sizeof(a->vary) - o)
+				c->vary_overflow = 1;
+			else
+				o += (size_t)n;
+		}
+	for (i = 0; i < c->nvary_headers && !c->vary_overflow; i++) {
+		n = snprintf(a->vary + o, sizeof(a->vary) - o, "%s%s:%.*s",
+		    o == 0 ? "" : " ", c->vary_query[i] ? "query" : "header",
+		    (int)c->vary_headers[i].n, c->vary_headers[i].p);
+		if (n < 0 || (size_t)n >= sizeof(a->vary) - o)
+			c->vary_overflow = 1;
+		else
+			o += (size_t)n;
+	}
+	a->reuse_ms = c->env->reuse_ms;
+	if (c->vary_overflow) {
+		a->reuse_ms = 0;	/* cannot say what it depends on */
+		a->vary[0] = '\0';
+	}
+	/* every request a dry-run policy saw is logged, so none reused */
+	if (a->dry_run[0] != '\0')
+		a->reuse_ms = 0;
+	if (c->id.present) {
+		/* never past a token's expiry (without the skew) */
+		left = (c->id.exp - (double)c->env->now) * 1000.0;
+		if (left <= 0)
+			a->reuse_ms = 0;
+		else if (left < (double)a->reuse_ms)
+			a->reuse_ms = (uint64_t)left;
+		snprintf(a->principal, sizeof(a->principal), "%s",
+		    c->id.principal);
+	}
+	for (i = 0; i < c->ntokens; i++)
+		if (c->tokens[i].state == 1)
+			jwt_fini(&c->tokens[i].jwt);
+	c->ntokens = 0;
+	free(c->pathheap);
+	c->pathheap = NULL;
+}
+
+/* A 403 from a policy, with its reason. */
+static void
+authz_deny(struct authz_answer *a, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	a->decision = AUTHZ_DECISION_DENY;
+	a->status = 403;
+	util_strlcpy(a->body, AUTHZ_BODY_403, sizeof(a->body));
+	va_start(ap, fmt);
+	vsnprintf(a->reason, sizeof(a->reason), fmt, ap);
+	va_end(ap);
+}
+
+/*
  * The path the policies match: its query cut, normalized as proxy-d's
  * default pathNormalization (BASE, lib/uri.c) does, which leaves a path
  * that proxy-d normalized in any mode as it is.  One that cannot be
@@ -706,58 +640,6 @@ authz_set_path(struct authz_ctx *c, struct str path)
 	c->path = buf;
 }
 
-static void
-authz_finish(struct authz_ctx *c)
-{
-	struct authz_answer	*a = c->a;
-	static const struct { unsigned bit; const char *name; } words[] = {
-		{ VARY_AUTHORITY, "authority" }, { VARY_PORT, "port" },
-		{ VARY_METHOD, "method" }, { VARY_PATH, "path" },
-		{ VARY_SOURCE_IP, "source-ip" }, { VARY_REMOTE, "remote" },
-		{ VARY_PRINCIPAL, "principal" }, { VARY_SNI, "sni" },
-	};
-	size_t			 i, o = 0;
-	int			 n;
-	double			 left;
-
-	for (i = 0; i < nitems(words); i++)
-		if (c->vary & words[i].bit) {
-			n = snprintf(a->vary + o, sizeof(a->vary) - o, "%s%s",
-			    o == 0 ? "" : " ", words[i].name);
-			if (n < 0 || (size_t)n >= sizeof(a->vary) - o)
-				c->vary_overflow = 1;
-			else
-				o += (size_t)n;
-		}
-	for (i = 0; i < c->nvary_headers && !c->vary_overflow; i++) {
-		n = snprintf(a->vary + o, sizeof(a->vary) - o, "%sheader:%.*s",
-		    o == 0 ? "" : " ", (int)c->vary_headers[i].n,
-		    c->vary_headers[i].p);
-		if (n < 0 || (size_t)n >= sizeof(a->vary) - o)
-			c->vary_overflow = 1;
-		else
-			o += (size_t)n;
-	}
-	a->reuse_ms = c->env->reuse_ms;
-	if (c->vary_overflow) {
-		a->reuse_ms = 0;	/* cannot say what it depends on */
-		a->vary[0] = '\0';
-	}
-	if (c->id.present) {
-		/* never past the token's expiry (without the skew) */
-		left = (c->id.token.exp - (double)c->env->now) * 1000.0;
-		if (left <= 0)
-			a->reuse_ms = 0;
-		else if (left < (double)a->reuse_ms)
-			a->reuse_ms = (uint64_t)left;
-		snprintf(a->principal, sizeof(a->principal), "%s",
-		    c->id.principal);
-	}
-	jwt_fini(&c->id.token);
-	free(c->pathheap);
-	c->pathheap = NULL;
-}
-
 void
 authz_decide(const struct config *cfg, const struct authz_env *env,
     const struct msg_source *src, const struct authz_request *req,
@@ -772,7 +654,9 @@ authz_decide(const struct config *cfg, const struct authz_env *env,
 	    AUTHZ_DENY, AUTHZ_ALLOW };
 
 	authz_answer_reset(a, req->id);
-	memset(&c, 0, sizeof(c));
+	memset(&c, 0, offsetof(struct authz_ctx, tokens));
+	c.ntokens = 0;
+	c.pathheap = NULL;
 	c.cfg = cfg;
 	c.env = env;
 	c.src = src;
@@ -783,9 +667,7 @@ authz_decide(const struct config *cfg, const struct authz_env *env,
 	authz_set_path(&c, req->path);
 
 	if (authz_authenticate(&c) == -1) {
-		a->decision = AUTHZ_DECISION_DENY;
-		a->status = 401;
-		util_strlcpy(a->body, AUTHZ_BODY_401, sizeof(a->body));
+		/* the answer says why; nothing goes on to the app */
 		a->nops = 0;
 		a->pool_used = 0;
 		c.id.present = 0;
@@ -793,10 +675,13 @@ authz_decide(const struct config *cfg, const struct authz_env *env,
 		return;
 	}
 	for (pass = 0; pass < (int)nitems(order); pass++) {
+		if (order[pass] != AUTHZ_CUSTOM)
+			authz_dry_run(&c, order[pass]);
 		for (i = 0; i < cfg->nauthorization_policies; i++) {
 			p = &cfg->authorization_policies[i];
-			if (p->action != order[pass] || !authz_applies(&c,
-			    p->meta.namespace, &p->selector, p->has_selector))
+			if (p->action != order[pass] || p->dry_run ||
+			    !authz_applies(&c, p->meta.namespace, &p->selector,
+			    p->has_selector))
 				continue;
 			if (p->action == AUTHZ_ALLOW)
 				nallow++;
@@ -808,28 +693,20 @@ authz_decide(const struct config *cfg, const struct authz_env *env,
 				    p->meta.namespace, p->meta.name, rule);
 				goto allow;
 			}
-			a->decision = AUTHZ_DECISION_DENY;
-			a->status = 403;
-			util_strlcpy(a->body, AUTHZ_BODY_403, sizeof(a->body));
 			if (p->action == AUTHZ_CUSTOM)
-				snprintf(a->reason, sizeof(a->reason),
-				    "denied: CUSTOM policy %s/%s rules[%zu] "
-				    "matched and meshkit has no provider %s",
-				    p->meta.namespace, p->meta.name, rule,
-				    p->provider);
+				authz_deny(a, "denied: CUSTOM policy %s/%s "
+				    "rules[%zu] matched and meshkit has no "
+				    "provider %s", p->meta.namespace,
+				    p->meta.name, rule, p->provider);
 			else
-				snprintf(a->reason, sizeof(a->reason),
-				    "denied by DENY policy %s/%s rules[%zu]",
-				    p->meta.namespace, p->meta.name, rule);
+				authz_deny(a, "denied by DENY policy %s/%s "
+				    "rules[%zu]", p->meta.namespace,
+				    p->meta.name, rule);
 			goto out;
 		}
 		if (order[pass] == AUTHZ_ALLOW && nallow > 0) {
-			a->decision = AUTHZ_DECISION_DENY;
-			a->status = 403;
-			util_strlcpy(a->body, AUTHZ_BODY_403, sizeof(a->body));
-			snprintf(a->reason, sizeof(a->reason), "denied: none "
-			    "of %d ALLOW polic%s matched", nallow,
-			    nallow == 1 ? "y" : "ies");
+			authz_deny(a, "denied: none of %d ALLOW polic%s "
+			    "matched", nallow, nallow == 1 ? "y" : "ies");
 			goto out;
 		}
 	}

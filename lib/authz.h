@@ -20,21 +20,24 @@
 
 /* every header proxy-d may forward: what authz-d cannot see must not pass */
 #define AUTHZ_MAX_HEADERS	HTTP_MAX_HEADERS_CEILING
-#define AUTHZ_MAX_HEADER_OPS	16
+#define AUTHZ_MAX_HEADER_OPS	32
 #define AUTHZ_ROOT_NAMESPACE	"istio-system"
 #define AUTHZ_BODY_401		"Jwt verification fails"
 #define AUTHZ_BODY_403		"RBAC: access denied"
+/* Envoy's jwt_authn answers an audience it does not allow with 403 */
+#define AUTHZ_BODY_AUDIENCE	"Audiences in Jwt are not allowed"
 
 /* One question; strings point into the request message. */
 struct authz_request {
 	uint64_t	 id;
 	struct str	 authority;
+	struct str	 destination;	/* address:port connected to */
 	uint32_t	 port;		/* destination port, 0: unknown */
 	struct str	 method;
 	struct str	 path;		/* path and query as received */
 	struct str	 source;	/* address:port of the peer */
 	struct str	 remote;	/* address; empty: the source's */
-	struct str	 principal;	/* peer identity, may be empty */
+	struct str	 principal;	/* peer's SPIFFE URI, may be empty */
 	struct str	 sni;
 	struct str	 header_names[AUTHZ_MAX_HEADERS];	/* lower */
 	struct str	 header_values[AUTHZ_MAX_HEADERS];
@@ -71,6 +74,8 @@ struct authz_answer {
 	uint64_t		 reuse_ms;
 	char			 vary[512];
 	char			 reason[512];
+	/* what istio.io/dry-run policies would have decided, or empty */
+	char			 dry_run[384];
 };
 
 /* Where the keys of a jwksUri are: authz-d's fetched, cached sets. */
@@ -85,6 +90,12 @@ struct authz_env {
 	uint64_t		 reuse_ms;	/* cap of every reuse time */
 	const char		*root_namespace;	/* NULL: istio-system */
 	struct authz_keys	 keys;		/* lookup NULL: none */
+	/* told each answer with a dry-run result (may be NULL) */
+	void			(*dry_run_log)(void *arg,
+				    const struct msg_source *,
+				    const struct authz_request *,
+				    const struct authz_answer *);
+	void			*arg;
 };
 
 /* Counters reported in a status-reply; the daemon adds its own. */
@@ -144,5 +155,12 @@ const char *authz_decision_name(enum authz_decision);
 void	authz_handle_message(const struct config *, const struct authz_env *,
 	    struct authz_stats *, struct authz_scratch *, uint64_t generation,
 	    const char *buf, size_t len, struct msg_writer *out);
+
+/*
+ * A question's destination, "address:port" ("[v6]:port"): its port, 0
+ * when it has none; whether the address is an IPv4 or IPv6 address.
+ */
+uint32_t authz_destination_port(struct str);
+int	authz_destination_ok(struct str);
 
 #endif

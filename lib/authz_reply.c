@@ -163,7 +163,7 @@ authz_reply_vary_known(struct str vary)
 {
 	static const char *const fields[] = {
 		"authority", "port", "method", "path", "source-ip", "remote",
-		"principal", "sni",
+		"principal", "sni", "destination-ip",
 	};
 	size_t	 i = 0, j, start;
 
@@ -184,6 +184,8 @@ authz_reply_vary_known(struct str vary)
 				known = 1;
 		if (w.n > 7 && memcmp(w.p, "header:", 7) == 0 &&
 		    util_is_token((struct str){ w.p + 7, w.n - 7 }))
+			known = 1;
+		if (w.n > 6 && memcmp(w.p, "query:", 6) == 0)
 			known = 1;
 		if (!known)
 			return 0;

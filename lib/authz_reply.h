@@ -56,7 +56,8 @@ int	authz_reply_read(const struct msg *, const struct msg_block *,
 /*
  * Is every word of vary (space or comma separated) a request field
  * proxy-d can key a decision on (authority, port, method, path,
- * source-ip, remote, principal, sni, header:NAME)?
+ * source-ip, remote, principal, sni, destination-ip, header:NAME,
+ * query:NAME)?
  */
 int	authz_reply_vary_known(struct str vary);
 

@@ -64,6 +64,7 @@ authz_request_read(const struct msg *m, const struct msg_block *b,
 		SEEN_ID = 1, SEEN_AUTHORITY = 2, SEEN_PORT = 4,
 		SEEN_METHOD = 8, SEEN_PATH = 16, SEEN_SOURCE = 32,
 		SEEN_REMOTE = 64, SEEN_PRINCIPAL = 128, SEEN_SNI = 256,
+		SEEN_DESTINATION = 512,
 	};
 	unsigned	 seen = 0;
 	size_t		 i;
@@ -145,10 +146,19 @@ authz_request_read(const struct msg *m, const struct msg_block *b,
 		} else if (!(seen & SEEN_SNI) && util_str_eq(k, "sni")) {
 			seen |= SEEN_SNI;
 			q->sni = val;
+		} else if (!(seen & SEEN_DESTINATION) &&
+		    util_str_eq(k, "destination")) {
+			seen |= SEEN_DESTINATION;
+			q->destination = val;
 		}
 	}
 	if (!(seen & SEEN_ID)) {
 		snprintf(err, errlen, "id: missing");
+		return -1;
+	}
+	if (q->destination.n > 0 && (authz_destination_port(q->destination) ==
+	    0 || !authz_destination_ok(q->destination))) {
+		snprintf(err, errlen, "destination: want address:port");
 		return -1;
 	}
 	if (q->path.n > 0 && q->path.p[0] != '/' && q->path.p[0] != '*') {
@@ -185,6 +195,8 @@ authz_answer_write(struct msg_writer *w, const struct authz_answer *a)
 		if (a->vary[0] != '\0')
 			msgw_fieldf(w, "vary", "%s", a->vary);
 	}
+	if (a->dry_run[0] != '\0')
+		msgw_fieldf(w, "dry-run", "%s", a->dry_run);
 	if (a->reason[0] != '\0')
 		msgw_fieldf(w, "reason", "%s", a->reason);
 }
@@ -275,6 +287,10 @@ authz_answer_read(const struct msg *m, const struct msg_block *b,
 			snprintf(a->reason, sizeof(a->reason), "%.*s",
 			    (int)(val.n < sizeof(a->reason) ? val.n :
 			    sizeof(a->reason) - 1), val.p);
+		} else if (util_str_eq(k, "dry-run")) {
+			snprintf(a->dry_run, sizeof(a->dry_run), "%.*s",
+			    (int)(val.n < sizeof(a->dry_run) ? val.n :
+			    sizeof(a->dry_run) - 1), val.p);
 		}
 	}
 	if (!seen_decision) {
@@ -376,10 +392,14 @@ authz_handle_message(const struct config *cfg, const struct authz_env *env,
 				struct authz_answer *a = &s->answer;
 
 				if (authz_request_read(m, &m->records[i],
-				    &s->req, err, sizeof(err)) == 0)
+				    &s->req, err, sizeof(err)) == 0) {
 					authz_decide(cfg, env, &src, &s->req,
 					    a);
-				else {
+					if (a->dry_run[0] != '\0' &&
+					    env->dry_run_log != NULL)
+						env->dry_run_log(env->arg,
+						    &src, &s->req, a);
+				} else {
 					msg_get_u64(m, &m->records[i], "id",
 					    &id);
 					authz_answer_reset(a, id);

@@ -665,6 +665,7 @@ enum authz_source_field {
 	SOURCE_NAMESPACES,
 	SOURCE_IP_BLOCKS,
 	SOURCE_REMOTE_IP_BLOCKS,
+	SOURCE_SERVICE_ACCOUNTS,	/* values "ns/sa", namespace filled in */
 	SOURCE_NFIELDS,
 };
 
@@ -694,6 +695,7 @@ enum authz_key {
 	KEY_REMOTE_IP,
 	KEY_SOURCE_NAMESPACE,
 	KEY_SOURCE_PRINCIPAL,
+	KEY_SOURCE_SERVICE_ACCOUNT,	/* values "ns/sa", as serviceAccounts */
 	KEY_REQUEST_PRINCIPAL,		/* request.auth.principal */
 	KEY_REQUEST_AUDIENCES,
 	KEY_REQUEST_PRESENTER,
@@ -728,6 +730,7 @@ struct authorization_policy {
 	struct labels		 selector;
 	int			 has_selector;
 	enum authz_action	 action;
+	int			 dry_run;	/* istio.io/dry-run: logged only */
 	char			*provider;	/* CUSTOM: provider.name */
 	struct authz_rule	*rules;
 	size_t			 nrules;

@@ -295,15 +295,17 @@ dr_hash(struct config_loader *l, const struct ynode *n,
 					    &p->cookie_ttl_ms) == -1)
 						rc = -1;
 					else
-						config_ignored(l, ck, "httpCookie"
-						    ".ttl (no cookie is made)");
+						config_ignored(l, ck,
+						    "httpCookie.ttl (no "
+						    "cookie is made)");
 				} else if (config_key_is(ck, "path")) {
 					if (config_string(l, v->values[j],
 					    "httpCookie path", &path) == -1)
 						rc = -1;
 					else
-						config_ignored(l, ck, "httpCookie"
-						    ".path (no cookie is made)");
+						config_ignored(l, ck,
+						    "httpCookie.path (no "
+						    "cookie is made)");
 					free(path);
 				} else {
 					config_unknown_field(l, v->keys[j],
@@ -533,9 +535,12 @@ config_destination_rule(struct config_loader *l, const struct ynode *root,
 		else if (config_key_is(k, "exportTo"))
 			config_string_list(l, v, "exportTo", &dr->export_to,
 			    &dr->nexport_to);
-		else if (config_key_is(k, "workloadSelector"))
-			config_keys(l, v, "workloadSelector",
-			    (const char *[]){ "matchLabels", NULL });
+		else if (config_key_is(k, "workloadSelector")) {
+			/* the rule applies to every client workload */
+			if (config_keys(l, v, "workloadSelector",
+			    (const char *[]){ "matchLabels", NULL }) == 0)
+				config_ignored(l, k, "workloadSelector");
+		}
 		else if (config_key_is(k, "subsets")) {
 			if (config_seq(l, v, "subsets") == -1)
 				continue;

@@ -216,8 +216,9 @@ config_locality_lb(struct config_loader *l, const struct ynode *key,
 				if (config_is_null(to) || config_expect_map(l,
 				    to, "distribute to") == -1) {
 					if (config_is_null(to))
-						config_error(l, e, "distribute: "
-						    "to is required");
+						config_error(l, e,
+						    "distribute: to is "
+						    "required");
 					rc = -1;
 					free(from);
 					continue;
@@ -376,15 +377,16 @@ ign_l4_match(struct config_loader *l, const struct ynode *n,
 				sni++;
 				if (!config_domain_name(list[j], 1) &&
 				    !config_ip_address(list[j])) {
-					config_error(l, v->values[j], "sniHosts:"
-					    " \"%.100s\" is not a domain name",
-					    list[j]);
+					config_error(l, v->values[j],
+					    "sniHosts: \"%.100s\" is not a "
+					    "domain name", list[j]);
 					rc = -1;
 				} else if (!ign_host_covered(list[j], hosts,
 				    nhosts)) {
-					config_error(l, v->values[j], "SNI host "
-					    "\"%.100s\" is not one of the "
-					    "VirtualService's hosts", list[j]);
+					config_error(l, v->values[j],
+					    "SNI host \"%.100s\" is not one "
+					    "of the VirtualService's hosts",
+					    list[j]);
 					rc = -1;
 				}
 			}
@@ -397,7 +399,8 @@ ign_l4_match(struct config_loader *l, const struct ynode *n,
 		}
 	}
 	if (rc == 0 && tls && sni == 0) {
-		config_error(l, n, "a tls match needs at least one of sniHosts");
+		config_error(l, n, "a tls match needs at least one of "
+		    "sniHosts");
 		rc = -1;
 	}
 	return rc;

@@ -131,14 +131,26 @@ void	config_mesh(struct config_loader *, const struct ynode *root,
 	    const struct ynode *spec, struct mesh_config *);
 void	config_mesh_free(struct mesh_config *);
 
-/* config_security.c */
+/* config_authn.c */
+/* selector: {matchLabels: ...}, as Istio's validateWorkloadSelector */
+int	config_security_selector(struct config_loader *, const struct ynode *,
+	    struct labels *, int *has);
+/*
+ * The istio.io/dry-run annotation of root's metadata: 1, 0 (false or
+ * absent), or -1 with an error (a bad value, or not allowed: why says
+ * where it is).
+ */
+int	config_security_dry_run(struct config_loader *, const struct ynode *root,
+	    int allowed, const char *why);
 void	config_request_authentication(struct config_loader *,
 	    const struct ynode *root, const struct ynode *spec,
 	    struct request_authentication *);
+void	config_request_authentication_fini(struct request_authentication *);
+
+/* config_security.c */
 void	config_authorization_policy(struct config_loader *,
 	    const struct ynode *root, const struct ynode *spec,
 	    struct authorization_policy *);
-void	config_request_authentication_fini(struct request_authentication *);
 void	config_authorization_policy_fini(struct authorization_policy *);
 
 /* config_telemetry.c: MeshConfig's telemetry fields, and Telemetry */

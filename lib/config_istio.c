@@ -434,9 +434,10 @@ config_service_entry(struct config_loader *l, const struct ynode *root,
 			}
 			for (h = 0; h < se->naddresses; h++)
 				if (!istio_subnet(se->addresses[h])) {
-					config_error(l, v->values[h], "address "
-					    "\"%.100s\" is not an IP address or "
-					    "a CIDR block", se->addresses[h]);
+					config_error(l, v->values[h],
+					    "address \"%.100s\" is not an IP "
+					    "address or a CIDR block",
+					    se->addresses[h]);
 					failed = 1;
 				}
 			/* route-d routes by host, not by a VIP */

@@ -157,8 +157,16 @@ config_http_match(struct config_loader *l, const struct ynode *n, struct http_ma
 			    &m->gateways, &m->ngateways);
 		else if (config_key_is(k, "ignoreUriCase"))
 			;
-		else if (config_key_is(k, "statPrefix"))
-			;	/* Envoy stats naming: nothing to do here */
+		else if (config_key_is(k, "statPrefix")) {
+			/* Envoy's stats naming: meshkit has no such stats */
+			char *sp = NULL;
+
+			if (config_string(l, v, "statPrefix", &sp) == -1)
+				rc = -1;
+			else
+				config_ignored(l, k, "http match statPrefix");
+			free(sp);
+		}
 		else {
 			config_unknown_field(l, k, "HTTPMatchRequest");
 			rc = -1;

@@ -474,8 +474,8 @@ config_http_retries(struct config_loader *l, const struct ynode *n,
 			if (r->retry_remote_localities) {
 				char w[80];
 
-				snprintf(w, sizeof(w), "%s.retryRemoteLocalities",
-				    what);
+				snprintf(w, sizeof(w),
+				    "%s.retryRemoteLocalities", what);
 				config_ignored(l, k, w);
 			}
 		}
@@ -552,8 +552,8 @@ nw_fault(struct config_loader *l, const struct ynode *n, struct http_fault *f)
 			} else if (config_key_is(k, "abort") &&
 			    config_key_is(fk, "http2Error")) {
 				/* Istio refuses it too */
-				config_error(l, fk, "fault abort: http2Error is "
-				    "not supported");
+				config_error(l, fk, "fault abort: http2Error "
+				    "is not supported");
 				rc = -1;
 			} else {
 				config_unknown_field(l, fk,
@@ -787,7 +787,8 @@ nw_http(struct config_loader *l, const struct ynode *n, struct http_route *h)
 			}
 			h->matches = xcalloc(v->n, sizeof(*h->matches));
 			for (j = 0; j < v->n; j++) {
-				struct http_match *m = &h->matches[h->nmatches++];
+				struct http_match *m =
+				    &h->matches[h->nmatches++];
 
 				if (config_http_match(l, v->values[j], m) ==
 				    -1) {

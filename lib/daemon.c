@@ -490,6 +490,9 @@ daemon_log_warnings(const struct daemon *d, const struct cfg_errors *errs)
 {
 	cfg_errors_print_warnings(errs, d->kinds, d->nkinds,
 	    daemon_log_error_line, NULL);
+	if (d->nwarn_kinds > 0)
+		cfg_errors_print_warnings(errs, d->warn_kinds, d->nwarn_kinds,
+		    daemon_log_error_line, NULL);
 }
 
 int

@@ -80,6 +80,12 @@ struct daemon {
 	const char		*confdir;
 	const char *const	*kinds;		/* its resources (and List) */
 	size_t			 nkinds;
+	/*
+	 * Kinds no daemon reads yet whose load warnings this one logs
+	 * beside its own kinds' (authz-d: PeerAuthentication, until tls-d).
+	 */
+	const char *const	*warn_kinds;
+	size_t			 nwarn_kinds;
 	char			*url;		/* REP socket; daemon_fini frees */
 	const char		*pidfile;
 	uint64_t		 reuse_ms;

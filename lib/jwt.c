@@ -649,9 +649,6 @@ jwt_check_claims(const struct jwt *t, const char *issuer,
     char *const *audiences, size_t naudiences, int64_t now, char *err,
     size_t errlen)
 {
-	const struct json	*aud;
-	size_t			 i, j;
-
 	if (!t->has_exp) {
 		jwt_err(err, errlen, "\"exp\" missing");
 		return -1;
@@ -668,6 +665,16 @@ jwt_check_claims(const struct jwt *t, const char *issuer,
 		jwt_err(err, errlen, "issuer is not %s", issuer);
 		return -1;
 	}
+	return jwt_check_audience(t, audiences, naudiences, err, errlen);
+}
+
+int
+jwt_check_audience(const struct jwt *t, char *const *audiences,
+    size_t naudiences, char *err, size_t errlen)
+{
+	const struct json	*aud;
+	size_t			 i, j;
+
 	if (naudiences == 0)
 		return 0;
 	aud = json_get(t->claims, "aud");

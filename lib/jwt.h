@@ -114,6 +114,13 @@ int	jwt_check_claims(const struct jwt *, const char *issuer,
 	    char *const *audiences, size_t naudiences, int64_t now, char *err,
 	    size_t errlen);
 
+/*
+ * When naudiences > 0, an "aud" (a string or a list of strings) naming
+ * one of audiences.  0 or -1.
+ */
+int	jwt_check_audience(const struct jwt *, char *const *audiences,
+	    size_t naudiences, char *err, size_t errlen);
+
 /* The name of an algorithm ("RS256"), and back (JWT_ALG_NONE: unknown). */
 const char	*jwt_alg_name(enum jwt_alg);
 enum jwt_alg	 jwt_alg_parse(const char *);

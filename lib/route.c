@@ -74,7 +74,8 @@ static void	route_lookup_in(const struct service_entry *, size_t,
 		    struct route_match *, int *);
 static void	route_error_reply(struct route_state *, struct msg_writer *,
 		    const char *);
-static void	route_status_reply(struct route_state *, uint64_t,
+static void	route_status_reply(const struct config *,
+		    struct route_state *, uint64_t,
 		    struct msg_writer *);
 static void	route_route_reply(const struct config *, struct route_state *,
 		    struct msg *, uint64_t, uint64_t, struct msg_writer *);
@@ -582,6 +583,42 @@ route_lookup_in(const struct service_entry *v, size_t nv, const char *ns,
 	}
 }
 
+const struct service_entry *
+route_service_of(const struct config *cfg, const char *ns, const char *host,
+    const char **service_host)
+{
+	const struct service_entry	*v[2], *se, *best = NULL;
+	struct route_names		 nm;
+	size_t				 nv[2], l, i, j, k;
+	long				 s, score = 0;
+
+	if (cfg == NULL)
+		return NULL;
+	route_names(&nm, host, ns);
+	v[0] = cfg->service_entries;
+	nv[0] = cfg->nservice_entries;
+	v[1] = cfg->kube_services;
+	nv[1] = cfg->nkube_services;
+	for (l = 0; l < 2; l++)
+		for (i = 0; i < nv[l]; i++) {
+			se = &v[l][i];
+			if (!route_visible(se, ns))
+				continue;
+			for (j = 0; j < se->nhosts; j++)
+				for (k = 0; k < nm.n; k++) {
+					s = route_host_score(se->hosts[j],
+					    nm.v[k], nm.len[k]);
+					if (s <= score)
+						continue;
+					score = s;
+					best = se;
+					if (service_host != NULL)
+						*service_host = se->hosts[j];
+				}
+		}
+	return best;
+}
+
 int
 route_lookup(const struct config *cfg, const char *ns,
     const struct route_names *nm, uint32_t port, struct route_match *best,
@@ -762,14 +799,27 @@ route_error_reply(struct route_state *st, struct msg_writer *out,
 }
 
 static void
-route_status_reply(struct route_state *st, uint64_t generation,
-    struct msg_writer *out)
+route_status_reply(const struct config *cfg, struct route_state *st,
+    uint64_t generation, struct msg_writer *out)
 {
+	char	*dir;
+
 	msgw_begin(out, "status-reply");
 	msgw_field(out, "program", STR_LIT(ROUTE_PROGRAM));
 	msgw_field(out, "version", STR_LIT(MESHKIT_VERSION));
 	msgw_field_u64(out, "pid", (uint64_t)getpid());
 	msgw_field_u64(out, "generation", generation);
+	/*
+	 * Where meshctl apply writes for this mesh: the directory in full,
+	 * so that it means the same from any working directory.  A name
+	 * with a line break could not be sent whole: it is left out.
+	 */
+	if (cfg != NULL && cfg->dir != NULL &&
+	    (dir = realpath(cfg->dir, NULL)) != NULL) {
+		if (strpbrk(dir, "\r\n") == NULL)
+			msgw_fieldf(out, "config", "%s", dir);
+		free(dir);
+	}
 	if (st == NULL)
 		return;
 	msgw_field_u64(out, "uptime-ms", util_now_ms() - st->stats.start_ms);
@@ -874,7 +924,7 @@ route_handle_message(const struct config *cfg, struct route_state *st,
 	else if (msg_type_is(m, "route"))
 		route_route_reply(cfg, st, m, generation, reuse_ms, out);
 	else if (msg_type_is(m, "status"))
-		route_status_reply(st, generation, out);
+		route_status_reply(cfg, st, generation, out);
 	else {
 		snprintf(err, sizeof(err), "unknown message type \"%.*s\"",
 		    (int)m->type.n, m->type.p);

@@ -227,6 +227,14 @@ const struct dr_subset *route_dr_subset(const struct config *,
 	    const char *name);
 const struct destination_rule *route_dr_policy_rule(const struct config *,
 	    const char *ns, const struct destination_rule *dr);
+/*
+ * For meshctl analyze: the service (ServiceEntry or Kubernetes Service,
+ * visible from ns, on any port) whose host best names host as a
+ * workload of ns writes it, and that host in *service_host; NULL when no
+ * service has it.
+ */
+const struct service_entry *route_service_of(const struct config *,
+	    const char *ns, const char *host, const char **service_host);
 /* st: for the names resolved through DNS (NULL: none) */
 int	route_service_endpoints(const struct config *, struct route_state *,
 	    const char *ns,

@@ -45,9 +45,13 @@ struct authz_d {
  */
 static const char *const authz_kinds[] = { "RequestAuthentication",
     "AuthorizationPolicy" };
+/* read by no daemon yet: authz-d logs their warnings */
+static const char *const authz_warn_kinds[] = { "PeerAuthentication" };
 
 static _Noreturn void usage(void);
 static void	authz_d_env(struct authz_d *, struct authz_env *);
+static void	dry_run_log(void *, const struct msg_source *,
+		    const struct authz_request *, const struct authz_answer *);
 static void	filter_one(void *, const char *, size_t, size_t,
 		    struct msg_writer *);
 static void	handle(struct daemon_worker *, const char *, size_t,
@@ -66,6 +70,28 @@ usage(void)
 	exit(2);
 }
 
+/*
+ * What istio.io/dry-run policies would have decided, one line a
+ * request: the log is where Istio's shadow rules report too.
+ */
+static void
+dry_run_log(void *arg, const struct msg_source *src,
+    const struct authz_request *req, const struct authz_answer *a)
+{
+	char	 enforced[32];
+
+	if (a->decision == AUTHZ_DECISION_DENY)
+		snprintf(enforced, sizeof(enforced), "deny %u", a->status);
+	else
+		util_strlcpy(enforced, authz_decision_name(a->decision),
+		    sizeof(enforced));
+	log_info("dry-run: %.*s/%.*s %.*s %.*s: %s (enforced: %s)",
+	    (int)src->namespace.n, src->namespace.p, (int)src->workload.n,
+	    src->workload.p, (int)req->method.n, req->method.p,
+	    (int)(req->path.n > 200 ? 200 : req->path.n), req->path.p,
+	    a->dry_run, enforced);
+}
+
 /* The clock and the key sets of one decision. */
 static void
 authz_d_env(struct authz_d *ad, struct authz_env *env)
@@ -76,6 +102,8 @@ authz_d_env(struct authz_d *ad, struct authz_env *env)
 	env->root_namespace = ad->root_namespace;
 	env->keys.lookup = jwks_cache_lookup;
 	env->keys.arg = &ad->jwks;
+	env->dry_run_log = dry_run_log;
+	env->arg = ad;
 }
 
 /* -f: messages on stdin, one reply each on stdout. */
@@ -165,6 +193,8 @@ main(int argc, char *argv[])
 	ad.d.arg = &ad;
 	ad.d.kinds = authz_kinds;
 	ad.d.nkinds = nitems(authz_kinds);
+	ad.d.warn_kinds = authz_warn_kinds;
+	ad.d.nwarn_kinds = nitems(authz_warn_kinds);
 	ad.d.handle = handle;
 	ad.d.apply = apply;
 	ad.d.reload_failed = reload_failed;

@@ -352,7 +352,7 @@ parse_flags(struct meshctl *ctx, const char *cmd, int argc, char **argv,
 	};
 	int	 ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "c:f:ho:", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "c:f:ho:r:", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'h':
@@ -436,7 +436,7 @@ meshctl_apply(struct meshctl *ctx, int argc, char **argv)
 		goto fail;
 
 	/* 2. where each goes, what is there now */
-	if (dir_scan(ctx->config_dir, &ds, &errs) == -1)
+	if (dir_scan(meshctl_config_dir(ctx), &ds, &errs) == -1)
 		goto fail;
 	check_hand_written(&ds, &set, &errs);
 	if (errs.nerrors > 0)
@@ -546,7 +546,7 @@ meshctl_delete(struct meshctl *ctx, int argc, char **argv)
 	}
 	if (errs.nerrors > 0)
 		goto fail;
-	if (dir_scan(ctx->config_dir, &ds, &errs) == -1)
+	if (dir_scan(meshctl_config_dir(ctx), &ds, &errs) == -1)
 		goto fail;
 	check_hand_written(&ds, &set, &errs);
 	if (errs.nerrors > 0)

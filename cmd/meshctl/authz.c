@@ -103,6 +103,8 @@ check_print(struct meshctl *ctx, const char *url, uint64_t generation,
 		meshctl_json_string(stdout, a->principal);
 		printf(", \"reason\": ");
 		meshctl_json_string(stdout, a->reason);
+		printf(", \"dry_run\": ");
+		meshctl_json_string(stdout, a->dry_run);
 		printf(", \"reuse_ms\": %llu, \"vary\": ",
 		    (unsigned long long)a->reuse_ms);
 		meshctl_json_string(stdout, a->vary);
@@ -125,6 +127,8 @@ check_print(struct meshctl *ctx, const char *url, uint64_t generation,
 	if (a->principal[0] != '\0')
 		printf("principal:  %s\n", a->principal);
 	printf("why:        %s\n", a->reason[0] != '\0' ? a->reason : "-");
+	if (a->dry_run[0] != '\0')
+		printf("dry-run:    %s\n", a->dry_run);
 	for (i = 0; i < a->nops; i++)
 		printf("header:     %s %s%s%s\n", a->ops[i].remove ? "remove" :
 		    "set", a->ops[i].name, a->ops[i].remove ? "" : ": ",
@@ -162,7 +166,7 @@ check(struct meshctl *ctx, int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.path = "/";
 	c.method = "GET";
-	while ((ch = getopt_long(argc, argv, "a:c:H:hL:m:n:o:P:p:S:s:w:",
+	while ((ch = getopt_long(argc, argv, "a:c:H:hL:m:n:o:P:p:r:S:s:w:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
@@ -221,7 +225,7 @@ check(struct meshctl *ctx, int argc, char **argv)
 	if (c.url != NULL)
 		url = xstrdup(c.url);
 	else
-		xasprintf(&url, "ipc://%s/authz.sock", util_rundir());
+		url = meshctl_daemon_address(ctx, "authz.sock");
 	rc = MESHCTL_EXIT_FAIL;
 	a = xcalloc(1, sizeof(*a));
 	msg_init(&m);

@@ -18,12 +18,9 @@ static void	 breaker_print_text(const struct msg *);
 static void	 breaker_print_json(const struct msg *, uint64_t);
 
 char *
-meshctl_breaker_address(void)
+meshctl_breaker_address(struct meshctl *ctx)
 {
-	char	*addr;
-
-	xasprintf(&addr, "ipc://%s/breaker.sock", util_rundir());
-	return addr;
+	return meshctl_daemon_address(ctx, "breaker.sock");
 }
 
 static void
@@ -122,7 +119,7 @@ meshctl_breaker(struct meshctl *ctx, int argc, char **argv)
 	uint64_t		 generation = 0;
 	int			 ch, rc;
 
-	while ((ch = getopt(argc, argv, "c:ho:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:ho:r:s:")) != -1) {
 		if (ch == 'h') {
 			printf("usage: meshctl breaker [-o text|json] "
 			    "[-s url]\n");
@@ -145,7 +142,7 @@ meshctl_breaker(struct meshctl *ctx, int argc, char **argv)
 		return meshctl_usage("breaker");
 	}
 	if (url == NULL)
-		url = meshctl_breaker_address();
+		url = meshctl_breaker_address(ctx);
 	msgw_init(&w);
 	msgw_begin(&w, "breaker-state");
 	rc = meshctl_ask(url, w.buf, w.len, &reply, &len, err, sizeof(err));

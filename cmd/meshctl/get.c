@@ -128,7 +128,7 @@ meshctl_get(struct meshctl *ctx, int argc, char **argv)
 	size_t			  npaths, n = 0, i, j, shown = 0;
 	int			  ch, rc, managed, wk = 4, wn = 9, wname = 4;
 
-	while ((ch = getopt_long(argc, argv, "Ac:hn:o:", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "Ac:hn:o:r:", longopts, NULL)) !=
 	    -1) {
 		if (ch == 'h') {
 			printf("usage: meshctl get %s\n", "[-c dir] "
@@ -155,7 +155,8 @@ meshctl_get(struct meshctl *ctx, int argc, char **argv)
 		return MESHCTL_EXIT_FAIL;
 	}
 	memset(&errs, 0, sizeof(errs));
-	if (config_dir_files(ctx->config_dir, &paths, &npaths, &errs) == -1) {
+	if (config_dir_files(meshctl_config_dir(ctx), &paths, &npaths,
+	    &errs) == -1) {
 		cfg_errors_print(&errs, 0, get_print_error, NULL);
 		cfg_errors_fini(&errs);
 		return MESHCTL_EXIT_FAIL;

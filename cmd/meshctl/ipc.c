@@ -28,9 +28,12 @@ ipc_print_error(const char *line, void *arg)
 }
 
 /*
- * The route daemon: the -s of the command wins; else the Proxy resource of the config directory says where
- * route-d is; else the default socket.  A missing default directory is
- * normal (a host with no config yet); a broken one is worth a warning.
+ * The route daemon (a command's -s comes first): when the config
+ * directory was named (-c, $MESHKIT_CONFIG), or nothing names or finds a
+ * mesh, its Proxy resource says where route-d is; otherwise, and when it
+ * does not say, the run directory's socket.  A missing default
+ * directory is normal (a host with no config yet); a broken one is
+ * worth a warning.
  */
 char *
 meshctl_route_address(struct meshctl *ctx, int *failed)
@@ -39,12 +42,15 @@ meshctl_route_address(struct meshctl *ctx, int *failed)
 	struct config			*cfg;
 	const struct proxy_config	*pc;
 	char				*addr = NULL;
+	int				 named;
 
 	*failed = 0;
 	memset(&errs, 0, sizeof(errs));
-	if (ctx->config_dir_set || access(ctx->config_dir, F_OK) == 0) {
-		cfg = config_load_dir(ctx->config_dir, &errs);
-		if (cfg == NULL && ctx->config_dir_set) {
+	named = meshctl_config_explicit(ctx);
+	if (named || (meshctl_mesh_is_default(ctx) &&
+	    access(meshctl_config_dir(ctx), F_OK) == 0)) {
+		cfg = config_load_dir(meshctl_config_dir(ctx), &errs);
+		if (cfg == NULL && named) {
 			cfg_errors_print(&errs, 0, ipc_print_error, NULL);
 			*failed = 1;
 		} else if (cfg == NULL)
@@ -60,7 +66,7 @@ meshctl_route_address(struct meshctl *ctx, int *failed)
 	}
 	cfg_errors_fini(&errs);
 	if (addr == NULL)
-		xasprintf(&addr, "ipc://%s/route.sock", util_rundir());
+		addr = meshctl_daemon_address(ctx, "route.sock");
 	return addr;
 }
 
@@ -127,7 +133,7 @@ meshctl_question_head(struct meshctl *ctx, struct msg_writer *w,
 	const struct proxy_config	*pc = NULL;
 	size_t				 i;
 
-	if (workload != NULL && access(ctx->config_dir, F_OK) == 0) {
+	if (workload != NULL && access(meshctl_config_dir(ctx), F_OK) == 0) {
 		memset(&errs, 0, sizeof(errs));
 		cfg = config_load_dir(ctx->config_dir, &errs);
 		cfg_errors_fini(&errs);

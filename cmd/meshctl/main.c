@@ -1,5 +1,5 @@
 /*
- * meshctl [-c dir] [-o text|json] command [args]: flags, the table of
+ * meshctl [-c dir] [-o text|json] [-r dir] command [args]: flags, the table of
  * subcommands, and what they share.  Adding a subcommand is one line in
  * commands[] and one function.
  */
@@ -18,6 +18,9 @@ static void	 meshctl_help(FILE *);
 static const struct meshctl_command commands[] = {
 	{ "validate", meshctl_validate, "[-c dir] [-o text|json] [--strict] "
 	    "[file | dir ...]", "check config files without applying them" },
+	{ "analyze", meshctl_analyze, "[-c dir] [-o text|json] [dir ...] "
+	    "[-f file ...]", "check resources against each other, as "
+	    "istioctl analyze" },
 	{ "apply", meshctl_apply, "[-c dir] [--dry-run] -f file ...",
 	    "add or replace resources in the config directory" },
 	{ "delete", meshctl_delete, "[-c dir] [--dry-run] "
@@ -64,13 +67,18 @@ meshctl_help(FILE *f)
 {
 	size_t	 i;
 
-	fprintf(f, "usage: meshctl [-h] [-c dir] [-o text|json] command "
-	    "[args]\n\ncommands:\n");
+	fprintf(f, "usage: meshctl [-h] [-c dir] [-o text|json] [-r dir] "
+	    "command [args]\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name,
 		    commands[i].summary);
-	fprintf(f, "\n  -c dir   config directory (default %s)\n"
-	    "  -o fmt   output: text or json\n", MESHCTL_DEFAULT_CONFIG);
+	fprintf(f, "\n  -c dir   config directory (default: $MESHKIT_CONFIG, "
+	    "else route-d's,\n           else %s)\n"
+	    "  -o fmt   output: text or json\n"
+	    "  -r dir   the daemons' run directory (default: "
+	    "$MESHKIT_RUNDIR, else\n           the demo this user "
+	    "started, else %s)\n", MESHCTL_DEFAULT_CONFIG,
+	    MESHCTL_DEFAULT_RUNDIR);
 }
 
 int
@@ -92,6 +100,9 @@ meshctl_common_flag(struct meshctl *ctx, int ch, const char *arg)
 	case 'c':
 		ctx->config_dir = arg;
 		ctx->config_dir_set = 1;
+		return 1;
+	case 'r':
+		ctx->rundir = arg;
 		return 1;
 	case 'o':
 		if (strcmp(arg, "text") == 0)
@@ -142,7 +153,7 @@ main(int argc, char *argv[])
 	ctx.config_dir = MESHCTL_DEFAULT_CONFIG;
 	ctx.output = OUTPUT_TEXT;
 	/* "+": the command's own flags come after its name */
-	while ((ch = getopt(argc, argv, "+c:ho:")) != -1) {
+	while ((ch = getopt(argc, argv, "+c:ho:r:")) != -1) {
 		if (ch == 'h') {
 			meshctl_help(stdout);
 			return MESHCTL_EXIT_OK;
@@ -168,5 +179,7 @@ main(int argc, char *argv[])
 	}
 	/* glibc: 0 starts getopt afresh for the command's argv */
 	optind = 0;
-	return c->run(&ctx, argc, argv);
+	rc = c->run(&ctx, argc, argv);
+	meshctl_mesh_fini(&ctx);
+	return rc;
 }

@@ -15,6 +15,9 @@ struct ydoc;
 struct ynode;
 
 #define MESHCTL_DEFAULT_CONFIG	"/etc/meshkit"
+#define MESHCTL_DEFAULT_RUNDIR	"/run/meshkit"
+/* scripts/demo links DIR/meshkit-UID/current to its run directory */
+#define MESHCTL_CURRENT_DIR	"/tmp"
 
 /* Exit status, as meshctl(8) documents it. */
 #define MESHCTL_EXIT_OK		0
@@ -26,11 +29,21 @@ enum meshctl_output {
 	OUTPUT_JSON,
 };
 
-/* What the global flags set; subcommands may set them too. */
+/*
+ * What the global flags set; subcommands may set them too.  Read the
+ * mesh's directories with meshctl_rundir and meshctl_config_dir (mesh.c),
+ * which find them when no flag gave them.
+ */
 struct meshctl {
 	const char		*config_dir;
 	int			 config_dir_set;	/* -c given */
 	enum meshctl_output	 output;
+	const char		*rundir;		/* -r, or found */
+	/* mesh.c's: how each directory was decided, NULL until then */
+	const char		*rundir_from;
+	const char		*config_from;
+	char			*rundir_buf;
+	char			*config_buf;
 };
 
 struct meshctl_command {
@@ -102,6 +115,28 @@ char	*meshctl_managed_name(const char *kind, const char *namespace,
 int	meshctl_is_managed(const char *path);
 char	*meshctl_resource_yaml(const struct meshctl_resource *, size_t *);
 
+/*
+ * mesh.c: the mesh meshctl talks to (meshctl(8) MESH DISCOVERY).  The
+ * run directory of the daemons' sockets: -r, $MESHKIT_RUNDIR, the
+ * current user's demo, /run/meshkit; it is put in $MESHKIT_RUNDIR so
+ * that every default address agrees.  The config directory: -c,
+ * $MESHKIT_CONFIG, route-d's own (asked), /etc/meshkit.
+ */
+const char *meshctl_rundir(struct meshctl *);
+const char *meshctl_config_dir(struct meshctl *);
+/* 1 when -c or $MESHKIT_CONFIG names the config directory */
+int	meshctl_config_explicit(struct meshctl *);
+/*
+ * 1 when nothing names or finds a mesh: no -c, $MESHKIT_CONFIG, -r,
+ * $MESHKIT_RUNDIR or demo, and no route-d socket in /run/meshkit.
+ */
+int	meshctl_mesh_is_default(struct meshctl *);
+/* "ipc://RUNDIR/socket"; free it */
+char	*meshctl_daemon_address(struct meshctl *, const char *socket);
+/* Where the mesh is and how that was decided, as text lines or JSON. */
+void	meshctl_mesh_describe(struct meshctl *, FILE *, int json);
+void	meshctl_mesh_fini(struct meshctl *);
+
 /* ipc.c: the route daemon's address; ask one request of a daemon. */
 char	*meshctl_route_address(struct meshctl *, int *failed);
 int	meshctl_ask(const char *url, const char *req, size_t reqlen,
@@ -127,14 +162,15 @@ int	meshctl_question_ask(const char *daemon, const char *url,
 	    char **reply);
 
 int	meshctl_validate(struct meshctl *, int, char **);
+int	meshctl_analyze(struct meshctl *, int, char **);
 int	meshctl_status(struct meshctl *, int, char **);
 int	meshctl_apply(struct meshctl *, int, char **);
 int	meshctl_delete(struct meshctl *, int, char **);
 int	meshctl_get(struct meshctl *, int, char **);
 int	meshctl_route(struct meshctl *, int, char **);
 int	meshctl_breaker(struct meshctl *, int, char **);
-/* breaker.c: breaker-d's default address, ipc://$MESHKIT_RUNDIR/... */
-char	*meshctl_breaker_address(void);
+/* breaker.c: breaker-d's default address, ipc://RUNDIR/breaker.sock */
+char	*meshctl_breaker_address(struct meshctl *);
 int	meshctl_authz(struct meshctl *, int, char **);
 /* graph.c: stats-d's graph as DOT, and top; stats-d's default address */
 int	meshctl_graph(struct meshctl *, int, char **);

@@ -198,7 +198,7 @@ explain(struct meshctl *ctx, int argc, char **argv)
 	memset(&e, 0, sizeof(e));
 	e.path = "/";
 	e.method = "GET";
-	while ((ch = getopt_long(argc, argv, "a:c:H:hm:n:o:p:s:w:", longopts,
+	while ((ch = getopt_long(argc, argv, "a:c:H:hm:n:o:p:r:s:w:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'h':

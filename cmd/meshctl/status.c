@@ -1,9 +1,9 @@
 /*
  * meshctl status [-s url] [-b url] [-a url] [-m url]: the meshkit-ipc(7)
  * "status" request to each daemon (route-d, breaker-d, authz-d, stats-d),
- * one at a time, each bounded by a
- * one-second timeout so that a hung daemon shows as down instead of
- * hanging meshctl.
+ * one at a time, each bounded by a one-second timeout so that a hung
+ * daemon shows as down instead of hanging meshctl; then where meshctl
+ * found the mesh.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -40,7 +40,8 @@ static void	 status_read_reply(struct daemon_status *, const char *,
 		    size_t);
 static void	 status_copy(char *, size_t, struct str);
 static void	 status_text(const struct daemon_status *);
-static void	 status_json(const struct daemon_status *, size_t);
+static void	 status_json(struct meshctl *, const struct daemon_status *,
+		    size_t);
 
 static void
 status_copy(char *dst, size_t len, struct str s)
@@ -123,7 +124,7 @@ status_text(const struct daemon_status *d)
 }
 
 static void
-status_json(const struct daemon_status *v, size_t n)
+status_json(struct meshctl *ctx, const struct daemon_status *v, size_t n)
 {
 	size_t	 i;
 
@@ -153,7 +154,9 @@ status_json(const struct daemon_status *v, size_t n)
 		}
 		printf("}");
 	}
-	printf("\n]}\n");
+	printf("\n], \"mesh\": ");
+	meshctl_mesh_describe(ctx, stdout, 1);
+	printf("}\n");
 }
 
 int
@@ -165,7 +168,7 @@ meshctl_status(struct meshctl *ctx, int argc, char **argv)
 	size_t			 i, n = 0;
 	int			 ch, rc, failed;
 
-	while ((ch = getopt(argc, argv, "a:b:c:hm:o:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:b:c:hm:o:r:s:")) != -1) {
 		if (ch == 'h') {
 			printf("usage: meshctl status [-c dir] [-o text|json] "
 			    "[-s url] [-b url] [-a url] [-m url]\n");
@@ -208,7 +211,7 @@ meshctl_status(struct meshctl *ctx, int argc, char **argv)
 	n++;
 	daemons[n].name = "breaker-d";
 	daemons[n].address = breaker_url != NULL ? xstrdup(breaker_url) :
-	    meshctl_breaker_address();
+	    meshctl_breaker_address(ctx);
 	/*
 	 * proxy-d does without breaker-d (it fails open): one that was
 	 * never started here is shown, not failed on.
@@ -221,8 +224,8 @@ meshctl_status(struct meshctl *ctx, int argc, char **argv)
 	if (authz_url != NULL)
 		daemons[n].address = xstrdup(authz_url);
 	else
-		xasprintf(&daemons[n].address, "ipc://%s/authz.sock",
-		    util_rundir());
+		daemons[n].address = meshctl_daemon_address(ctx,
+		    "authz.sock");
 	/* a mesh without security policies runs no authz-d */
 	daemons[n].required = authz_url != NULL ||
 	    strncmp(daemons[n].address, "ipc://", 6) != 0 ||
@@ -243,10 +246,17 @@ meshctl_status(struct meshctl *ctx, int argc, char **argv)
 			rc = MESHCTL_EXIT_FAIL;
 	}
 	if (ctx->output == OUTPUT_JSON)
-		status_json(daemons, n);
-	else
+		status_json(ctx, daemons, n);
+	else {
 		for (i = 0; i < n; i++)
 			status_text(&daemons[i]);
+		meshctl_mesh_describe(ctx, stdout, 0);
+	}
+	if (!daemons[0].up && url == NULL && meshctl_mesh_is_default(ctx))
+		fprintf(stderr, "meshctl: no mesh found: start one (make "
+		    "demo, scripts/demo start), or say where its sockets "
+		    "are with -r or MESHKIT_RUNDIR (meshctl(8), MESH "
+		    "DISCOVERY)\n");
 	for (i = 0; i < n; i++)
 		free(daemons[i].address);
 	return rc;

@@ -104,7 +104,8 @@ meshctl_validate(struct meshctl *ctx, int argc, char **argv)
 	}
 	memset(&errs, 0, sizeof(errs));
 	if (optind == argc)
-		validate_add_path(ctx, ctx->config_dir, &paths, &npaths, &errs);
+		validate_add_path(ctx, meshctl_config_dir(ctx), &paths,
+		    &npaths, &errs);
 	for (i = optind; i < argc; i++)
 		validate_add_path(ctx, argv[i], &paths, &npaths, &errs);
 	cfg = config_load_files(paths, npaths, &errs);

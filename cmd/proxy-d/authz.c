@@ -5,11 +5,13 @@
  * vary cache), never kept past the reuse time it gave.  authz-d away,
  * slow or confused: the request fails closed (ADU).
  */
-#include <ctype.h>
+#include <sys/socket.h>
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "key.h"
 #include "proxy.h"
 #include "util.h"
 
@@ -18,7 +20,6 @@
 #define AUTHZ_CACHE_MAX		65536
 #define AUTHZ_MAX_BATCH		256
 #define AUTHZ_NODE_IDLE_MS	60000
-#define AUTHZ_SEP		'\x1f'	/* never in a field value */
 
 struct authz {
 	struct proxy		*proxy;
@@ -57,10 +58,8 @@ static void	authz_serve(struct proxy *, struct session *,
 static struct authz_entry *entry_new(const char *, size_t, size_t);
 static void	entry_free(struct authz_entry *);
 static size_t	authz_base(const struct session *, char *, size_t);
-static int	key_put(char *, size_t, size_t *, const char *, size_t,
-		    int);
-static size_t	authz_key(const struct session *, const char *,
-		    const char *, size_t, char *, size_t);
+static struct key_peer authz_peer(const struct session *, char *, size_t);
+static size_t	authz_destination(const struct session *, char *, size_t);
 static int	fields_has(const char *, const char *, size_t);
 static int	fields_within(struct str, const char *);
 static struct authz_entry *node_merge(struct proxy *, const char *,
@@ -199,6 +198,36 @@ authz_decision_unref(struct authz_decision *d)
 	free(d);
 }
 
+/*
+ * Who asks, for the decision's key: what the question says of the peer
+ * (a question that carries principal or sni keys on them here), and
+ * where it connected to, written into dest.
+ */
+static struct key_peer
+authz_peer(const struct session *s, char *dest, size_t destlen)
+{
+	return (struct key_peer){ s->client_ip, s->peer_identity, NULL,
+	    authz_destination(s, dest, destlen) > 0 ? dest : NULL };
+}
+
+/*
+ * The address the peer connected to, "address:port" (a listener on a
+ * wildcard address is reached on one of the machine's): its length, 0
+ * when the socket cannot say.
+ */
+static size_t
+authz_destination(const struct session *s, char *buf, size_t len)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+	evutil_socket_t		 fd = bufferevent_getfd(s->bev);
+
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return 0;
+	util_format_sockaddr((struct sockaddr *)&ss, buf, len);
+	return strrchr(buf, ':') != NULL ? strlen(buf) : 0;
+}
+
 /* The local app the request goes to: decisions are its own. */
 static size_t
 authz_base(const struct session *s, char *buf, size_t len)
@@ -250,110 +279,6 @@ fields_within(struct str vary, const char *fields)
 	return 1;
 }
 
-/*
- * Appends v (n bytes, lower-cased if lower) after its length, "n:": no
- * value can end where another begins, whatever bytes it holds.  -1 when
- * it does not fit.
- */
-static int
-key_put(char *buf, size_t len, size_t *at, const char *v, size_t n,
-    int lower)
-{
-	char	 num[24];
-	int	 k;
-	size_t	 i;
-
-	k = snprintf(num, sizeof(num), "%zu:", n);
-	if (k < 0 || (size_t)k + n > len - *at)
-		return -1;
-	memcpy(buf + *at, num, (size_t)k);
-	*at += (size_t)k;
-	for (i = 0; i < n; i++)
-		buf[*at + i] = lower ? (char)tolower((unsigned char)v[i]) :
-		    v[i];
-	*at += n;
-	return 0;
-}
-
-/*
- * The key of this request's decision under the fields: the base, then
- * each field's value, length-prefixed; a header as the number of its
- * fields, then each value (two "x: a" fields and one "x: a,b" differ,
- * and so do none and one empty).  0 when a field is unknown or the key
- * too long.
- */
-static size_t
-authz_key(const struct session *s, const char *fields, const char *base,
-    size_t baselen, char *buf, size_t len)
-{
-	const struct http_request *req = &s->req;
-	const char	*p = fields;
-	size_t		 n = baselen, i, wl, count;
-	char		 num[24];
-	int		 k;
-
-	if (baselen + 1 > len)
-		return 0;
-	memcpy(buf, base, baselen);
-	buf[n++] = '\x1d';	/* an entry, not the node at the base */
-	while (*p != '\0') {
-		struct str	 v = { "", 0 };
-		int		 lower = 0, header = 0;
-
-		while (*p == ' ' || *p == ',')
-			p++;
-		if ((wl = strcspn(p, " ,")) == 0)
-			break;
-#define IS_WORD(lit)	(wl == sizeof(lit) - 1 && memcmp(p, lit, wl) == 0)
-		if (IS_WORD("authority")) {
-			v = req->authority;
-			lower = 1;
-		} else if (IS_WORD("method"))
-			v = req->method;
-		else if (IS_WORD("path"))
-			v = req->path;
-		else if (IS_WORD("source-ip") || IS_WORD("remote"))
-			/* remote is not sent: authz-d takes the source's */
-			v = (struct str){ s->client_ip, strlen(s->client_ip) };
-		else if (IS_WORD("port") || IS_WORD("principal") ||
-		    IS_WORD("sni"))
-			;	/* one value per base, or not sent yet */
-		else if (wl > 7 && memcmp(p, "header:", 7) == 0)
-			header = 1;
-		else
-			return 0;
-#undef IS_WORD
-		if (n + 1 > len)
-			return 0;
-		buf[n++] = AUTHZ_SEP;
-		if (header) {
-			for (i = 0, count = 0; i < req->nheaders; i++)
-				if (req->headers[i].name.n == wl - 7 &&
-				    strncasecmp(req->headers[i].name.p, p + 7,
-				    wl - 7) == 0)
-					count++;
-			k = snprintf(num, sizeof(num), "%zu#", count);
-			if (k < 0 || (size_t)k > len - n)
-				return 0;
-			memcpy(buf + n, num, (size_t)k);
-			n += (size_t)k;
-			for (i = 0; i < req->nheaders && count > 0; i++) {
-				const struct http_header *h = &req->headers[i];
-
-				if (h->name.n != wl - 7 ||
-				    strncasecmp(h->name.p, p + 7, wl - 7) != 0)
-					continue;
-				if (key_put(buf, len, &n, h->value.p,
-				    h->value.n, 0) == -1)
-					return 0;
-			}
-		} else if (key_put(buf, len, &n, v.p, v.n, lower) == -1)
-			return 0;
-		p += wl;
-	}
-	return n;
-}
-
 /* The node at a base, made or grown to hold the fields of vary too. */
 static struct authz_entry *
 node_merge(struct proxy *p, const char *base, size_t baselen, struct str vary)
@@ -403,21 +328,27 @@ authz_ask(struct proxy *p, struct authz_entry *e, struct session *s)
 {
 	const struct http_request *req = &s->req;
 	struct msg_writer	*w;
-	const char		*port;
-	size_t			 i;
+	char			 dest[72];
+	size_t			 i, dl;
 
 	if (p->authz == NULL ||
 	    (w = ipc_req_begin(p->authz->req, s->gen->pc)) == NULL)
 		return -1;
 	msgw_field(w, "authority", req->authority);
-	if (s->forward != NULL && (port = strrchr(s->forward->name, ':')) !=
-	    NULL)
-		msgw_field(w, "port", (struct str){ port + 1,
-		    strlen(port + 1) });
+	/* destination.ip and destination.port, and the port of older
+	   authz-d programs */
+	if ((dl = authz_destination(s, dest, sizeof(dest))) > 0) {
+		msgw_field(w, "destination", (struct str){ dest, dl });
+		msgw_fieldf(w, "port", "%s", strrchr(dest, ':') + 1);
+	}
 	msgw_field(w, "method", req->method);
 	msgw_field(w, "path", req->path);
 	msgw_field(w, "source", (struct str){ s->client_addr,
 	    strlen(s->client_addr) });
+	/* the peer's SPIFFE URI, from its mTLS certificate */
+	if (s->peer_identity != NULL &&
+	    strpbrk(s->peer_identity, "\r\n") == NULL)
+		msgw_fieldf(w, "principal", "%s", s->peer_identity);
 	/* every one: authz-d reads as many as proxy-d may forward */
 	for (i = 0; i < req->nheaders; i++)
 		msgw_field_header(w, "header", req->headers[i].name,
@@ -446,14 +377,17 @@ authz_request(struct proxy *p, struct session *s)
 	char			 base[256], key[AUTHZ_KEY_MAX];
 	size_t			 baselen, keylen = 0;
 	struct authz_entry	*node = NULL, *e = NULL;
+	struct key_peer		 peer;
+	char			 dest[72];
 	uint64_t		 now = util_now_ms();
 
 	baselen = authz_base(s, base, sizeof(base));
 	if (ad->cache && baselen > 0 &&
 	    (node = strmap_get(&p->authz_cache, base, baselen)) != NULL) {
 		node->last_used_ms = now;
-		keylen = authz_key(s, node->fields, base, baselen, key,
-		    sizeof(key));
+		peer = authz_peer(s, dest, sizeof(dest));
+		keylen = key_authz(&s->req, &peer, node->fields, base,
+		    baselen, key, sizeof(key));
 		if (keylen > 0)
 			e = strmap_get(&p->authz_cache, key, keylen);
 	}
@@ -555,13 +489,16 @@ authz_answer(void *arg, void *item)
 	}
 	if (first != NULL && r->reuse_ms > 0 && first->gen->pc->authz.cache &&
 	    authz_reply_vary_known(r->vary)) {
-		char	 base[256];
-		size_t	 baselen = authz_base(first, base, sizeof(base));
+		char		 base[256];
+		size_t		 baselen;
+		char		 dest[72];
+		struct key_peer	 peer = authz_peer(first, dest, sizeof(dest));
 
+		baselen = authz_base(first, base, sizeof(base));
 		if (baselen > 0 && (node = node_merge(p, base, baselen,
 		    r->vary)) != NULL)
-			keylen = authz_key(first, node->fields, base, baselen,
-			    key, sizeof(key));
+			keylen = key_authz(&first->req, &peer, node->fields,
+			    base, baselen, key, sizeof(key));
 	}
 	if (keylen > 0) {
 		old = strmap_get(&p->authz_cache, key, keylen);

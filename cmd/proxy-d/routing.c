@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "match.h"
+#include "key.h"
 #include "proxy.h"
 #include "util.h"
 
@@ -19,9 +20,6 @@
 static struct route_entry *entry_new(const char *, size_t);
 static void	entry_free(struct route_entry *);
 static size_t	route_key(const struct session *, char *, size_t);
-static int	vary_cacheable(const char *);
-static size_t	vary_key(const struct session *, const char *, const char *,
-		    size_t, char *, size_t);
 static struct route_entry *vary_node(struct proxy *, const char *, size_t,
 		    const char *);
 static int	vary_has(const char *, const char *);
@@ -243,99 +241,6 @@ route_key(const struct session *s, char *buf, size_t len)
 	return a->n + 2;
 }
 
-/*
- * proxy-d reuses answers that vary on nothing finer than its key: the
- * listener and the authority (the port is the authority's).  The scheme
- * is not in it: an absolute-form https:// request and an origin-form one
- * share an authority, so an answer that looked at the scheme is keyed
- * on it under a vary node like any other field.
- */
-static int
-vary_cacheable(const char *vary)
-{
-	char		 buf[256], *word, *save = NULL;
-
-	if (vary == NULL || *vary == '\0')
-		return 1;
-	util_strlcpy(buf, vary, sizeof(buf));
-	for (word = strtok_r(buf, " ,", &save); word != NULL;
-	    word = strtok_r(NULL, " ,", &save)) {
-		if (strcmp(word, "authority") != 0 &&
-		    strcmp(word, "listener") != 0 &&
-		    strcmp(word, "port") != 0)
-			return 0;
-	}
-	return 1;
-}
-
-#define VARY_SEP	'\x1f'	/* never in a field value: the parser refuses it */
-
-/*
- * The key of the answer for this request under a vary node: the base key,
- * then the request's value of each field the node names, each after its
- * length ("n:"), so that no value can end where another begins.  A
- * header is its first field, as route-d matches it, or "-" when absent
- * (which differs from "0:", empty).  The scheme is as the request gave
- * it, empty for origin form.  0 when a field is not one proxy-d knows,
- * or the key would be too long: no caching.
- */
-static size_t
-vary_key(const struct session *s, const char *fields, const char *base,
-    size_t baselen, char *buf, size_t len)
-{
-	const struct http_request *req = &s->req;
-	char		 copy[256], *word, *save = NULL, num[24];
-	size_t		 n = baselen;
-	struct str	 v;
-	int		 k, absent;
-
-	if (baselen + 1 > len)
-		return 0;
-	memcpy(buf, base, baselen);
-	util_strlcpy(copy, fields, sizeof(copy));
-	for (word = strtok_r(copy, " ,", &save); word != NULL;
-	    word = strtok_r(NULL, " ,", &save)) {
-		absent = 0;
-		if (strcmp(word, "authority") == 0 ||
-		    strcmp(word, "listener") == 0 ||
-		    strcmp(word, "port") == 0)
-			continue;
-		if (strcmp(word, "method") == 0)
-			v = req->method;
-		else if (strcmp(word, "path") == 0)
-			v = req->path;
-		else if (strcmp(word, "scheme") == 0)
-			v = req->scheme;
-		else if (strcmp(word, "source") == 0)
-			v = (struct str){ s->client_ip, strlen(s->client_ip) };
-		else if (strncmp(word, "header:", 7) == 0) {
-			const struct http_header *h = http_header_find(
-			    req->headers, req->nheaders, word + 7);
-
-			if (h != NULL)
-				v = h->value;
-			else {
-				v = STR_LIT("");
-				absent = 1;
-			}
-		} else
-			return 0;
-		if (absent)
-			k = snprintf(num, sizeof(num), "-");
-		else
-			k = snprintf(num, sizeof(num), "%zu:", v.n);
-		if (k < 0 || 1 + (size_t)k + v.n > len - n)
-			return 0;
-		buf[n++] = VARY_SEP;
-		memcpy(buf + n, num, (size_t)k);
-		n += (size_t)k;
-		if (v.n > 0)
-			memcpy(buf + n, v.p, v.n);
-		n += v.n;
-	}
-	return n;
-}
-
 /* Is word one of the space-separated words of list? */
 static int
 vary_has(const char *list, const char *word)
@@ -468,8 +373,8 @@ routing_request(struct proxy *p, struct session *s)
 
 		e->last_used_ms = now;
 		memcpy(base, key, keylen);
-		keylen = vary_key(s, e->vary_fields, base, baselen, key,
-		    sizeof(key));
+		keylen = key_route(&s->req, s->client_ip, e->vary_fields,
+		    base, baselen, key, sizeof(key));
 		e = keylen > 0 ? strmap_get(&p->routes, key, keylen) : NULL;
 	}
 
@@ -559,13 +464,14 @@ routing_answer_vary(struct proxy *p, struct route_entry *e,
 	size_t			 baselen, keylen;
 	const char		*sep;
 
-	sep = memchr(e->key, VARY_SEP, strlen(e->key));
+	sep = memchr(e->key, KEY_SEP, strlen(e->key));
 	baselen = sep != NULL ? (size_t)(sep - e->key) : strlen(e->key);
 	first = TAILQ_FIRST(&e->waiters);
 	strmap_del(&p->routes, e->key, strlen(e->key));
 	node = vary_node(p, e->key, baselen, a->vary);
-	keylen = first != NULL && node != NULL ? vary_key(first,
-	    node->vary_fields, e->key, baselen, key, sizeof(key)) : 0;
+	keylen = first != NULL && node != NULL ? key_route(&first->req,
+	    first->client_ip, node->vary_fields, e->key, baselen, key,
+	    sizeof(key)) : 0;
 	if (keylen == 0) {
 		/* cannot keep it: it answers its waiters, then goes */
 		free(e->key);
@@ -605,8 +511,8 @@ answer_all:
 
 		TAILQ_REMOVE(&e->waiters, s, wait_entry);
 		s->waiting = NULL;
-		n2 = s == first ? keylen : vary_key(s, node->vary_fields, key,
-		    baselen, k2, sizeof(k2));
+		n2 = s == first ? keylen : key_route(&s->req, s->client_ip,
+		    node->vary_fields, key, baselen, k2, sizeof(k2));
 		if (s == first || (n2 == keylen && memcmp(k2, key, n2) == 0))
 			route_ready(s, e);
 		else
@@ -633,8 +539,8 @@ routing_answer(struct proxy *p, struct route_entry *e,
 	e->last_used_ms = now;
 	e->no_reuse = a->reuse_ms == 0;
 	e->expires_ms = a->reuse_ms > 0 ? now + a->reuse_ms : 0;
-	if (e->key != NULL && !vary_cacheable(a->vary) && a->reuse_ms > 0 &&
-	    a->status != ROUTE_ERROR) {
+	if (e->key != NULL && !key_route_cacheable(a->vary) &&
+	    a->reuse_ms > 0 && a->status != ROUTE_ERROR) {
 		routing_answer_vary(p, e, a);
 		return;
 	}
@@ -659,7 +565,7 @@ routing_answer(struct proxy *p, struct route_entry *e,
 	 * fall back on.  Answers that depend on more than the key, or
 	 * that report an error, are not kept at all.
 	 */
-	if (e->key != NULL && (!vary_cacheable(a->vary) ||
+	if (e->key != NULL && (!key_route_cacheable(a->vary) ||
 	    a->status == ROUTE_ERROR)) {
 		strmap_del(&p->routes, e->key, strlen(e->key));
 		entry_free(e);

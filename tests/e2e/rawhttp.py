@@ -234,12 +234,12 @@ def render(case, host):
             return v.encode("latin-1")
         except UnicodeEncodeError:
             return v.encode("utf-8")
-    names = [str(h["name"]).strip().lower() for h in case["headers"]]
+    names = [str(h["name"]).strip().lower() for h in case["headers"] or []]
     out = b"%s %s %s\r\n" % (b(case["method"]), b(case["uri"]),
                              b(case["version"]))
     if "host" not in names:
         out += b"Host: " + host.encode() + b"\r\n"
-    for h in case["headers"]:
+    for h in case["headers"] or []:
         out += b(h["name"]) + b": " + b(h["value"]) + b"\r\n"
     return out + b"\r\n"
 

@@ -58,30 +58,33 @@ generation() {
 print(json.load(sys.stdin)["daemons"][0].get("generation"))' 2>/dev/null
 }
 
-# --- every Istio sample and article file, applied to a directory of its
-# own: the files meshctl writes load, say the same as the original (with
-# PyYAML, when it is there), and a second apply changes nothing
-n=0
-bad=""
-for f in "$SHARED"/testdata/istio/bookinfo/*.yaml \
-    "$SHARED"/testdata/article/*.yml; do
-	[ -f "$f" ] || continue
-	n=$((n + 1))
-	d=$T/rt/$n
-	mkdir -p "$d"
-	if ! timeout 20 "$M" -c "$d" apply -f "$f" >/dev/null 2>>"$T/meshctl.log" ||
-	    ! timeout 20 "$M" validate "$d" >/dev/null 2>>"$T/meshctl.log" ||
-	    timeout 20 "$M" -c "$d" apply -f "$f" 2>>"$T/meshctl.log" |
-	    grep -qv ' unchanged$'; then
-		bad="$bad $(basename "$f")"
-	fi
-done
-check "samples applied ($n files)" test "$n" -ge 30
-expect "samples: written files load, a second apply is unchanged" "$bad" ""
-if python3 -c 'import yaml' 2>/dev/null; then
-	check "samples: written files hold the same trees as the originals" \
-	    python3 - "$T/rt" "$SHARED"/testdata/istio/bookinfo/*.yaml \
-	    "$SHARED"/testdata/article/*.yml <<-'EOF'
+# --- files applied each to a directory of its own: the files meshctl
+# writes load, say the same as the original (with PyYAML), and a second
+# apply changes nothing.  meshkit's own files; Istio's bookinfo samples
+# and the article's files in the conformance stage.
+# round_trip LABEL MIN_FILES MIN_RESOURCES FILE...
+round_trip() {
+	label=$1 min_files=$2 min_res=$3
+	shift 3
+	n=0
+	bad=""
+	rt=$T/rt-$label
+	for f in "$@"; do
+		[ -f "$f" ] || continue
+		n=$((n + 1))
+		d=$rt/$n
+		mkdir -p "$d"
+		if ! timeout 20 "$M" -c "$d" apply -f "$f" >/dev/null 2>>"$T/meshctl.log" ||
+		    ! timeout 20 "$M" validate "$d" >/dev/null 2>>"$T/meshctl.log" ||
+		    timeout 20 "$M" -c "$d" apply -f "$f" 2>>"$T/meshctl.log" |
+		    grep -qv ' unchanged$'; then
+			bad="$bad $(basename "$f")"
+		fi
+	done
+	check "$label: applied ($n files)" test "$n" -ge "$min_files"
+	expect "$label: written files load, a second apply is unchanged" "$bad" ""
+	check "$label: written files hold the same trees as the originals" \
+	    python3 - "$rt" "$min_res" "$@" <<-'EOF'
 	import glob, os, sys, yaml
 	def key(doc):
 	    m = doc.get("metadata") or {}
@@ -93,7 +96,7 @@ if python3 -c 'import yaml' 2>/dev/null; then
 	        return [i for d in doc.get("items") or [] for i in flat(d)]
 	    return [doc]
 	total = 0
-	for n, src in enumerate(sys.argv[2:], 1):
+	for n, src in enumerate(sys.argv[3:], 1):
 	    want = {key(d): d for x in yaml.safe_load_all(open(src))
 	            for d in flat(x)}
 	    got = {}
@@ -104,11 +107,18 @@ if python3 -c 'import yaml' 2>/dev/null; then
 	        if want.get(k) != v:
 	            sys.exit("%s: %s differs" % (src, k))
 	    total += len(got)
-	if total < 40:
+	if total < int(sys.argv[2]):
 	    sys.exit("only %d resources written" % total)
 	EOF
-else
-	ok "samples: same trees # SKIP no PyYAML"
+}
+round_trip own 25 30 "$TOP"/etc/bookstore/*.yaml "$OWN"/*.yml \
+    "$TOP"/etc/meshkit/*.yaml "$TOP"/etc/quickstart/*.yaml \
+    "$TESTDATA"/samples/*.yaml
+if conformance "conformance: applied" \
+    "conformance: written files load, a second apply is unchanged" \
+    "conformance: written files hold the same trees as the originals"; then
+	round_trip conformance 30 40 "$SHARED"/testdata/istio/bookinfo/*.yaml \
+	    "$SHARED"/testdata/article/*.yml
 fi
 
 backend b1 "$B1"
@@ -357,5 +367,31 @@ expect "curl loop: every one 200 while resources changed" \
     "$(grep -vc '^200$' "$T/loop.codes")" 0
 check "route-d alive" alive route-d
 check "proxy-d alive" alive px
+
+# --- no -c: meshctl asks route-d (at $MESHKIT_RUNDIR) which directory
+# it reads, as it finds a running mesh (meshctl(8), MESH DISCOVERY)
+se_file "$W/found.yaml" foundsvc found.example "$B1"
+out=$(cd / && timeout 20 "$M" apply -f "$W/found.yaml" 2>&1)
+expect "no -c: apply writes into route-d's directory" "$out" \
+    "serviceentry.networking.istio.io/foundsvc created"
+check "no -c: the file is in route-d's directory" \
+    test -f "$T/etc/serviceentry.default.foundsvc.yaml"
+check "no -c: routed" until_ok 3 is_backend found.example b1
+out=$(cd / && timeout 20 "$M" get serviceentry 2>&1)
+check "no -c: get lists route-d's directory" grep -q foundsvc <<<"$out"
+out=$(cd / && timeout 20 "$M" status 2>&1)
+check "no -c: status says where and how" \
+    grep -qF "config    $(cd "$T/etc" && pwd -P) (route-d)" <<<"$out"
+mkdir -p "$T/other"
+out=$(cd / && MESHKIT_CONFIG=$T/other timeout 20 "$M" apply -f "$W/found.yaml" 2>&1)
+check "MESHKIT_CONFIG names the directory instead" \
+    test -f "$T/other/serviceentry.default.foundsvc.yaml"
+out=$(cd / && MESHKIT_CONFIG=$T/other timeout 20 "$M" -c "$T/etc" delete -f "$W/found.yaml" 2>&1)
+check "-c wins over MESHKIT_CONFIG" \
+    test ! -e "$T/etc/serviceentry.default.foundsvc.yaml" -a \
+    -f "$T/other/serviceentry.default.foundsvc.yaml"
+out=$(cd / && MESHKIT_RUNDIR=$T/nowhere timeout 20 "$M" get 2>&1)
+check "no route-d to ask: the default /etc/meshkit" \
+    grep -q '/etc/meshkit' <<<"$out"
 
 finish

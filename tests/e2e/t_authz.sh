@@ -1,21 +1,30 @@
 #!/bin/bash
-# authz-d as a daemon and as a filter: the article's RequestAuthentication
-# and AuthorizationPolicy with Istio's tokens, its jwksUri mapped to a
+# authz-d as a daemon and as a filter: the walkthrough's
+# RequestAuthentication and AuthorizationPolicy with meshkit's own keys
+# and tokens (the article's files with Istio's tokens in the conformance
+# stage), the jwksUri mapped to a
 # file, to a loopback HTTP server, and to a server that is not there (a
 # fetch failure must never hold a decision up); reloads; an HTTPS key
 # server whose certificate nobody signed is refused.
 . "$(dirname "$0")/lib.sh"
 
 SOCK=$MESHKIT_RUNDIR/authz.sock
-JWT=$SHARED/testdata/istio/jwt
-ART=$SHARED/testdata/article
-URI=$(sed -n 's/.*jwksUri: "\(.*\)"/\1/p' "$ART/request-authentication-jwt.yml")
 HTTP=$(port 1)
 DEAD=$(port 2)
 TLS=$(port 3)
 WL="--workload book -n default --label app.kubernetes.io/name=book-service"
-DEMO="authorization: Bearer $(cat "$JWT/demo.jwt")"
-CUSTOMER="authorization: Bearer $(cat "$JWT/role-customer.jwt")"
+
+# use LABEL ARTDIR JWTDIR : the policies (the walkthrough's two files)
+# and the tokens (demo.jwt, role-customer.jwt, jwks.json) the checks use
+use() {
+	L=$1 ART=$2 JWT=$3
+	URI=$(sed -n 's/^ *jwksUri: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' \
+	    "$ART/request-authentication-jwt.yml")
+	DEMO="authorization: Bearer $(cat "$JWT/demo.jwt")"
+	CUSTOMER="authorization: Bearer $(cat "$JWT/role-customer.jwt")"
+	rm -rf "$T/etc"
+	mkdir -p "$T/etc"
+}
 
 mc() { "$BIN/meshctl" "$@"; }
 # decision ARGS... : "allow", "deny 401", ... from meshctl authz check
@@ -39,99 +48,115 @@ wait_fetches() {
 	return 1
 }
 
-[ -n "$URI" ] || not_ok "the article's jwksUri not found"
-cp "$ART/request-authentication-jwt.yml" "$T/etc/"
+# suite LABEL ARTDIR JWTDIR : the policies and tokens (as use takes
+# them) through validate, the daemon (keys from a file through -m), a
+# reload, SIGHUP and the filter mode
+suite() {
+	use "$@"
+	[ -n "$URI" ] || not_ok "$L: no jwksUri in $ART/request-authentication-jwt.yml"
+	cp "$ART/request-authentication-jwt.yml" "$T/etc/"
 
-# --- validate
-out=$(mc validate "$ART/request-authentication-jwt.yml" \
-    "$ART/authorization-policy-jwt.yml" 2>&1)
-expect "validate: the article's two files pass" "$?" 0
-printf '%s\n' 'apiVersion: security.istio.io/v1' 'kind: AuthorizationPolicy' \
-    'metadata: {name: bad}' 'spec:' '  rules:' '  - from:' \
-    '    - source: {requestPrincipal: ["x"]}' '    when:' \
-    '    - key: request.auth.claims[role]' >"$T/bad.yaml"
-out=$(mc validate "$T/bad.yaml" 2>&1)
-expect "validate: a bad policy fails" "$?" 1
-check "validate: unknown field at its line and column" \
-    grep -q 'bad.yaml:7:16: unknown field requestPrincipal' <<<"$out"
-check "validate: when without values" grep -q 'bad.yaml:9:7: ' <<<"$out"
+	# --- validate
+	out=$(mc validate "$ART/request-authentication-jwt.yml" \
+	    "$ART/authorization-policy-jwt.yml" 2>&1)
+	expect "$L: validate: the two files pass" "$?" 0
+	printf '%s\n' 'apiVersion: security.istio.io/v1' 'kind: AuthorizationPolicy' \
+	    'metadata: {name: bad}' 'spec:' '  rules:' '  - from:' \
+	    '    - source: {requestPrincipal: ["x"]}' '    when:' \
+	    '    - key: request.auth.claims[role]' >"$T/bad.yaml"
+	out=$(mc validate "$T/bad.yaml" 2>&1)
+	expect "$L: validate: a bad policy fails" "$?" 1
+	check "$L: validate: unknown field at its line and column" \
+	    grep -q 'bad.yaml:7:16: unknown field requestPrincipal' <<<"$out"
+	check "$L: validate: when without values" grep -q 'bad.yaml:9:7: ' <<<"$out"
 
-# --- the daemon, keys from a file through -m
-spawn authz-d "$BIN/authz-d" -c "$T/etc" -s "ipc://$SOCK" \
-    -m "$URI=file://$JWT/jwks.json"
-wait_file "$SOCK"
-check "daemon: keys fetched from the mapped file" wait_fetches 1
-expect "RequestAuthentication: demo.jwt allowed" "$(decision -H "$DEMO")" "allow"
-expect "RequestAuthentication: no token allowed" "$(decision)" "allow"
-expect "RequestAuthentication: a tampered token is 401" \
-    "$(decision -H "${DEMO%??????}AAAAAA")" "deny 401"
-expect "RequestAuthentication: another workload is not concerned" \
-    "$(mc authz check -s "ipc://$SOCK" --workload x -H "${DEMO}x" 2>&1 |
-    awk '/^decision:/ {print $2}')" "allow"
-out=$(mc -o json authz check -s "ipc://$SOCK" $WL -H "$DEMO" 2>&1)
-check "authz check -o json: principal, the token removed, vary" \
-    python3 -c '
+	# --- the daemon, keys from a file through -m
+	spawn "authz-d-$L" "$BIN/authz-d" -c "$T/etc" -s "ipc://$SOCK" \
+	    -m "$URI=file://$JWT/jwks.json"
+	wait_file "$SOCK"
+	check "$L: daemon: keys fetched from the mapped file" wait_fetches 1
+	expect "$L: RequestAuthentication: demo.jwt allowed" "$(decision -H "$DEMO")" "allow"
+	expect "$L: RequestAuthentication: no token allowed" "$(decision)" "allow"
+	expect "$L: RequestAuthentication: a tampered token is 401" \
+	    "$(decision -H "${DEMO%??????}AAAAAA")" "deny 401"
+	expect "$L: RequestAuthentication: another workload is not concerned" \
+	    "$(mc authz check -s "ipc://$SOCK" --workload x -H "${DEMO}x" 2>&1 |
+	    awk '/^decision:/ {print $2}')" "allow"
+	out=$(mc -o json authz check -s "ipc://$SOCK" $WL -H "$DEMO" 2>&1)
+	check "$L: authz check -o json: principal, the token removed, vary" \
+	    python3 -c '
 import json, sys
 d = json.loads(sys.argv[1])
 assert d["decision"] == "allow", d
 assert d["principal"] == "testing@secure.istio.io/testing@secure.istio.io", d
 assert {"op": "remove", "name": "authorization", "value": ""} in d["headers"], d
 assert "header:authorization" in d["vary"], d
-' "$out"
+	' "$out"
 
-# --- reload: the AuthorizationPolicy arrives
-cp "$ART/authorization-policy-jwt.yml" "$T/etc/"
-for _ in $(seq 50); do
-	[ "$(status_field generation)" = 2 ] && break
-	sleep 0.1
-done
-expect "reload on change: generation 2" "$(status_field generation)" 2
-expect "AuthorizationPolicy: demo.jwt is 403" "$(decision -H "$DEMO")" "deny 403"
-out=$(mc authz check -s "ipc://$SOCK" $WL -H "$DEMO" 2>&1)
-check "AuthorizationPolicy: RBAC: access denied" \
-    grep -q 'status: *403 RBAC: access denied' <<<"$out"
-expect "AuthorizationPolicy: role-customer.jwt allowed" \
-    "$(decision -H "$CUSTOMER")" "allow"
-expect "AuthorizationPolicy: no token is 403" "$(decision)" "deny 403"
-# the workload's labels from its Proxy resource, as its proxy-d sends them
-printf '%s\n' 'apiVersion: meshkit.io/v1alpha1' 'kind: Proxy' \
-    'metadata: {name: book-v1}' 'spec:' \
-    '  workload: {name: book-v1, labels: {app.kubernetes.io/name: book-service}}' \
-    '  listeners:' \
-    '  - {name: in, direction: inbound, address: "127.0.0.1:1", forward: "127.0.0.1:2"}' \
-    >"$T/etc/proxy-book.yaml"
-expect "authz check --workload: labels from the Proxy resource" \
-    "$(mc -c "$T/etc" authz check -s "ipc://$SOCK" --workload book-v1 \
-    -H "$DEMO" 2>&1 | awk '/^decision:/ {print $2}')" "deny"
-sleep 0.5
-expect "a Proxy resource changes no authz-d generation" \
-    "$(status_field generation)" 2
-kill -HUP "$(pid_of authz-d)"
-for _ in $(seq 50); do
-	[ "$(status_field generation)" = 3 ] && break
-	sleep 0.1
-done
-expect "SIGHUP: generation 3" "$(status_field generation)" 3
-stop authz-d
+	# --- reload: the AuthorizationPolicy arrives
+	cp "$ART/authorization-policy-jwt.yml" "$T/etc/"
+	for _ in $(seq 50); do
+		[ "$(status_field generation)" = 2 ] && break
+		sleep 0.1
+	done
+	expect "$L: reload on change: generation 2" "$(status_field generation)" 2
+	expect "$L: AuthorizationPolicy: demo.jwt is 403" "$(decision -H "$DEMO")" "deny 403"
+	out=$(mc authz check -s "ipc://$SOCK" $WL -H "$DEMO" 2>&1)
+	check "$L: AuthorizationPolicy: RBAC: access denied" \
+	    grep -q 'status: *403 RBAC: access denied' <<<"$out"
+	expect "$L: AuthorizationPolicy: role-customer.jwt allowed" \
+	    "$(decision -H "$CUSTOMER")" "allow"
+	expect "$L: AuthorizationPolicy: no token is 403" "$(decision)" "deny 403"
+	# the workload's labels from its Proxy resource, as its proxy-d sends them
+	printf '%s\n' 'apiVersion: meshkit.io/v1alpha1' 'kind: Proxy' \
+	    'metadata: {name: book-v1}' 'spec:' \
+	    '  workload: {name: book-v1, labels: {app.kubernetes.io/name: book-service}}' \
+	    '  listeners:' \
+	    '  - {name: in, direction: inbound, address: "127.0.0.1:1", forward: "127.0.0.1:2"}' \
+	    >"$T/etc/proxy-book.yaml"
+	expect "$L: authz check --workload: labels from the Proxy resource" \
+	    "$(mc -c "$T/etc" authz check -s "ipc://$SOCK" --workload book-v1 \
+	    -H "$DEMO" 2>&1 | awk '/^decision:/ {print $2}')" "deny"
+	sleep 0.5
+	expect "$L: a Proxy resource changes no authz-d generation" \
+	    "$(status_field generation)" 2
+	kill -HUP "$(pid_of "authz-d-$L")"
+	for _ in $(seq 50); do
+		[ "$(status_field generation)" = 3 ] && break
+		sleep 0.1
+	done
+	expect "$L: SIGHUP: generation 3" "$(status_field generation)" 3
+	stop "authz-d-$L"
 
-# --- filter mode, for CI without a mesh
-req() {
-	printf 'meshkit/1 authz\nworkload: book\nnamespace: default\n'
-	printf 'label: app.kubernetes.io/name=book-service\n\n'
-	printf 'id: 1\nauthority: book:8080\nmethod: GET\npath: /\n'
-	printf 'header: %s\n\nid: 2\nauthority: book\nmethod: GET\npath: /\n' "$CUSTOMER"
-	printf 'header: %s\n' "$DEMO"
-}
-out=$(req | "$BIN/authz-d" -q -f -c "$T/etc" -m "$URI=file://$JWT/jwks.json")
-check "filter: two answers, allow then deny, the policy named" \
-    python3 -c '
+	# --- filter mode, for CI without a mesh
+	req() {
+		printf 'meshkit/1 authz\nworkload: book\nnamespace: default\n'
+		printf 'label: app.kubernetes.io/name=book-service\n\n'
+		printf 'id: 1\nauthority: book:8080\nmethod: GET\npath: /\n'
+		printf 'header: %s\n\nid: 2\nauthority: book\nmethod: GET\npath: /\n' "$CUSTOMER"
+		printf 'header: %s\n' "$DEMO"
+	}
+	out=$(req | "$BIN/authz-d" -q -f -c "$T/etc" -m "$URI=file://$JWT/jwks.json")
+	check "$L: filter: two answers, allow then deny, the policy named" \
+	    python3 -c '
 import sys
 recs = sys.argv[1].split("\n\n")[1:]
 assert "decision: allow" in recs[0] and "require-jwt rules[0]" in recs[0], recs
 assert "decision: deny" in recs[1] and "status: 403" in recs[1], recs
-' "$out"
-out=$(printf 'meshkit/1 authz\n\nid: x\n' | "$BIN/authz-d" -q -f -c "$T/etc" -m "$URI=file:///nonexistent")
-check "filter: a bad id is an error message" grep -q '^meshkit/1 error' <<<"$out"
+	' "$out"
+	out=$(printf 'meshkit/1 authz\n\nid: x\n' | "$BIN/authz-d" -q -f -c "$T/etc" -m "$URI=file:///nonexistent")
+	check "$L: filter: a bad id is an error message" grep -q '^meshkit/1 error' <<<"$out"
+}
+
+# meshkit's own: the walkthrough's files, keys and tokens made here
+jwt_fixtures "$T/jwt"
+suite own "$OWN" "$T/jwt"
+# the conformance stage: the article's files, Istio's tokens
+conformance_run "article: the authz suite" suite article \
+    "$SHARED/testdata/article" "$SHARED/testdata/istio/jwt"
+# the rest with meshkit's own
+use own "$OWN" "$T/jwt"
+cp "$ART/request-authentication-jwt.yml" "$ART/authorization-policy-jwt.yml" "$T/etc/"
 
 # --- keys and tokens made here (scripts/mk-jwt): valid, expired, foreign
 mkdir -p "$T/own"

@@ -83,7 +83,11 @@ expect "question: namespace" "$(field "$hdr" namespace)" default
 expect "question: label" "$(field "$hdr" label)" app=px
 check "question: id" grep -qE '^[0-9]+$' <<<"$(field "$rec" id)"
 expect "question: authority" "$(field "$rec" authority)" "127.0.0.1:$IN"
-expect "question: port is the app's" "$(field "$rec" port)" "$APP"
+# destination.ip and destination.port: where the peer connected to,
+# the inbound listener (not the app behind it)
+expect "question: destination is the listener's address" \
+    "$(field "$rec" destination)" "127.0.0.1:$IN"
+expect "question: port is the destination's" "$(field "$rec" port)" "$IN"
 expect "question: method" "$(field "$rec" method)" GET
 expect "question: path with query" "$(field "$rec" path)" "/headers?q=1"
 check "question: source is the peer" \
@@ -177,6 +181,30 @@ vary: moon-phase')"
 for _ in 1 2 3; do req -H 'x-user: u1' >/dev/null; done
 expect "vary on an unknown field: no reuse" "$(questions unknown)" 3
 unstand unknown
+# destination.ip and destination.port (authz-d names them port and
+# destination-ip): keyed on the address the connection came to
+standin dest "$(reply 'decision: allow
+reuse: 5000
+vary: port destination-ip header:x-user')"
+for _ in 1 2 3; do req -H 'x-user: d1' >/dev/null; done
+expect "vary port destination-ip: 1 question for 3 requests" \
+    "$(questions dest)" 1
+unstand dest
+# a token looked for in a query parameter: keyed on its value alone
+standin query "$(reply 'decision: allow
+reuse: 5000
+vary: query:token header:x-user')"
+for q in a a b; do
+	curl -s -o /dev/null --max-time 5 -H 'x-user: q1' \
+	    "http://127.0.0.1:$IN/headers?x=$RANDOM&token=$q"
+done
+curl -s -o /dev/null --max-time 5 -H 'x-user: q1' \
+    "http://127.0.0.1:$IN/other?tokens=a"
+curl -s -o /dev/null --max-time 5 -H 'x-user: q1' \
+    "http://127.0.0.1:$IN/other"
+expect "vary query:token: 3 questions (a, b, none) for 5 requests" \
+    "$(questions query)" 3
+unstand query
 standin short "$(reply 'decision: allow
 reuse: 300')"
 req -H 'x-user: s1' >/dev/null

@@ -23,7 +23,7 @@ for p in "$BOOK_IN" "$BOOK_APP" "$R1_APP" "$R2_APP" "$BOOK_OUT" "$R1_IN" "$R2_IN
 done
 
 # The demo's own files, moved onto this test's ports.
-for f in "$TOP"/etc/bookstore/*.yaml "$TOP"/etc/bookstore/*.yml; do
+for f in "$TOP"/etc/bookstore/*.yaml; do
 	[ -f "$f" ] || continue
 	sed -e "s/127\.0\.0\.1:8080\b/127.0.0.1:$BOOK_IN/g" \
 	    -e "s/127\.0\.0\.1:9080\b/127.0.0.1:$BOOK_APP/g" \
@@ -141,9 +141,9 @@ spec:
         host: rating
         subset: version-v1
 EOF
-check "meshctl apply: the article's DestinationRule and the header route" \
+check "meshctl apply: the walkthrough's DestinationRule and the header route" \
     "$BIN/meshctl" -c "$T/etc" apply \
-    -f "$SHARED/testdata/article/destination-rule-v1-v2.yml" \
+    -f "$OWN/destination-rule-v1-v2.yml" \
     -f "$T/jason.yaml"
 # user_books NAME USER : N books asked as USER ("" for no header)
 user_books() {
@@ -172,6 +172,17 @@ expect "no end-user always rated 1 (v1)" \
     "$(count anonymous '^{"bookId":1,"name":"Book 1","rating":1}$')" "$N"
 expect "end-user: alice always rated 1 (v1)" \
     "$(count alice '^{"bookId":1,"name":"Book 1","rating":1}$')" "$N"
+# the article's own DestinationRule in its place says the same
+if conformance "conformance: the article's DestinationRule, same subsets"; then
+	"$BIN/meshctl" -c "$T/etc" apply \
+	    -f "$SHARED/testdata/article/destination-rule-v1-v2.yml" >/dev/null
+	sleep 1.5
+	user_books jason2 jason
+	user_books alice2 alice
+	expect "conformance: the article's DestinationRule, same subsets" \
+	    "$(count jason2 '"rating":3}$') $(count alice2 '"rating":1}$')" \
+	    "$N $N"
+fi
 
 # Each rating logs "Request N", counting every /rate/{id}.
 for v in v1 v2; do

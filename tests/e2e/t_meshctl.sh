@@ -1,5 +1,6 @@
 #!/bin/bash
-# meshctl validate on Istio's own files and on hostile YAML; meshctl
+# meshctl validate on meshkit's own files (and Istio's, in the
+# conformance stage) and on hostile YAML; meshctl
 # status with route-d up, down and hung.
 . "$(dirname "$0")/lib.sh"
 
@@ -18,6 +19,8 @@ mc() {
 }
 SOCK=$MESHKIT_RUNDIR/route.sock
 B=$(port 1)
+# (a redirection after check would swallow its ok line)
+is_json() { python3 -m json.tool >/dev/null 2>&1; }
 
 # another run on the same ports would make every check below confusing
 for p in "$B" "$(port 2)"; do
@@ -32,38 +35,54 @@ cleanup() {
 }
 trap 'cleanup; E2E_FAILED=$((E2E_FAILED + 1)); finish' INT TERM
 
-# --- Istio's bookinfo samples and the article's files, one at a time
-# (several of them define the same resource: they are alternatives)
-n=0
-bad=""
-for f in "$SHARED"/testdata/istio/bookinfo/*.yaml \
-    "$SHARED"/testdata/article/*.yml; do
-	[ -f "$f" ] || continue
-	n=$((n + 1))
-	out=$(mc 20 validate "$f" 2>&1)
-	rc=$?
-	# notices (kinds meshkit does not use) and warnings (fields it ignores)
-	# are fine, errors are not
-	errs=$(printf '%s\n' "$out" | grep -E ':[0-9]+:[0-9]+: ' |
-	    grep -vE ': (notice|warning): ')
-	if [ "$rc" -ne 0 ] || [ -n "$errs" ]; then
-		bad="$bad $(basename "$f")"
-		printf '%s: exit %s\n%s\n' "$f" "$rc" "$out"
-	fi
-done
-check "testdata present ($n files)" test "$n" -ge 30
-expect "every bookinfo and article file validates" "$bad" ""
-out=$(mc 20 validate "$SHARED"/testdata/article/deployment-v1.yml 2>&1)
+# --- files, one at a time (several of them define the same resource:
+# they are alternatives): meshkit's own, then Istio's bookinfo samples
+# and the article's files in the conformance stage
+# validate_each FILE... : sets n (files seen) and bad (those that fail)
+validate_each() {
+	n=0
+	bad=""
+	for f in "$@"; do
+		[ -f "$f" ] || continue
+		n=$((n + 1))
+		out=$(mc 20 validate "$f" 2>&1)
+		rc=$?
+		# notices (kinds meshkit does not use) and warnings (fields it
+		# ignores) are fine, errors are not
+		errs=$(printf '%s\n' "$out" | grep -E ':[0-9]+:[0-9]+: ' |
+		    grep -vE ': (notice|warning): ')
+		if [ "$rc" -ne 0 ] || [ -n "$errs" ]; then
+			bad="$bad $(basename "$f")"
+			printf '%s: exit %s\n%s\n' "$f" "$rc" "$out"
+		fi
+	done
+}
+validate_each "$TOP"/etc/bookstore/*.yaml "$OWN"/*.yml \
+    "$TOP"/etc/meshkit/*.yaml "$TOP"/etc/quickstart/*.yaml \
+    "$TESTDATA"/samples/*.yaml
+check "meshkit's own files present ($n files)" test "$n" -ge 25
+expect "every own file (etc/, tests/data/samples/) validates" "$bad" ""
+out=$(mc 20 validate "$TESTDATA"/samples/deployment.yaml 2>&1)
 check "a kind meshkit does not use is a notice with file:line:col" \
-    grep -qE 'deployment-v1\.yml:[0-9]+:[0-9]+: notice: ' <<<"$out"
-out=$(mc 20 -o json validate \
-    "$SHARED"/testdata/istio/bookinfo/virtual-service-all-v1.yaml 2>/dev/null)
+    grep -qE 'deployment\.yaml:[0-9]+:[0-9]+: notice: ' <<<"$out"
+out=$(mc 20 -o json validate "$TESTDATA"/samples/virtual-service-cart-v1.yaml \
+    2>/dev/null)
 check "validate -o json parses" \
-    python3 -m json.tool >/dev/null 2>&1 <<<"$out"
+    is_json <<<"$out"
 check "validate -o json says valid" python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 sys.exit(0 if d["valid"] is True and d["errors"] == 0 else 1)' <<<"$out"
+if conformance "conformance: every bookinfo and article file validates" \
+    "conformance: the article's Deployment is a notice"; then
+	validate_each "$SHARED"/testdata/istio/bookinfo/*.yaml \
+	    "$SHARED"/testdata/article/*.yml
+	check "conformance: testdata present ($n files)" test "$n" -ge 30
+	expect "conformance: every bookinfo and article file validates" "$bad" ""
+	out=$(mc 20 validate "$SHARED"/testdata/article/deployment-v1.yml 2>&1)
+	check "conformance: the article's Deployment is a notice" \
+	    grep -qE 'deployment-v1\.yml:[0-9]+:[0-9]+: notice: ' <<<"$out"
+fi
 
 # --- hostile and broken files: exit 1, file:line:col: message
 H=$T/hostile
@@ -127,7 +146,7 @@ check "bad port points at the line of the port" \
     grep -q "port-high.yaml:7:" "$T/validate-port-high.yaml.out"
 out=$(mc 30 -o json validate "$H/port-high.yaml" 2>/dev/null)
 check "validate -o json of errors parses" \
-    python3 -m json.tool >/dev/null 2>&1 <<<"$out"
+    is_json <<<"$out"
 check "validate -o json lists the error with line and col" python3 -c '
 import json, sys
 d = json.load(sys.stdin)
@@ -137,7 +156,7 @@ sys.exit(0 if d["valid"] is False and m and m[0]["line"] == 7 and
 out=$(mc 10 validate "$T/no-such-file.yaml" 2>&1)
 expect "missing file: exit 1" "$?" 1
 check "missing file: names the file" grep -q 'no-such-file.yaml' <<<"$out"
-out=$(mc 30 validate "$SHARED/testdata/istio/bookinfo/virtual-service-all-v1.yaml" "$H/syntax.yaml" 2>&1)
+out=$(mc 30 validate "$TESTDATA/samples/virtual-service-cart-v1.yaml" "$H/syntax.yaml" 2>&1)
 expect "one good file, one broken: exit 1" "$?" 1
 
 # the daemons refuse the same files at start, with the same messages
@@ -169,7 +188,7 @@ check "status, route-d up: its pid" \
 out=$(mc 10 -c "$T/etc" status 2>&1)
 expect "status -c: route-d found through the Proxy resource" "$?" 0
 out=$(mc 10 -o json status -s "ipc://$SOCK" 2>/dev/null)
-check "status -o json parses" python3 -m json.tool >/dev/null 2>&1 <<<"$out"
+check "status -o json parses" is_json <<<"$out"
 check "status -o json: up, generation 1, pid" python3 -c "
 import json, sys
 d = json.load(sys.stdin)['daemons'][0]
@@ -193,7 +212,19 @@ t0=$(date +%s%N)
 out=$(mc 20 status -s "ipc://$SOCK" 2>&1)
 rc=$?
 t1=$(date +%s%N)
+# with no -c, meshctl asks route-d where its config is: no answer, no
+# guess (another directory would be another mesh)
+printf '%s\n' 'apiVersion: networking.istio.io/v1' 'kind: ServiceEntry' \
+    'metadata: {name: hung}' 'spec:' '  hosts: [hung.example]' \
+    '  ports: [{number: 80, name: http}]' >"$T/hung.yaml"
+out2=$(mc 20 apply -f "$T/hung.yaml" 2>&1)
+rc2=$?
 kill -CONT "$RPID"
+expect "apply, no -c, route-d stopped: exit 1" "$rc2" 1
+check "apply, no -c, route-d stopped: its config directory is not known" \
+    grep -q 'config directory is not known; name it with -c' <<<"$out2"
+check "apply, no -c, route-d stopped: nothing written" \
+    test ! -e "$T/etc/serviceentry.default.hung.yaml"
 expect "status, route-d stopped: exit 1" "$rc" 1
 check "status, route-d stopped: says down" grep -q down <<<"$out"
 ms=$(((t1 - t0) / 1000000))
@@ -207,7 +238,7 @@ expect "status, route-d killed: exit 1" "$?" 1
 check "status, route-d killed: says down" grep -q down <<<"$out"
 out=$(mc 10 -o json status -s "ipc://$SOCK" 2>/dev/null)
 check "status -o json, down: parses" \
-    python3 -m json.tool >/dev/null 2>&1 <<<"$out"
+    is_json <<<"$out"
 check "status -o json, down: up is false, with a reason" python3 -c '
 import json, sys
 d = json.load(sys.stdin)["daemons"][0]

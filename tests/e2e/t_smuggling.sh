@@ -199,26 +199,34 @@ expect "maxHeaders 1000, inbound: 900 headers forwarded whole at every size" \
 	"${bad:-none}" none
 check "proxy-d alive after 900-header requests" alive wide
 
-# --- http-desync-guardian: every Severe case refused with 400 and a close
-D=$SHARED/testdata/http-desync-guardian
-if [ -f "$D/severe.yaml" ]; then
-	$RAWHTTP desync "$P" svc "$D"/*.yaml >"$T/desync.txt" 2>&1
-	sed -n 's/^FAIL /  desync FAIL: /p' "$T/desync.txt"
-	got=$(tail -1 "$T/desync.txt")
+# --- request smuggling: every Severe case refused with 400 and a close,
+# none reaching the backend; meshkit's own cases (tests/data/desync), and
+# http-desync-guardian's in the conformance stage
+# desync LABEL MIN DIR : the Severe cases of DIR/*.yaml through proxy-d
+desync() {
+	$RAWHTTP desync "$P" svc "$3"/*.yaml >"$T/desync-$1.txt" 2>&1
+	sed -n 's/^FAIL /  desync FAIL: /p' "$T/desync-$1.txt"
+	got=$(tail -1 "$T/desync-$1.txt")
 	case "$got" in
 	"severe "*" refused "*)
 		read -r _ total _ refused <<<"$got"
-		if [ "$total" -ge 27 ] && [ "$total" = "$refused" ]; then
-			ok "desync: all $total Severe cases refused with 400 and close"
+		if [ "$total" -ge "$2" ] && [ "$total" = "$refused" ]; then
+			ok "desync ($1): all $total Severe cases refused with 400 and close"
 		else
-			not_ok "desync: $refused of $total Severe cases refused with 400 and close"
+			not_ok "desync ($1): $refused of $total Severe cases refused with 400 and close"
 		fi ;;
-	*) not_ok "desync: runner failed: $(tail -3 "$T/desync.txt")" ;;
+	*) not_ok "desync ($1): runner failed: $(tail -3 "$T/desync-$1.txt")" ;;
 	esac
+}
+before=$(grep -c -e /orders -e /search "$T/b1.log")
+desync own 20 "$TESTDATA/desync"
+expect "desync (own): no Severe case reached the backend" \
+    "$(( $(grep -c -e /orders -e /search "$T/b1.log") - before ))" 0
+if conformance "desync (conformance): all Severe cases refused with 400 and close" \
+    "desync (conformance): no Severe case reached the backend"; then
+	desync conformance 27 "$SHARED/testdata/http-desync-guardian"
 	got=$(grep -c -e /foo/bar -e /test.html -e endpoint_ "$T/b1.log")
-	expect "desync: no Severe case reached the backend" "$got" 0
-else
-	not_ok "desync: $D/severe.yaml not found (set MESHKIT_SHARED)"
+	expect "desync (conformance): no Severe case reached the backend" "$got" 0
 fi
 
 check "proxy-d alive after all of it" alive app

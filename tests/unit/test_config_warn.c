@@ -270,6 +270,10 @@ test_dr_pool(void **state)
 	    "      tcp:\n        tcpKeepalive: {probes: 3, time: 7200s, "
 	    "interval: 75s}\n", "w.yaml:9:9: warning: DestinationRule "
 	    "connectionPool.tcp.tcpKeepalive is not supported");
+	assert_warns(DR_HEAD "  workloadSelector: {matchLabels: {app: a}}\n"
+	    "  trafficPolicy: {loadBalancer: {simple: RANDOM}}\n",
+	    "w.yaml:6:3: warning: DestinationRule workloadSelector is not "
+	    "supported by meshkit and is ignored");
 	/* what proxy-d does anyway says nothing */
 	assert_quiet(DR_HEAD "  trafficPolicy:\n    connectionPool:\n"
 	    "      http: {h2UpgradePolicy: DO_NOT_UPGRADE, "
@@ -331,14 +335,16 @@ test_dr_balancer(void **state)
 	assert_warns(DR_HEAD "  trafficPolicy:\n    loadBalancer:\n"
 	    "      localityLbSetting:\n        distribute:\n"
 	    "        - from: us-west/zone1/*\n"
-	    "          to: {\"us-west/zone1/*\": 80, \"us-west/zone2/*\": 20}\n",
+	    "          to: {\"us-west/zone1/*\": 80, "
+	    "\"us-west/zone2/*\": 20}\n",
 	    "localityLbSetting is not supported");
 	assert_quiet(DR_HEAD "  trafficPolicy:\n    loadBalancer:\n"
 	    "      localityLbSetting: {enabled: false}\n");
 	assert_refused(DR_HEAD "  trafficPolicy:\n    loadBalancer:\n"
 	    "      localityLbSetting:\n        distribute:\n"
 	    "        - from: us-west/zone1/*\n"
-	    "          to: {\"us-west/zone1/*\": 80, \"us-west/zone2/*\": 10}\n",
+	    "          to: {\"us-west/zone1/*\": 80, "
+	    "\"us-west/zone2/*\": 10}\n",
 	    "distribute to: weights must sum to 100, got 90");
 	assert_refused(DR_HEAD "  trafficPolicy:\n    loadBalancer:\n"
 	    "      localityLbSetting:\n        failover:\n"
@@ -449,6 +455,10 @@ test_vs_gateways(void **state)
 	    "    route: [{destination: {host: v.example}}]\n",
 	    "warning: VirtualService http match bound only to gateways "
 	    "(gw) is not supported");
+	assert_warns(VS_HEAD "  http:\n  - match: [{statPrefix: s, uri: "
+	    "{prefix: /}}]\n    route: [{destination: {host: v.example}}]\n",
+	    "w.yaml:7:14: warning: VirtualService http match statPrefix is "
+	    "not supported by meshkit and is ignored");
 	assert_quiet(VS_HEAD "  gateways: [mesh]\n  http:\n"
 	    "  - route: [{destination: {host: v.example}}]\n");
 }

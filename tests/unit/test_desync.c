@@ -1,7 +1,10 @@
 /*
- * The 159 raw-request cases of aws/http-desync-guardian (copied into
- * ../shared/testdata/http-desync-guardian/, see SOURCE.md there), run
- * through http_head_end() and http_parse_request() as proxy-d runs them.
+ * Raw-request smuggling cases run through http_head_end() and
+ * http_parse_request() as proxy-d runs them: meshkit's own
+ * (tests/data/desync/, written for meshkit) always, and in the
+ * conformance stage the 159 cases of aws/http-desync-guardian (copied
+ * into ../shared/testdata/http-desync-guardian/, see SOURCE.md there),
+ * which are skipped when that directory is not there.
  *
  * Every Severe and Ambiguous case must be refused with a 4xx or 5xx.
  * Every Acceptable and Compliant case must be accepted, with its body
@@ -26,10 +29,13 @@
  *
  * MESHKIT_DESYNC_VERBOSE=1 prints every case with the verdict.
  *
- * The data is found at $MESHKIT_SHARED/testdata/http-desync-guardian, or
- * else at ../shared/testdata/http-desync-guardian seen from the repository
- * root (the working directory of the tests) or one of its parents, or from
- * this file's own path.
+ * The conformance data is found at
+ * $MESHKIT_SHARED/testdata/http-desync-guardian, or else at
+ * ../shared/testdata/http-desync-guardian seen from the repository root
+ * (the working directory of the tests) or one of its parents, or from
+ * this file's own path.  meshkit's own cases are at
+ * $MESHKIT_TOP/tests/data/desync, or tests/data/desync from the working
+ * directory, or beside this file.
  */
 #include <dirent.h>
 #include <limits.h>
@@ -52,6 +58,7 @@
 #include "http.h"
 
 #define DATA_SUBDIR	"testdata/http-desync-guardian"
+#define OWN_SUBDIR	"tests/data/desync"
 #define MAX_BODY	(4 * 1000 * 1000)
 #define MAXH		256
 
@@ -126,6 +133,14 @@ static const char *const tiers[] = {
 	"Severe", "Ambiguous", "Acceptable", "Compliant",
 };
 
+/* meshkit's own cases */
+static const char *const own_files[] = {
+	"compliant.yaml",
+	"framing.yaml",
+	"request-line.yaml",
+};
+
+/* the conformance corpus */
 static const char *const files[] = {
 	"acceptable.yaml",
 	"ambiguous.yaml",
@@ -139,12 +154,15 @@ static const char *const files[] = {
 	"uri-specific-test-cases.yaml",
 };
 
-static char		 datadir[PATH_MAX];
+static char		 datadir[PATH_MAX];	/* conformance, "" if none */
+static char		 owndir[PATH_MAX];
 static size_t		 refusals_seen[nitems(refusals)];
 static struct http_header hdrs[MAXH];
 
 static int	 try_dir(const char *, const char *);
 static int	 find_datadir(void);
+static int	 find_owndir(void);
+static size_t	 count_yaml(const char *);
 static void	 buf_add(struct buf *, const void *, size_t);
 static void	 buf_str(struct buf *, const char *);
 static yaml_node_t *map_get(yaml_document_t *, yaml_node_t *, const char *);
@@ -154,9 +172,11 @@ static int	 str_is(struct str, const char *);
 static const char *show(struct str);
 static const struct refusal *refusal_for(const char *, struct str);
 static int	 body_length(struct str, uint64_t *);
-static void	 run_case(const char *, yaml_document_t *, yaml_node_t *,
-		    struct tally *);
-static void	 run_file(const char *, struct tally *);
+static void	 run_case(const char *, const char *, yaml_document_t *,
+		    yaml_node_t *, struct tally *);
+static void	 run_file(const char *, const char *, struct tally *);
+static void	 test_own_file(void **);
+static void	 test_own_totals(void **);
 static void	 test_file(void **);
 static void	 test_totals(void **);
 static int	 setup(void **);
@@ -198,6 +218,50 @@ find_datadir(void)
 		*slash = '\0';
 	}
 	return try_dir(self, "/../shared/" DATA_SUBDIR);
+}
+
+static int
+find_owndir(void)
+{
+	const char	*top = getenv("MESHKIT_TOP");
+	char		 self[PATH_MAX], *slash;
+	int		 k;
+
+	if (top != NULL && *top != '\0')
+		snprintf(owndir, sizeof(owndir), "%s/" OWN_SUBDIR, top);
+	else
+		snprintf(owndir, sizeof(owndir), OWN_SUBDIR);
+	if (access(owndir, R_OK) == 0)
+		return 1;
+	/* <repo>/tests/unit/test_desync.c -> <repo>/tests/data/desync */
+	snprintf(self, sizeof(self), "%s", __FILE__);
+	for (k = 0; k < 2; k++) {
+		if ((slash = strrchr(self, '/')) == NULL)
+			return 0;
+		*slash = '\0';
+	}
+	if (snprintf(owndir, sizeof(owndir), "%.*s/data/desync",
+	    (int)(sizeof(owndir) - 16), self) >= (int)sizeof(owndir))
+		return 0;
+	return access(owndir, R_OK) == 0;
+}
+
+/* How many *.yaml files dir holds. */
+static size_t
+count_yaml(const char *dir)
+{
+	struct dirent	*de;
+	DIR		*d;
+	size_t		 n, count = 0;
+
+	assert_non_null(d = opendir(dir));
+	while ((de = readdir(d)) != NULL) {
+		n = strlen(de->d_name);
+		if (n > 5 && strcmp(de->d_name + n - 5, ".yaml") == 0)
+			count++;
+	}
+	closedir(d);
+	return count;
 }
 
 static void
@@ -311,8 +375,8 @@ body_length(struct str v, uint64_t *n)
 }
 
 static void
-run_case(const char *file, yaml_document_t *doc, yaml_node_t *c,
-    struct tally *t)
+run_case(const char *dir, const char *file, yaml_document_t *doc,
+    yaml_node_t *c, struct tally *t)
 {
 	static const char	 chunked_body[] = "5\r\nhello\r\n0\r\n\r\n";
 	struct str		 name = { "", 0 }, method = name, uri = name;
@@ -355,7 +419,8 @@ run_case(const char *file, yaml_document_t *doc, yaml_node_t *c,
 	t->by_tier[ti]++;
 
 	refuse = ti <= 1;
-	if (!refuse && (why = refusal_for(file, name)) != NULL)
+	if (!refuse && dir == datadir &&
+	    (why = refusal_for(file, name)) != NULL)
 		refuse = 1;
 
 	/* the request line */
@@ -455,7 +520,7 @@ run_case(const char *file, yaml_document_t *doc, yaml_node_t *c,
 	}
 	if (what[0] != '\0') {
 		t->failed++;
-		print_error("FAIL %s/%s: \"%s\" [%s]: %s\n", datadir, file,
+		print_error("FAIL %s/%s: \"%s\" [%s]: %s\n", dir, file,
 		    show(name), tiers[ti], what);
 		print_error("     request: %s\n",
 		    show((struct str){ b.p, b.n < 600 ? b.n : 600 }));
@@ -469,7 +534,7 @@ run_case(const char *file, yaml_document_t *doc, yaml_node_t *c,
 }
 
 static void
-run_file(const char *file, struct tally *t)
+run_file(const char *dir, const char *file, struct tally *t)
 {
 	char			 path[PATH_MAX + 64];
 	FILE			*fp;
@@ -478,7 +543,7 @@ run_file(const char *file, struct tally *t)
 	yaml_node_t		*root;
 	yaml_node_item_t	*item;
 
-	snprintf(path, sizeof(path), "%s/%s", datadir, file);
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	if ((fp = fopen(path, "r")) == NULL)
 		fail_msg("cannot open %s", path);
 	assert_int_equal(yaml_parser_initialize(&parser), 1);
@@ -492,20 +557,61 @@ run_file(const char *file, struct tally *t)
 		fail_msg("%s: not a list of cases", path);
 	for (item = root->data.sequence.items.start;
 	    item < root->data.sequence.items.top; item++)
-		run_case(file, &doc, yaml_document_get_node(&doc, *item), t);
+		run_case(dir, file, &doc, yaml_document_get_node(&doc, *item),
+		    t);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	fclose(fp);
 }
 
+/* One file of meshkit's own cases. */
+static void
+test_own_file(void **state)
+{
+	const char	*file = *state;
+	struct tally	 t;
+
+	memset(&t, 0, sizeof(t));
+	run_file(owndir, file, &t);
+	print_message("%s: %zu cases, %zu as expected, %zu failed\n", file,
+	    t.cases, t.cases - t.failed, t.failed);
+	if (t.failed > 0)
+		fail_msg("%zu of %zu cases of %s failed", t.failed, t.cases,
+		    file);
+}
+
+/* Every tier has cases, and every file of the directory is listed. */
+static void
+test_own_totals(void **state)
+{
+	struct tally	 t;
+	size_t		 i;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	for (i = 0; i < nitems(own_files); i++)
+		run_file(owndir, own_files[i], &t);
+	print_message("meshkit's own: %zu cases: %zu Severe, %zu Ambiguous, "
+	    "%zu Acceptable, %zu Compliant\n", t.cases, t.by_tier[0],
+	    t.by_tier[1], t.by_tier[2], t.by_tier[3]);
+	assert_true(t.by_tier[0] >= 20);
+	assert_true(t.by_tier[1] >= 5);
+	assert_true(t.by_tier[2] + t.by_tier[3] >= 10);
+	assert_int_equal(count_yaml(owndir), nitems(own_files));
+	assert_int_equal(t.failed, 0);
+}
+
+/* One file of the conformance corpus; skipped without it. */
 static void
 test_file(void **state)
 {
 	const char	*file = *state;
 	struct tally	 t;
 
+	if (datadir[0] == '\0')
+		skip();
 	memset(&t, 0, sizeof(t));
-	run_file(file, &t);
+	run_file(datadir, file, &t);
 	print_message("%s: %zu cases, %zu as expected (%zu of them "
 	    "refused on purpose), %zu failed\n", file, t.cases,
 	    t.cases - t.failed, t.refused_on_purpose, t.failed);
@@ -519,14 +625,14 @@ static void
 test_totals(void **state)
 {
 	struct tally	 t;
-	struct dirent	*de;
-	DIR		*d;
-	size_t		 i, n, yaml_files = 0;
+	size_t		 i;
 
+	if (datadir[0] == '\0')
+		skip();
 	memset(&t, 0, sizeof(t));
 	memset(refusals_seen, 0, sizeof(refusals_seen));
 	for (i = 0; i < nitems(files); i++)
-		run_file(files[i], &t);
+		run_file(datadir, files[i], &t);
 	assert_int_equal(t.cases, 159);
 	assert_int_equal(t.by_tier[0], 58);
 	assert_int_equal(t.by_tier[1], 58);
@@ -542,29 +648,31 @@ test_totals(void **state)
 	    t.cases - t.failed, t.refused_on_purpose);
 
 	/* a YAML file added to the data must be added to files[] */
-	assert_non_null(d = opendir(datadir));
-	while ((de = readdir(d)) != NULL) {
-		n = strlen(de->d_name);
-		if (n > 5 && strcmp(de->d_name + n - 5, ".yaml") == 0)
-			yaml_files++;
-	}
-	closedir(d);
-	assert_int_equal(yaml_files, nitems(files));
+	assert_int_equal(count_yaml(datadir), nitems(files));
 	assert_int_equal(t.failed, 0);
 }
 
 static int
 setup(void **state)
 {
-	if (!find_datadir()) {
-		print_error("http-desync-guardian data not found: set "
-		    "MESHKIT_SHARED to the shared/ directory, or run from "
-		    "the repository root with shared/ beside it\n");
+	if (!find_owndir()) {
+		print_error("tests/data/desync not found: run from the "
+		    "repository root, or set MESHKIT_TOP\n");
 		return -1;
+	}
+	if (!find_datadir()) {
+		datadir[0] = '\0';
+		print_message("http-desync-guardian data not found (set "
+		    "MESHKIT_SHARED, or put shared/ beside the repository): "
+		    "its cases are skipped\n");
 	}
 	return 0;
 }
 
+#define OWN_TEST(f) {							\
+	.name = "own " f, .test_func = test_own_file,			\
+	.initial_state = (void *)f					\
+}
 #define FILE_TEST(f) {							\
 	.name = f, .test_func = test_file, .initial_state = (void *)f	\
 }
@@ -573,6 +681,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		OWN_TEST("compliant.yaml"),
+		OWN_TEST("framing.yaml"),
+		OWN_TEST("request-line.yaml"),
+		cmocka_unit_test(test_own_totals),
 		FILE_TEST("acceptable.yaml"),
 		FILE_TEST("ambiguous.yaml"),
 		FILE_TEST("bad-header-characters.yaml"),

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -74,6 +75,8 @@ static const char shop[] =
 static char	*slurp(const char *);
 static struct str cstr(const char *);
 static char	*shared_file(const char *);
+static int	 use_own(void **);
+static int	 use_article(void **);
 static struct config *load(const char *, const char *const *);
 static void	decide(const struct config *, struct route_state *,
 		    const struct ask *, struct route_answer *);
@@ -101,6 +104,7 @@ static void	test_mirror_percent(void **);
 static void	test_hash_kinds(void **);
 
 static struct route_answer	 ans;
+static int			 article;	/* the article's own files */
 
 static char *
 slurp(const char *path)
@@ -123,30 +127,76 @@ slurp(const char *path)
 	return buf;
 }
 
+/*
+ * The path of a file the tests load (free it).
+ * "article/NAME": the walkthrough's file of that name, meshkit's own
+ * with the article's meaning (etc/bookstore/), or in the conformance
+ * stage (use_article) the article's own file.  Any other name is of
+ * the conformance data: the test is skipped without it.
+ */
 static char *
 shared_file(const char *name)
 {
 	const char	*env = getenv("MESHKIT_SHARED");
-	char		*path, *buf;
+	const char	*top = getenv("MESHKIT_TOP");
+	char		*path;
 
-	xasprintf(&path, "%s/testdata/%s", env != NULL && *env != '\0' ?
-	    env : "../shared", name);
-	buf = slurp(path);
-	free(path);
-	return buf;
+	if (top == NULL || *top == '\0')
+		top = ".";
+	if (!article && strncmp(name, "article/", 8) == 0) {
+		name += 8;
+		if (strcmp(name, "service.yml") == 0)
+			xasprintf(&path, "%s/etc/bookstore/rating-service.yaml",
+			    top);
+		else
+			xasprintf(&path, "%s/etc/bookstore/walkthrough/%s", top,
+			    name);
+	} else
+		xasprintf(&path, "%s/testdata/%s", env != NULL &&
+		    *env != '\0' ? env : "../shared", name);
+	return path;
 }
 
-/* yaml, then each shared file, as one buffer; it must load. */
+static int
+use_own(void **state)
+{
+	article = 0;
+	return 0;
+}
+
+static int
+use_article(void **state)
+{
+	article = 1;
+	return 0;
+}
+
+/*
+ * yaml, then each shared file, as one buffer; it must load.  Skipped,
+ * before anything is allocated, when a file of the conformance data is
+ * not there.
+ */
 static struct config *
 load(const char *yaml, const char *const *files)
 {
 	struct cfg_errors	 errs;
 	struct config		*c;
-	char			*all = xstrdup(yaml), *f, *n;
+	char			*all, *f, *n;
 	size_t			 i;
+	int			 missing = 0;
 
 	for (i = 0; files != NULL && files[i] != NULL; i++) {
 		f = shared_file(files[i]);
+		missing |= access(f, R_OK) == -1;
+		free(f);
+	}
+	if (missing)
+		skip();
+	all = xstrdup(yaml);
+	for (i = 0; files != NULL && files[i] != NULL; i++) {
+		n = shared_file(files[i]);
+		f = slurp(n);
+		free(n);
 		xasprintf(&n, "%s\n---\n%s\n", all, f);
 		free(all);
 		free(f);
@@ -248,7 +298,7 @@ test_article_subsets(void **state)
 	static const char *const v2[] = { "article/service.yml",
 	    "article/destination-rule-v1-v2.yml",
 	    "article/virtual-service-v2.yml", NULL };
-	struct route_state	*st = route_state_new();
+	struct route_state	*st;
 	struct ask		 k = { .authority = "rating:8080",
 				    .path = "/rate/1" };
 	struct config		*c;
@@ -256,6 +306,7 @@ test_article_subsets(void **state)
 
 	(void)state;
 	c = load(workloads, v1);
+	st = route_state_new();
 	for (i = 0; i < 4; i++) {
 		decide(c, st, &k, &ans);
 		assert_int_equal(ans.status, ROUTE_OK);
@@ -1630,13 +1681,22 @@ test_hash_kinds(void **state)
 		assert_string_equal(chosen[1][u], chosen[3][u]);
 }
 
+/* The walkthrough's tests run on meshkit's files, then the article's. */
+#define OWN(f)		{ .name = #f " (own)", .test_func = f,		\
+			    .setup_func = use_own }
+#define ARTICLE(f)	{ .name = #f " (article)", .test_func = f,	\
+			    .setup_func = use_article }
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_article_default),
-		cmocka_unit_test(test_article_subsets),
-		cmocka_unit_test(test_article_75_25),
+		OWN(test_article_default),
+		OWN(test_article_subsets),
+		OWN(test_article_75_25),
+		ARTICLE(test_article_default),
+		ARTICLE(test_article_subsets),
+		ARTICLE(test_article_75_25),
 		cmocka_unit_test(test_bookinfo_jason),
 		cmocka_unit_test(test_match_fields),
 		cmocka_unit_test(test_match_or_and),
