@@ -639,10 +639,14 @@ web_export_done(struct evhttp_request *req, void *arg)
 	if (code >= 200 && code < 300)
 		c->exported += x->nspans;
 	else {
-		if (c->failures == 0 || c->failures % 60 == 0)
-			log_warnx("export of %zu spans to %s (%s:%u%s): %s%d",
-			    x->nspans, c->provider, c->host, c->port, c->path,
-			    code == 0 ? "no answer" : "status ", code);
+		if ((c->failures == 0 || c->failures % 60 == 0) && code == 0)
+			log_warnx("export of %zu spans to %s (%s:%u%s): no "
+			    "answer", x->nspans, c->provider, c->host, c->port,
+			    c->path);
+		else if (c->failures == 0 || c->failures % 60 == 0)
+			log_warnx("export of %zu spans to %s (%s:%u%s): status "
+			    "%d", x->nspans, c->provider, c->host, c->port,
+			    c->path, code);
 		c->failures++;
 		c->dropped += x->nspans;
 	}

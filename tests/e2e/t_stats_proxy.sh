@@ -92,6 +92,7 @@ get() { curl -s --max-time 5 -H 'Host: svc.example' "$@"; }
 
 # proxy-d dials stats-d in the background: wait until records arrive
 until_ok 5 eval 'get "http://127.0.0.1:$P/" >/dev/null; [ -n "$(sample "reporter=\"destination\"" "istio_requests_total{")" ]'
+sleep 0.5	# the last of those, batched for 50 ms at most
 base_src=$(sample 'reporter="source"' 'istio_requests_total{response_code="200"')
 base_dst=$(sample 'reporter="destination"' 'istio_requests_total{response_code="200"')
 for i in $(seq 20); do get -o /dev/null "http://127.0.0.1:$P/"; done
