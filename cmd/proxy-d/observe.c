@@ -59,6 +59,7 @@ struct observe {
 	int			 logging;	/* an access log applies */
 	char			*self_header;	/* x-meshkit-source's value */
 	char			*self_service;	/* inbound records' service */
+	uint32_t		 self_port;	/* and its port */
 	struct strmap		 peers;		/* "addr:port" -> peer */
 	/* the headers stats-d's formats and filters read */
 	char			*capture[2][OBSERVE_MAX_CAPTURE];
@@ -211,6 +212,7 @@ observe_self(struct observe *o, const struct generation *g)
 	}
 	free(o->self_service);
 	o->self_service = NULL;
+	o->self_port = 0;
 	for (k = 0; cfg != NULL && k < 2 && o->self_service == NULL; k++) {
 		size_t n = k == 0 ? cfg->nservice_entries :
 		    cfg->nkube_services;
@@ -222,6 +224,8 @@ observe_self(struct observe *o, const struct generation *g)
 			    se->nhosts > 0 && labels_match(&se->selector,
 			    &pc->workload_labels)) {
 				o->self_service = xstrdup(se->hosts[0]);
+				o->self_port = se->nports > 0 ?
+				    se->ports[0].number : 0;
 				break;
 			}
 		}
@@ -607,6 +611,9 @@ observe_request_done(struct proxy *p, const struct session *s,
 	if (rec->port != 0) {
 		r.has |= RECORD_HAS_PORT;
 		r.port = rec->port;
+	} else if (rec->inbound && o->self_port != 0) {
+		r.has |= RECORD_HAS_PORT;
+		r.port = o->self_port;
 	}
 	if (rec->inbound) {
 		r.security = rec->peer_identity[0] != '\0' ?
@@ -617,7 +624,7 @@ observe_request_done(struct proxy *p, const struct session *s,
 		if ((v = observe_header(s, OBSERVE_SOURCE_HEADER)).p != NULL)
 			observe_parse_source(v, &r.source);
 		observe_cluster(cluster, sizeof(cluster), "inbound|",
-		    rec->port, "", "");
+		    r.port, "", "");
 	} else {
 		if (rec->endpoint[0] != '\0' && (pe = strmap_get(&o->peers,
 		    rec->endpoint, strlen(rec->endpoint))) != NULL) {
