@@ -22,8 +22,11 @@ BUILD	?= build
 BIN	?= bin
 SAN	?=
 FUZZ_SECONDS ?= 60
+# parallel jobs of the builds check, check-asan, fuzz, bench and demo run
+JOBS	?= $(shell nproc 2>/dev/null || echo 2)
 
-PKGS	 = libevent_core libevent_extra libevent_pthreads yaml-0.1 libssl \
+PKGS	 = libevent_core libevent_extra libevent_pthreads libevent_openssl \
+	   yaml-0.1 libssl \
 	   libcrypto libpcre2-8
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = -Wl,--as-needed $(shell pkg-config --libs $(PKGS)) -lnng -lpthread
@@ -38,7 +41,7 @@ LDFLAGS	+= -fsanitize=address,undefined
 endif
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib $(PKG_CFLAGS)
 
-PROGRAMS = proxy-d route-d breaker-d authz-d stats-d meshctl
+PROGRAMS = proxy-d route-d breaker-d authz-d tls-d stats-d meshctl
 LIB_SRCS = $(sort $(wildcard lib/*.c))
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBMESHKIT = $(BUILD)/libmeshkit.a
@@ -110,12 +113,12 @@ test-progs: all $(UNIT_BINS) $(TOOL_BINS)
 # The README's test command: everything a fresh Debian 12 needs, then
 # every unit, fuzz-smoke and end-to-end test.
 check: deps
-	$(MAKE) test-progs
-	$(MAKE) fuzz-build
+	$(MAKE) -j$(JOBS) test-progs
+	$(MAKE) -j$(JOBS) fuzz-build
 	MESHKIT_BIN=$(BIN) MESHKIT_BUILD=$(BUILD) tests/run
 
 check-asan: deps
-	$(MAKE) BUILD=build/asan BIN=build/asan/bin SAN=1 test-progs
+	$(MAKE) -j$(JOBS) BUILD=build/asan BIN=build/asan/bin SAN=1 test-progs
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	MESHKIT_SANITIZED=1 \
@@ -148,15 +151,15 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: deps
-	$(MAKE) fuzz-build
+	$(MAKE) -j$(JOBS) fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) MESHKIT_BUILD=$(BUILD) tests/fuzz/run
 
 bench: deps
-	$(MAKE) test-progs
+	$(MAKE) -j$(JOBS) test-progs
 	MESHKIT_BIN=$(BIN) MESHKIT_BUILD=$(BUILD) scripts/bench
 
 demo: deps
-	$(MAKE) test-progs
+	$(MAKE) -j$(JOBS) test-progs
 	MESHKIT_BIN=$(BIN) MESHKIT_BUILD=$(BUILD) scripts/demo run
 
 lint:
@@ -169,7 +172,7 @@ install: all
 	    $(DESTDIR)$(DATADIR)/examples/walkthrough \
 	    $(DESTDIR)$(DATADIR)/systemd $(DESTDIR)$(DATADIR)/supervisor
 	install -m 755 $(BIN)/proxy-d $(BIN)/route-d $(BIN)/breaker-d \
-	    $(BIN)/authz-d $(BIN)/stats-d $(DESTDIR)$(SBINDIR)/
+	    $(BIN)/authz-d $(BIN)/tls-d $(BIN)/stats-d $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(BIN)/meshctl $(DESTDIR)$(BINDIR)/
 	for f in man/*.5; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man5/; done; true
 	for f in man/*.7; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man7/; done; true
@@ -183,7 +186,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/proxy-d $(DESTDIR)$(SBINDIR)/route-d \
 	    $(DESTDIR)$(SBINDIR)/breaker-d $(DESTDIR)$(SBINDIR)/authz-d \
-	    $(DESTDIR)$(SBINDIR)/stats-d \
+	    $(DESTDIR)$(SBINDIR)/tls-d $(DESTDIR)$(SBINDIR)/stats-d \
 	    $(DESTDIR)$(BINDIR)/meshctl
 
 clean:

@@ -100,6 +100,8 @@ struct service_entry {
 	int			  has_selector;
 	char			**export_to;
 	size_t			  nexport_to;
+	char			**subject_alt_names;	/* its workloads' ids */
+	size_t			  nsubject_alt_names;
 };
 
 struct workload_entry {
@@ -133,7 +135,7 @@ struct proxy_daemon {
 	int		 enabled;	/* authz, breaker: asked at all */
 	int		 failure_status; /* authz: 403 or 503 when it fails */
 	char		*reports;	/* breaker: its PUSH (report) address */
-	char		*events;	/* breaker: its PUB (event) address */
+	char		*events;	/* breaker, tls: its PUB address */
 };
 
 /* meshkit.io/v1alpha1 Proxy: what one proxy-d serves and how. */
@@ -143,11 +145,14 @@ struct proxy_config {
 	char			*workload_name;
 	char			*workload_namespace;
 	struct labels		 workload_labels;
+	char			*service_account;	/* "default" */
+	int64_t			 uid;		/* its proxy-d's, -1: any */
 	struct proxy_listener	*listeners;
 	size_t			 nlisteners;
 	struct proxy_daemon	 route;
 	struct proxy_daemon	 authz;		/* inbound: may the caller ask */
 	struct proxy_daemon	 breaker;	/* outbound: may it go */
+	struct proxy_daemon	 tls;		/* its certificate */
 	struct proxy_daemon	 stats;		/* records pushed to stats-d */
 	/* limits */
 	size_t			 max_request_line;
@@ -525,6 +530,8 @@ struct mesh_config {
 	size_t			  ndefault_metrics;
 	char			*root_namespace;	/* NULL: istio-system */
 	struct stats_settings	 stats;
+	char			*trust_domain;		/* NULL: default */
+	uint64_t		 workload_cert_ttl_ms;	/* 0: default */
 	/* pathNormalization.normalization, read by proxy-d; BASE if unset */
 	enum uri_normalization	 path_normalization;
 };
@@ -590,6 +597,10 @@ struct telemetry {
 	size_t			 nmetrics;
 	int			 has_metrics;
 };
+#define CONFIG_DEFAULT_TRUST_DOMAIN	"cluster.local"
+#define CONFIG_DEFAULT_CERT_TTL_S	(24 * 3600)
+#define CONFIG_MIN_CERT_TTL_MS		2000
+#define CONFIG_MAX_CERT_TTL_MS		(90ULL * 24 * 3600 * 1000)
 
 /* Istio's default retry policy, for routes without retries of their own. */
 #define MESH_DEFAULT_RETRY_ATTEMPTS	2
@@ -807,6 +818,10 @@ const struct proxy_config *config_find_proxy(const struct config *,
 void		 config_proxy_defaults(struct proxy_config *);
 /* Frees what a proxy_config holds (not the struct itself). */
 void		 config_proxy_fini(struct proxy_config *);
+/* MeshConfig's trustDomain, or the default: never NULL. */
+const char	*config_trust_domain(const struct config *);
+/* MeshConfig's workloadCertTtl or the default, in seconds. */
+uint64_t	 config_workload_cert_ttl(const struct config *);
 
 /*
  * The paths config_load_dir reads for dir: its *.yaml and *.yml files,

@@ -122,19 +122,21 @@ istio_workload(struct config_loader *l, const struct ynode *n,
 		else if (config_key_is(k, "weight"))
 			rc |= config_u32(l, v, "weight", 0, UINT32_MAX,
 			    &w->weight);
+		else if (config_key_is(k, "serviceAccount"))
+			/* its mTLS identity: proxies check servers by it */
+			rc |= config_string(l, v, k->value,
+			    &w->service_account);
 		else if (config_key_is(k, "network") ||
-		    config_key_is(k, "locality") ||
-		    config_key_is(k, "serviceAccount")) {
+		    config_key_is(k, "locality")) {
 			char	**out, w2[80];
 
 			out = config_key_is(k, "network") ? &w->network :
-			    config_key_is(k, "locality") ? &w->locality :
-			    &w->service_account;
+			    &w->locality;
 			if (config_string(l, v, k->value, out) == -1) {
 				rc = -1;
 				continue;
 			}
-			/* one network, one locality, no identities yet */
+			/* one network, one locality */
 			snprintf(w2, sizeof(w2), "%s%s",
 			    strcmp(where, "WorkloadEntry spec") == 0 ? "" :
 			    "endpoints[].", k->value);
@@ -464,16 +466,12 @@ config_service_entry(struct config_loader *l, const struct ynode *root,
 		else if (config_key_is(k, "exportTo"))
 			failed |= config_string_list(l, v, "exportTo",
 			    &se->export_to, &se->nexport_to) == -1;
-		else if (config_key_is(k, "subjectAltNames")) {
-			/* valid Istio; meshkit checks no upstream SANs yet */
-			char	**san = NULL;
-			size_t	  nsan = 0;
-
-			if (config_string_list(l, v, "subjectAltNames", &san,
-			    &nsan) == 0 && nsan > 0)
-				config_ignored(l, k, "subjectAltNames");
-			config_strings_free(san, nsan);
-		} else
+		else if (config_key_is(k, "subjectAltNames"))
+			/* what proxy-d checks a server's mTLS identity with */
+			failed |= config_string_list(l, v, "subjectAltNames",
+			    &se->subject_alt_names,
+			    &se->nsubject_alt_names) == -1;
+		else
 			config_unknown_field(l, k, "ServiceEntry spec");
 	}
 	sel = yaml_get(spec, "workloadSelector");
@@ -517,6 +515,7 @@ config_service_entry_fini(struct service_entry *se)
 	free(se->endpoints);
 	config_labels_fini(&se->selector);
 	config_strings_free(se->export_to, se->nexport_to);
+	config_strings_free(se->subject_alt_names, se->nsubject_alt_names);
 	memset(se, 0, sizeof(*se));
 }
 

@@ -3,7 +3,9 @@
  * Istio's MeshConfig that meshkit acts on: defaultHttpRetryPolicy (the
  * retry policy of every route without retries of its own, route-d),
  * pathNormalization (how proxy-d normalizes request paths, lib/uri.c)
- * and the telemetry fields of config_telemetry.c (stats-d, proxy-d).
+ * pathNormalization (how proxy-d normalizes request paths, lib/uri.c),
+ * the mesh's identity: trustDomain and workloadCertTtl (tls-d), and the
+ * telemetry fields of config_telemetry.c (stats-d, proxy-d).
  * It is meshkit's own kind, so an unknown field is an error.
  */
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 
 #include "config.h"
 #include "config_impl.h"
+#include "spiffe.h"
 #include "util.h"
 #include "yaml.h"
 
@@ -52,6 +55,7 @@ config_mesh(struct config_loader *l, const struct ynode *root,
     const struct ynode *spec, struct mesh_config *mc)
 {
 	const struct ynode	*k, *v;
+	char			 q[80];
 	size_t			 i;
 	int			 rc = 0, r;
 
@@ -70,6 +74,25 @@ config_mesh(struct config_loader *l, const struct ynode *root,
 			    sizeof(*mc->default_retries));
 			config_http_retries(l, v, "defaultHttpRetryPolicy",
 			    mc->default_retries);
+		} else if (config_key_is(k, "trustDomain")) {
+			if (config_string(l, v, "trustDomain",
+			    &mc->trust_domain) == -1)
+				continue;
+			if (!spiffe_trust_domain_ok((struct str){
+			    mc->trust_domain, strlen(mc->trust_domain) })) {
+				yaml_quote(q, sizeof(q), v->value, v->len);
+				config_error(l, v, "trustDomain must be 1 to "
+				    "255 of a-z, 0-9, '.', '-' and '_', got "
+				    "%s", q);
+			}
+		} else if (config_key_is(k, "workloadCertTtl")) {
+			if (config_duration(l, v, "workloadCertTtl",
+			    &mc->workload_cert_ttl_ms) == -1)
+				continue;
+			if (mc->workload_cert_ttl_ms < CONFIG_MIN_CERT_TTL_MS ||
+			    mc->workload_cert_ttl_ms > CONFIG_MAX_CERT_TTL_MS)
+				config_error(l, v, "workloadCertTtl must be 2s "
+				    "to 90 days (2160h)");
 		} else if (config_key_is(k, "pathNormalization"))
 			config_path_normalization(l, v, mc);
 		else if ((r = config_mesh_telemetry(l, k, v, mc)) == 0)
@@ -79,6 +102,24 @@ config_mesh(struct config_loader *l, const struct ynode *root,
 	}
 	if (rc == 0 && spec != NULL)
 		config_mesh_telemetry_check(l, spec, mc);
+}
+
+const char *
+config_trust_domain(const struct config *cfg)
+{
+	if (cfg != NULL && cfg->mesh != NULL &&
+	    cfg->mesh->trust_domain != NULL)
+		return cfg->mesh->trust_domain;
+	return CONFIG_DEFAULT_TRUST_DOMAIN;
+}
+
+uint64_t
+config_workload_cert_ttl(const struct config *cfg)
+{
+	if (cfg != NULL && cfg->mesh != NULL &&
+	    cfg->mesh->workload_cert_ttl_ms != 0)
+		return cfg->mesh->workload_cert_ttl_ms / 1000;
+	return CONFIG_DEFAULT_CERT_TTL_S;
 }
 
 void
@@ -91,6 +132,7 @@ config_mesh_free(struct mesh_config *mc)
 		free(mc->default_retries->retry_on);
 		free(mc->default_retries);
 	}
+	free(mc->trust_domain);
 	config_mesh_telemetry_fini(mc);
 	free(mc);
 }

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "config_impl.h"
 #include "http.h"
+#include "spiffe.h"
 #include "util.h"
 #include "yaml.h"
 
@@ -74,6 +75,13 @@ config_proxy_defaults(struct proxy_config *pc)
 	xasprintf(&pc->stats.address, "ipc://%s/stats-records.sock",
 	    util_rundir());
 	pc->stats.failure = FAILURE_OPEN;
+	xasprintf(&pc->tls.address, "ipc://%s/tls.sock", util_rundir());
+	xasprintf(&pc->tls.events, "ipc://%s/tls-events.sock",
+	    util_rundir());
+	pc->tls.timeout_ms = 1000;
+	pc->tls.failure = FAILURE_STALE;
+	pc->service_account = xstrdup("default");
+	pc->uid = -1;
 	pc->max_request_line = 8192;
 	pc->max_headers = 100;
 	pc->max_head_bytes = 65536;
@@ -110,6 +118,9 @@ config_proxy_fini(struct proxy_config *pc)
 	free(pc->breaker.reports);
 	free(pc->breaker.events);
 	free(pc->stats.address);
+	free(pc->tls.address);
+	free(pc->tls.events);
+	free(pc->service_account);
 	memset(pc, 0, sizeof(*pc));
 }
 
@@ -119,6 +130,7 @@ proxy_workload(struct config_loader *l, const struct ynode *n,
 {
 	const struct ynode	*k, *v;
 	size_t			 i;
+	uint32_t		 uid;
 	int			 rc = 0;
 
 	if (config_expect_map(l, n, "workload") == -1)
@@ -137,7 +149,25 @@ proxy_workload(struct config_loader *l, const struct ynode *n,
 		else if (config_key_is(k, "labels"))
 			rc |= config_labels(l, v, "workload.labels",
 			    &pc->workload_labels);
-		else {
+		else if (config_key_is(k, "serviceAccount")) {
+			if (config_string(l, v, "workload.serviceAccount",
+			    &pc->service_account) == -1)
+				rc = -1;
+			else if (!spiffe_segment_ok((struct str){
+			    pc->service_account,
+			    strlen(pc->service_account) })) {
+				config_error(l, v, "workload.serviceAccount "
+				    "must be letters, digits, '.', '-' and "
+				    "'_' (it is part of a SPIFFE ID)");
+				rc = -1;
+			}
+		} else if (config_key_is(k, "uid")) {
+			if (config_u32(l, v, "workload.uid", 0,
+			    UINT32_MAX - 1, &uid) == -1)
+				rc = -1;
+			else
+				pc->uid = uid;
+		} else {
 			config_unknown_field(l, k, "Proxy workload");
 			rc = -1;
 		}
@@ -288,7 +318,8 @@ proxy_nng_url(struct config_loader *l, const struct ynode *v,
 /*
  * One daemons.NAME section.  Each daemon has its own failure policy:
  * route-d's is chosen, authz-d always fails closed (with a chosen
- * status), breaker-d always fails open.
+ * status), breaker-d always fails open, and without tls-d proxy-d keeps
+ * the certificate it has (stale) until it expires.
  */
 static int
 proxy_daemon(struct config_loader *l, const struct ynode *n,
@@ -303,6 +334,7 @@ proxy_daemon(struct config_loader *l, const struct ynode *n,
 	int			 breaker = strcmp(name, "breaker") == 0;
 	/* stats-d is pushed to, never asked: no timeout, no cache */
 	int			 stats = strcmp(name, "stats") == 0;
+	int			 tls = strcmp(name, "tls") == 0;
 
 	snprintf(where, sizeof(where), "Proxy daemons.%s", name);
 	if (config_expect_map(l, n, where) == -1)
@@ -323,12 +355,15 @@ proxy_daemon(struct config_loader *l, const struct ynode *n,
 		else if (breaker && config_key_is(k, "events"))
 			rc |= proxy_nng_url(l, v, "daemons.breaker.events",
 			    "breaker-events", &d->events);
+		else if (tls && config_key_is(k, "events"))
+			rc |= proxy_nng_url(l, v, "daemons.tls.events",
+			    "tls-events", &d->events);
 		else if (!stats && config_key_is(k, "timeout"))
 			rc |= config_duration(l, v, "timeout",
 			    &d->timeout_ms);
-		else if (!stats && config_key_is(k, "cache"))
+		else if (!tls && !stats && config_key_is(k, "cache"))
 			rc |= config_bool(l, v, "cache", &d->cache);
-		else if ((authz || breaker || stats) &&
+		else if ((authz || breaker || tls || stats) &&
 		    config_key_is(k, "enabled"))
 			rc |= config_bool(l, v, "enabled", &d->enabled);
 		else if (authz && config_key_is(k, "failureStatus")) {
@@ -357,6 +392,11 @@ proxy_daemon(struct config_loader *l, const struct ynode *n,
 				config_error(l, v, "stats-d fails open: "
 				    "failurePolicy must be open");
 				rc = -1;
+			} else if (tls && fp != FAILURE_STALE) {
+				config_error(l, v, "without tls-d proxy-d "
+				    "keeps its certificate until it expires: "
+				    "failurePolicy must be stale");
+				rc = -1;
 			} else
 				d->failure = (enum failure_policy)fp;
 		} else {
@@ -383,6 +423,8 @@ proxy_daemons(struct config_loader *l, const struct ynode *n,
 			pc->breaker.enabled = 1;
 		else if (config_key_is(n->keys[i], "stats"))
 			pc->stats.enabled = 1;
+		else if (config_key_is(n->keys[i], "tls"))
+			pc->tls.enabled = 1;
 		if (config_is_null(n->values[i]))
 			continue;
 		if (config_key_is(n->keys[i], "route"))
@@ -397,6 +439,8 @@ proxy_daemons(struct config_loader *l, const struct ynode *n,
 		else if (config_key_is(n->keys[i], "stats"))
 			rc |= proxy_daemon(l, n->values[i], "stats",
 			    &pc->stats);
+		else if (config_key_is(n->keys[i], "tls"))
+			rc |= proxy_daemon(l, n->values[i], "tls", &pc->tls);
 		else {
 			config_unknown_field(l, n->keys[i], "Proxy daemons");
 			rc = -1;

@@ -348,15 +348,6 @@ sec_value_fields(struct config_loader *l, const struct ynode *n,
 		    config_key_is(k, not_names[f]) ? &not_values[f] :
 		    &values[f]);
 		any = 1;
-		/* a peer's identity comes with mTLS, which meshkit lacks */
-		if (names == source_names && (f == SOURCE_PRINCIPALS ||
-		    f == SOURCE_NAMESPACES || f == SOURCE_SERVICE_ACCOUNTS))
-			config_warn(l, k, "AuthorizationPolicy source.%s is not "
-			    "supported by meshkit and is ignored: without mTLS "
-			    "no request has a peer %s, so it %s matches",
-			    k->value, f == SOURCE_NAMESPACES ? "namespace" :
-			    "principal", config_key_is(k, not_names[f]) ?
-			    "always" : "never");
 	}
 	if (!any && rc == 0) {
 		config_error(l, n, "%s must not be empty", what);
@@ -516,11 +507,6 @@ sec_condition_key(struct config_loader *l, const struct ynode *n,
 			return -1;
 		}
 	}
-	if (c->kind == KEY_SOURCE_PRINCIPAL || c->kind == KEY_SOURCE_NAMESPACE ||
-	    c->kind == KEY_SOURCE_SERVICE_ACCOUNT)
-		config_warn(l, n, "AuthorizationPolicy when key %s is not "
-		    "supported by meshkit and is ignored: without mTLS no "
-		    "request has it, so it never matches", key);
 	if (pol->custom && (c->kind == KEY_SOURCE_NAMESPACE ||
 	    c->kind == KEY_SOURCE_SERVICE_ACCOUNT ||
 	    c->kind == KEY_SOURCE_PRINCIPAL ||

@@ -1,9 +1,9 @@
 /*
  * The TLS settings of the config, typed and checked as Istio checks them:
  * PeerAuthentication (what a workload accepts) and a DestinationRule's
- * trafficPolicy.tls (how a client connects).  meshkit does not speak TLS
- * between proxies yet, so every mode that asks for it is a warning; the
- * structs in config.h are what tls-d and proxy-d will act on.
+ * trafficPolicy.tls (how a client connects); proxy-d acts on them
+ * (lib/mtls.c decides which applies).  credentialName, a Kubernetes
+ * secret, is the one field that warns: meshkit reads files.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -51,11 +51,6 @@ tls_peer_mode(struct config_loader *l, const struct ynode *n,
 	if (config_enum(l, m, w, modes, &idx) == -1)
 		return -1;
 	*out = (enum peer_mtls_mode)idx;
-	/* DISABLE and UNSET ask for what meshkit does: plain text */
-	if (*out == PEER_MTLS_STRICT || *out == PEER_MTLS_PERMISSIVE)
-		config_warn(l, m, "PeerAuthentication %s %s is not supported "
-		    "by meshkit and is ignored: proxies do not speak mTLS yet",
-		    w, modes[idx]);
 	return 0;
 }
 
@@ -324,11 +319,12 @@ config_client_tls(struct config_loader *l, const struct ynode *key,
 		config_client_tls_free(t);
 		return -1;
 	}
-	if (t->mode != CLIENT_TLS_DISABLE)
-		config_warn(l, key, "%s %s mode %s is not supported by meshkit "
-		    "and is ignored: proxies do not speak TLS to upstreams "
-		    "yet", l->kind != NULL ? l->kind : "DestinationRule",
-		    where, modes[t->mode]);
+	/* a Kubernetes secret: meshkit reads files */
+	if (t->credential_name != NULL)
+		config_warn(l, key, "%s %s.credentialName is not supported by "
+		    "meshkit and is ignored: give clientCertificate, "
+		    "privateKey and caCertificates as files",
+		    l->kind != NULL ? l->kind : "DestinationRule", where);
 	config_client_tls_free(*out);
 	*out = t;
 	return 0;

@@ -526,11 +526,10 @@ int
 daemon_filter(void (*fn)(void *, const char *, size_t, size_t,
     struct msg_writer *), void *arg)
 {
-	struct msg_writer	 out;
 	char			*buf = NULL;
-	size_t			 len = 0, cap = 0, off, n, i;
+	size_t			 len = 0, cap = 0;
 	ssize_t			 r;
-	int			 status = 0;
+	int			 status;
 
 	for (;;) {
 		if (cap - len < 65536) {
@@ -548,6 +547,19 @@ daemon_filter(void (*fn)(void *, const char *, size_t, size_t,
 			break;
 		len += (size_t)r;
 	}
+	status = daemon_filter_buffer(fn, arg, buf, len);
+	free(buf);
+	return status;
+}
+
+int
+daemon_filter_buffer(void (*fn)(void *, const char *, size_t, size_t,
+    struct msg_writer *), void *arg, const char *buf, size_t len)
+{
+	struct msg_writer	 out;
+	size_t			 off, n, i;
+	int			 status = 0;
+
 	msgw_init(&out);
 	for (off = 0; off < len; off += n) {
 		n = msg_stream_next(buf + off, len - off);
@@ -565,7 +577,6 @@ daemon_filter(void (*fn)(void *, const char *, size_t, size_t,
 		}
 	}
 	msgw_fini(&out);
-	free(buf);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		log_warn("stdout");
 		return 1;
@@ -777,6 +788,7 @@ daemon_worker_cb(void *arg)
 		return;
 	}
 	m = nng_aio_get_msg(w->aio);
+	w->pipe = nng_msg_get_pipe(m);	/* who sent it: tls-d asks its uid */
 	w->daemon->handle(w, nng_msg_body(m), nng_msg_len(m), &w->out);
 	/* The request's nng_msg carries the reply: one less alloc. */
 	nng_msg_clear(m);

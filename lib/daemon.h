@@ -70,6 +70,7 @@ struct daemon_worker {
 	void			*data;		/* from worker_new */
 	nng_ctx			 ctx;
 	nng_aio			*aio;
+	nng_pipe		 pipe;		/* the request's, in handle */
 	int			 sending;
 	struct msg_writer	 out;
 };
@@ -184,6 +185,9 @@ int	daemon_check_config(const char *dir, int verbose);
  */
 int	daemon_filter(void (*fn)(void *, const char *, size_t, size_t,
 	    struct msg_writer *), void *arg);
+/* The same for messages already read into buf. */
+int	daemon_filter_buffer(void (*fn)(void *, const char *, size_t, size_t,
+	    struct msg_writer *), void *arg, const char *buf, size_t len);
 /* SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2 handled and blocked. */
 void	daemon_signals(void);
 /*

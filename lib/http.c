@@ -45,7 +45,9 @@
  *   ignored.  An unknown coding before chunked gets 501: the framing is
  *   still clear, so the answer is unambiguous.  Transfer-Encoding with
  *   Content-Length, Transfer-Encoding in HTTP/1.0, and a body announced
- *   on GET, HEAD or CONNECT (anything but "Content-Length: 0") are 400.
+ *   on HEAD or CONNECT (anything but "Content-Length: 0") are 400.  A
+ *   properly framed body on GET (or DELETE, OPTIONS) passes: real APIs
+ *   send them (a search query), and its framing is as clear as a POST's.
  * - Exactly one Host in HTTP/1.1 (at most one in 1.0), a non-empty
  *   uri-host with an optional port of at most 65535.  An absolute-form
  *   target's authority wins over it.
@@ -894,8 +896,7 @@ http_parse_request(const char *buf, size_t len,
 			    "final transfer coding is not chunked");
 	}
 	if ((f.nte > 0 || f.cl > 0) &&
-	    (util_str_eq(req->method, "GET") ||
-	    util_str_eq(req->method, "HEAD") ||
+	    (util_str_eq(req->method, "HEAD") ||
 	    util_str_eq(req->method, "CONNECT")))
 		return fail(err, 400, "body on a request that takes none");
 	if (f.nte > 0) {

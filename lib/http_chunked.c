@@ -287,3 +287,34 @@ http_chunked_feed(struct http_chunked *c, const char *buf, size_t len,
 	}
 	return (ssize_t)len;
 }
+
+ssize_t
+http_chunked_step(struct http_chunked *c, const char *buf, size_t len,
+    enum http_chunked_part *part, int *done, struct http_error *err)
+{
+	size_t	 i;
+	ssize_t	 r;
+
+	*done = 0;
+	if (c->state == CH_DATA) {
+		*part = HTTP_CHUNKED_DATA;
+		return http_chunked_feed(c, buf, len < c->remaining ? len :
+		    (size_t)c->remaining, done, err);
+	}
+	if (c->state >= CH_TRAILER && c->state < CH_DONE) {
+		/* nothing but the trailers and the final CRLF follows */
+		*part = HTTP_CHUNKED_TRAILER;
+		return http_chunked_feed(c, buf, len, done, err);
+	}
+	/* framing: a byte at a time, up to where data or trailers begin */
+	*part = HTTP_CHUNKED_FRAMING;
+	for (i = 0; i < len; i++) {
+		if ((r = http_chunked_feed(c, buf + i, 1, done, err)) < 0)
+			return -1;
+		if (r == 0 || *done)
+			return (ssize_t)(i + (size_t)r);
+		if (c->state == CH_DATA || c->state == CH_TRAILER)
+			return (ssize_t)(i + 1);
+	}
+	return (ssize_t)len;
+}

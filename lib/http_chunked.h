@@ -49,4 +49,23 @@ void	http_chunked_init(struct http_chunked *, const struct http_limits *);
 ssize_t	http_chunked_feed(struct http_chunked *, const char *buf, size_t len,
 	    int *done, struct http_error *err);
 
+/* What the bytes of one http_chunked_step are. */
+enum http_chunked_part {
+	HTTP_CHUNKED_FRAMING,	/* size lines, extensions, the CRLF after
+				   data, the last chunk's line */
+	HTTP_CHUNKED_DATA,	/* chunk data */
+	HTTP_CHUNKED_TRAILER,	/* the trailer fields and the final CRLF */
+};
+
+/*
+ * The same checking as http_chunked_feed, but one part at a time, so a
+ * proxy can pass the data and the trailers on and write the framing
+ * itself (canonical sizes, no extensions): consumes the longest run of
+ * bytes at the start of buf that are all of one part, says which in
+ * *part, and returns its length (0 only when len is 0 or the body is
+ * done), or -1 with err set.
+ */
+ssize_t	http_chunked_step(struct http_chunked *, const char *buf, size_t len,
+	    enum http_chunked_part *part, int *done, struct http_error *err);
+
 #endif

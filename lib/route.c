@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "msg.h"
+#include "mtls.h"
 #include "route.h"
 #include "route_dns.h"
 #include "route_impl.h"
@@ -63,6 +64,11 @@ static uint32_t	route_target_port(const struct workload *,
 		    const struct service_port *);
 static int	route_add_endpoint(struct route_answer *, const char *,
 		    uint32_t, uint32_t, char *, size_t);
+static void	route_collect_one(const struct config *,
+		    struct route_state *, const struct service_entry *,
+		    struct route_answer *, const struct workload *,
+		    const char *, const struct service_port *,
+		    struct route_skips *);
 static void	route_add_workload(struct route_state *,
 		    const struct service_entry *, struct route_answer *,
 		    const struct workload *, const struct service_port *,
@@ -494,6 +500,7 @@ route_answer_reset(struct route_answer *a, uint64_t id)
 	a->timeout_ms = 0;
 	a->reason[0] = '\0';
 	route_policy_reset(&a->policy);
+	route_tls_reset(&a->tls);
 }
 
 uint32_t *
@@ -635,6 +642,27 @@ route_lookup(const struct config *cfg, const char *ns,
 	return best->se != NULL ? 0 : -1;
 }
 
+/*
+ * One workload's endpoints, marked when it runs a meshkit proxy (auto
+ * mTLS); its service account is one identity of the service.
+ */
+static void
+route_collect_one(const struct config *cfg, struct route_state *st,
+    const struct service_entry *se, struct route_answer *a,
+    const struct workload *w, const char *ns,
+    const struct service_port *sp, struct route_skips *sk)
+{
+	size_t	 from = a->nendpoints, i;
+	int	 mtls = mtls_endpoint_has_proxy(&w->labels);
+
+	route_add_workload(st, se, a, w, sp, sk);
+	for (i = from; i < a->nendpoints; i++)
+		a->endpoints[i].mtls = mtls;
+	if (a->nendpoints > from)
+		route_tls_identity(cfg, a, ns != NULL ? ns :
+		    CONFIG_DEFAULT_NAMESPACE, w->service_account);
+}
+
 void
 route_collect(const struct config *cfg, struct route_state *st,
     const struct route_match *m, const struct labels *subset,
@@ -644,12 +672,14 @@ route_collect(const struct config *cfg, struct route_state *st,
 	struct workload			 host;
 	size_t				 i;
 
+	route_tls_known(a, se->subject_alt_names, se->nsubject_alt_names);
 	if (se->nendpoints > 0) {
 		for (i = 0; i < se->nendpoints; i++)
 			if (subset == NULL || labels_match(subset,
 			    &se->endpoints[i].labels))
-				route_add_workload(st, se, a,
-				    &se->endpoints[i], m->port, sk);
+				route_collect_one(cfg, st, se, a,
+				    &se->endpoints[i], se->meta.namespace,
+				    m->port, sk);
 	} else if (se->has_selector) {
 		const char *sens = se->meta.namespace != NULL ?
 		    se->meta.namespace : CONFIG_DEFAULT_NAMESPACE;
@@ -665,7 +695,8 @@ route_collect(const struct config *cfg, struct route_state *st,
 			    (subset != NULL && !labels_match(subset,
 			    &we->spec.labels)))
 				continue;
-			route_add_workload(st, se, a, &we->spec, m->port, sk);
+			route_collect_one(cfg, st, se, a, &we->spec, wens,
+			    m->port, sk);
 		}
 	} else if ((se->resolution == RESOLUTION_DNS ||
 	    se->resolution == RESOLUTION_DNS_ROUND_ROBIN) &&
@@ -769,6 +800,7 @@ route_decide(const struct config *cfg, struct route_state *st,
 	}
 	route_retries(cfg, NULL, &a->policy);
 	route_dr_balance(cfg, st, ns, q, a);
+	route_tls_decide(cfg, ns, a);
 
 	if (st != NULL && a->nendpoints > 1 && a->lb != ROUTE_LB_ORDERED)
 		route_rotate(a, route_rr_next(st, a->service, a->port));

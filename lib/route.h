@@ -51,6 +51,31 @@ enum route_lb {
 struct route_endpoint {
 	char		 address[64];	/* "1.2.3.4:80" or "[::1]:80" */
 	uint32_t	 weight;
+	int		 mtls;		/* runs a meshkit proxy: auto mTLS */
+};
+
+/* The TLS of a destination (route_tls.c): a DestinationRule's, or auto. */
+enum route_tls_mode {
+	ROUTE_TLS_AUTO,		/* no rule says: mTLS to mtls endpoints */
+	ROUTE_TLS_DISABLE,
+	ROUTE_TLS_SIMPLE,
+	ROUTE_TLS_MUTUAL,
+	ROUTE_TLS_ISTIO_MUTUAL,
+};
+
+#define ROUTE_MAX_SANS		8
+
+struct route_tls {
+	enum route_tls_mode	 mode;
+	char		 sni[256];
+	char		 ca[256];
+	char		 crl[256];
+	char		 cert[256];
+	char		 key[256];
+	int		 insecure;
+	char		 sans[ROUTE_MAX_SANS][256];
+	size_t		 nsans;
+	int		 rule_sans;	/* sans are the rule's, not known ids */
 };
 
 #define ROUTE_MAX_HEADER_OPS	16
@@ -140,6 +165,7 @@ struct route_answer {
 	uint64_t		 timeout_ms;
 	char			 reason[256];
 	struct route_policy	 policy;
+	struct route_tls	 tls;
 };
 
 /* Mutable state of route-d across requests: round-robin counters. */
@@ -204,6 +230,24 @@ void	route_handle_message(const struct config *, struct route_state *,
 	    size_t len, struct msg_writer *out);
 
 const char *route_lb_name(enum route_lb);
+
+/*
+ * route_tls.c: after the endpoints are collected, the TLS of the answer
+ * (the DestinationRule's for its service, subset and port, seen from
+ * namespace ns); the identities a workload of the service runs as are
+ * added as its endpoints are; the fields on the wire.
+ */
+void	route_tls_reset(struct route_tls *);
+void	route_tls_decide(const struct config *, const char *ns,
+	    struct route_answer *);
+void	route_tls_identity(const struct config *, struct route_answer *,
+	    const char *ns, const char *service_account);
+void	route_tls_known(struct route_answer *, char *const *sans, size_t n);
+void	route_tls_write(struct msg_writer *, const struct route_tls *);
+/* A tls field: 1 when k is one (read, or -1 with err), 0 when not. */
+int	route_tls_read(struct str k, struct str v, struct route_tls *,
+	    char *err, size_t errlen);
+const char *route_tls_mode_name(enum route_tls_mode);
 
 /*
  * For breaker-d, which keeps state per destination: the DestinationRule

@@ -1092,6 +1092,7 @@ route_vs_decide(const struct config *cfg, struct route_state *st,
 
 	if (lbp != NULL)
 		vs_balance(st, lbp, q, a);
+	route_tls_decide(cfg, ns, a);
 	if (st != NULL && a->nendpoints > 1 && a->lb != ROUTE_LB_ORDERED) {
 		snprintf(rrkey, sizeof(rrkey), "%.63s/%.160s#%zu", vsns,
 		    vs->meta.name, (size_t)(h - vs->http));

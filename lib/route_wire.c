@@ -659,6 +659,10 @@ route_answer_write(struct msg_writer *w, const struct route_answer *a)
 			n += 8;
 			n += route_format_u64(buf + n, e->weight);
 		}
+		if (e->mtls) {
+			memcpy(buf + n, " mtls", 5);
+			n += 5;
+		}
 		msgw_field(w, "endpoint", (struct str){ buf, n });
 	}
 	if (a->status == ROUTE_OK)
@@ -674,8 +678,10 @@ route_answer_write(struct msg_writer *w, const struct route_answer *a)
 	}
 	if (a->timeout_ms > 0)
 		msgw_field_u64(w, "timeout", a->timeout_ms);
-	if (a->status == ROUTE_OK)
+	if (a->status == ROUTE_OK) {
 		route_policy_write(w, &a->policy);
+		route_tls_write(w, &a->tls);
+	}
 	if (a->reason[0] != '\0')
 		msgw_field(w, "reason", route_cstr(a->reason));
 }
@@ -701,6 +707,7 @@ route_read_endpoint(struct route_endpoint *e, struct str v, char *err,
 		return -1;
 	}
 	e->weight = 1;
+	e->mtls = 0;
 	for (p = sp; p != NULL && p < end;) {
 		const char *w, *we;
 
@@ -720,7 +727,8 @@ route_read_endpoint(struct route_endpoint *e, struct str v, char *err,
 				return -1;
 			}
 			e->weight = (uint32_t)wv;
-		}
+		} else if (we - w == 4 && memcmp(w, "mtls", 4) == 0)
+			e->mtls = 1;
 	}
 	return 0;
 }
@@ -737,6 +745,7 @@ route_answer_read(const struct msg *m, const struct msg_block *b,
 	};
 	unsigned	 seen = 0;
 	size_t		 i;
+	int		 rc;
 
 	route_answer_reset(a, 0);
 	a->has_id = 0;
@@ -825,6 +834,10 @@ route_answer_read(const struct msg *m, const struct msg_block *b,
 			}
 			if (a->timeout_ms > ROUTE_MAX_MS)
 				a->timeout_ms = ROUTE_MAX_MS;
+		} else if (k.n >= 3 && k.p[0] == 't' &&
+		    (rc = route_tls_read(k, v, &a->tls, err, errlen)) != 0) {
+			if (rc == -1)
+				return -1;
 		} else if (k.n > 5 && (k.p[0] == 'r' || k.p[0] == 'd' ||
 		    k.p[0] == 'f' || k.p[0] == 'm' || k.p[0] == 'c') &&
 		    route_policy_read(k, v, &a->policy, err, errlen) == -1) {

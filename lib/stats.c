@@ -772,7 +772,8 @@ stats_daemon_metrics(struct sbuf *b, const char *program, const struct msg *m)
 {
 	static const char *const known_gauges[] = { "dns-names",
 	    "dns-unresolved", "clusters", "endpoints", "ejected",
-	    "uptime-ms", NULL };
+	    "uptime-ms", "root-generation", "bundle-generation", "roots",
+	    "ca-not-after", NULL };
 	struct stats_sample	*v;
 	const struct msg_field	*f;
 	struct str		 gauges = msg_get(m, &m->header, "gauges");

@@ -123,10 +123,10 @@ meshctl_analyze(struct meshctl *ctx, int argc, char **argv)
 		analyze_add_path(files[i], 1, &paths, &npaths, &errs);
 		what = files[i];
 	}
-	/* nothing named: the mesh's own directory */
+	/* nothing named: the running mesh's own directory (mesh.c) */
 	if (given == 0) {
-		analyze_add_path(ctx->config_dir, 0, &paths, &npaths, &errs);
-		what = ctx->config_dir;
+		what = meshctl_config_dir(ctx);
+		analyze_add_path(what, 0, &paths, &npaths, &errs);
 	}
 	cfg = config_load_files(paths, npaths, &errs);
 	analyze_load_messages(&errs, &msgs);

@@ -20,15 +20,6 @@
 static int	 graph_ask(const char *, uint64_t, struct graph_snapshot *);
 static int	 graph_window(const char *, uint64_t *);
 
-char *
-meshctl_stats_address(void)
-{
-	char	*addr;
-
-	xasprintf(&addr, "ipc://%s/stats.sock", util_rundir());
-	return addr;
-}
-
 static int
 graph_window(const char *arg, uint64_t *ms)
 {
@@ -117,7 +108,7 @@ meshctl_graph(struct meshctl *ctx, int argc, char **argv)
 		return meshctl_usage("graph");
 	}
 	if (url == NULL)
-		url = meshctl_stats_address();
+		url = meshctl_daemon_address(ctx, "stats.sock");
 	rc = graph_ask(url, window, &snap);
 	free(url);
 	if (rc == -1)
@@ -197,7 +188,7 @@ meshctl_top(struct meshctl *ctx, int argc, char **argv)
 		return meshctl_usage("top");
 	}
 	if (url == NULL)
-		url = meshctl_stats_address();
+		url = meshctl_daemon_address(ctx, "stats.sock");
 	sbuf_init(&b, 0);
 	rc = MESHCTL_EXIT_OK;
 	for (i = 0; count == 0 || i < count; i++) {

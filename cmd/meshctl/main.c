@@ -29,7 +29,7 @@ static const struct meshctl_command commands[] = {
 	{ "get", meshctl_get, "[-c dir] [-o text|json] [-n namespace] "
 	    "[kind]", "list the resources of the config directory" },
 	{ "status", meshctl_status, "[-c dir] [-o text|json] [-s url] "
-	    "[-b url] [-a url] [-m url]", "ask each daemon whether it is up" },
+	    "[-b url] [-a url] [-t url] [-m url]", "ask each daemon whether it is up" },
 	{ "route", meshctl_route, "explain --host host [--path path] "
 	    "[--method method] [-H 'name: value'] ... [--workload name] "
 	    "[--namespace ns] [-s url] [-c dir] [-o text|json]",
@@ -49,6 +49,14 @@ static const struct meshctl_command commands[] = {
 	{ "jwt", meshctl_jwt, "decode TOKEN | verify TOKEN --jwks file "
 	    "[--issuer iss] [--audience aud] ...",
 	    "show a JWT's claims, or verify it with a JWKS" },
+	{ "describe", meshctl_describe, "WORKLOAD [-c dir] "
+	    "[--root-namespace ns] [-o text|json]",
+	    "show a workload's listeners: mTLS mode and the policy that set "
+	    "it, authorization rules" },
+	{ "tls", meshctl_tls, "cert WORKLOAD [-n namespace] [-s url] "
+	    "[-o text|json] | bundle [-s url] | rotate-root [-s url]",
+	    "show a workload's certificate, the trust bundle; rotate the "
+	    "root" },
 };
 
 static const struct meshctl_command *

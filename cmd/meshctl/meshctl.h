@@ -175,7 +175,8 @@ int	meshctl_authz(struct meshctl *, int, char **);
 /* graph.c: stats-d's graph as DOT, and top; stats-d's default address */
 int	meshctl_graph(struct meshctl *, int, char **);
 int	meshctl_top(struct meshctl *, int, char **);
-char	*meshctl_stats_address(void);
 int	meshctl_jwt(struct meshctl *, int, char **);
+int	meshctl_tls(struct meshctl *, int, char **);
+int	meshctl_describe(struct meshctl *, int, char **);
 
 #endif

@@ -14,6 +14,7 @@
 #include "meshctl.h"
 #include "msg.h"
 #include "route.h"
+#include "uri.h"
 #include "util.h"
 #include "yaml.h"
 
@@ -30,10 +31,12 @@ struct explain {
 	const char	*url;
 	char		**headers;
 	size_t		  nheaders;
+	char		 *normalized;	/* path, as proxy-d asks about it */
 };
 
 static int	 explain_request(struct meshctl *, const struct explain *,
 		    struct msg_writer *);
+static char	*explain_path(struct meshctl *, const char *);
 static const char *status_word(enum route_status);
 static void	 explain_text(const struct explain *, uint64_t,
 		    const struct route_answer *);
@@ -53,6 +56,42 @@ status_word(enum route_status s)
 	default:
 		return "error";
 	}
+}
+
+/*
+ * The path as proxy-d asks about it: normalized once, as the mesh's
+ * MeshConfig pathNormalization says (BASE without one).  NULL, said
+ * why, when proxy-d would refuse it (400).
+ */
+static char *
+explain_path(struct meshctl *ctx, const char *path)
+{
+	enum uri_normalization	 how = URI_NORMALIZE_BASE;
+	struct cfg_errors	 errs;
+	struct config		*cfg;
+	const char		*why;
+	char			*out;
+	ssize_t			 n;
+
+	if (access(meshctl_config_dir(ctx), F_OK) == 0) {
+		memset(&errs, 0, sizeof(errs));
+		cfg = config_load_dir(ctx->config_dir, &errs);
+		cfg_errors_fini(&errs);
+		if (cfg != NULL && cfg->mesh != NULL)
+			how = cfg->mesh->path_normalization;
+		config_free(cfg);
+	}
+	out = xstrdup(path);
+	if (path[0] != '/' || strcmp(path, "/") == 0)
+		return out;
+	if ((n = uri_normalize(out, strlen(out), how, out, &why)) == -1) {
+		fprintf(stderr, "meshctl: --path %s: %s (proxy-d answers "
+		    "400)\n", path, why);
+		free(out);
+		return NULL;
+	}
+	out[n] = '\0';
+	return out;
 }
 
 /*
@@ -239,10 +278,16 @@ explain(struct meshctl *ctx, int argc, char **argv)
 		free(e.headers);
 		return meshctl_usage("route");
 	}
+	if ((e.normalized = explain_path(ctx, e.path)) == NULL) {
+		free(e.headers);
+		return MESHCTL_EXIT_USAGE;
+	}
+	e.path = e.normalized;
 	msgw_init(&w);
 	if (explain_request(ctx, &e, &w) == -1) {
 		msgw_fini(&w);
 		free(e.headers);
+		free(e.normalized);
 		return MESHCTL_EXIT_USAGE;
 	}
 	if (e.url != NULL)
@@ -252,6 +297,7 @@ explain(struct meshctl *ctx, int argc, char **argv)
 		free(url);
 		msgw_fini(&w);
 		free(e.headers);
+		free(e.normalized);
 		return MESHCTL_EXIT_FAIL;
 	}
 	rc = MESHCTL_EXIT_FAIL;
@@ -279,6 +325,7 @@ explain(struct meshctl *ctx, int argc, char **argv)
 	free(url);
 	msgw_fini(&w);
 	free(e.headers);
+	free(e.normalized);
 	return rc;
 }
 

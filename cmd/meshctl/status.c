@@ -1,17 +1,21 @@
 /*
- * meshctl status [-s url] [-b url] [-a url] [-m url]: the meshkit-ipc(7)
- * "status" request to each daemon (route-d, breaker-d, authz-d, stats-d),
- * one at a time, each bounded by a one-second timeout so that a hung
- * daemon shows as down instead of hanging meshctl; then where meshctl
- * found the mesh.
+ * meshctl status [-s url] [-b url] [-a url] [-t url] [-m url]: the
+ * meshkit-ipc(7) "status" request to each daemon (route-d, breaker-d,
+ * authz-d, tls-d, stats-d), one at a time, each bounded by a one-second
+ * timeout so that a hung daemon shows as down instead of hanging meshctl;
+ * the proxies' certificates; then where meshctl found the mesh.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <time.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "ca.h"
 #include "config.h"
 #include "log.h"
 #include "meshctl.h"
@@ -42,6 +46,8 @@ static void	 status_copy(char *, size_t, struct str);
 static void	 status_text(const struct daemon_status *);
 static void	 status_json(struct meshctl *, const struct daemon_status *,
 		    size_t);
+static void	 status_proxies(struct meshctl *, int);
+static void	 status_span(char *, size_t, long long);
 
 static void
 status_copy(char *dst, size_t len, struct str s)
@@ -154,25 +160,136 @@ status_json(struct meshctl *ctx, const struct daemon_status *v, size_t n)
 		}
 		printf("}");
 	}
-	printf("\n], \"mesh\": ");
+	printf("\n]");
+	status_proxies(ctx, 1);
+	printf(", \"mesh\": ");
 	meshctl_mesh_describe(ctx, stdout, 1);
 	printf("}\n");
+}
+
+static void
+status_span(char *buf, size_t len, long long s)
+{
+	if (s < 0)
+		s = -s;
+	if (s >= 86400)
+		snprintf(buf, len, "%lldd %lldh", s / 86400, s % 86400 / 3600);
+	else if (s >= 3600)
+		snprintf(buf, len, "%lldh %lldm", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		snprintf(buf, len, "%lldm %llds", s / 60, s % 60);
+	else
+		snprintf(buf, len, "%llds", s);
+}
+
+/*
+ * The proxies' certificates, from the status files proxy-d keeps in the
+ * run directory (tls-NAME.status): what each has and whether renewing
+ * it works, also when tls-d is down.
+ */
+static void
+status_proxies(struct meshctl *ctx, int json)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct msg	 m;
+	char		 path[4096], err[128], *buf, left[32], renew[32];
+	char		 name[128], state[32], id[256], why[256];
+	size_t		 len, n = 0;
+	uint64_t	 pid, na, ra;
+	long long	 now = (long long)time(NULL);
+	int		 alive;
+
+	if ((d = opendir(meshctl_rundir(ctx))) == NULL) {
+		if (json)
+			printf(", \"proxies\": []");
+		return;
+	}
+	msg_init(&m);
+	if (json)
+		printf(", \"proxies\": [");
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (strncmp(de->d_name, "tls-", 4) != 0 || len < 12 ||
+		    strcmp(de->d_name + len - 7, ".status") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", meshctl_rundir(ctx),
+		    de->d_name);
+		if ((buf = ca_read_file(path, 65536, &len, err,
+		    sizeof(err))) == NULL)
+			continue;
+		if (msg_parse(&m, buf, len, err, sizeof(err)) == -1 ||
+		    !msg_type_is(&m, "tls-status")) {
+			free(buf);
+			continue;
+		}
+		pid = na = ra = 0;
+		msg_get_u64(&m, &m.header, "pid", &pid);
+		msg_get_u64(&m, &m.header, "not-after", &na);
+		msg_get_u64(&m, &m.header, "renew-at", &ra);
+		status_copy(name, sizeof(name), msg_get(&m, &m.header,
+		    "proxy"));
+		status_copy(state, sizeof(state), msg_get(&m, &m.header,
+		    "state"));
+		status_copy(id, sizeof(id), msg_get(&m, &m.header,
+		    "spiffe-id"));
+		status_copy(why, sizeof(why), msg_get(&m, &m.header, "error"));
+		free(buf);
+		alive = pid > 0 && (kill((pid_t)pid, 0) == 0 ||
+		    errno == EPERM);
+		if (!alive)
+			util_strlcpy(state, "not running", sizeof(state));
+		status_span(left, sizeof(left), (long long)na - now);
+		status_span(renew, sizeof(renew), (long long)ra - now);
+		if (json) {
+			printf("%s\n  {\"proxy\": ", n++ == 0 ? "" : ",");
+			meshctl_json_string(stdout, name);
+			printf(", \"state\": ");
+			meshctl_json_string(stdout, state);
+			printf(", \"spiffe_id\": ");
+			meshctl_json_string(stdout, id);
+			printf(", \"not_after\": %llu, \"renew_at\": %llu, "
+			    "\"error\": ", (unsigned long long)na,
+			    (unsigned long long)ra);
+			meshctl_json_string(stdout, why);
+			printf("}");
+			continue;
+		}
+		if (na == 0)
+			printf("proxy %-12s mTLS %-9s no certificate%s%s\n",
+			    name, state, why[0] != '\0' ? ": " : "", why);
+		else
+			printf("proxy %-12s mTLS %-9s %s, %s %s, renewal %s "
+			    "%s%s%s\n", name, state, id,
+			    (long long)na > now ? "valid" : "EXPIRED", left,
+			    (long long)ra > now ? "in" : "due since", renew,
+			    why[0] != '\0' ? "; " : "", why);
+	}
+	closedir(d);
+	msg_fini(&m);
+	if (json)
+		printf("\n]");
 }
 
 int
 meshctl_status(struct meshctl *ctx, int argc, char **argv)
 {
-	struct daemon_status	 daemons[4];
+	struct daemon_status	 daemons[5];
 	const char		*url = NULL, *breaker_url = NULL;
-	const char		*authz_url = NULL, *stats_url = NULL;
+	const char		*authz_url = NULL, *tls_url = NULL;
+	const char		*stats_url = NULL;
 	size_t			 i, n = 0;
 	int			 ch, rc, failed;
 
-	while ((ch = getopt(argc, argv, "a:b:c:hm:o:r:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:b:c:hm:o:r:s:t:")) != -1) {
 		if (ch == 'h') {
 			printf("usage: meshctl status [-c dir] [-o text|json] "
-			    "[-s url] [-b url] [-a url] [-m url]\n");
+			    "[-s url] [-b url] [-a url] [-t url] [-m url]\n");
 			return MESHCTL_EXIT_OK;
+		}
+		if (ch == 't') {
+			tls_url = optarg;
+			continue;
 		}
 		if (ch == 'm') {
 			stats_url = optarg;
@@ -231,9 +348,19 @@ meshctl_status(struct meshctl *ctx, int argc, char **argv)
 	    strncmp(daemons[n].address, "ipc://", 6) != 0 ||
 	    access(daemons[n].address + 6, F_OK) == 0;
 	n++;
+	daemons[n].name = "tls-d";
+	if (tls_url != NULL)
+		daemons[n].address = xstrdup(tls_url);
+	else
+		daemons[n].address = meshctl_daemon_address(ctx, "tls.sock");
+	/* a mesh without mutual TLS runs no tls-d */
+	daemons[n].required = tls_url != NULL ||
+	    strncmp(daemons[n].address, "ipc://", 6) != 0 ||
+	    access(daemons[n].address + 6, F_OK) == 0;
+	n++;
 	daemons[n].name = "stats-d";
 	daemons[n].address = stats_url != NULL ? xstrdup(stats_url) :
-	    meshctl_stats_address();
+	    meshctl_daemon_address(ctx, "stats.sock");
 	/* proxy-d does without stats-d (it drops and counts its records) */
 	daemons[n].required = stats_url != NULL ||
 	    strncmp(daemons[n].address, "ipc://", 6) != 0 ||
@@ -250,6 +377,7 @@ meshctl_status(struct meshctl *ctx, int argc, char **argv)
 	else {
 		for (i = 0; i < n; i++)
 			status_text(&daemons[i]);
+		status_proxies(ctx, 0);
 		meshctl_mesh_describe(ctx, stdout, 0);
 	}
 	if (!daemons[0].up && url == NULL && meshctl_mesh_is_default(ctx))

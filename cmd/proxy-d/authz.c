@@ -206,8 +206,9 @@ authz_decision_unref(struct authz_decision *d)
 static struct key_peer
 authz_peer(const struct session *s, char *dest, size_t destlen)
 {
-	return (struct key_peer){ s->client_ip, s->peer_identity, NULL,
-	    authz_destination(s, dest, destlen) > 0 ? dest : NULL };
+	return (struct key_peer){ s->client_ip, s->peer_identity,
+	    s->peer_sni, authz_destination(s, dest, destlen) > 0 ? dest :
+	    NULL };
 }
 
 /*
@@ -322,7 +323,10 @@ node_merge(struct proxy *p, const char *base, size_t baselen, struct str vary)
 	return node;
 }
 
-/* Ask for entry e, s the first to wait for it.  -1: authz-d is away. */
+/*
+ * Ask for entry e, s the first to wait for it.  -1: authz-d is away; -2:
+ * the request is too large to ask about.
+ */
 static int
 authz_ask(struct proxy *p, struct authz_entry *e, struct session *s)
 {
@@ -349,11 +353,14 @@ authz_ask(struct proxy *p, struct authz_entry *e, struct session *s)
 	if (s->peer_identity != NULL &&
 	    strpbrk(s->peer_identity, "\r\n") == NULL)
 		msgw_fieldf(w, "principal", "%s", s->peer_identity);
+	if (s->peer_sni != NULL)
+		msgw_fieldf(w, "sni", "%s", s->peer_sni);
 	/* every one: authz-d reads as many as proxy-d may forward */
 	for (i = 0; i < req->nheaders; i++)
 		msgw_field_header(w, "header", req->headers[i].name,
 		    req->headers[i].value);
-	ipc_req_end(p->authz->req, e);
+	if (ipc_req_end(p->authz->req, e) == -1)
+		return -2;
 	e->inflight = 1;
 	p->authz_questions++;
 	return 0;
@@ -415,8 +422,18 @@ authz_request(struct proxy *p, struct session *s)
 	e->fields = xstrdup(node != NULL ? node->fields : "");
 	s->authz_waiting = e;
 	TAILQ_INSERT_TAIL(&e->waiters, s, authz_wait_entry);
-	if (authz_ask(p, e, s) == -1)
+	switch (authz_ask(p, e, s)) {
+	case -1:
 		entry_fail(p, e, "authz-d unavailable (not connected)");
+		break;
+	case -2:
+		/* this request alone: the entry goes, nobody else waits */
+		authz_cancel(s);
+		entry_fail(p, e, "");
+		session_error(s, 431, "DPE", "request too large to ask "
+		    "authz-d about (over %d bytes)", MSG_MAX_BYTES);
+		break;
+	}
 }
 
 static void

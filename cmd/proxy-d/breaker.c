@@ -228,7 +228,10 @@ cluster_ask(struct proxy *p, struct cluster *c, const struct route_entry *e)
 	for (i = 0; i < e->npools; i++)
 		msgw_field(w, "endpoint", (struct str){ e->pools[i]->name,
 		    strlen(e->pools[i]->name) });
-	ipc_req_end(p->breaker->req, c);
+	if (ipc_req_end(p->breaker->req, c) == -1) {
+		breaker_fail(p->breaker, c, "admit question too large");
+		return;
+	}
 	c->asking = 1;
 	p->breaker_questions++;
 }

@@ -64,7 +64,10 @@ consult_set_timeout(struct consult *c, uint64_t timeout_ms)
 	ipc_req_set_timeout(c->req, timeout_ms);
 }
 
-/* Queue a question for entry e, taken from the request of session s. */
+/*
+ * Queue a question for entry e, taken from the request of session s.
+ * -1: route-d is away; -2: the request is too large to ask about.
+ */
 int
 consult_enqueue(struct consult *c, struct route_entry *e,
     const struct session *s)
@@ -90,7 +93,8 @@ consult_enqueue(struct consult *c, struct route_entry *e,
 		if ((int)i != req->host_header)
 			msgw_field_header(w, "header", req->headers[i].name,
 			    req->headers[i].value);
-	ipc_req_end(c->req, e);
+	if (ipc_req_end(c->req, e) == -1)
+		return -2;
 	return 0;
 }
 

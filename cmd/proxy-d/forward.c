@@ -21,8 +21,9 @@ static enum stage_result response_start(struct session *);
 static void	forward_try(struct session *, struct pool *);
 static struct pool *next_candidate(struct session *);
 static int	buffer_copy(struct evbuffer *, struct evbuffer *, size_t);
-static ssize_t	chunked_span(struct evbuffer *, struct http_chunked *, int *,
-		    struct http_error *);
+static ssize_t	chunked_reframe(struct evbuffer *, struct evbuffer *,
+		    struct evbuffer *, struct http_chunked *, int *, int,
+		    int *, struct http_error *);
 static void	head_request_in(struct session *, struct head_request *,
 		    int);
 static int	response_head(struct session *);
@@ -73,44 +74,113 @@ response_start(struct session *s)
 	return STAGE_WAIT;
 }
 
+#define REFRAME_RUNS	32
+
 /*
- * How many bytes at the start of buf belong to the chunked body, looking
- * at all of buf whatever the number of its chains; -1 on bad framing.
+ * Move the chunked body at the start of in to out, framed anew as
+ * HAProxy does: its data in chunks with plain hex sizes and no
+ * extensions, its trailers as they came after a last chunk of "0", so
+ * that no two parsers can read a size differently.  The same bytes go to
+ * copy too when it is not NULL (kept for a retry).  Returns the bytes
+ * taken from in, or -1 on bad framing; *done at the body's end.
+ * *trailer says the last chunk was written (kept across calls).  With
+ * plain, only the data goes (for an HTTP/1.0 client, to the close).
  */
 static ssize_t
-chunked_span(struct evbuffer *buf, struct http_chunked *c, int *done,
-    struct http_error *err)
+chunked_reframe(struct evbuffer *in, struct evbuffer *out,
+    struct evbuffer *copy, struct http_chunked *c, int *trailer, int plain,
+    int *done, struct http_error *err)
 {
 	struct evbuffer_ptr	 pos;
 	struct evbuffer_iovec	 vec[16];
-	size_t			 total = 0;
-	int			 nvec, i;
+	enum http_chunked_part	 kind[REFRAME_RUNS], part;
+	size_t			 len[REFRAME_RUNS], total = 0, off, n;
+	char			 line[24], *w;
+	int			 nvec, i, nruns = 0, k;
 	ssize_t			 r;
 
 	*done = 0;
-	evbuffer_ptr_set(buf, &pos, 0, EVBUFFER_PTR_SET);
-	for (;;) {
-		nvec = evbuffer_peek(buf, -1, &pos, vec, 16);
+	evbuffer_ptr_set(in, &pos, 0, EVBUFFER_PTR_SET);
+	/* what the checker reads, as runs of one part each */
+	while (!*done && nruns < REFRAME_RUNS) {
+		nvec = evbuffer_peek(in, -1, &pos, vec, 16);
 		if (nvec <= 0)
 			break;
 		for (i = 0; i < nvec && i < 16; i++) {
-			r = http_chunked_feed(c, vec[i].iov_base,
-			    vec[i].iov_len, done, err);
-			if (r < 0)
-				return -1;
-			total += (size_t)r;
-			if (*done || (size_t)r < vec[i].iov_len)
-				return (ssize_t)total;
+			off = 0;
+			while (off < vec[i].iov_len && !*done &&
+			    nruns < REFRAME_RUNS) {
+				r = http_chunked_step(c,
+				    (char *)vec[i].iov_base + off,
+				    vec[i].iov_len - off, &part, done, err);
+				if (r < 0)
+					return -1;
+				if (r == 0)
+					break;
+				if (nruns > 0 && kind[nruns - 1] == part)
+					len[nruns - 1] += (size_t)r;
+				else {
+					kind[nruns] = part;
+					len[nruns++] = (size_t)r;
+				}
+				off += (size_t)r;
+				total += (size_t)r;
+			}
+			if (off < vec[i].iov_len)
+				break;
 		}
 		/* with len -1, evbuffer_peek() stops at n_vec: 16 means
 		   there may be more */
-		if (nvec < 16 || evbuffer_ptr_set(buf, &pos, total,
+		if (i < nvec || nvec < 16 || evbuffer_ptr_set(in, &pos, total,
 		    EVBUFFER_PTR_SET) == -1)
 			break;
+	}
+	/* the runs, moved: data and trailers as they are, framing anew */
+	for (k = 0; k < nruns; k++) {
+		n = len[k];
+		switch (kind[k]) {
+		case HTTP_CHUNKED_FRAMING:
+			evbuffer_drain(in, n);
+			break;
+		case HTTP_CHUNKED_DATA:
+			if (plain) {
+				evbuffer_remove_buffer(in, out, n);
+				break;
+			}
+			w = head_put_hex(line, n);
+			*w++ = '\r';
+			*w++ = '\n';
+			evbuffer_add(out, line, (size_t)(w - line));
+			if (copy != NULL) {
+				evbuffer_add(copy, line, (size_t)(w - line));
+				buffer_copy(copy, in, n);
+			}
+			evbuffer_remove_buffer(in, out, n);
+			evbuffer_add(out, "\r\n", 2);
+			if (copy != NULL)
+				evbuffer_add(copy, "\r\n", 2);
+			break;
+		case HTTP_CHUNKED_TRAILER:
+			if (plain) {
+				evbuffer_drain(in, n);
+				break;
+			}
+			if (!*trailer) {
+				evbuffer_add(out, "0\r\n", 3);
+				if (copy != NULL)
+					evbuffer_add(copy, "0\r\n", 3);
+				*trailer = 1;
+			}
+			if (copy != NULL)
+				buffer_copy(copy, in, n);
+			evbuffer_remove_buffer(in, out, n);
+			break;
+		}
 	}
 	return (ssize_t)total;
 }
 
+/* The endpoint for the next try: one not tried yet, when there is one. */
 static struct pool *
 next_candidate(struct session *s)
 {
@@ -224,11 +294,14 @@ forward_try(struct session *s, struct pool *pool)
 		return;
 	}
 	head_request_in(s, &in, 0);
-	if (p->hooks.upstream_head != NULL) {
-		/* the stages' own header operations (trace context) */
+	{
+		/* x-forwarded-client-cert, and the stages' own header
+		   operations (trace context) */
 		struct extra_ops x = { s->extra_op, 0 };
 
-		p->hooks.upstream_head(s, &x);
+		conn_xfcc(s, &x);
+		if (p->hooks.upstream_head != NULL)
+			p->hooks.upstream_head(s, &x);
 		in.extra = (struct head_ops){ s->extra_op, x.n,
 		    head_ops_finish(s->extra_op, x.n) };
 	}
@@ -257,6 +330,7 @@ forward_try(struct session *s, struct pool *pool)
 		conn_flush(s->up->bev, s->up->direct);
 }
 
+/* Move request body bytes from the client to the upstream. */
 void
 forward_pump_request(struct session *s)
 {
@@ -277,13 +351,23 @@ forward_pump_request(struct session *s)
 		int		 done;
 		ssize_t		 r;
 
-		r = chunked_span(in, &s->req_chunked, &done, &err);
+		/* moved here, framed anew (and kept for a retry) */
+		r = chunked_reframe(in, out, s->replay, &s->req_chunked,
+		    &s->req_trailer, 0, &done, &err);
 		if (r < 0) {
 			session_error(s, err.status ? err.status : 400, "DPE",
 			    "bad chunked request body: %s", err.reason);
 			return;
 		}
-		n = (size_t)r;
+		s->bytes_in += (size_t)r;
+		if (r > 0 && s->replay == NULL)
+			s->replay_lost = 1;
+		else if (s->replay != NULL && evbuffer_get_length(s->replay) >
+		    s->gen->pc->retry_buffer_bytes) {
+			evbuffer_free(s->replay);
+			s->replay = NULL;
+			s->replay_lost = 1;
+		}
 		if (done)
 			s->req_body_done = 1;
 	}
@@ -319,7 +403,14 @@ forward_pump_request(struct session *s)
 		bufferevent_disable(s->bev, EV_READ);
 		return;
 	}
-	if (evbuffer_get_length(out) >= s->gen->pc->buffer_bytes) {
+	if (s->eof && evbuffer_get_length(in) == 0) {
+		session_error(s, 400, "DPE", "the client closed before the "
+		    "end of the request body");
+		return;
+	}
+	if (s->eof)
+		;	/* nothing more to read: the rest is in the input */
+	else if (evbuffer_get_length(out) >= s->gen->pc->buffer_bytes) {
 		bufferevent_disable(s->bev, EV_READ);
 		bufferevent_setwatermark(s->up->bev, EV_WRITE,
 		    s->gen->pc->buffer_bytes / 2, 0);
@@ -327,12 +418,14 @@ forward_pump_request(struct session *s)
 		bufferevent_enable(s->bev, EV_READ);
 }
 
+/* The upstream drained its output: room for more request body. */
 void
 forward_write(struct session *s)
 {
 	if (s == NULL || s->state != SESSION_FORWARD || s->req_body_done)
 		return;
-	bufferevent_enable(s->bev, EV_READ);
+	if (!s->eof)
+		bufferevent_enable(s->bev, EV_READ);
 	forward_pump_request(s);
 }
 
@@ -410,6 +503,21 @@ response_head(struct session *s)
 		    s->up->pool->name);
 		return -1;
 	}
+	if (resp->status < 200) {
+		/* a few interim answers go on, an endless stream does not */
+		if (++s->interim > PROXY_MAX_INTERIM) {
+			session_error(s, 502, "UPE", "%s sent more than %d "
+			    "interim responses", s->up->pool->name,
+			    PROXY_MAX_INTERIM);
+			return -1;
+		}
+		/* an HTTP/1.0 client knows none (RFC 9110 15.2) */
+		if (s->req.version == 10) {
+			evbuffer_drain(in, (size_t)end);
+			s->resp_scan = 0;
+			return 1;
+		}
+	}
 	if (resp->status >= 200 && s->cluster != NULL) { /* >>> breaker */
 		char code[16];
 
@@ -436,6 +544,26 @@ response_head(struct session *s)
 	}
 	if (resp->framing == HTTP_BODY_CLOSE)
 		s->keep_alive = 0;
+	s->dechunk = 0;
+	if (resp->status >= 200 && s->req.version == 10 &&
+	    (resp->framing == HTTP_BODY_CHUNKED ||
+	    resp->framing == HTTP_BODY_CLOSE)) {
+		/*
+		 * An HTTP/1.0 client takes no transfer coding (RFC 9112
+		 * 6.1): chunks go to it unframed, to the close; a coding of
+		 * the body (gzip) has no way to reach it.
+		 */
+		if (head_te_codings(resp->headers, resp->nheaders)) {
+			session_error(s, 502, "UPE", "%s sent a transfer "
+			    "coding an HTTP/1.0 client cannot take",
+			    s->up->pool->name);
+			return -1;
+		}
+		if (resp->framing == HTTP_BODY_CHUNKED) {
+			s->dechunk = 1;
+			s->keep_alive = 0;
+		}
+	}
 
 	hr.resp = resp;
 	hr.headlen = (size_t)end;
@@ -443,6 +571,7 @@ response_head(struct session *s)
 	hr.policy = s->policy != NULL ? &s->policy->p : NULL;
 	hr.cors_origin = s->cors_origin;
 	hr.keep_alive = s->keep_alive;
+	hr.dechunk = s->dechunk;
 	need = head_response_need(&hr);
 	if (evbuffer_reserve_space(out, (ev_ssize_t)need, &iov, 1) < 1 ||
 	    iov.iov_len < need) {
@@ -471,6 +600,7 @@ response_head(struct session *s)
 		break;
 	case HTTP_BODY_CHUNKED:
 		http_chunked_init(&s->resp_chunked, lim);
+		s->resp_trailer = 0;
 		break;
 	default:
 		break;
@@ -478,6 +608,7 @@ response_head(struct session *s)
 	return 2;
 }
 
+/* Move response body bytes from the upstream to the client. */
 static void
 pump_response(struct session *s)
 {
@@ -497,13 +628,15 @@ pump_response(struct session *s)
 		done = s->resp_left == 0;
 		break;
 	case HTTP_BODY_CHUNKED: {
-		ssize_t r = chunked_span(in, &s->resp_chunked, &done, &err);
+		size_t before = evbuffer_get_length(out);
+		ssize_t r = chunked_reframe(in, out, NULL, &s->resp_chunked,
+		    &s->resp_trailer, s->dechunk, &done, &err);
 
 		if (r < 0) {
 			session_abort(s, "bad chunked response body");
 			return;
 		}
-		n = (size_t)r;
+		s->bytes_out += evbuffer_get_length(out) - before;
 		break;
 	}
 	case HTTP_BODY_CLOSE:
@@ -529,8 +662,17 @@ response_done(struct session *s)
 {
 	int		 reusable;
 
+	/*
+	 * A 204 that announced a body (which it may not have) is likely
+	 * to send one after: bytes no request asked for, which the next
+	 * request on the connection would take for its answer.
+	 */
 	reusable = s->resp.keep_alive && s->req_body_done &&
+	    !head_body_closes(&s->req) &&
 	    s->resp.framing != HTTP_BODY_CLOSE &&
+	    !(s->resp.status == 204 && (s->resp.content_length > 0 ||
+	    http_header_find(s->resp.headers, s->resp.nheaders,
+	    "transfer-encoding") != NULL)) &&
 	    evbuffer_get_length(bufferevent_get_output(s->up->bev)) == 0 &&
 	    !cluster_conn_spent(s->cluster, s->up);	/* breaker */
 	upstream_release(s->proxy, s->up, reusable);
@@ -613,6 +755,7 @@ forward_retry(struct session *s, enum retry_outcome o, int status, int grpc)
 	return 1;
 }
 
+/* A try failed with no response: another, or this error is the answer. */
 void
 forward_try_failed(struct session *s, enum retry_outcome o, int status,
     const char *flags, const char *fmt, ...)
@@ -706,9 +849,12 @@ forward_event(struct session *s, short what)
 		return;
 	}
 	if (!u->connected && (what & BEV_EVENT_ERROR)) {
+		char	 reason[200];
+
 		cluster_report(s->proxy, s->cluster, pool,	/* breaker */
 		    "connect-failure");
-		why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
+		conn_upstream_error(u, reason, sizeof(reason));
+		why = reason;
 		forward_try_failed(s, RETRY_OUTCOME_CONNECT_FAILURE, 503, "UF",
 		    "connect to %s failed: %s", pool->name, why);
 		return;

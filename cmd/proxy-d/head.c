@@ -36,6 +36,21 @@ head_put_u64(char *w, uint64_t v)
 	return w;
 }
 
+char *
+head_put_hex(char *w, uint64_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char	 digits[16];
+	size_t	 i = sizeof(digits);
+
+	do {
+		digits[--i] = hex[v & 15];
+		v >>= 4;
+	} while (v != 0);
+	PUT(digits + i, sizeof(digits) - i);
+	return w;
+}
+
 /*
  * The Connection fields of a message, gathered once, so that asking
  * whether each header is hop-by-hop does not rescan every header (which
@@ -84,6 +99,36 @@ put_transfer_encoding(char *w, const struct http_header *h, size_t n)
 	}
 	PUTS("\r\n");
 	return w;
+}
+
+int
+head_te_codings(const struct http_header *h, size_t n)
+{
+	size_t	 i, k, comma, start, end;
+
+	for (i = 0; i < n; i++) {
+		const struct str *v = &h[i].value;
+
+		if (!util_str_caseeq(h[i].name, "transfer-encoding"))
+			continue;
+		for (k = 0; k < v->n; k = comma + 1) {
+			for (comma = k; comma < v->n && v->p[comma] != ',';
+			    comma++)
+				;
+			start = k;
+			end = comma;
+			while (start < end && (v->p[start] == ' ' ||
+			    v->p[start] == '\t'))
+				start++;
+			while (end > start && (v->p[end - 1] == ' ' ||
+			    v->p[end - 1] == '\t'))
+				end--;
+			if (end > start && !(end - start == 7 &&
+			    strncasecmp(v->p + start, "chunked", 7) == 0))
+				return 1;
+		}
+	}
+	return 0;
 }
 
 size_t
@@ -189,6 +234,18 @@ route_ops_len(const struct route_policy *p)
 	return n;
 }
 
+int
+head_body_closes(const struct http_request *req)
+{
+	if (req->framing == HTTP_BODY_NONE || (req->framing ==
+	    HTTP_BODY_LENGTH && req->content_length == 0))
+		return 0;
+	return util_str_eq(req->method, "GET") ||
+	    util_str_eq(req->method, "DELETE") ||
+	    util_str_eq(req->method, "OPTIONS") ||
+	    util_str_eq(req->method, "TRACE");
+}
+
 size_t
 head_request_need(const struct head_request *in)
 {
@@ -244,9 +301,13 @@ head_request_put(const struct head_request *in, char *w)
 	if (mirror)
 		PUTS(" HTTP/1.1\r\nConnection: close\r\n");
 	else if (req->version == 10)
-		PUTS(" HTTP/1.0\r\nConnection: keep-alive\r\n");
+		PUTS(" HTTP/1.0\r\n");
 	else
 		PUTS(" HTTP/1.1\r\n");
+	if (!mirror && head_body_closes(req))
+		PUTS("Connection: close\r\n");
+	else if (!mirror && req->version == 10)
+		PUTS("Connection: keep-alive\r\n");
 	if (new_host) {
 		PUTS("Host: ");
 		if (mirror) {
@@ -393,11 +454,15 @@ head_response_put(const struct head_response *in, char *w)
 				PUTS("\r\n");
 			}
 		}
+		/* the codings of a body go with it, whatever the framing:
+		   gzip alone (to the close) as gzip and chunked */
 		if (resp->framing == HTTP_BODY_LENGTH) {
 			PUTS("Content-Length: ");
 			w = head_put_u64(w, resp->content_length);
 			PUTS("\r\n");
-		} else if (resp->framing == HTTP_BODY_CHUNKED)
+		} else if ((resp->framing == HTTP_BODY_CHUNKED &&
+		    !in->dechunk) || (resp->framing == HTTP_BODY_CLOSE &&
+		    head_te_codings(resp->headers, resp->nheaders)))
 			w = put_transfer_encoding(w, resp->headers,
 			    resp->nheaders);
 		if (!in->keep_alive)

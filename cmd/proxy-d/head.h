@@ -65,6 +65,14 @@ struct head_request {
  * stages' header operations done.  A mirror's copy has "-shadow" added
  * to its host, as Envoy's has, and asks to close.
  */
+/*
+ * A body on a method that usually has none (GET, DELETE, OPTIONS,
+ * TRACE) is forwarded, but asks the upstream to close after it: a
+ * backend that ignores such bodies and reads one as a next request may
+ * not process it (RFC 9112 9.6), and no other request follows it there.
+ */
+int	head_body_closes(const struct http_request *);
+
 size_t	head_request_need(const struct head_request *);
 char	*head_request_put(const struct head_request *, char *w);
 
@@ -76,7 +84,15 @@ struct head_response {
 	const struct route_policy	*policy;	/* NULL: none */
 	struct str			 cors_origin;	/* n 0: no CORS */
 	int				 keep_alive;	/* 0: close after */
+	int				 dechunk;	/* the body goes
+							   unframed (1.0) */
 };
+
+/*
+ * Does the message's Transfer-Encoding list codings other than chunked
+ * (gzip, say), which are the body's and must reach the client with it?
+ */
+int	head_te_codings(const struct http_header *, size_t);
 
 size_t	head_response_need(const struct head_response *);
 char	*head_response_put(const struct head_response *, char *w);
@@ -112,7 +128,8 @@ size_t	head_redirect(const struct http_request *, const struct route_policy *,
 size_t	head_cors_preflight(const struct route_policy *, struct str origin,
 	    char *buf, size_t len);
 
-/* Writes v in decimal; returns the end. */
+/* Writes v in decimal, or in lower-case hex; returns the end. */
 char	*head_put_u64(char *w, uint64_t v);
+char	*head_put_hex(char *w, uint64_t v);
 
 #endif

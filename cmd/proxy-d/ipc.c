@@ -90,10 +90,12 @@ struct ipc_req {
 
 	/* the message being gathered */
 	struct msg_writer	 writer;
+	size_t			 mark;		/* the last question's start */
 	void			**pending;
 	size_t			 npending;
 	size_t			 cappending;
 	struct event		*flush_ev;
+	struct event		*unsent_ev;	/* the pending ones' deadline */
 
 	/* finished slots, handed over from nng's threads (link.lock) */
 	int			 done[IPC_SLOTS];
@@ -142,6 +144,7 @@ static void	req_slot_post(struct ipc_slot *);
 static void	req_done_cb(evutil_socket_t, short, void *);
 static void	req_flush_cb(evutil_socket_t, short, void *);
 static void	req_flush(struct ipc_req *);
+static void	req_unsent_cb(evutil_socket_t, short, void *);
 static void	req_slot_finish(struct ipc_req *, struct ipc_slot *);
 static void	push_flush_cb(evutil_socket_t, short, void *);
 static void	push_flush(struct ipc_push *);
@@ -260,6 +263,7 @@ ipc_req_new(struct proxy *p, const struct ipc_req_ops *ops, void *arg,
 	c->link.arg = arg;
 	c->flush_ev = event_new(p->base, -1, 0, req_flush_cb, c);
 	event_priority_set(c->flush_ev, 2);
+	c->unsent_ev = evtimer_new(p->base, req_unsent_cb, c);
 	/*
 	 * nng 1.5's resend timer is kept in a sorted list per request,
 	 * quadratic under load; we bound every request with the aio
@@ -326,15 +330,27 @@ ipc_req_begin(struct ipc_req *c, const struct proxy_config *pc)
 		c->grace_until_ms = 0;
 	if (c->npending == 0)
 		ipc_header(w, c->ops->type, pc);
+	c->mark = w->len;
 	msgw_record(w);
 	msgw_field_u64(w, "id", c->npending);
 	return w;
 }
 
-/* The question begun last is written: item waits for its answer. */
-void
+/*
+ * The question begun last is written: item waits for its answer.  -1
+ * when it did not fit in a message: it is taken back, the others of
+ * the message go on, and the caller refuses that one request.
+ */
+int
 ipc_req_end(struct ipc_req *c, void *item)
 {
+	struct msg_writer	*w = &c->writer;
+
+	if (w->overflow) {
+		w->len = c->mark;
+		w->overflow = 0;
+		return -1;
+	}
 	if (c->npending == c->cappending) {
 		c->cappending = c->cappending ? c->cappending * 2 : 64;
 		c->pending = xreallocarray(c->pending, c->cappending,
@@ -342,10 +358,12 @@ ipc_req_end(struct ipc_req *c, void *item)
 	}
 	c->pending[c->npending++] = item;
 	c->questions++;
-	if (c->npending >= c->max_batch)
+	/* a message half full goes now: the next question has room */
+	if (c->npending >= c->max_batch || w->len >= MSG_MAX_BYTES / 2)
 		req_flush(c);
 	else
 		event_active(c->flush_ev, EV_TIMEOUT, 0);
+	return 0;
 }
 
 /* The header every message of proxy-d carries: who asks. */
@@ -380,8 +398,17 @@ req_flush(struct ipc_req *c)
 			s = &c->slots[i];
 			break;
 		}
-	if (s == NULL)
-		return;		/* sent when a slot comes back */
+	if (s == NULL) {
+		/* sent when a slot comes back, or failed at the deadline */
+		if (!evtimer_pending(c->unsent_ev, NULL)) {
+			struct timeval tv;
+
+			tv.tv_sec = (time_t)(c->timeout_ms / 1000);
+			tv.tv_usec = (suseconds_t)(c->timeout_ms % 1000) * 1000;
+			evtimer_add(c->unsent_ev, &tv);
+		}
+		return;
+	}
 	if (c->writer.overflow || nng_msg_alloc(&m, 0) != 0 ||
 	    nng_msg_append(m, c->writer.buf, c->writer.len) != 0) {
 		size_t n = c->npending;
@@ -393,6 +420,8 @@ req_flush(struct ipc_req *c)
 			c->ops->fail(c->arg, c->pending[i], reason);
 		return;
 	}
+	if (evtimer_pending(c->unsent_ev, NULL))
+		evtimer_del(c->unsent_ev);
 	/* the gathered questions become the slot's; swap the arrays */
 	tmp = s->items;
 	tmpcap = s->capitems;
@@ -411,6 +440,33 @@ req_flush(struct ipc_req *c)
 	nng_aio_set_msg(s->aio, m);
 	nng_aio_set_timeout(s->aio, (nng_duration)c->timeout_ms);
 	nng_ctx_send(s->ctx, s->aio);
+}
+
+/*
+ * Questions that found no free slot for a whole timeout: the daemon
+ * holds every message in flight.  They fail as a sent one would.
+ */
+static void
+req_unsent_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ipc_req	*c = arg;
+	void		**items;
+	size_t		 i, n;
+	char		 reason[80];
+
+	req_flush(c);
+	if ((n = c->npending) == 0)
+		return;
+	/* the failures may ask again: into a list of their own */
+	items = c->pending;
+	c->pending = NULL;
+	c->cappending = 0;
+	c->npending = 0;
+	snprintf(reason, sizeof(reason), "%s unavailable (question not sent "
+	    "in time)", c->ops->daemon);
+	for (i = 0; i < n; i++)
+		c->ops->fail(c->arg, items[i], reason);
+	free(items);
 }
 
 /* On an nng thread. */
@@ -589,6 +645,7 @@ ipc_req_free(struct ipc_req *c)
 		c->ops->fail(c->arg, c->pending[i], reason);
 	free(c->pending);
 	event_free(c->flush_ev);
+	event_free(c->unsent_ev);
 	link_close(&c->link);
 	msgw_fini(&c->writer);
 	msg_fini(&c->reply);

@@ -111,7 +111,7 @@ listener_accept(struct evconnlistener *lev, evutil_socket_t fd,
 {
 	struct listener	*l = arg;
 
-	session_accept(l->proxy, l, fd, sa, salen);
+	conn_accept(l->proxy, l, fd, sa, salen);
 }
 
 /* Out of descriptors: stop accepting for a moment rather than spin. */
@@ -180,6 +180,7 @@ listeners_apply(struct proxy *p, struct generation *g)
 			listener_free(l);
 			goto fail;
 		}
+		conn_listener_configure(l, g, pl->forward);
 		TAILQ_FOREACH(old, &p->listeners, entry)
 			if (old->lev != NULL && old->inbound == l->inbound &&
 			    strcmp(old->address, l->address) == 0)
@@ -266,6 +267,7 @@ proxy_set_daemons(struct proxy *p, struct generation *g)
 {
 	authz_configure(p, g->pc);
 	breaker_configure(p, g->pc);
+	identity_configure(p, g->pc);
 	observe_configure(p, g);
 }
 
@@ -548,6 +550,7 @@ main(int argc, char *argv[])
 	strmap_init(&p->routes);
 	strmap_init(&p->authz_cache);
 	strmap_init(&p->clusters);
+	identity_init(p);
 
 	if (listeners_apply(p, p->gen) == -1)
 		fatalx("cannot open listeners");
@@ -591,6 +594,7 @@ main(int argc, char *argv[])
 			listener_free(l);
 		}
 	}
+	conn_fini(p);
 	mirrors_free(p);
 	breaker_reports(p, &reports_sent, &reports_dropped);
 	observe_counters(p, &records_sent, &records_dropped);
@@ -636,6 +640,15 @@ main(int argc, char *argv[])
 	breaker_fini(p);
 	observe_fini(p);
 	pools_free(p);
+	if (p->tls_accepted > 0 || p->plaintext_accepted > 0)
+		log_info("counters: TLS clients %llu (full handshakes %llu, "
+		    "resumed %llu), refused %llu; plain text on mTLS "
+		    "listeners %llu", (unsigned long long)p->tls_accepted,
+		    (unsigned long long)p->tls_full,
+		    (unsigned long long)p->tls_resumed,
+		    (unsigned long long)p->tls_refused,
+		    (unsigned long long)p->plaintext_accepted);
+	identity_fini(p);
 	generation_unref(p->gen);
 	event_base_free(p->base);
 	return 0;

@@ -20,6 +20,7 @@ mirror_free(struct mirror *m)
 
 	TAILQ_REMOVE(&p->mirrors, m, entry);
 	p->nmirrors--;
+	conn_close(m->bev);
 	bufferevent_free(m->bev);
 	free(m);
 }

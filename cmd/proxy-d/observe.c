@@ -24,12 +24,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/bufferevent_ssl.h>
+
 #include "accesslog.h"
 #include "config.h"
 #include "log.h"
 #include "logfilter.h"
 #include "msg.h"
 #include "proxy.h"
+#include "spiffe.h"
 #include "record.h"
 #include "stage.h"
 #include "strmap.h"
@@ -48,6 +51,7 @@ struct observe_peer {
 	char		*namespace;
 	char		*app;
 	char		*version;
+	char		*principal;	/* its SPIFFE ID, or NULL */
 };
 
 struct observe {
@@ -59,6 +63,7 @@ struct observe {
 	int			 logging;	/* an access log applies */
 	char			*self_header;	/* x-meshkit-source's value */
 	char			*self_service;	/* inbound records' service */
+	char			*self_principal; /* with a certificate */
 	uint32_t		 self_port;	/* and its port */
 	struct strmap		 peers;		/* "addr:port" -> peer */
 	/* the headers stats-d's formats and filters read */
@@ -143,6 +148,7 @@ observe_peers_free(struct observe *o)
 		free(pe->namespace);
 		free(pe->app);
 		free(pe->version);
+		free(pe->principal);
 		free(pe);
 	}
 	strmap_fini(&o->peers);
@@ -156,7 +162,8 @@ observe_peers_build(struct observe *o, const struct config *cfg)
 	const struct workload_entry	*we;
 	struct observe_peer		*pe;
 	const char			*v;
-	char				 key[128];
+	char				 key[128], id[SPIFFE_ID_MAX + 1];
+	char				 err[128];
 	size_t				 i, j;
 	int				 n;
 
@@ -181,6 +188,14 @@ observe_peers_build(struct observe *o, const struct config *cfg)
 			if ((v = observe_label(&we->spec.labels, "version",
 			    "app.kubernetes.io/version")) != NULL)
 				pe->version = xstrdup(v);
+			/* as route-d names the identities of a service */
+			if (we->spec.service_account != NULL &&
+			    we->spec.service_account[0] != '\0' &&
+			    spiffe_id_format(id, sizeof(id),
+			    config_trust_domain(cfg), we->meta.namespace != NULL ?
+			    we->meta.namespace : CONFIG_DEFAULT_NAMESPACE,
+			    we->spec.service_account, err, sizeof(err)) == 0)
+				pe->principal = xstrdup(id);
 			strmap_put(&o->peers, key, (size_t)n, pe);
 		}
 	}
@@ -194,6 +209,7 @@ observe_self(struct observe *o, const struct generation *g)
 	const struct config		*cfg = g->config;
 	const struct service_entry	*se;
 	const char			*app, *version;
+	char				 id[SPIFFE_ID_MAX + 1], err[128];
 	size_t				 i, k;
 
 	app = observe_label(&pc->workload_labels, "app",
@@ -210,6 +226,13 @@ observe_self(struct observe *o, const struct generation *g)
 		free(o->self_header);
 		o->self_header = NULL;
 	}
+	free(o->self_principal);
+	o->self_principal = NULL;
+	/* the identity tls-d certifies, for the records of mTLS requests */
+	if (pc->tls.enabled && spiffe_id_format(id, sizeof(id),
+	    config_trust_domain(cfg), pc->workload_namespace,
+	    pc->service_account, err, sizeof(err)) == 0)
+		o->self_principal = xstrdup(id);
 	free(o->self_service);
 	o->self_service = NULL;
 	o->self_port = 0;
@@ -345,6 +368,7 @@ observe_fini(struct proxy *p)
 	observe_capture_free(o);
 	free(o->self_header);
 	free(o->self_service);
+	free(o->self_principal);
 	free(o);
 	p->observe = NULL;
 }
@@ -474,6 +498,10 @@ observe_upstream_head(struct session *s, struct extra_ops *x)
 		return;
 	if (!s->trace_started)
 		observe_trace_start(o, s);
+	/* the last try's connection says the record's security policy */
+	s->up_mtls = s->up != NULL && s->up->pool->tls != NULL &&
+	    s->up->pool->tls->kind == CONN_TLS_MESH &&
+	    bufferevent_openssl_get_ssl(s->up->bev) != NULL;
 	if (s->inbound)
 		extra_ops_add(x, OBSERVE_SOURCE_HEADER,
 		    sizeof(OBSERVE_SOURCE_HEADER) - 1, NULL, 0, 1);
@@ -618,16 +646,33 @@ observe_request_done(struct proxy *p, const struct session *s,
 	if (rec->inbound) {
 		r.security = rec->peer_identity[0] != '\0' ?
 		    STR_LIT("mutual_tls") : STR_LIT("none");
-		if (rec->peer_identity[0] != '\0')
+		if (rec->peer_identity[0] != '\0') {
 			r.source.principal = (struct str){ rec->peer_identity,
 			    strlen(rec->peer_identity) };
+			if (o->self_principal != NULL)
+				r.destination.principal = (struct str){
+				    o->self_principal,
+				    strlen(o->self_principal) };
+		}
 		if ((v = observe_header(s, OBSERVE_SOURCE_HEADER)).p != NULL)
 			observe_parse_source(v, &r.source);
 		observe_cluster(cluster, sizeof(cluster), "inbound|",
 		    r.port, "", "");
 	} else {
-		if (rec->endpoint[0] != '\0' && (pe = strmap_get(&o->peers,
-		    rec->endpoint, strlen(rec->endpoint))) != NULL) {
+		pe = rec->endpoint[0] != '\0' ? strmap_get(&o->peers,
+		    rec->endpoint, strlen(rec->endpoint)) : NULL;
+		if (s->up_sent_us != 0) {
+			r.security = s->up_mtls ? STR_LIT("mutual_tls") :
+			    STR_LIT("none");
+			if (s->up_mtls && o->self_principal != NULL)
+				r.source.principal = (struct str){
+				    o->self_principal,
+				    strlen(o->self_principal) };
+			if (s->up_mtls && pe != NULL && pe->principal != NULL)
+				r.destination.principal = (struct str){
+				    pe->principal, strlen(pe->principal) };
+		}
+		if (pe != NULL) {
 			r.destination.workload = (struct str){ pe->workload,
 			    strlen(pe->workload) };
 			r.destination.namespace = (struct str){ pe->namespace,

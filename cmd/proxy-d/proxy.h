@@ -13,6 +13,8 @@
 #include <event2/buffer.h>
 #include <event2/listener.h>
 
+#include <openssl/ssl.h>
+
 #include "authz_reply.h"
 #include "config.h"
 #include "head.h"
@@ -40,6 +42,19 @@ struct generation {
 	struct http_limits		 limits;
 };
 
+/* How connections to an endpoint speak (conn.c), from route-d's answer. */
+enum conn_tls_kind {
+	CONN_TLS_PLAIN,
+	CONN_TLS_MESH,		/* mutual TLS with the mesh certificate */
+	CONN_TLS_ORIGINATE,	/* a DestinationRule's SIMPLE or MUTUAL */
+};
+
+struct conn_tls {
+	enum conn_tls_kind	 kind;
+	int			 auto_mtls;	/* no rule: plain if no cert */
+	struct route_tls	 route;
+};
+
 /* The connections kept open to one endpoint address. */
 struct pool {
 	char			 name[64];	/* "127.0.0.1:9080" */
@@ -49,6 +64,7 @@ struct pool {
 	size_t			 nidle;
 	size_t			 active;	/* in use by a request */
 	uint64_t		 requests;
+	struct conn_tls		*tls;		/* NULL: plain */
 	/* the last outcome reported to breaker-d for this endpoint */
 	const void		*rep_cluster;
 	int			 rep_failed;
@@ -75,6 +91,8 @@ struct listener {
 	char			*address;
 	int			 inbound;
 	struct pool		*forward;	/* inbound: the local app */
+	enum peer_mtls_mode	 mtls;		/* PeerAuthentication's */
+	char			 mtls_source[256];	/* who set it */
 	TAILQ_ENTRY(listener)	 entry;
 };
 
@@ -92,6 +110,7 @@ struct policy {
 };
 
 #define SESSION_MAX_CANDIDATES	16	/* endpoints a retry may move to */
+#define PROXY_MAX_INTERIM	16	/* 1xx answers forwarded per request */
 
 enum session_wait {
 	SESSION_WAIT_NONE,
@@ -162,6 +181,9 @@ struct session {
 	struct bufferevent	*bev;
 	int			 direct;	/* conn_flush writes the fd */
 	char			*peer_identity;	/* TLS peer (SPIFFE); NULL */
+	char			*peer_sni;	/* its server name; NULL */
+	char			*xfcc;		/* the peer's XFCC element */
+	char			*xfcc_all;	/* and what came, a request's */
 	struct generation	*gen;
 	struct listener		*listener;	/* NULL after a reload freed it */
 	int			 inbound;
@@ -171,6 +193,7 @@ struct session {
 	enum session_state	 state;
 	int			 keep_alive;
 	int			 eof;		/* the client half-closed */
+	int			 out_full;	/* answers unread: reading stops */
 	int			 refs;
 	int			 dead;
 	struct event		*timer;
@@ -191,6 +214,7 @@ struct session {
 	struct http_request	 req;
 	uint64_t		 body_left;
 	struct http_chunked	 req_chunked;
+	int			 req_trailer;	/* its last chunk is out */
 	int			 req_body_done;
 	char			 request_id[40];	/* made here */
 	struct str		 request_id_in;	/* sent by the client */
@@ -213,6 +237,7 @@ struct session {
 	uint64_t		 up_sent_us;	/* the last try's head went */
 	uint64_t		 resp_head_us;	/* its response head came */
 	size_t			 resp_head_bytes; /* of the head sent back */
+	int			 up_mtls;	/* the last try's: mutual TLS */
 	int			 trace_started;
 	int			 trace_sampled;
 	int			 trace_b3;	/* 1: x-b3-*, 2: single b3 */
@@ -234,6 +259,7 @@ struct session {
 	uint64_t		 try_deadline_ms;	/* per-try; 0: none */
 	uint64_t		 wait_until_ms;
 	enum session_wait	 wait_kind;
+	uint64_t		 wait_since_ms;	/* SESSION_WAIT from */
 	uint64_t		 timer_at_ms;	/* when the timer fires */
 	struct evbuffer		*replay;	/* body bytes sent, for a retry */
 	int			 replay_lost;	/* over the cap: no retry */
@@ -243,11 +269,14 @@ struct session {
 	struct upstream		*up;
 	int			 retried;
 	int			 resp_head_done;
+	int			 interim;	/* 1xx answers so far */
 	size_t			 resp_scan;
 	struct http_response	 resp;
 	struct http_header	*resp_headers;
 	uint64_t		 resp_left;
 	struct http_chunked	 resp_chunked;
+	int			 resp_trailer;
+	int			 dechunk;	/* to a 1.0 client: unframed */
 	int			 resp_started;	/* bytes sent to the client */
 	char			 flags[PROXY_FLAG_LEN];
 
@@ -359,6 +388,13 @@ struct proxy {
 	uint64_t		 breaker_queued;
 	uint64_t		 breaker_skipped;	/* ejected, passed over */
 	uint64_t		 breaker_events;
+	/* tls-d: the certificate; TLS connections (conn.c) */
+	struct identity		*identity;
+	uint64_t		 tls_accepted;		/* TLS clients */
+	uint64_t		 tls_full;		/* full handshakes */
+	uint64_t		 tls_resumed;		/* resumed ones */
+	uint64_t		 tls_refused;		/* refused handshakes */
+	uint64_t		 plaintext_accepted;	/* on mTLS listeners */
 };
 
 /* main.c */
@@ -372,6 +408,7 @@ void		 session_accept(struct proxy *, struct listener *, int fd,
 void		 session_drain(struct session *);
 void		 session_free_now(struct session *);
 void		 session_complete(struct session *);
+void		 session_hold(struct session *);
 void		 session_respond(struct session *, int, const char *,
 		    const char *, const char *, size_t, struct str,
 		    struct str);
@@ -398,12 +435,39 @@ void		 forward_try_failed(struct session *, enum retry_outcome, int,
 		    const char *, const char *, ...)
 		    __attribute__((format(printf, 5, 6)));
 
-/* conn.c: where connections get their bufferevents (the TLS hook) */
+/* conn.c: where connections get their bufferevents, and their TLS */
+void		 conn_listener_configure(struct listener *,
+		    const struct generation *, const char *forward);
+void		 conn_accept(struct proxy *, struct listener *,
+		    evutil_socket_t, struct sockaddr *, int);
+void		 conn_fini(struct proxy *);
 struct bufferevent *conn_client(struct proxy *, struct session *,
 		    evutil_socket_t, int *direct);
+void		 conn_client_connected(struct session *);
+void		 conn_client_failed(struct session *);
+void		 conn_pool_route(struct pool *, const struct route_tls *,
+		    int mtls);
 struct bufferevent *conn_upstream(struct proxy *, struct pool *,
 		    struct session *, int *direct);
+int		 conn_upstream_connected(struct upstream *, char *, size_t);
+void		 conn_upstream_error(struct upstream *, char *, size_t);
 void		 conn_flush(struct bufferevent *, int direct);
+void		 conn_close(struct bufferevent *);
+void		 conn_xfcc(struct session *, struct extra_ops *);
+
+/* identity.c: the certificate from tls-d, the TLS contexts */
+struct tls_origination;
+struct tls_sessions;
+void		 identity_init(struct proxy *);
+void		 identity_configure(struct proxy *,
+		    const struct proxy_config *);
+void		 identity_fini(struct proxy *);
+int		 identity_enabled(const struct proxy *);
+SSL_CTX		*identity_mesh(const struct proxy *);
+const char	*identity_spiffe_id(const struct proxy *);
+struct tls_sessions *identity_sessions(const struct proxy *);
+SSL_CTX		*identity_origination(struct proxy *,
+		    const struct tls_origination *, char *, size_t);
 
 /* mirror.c */
 void		 mirror_send(struct proxy *, struct pool *, struct evbuffer *);
@@ -416,6 +480,7 @@ struct upstream	*upstream_acquire(struct proxy *, struct pool *,
 void		 upstream_release(struct proxy *, struct upstream *,
 		    int reusable);
 void		 upstream_abort(struct upstream *);
+void		 pool_flush(struct pool *);
 void		 pools_free(struct proxy *);
 void		 pools_sweep(struct proxy *, uint64_t now);
 
@@ -438,7 +503,7 @@ int		 ipc_req_connected(const struct ipc_req *);
 void		 ipc_req_set_timeout(struct ipc_req *, uint64_t);
 struct msg_writer *ipc_req_begin(struct ipc_req *,
 		    const struct proxy_config *);
-void		 ipc_req_end(struct ipc_req *, void *item);
+int		 ipc_req_end(struct ipc_req *, void *item);
 void		 ipc_header(struct msg_writer *, const char *type,
 		    const struct proxy_config *);
 struct ipc_push	*ipc_push_new(struct proxy *, const char *daemon,

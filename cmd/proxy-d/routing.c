@@ -340,6 +340,7 @@ entry_fill(struct proxy *p, struct route_entry *e,
 			    a->endpoints[i].address);
 			continue;
 		}
+		conn_pool_route(pool, &a->tls, a->endpoints[i].mtls);
 		e->pools[n] = pool;
 		e->weights[n] = a->endpoints[i].weight > 0 ?
 		    a->endpoints[i].weight : 1;
@@ -419,8 +420,21 @@ oneshot:
 	TAILQ_INSERT_TAIL(&q->waiters, s, wait_entry);
 	if (q->inflight)
 		return;
-	if (consult_enqueue(p->consult, q, s) == -1) {
+	switch (consult_enqueue(p->consult, q, s)) {
+	case -1:
 		routing_failure(p, q, "route-d unavailable (not connected)");
+		return;
+	case -2:
+		/* this request alone: nobody else waits for q, which
+		   goes unless it holds a last answer */
+		routing_cancel(s);
+		if (q->state != ROUTE_ENTRY_VALID) {
+			if (q->key != NULL)
+				strmap_del(&p->routes, q->key, strlen(q->key));
+			entry_free(q);
+		}
+		session_error(s, 431, "DPE", "request too large to ask "
+		    "route-d about (over %d bytes)", MSG_MAX_BYTES);
 		return;
 	}
 	q->inflight = 1;

@@ -54,6 +54,13 @@ session_timer_rearm(struct session *s)
 	if (s->try_deadline_ms != 0 && s->up != NULL && !s->resp_head_done &&
 	    (next == 0 || s->try_deadline_ms < next))
 		next = s->try_deadline_ms;
+	if (s->state == SESSION_WAIT) {
+		uint64_t held = s->wait_since_ms +
+		    s->gen->pc->stream_idle_timeout_ms;
+
+		if (next == 0 || held < next)
+			next = held;
+	}
 	if (next == 0)
 		return;
 	if (evtimer_pending(s->timer, NULL) && s->timer_at_ms <= next)
@@ -62,6 +69,7 @@ session_timer_rearm(struct session *s)
 	timer_set(s, next > now ? next - now : 0);
 }
 
+/* The header arrays follow the generation's limit. */
 static int
 session_headers_fit(struct session *s)
 {
@@ -137,9 +145,20 @@ void
 session_rebind(struct session *s, struct bufferevent *bev, int direct)
 {
 	const struct proxy_config *pc = s->gen->pc;
+	struct timeval		 tv;
 
 	s->bev = bev;
 	s->direct = direct;
+	/*
+	 * A client that reads nothing of what is queued for it for
+	 * streamIdle is gone: its upstream goes with it.  (Its other
+	 * direction is bounded by the idle and head timers between
+	 * requests, by the stages' deadlines while one holds the request,
+	 * and by the upstream's while a body flows.)
+	 */
+	tv.tv_sec = (time_t)(pc->stream_idle_timeout_ms / 1000);
+	tv.tv_usec = (suseconds_t)(pc->stream_idle_timeout_ms % 1000) * 1000;
+	bufferevent_set_timeouts(s->bev, NULL, &tv);
 	bufferevent_setcb(s->bev, client_readcb, client_writecb,
 	    client_eventcb, s);
 	/* reading pauses by itself when this much waits unforwarded */
@@ -152,6 +171,7 @@ session_rebind(struct session *s, struct bufferevent *bev, int direct)
 	bufferevent_enable(s->bev, EV_READ);
 }
 
+/* Between requests: nothing in flight, wait for the next head. */
 static void
 session_wait_request(struct session *s)
 {
@@ -161,6 +181,14 @@ session_wait_request(struct session *s)
 	s->scan = 0;
 	s->head_started = 0;
 	s->headlen = 0;
+	/*
+	 * The request and response are over: nothing of them may leak
+	 * into what comes next (an error answered before the next head
+	 * parses is for no method, not the last one's HEAD).
+	 */
+	memset(&s->req, 0, sizeof(s->req));
+	memset(&s->resp, 0, sizeof(s->resp));
+	s->interim = 0;
 	s->up = NULL;
 	s->retried = 0;
 	s->ncands = 0;
@@ -234,7 +262,14 @@ client_readcb(struct bufferevent *bev, void *arg)
 			bufferevent_disable(s->bev, EV_READ);
 		break;
 	case SESSION_WAIT:
-		break;	/* the watermark stops reading soon enough */
+		/*
+		 * A stage holds the request back (route-d, authz-d, a
+		 * queue): what the client sends meanwhile waits in the
+		 * kernel, not here, and the loop stays free to send the
+		 * question.  Forwarding reads again.
+		 */
+		bufferevent_disable(s->bev, EV_READ);
+		break;
 	case SESSION_CLOSING:
 		evbuffer_drain(bufferevent_get_input(bev),
 		    evbuffer_get_length(bufferevent_get_input(bev)));
@@ -254,6 +289,17 @@ session_read_head(struct session *s)
 
 	if (len == 0)
 		return;
+	/*
+	 * Answers the client has not read are over the watermark: no new
+	 * request until they drain (client_writecb), so pipelined requests
+	 * answered here cost bounded memory, not one answer each.
+	 */
+	if (evbuffer_get_length(bufferevent_get_output(s->bev)) >=
+	    s->gen->pc->buffer_bytes) {
+		s->out_full = 1;
+		bufferevent_disable(s->bev, EV_READ);
+		return;
+	}
 	if (!s->head_started) {
 		s->head_started = 1;
 		s->head_since_ms = util_now_ms();
@@ -341,6 +387,7 @@ session_start_request(struct session *s)
 		break;
 	case HTTP_BODY_CHUNKED:
 		http_chunked_init(&s->req_chunked, &s->gen->limits);
+		s->req_trailer = 0;
 		s->req_body_done = 0;
 		break;
 	default:
@@ -368,9 +415,21 @@ session_start_request(struct session *s)
 		s->trace_id[0] = s->span_id[0] = s->parent_span_id[0] = '\0';
 		s->up_sent_us = s->resp_head_us = 0;
 		s->resp_head_bytes = 0;
+		s->up_mtls = 0;
 		s->trace_started = 0;
 	}
 	stage_begin(s);
+}
+
+/*
+ * A stage holds the request back (stage.c): the client is read no more
+ * (client_readcb stops it), and the wait has a deadline.
+ */
+void
+session_hold(struct session *s)
+{
+	s->wait_since_ms = util_now_ms();
+	session_timer_rearm(s);
 }
 
 /* Every stage is done: the response went out whole.  Next request. */
@@ -398,6 +457,15 @@ client_writecb(struct bufferevent *bev, void *arg)
 			session_free_now(s);
 		return;
 	}
+	if (s->out_full && s->state == SESSION_READ_HEAD) {
+		/* below the watermark again: the next request */
+		s->out_full = 0;
+		if (!s->eof)
+			bufferevent_enable(s->bev, EV_READ);
+		bufferevent_trigger(s->bev, EV_READ,
+		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+		return;
+	}
 	forward_client_drained(s);
 }
 
@@ -406,18 +474,27 @@ client_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct session	*s = arg;
 
+	if (what & BEV_EVENT_CONNECTED) {
+		/* a TLS client's handshake: who it is (conn.c) */
+		conn_client_connected(s);
+		return;
+	}
 	if (what & BEV_EVENT_EOF) {
 		struct evbuffer *in = bufferevent_get_input(bev);
 
 		/*
 		 * A client that half-closes after whole requests still gets
 		 * its responses, pipelined ones included; the connection
-		 * closes after the last.  Anything else ends here.
+		 * closes after the last.  A body still in the input counts
+		 * as sent: it is forwarded when its turn comes, and found
+		 * short then if it is.  Anything else ends here.
 		 */
-		if ((s->state == SESSION_FORWARD ||
-		    s->state == SESSION_WAIT) && s->req_body_done) {
+		if (s->state == SESSION_FORWARD || s->state == SESSION_WAIT) {
 			s->eof = 1;
-			if (evbuffer_get_length(in) == 0)
+			if (!s->req_body_done && s->state == SESSION_FORWARD)
+				forward_pump_request(s);	/* may end it */
+			else if (s->req_body_done &&
+			    evbuffer_get_length(in) == 0)
 				s->keep_alive = 0;
 			return;
 		}
@@ -430,9 +507,17 @@ client_eventcb(struct bufferevent *bev, short what, void *arg)
 		if (s->state == SESSION_READ_HEAD && s->head_started)
 			log_debug("%s: closed in the middle of a request head",
 			    s->client_addr);
-	} else if (what & BEV_EVENT_ERROR)
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		log_info("%s: read nothing of its answer for streamIdle "
+		    "(%llu ms): closing", s->client_addr, (unsigned long long)
+		    s->gen->pc->stream_idle_timeout_ms);
+		session_free_now(s);
+		return;
+	} else if (what & BEV_EVENT_ERROR) {
 		log_debug("%s: %s", s->client_addr,
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		conn_client_failed(s);
+	}
 	if (s->state == SESSION_FORWARD || s->state == SESSION_WAIT)
 		log_info("%s: client went away mid-request (DC)",
 		    s->client_addr);
@@ -469,6 +554,15 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		session_free_now(s);
 		return;
 	case SESSION_WAIT:
+		/* no stage holds a request back longer than streamIdle */
+		if (now >= s->wait_since_ms + s->gen->pc->stream_idle_timeout_ms) {
+			session_error(s, 504, "UT", "no answer in the %s stage "
+			    "within streamIdle (%llu ms)", stage_name(s),
+			    (unsigned long long)
+			    s->gen->pc->stream_idle_timeout_ms);
+			return;
+		}
+		break;
 	case SESSION_FORWARD:
 		break;
 	}
@@ -595,6 +689,7 @@ session_error(struct session *s, int status, const char *flags,
 	    STR_NULL, STR_NULL);
 }
 
+/* Flush what is queued for the client, then free: never right here. */
 void
 session_close(struct session *s)
 {
@@ -609,6 +704,7 @@ session_close(struct session *s)
 		timer_set(s, 5000);
 }
 
+/* Something broke after the response began: cut the connection. */
 void
 session_abort(struct session *s, const char *why)
 {
@@ -642,6 +738,7 @@ session_free_now(struct session *s)
 	TAILQ_REMOVE(&p->sessions, s, entry);
 	p->nsessions--;
 	event_free(s->timer);
+	conn_close(s->bev);
 	bufferevent_free(s->bev);
 	generation_unref(s->gen);
 	policy_unref(s->policy);
@@ -652,6 +749,9 @@ session_free_now(struct session *s)
 	free(s->headers);
 	free(s->resp_headers);
 	free(s->peer_identity);
+	free(s->peer_sni);
+	free(s->xfcc);
+	free(s->xfcc_all);
 	free(s);
 	proxy_maybe_exit(p);
 }

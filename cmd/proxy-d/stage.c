@@ -56,8 +56,12 @@ stage_run(struct session *s)
 			r->state = STAGE_WAITING;
 			/* a stage that holds the request back stops the
 			   client's input until it is done */
-			s->state = st->streams ? SESSION_FORWARD :
-			    SESSION_WAIT;
+			if (st->streams)
+				s->state = SESSION_FORWARD;
+			else {
+				s->state = SESSION_WAIT;
+				session_hold(s);
+			}
 			return;
 		}
 		s->state = SESSION_FORWARD;

@@ -41,8 +41,11 @@
  * stages and hands the request's record to the request_done hook.
  *
  * While a stage that holds the request back waits (streams 0), the
- * session is in SESSION_WAIT; while upstream and response wait, the
- * body flows (SESSION_FORWARD).
+ * session is in SESSION_WAIT (session_hold): its client is not read (an
+ * upload waits in the kernel, and the loop stays free to send the
+ * question), and the wait ends by streamIdle if nothing of the stage's
+ * own ends it first.  While upstream and response wait, the body flows
+ * (SESSION_FORWARD).
  *
  * A new stage: a struct stage in its own file, one line in the list of
  * stage.c (stage_list), its fields in struct session.  Nothing else

@@ -1,6 +1,9 @@
 /*
  * Upstream connections and the pool of idle ones per endpoint.
  */
+#include <sys/socket.h>
+
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +17,7 @@ static void	upstream_eventcb(struct bufferevent *, short, void *);
 static void	upstream_idle_eventcb(struct bufferevent *, short, void *);
 static void	upstream_idle_readcb(struct bufferevent *, void *);
 static void	upstream_free(struct upstream *);
+static int	upstream_quiet(struct upstream *);
 
 struct pool *
 pool_get(struct proxy *p, const char *address)
@@ -81,16 +85,50 @@ pools_free(struct proxy *p)
 			TAILQ_REMOVE(&pool->idle, u, entry);
 			upstream_free(u);
 		}
+		free(pool->tls);
 		free(pool);
 	}
 	strmap_fini(&p->pools);
 }
 
+/* Its idle connections go (they were made another way). */
+void
+pool_flush(struct pool *pool)
+{
+	struct upstream	*u;
+
+	while ((u = TAILQ_FIRST(&pool->idle)) != NULL) {
+		TAILQ_REMOVE(&pool->idle, u, entry);
+		pool->nidle--;
+		upstream_free(u);
+	}
+}
+
 static void
 upstream_free(struct upstream *u)
 {
+	conn_close(u->bev);
 	bufferevent_free(u->bev);
 	free(u);
+}
+
+/*
+ * Has a pooled connection said nothing since its last answer?  Bytes
+ * that came after an answer (a 204 with a body, say) belong to no
+ * request: read as the next one's answer they would be handed to
+ * another client.  The idle read callback catches those that came
+ * while the loop slept; these are the ones that came since, still in
+ * the kernel.
+ */
+static int
+upstream_quiet(struct upstream *u)
+{
+	char	 c;
+
+	if (evbuffer_get_length(bufferevent_get_input(u->bev)) != 0)
+		return 0;
+	return recv(bufferevent_getfd(u->bev), &c, 1,
+	    MSG_PEEK | MSG_DONTWAIT) == -1 && errno == EAGAIN;
 }
 
 /*
@@ -105,11 +143,18 @@ upstream_acquire(struct proxy *p, struct pool *pool, struct session *s,
 	const struct proxy_config *pc = s->gen->pc;
 	struct timeval		 tv;
 
-	if (!fresh && (u = TAILQ_FIRST(&pool->idle)) != NULL) {
+	u = NULL;
+	while (!fresh && (u = TAILQ_FIRST(&pool->idle)) != NULL) {
 		TAILQ_REMOVE(&pool->idle, u, entry);
 		pool->nidle--;
+		if (upstream_quiet(u))
+			break;
+		/* it spoke or closed since its last answer */
+		upstream_free(u);
+	}
+	if (u != NULL)
 		u->reused = 1;
-	} else {
+	else {
 		u = xcalloc(1, sizeof(*u));
 		u->pool = pool;
 		if ((u->bev = conn_upstream(p, pool, s, &u->direct)) == NULL) {
@@ -220,7 +265,18 @@ upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		const struct proxy_config *pc = u->session->gen->pc;
 		struct timeval tv;
+		char why[256];
 
+		/* TLS: a server the route does not allow is a failure */
+		if (conn_upstream_connected(u, why, sizeof(why)) == -1) {
+			struct session *s = u->session;
+
+			cluster_report(s->proxy, s->cluster, u->pool,
+			    "connect-failure");
+			forward_try_failed(s, RETRY_OUTCOME_CONNECT_FAILURE,
+			    503, "UF", "%s", why);
+			return;
+		}
 		/* connected: from now on only the stream idle timeout */
 		u->connected = 1;
 		tv.tv_sec = (time_t)(pc->stream_idle_timeout_ms / 1000);

@@ -48,6 +48,8 @@ out=$(mc apply -f "$W/destination-rule-v1-v2.yml" -f "$W/virtual-service-v1.yml"
 expect "meshctl apply -f, no flags: exit 0" "$?" 0
 check "meshctl apply wrote into the demo's config" \
     test "$(grep -l 'written by meshctl apply' "$ETCDIR"/* 2>/dev/null | wc -l)" = 2
+check "meshctl analyze, no arguments: the demo's directory" \
+    eval 'mc analyze 2>&1 | grep -qF "No validation issues found when analyzing $ETCDIR."'
 check "meshctl get, no flags: the VirtualService" \
     eval 'mc get virtualservice 2>&1 | grep -q rating'
 v1() { [ "$(curl -s --max-time 5 http://127.0.0.1:8080/book/1 | sed -n 's/.*"rating":\([0-9]*\).*/\1/p')$(curl -s --max-time 5 http://127.0.0.1:8080/book/1 | sed -n 's/.*"rating":\([0-9]*\).*/\1/p')" = 11 ]; }
@@ -122,9 +124,18 @@ for h in "${walks[@]}"; do
 	*) walk own "$h" ;;
 	esac
 done
-if conformance "walkthrough (article): the article's own files, Istio's tokens"; then
+if [ -d "$SHARED/testdata" ]; then
 	check "with the article beside it, the demo prints the --article hint" \
 	    grep -q -- '--article' <<<"${walks[*]}"
+else
+	# each step the article's own files would have been checked on
+	why="no conformance data ($SHARED/testdata)"
+	skip "with the article beside it, the demo prints the --article hint" "$why"
+	sed -n 's/^ *-> \(NOT AS EXPECTED: \)\{0,1\}//p' "$T/walkthrough-own.log" |
+	    while IFS= read -r v; do
+		skip "walkthrough (article): $v" "$why"
+	done
+	skip "walkthrough (article) exits 0" "$why"
 fi
 check "rating v2 logs Request N" grep -q 'Request [0-9]' \
 	"$TOP/run/demo/logs/rating-v2.log"

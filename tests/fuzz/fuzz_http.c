@@ -7,11 +7,15 @@
  * - http_head_end() fed the bytes in pieces finds the same end as when
  *   fed them at once (or both refuse);
  * - http_chunked_feed() in pieces claims the same bytes as at once;
+ * - http_chunked_step() claims the same bytes as http_chunked_feed(),
+ *   in parts whose data adds up to the chunk sizes, and what a proxy
+ *   frames anew from them is itself a whole chunked body;
  * - what http_parse_request() accepts points into the buffer, holds only
  *   valid bytes and has consistent framing.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +32,8 @@ static ssize_t	 head_pieces(const char *, size_t, const size_t *, size_t,
 		    const struct http_limits *, struct http_error *);
 static ssize_t	 chunked_pieces(const char *, size_t, const size_t *,
 		    size_t, const struct http_limits *, int *);
+static ssize_t	 chunked_steps(const char *, size_t, const size_t *, size_t,
+		    const struct http_limits *, int *, char **, size_t *);
 static void	 check_str(struct str, const char *, size_t);
 static void	 check_request(const struct http_request *, const char *,
 		    size_t, const struct http_limits *);
@@ -100,6 +106,66 @@ chunked_pieces(const char *buf, size_t len, const size_t *cuts,
 		CHECK((size_t)n == to - from);
 		from = to;
 	}
+	return total;
+}
+
+/*
+ * The body fed to http_chunked_step in pieces, framed anew as proxy-d
+ * does (data in plain-hex chunks, "0" then the trailers).  Returns what
+ * was claimed, or -1; the new body in *out (malloc'd).
+ */
+static ssize_t
+chunked_steps(const char *buf, size_t len, const size_t *cuts,
+    size_t ncuts, const struct http_limits *l, int *done, char **out,
+    size_t *outlen)
+{
+	struct http_chunked	 c;
+	struct http_error	 err;
+	enum http_chunked_part	 part;
+	size_t			 from = 0, to, i, cap = 2 * len + 256, n = 0;
+	ssize_t			 r, total = 0;
+	char			*o = malloc(cap);
+	int			 trailer = 0;
+
+	http_chunked_init(&c, l);
+	*done = 0;
+	for (i = 0; i <= ncuts && !*done; i++) {
+		to = i < ncuts ? cuts[i] : len;
+		while (from < to && !*done) {
+			r = http_chunked_step(&c, buf + from, to - from, &part,
+			    done, &err);
+			if (r == -1) {
+				free(o);
+				return -1;
+			}
+			CHECK((size_t)r <= to - from);
+			if (r == 0)
+				break;
+			if (part == HTTP_CHUNKED_DATA)
+				n += (size_t)snprintf(o + n, cap - n, "%zx\r\n",
+				    (size_t)r);
+			if (part == HTTP_CHUNKED_TRAILER && !trailer) {
+				memcpy(o + n, "0\r\n", 3);
+				n += 3;
+				trailer = 1;
+			}
+			if (part != HTTP_CHUNKED_FRAMING) {
+				memcpy(o + n, buf + from, (size_t)r);
+				n += (size_t)r;
+			}
+			if (part == HTTP_CHUNKED_DATA) {
+				memcpy(o + n, "\r\n", 2);
+				n += 2;
+			}
+			CHECK(n < cap);
+			from += (size_t)r;
+			total += r;
+		}
+		if (from < to && !*done)
+			break;
+	}
+	*out = o;
+	*outlen = n;
 	return total;
 }
 
@@ -183,6 +249,26 @@ check_chunked(const char *buf, size_t len, uint32_t *seed,
 	pieces = chunked_pieces(buf, len, cuts, NCUTS, l, &done_pieces);
 	CHECK(whole == pieces);
 	CHECK(whole == -1 || done_whole == done_pieces);
+	{
+		char	*re;
+		size_t	 relen;
+		ssize_t	 steps, again;
+		int	 done_steps, done_again;
+
+		steps = chunked_steps(buf, len, cuts, NCUTS, l, &done_steps,
+		    &re, &relen);
+		CHECK(steps == whole);
+		if (steps == -1)
+			return;
+		CHECK(done_steps == done_whole);
+		/* the new framing is a body of its own, read whole */
+		if (done_steps) {
+			again = chunked_pieces(re, relen, NULL, 0, l,
+			    &done_again);
+			CHECK(again == (ssize_t)relen && done_again);
+		}
+		free(re);
+	}
 }
 
 int

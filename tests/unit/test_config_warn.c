@@ -555,11 +555,10 @@ test_service_entry(void **state)
 	    "  resolution: DNS\n  location: MESH_INTERNAL\n",
 	    "w.yaml:8:3: warning: ServiceEntry location MESH_INTERNAL is not "
 	    "supported");
-	assert_warns(SE_HEAD "  hosts: [db.example]\n"
+	/* proxy-d checks a server's mTLS identity with them */
+	assert_quiet(SE_HEAD "  hosts: [db.example]\n"
 	    "  ports: [{number: 80, name: http, protocol: HTTP}]\n"
-	    "  resolution: DNS\n  subjectAltNames: [db]\n",
-	    "w.yaml:8:3: warning: ServiceEntry subjectAltNames is not "
-	    "supported");
+	    "  resolution: DNS\n  subjectAltNames: [db]\n");
 	assert_quiet(SE_HEAD "  hosts: [db.example]\n"
 	    "  ports: [{number: 80, name: http, protocol: HTTP}]\n"
 	    "  resolution: DNS\n  location: MESH_EXTERNAL\n");
@@ -598,11 +597,10 @@ test_workload(void **state)
 	    "kind: WorkloadEntry\nmetadata: {name: we}\nspec:\n"
 	    "  address: 10.0.0.1\n  locality: us-east/a\n",
 	    "w.yaml:6:3: warning: WorkloadEntry locality is not supported");
-	assert_warns("apiVersion: networking.istio.io/v1\n"
+	/* its mTLS identity: proxies check a server by it */
+	assert_quiet("apiVersion: networking.istio.io/v1\n"
 	    "kind: WorkloadEntry\nmetadata: {name: we}\nspec:\n"
-	    "  address: 10.0.0.1\n  serviceAccount: rating\n",
-	    "w.yaml:6:3: warning: WorkloadEntry serviceAccount is not "
-	    "supported");
+	    "  address: 10.0.0.1\n  serviceAccount: rating\n");
 	assert_warns(SE_HEAD "  hosts: [db.example]\n"
 	    "  ports: [{number: 80, name: http, protocol: HTTP}]\n"
 	    "  resolution: STATIC\n"
@@ -614,20 +612,13 @@ static void
 test_authz(void **state)
 {
 	(void)state;
-	assert_warns(AP_HEAD "  rules:\n  - from:\n    - source:\n"
-	    "        principals: [cluster.local/ns/a/sa/b]\n",
-	    "w.yaml:8:9: warning: AuthorizationPolicy source.principals is "
-	    "not supported by meshkit and is ignored: without mTLS no "
-	    "request has a peer principal, so it never matches");
-	assert_warns(AP_HEAD "  action: DENY\n  rules:\n  - from:\n"
-	    "    - source:\n        notNamespaces: [prod]\n",
-	    "source.notNamespaces is not supported by meshkit and is "
-	    "ignored: without mTLS no request has a peer namespace, so it "
-	    "always matches");
-	assert_warns(AP_HEAD "  rules:\n  - when:\n"
-	    "    - key: source.namespace\n      values: [a]\n",
-	    "w.yaml:7:12: warning: AuthorizationPolicy when key "
-	    "source.namespace is not supported");
+	/* peers' identities come with mTLS: no warning */
+	assert_quiet(AP_HEAD "  rules:\n  - from:\n    - source:\n"
+	    "        principals: [cluster.local/ns/a/sa/b]\n");
+	assert_quiet(AP_HEAD "  action: DENY\n  rules:\n  - from:\n"
+	    "    - source:\n        notNamespaces: [prod]\n");
+	assert_quiet(AP_HEAD "  rules:\n  - when:\n"
+	    "    - key: source.namespace\n      values: [a]\n");
 	assert_quiet(AP_HEAD "  rules:\n  - from:\n    - source:\n"
 	    "        requestPrincipals: [\"*\"]\n");
 	/* RequestAuthentication: empty names Istio refuses */

@@ -128,8 +128,10 @@ test_walkthrough(void **state)
 {
 	static const char *const steps[] = {
 		"authorization-policy-jwt.yml",
+		"authorization-policy-rating.yml",
 		"destination-rule-circuit-breaker.yml",
 		"destination-rule-v1-v2.yml",
+		"peer-authentication-strict.yml",
 		"request-authentication-jwt.yml",
 		"virtual-service-retry.yml",
 		"virtual-service-v1-v2-75-25.yml",

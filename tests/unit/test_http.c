@@ -494,13 +494,16 @@ test_transfer_encoding(void **state)
 	/* an unknown coding before chunked: framing is clear, so 501 */
 	REJECT("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: cow, chunked"
 	    "\r\n\r\n", 501);
-	/* no chunked in HTTP/1.0, no body on GET/HEAD */
+	/* no chunked in HTTP/1.0, no body on HEAD; a framed one on GET */
 	REJECT("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400);
-	REJECT("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
-	    "\r\n", 400);
+	ACCEPT("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+	    "\r\n", &r);
+	assert_int_equal(r.framing, HTTP_BODY_CHUNKED);
 	REJECT("HEAD / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
 	    "\r\n", 400);
-	REJECT("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n", 400);
+	ACCEPT("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n", &r);
+	assert_int_equal(r.framing, HTTP_BODY_LENGTH);
+	assert_int_equal(r.content_length, 5);
 	REJECT("HEAD / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\n", 400);
 	ACCEPT("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", &r);
 	assert_int_equal(r.content_length, 0);

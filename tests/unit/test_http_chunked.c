@@ -23,6 +23,8 @@ static void	 test_chunked_every_split(void **);
 static void	 test_chunked_hostile(void **);
 static void	 test_chunked_limits(void **);
 static void	 test_chunked_big(void **);
+static size_t	 reframe(const char *, size_t, size_t, char *, size_t, int *);
+static void	 test_chunked_step(void **);
 
 /*
  * Feed body to a fresh checker in pieces cut at the given offsets.
@@ -278,6 +280,83 @@ test_chunked_big(void **state)
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 < 2.0);
 }
 
+/*
+ * A proxy's re-framing with http_chunked_step: the body fed in pieces of
+ * at most step bytes, data runs that touch merged into one chunk, the
+ * framing written anew.  Returns the length written to out, or 0.
+ */
+static size_t
+reframe(const char *body, size_t len, size_t step, char *out, size_t cap,
+    int *done)
+{
+	struct http_chunked	 c;
+	struct http_error	 err;
+	enum http_chunked_part	 part;
+	char			 data[4096];
+	size_t			 at = 0, n = 0, dlen = 0, piece;
+	ssize_t			 r;
+	int			 last = 0;
+
+	http_chunked_init(&c, &lim);
+	*done = 0;
+	while (at < len && !*done) {
+		piece = len - at < step ? len - at : step;
+		r = http_chunked_step(&c, body + at, piece, &part, done, &err);
+		if (r < 0)
+			return 0;
+		if (part == HTTP_CHUNKED_DATA) {
+			memcpy(data + dlen, body + at, (size_t)r);
+			dlen += (size_t)r;
+		} else if (dlen > 0) {
+			n += (size_t)snprintf(out + n, cap - n,
+			    "%zx\r\n%.*s\r\n", dlen, (int)dlen, data);
+			dlen = 0;
+		}
+		if (part == HTTP_CHUNKED_TRAILER) {
+			if (!last)
+				n += (size_t)snprintf(out + n, cap - n,
+				    "0\r\n");
+			last = 1;
+			memcpy(out + n, body + at, (size_t)r);
+			n += (size_t)r;
+		}
+		at += (size_t)r;
+		if (r == 0)
+			break;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+static void
+test_chunked_step(void **state)
+{
+	static const char body[] = "0004;a=b;c=\"d\"\r\nWiki\r\n"
+	    "000000005\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n"
+	    "0;x=y\r\nx-t: 1\r\nx-u: 2\r\n\r\nNEXT";
+	static const char want[] = "4\r\nWiki\r\n5\r\npedia\r\n"
+	    "e\r\n in\r\n\r\nchunks.\r\n0\r\nx-t: 1\r\nx-u: 2\r\n\r\n";
+	static const char empty[] = "000\r\n\r\n";
+	char		 out[512];
+	size_t		 step, n;
+	int		 done;
+
+	/* the same canonical body whatever the pieces; NEXT is not it */
+	for (step = 1; step <= sizeof(body); step++) {
+		n = reframe(body, sizeof(body) - 1, step, out, sizeof(out),
+		    &done);
+		assert_int_equal(done, 1);
+		assert_int_equal(n, sizeof(want) - 1);
+		assert_string_equal(out, want);
+	}
+	n = reframe(empty, sizeof(empty) - 1, 3, out, sizeof(out), &done);
+	assert_int_equal(done, 1);
+	assert_string_equal(out, "0\r\n\r\n");
+	/* bad framing is still refused */
+	assert_int_equal(reframe("4\r\nWikiXX", 10, 4, out, sizeof(out),
+	    &done), 0);
+}
+
 int
 main(void)
 {
@@ -286,6 +365,7 @@ main(void)
 		cmocka_unit_test(test_chunked_hostile),
 		cmocka_unit_test(test_chunked_limits),
 		cmocka_unit_test(test_chunked_big),
+		cmocka_unit_test(test_chunked_step),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

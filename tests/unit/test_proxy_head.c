@@ -38,12 +38,15 @@ static void	test_request_policy(void **);
 static void	test_request_ops(void **);
 static void	test_request_mirror(void **);
 static void	test_request_version10(void **);
+static void	test_request_get_body(void **);
 static void	test_response(void **);
 static void	test_response_cors(void **);
 static void	test_local(void **);
 static void	test_redirect(void **);
 static void	test_cors_preflight(void **);
 static void	test_put_u64(void **);
+static void	test_te_codings(void **);
+static void	test_response_codings(void **);
 static int	setup(void **);
 
 static void
@@ -285,6 +288,35 @@ test_request_mirror(void **state)
 }
 
 static void
+test_request_get_body(void **state)
+{
+	static const char get[] = "GET /_search HTTP/1.1\r\nHost: b\r\n"
+	    "Content-Length: 2\r\n\r\n";
+	static const char get0[] = "GET / HTTP/1.1\r\nHost: b\r\n"
+	    "Content-Length: 0\r\n\r\n";
+	static const char del[] = "DELETE /x HTTP/1.0\r\nHost: b\r\n"
+	    "Content-Length: 1\r\n\r\n";
+	struct http_request	 req;
+	struct head_request	 in;
+
+	/* forwarded, asking the upstream to close after it */
+	parse_req(get, &req);
+	assert_int_equal(head_body_closes(&req), 1);
+	init_in(&in, &req, get);
+	assert_string_equal(write_req(&in), "GET /_search HTTP/1.1\r\n"
+	    "Connection: close\r\nHost: b\r\nx-forwarded-for: 10.0.0.7\r\n"
+	    "Content-Length: 2\r\n\r\n");
+	parse_req(del, &req);
+	init_in(&in, &req, del);
+	assert_string_equal(write_req(&in), "DELETE /x HTTP/1.0\r\n"
+	    "Connection: close\r\nHost: b\r\nx-forwarded-for: 10.0.0.7\r\n"
+	    "Content-Length: 1\r\n\r\n");
+	/* an empty body is no body */
+	parse_req(get0, &req);
+	assert_int_equal(head_body_closes(&req), 0);
+}
+
+static void
 test_request_version10(void **state)
 {
 	static const char raw[] = "GET / HTTP/1.0\r\nHost: b\r\n\r\n";
@@ -507,6 +539,59 @@ test_put_u64(void **state)
 	e = head_put_u64(buf, UINT64_MAX);
 	*e = '\0';
 	assert_string_equal(buf, "18446744073709551615");
+	e = head_put_hex(buf, 0);
+	*e = '\0';
+	assert_string_equal(buf, "0");
+	e = head_put_hex(buf, 0x4e);
+	*e = '\0';
+	assert_string_equal(buf, "4e");
+	e = head_put_hex(buf, UINT64_MAX);
+	*e = '\0';
+	assert_string_equal(buf, "ffffffffffffffff");
+}
+
+static void
+test_te_codings(void **state)
+{
+	struct http_header	 h[3] = {
+		{ STR_LIT("Transfer-Encoding"), STR_LIT("chunked") },
+		{ STR_LIT("x"), STR_LIT("gzip") },
+		{ STR_LIT("transfer-encoding"), STR_LIT(" Chunked ,chunked") },
+	};
+
+	assert_int_equal(head_te_codings(h, 3), 0);
+	h[2].value = STR_LIT("gzip, chunked");
+	assert_int_equal(head_te_codings(h, 3), 1);
+	h[0].value = STR_LIT("gzip");
+	assert_int_equal(head_te_codings(h, 1), 1);
+	assert_int_equal(head_te_codings(h + 1, 1), 0);
+}
+
+static void
+test_response_codings(void **state)
+{
+	static const char gz[] = "HTTP/1.1 200 OK\r\n"
+	    "Transfer-Encoding: gzip\r\n\r\n";
+	static const char ch[] = "HTTP/1.1 200 OK\r\n"
+	    "Transfer-Encoding: gzip, chunked\r\n\r\n";
+	struct http_response	 r;
+	struct head_response	 in;
+
+	/* framed by the close, the coding still goes with the body */
+	parse_resp(gz, "GET", &r);
+	memset(&in, 0, sizeof(in));
+	in.resp = &r;
+	in.headlen = strlen(gz);
+	in.request_version = 11;
+	assert_string_equal(write_resp(&in), "HTTP/1.1 200 OK\r\n"
+	    "Transfer-Encoding: gzip\r\nConnection: close\r\n\r\n");
+	/* unframed for a 1.0 client: no Transfer-Encoding at all */
+	parse_resp(ch, "GET", &r);
+	in.resp = &r;
+	in.headlen = strlen(ch);
+	in.dechunk = 1;
+	assert_string_equal(write_resp(&in), "HTTP/1.1 200 OK\r\n"
+	    "Connection: close\r\n\r\n");
 }
 
 static int
@@ -528,12 +613,15 @@ main(void)
 		cmocka_unit_test_setup(test_request_ops, setup),
 		cmocka_unit_test_setup(test_request_mirror, setup),
 		cmocka_unit_test_setup(test_request_version10, setup),
+		cmocka_unit_test_setup(test_request_get_body, setup),
 		cmocka_unit_test_setup(test_response, setup),
 		cmocka_unit_test_setup(test_response_cors, setup),
 		cmocka_unit_test_setup(test_local, setup),
 		cmocka_unit_test_setup(test_redirect, setup),
 		cmocka_unit_test_setup(test_cors_preflight, setup),
 		cmocka_unit_test_setup(test_put_u64, setup),
+		cmocka_unit_test_setup(test_te_codings, setup),
+		cmocka_unit_test_setup(test_response_codings, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -68,6 +68,13 @@ static const struct stage t3 = { "t3", t_start3, t_cancel3, 1 };
 static const struct stage *const tlist[] = { &t0, &t1, &t2, &t3 };
 static const struct pipeline tpipe = { tlist, 4 };
 
+/* session.c's, stubbed: a stage holds the request back. */
+void
+session_hold(struct session *s)
+{
+	note("hold", -1);
+}
+
 /* session.c's, stubbed: the request is complete. */
 void
 session_complete(struct session *s)
@@ -225,19 +232,19 @@ test_wait(void **state)
 	acts[1] = ACT_WAIT;
 	acts[2] = ACT_WAIT;
 	stage_begin(s);
-	assert_string_equal(trace, "start0 start1 ");
+	assert_string_equal(trace, "start0 start1 hold ");
 	assert_true(stage_waiting(s));
 	assert_string_equal(stage_name(s), "t1");
 	/* a stage that holds the request back: the client is not read */
 	assert_int_equal(s->state, SESSION_WAIT);
 	stage_done(s, STAGE_NEXT);
-	assert_string_equal(trace, "start0 start1 start2 ");
+	assert_string_equal(trace, "start0 start1 hold start2 ");
 	/* a stage that streams the body: forwarding */
 	assert_int_equal(s->state, SESSION_FORWARD);
 	assert_string_equal(stage_name(s), "t2");
 	stage_done(s, STAGE_NEXT);
-	assert_string_equal(trace, "start0 start1 start2 start3 cancel3 "
-	    "cancel2 cancel1 cancel0 complete ");
+	assert_string_equal(trace, "start0 start1 hold start2 start3 "
+	    "cancel3 cancel2 cancel1 cancel0 complete ");
 	assert_int_equal(completed, 1);
 	free_session(s);
 }
