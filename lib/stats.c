@@ -8,6 +8,9 @@
  * what they are (path and format; kind, host, port and path), so two
  * workloads naming the same file share one, and a reload keeps them.
  */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +67,7 @@ struct stats_sample {
 	char		*labels;
 	uint64_t	 value;
 	int		 gauge;
+	int		 ms;		/* written in seconds */
 };
 
 static void	stats_sink_free(struct stats_sink *);
@@ -648,7 +652,12 @@ stats_samples_write(struct sbuf *b, struct stats_sample *v, size_t n,
 			v[i + 1].value += v[i].value;
 			i++;
 		}
-		metrics_sample_u64(b, v[i].name, v[i].labels, v[i].value);
+		if (v[i].ms)
+			metrics_sample(b, v[i].name, v[i].labels,
+			    (double)v[i].value / 1000);
+		else
+			metrics_sample_u64(b, v[i].name, v[i].labels,
+			    v[i].value);
 	}
 }
 
@@ -779,8 +788,8 @@ stats_daemon_metrics(struct sbuf *b, const char *program, const struct msg *m)
 	struct str		 gauges = msg_get(m, &m->header, "gauges");
 	char			 prefix[80], field[MSG_MAX_KEY + 1], name[200];
 	uint64_t		 value;
-	size_t			 i, j, n = 0, plen;
-	int			 gauge;
+	size_t			 i, j, n = 0, plen, flen;
+	int			 gauge, ms;
 
 	/* "route-d" -> meshkit_route_ */
 	plen = strlen(program);
@@ -800,6 +809,9 @@ stats_daemon_metrics(struct sbuf *b, const char *program, const struct msg *m)
 		for (j = 0; known_gauges[j] != NULL; j++)
 			if (strcmp(known_gauges[j], field) == 0)
 				gauge = 1;
+		/* milliseconds: Prometheus' base unit is the second */
+		flen = strlen(field);
+		ms = flen > 3 && strcmp(field + flen - 3, "-ms") == 0;
 		if (gauges.p != NULL) {
 			const char *p = gauges.p, *end = gauges.p + gauges.n;
 
@@ -815,7 +827,10 @@ stats_daemon_metrics(struct sbuf *b, const char *program, const struct msg *m)
 				p += wl + 1;
 			}
 		}
+		if (ms)
+			field[flen - 3] = '\0';
 		stats_metric_name(name, sizeof(name), prefix, field,
+		    ms ? (gauge ? "_seconds" : "_seconds_total") :
 		    gauge ? "" : "_total");
 		/* a name Prometheus would refuse is left out */
 		for (j = 0; name[j] != '\0'; j++)
@@ -833,6 +848,7 @@ stats_daemon_metrics(struct sbuf *b, const char *program, const struct msg *m)
 		v[n].name = xstrdup(name);
 		v[n].labels = xstrdup("");
 		v[n].value = value;
+		v[n].ms = ms;
 		v[n++].gauge = gauge;
 	}
 	snprintf(name, sizeof(name), "A number from %s's status.", program);
@@ -959,4 +975,145 @@ stats_handle_request(struct stats *st, uint64_t started_ms, const char *buf,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The proxies' certificates, from the status files proxy-d keeps in the
+ * run directory (tls-NAME.status, as meshctl status reads them): when
+ * each expires, when it is renewed, and its state ("not running" for
+ * the file of a proxy that is gone).
+ */
+#define STATS_MAX_CERTS	256
+
+struct stats_cert {
+	char		 labels[400];
+	char		 state[16];
+	uint64_t	 not_after, renew_at;
+};
+
+static void
+stats_cert_label(struct sbuf *b, const char *name, struct str v, int comma)
+{
+	if (comma)
+		sbuf_addc(b, ',');
+	sbuf_adds(b, name);
+	sbuf_adds(b, "=\"");
+	sbuf_prom_escape(b, v.p != NULL ? v.p : "", v.p != NULL ? v.n : 0);
+	sbuf_addc(b, '"');
+}
+
+static int
+stats_cert_read(const char *path, struct msg *m, char **buf)
+{
+	FILE	*f;
+	size_t	 n;
+	char	 err[128];
+
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	*buf = xmalloc(65536);
+	n = fread(*buf, 1, 65536, f);
+	fclose(f);
+	if (n == 0 || n == 65536 || msg_parse(m, *buf, n, err,
+	    sizeof(err)) == -1 || !msg_type_is(m, "tls-status")) {
+		free(*buf);
+		*buf = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+stats_cert_metrics(struct sbuf *b, const char *rundir)
+{
+	static const char *const states[] = { "ok", "retrying", "expired",
+	    "none", "not running" };
+	struct stats_cert	*c;
+	struct dirent		*de;
+	struct sbuf		 lab;
+	struct msg		 m;
+	struct str		 state;
+	DIR			*d;
+	char			 path[4096], *buf, one[440];
+	size_t			 n = 0, i, j, len;
+	uint64_t		 pid;
+
+	if ((d = opendir(rundir)) == NULL)
+		return;
+	c = xcalloc(STATS_MAX_CERTS, sizeof(*c));
+	msg_init(&m);
+	sbuf_init(&lab, 0);
+	while ((de = readdir(d)) != NULL && n < STATS_MAX_CERTS) {
+		len = strlen(de->d_name);
+		if (strncmp(de->d_name, "tls-", 4) != 0 || len < 12 ||
+		    strcmp(de->d_name + len - 7, ".status") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", rundir, de->d_name);
+		if (stats_cert_read(path, &m, &buf) == -1)
+			continue;
+		sbuf_reset(&lab);
+		stats_cert_label(&lab, "proxy", msg_get(&m, &m.header,
+		    "proxy"), 0);
+		stats_cert_label(&lab, "workload", msg_get(&m, &m.header,
+		    "workload"), 1);
+		stats_cert_label(&lab, "namespace", msg_get(&m, &m.header,
+		    "namespace"), 1);
+		stats_cert_label(&lab, "spiffe_id", msg_get(&m, &m.header,
+		    "spiffe-id"), 1);
+		if (lab.len < sizeof(c[n].labels)) {
+			memcpy(c[n].labels, lab.buf, lab.len);
+			c[n].labels[lab.len] = '\0';
+			pid = 0;
+			msg_get_u64(&m, &m.header, "pid", &pid);
+			msg_get_u64(&m, &m.header, "not-after",
+			    &c[n].not_after);
+			msg_get_u64(&m, &m.header, "renew-at",
+			    &c[n].renew_at);
+			state = msg_get(&m, &m.header, "state");
+			if (pid == 0 || (kill((pid_t)pid, 0) == -1 &&
+			    errno != EPERM))
+				util_strlcpy(c[n].state, "not running",
+				    sizeof(c[n].state));
+			else
+				snprintf(c[n].state, sizeof(c[n].state),
+				    "%.*s", (int)state.n, state.p != NULL ?
+				    state.p : "");
+			n++;
+		}
+		free(buf);
+	}
+	closedir(d);
+	msg_fini(&m);
+	sbuf_fini(&lab);
+	if (n > 0) {
+		metrics_family(b, "meshkit_proxy_cert_expiry_timestamp_seconds",
+		    "gauge", "When the certificate a proxy-d holds from tls-d "
+		    "expires, in seconds since the epoch.");
+		for (i = 0; i < n; i++)
+			if (c[i].not_after != 0)
+				metrics_sample_u64(b, "meshkit_proxy_cert_"
+				    "expiry_timestamp_seconds", c[i].labels,
+				    c[i].not_after);
+		metrics_family(b, "meshkit_proxy_cert_renewal_timestamp_seconds",
+		    "gauge", "When the proxy-d renews its certificate, in "
+		    "seconds since the epoch.");
+		for (i = 0; i < n; i++)
+			if (c[i].renew_at != 0)
+				metrics_sample_u64(b, "meshkit_proxy_cert_"
+				    "renewal_timestamp_seconds", c[i].labels,
+				    c[i].renew_at);
+		metrics_family(b, "meshkit_proxy_cert_state", "gauge",
+		    "1 for the state of each proxy-d's certificate: ok, "
+		    "retrying (tls-d away or refusing), expired, none, not "
+		    "running.");
+		for (i = 0; i < n; i++)
+			for (j = 0; j < nitems(states); j++) {
+				snprintf(one, sizeof(one), "%s,state=\"%s\"",
+				    c[i].labels, states[j]);
+				metrics_sample_u64(b,
+				    "meshkit_proxy_cert_state", one,
+				    strcmp(c[i].state, states[j]) == 0);
+			}
+	}
+	free(c);
 }

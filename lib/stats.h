@@ -115,6 +115,8 @@ int		 stats_handle(struct stats *, const char *, size_t,
 void		 stats_write_metrics(struct stats *, struct sbuf *);
 /* stats-d's counters, as the header of its status-reply. */
 void		 stats_write_status(const struct stats *, struct msg_writer *);
+/* The proxies' certificates, from their status files in rundir. */
+void		 stats_cert_metrics(struct sbuf *, const char *rundir);
 /*
  * A daemon's status-reply as metrics: each number of its header but pid
  * and generation, meshkit_<program>_<field>, a counter (_total) unless

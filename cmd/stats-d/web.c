@@ -382,6 +382,7 @@ web_metrics(struct web *w, struct evhttp_request *req)
 	}
 	pthread_mutex_unlock(&sd->lock);
 	msg_fini(&m);
+	stats_cert_metrics(&w->out, util_rundir());
 	web_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8",
 	    w->out.buf != NULL ? w->out.buf : "", w->out.len);
 	/* a huge scrape does not keep its buffer */

@@ -106,6 +106,14 @@ check "mutual TLS: book -> rating, both reporters, with both SPIFFE principals" 
 	'[ "$(q "count(count by (reporter) (istio_requests_total{connection_security_policy=\"mutual_tls\",destination_service=\"rating.default.svc.cluster.local\",source_principal=\"spiffe://cluster.local/ns/default/sa/book-service\",destination_principal=\"spiffe://cluster.local/ns/default/sa/rating-service\"}))")" = 2 ]'
 check "plain text: outside -> book (connection_security_policy none)" eval \
 	'[ -n "$(q "sum(istio_requests_total{connection_security_policy=\"none\",reporter=\"destination\",destination_workload=\"book-service\"})")" ]'
+check "certificate expiry: the three proxies' (state ok) and tls-d's CA" eval \
+	'[ "$(q "count(meshkit_proxy_cert_expiry_timestamp_seconds > time())")" = 3 ] &&
+	 [ "$(q "sum(meshkit_proxy_cert_state{state=\"ok\"})")" = 3 ] &&
+	 [ -n "$(q "meshkit_tls_ca_not_after > time()")" ]'
+curl -s --max-time 10 http://127.0.0.1:15090/metrics >"$T/demo-metrics.txt"
+promtool check metrics <"$T/demo-metrics.txt" >"$T/promtool.out" 2>&1
+check "promtool: the demo's metrics under load, only the _milliseconds lint" eval \
+	'! grep -v "_milliseconds use base unit" "$T/promtool.out" | grep -q .'
 
 # Istio's dashboards, Grafana's variables filled in, under load (irate
 # looks at the last two scrapes).  The demo's traffic has both kinds a

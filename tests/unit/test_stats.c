@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -25,6 +26,7 @@ static void	test_spans(void **);
 static void	test_requests(void **);
 static void	test_daemon_metrics(void **);
 static void	test_proxies(void **);
+static void	test_certs(void **);
 static void	test_bad(void **);
 
 #define BATCH(wl, ns, extra) "meshkit/1 records\nworkload: " wl \
@@ -199,7 +201,7 @@ test_daemon_metrics(void **state)
 	const char	*reply = "meshkit/1 status-reply\nprogram: breaker-d\n"
 	    "pid: 12\ngeneration: 3\nuptime-ms: 900\nmessages: 7\n"
 	    "clusters: 2\nnew-thing: 5\nmessages: 8\n"
-	    "gauges: new-thing\nversion: 0.1\n";
+	    "gauges: new-thing\nversion: 0.1\nbusy-ms: 1500\n";
 
 	msg_init(&m);
 	sbuf_init(&b, 0);
@@ -211,7 +213,12 @@ test_daemon_metrics(void **state)
 	assert_non_null(strstr(b.buf, "# TYPE meshkit_breaker_clusters gauge\n"
 	    "meshkit_breaker_clusters 2\n"));
 	assert_non_null(strstr(b.buf, "meshkit_breaker_new_thing 5\n"));
-	assert_non_null(strstr(b.buf, "meshkit_breaker_uptime_ms 900\n"));
+	/* milliseconds in seconds, Prometheus' base unit */
+	assert_non_null(strstr(b.buf, "# TYPE meshkit_breaker_uptime_seconds "
+	    "gauge\nmeshkit_breaker_uptime_seconds 0.9\n"));
+	assert_non_null(strstr(b.buf, "# TYPE meshkit_breaker_busy_seconds_total "
+	    "counter\nmeshkit_breaker_busy_seconds_total 1.5\n"));
+	assert_null(strstr(b.buf, "_ms"));
 	assert_null(strstr(b.buf, "_pid"));
 	assert_null(strstr(b.buf, "_generation"));
 	assert_null(strstr(b.buf, "version"));
@@ -256,6 +263,60 @@ test_proxies(void **state)
 	stats_free(st);
 }
 
+/* The proxies' certificate status files become three gauges each. */
+static void
+test_certs(void **state)
+{
+	char		 dir[] = "/tmp/test_stats.XXXXXX", path[128];
+	struct sbuf	 b;
+	FILE		*f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/tls-book.status", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fprintf(f, "meshkit/1 tls-status\nproxy: book\nworkload: book-service\n"
+	    "namespace: default\npid: %d\nstate: ok\nspiffe-id: "
+	    "spiffe://cluster.local/ns/default/sa/book\nnot-after: "
+	    "1900000000\nrenew-at: 1800000000\n", (int)getpid());
+	fclose(f);
+	/* a proxy that is gone: pid 0 */
+	snprintf(path, sizeof(path), "%s/tls-old.status", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fprintf(f, "meshkit/1 tls-status\nproxy: old\nworkload: w\n"
+	    "namespace: \"q\nstate: ok\npid: 0\n");
+	fclose(f);
+	/* not a status file */
+	snprintf(path, sizeof(path), "%s/tls-x.status", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fprintf(f, "garbage\n");
+	fclose(f);
+	sbuf_init(&b, 0);
+	stats_cert_metrics(&b, dir);
+	assert_non_null(b.buf);
+	assert_non_null(strstr(b.buf, "meshkit_proxy_cert_expiry_timestamp_"
+	    "seconds{proxy=\"book\",workload=\"book-service\",namespace="
+	    "\"default\",spiffe_id=\"spiffe://cluster.local/ns/default/sa/"
+	    "book\"} 1900000000\n"));
+	assert_non_null(strstr(b.buf, "meshkit_proxy_cert_renewal_timestamp_"
+	    "seconds{proxy=\"book\""));
+	assert_non_null(strstr(b.buf, "sa/book\",state=\"ok\"} 1\n"));
+	assert_non_null(strstr(b.buf, "sa/book\",state=\"expired\"} 0\n"));
+	/* escaped, and "not running" for the proxy that is gone */
+	assert_non_null(strstr(b.buf, "proxy=\"old\",workload=\"w\","
+	    "namespace=\"\\\"q\",spiffe_id=\"\",state=\"not running\"} 1\n"));
+	assert_null(strstr(b.buf, "proxy=\"x\""));
+	assert_null(strstr(b.buf, "expiry_timestamp_seconds{proxy=\"old\""));
+	sbuf_fini(&b);
+	/* an empty run directory: nothing */
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	assert_int_equal(system(path), 0);
+	sbuf_init(&b, 0);
+	stats_cert_metrics(&b, dir);
+	assert_int_equal(b.len, 0);
+	sbuf_fini(&b);
+	(void)state;
+}
+
 static void
 test_bad(void **state)
 {
@@ -285,6 +346,7 @@ main(void)
 		cmocka_unit_test(test_requests),
 		cmocka_unit_test(test_daemon_metrics),
 		cmocka_unit_test(test_proxies),
+		cmocka_unit_test(test_certs),
 		cmocka_unit_test(test_bad),
 	};
 
