@@ -68,8 +68,24 @@ check "a panel per service: rate, errors, duration" eval \
 	 grep -q "Request rate" "$T/page.html" && grep -q "Error rate (5xx)" "$T/page.html" &&
 	 grep -q "Duration p50 / p90 / p99" "$T/page.html"'
 check "the panels draw lines" grep -q '<polyline points="[0-9]' "$T/page.html"
-# no mTLS in the demo yet: no lock; the lock itself is drawn for mTLS
-# edges (t_stats_page's own records below)
+# book -> rating is mutual TLS in the demo (tls-d's certificates),
+# the callers outside the mesh -> book plain text
+# edge_lock FROM TO: the edge's element holds a lock
+edge_lock() {
+	python3 - "$T/page.html" "$1" "$2" <<'PY'
+import sys
+html = open(sys.argv[1]).read()
+i = html.find('data-from="%s" data-to="%s"' % (sys.argv[2], sys.argv[3]))
+j = html.find('<g class="edge', i + 1)
+sys.exit(0 if i >= 0 and 'class="lock"' in html[i:j if j > 0 else len(html)] else 1)
+PY
+}
+check "a lock on book-service -> rating (mutual TLS)" eval \
+	'grep -q "data-mtls=\"true\"" <<<"$e" && edge_lock default/book-service rating.default.svc.cluster.local'
+check "and on rating -> v2" grep -q 'data-mtls="true"' <<<"$e2"
+check "none from outside the mesh to book (plain text)" eval \
+	'grep -q "data-mtls=\"false\"" <<<"$(edge unknown book-service.default.svc.cluster.local)" &&
+	 ! edge_lock unknown book-service.default.svc.cluster.local'
 check "nothing from outside: no http(s) URL the page loads" eval \
 	'! grep -oE "(src|href)=\"https?://" "$T/page.html" | grep -q .'
 check "a screenshot" test -s "$T/graph.png"
