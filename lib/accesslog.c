@@ -601,15 +601,33 @@ al_time(const char *fmt, uint64_t us, struct al_value *v)
 	size_t		 len = 0, n, nd;
 	const char	*p;
 
-	gmtime_r(&secs, &tm);
+	/* Envoy's default: the second's part made once a second */
+	static _Thread_local time_t	 last = -1;
+	static _Thread_local char	 prefix[32];
+	static _Thread_local size_t	 prefix_len;
+	unsigned			 ms;
+
 	v->kind = AL_STR;
 	if (fmt == NULL) {
-		n = strftime(v->buf, sizeof(v->buf), "%Y-%m-%dT%H:%M:%S", &tm);
-		snprintf(v->buf + n, sizeof(v->buf) - n, ".%03uZ",
-		    (unsigned)(us % 1000000 / 1000));
-		v->s = (struct str){ v->buf, strlen(v->buf) };
+		if (secs != last) {
+			gmtime_r(&secs, &tm);
+			prefix_len = strftime(prefix, sizeof(prefix),
+			    "%Y-%m-%dT%H:%M:%S", &tm);
+			last = secs;
+		}
+		ms = (unsigned)(us % 1000000 / 1000);
+		memcpy(v->buf, prefix, prefix_len);
+		n = prefix_len;
+		v->buf[n++] = '.';
+		v->buf[n++] = (char)('0' + ms / 100);
+		v->buf[n++] = (char)('0' + ms / 10 % 10);
+		v->buf[n++] = (char)('0' + ms % 10);
+		v->buf[n++] = 'Z';
+		v->buf[n] = '\0';
+		v->s = (struct str){ v->buf, n };
 		return;
 	}
+	gmtime_r(&secs, &tm);
 	for (p = fmt; *p != '\0' && len < sizeof(v->buf) - 1; p++) {
 		if (*p != '%' || p[1] == '\0') {
 			v->buf[len++] = *p;

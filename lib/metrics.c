@@ -1,10 +1,12 @@
 /*
  * Istio's standard HTTP metrics (metrics.h).
  *
- * A series' key is its label set already written as the exposition
- * writes it (name="escaped value",...): escaping makes it unambiguous,
- * and rendering a scrape is then a copy per line.  Building it costs a
- * few hundred bytes of writes per record, and one hash lookup.
+ * A series is found by a compact key: the label values as the record has
+ * them, each cut to METRICS_MAX_VALUE bytes and prefixed by its length
+ * (0xff: unknown), no names, no escaping; that is a copy of the values
+ * and one hash lookup per record.  A new series writes its label set
+ * once as the exposition writes it (name="escaped value",...), so that
+ * rendering a scrape is a copy per line.
  */
 #include <math.h>
 #include <stdio.h>
@@ -25,6 +27,7 @@ const double metrics_buckets[METRICS_NBUCKETS] = {
 static void	metrics_label(struct sbuf *, const char *, struct str,
 		    const char *);
 static void	metrics_key(struct sbuf *, const struct record *);
+static void	metrics_labels(struct sbuf *, const struct record *);
 static struct metrics_series *metrics_series_new(const char *, size_t);
 static void	metrics_write_histogram(struct sbuf *, const char *,
 		    const struct metrics_series *,
@@ -88,9 +91,61 @@ metrics_label(struct sbuf *b, const char *name, struct str v,
 	sbuf_addc(b, '"');
 }
 
-/* The label set of Istio's standard metrics, in Istio's order. */
+/*
+ * One value of the compact key.  A value that renders as the default
+ * (a field left out, or "unknown" said outright) is the same label, so
+ * the same key.
+ */
+static void
+metrics_key_value(struct sbuf *b, struct str v, const char *dflt)
+{
+	size_t	 n;
+
+	if (v.p == NULL || v.n == 0 || util_str_eq(v, dflt)) {
+		sbuf_addc(b, (char)0xff);
+		return;
+	}
+	n = sbuf_utf8_cut(v.p, v.n, METRICS_MAX_VALUE);
+	sbuf_addc(b, (char)n);
+	sbuf_add(b, v.p, n);
+}
+
+/* The values of the label set, in Istio's order: what tells series apart. */
 static void
 metrics_key(struct sbuf *b, const struct record *r)
+{
+	struct str	 name, ns;
+	char		 head[4];
+
+	sbuf_reset(b);
+	head[0] = (char)(r->code & 0xff);
+	head[1] = (char)(r->code >> 8);
+	head[2] = r->reporter == RECORD_SOURCE ? 's' : 'd';
+	head[3] = r->request_protocol.p != NULL &&
+	    util_str_eq(r->request_protocol, "grpc") ? 'g' : 'h';
+	sbuf_add(b, head, sizeof(head));
+	metrics_key_value(b, r->source.workload, "unknown");
+	metrics_key_value(b, r->source.namespace, "unknown");
+	metrics_key_value(b, r->source.principal, "unknown");
+	metrics_key_value(b, r->source.app, "unknown");
+	metrics_key_value(b, r->source.version, "unknown");
+	metrics_key_value(b, r->destination.workload, "unknown");
+	metrics_key_value(b, r->destination.namespace, "unknown");
+	metrics_key_value(b, r->destination.principal, "unknown");
+	metrics_key_value(b, r->destination.app, "unknown");
+	metrics_key_value(b, r->destination.version, "unknown");
+	metrics_key_value(b, r->service, "unknown");
+	record_service_parts(r, &name, &ns);
+	metrics_key_value(b, name, "unknown");
+	metrics_key_value(b, ns, "unknown");
+	metrics_key_value(b, r->flags, "-");
+	metrics_key_value(b, r->grpc_status, "");
+	metrics_key_value(b, r->security, "unknown");
+}
+
+/* The label set of Istio's standard metrics, in Istio's order. */
+static void
+metrics_labels(struct sbuf *b, const struct record *r)
 {
 	struct str	 name, ns;
 	char		 code[8];
@@ -193,8 +248,13 @@ metrics_add(struct metrics *m, const struct record *r, unsigned disabled)
 			s = m->overflow;
 			m->overflowed++;
 		} else {
-			s = metrics_series_new(xstrndup(m->key.buf,
-			    m->key.len), m->key.len);
+			struct sbuf	 labels;
+
+			sbuf_init(&labels, 0);
+			metrics_labels(&labels, r);
+			s = metrics_series_new(xstrndup(labels.buf != NULL ?
+			    labels.buf : "", labels.len), labels.len);
+			sbuf_fini(&labels);
 			s->owned = 1;
 			strmap_put(&m->series, m->key.buf, m->key.len, s);
 		}

@@ -8,6 +8,7 @@
  * copy.  Required fields are three; everything else is optional and
  * unknown when absent.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -49,7 +50,7 @@ struct record_field {
 	{ k, KIND_U32, offsetof(struct record, m), b, x, 0 }
 #define F_HEX(k, m)	{ k, KIND_HEX, offsetof(struct record, m), 0, 0, 0 }
 
-/* Sorted by key (strcmp order): record_field_find searches it. */
+/* Sorted by key (strcmp order), for the reader; record_field_find hashes. */
 static const struct record_field record_fields[] = {
 	F_U32("attempts", attempts, RECORD_HAS_ATTEMPTS, 1000000),
 	F_STR("authority", authority),
@@ -136,25 +137,49 @@ record_fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
+/*
+ * The keys in an open-addressed table, made once: a record's thirty-odd
+ * fields cost a hash of three bytes and the length, and one compare.
+ */
+#define RECORD_FIELD_SLOTS	256	/* five times the fields */
+#define RECORD_FIELD_HASH(p, n)	((((unsigned)(n) * 31u) ^		\
+	((unsigned char)(p)[0] * 7u) ^ ((unsigned char)(p)[(n) - 1] * 3u) ^ \
+	((unsigned char)(p)[(n) / 2] * 11u)) & (RECORD_FIELD_SLOTS - 1))
+static unsigned char	 record_field_slot[RECORD_FIELD_SLOTS];
+static unsigned char	 record_field_len[nitems(record_fields)];
+static pthread_once_t	 record_field_once = PTHREAD_ONCE_INIT;
+
+static void
+record_field_init(void)
+{
+	size_t	 i, j, n;
+
+	memset(record_field_slot, 0xff, sizeof(record_field_slot));
+	for (i = 0; i < nitems(record_fields); i++) {
+		n = strlen(record_fields[i].key);
+		record_field_len[i] = (unsigned char)n;
+		j = RECORD_FIELD_HASH(record_fields[i].key, n);
+		while (record_field_slot[j] != 0xff)
+			j = (j + 1) & (RECORD_FIELD_SLOTS - 1);
+		record_field_slot[j] = (unsigned char)i;
+	}
+}
+
 static const struct record_field *
 record_field_find(struct str key)
 {
-	size_t	 lo = 0, hi = nitems(record_fields), mid, n;
-	int	 c;
+	size_t	 j;
+	unsigned char i;
 
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		n = strlen(record_fields[mid].key);
-		c = memcmp(key.p, record_fields[mid].key, key.n < n ? key.n :
-		    n);
-		if (c == 0)
-			c = key.n < n ? -1 : key.n > n ? 1 : 0;
-		if (c == 0)
-			return &record_fields[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
+	pthread_once(&record_field_once, record_field_init);
+	if (key.n == 0 || key.n > 64)
+		return NULL;
+	j = RECORD_FIELD_HASH(key.p, key.n);
+	while ((i = record_field_slot[j]) != 0xff) {
+		if (record_field_len[i] == key.n &&
+		    memcmp(record_fields[i].key, key.p, key.n) == 0)
+			return &record_fields[i];
+		j = (j + 1) & (RECORD_FIELD_SLOTS - 1);
 	}
 	return NULL;
 }

@@ -70,6 +70,8 @@ struct observe {
 	char			*capture[2][OBSERVE_MAX_CAPTURE];
 	size_t			 ncapture[2];
 	uint64_t		 last_counters_ms;
+	/* the wall clock less the monotonic one, renewed once a second */
+	uint64_t		 wall_offset_us;
 	uint64_t		 counted_dropped;
 	struct msg_writer	*writer;	/* of the batch being written */
 };
@@ -78,6 +80,7 @@ static void	observe_upstream_head(struct session *, struct extra_ops *);
 static void	observe_request_done(struct proxy *, const struct session *,
 		    const struct request_record *);
 static void	observe_trace_start(struct observe *, struct session *);
+static void	observe_wall_offset(struct observe *);
 static struct str observe_header(const struct session *, const char *);
 static struct str observe_get(const char *, void *);
 static void	observe_peers_build(struct observe *, const struct config *);
@@ -120,6 +123,22 @@ observe_cluster(char *buf, size_t len, const char *dir, uint32_t port,
 	PUT(service);
 #undef PUT
 	buf[n] = '\0';
+}
+
+/*
+ * Records carry wall-clock times; the request's were taken on the
+ * monotonic clock (util_now_us), turned with an offset a sweep renews
+ * once a second, so a record costs no clock of its own.
+ */
+static void
+observe_wall_offset(struct observe *o)
+{
+	struct timespec	 ts;
+	uint64_t	 wall;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	wall = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	o->wall_offset_us = wall - util_now_us();
 }
 
 static const char *
@@ -421,15 +440,20 @@ observe_header_fields(struct msg_writer *w, void *arg)
 	    (unsigned long long)bdropped);
 }
 
-/* Once a second: the counters alone, when they changed and no batch went. */
+/*
+ * Once a second: the wall clock's offset, and the counters alone when
+ * they changed and no batch went.
+ */
 void
 observe_sweep(struct proxy *p, uint64_t now)
 {
 	struct observe	*o = p->observe;
 	uint64_t	 sent, dropped;
 
-	if (o == NULL || o->push == NULL || now < o->last_counters_ms +
-	    OBSERVE_COUNTERS_MS)
+	if (o == NULL || o->push == NULL)
+		return;
+	observe_wall_offset(o);
+	if (now < o->last_counters_ms + OBSERVE_COUNTERS_MS)
 		return;
 	o->last_counters_ms = now;
 	ipc_push_counters(o->push, &sent, &dropped);
@@ -581,12 +605,11 @@ observe_request_done(struct proxy *p, const struct session *s,
 	struct observe			*o = p->observe;
 	struct msg_writer		*w;
 	struct record			 r;
-	struct timespec			 ts;
 	const struct observe_peer	*pe;
 	const struct http_header	*h;
 	struct str			 v;
-	char				 cluster[400], local[80];
-	uint64_t			 now_us = util_now_us(), wall_us;
+	char				 cluster[400];
+	uint64_t			 now_us = util_now_us();
 	size_t				 i;
 
 	if (o == NULL || o->push == NULL)
@@ -597,10 +620,10 @@ observe_request_done(struct proxy *p, const struct session *s,
 		return;		/* stats-d away: dropped, counted */
 	memset(&r, 0, sizeof(r));
 	r.reporter = rec->inbound ? RECORD_DESTINATION : RECORD_SOURCE;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	wall_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	if (o->wall_offset_us == 0)
+		observe_wall_offset(o);
 	r.duration_us = now_us > s->start_us ? now_us - s->start_us : 0;
-	r.start_us = wall_us - r.duration_us;
+	r.start_us = s->start_us + o->wall_offset_us;
 	r.has = RECORD_HAS_REQUEST_HEAD | RECORD_HAS_RESPONSE_HEAD |
 	    RECORD_HAS_REQUEST_BYTES | RECORD_HAS_RESPONSE_BYTES |
 	    RECORD_HAS_ATTEMPTS;
@@ -694,8 +717,8 @@ observe_request_done(struct proxy *p, const struct session *s,
 		    strlen(rec->endpoint) };
 	r.downstream_remote = (struct str){ rec->client, strlen(rec->client) };
 	if (s->listener != NULL) {
-		snprintf(local, sizeof(local), "%s", s->listener->address);
-		r.downstream_local = (struct str){ local, strlen(local) };
+		r.downstream_local = (struct str){ s->listener->address,
+		    strlen(s->listener->address) };
 	}
 	if (s->trace_id[0] != '\0') {
 		r.trace_id = (struct str){ s->trace_id, 32 };

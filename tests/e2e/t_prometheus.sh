@@ -162,6 +162,17 @@ else
 	echo "# SKIP: $DASH absent: Istio's dashboards not checked"
 fi
 
+# stats-d's memory with the demo's series, after all of the load
+sdpid=$(awk '$2 == "stats-d" { p = $1 } END { print p }' "$TOP/run/demo/pids")
+series=$(q 'meshkit_stats_series')
+rss=$(awk '/^VmRSS/ {print $2}' "/proc/$sdpid/status" 2>/dev/null)
+if [ -n "${MESHKIT_SANITIZED:-}" ]; then
+	echo "# SKIP: RSS under the sanitizers (${rss} kB) is theirs"
+else
+	check "stats-d's RSS with the demo's $series series: ${rss} kB <= 8 MB" \
+	    test "${rss:-99999}" -le 8192
+fi
+
 demo_stop
 trap - EXIT
 finish

@@ -129,6 +129,30 @@ test_series(void **state)
 	    LABELS("200", "rating-v1") ",le=\"0.5\"} 0");
 	sbuf_fini(&b);
 	metrics_fini(&m);
+
+	/* said outright, the defaults are the same labels: the same series */
+	metrics_init(&m, 0);
+	sbuf_init(&b, 0);
+	record_example(&r);
+	metrics_add(&m, &r, 0);
+	r.source.principal = s("unknown");
+	r.flags = s("-");
+	r.security = s("unknown");
+	r.grpc_status = s("");
+	r.request_protocol = s("http");
+	metrics_add(&m, &r, 0);
+	assert_int_equal(metrics_nseries(&m), 1);
+	/* a code whose low byte is 0 */
+	r.code = 256;
+	metrics_add(&m, &r, 0);
+	assert_int_equal(metrics_nseries(&m), 2);
+	metrics_write(&m, &b);
+	assert_has_line(b.buf, "istio_requests_total{" LABELS("200",
+	    "rating-v1") "} 2");
+	assert_has_line(b.buf, "istio_requests_total{" LABELS("256",
+	    "rating-v1") "} 1");
+	sbuf_fini(&b);
+	metrics_fini(&m);
 }
 
 static void
