@@ -8,7 +8,8 @@
 #   make demo       run the example mesh in the foreground
 #   make install    PREFIX=/usr/local DESTDIR= (programs, man pages;
 #                   examples, systemd units and the supervisor bundle
-#                   under PREFIX/share/meshkit)
+#                   under PREFIX/share/meshkit; the sysusers.d file, and
+#                   as root without DESTDIR the user meshkit)
 
 PREFIX	?= /usr/local
 DESTDIR	?=
@@ -16,6 +17,7 @@ BINDIR	?= $(PREFIX)/bin
 SBINDIR	?= $(PREFIX)/sbin
 MANDIR	?= $(PREFIX)/share/man
 DATADIR	?= $(PREFIX)/share/meshkit
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 
 CC	?= cc
 BUILD	?= build
@@ -145,7 +147,12 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
+# a target of a program's own files names them, as the unit tests do
+FUZZ_OBJS_fuzz_proxy_head = cmd/proxy-d/head.o
+$(BUILD)/fuzz/obj/tests/fuzz/fuzz_proxy_%.o: FUZZ_CFLAGS += -Icmd/proxy-d
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o \
+    $$(addprefix $(BUILD)/fuzz/obj/,$$(FUZZ_OBJS_fuzz_$$*)) $(FUZZ_LIB)
 	clang $(FUZZ_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
@@ -170,7 +177,8 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/examples \
 	    $(DESTDIR)$(DATADIR)/examples/walkthrough \
-	    $(DESTDIR)$(DATADIR)/systemd $(DESTDIR)$(DATADIR)/supervisor
+	    $(DESTDIR)$(DATADIR)/systemd $(DESTDIR)$(DATADIR)/supervisor \
+	    $(DESTDIR)$(SYSUSERSDIR)
 	install -m 755 $(BIN)/proxy-d $(BIN)/route-d $(BIN)/breaker-d \
 	    $(BIN)/authz-d $(BIN)/tls-d $(BIN)/stats-d $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(BIN)/meshctl $(DESTDIR)$(BINDIR)/
@@ -182,12 +190,18 @@ install: all
 	for f in etc/bookstore/walkthrough/*; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(DATADIR)/examples/walkthrough/; done; true
 	for f in etc/systemd/*; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(DATADIR)/systemd/; done; true
 	for f in etc/supervisor/*; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(DATADIR)/supervisor/; done; true
+	install -m 644 etc/sysusers.d/meshkit.conf $(DESTDIR)$(SYSUSERSDIR)/
+	# the daemons' user: created here only on this system, never when
+	# staging into DESTDIR (a package runs systemd-sysusers instead)
+	@if [ -z "$(DESTDIR)" ]; then scripts/install-user; else \
+	    echo "DESTDIR: the user meshkit is left to systemd-sysusers"; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/proxy-d $(DESTDIR)$(SBINDIR)/route-d \
 	    $(DESTDIR)$(SBINDIR)/breaker-d $(DESTDIR)$(SBINDIR)/authz-d \
 	    $(DESTDIR)$(SBINDIR)/tls-d $(DESTDIR)$(SBINDIR)/stats-d \
-	    $(DESTDIR)$(BINDIR)/meshctl
+	    $(DESTDIR)$(BINDIR)/meshctl \
+	    $(DESTDIR)$(SYSUSERSDIR)/meshkit.conf
 
 clean:
 	rm -rf $(BUILD) $(BIN)

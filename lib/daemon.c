@@ -35,6 +35,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "msg.h"
+#include "privdrop.h"
 #include "util.h"
 #include "yaml.h"
 
@@ -83,8 +84,8 @@ daemon_ipc_prepare(const char *url, char **pathp)
 	dir = xstrdup(path);
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
 		*slash = '\0';
-		if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
-			log_warn("mkdir %s", dir);
+		/* the run directory: ours, or we do not start */
+		if (privdrop_check_dir(dir, 1) == -1) {
 			free(dir);
 			free(path);
 			return -1;
@@ -413,6 +414,9 @@ daemon_flag(struct daemon *d, struct daemon_flags *f, int ch, const char *arg)
 	case 'q':
 		f->quiet++;
 		break;
+	case 'u':
+		d->user = arg;
+		break;
 	case 's':
 		free(d->url);
 		d->url = xstrdup(arg);
@@ -654,7 +658,8 @@ daemon_listen(nng_socket s, const char *url, char **ipc_path)
 		*ipc_path = NULL;
 		return -1;
 	}
-	return 0;
+	/* made as root: the proxies, running as the user, must connect */
+	return privdrop_give(*ipc_path);
 }
 
 int
@@ -663,6 +668,8 @@ daemon_open(struct daemon *d)
 	struct daemon_worker	*w;
 	int			 rv;
 
+	if (privdrop_setup(d->user) == -1)
+		return -1;
 	if ((rv = nng_rep0_open(&d->sock)) != 0) {
 		log_warnx("nng_rep0_open: %s", nng_strerror(rv));
 		return -1;
@@ -704,6 +711,12 @@ daemon_write_pidfile(struct daemon *d)
 		return -1;
 	d->pidfile_written = 1;
 	return 0;
+}
+
+int
+daemon_drop(struct daemon *d)
+{
+	return privdrop_drop();
 }
 
 void

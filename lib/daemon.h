@@ -20,7 +20,8 @@
 #include "msg.h"
 
 /*
- * For an ipc:// url: makes the socket's directory if missing and removes
+ * For an ipc:// url: makes the socket's directory if missing (or refuses
+ * one that is not the daemon's user's alone, privdrop_check_dir) and removes
  * a socket file no process answers on any more; refuses (-1, logged) one
  * that still answers.  *path gets the socket's path (free it), NULL for
  * other URLs.  Returns 0 or -1.
@@ -89,6 +90,7 @@ struct daemon {
 	size_t			 nwarn_kinds;
 	char			*url;		/* REP socket; daemon_fini frees */
 	const char		*pidfile;
+	const char		*user;		/* -u: whom to run as */
 	uint64_t		 reuse_ms;
 	void			*arg;		/* the daemon's own state */
 	int			 wake_fd;	/* -1, or an eventfd: wakes the loop */
@@ -154,7 +156,7 @@ int	daemon_parse_number(const char *name, int flag, const char *arg,
 	    unsigned long long *out);
 /*
  * One of the flags every daemon takes: -c dir, -f, -l file, -n,
- * -p pidfile, -q, -s url, -v.  1 when ch was one of them, else 0.
+ * -p pidfile, -q, -s url, -u user, -v.  1 when ch was one of them, else 0.
  */
 int	daemon_flag(struct daemon *, struct daemon_flags *, int ch,
 	    const char *arg);
@@ -191,12 +193,22 @@ int	daemon_filter_buffer(void (*fn)(void *, const char *, size_t, size_t,
 /* SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2 handled and blocked. */
 void	daemon_signals(void);
 /*
- * Listens on url with s (ipc:// sockets mode 0660, a stale one taken
- * over); *ipc_path as daemon_ipc_prepare.  0, or -1 logged.
+ * Listens on url with s (ipc:// sockets mode 0660 and the daemon's
+ * user's, a stale one taken over); *ipc_path as daemon_ipc_prepare.  0,
+ * or -1 logged.
  */
 int	daemon_listen(nng_socket s, const char *url, char **ipc_path);
-/* The REP socket and its workers; -1 logged (then daemon_close). */
+/*
+ * The REP socket and its workers; -1 logged (then daemon_close).  Decides
+ * whom the daemon runs as first (privdrop.h): ipc:// sockets and a run
+ * directory it makes are given to that user.
+ */
 int	daemon_open(struct daemon *);
+/*
+ * Once every socket is bound and the pid file written: becomes the user
+ * (privdrop_drop), when started as root.  0, or -1 logged.
+ */
+int	daemon_drop(struct daemon *);
 /* Writes the pid file if asked for: 0, or -1 logged. */
 int	daemon_write_pidfile(struct daemon *);
 /* Serves until SIGINT or SIGTERM: reloads, log levels, the watch. */

@@ -66,7 +66,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: authz-d [-fnqv] [-c dir] [-l file] "
 	    "[-m uri=uri] ... [-p pidfile] [-R ms] [-r namespace]\n"
-	    "               [-s url] [-T seconds] [-t now]\n");
+	    "               [-s url] [-T seconds] [-t now] [-u user]\n");
 	exit(2);
 }
 
@@ -208,7 +208,7 @@ main(int argc, char *argv[])
 	pthread_rwlockattr_destroy(&rwattr);
 	ad.stats.start_ms = util_now_ms();
 	jwks_cache_init(&ad.jwks, &ad.lock, &ad.stats);
-	while ((ch = getopt(argc, argv, "c:fl:m:np:qR:r:s:T:t:v")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fl:m:np:qR:r:s:T:t:u:v")) != -1) {
 		if (daemon_flag(&ad.d, &flags, ch, optarg))
 			continue;
 		switch (ch) {
@@ -279,7 +279,8 @@ main(int argc, char *argv[])
 	if (ad.d.url == NULL)
 		xasprintf(&ad.d.url, "ipc://%s/authz.sock", util_rundir());
 	daemon_signals();
-	if (daemon_open(&ad.d) == -1 || daemon_write_pidfile(&ad.d) == -1) {
+	if (daemon_open(&ad.d) == -1 || daemon_write_pidfile(&ad.d) == -1 ||
+	    daemon_drop(&ad.d) == -1) {
 		daemon_close(&ad.d);
 		status = 1;
 		goto done;

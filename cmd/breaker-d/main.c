@@ -70,7 +70,8 @@ static _Noreturn void
 usage(void)
 {
 	fprintf(stderr, "usage: breaker-d [-fnqv] [-c dir] [-e url] "
-	    "[-l file] [-p pidfile] [-R ms] [-r url] [-s url]\n");
+	    "[-l file] [-p pidfile] [-R ms] [-r url] [-s url]\n"
+	    "                 [-u user]\n");
 	exit(2);
 }
 
@@ -305,7 +306,7 @@ main(int argc, char *argv[])
 	bd.d.apply = apply;
 	bd.d.reload_failed = reload_failed;
 	bd.d.tick = on_clock;
-	while ((ch = getopt(argc, argv, "c:e:fl:np:qR:r:s:v")) != -1) {
+	while ((ch = getopt(argc, argv, "c:e:fl:np:qR:r:s:u:v")) != -1) {
 		if (daemon_flag(&bd.d, &flags, ch, optarg))
 			continue;
 		switch (ch) {
@@ -366,7 +367,7 @@ main(int argc, char *argv[])
 	daemon_signals();
 	breaker_set_clock(bd.breaker, util_now_ms());
 	if (daemon_open(&bd.d) == -1 || sockets_open(&bd) == -1 ||
-	    daemon_write_pidfile(&bd.d) == -1) {
+	    daemon_write_pidfile(&bd.d) == -1 || daemon_drop(&bd.d) == -1) {
 		daemon_close(&bd.d);
 		sockets_close(&bd);
 		status = 1;

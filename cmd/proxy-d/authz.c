@@ -58,8 +58,8 @@ static void	authz_serve(struct proxy *, struct session *,
 static struct authz_entry *entry_new(const char *, size_t, size_t);
 static void	entry_free(struct authz_entry *);
 static size_t	authz_base(const struct session *, char *, size_t);
-static struct key_peer authz_peer(const struct session *, char *, size_t);
-static size_t	authz_destination(const struct session *, char *, size_t);
+static struct key_peer authz_peer(struct session *, char *, size_t);
+static size_t	authz_destination(struct session *, char *, size_t);
 static int	fields_has(const char *, const char *, size_t);
 static int	fields_within(struct str, const char *);
 static struct authz_entry *node_merge(struct proxy *, const char *,
@@ -204,7 +204,7 @@ authz_decision_unref(struct authz_decision *d)
  * where it connected to, written into dest.
  */
 static struct key_peer
-authz_peer(const struct session *s, char *dest, size_t destlen)
+authz_peer(struct session *s, char *dest, size_t destlen)
 {
 	return (struct key_peer){ s->client_ip, s->peer_identity,
 	    s->peer_sni, authz_destination(s, dest, destlen) > 0 ? dest :
@@ -214,19 +214,30 @@ authz_peer(const struct session *s, char *dest, size_t destlen)
 /*
  * The address the peer connected to, "address:port" (a listener on a
  * wildcard address is reached on one of the machine's): its length, 0
- * when the socket cannot say.
+ * when the socket cannot say.  Asked of the socket once per connection,
+ * not per request (a system call on every inbound request otherwise,
+ * two on a miss).
  */
 static size_t
-authz_destination(const struct session *s, char *buf, size_t len)
+authz_destination(struct session *s, char *buf, size_t len)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sl = sizeof(ss);
-	evutil_socket_t		 fd = bufferevent_getfd(s->bev);
+	evutil_socket_t		 fd;
 
-	if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
-		return 0;
-	util_format_sockaddr((struct sockaddr *)&ss, buf, len);
-	return strrchr(buf, ':') != NULL ? strlen(buf) : 0;
+	if (s->local_addr[0] == '\0') {
+		fd = bufferevent_getfd(s->bev);
+		if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss,
+		    &sl) == -1)
+			return 0;
+		util_format_sockaddr((struct sockaddr *)&ss, s->local_addr,
+		    sizeof(s->local_addr));
+		if (strrchr(s->local_addr, ':') == NULL) {
+			s->local_addr[0] = '\0';
+			return 0;
+		}
+	}
+	return util_strlcpy(buf, s->local_addr, len) < len ? strlen(buf) : 0;
 }
 
 /* The local app the request goes to: decisions are its own. */

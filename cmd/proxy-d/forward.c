@@ -52,6 +52,10 @@ upstream_start(struct session *s)
 	if (s->policy != NULL && s->policy->p.nmirrors > 0)
 		forward_mirror(s);
 	forward_try(s, s->cands[s->cand]);
+	/* a body still to come streams from here: the client has a
+	   deadline for it (one already here went in forward_try) */
+	if (s->run.state == STAGE_RUNNING && !s->req_body_done)
+		session_body_deadline(s, 1);
 	return STAGE_WAIT;
 }
 
@@ -270,15 +274,19 @@ forward_try(struct session *s, struct pool *pool)
 	s->tries++;
 	if (s->ncands > 0)
 		s->tried |= 1u << s->cand;
-	if (pol != NULL && (pol->timeout_ms > 0 ||
+	/*
+	 * The route timeout and the per-try timeout run from the end of the
+	 * request, as Envoy's do: before it, a slow upload is the client's
+	 * time, not the endpoint's (forward_pump_request starts them then).
+	 */
+	s->try_deadline_ms = 0;
+	if (pol != NULL && s->req_body_done && (pol->timeout_ms > 0 ||
 	    pol->retry.per_try_ms > 0)) {
 		now = util_now_ms();
-		/* the route timeout runs from the end of the request */
-		if (s->tries == 1 && pol->timeout_ms > 0 && s->req_body_done &&
-		    s->deadline_ms == 0)
+		if (s->tries == 1 && pol->timeout_ms > 0 && s->deadline_ms == 0)
 			s->deadline_ms = now + pol->timeout_ms;
-		s->try_deadline_ms = pol->retry.per_try_ms > 0 ?
-		    now + pol->retry.per_try_ms : 0;
+		if (pol->retry.per_try_ms > 0)
+			s->try_deadline_ms = now + pol->retry.per_try_ms;
 	}
 	/* a body that may have to go again is kept as it goes */
 	if (s->tries == 1 && pol != NULL && pol->retry.attempts > 0 &&
@@ -393,19 +401,33 @@ forward_pump_request(struct session *s)
 	if (s->up->connected)
 		conn_flush(s->up->bev, s->up->direct);
 	if (s->req_body_done) {
-		/* the route timeout runs from the end of the request */
-		if (s->policy != NULL && s->policy->timeout_ms > 0 &&
-		    s->deadline_ms == 0) {
-			s->deadline_ms = util_now_ms() + s->policy->timeout_ms;
+		const struct policy *pol = s->policy;
+
+		/* the request is all out: the route's and the try's
+		   deadlines run from here, and the endpoint owes an answer */
+		if (pol != NULL && ((pol->timeout_ms > 0 &&
+		    s->deadline_ms == 0) || pol->retry.per_try_ms > 0)) {
+			uint64_t now = util_now_ms();
+
+			if (pol->timeout_ms > 0 && s->deadline_ms == 0)
+				s->deadline_ms = now + pol->timeout_ms;
+			if (pol->retry.per_try_ms > 0)
+				s->try_deadline_ms = now +
+				    pol->retry.per_try_ms;
 			session_timer_rearm(s);
 		}
+		if (!s->up->read_deadline)
+			upstream_deadlines(s->up);
+		if (s->body_deadline)
+			session_body_deadline(s, 0);
 		/* what follows is the next request: it waits its turn */
 		bufferevent_disable(s->bev, EV_READ);
 		return;
 	}
 	if (s->eof && evbuffer_get_length(in) == 0) {
-		session_error(s, 400, "DPE", "the client closed before the "
-		    "end of the request body");
+		/* the client's doing (Envoy's DC): not the endpoint's */
+		session_error(s, 400, "DC", "the client closed its side "
+		    "before the end of the request body");
 		return;
 	}
 	if (s->eof)
@@ -594,6 +616,8 @@ response_head(struct session *s)
 		s->resp_head_us = util_now_us();
 	s->status = resp->status;
 	s->try_deadline_ms = 0;
+	if (!s->up->read_deadline)
+		upstream_deadlines(s->up);	/* an early answer */
 	switch (resp->framing) {
 	case HTTP_BODY_LENGTH:
 		s->resp_left = resp->content_length;
@@ -842,7 +866,9 @@ forward_event(struct session *s, short what)
 		}
 		if (!s->resp_head_done) {
 			forward_try_failed(s, RETRY_OUTCOME_TIMEOUT, 504, "UT",
-			    "upstream %s sent no response in time", pool->name);
+			    "upstream %s %s in time", pool->name,
+			    (what & BEV_EVENT_WRITING) ? "took no more of the "
+			    "request" : "sent no response");
 			return;
 		}
 		session_abort(s, "upstream stalled mid-response");

@@ -262,7 +262,7 @@ ipc_req_new(struct proxy *p, const struct ipc_req_ops *ops, void *arg,
 	c->link.connected = ops->connected;
 	c->link.arg = arg;
 	c->flush_ev = event_new(p->base, -1, 0, req_flush_cb, c);
-	event_priority_set(c->flush_ev, 2);
+	event_priority_set(c->flush_ev, PRIO_AFTER_IO);
 	c->unsent_ev = evtimer_new(p->base, req_unsent_cb, c);
 	/*
 	 * nng 1.5's resend timer is kept in a sorted list per request,
@@ -670,7 +670,7 @@ ipc_push_new(struct proxy *p, const char *daemon, const char *type,
 	/* a few messages may wait in nng for a slow reader; more drop */
 	nng_socket_set_int(c->link.sock, NNG_OPT_SENDBUF, 64);
 	c->flush_ev = event_new(p->base, -1, 0, push_flush_cb, c);
-	event_priority_set(c->flush_ev, 2);
+	event_priority_set(c->flush_ev, PRIO_AFTER_IO);
 	link_dial(&c->link);
 	return c;
 }

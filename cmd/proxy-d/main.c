@@ -15,6 +15,7 @@
 #include <event2/listener.h>
 
 #include "log.h"
+#include "privdrop.h"
 #include "proxy.h"
 #include "util.h"
 
@@ -46,7 +47,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: proxy-d [-qtv] [-c dir] [-l logfile] "
-	    "[-n name] [-p pidfile]\n");
+	    "[-n name] [-p pidfile] [-u user]\n");
 	exit(2);
 }
 
@@ -466,7 +467,7 @@ main(int argc, char *argv[])
 {
 	struct proxy		 proxy, *p = &proxy;
 	struct cfg_errors	 errs = { 0 };
-	const char		*logfile = NULL;
+	const char		*logfile = NULL, *user = NULL;
 	int			 ch, level = LOG_LEVEL_INFO, check = 0;
 	int			 sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1,
 				    SIGUSR2 };
@@ -479,7 +480,7 @@ main(int argc, char *argv[])
 	memset(p, 0, sizeof(*p));
 	p->config_dir = "/etc/meshkit";
 	p->pipeline = &stage_list;
-	while ((ch = getopt(argc, argv, "c:l:n:p:qtv")) != -1) {
+	while ((ch = getopt(argc, argv, "c:l:n:p:qtu:v")) != -1) {
 		switch (ch) {
 		case 'c':
 			p->config_dir = optarg;
@@ -498,6 +499,9 @@ main(int argc, char *argv[])
 			break;
 		case 't':
 			check = 1;
+			break;
+		case 'u':
+			user = optarg;
 			break;
 		case 'v':
 			level++;
@@ -541,8 +545,9 @@ main(int argc, char *argv[])
 
 	if ((p->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	/* 0 urgent, 1 default (I/O), 2 after I/O (consult batches) */
-	event_base_priority_init(p->base, 3);
+	/* 0 urgent (idle upstream connections), 1 default (I/O), 2 after
+	   I/O (consult batches) */
+	event_base_priority_init(p->base, PRIO_AFTER_IO + 1);
 	TAILQ_INIT(&p->listeners);
 	TAILQ_INIT(&p->sessions);
 	TAILQ_INIT(&p->mirrors);
@@ -566,6 +571,9 @@ main(int argc, char *argv[])
 	evtimer_add(p->sweep_timer, &sweep);
 	if (pidfile != NULL)
 		write_pidfile(pidfile);
+	/* bound: now as the unprivileged user, in a run directory of ours */
+	if (privdrop_daemon(user, util_rundir()) == -1)
+		exit(1);
 	log_info("proxy-d %s serving workload %s.%s, generation 1",
 	    p->name, p->gen->pc->workload_name, p->gen->pc->workload_namespace);
 

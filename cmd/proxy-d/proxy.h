@@ -26,6 +26,11 @@
 #include "strmap.h"
 
 #define PROXY_FLAG_LEN	16
+
+/* The loop's priorities (main.c) */
+#define PRIO_URGENT	0	/* idle upstream connections */
+#define PRIO_IO		1	/* libevent's default for 3 */
+#define PRIO_AFTER_IO	2	/* consult batches */
 #define STR_NULL	((struct str){ NULL, 0 })
 
 struct session;
@@ -79,6 +84,11 @@ struct upstream {
 	TAILQ_ENTRY(upstream)	 entry;		/* pool->idle */
 	int			 connected;
 	int			 reused;	/* served a request before */
+	int			 read_deadline;	/* streamIdle on reading */
+	int			 urgent;	/* idle at PRIO_URGENT */
+	int			 unsure;	/* its last read may have
+						   left bytes unread */
+	size_t			 last_in;	/* input at its last read */
 	uint64_t		 idle_since_ms;
 	uint64_t		 requests;	/* served, this one included */
 	uint64_t		 idle_limit_ms;	/* 0: the Proxy's upstreamIdle */
@@ -190,9 +200,11 @@ struct session {
 	struct pool		*forward;
 	char			 client_ip[64];
 	char			 client_addr[72];
+	char			 local_addr[72];	/* "" until asked */
 	enum session_state	 state;
 	int			 keep_alive;
 	int			 eof;		/* the client half-closed */
+	int			 body_deadline;	/* its read side has one */
 	int			 out_full;	/* answers unread: reading stops */
 	int			 refs;
 	int			 dead;
@@ -419,6 +431,7 @@ void		 session_abort(struct session *, const char *);
 void		 session_timer_rearm(struct session *);
 void		 session_rebind(struct session *, struct bufferevent *,
 		    int direct);
+void		 session_body_deadline(struct session *, int);
 
 /* direct.c: what the route answers or delays itself */
 void		 fault_delay_over(struct session *);
@@ -480,6 +493,7 @@ struct upstream	*upstream_acquire(struct proxy *, struct pool *,
 void		 upstream_release(struct proxy *, struct upstream *,
 		    int reusable);
 void		 upstream_abort(struct upstream *);
+void		 upstream_deadlines(struct upstream *);
 void		 pool_flush(struct pool *);
 void		 pools_free(struct proxy *);
 void		 pools_sweep(struct proxy *, uint64_t now);

@@ -154,11 +154,11 @@ session_rebind(struct session *s, struct bufferevent *bev, int direct)
 	 * streamIdle is gone: its upstream goes with it.  (Its other
 	 * direction is bounded by the idle and head timers between
 	 * requests, by the stages' deadlines while one holds the request,
-	 * and by the upstream's while a body flows.)
+	 * and by its own while its body streams: session_body_deadline.)
 	 */
 	tv.tv_sec = (time_t)(pc->stream_idle_timeout_ms / 1000);
 	tv.tv_usec = (suseconds_t)(pc->stream_idle_timeout_ms % 1000) * 1000;
-	bufferevent_set_timeouts(s->bev, NULL, &tv);
+	bufferevent_set_timeouts(s->bev, s->body_deadline ? &tv : NULL, &tv);
 	bufferevent_setcb(s->bev, client_readcb, client_writecb,
 	    client_eventcb, s);
 	/* reading pauses by itself when this much waits unforwarded */
@@ -169,6 +169,28 @@ session_rebind(struct session *s, struct bufferevent *bev, int direct)
 	/* bufferevents start with EV_WRITE on; we write with conn_flush() */
 	bufferevent_disable(s->bev, EV_WRITE);
 	bufferevent_enable(s->bev, EV_READ);
+}
+
+/*
+ * The client's read side while its request body streams upstream (on),
+ * and no more once the body is all in (off).  Silent for streamIdle
+ * while proxy-d reads it (a client held back because the upstream takes
+ * nothing is not counted: libevent's read timeout runs only while
+ * reading is on), the client is late: 408 SI in client_eventcb, the
+ * upstream connection closed unpooled, nothing reported to breaker-d,
+ * no retry.  Without this the endpoint, waiting for the rest of the
+ * body, was the one found silent: 504 UT and a failure reported for it.
+ */
+void
+session_body_deadline(struct session *s, int on)
+{
+	const struct proxy_config *pc = s->gen->pc;
+	struct timeval		 tv;
+
+	tv.tv_sec = (time_t)(pc->stream_idle_timeout_ms / 1000);
+	tv.tv_usec = (suseconds_t)(pc->stream_idle_timeout_ms % 1000) * 1000;
+	s->body_deadline = on;
+	bufferevent_set_timeouts(s->bev, on ? &tv : NULL, &tv);
 }
 
 /* Between requests: nothing in flight, wait for the next head. */
@@ -208,6 +230,8 @@ session_wait_request(struct session *s)
 	s->resp_scan = 0;
 	s->resp_started = 0;
 	s->req_body_done = 0;
+	if (s->body_deadline)
+		session_body_deadline(s, 0);
 	s->flags[0] = '\0';
 	s->status = 0;
 	s->request_id[0] = '\0';
@@ -507,6 +531,17 @@ client_eventcb(struct bufferevent *bev, short what, void *arg)
 		if (s->state == SESSION_READ_HEAD && s->head_started)
 			log_debug("%s: closed in the middle of a request head",
 			    s->client_addr);
+	} else if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING)) {
+		/* session_body_deadline: the client stalled its upload */
+		if (s->state == SESSION_FORWARD && !s->req_body_done) {
+			session_error(s, 408, "SI", "the client sent nothing "
+			    "of its request body for streamIdle (%llu ms)",
+			    (unsigned long long)
+			    s->gen->pc->stream_idle_timeout_ms);
+			return;
+		}
+		session_free_now(s);
+		return;
 	} else if (what & BEV_EVENT_TIMEOUT) {
 		log_info("%s: read nothing of its answer for streamIdle "
 		    "(%llu ms): closing", s->client_addr, (unsigned long long)
@@ -518,9 +553,13 @@ client_eventcb(struct bufferevent *bev, short what, void *arg)
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		conn_client_failed(s);
 	}
-	if (s->state == SESSION_FORWARD || s->state == SESSION_WAIT)
+	if (s->state == SESSION_FORWARD || s->state == SESSION_WAIT) {
+		/* its own doing: nothing is reported for the endpoint, and
+		   the record says so */
 		log_info("%s: client went away mid-request (DC)",
 		    s->client_addr);
+		util_strlcpy(s->flags, "DC", sizeof(s->flags));
+	}
 	session_free_now(s);
 }
 

@@ -11,6 +11,13 @@
 #include "proxy.h"
 #include "util.h"
 
+/*
+ * The most libevent reads from a socket at once (EVBUFFER_MAX_READ of
+ * libevent 2.1; 2.2 reads more, and a read of this much then only
+ * makes upstream_quiet look once too often).
+ */
+#define UPSTREAM_READ_MAX	4096
+
 static void	upstream_readcb(struct bufferevent *, void *);
 static void	upstream_writecb(struct bufferevent *, void *);
 static void	upstream_eventcb(struct bufferevent *, short, void *);
@@ -18,6 +25,14 @@ static void	upstream_idle_eventcb(struct bufferevent *, short, void *);
 static void	upstream_idle_readcb(struct bufferevent *, void *);
 static void	upstream_free(struct upstream *);
 static int	upstream_quiet(struct upstream *);
+static void	ms_timeval(uint64_t, struct timeval *);
+
+static void
+ms_timeval(uint64_t ms, struct timeval *tv)
+{
+	tv->tv_sec = (time_t)(ms / 1000);
+	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
+}
 
 struct pool *
 pool_get(struct proxy *p, const char *address)
@@ -116,9 +131,19 @@ upstream_free(struct upstream *u)
  * Has a pooled connection said nothing since its last answer?  Bytes
  * that came after an answer (a 204 with a body, say) belong to no
  * request: read as the next one's answer they would be handed to
- * another client.  The idle read callback catches those that came
- * while the loop slept; these are the ones that came since, still in
- * the kernel.
+ * another client.  Those that came with the answer's last read are in
+ * the input (upstream_release closes it then); those that come later
+ * wake its idle read callback, which closes it, and an idle connection
+ * runs at PRIO_URGENT, so that the callback runs before any request
+ * of the same poll can take the connection.  What the loop cannot know
+ * without a system call is bytes still in the kernel behind a read
+ * that stopped at libevent's read size (an answer that ends on it,
+ * stray bytes behind: t_hostile's aligned cases): for those alone, one
+ * recv(MSG_PEEK).  (Every reuse cost that recv before: one system call
+ * in eight of a proxied request.)  Bytes that arrive in the very loop
+ * turn that took the connection back, before the next poll, are seen
+ * by no proxy that learns of them by polling; like bytes that come
+ * after the next request left, they read as its answer.
  */
 static int
 upstream_quiet(struct upstream *u)
@@ -127,6 +152,13 @@ upstream_quiet(struct upstream *u)
 
 	if (evbuffer_get_length(bufferevent_get_input(u->bev)) != 0)
 		return 0;
+	if (u->urgent) {
+		if (bufferevent_priority_set(u->bev, PRIO_IO) == -1)
+			return 0;	/* its callback is due: let it go */
+		u->urgent = 0;
+		if (!u->unsure)
+			return 1;
+	}
 	return recv(bufferevent_getfd(u->bev), &c, 1,
 	    MSG_PEEK | MSG_DONTWAIT) == -1 && errno == EAGAIN;
 }
@@ -140,8 +172,6 @@ upstream_acquire(struct proxy *p, struct pool *pool, struct session *s,
     int fresh)
 {
 	struct upstream		*u;
-	const struct proxy_config *pc = s->gen->pc;
-	struct timeval		 tv;
 
 	u = NULL;
 	while (!fresh && (u = TAILQ_FIRST(&pool->idle)) != NULL) {
@@ -169,22 +199,13 @@ upstream_acquire(struct proxy *p, struct pool *pool, struct session *s,
 	bufferevent_setcb(u->bev, upstream_readcb, upstream_writecb,
 	    upstream_eventcb, u);
 	/*
-	 * A new connection: the write timeout bounds the connect, the read
-	 * timeout is the stream idle timeout (set for good once connected).
-	 * A pooled one keeps what it has: no timer work per request.
+	 * A new connection: its connect and read deadlines.  A pooled one
+	 * keeps what it has (no timer work per request without a body);
+	 * one for a request whose body is still to come has no read
+	 * deadline until it is sent (forward_pump_request).
 	 */
-	if (!u->connected) {
-		struct timeval rtv;
-		uint64_t ct = cluster_connect_timeout(s->cluster,
-		    pc->connect_timeout_ms);
-
-		tv.tv_sec = (time_t)(ct / 1000);
-		tv.tv_usec = (suseconds_t)(ct % 1000) * 1000;
-		rtv.tv_sec = (time_t)(pc->stream_idle_timeout_ms / 1000);
-		rtv.tv_usec = (suseconds_t)(pc->stream_idle_timeout_ms % 1000) *
-		    1000;
-		bufferevent_set_timeouts(u->bev, &rtv, &tv);
-	}
+	if (!u->connected || u->read_deadline != s->req_body_done)
+		upstream_deadlines(u);
 	/* a new connection needs the write event to learn it connected */
 	bufferevent_enable(u->bev, u->connected ? EV_READ : EV_READ | EV_WRITE);
 	return u;
@@ -213,6 +234,9 @@ upstream_release(struct proxy *p, struct upstream *u, int reusable)
 	}
 	/* pools_sweep() closes it once idle for upstreamIdle */
 	u->idle_since_ms = util_now_ms();
+	/* upstream_quiet: its callbacks before any request's */
+	u->urgent = bufferevent_priority_set(u->bev, PRIO_URGENT) == 0;
+	u->unsure = u->last_in >= UPSTREAM_READ_MAX;
 	bufferevent_setcb(u->bev, upstream_idle_readcb, NULL,
 	    upstream_idle_eventcb, u);
 	bufferevent_setwatermark(u->bev, EV_WRITE, 0, 0);
@@ -244,6 +268,8 @@ upstream_readcb(struct bufferevent *bev, void *arg)
 {
 	struct upstream	*u = arg;
 
+	/* this read, with what little the last left (a partial head) */
+	u->last_in = evbuffer_get_length(bufferevent_get_input(bev));
 	forward_read(u->session);
 }
 
@@ -263,8 +289,6 @@ upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 	struct upstream	*u = arg;
 
 	if (what & BEV_EVENT_CONNECTED) {
-		const struct proxy_config *pc = u->session->gen->pc;
-		struct timeval tv;
 		char why[256];
 
 		/* TLS: a server the route does not allow is a failure */
@@ -277,15 +301,38 @@ upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 			    503, "UF", "%s", why);
 			return;
 		}
-		/* connected: from now on only the stream idle timeout */
+		/* connected: from now on streamIdle, not the connect's */
 		u->connected = 1;
-		tv.tv_sec = (time_t)(pc->stream_idle_timeout_ms / 1000);
-		tv.tv_usec = (suseconds_t)(pc->stream_idle_timeout_ms % 1000) *
-		    1000;
-		bufferevent_set_timeouts(bev, &tv, &tv);
+		upstream_deadlines(u);
 		return;
 	}
 	forward_event(u->session, what);
+}
+
+/*
+ * The deadlines of a connection in use: its write side always (the
+ * connect, then streamIdle for taking what is sent); its read side only
+ * once the whole request is sent.  While the client's body streams the
+ * endpoint owes no answer: a silence then is the client's, which its own
+ * read deadline catches (session.c), and must not be taken for the
+ * endpoint's (a 504 UT reported to breaker-d would eject a healthy
+ * endpoint for a client that stalls its upload).  Each call restarts the
+ * clocks: at the request's end, the endpoint's silence counts from there.
+ */
+void
+upstream_deadlines(struct upstream *u)
+{
+	const struct session		*s = u->session;
+	const struct proxy_config	*pc = s->gen->pc;
+	struct timeval			 rtv, wtv;
+
+	ms_timeval(pc->stream_idle_timeout_ms, &rtv);
+	ms_timeval(u->connected ? pc->stream_idle_timeout_ms :
+	    cluster_connect_timeout(s->cluster, pc->connect_timeout_ms), &wtv);
+	/* (an answer begun early, while the body still comes, is owed
+	   from its head on) */
+	u->read_deadline = s->req_body_done || s->resp_head_done;
+	bufferevent_set_timeouts(u->bev, u->read_deadline ? &rtv : NULL, &wtv);
 }
 
 /* A session lets go of its upstream without a clean end: close it. */

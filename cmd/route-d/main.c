@@ -59,7 +59,8 @@ static _Noreturn void
 usage(void)
 {
 	fprintf(stderr, "usage: route-d [-fnqv] [-c dir] [-l file] "
-	    "[-p pidfile] [-R ms] [-r resolv.conf] [-s url]\n");
+	    "[-p pidfile] [-R ms] [-r resolv.conf] [-s url]\n"
+	    "               [-u user]\n");
 	exit(2);
 }
 
@@ -154,7 +155,7 @@ main(int argc, char *argv[])
 	rd.d.apply = apply;
 	rd.d.reload_failed = reload_failed;
 	rd.resolv_conf = ROUTE_D_DEFAULT_RESOLV;
-	while ((ch = getopt(argc, argv, "c:fl:np:qR:r:s:v")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fl:np:qR:r:s:u:v")) != -1) {
 		if (daemon_flag(&rd.d, &flags, ch, optarg))
 			continue;
 		switch (ch) {
@@ -208,7 +209,8 @@ main(int argc, char *argv[])
 	if (rd.d.url == NULL)
 		xasprintf(&rd.d.url, "ipc://%s/route.sock", util_rundir());
 	daemon_signals();
-	if (daemon_open(&rd.d) == -1 || daemon_write_pidfile(&rd.d) == -1) {
+	if (daemon_open(&rd.d) == -1 || daemon_write_pidfile(&rd.d) == -1 ||
+	    daemon_drop(&rd.d) == -1) {
 		daemon_close(&rd.d);
 		status = 1;
 		goto done;

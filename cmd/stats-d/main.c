@@ -66,7 +66,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: stats-d [-fnqv] [-c dir] [-d name=url] "
 	    "[-H address] [-l file]\n\t[-o metrics|log|zipkin|otlp|graph|"
-	    "dot|json] [-p pidfile] [-r url] [-s url]\n");
+	    "dot|json] [-p pidfile] [-r url] [-s url] [-u user]\n");
 	exit(2);
 }
 
@@ -354,7 +354,7 @@ main(int argc, char *argv[])
 	sd.d.handle = handle;
 	sd.d.apply = apply;
 	sd.d.reload_failed = reload_failed;
-	while ((ch = getopt(argc, argv, "c:d:fH:l:no:p:qr:s:v")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:fH:l:no:p:qr:s:u:v")) != -1) {
 		if (daemon_flag(&sd.d, &flags, ch, optarg))
 			continue;
 		switch (ch) {
@@ -419,7 +419,8 @@ main(int argc, char *argv[])
 		    util_rundir());
 	daemon_signals();
 	if (daemon_open(&sd.d) == -1 || pull_open(&sd) == -1 ||
-	    web_start(&sd) == -1 || daemon_write_pidfile(&sd.d) == -1) {
+	    web_start(&sd) == -1 || daemon_write_pidfile(&sd.d) == -1 ||
+	    daemon_drop(&sd.d) == -1) {
 		daemon_close(&sd.d);
 		pull_close(&sd);
 		web_stop(&sd);

@@ -12,6 +12,8 @@
  * thread's tick retires old roots and rotates a self-signed root near its
  * end.  The CA key never leaves this process but to its state directory.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -31,6 +33,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "msg.h"
+#include "privdrop.h"
 #include "spiffe.h"
 #include "util.h"
 
@@ -74,6 +77,8 @@ static void	apply(struct daemon *, struct config *, uint64_t);
 static void	reload_failed(struct daemon *);
 static uint64_t	on_clock(struct daemon *);
 static int	pub_open(struct tls_d *);
+static int	ca_load(struct tls_d *, char *, size_t);
+static int	state_dir_ready(const char *);
 static void	pub_close(struct tls_d *);
 
 static _Noreturn void
@@ -81,7 +86,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: tls-d [-fnqv] [-C cacerts] [-c dir] "
 	    "[-d statedir] [-e url] [-l file]\n"
-	    "             [-p pidfile] [-s url] [-t now]\n");
+	    "             [-p pidfile] [-s url] [-t now] [-u user]\n");
 	exit(2);
 }
 
@@ -355,6 +360,56 @@ pub_close(struct tls_d *td)
 		log_warn("unlink %s", td->pub_ipc_path);
 }
 
+/*
+ * Started as root, tls-d drops to its user before it reads or writes the
+ * CA: the state directory must be that user's.  A missing one is made
+ * and given to the user; one that exists must already be the user's
+ * (a root-owned directory from an earlier run as root is refused with
+ * what to do, rather than chowned blindly).
+ */
+static int
+ca_load(struct tls_d *td, char *err, size_t errlen)
+{
+	if ((td->ca = ca_open(td->state_dir, td->cacerts_dir,
+	    config_trust_domain(td->d.config), tlsd_now(td),
+	    config_workload_cert_ttl(td->d.config), 0, err,
+	    errlen)) == NULL) {
+		log_warnx("CA: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+state_dir_ready(const char *dir)
+{
+	struct stat	 st;
+
+	if (!privdrop_pending())
+		return 0;
+	if (mkdir(dir, 0700) == 0)
+		return privdrop_give(dir);
+	if (errno != EEXIST) {
+		log_warn("%s", dir);
+		return -1;
+	}
+	if (lstat(dir, &st) == -1) {
+		log_warn("%s", dir);
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		log_warnx("%s: not a directory", dir);
+		return -1;
+	}
+	if (st.st_uid != privdrop_uid()) {
+		log_warnx("%s: belongs to uid %u, not to %s, whom tls-d runs "
+		    "as: chown -R %s %s", dir, (unsigned)st.st_uid,
+		    privdrop_user(), privdrop_user(), dir);
+		return -1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -380,7 +435,7 @@ main(int argc, char *argv[])
 	td.stats.start_ms = util_now_ms();
 	pthread_mutex_init(&td.lock, NULL);
 	msgw_init(&td.event);
-	while ((ch = getopt(argc, argv, "C:c:d:e:fl:np:qs:t:v")) != -1) {
+	while ((ch = getopt(argc, argv, "C:c:d:e:fl:np:qs:t:u:v")) != -1) {
 		if (daemon_flag(&td.d, &flags, ch, optarg))
 			continue;
 		switch (ch) {
@@ -413,16 +468,11 @@ main(int argc, char *argv[])
 		goto done;
 	}
 	daemon_start(&td.d, &flags);
-	if ((td.ca = ca_open(td.state_dir, td.cacerts_dir,
-	    config_trust_domain(td.d.config), tlsd_now(&td),
-	    config_workload_cert_ttl(td.d.config), 0, err,
-	    sizeof(err))) == NULL) {
-		log_warnx("CA: %s", err);
-		status = 1;
-		goto done;
-	}
-
 	if (flags.filter) {
+		if (ca_load(&td, err, sizeof(err)) == -1) {
+			status = 1;
+			goto done;
+		}
 		for (;;) {
 			if (cap - len < 65536) {
 				cap = cap == 0 ? 65536 : cap * 2;
@@ -456,8 +506,11 @@ main(int argc, char *argv[])
 		xasprintf(&td.pub_url, "ipc://%s/tls-events.sock",
 		    util_rundir());
 	daemon_signals();
+	/* bound as root if started so, then the user's for good */
 	if (daemon_open(&td.d) == -1 || pub_open(&td) == -1 ||
-	    daemon_write_pidfile(&td.d) == -1) {
+	    daemon_write_pidfile(&td.d) == -1 ||
+	    state_dir_ready(td.state_dir) == -1 || daemon_drop(&td.d) == -1 ||
+	    ca_load(&td, err, sizeof(err)) == -1) {
 		daemon_close(&td.d);
 		pub_close(&td);
 		status = 1;

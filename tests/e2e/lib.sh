@@ -18,6 +18,9 @@ TESTDATA=$TOP/tests/data
 PORT_BASE=${E2E_PORT_BASE:-21000}
 T=$(mktemp -d /tmp/meshkit-e2e.XXXXXX)
 export MESHKIT_RUNDIR=$T/run
+# The daemons run as whoever runs the tests (as root too: t_privdrop tests
+# the switch to another user); see privdrop.h.
+export MESHKIT_USER=${MESHKIT_USER:-$(id -un)}
 mkdir -p "$MESHKIT_RUNDIR" "$T/etc"
 E2E_FAILED=0
 E2E_PIDS=""

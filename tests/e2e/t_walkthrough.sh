@@ -12,8 +12,8 @@
 export MESHKIT_BIN="$BIN" MESHKIT_SHARED="$SHARED"
 demo_stop() { "$TOP/scripts/demo" stop >/dev/null 2>&1; }
 trap 'demo_stop; E2E_FAILED=$((E2E_FAILED + 1)); finish' INT TERM
-# as in a new terminal: no MESHKIT_RUNDIR, no MESHKIT_CONFIG
-fresh() { env -u MESHKIT_RUNDIR -u MESHKIT_CONFIG "$@"; }
+# as in a new terminal: no MESHKIT_RUNDIR, no MESHKIT_CONFIG, no MESHKIT_USER
+fresh() { env -u MESHKIT_RUNDIR -u MESHKIT_CONFIG -u MESHKIT_USER "$@"; }
 
 if ! fresh "$TOP/scripts/demo" start >"$T/demo.log" 2>&1; then
 	not_ok "scripts/demo start (see below)"
