@@ -50,6 +50,8 @@ LIBMESHKIT = $(BUILD)/libmeshkit.a
 
 UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# what the unit tests share (tests/unit/helpers.h), linked into each
+UNIT_HELPERS = $(BUILD)/tests/unit/helpers.o
 TOOL_SRCS = $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS = $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS = $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -103,7 +105,7 @@ TEST_OBJS_test_proxy_key   = cmd/proxy-d/key.o
 $(BUILD)/tests/unit/test_proxy_%.o: ALL_CFLAGS += -Icmd/proxy-d
 
 .SECONDEXPANSION:
-$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o \
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(UNIT_HELPERS) \
     $$(addprefix $(BUILD)/,$$(TEST_OBJS_test_$$*)) $(LIBMESHKIT)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 

@@ -1005,17 +1005,14 @@ stats_cert_label(struct sbuf *b, const char *name, struct str v, int comma)
 static int
 stats_cert_read(const char *path, struct msg *m, char **buf)
 {
-	FILE	*f;
 	size_t	 n;
-	char	 err[128];
+	char	 err[256];
 
-	if ((f = fopen(path, "re")) == NULL)
+	if ((*buf = util_read_file(path, 65536, &n, err, sizeof(err))) ==
+	    NULL)
 		return -1;
-	*buf = xmalloc(65536);
-	n = fread(*buf, 1, 65536, f);
-	fclose(f);
-	if (n == 0 || n == 65536 || msg_parse(m, *buf, n, err,
-	    sizeof(err)) == -1 || !msg_type_is(m, "tls-status")) {
+	if (n == 0 || msg_parse(m, *buf, n, err, sizeof(err)) == -1 ||
+	    !msg_type_is(m, "tls-status")) {
 		free(*buf);
 		*buf = NULL;
 		return -1;

@@ -154,9 +154,13 @@ int	meshctl_question_headers(struct msg_writer *, char *const *headers,
 	    size_t nheaders);
 /*
  * Asks daemon (its name, for messages) at url; m gets a reply of
- * reply_type with a record, *reply its text (free it).  -1 when not,
- * said on stderr.
+ * reply_type, *reply its text (free it).  -1 when not (a refusal, a
+ * reply of another type), said on stderr.
  */
+int	meshctl_request(const char *daemon, const char *url,
+	    const struct msg_writer *, const char *reply_type, struct msg *m,
+	    char **reply);
+/* meshctl_request, for a question: the reply has a record. */
 int	meshctl_question_ask(const char *daemon, const char *url,
 	    const struct msg_writer *, const char *reply_type, struct msg *m,
 	    char **reply);

@@ -215,7 +215,7 @@ status_proxies(struct meshctl *ctx, int json)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", meshctl_rundir(ctx),
 		    de->d_name);
-		if ((buf = ca_read_file(path, 65536, &len, err,
+		if ((buf = util_read_file(path, 65536, &len, err,
 		    sizeof(err))) == NULL)
 			continue;
 		if (msg_parse(&m, buf, len, err, sizeof(err)) == -1 ||

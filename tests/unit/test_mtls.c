@@ -7,22 +7,11 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "helpers.h"
 #include "msg.h"
 #include "mtls.h"
 #include "route.h"
 #include "util.h"
-
-static struct config *
-load(const char *yaml)
-{
-	struct cfg_errors	 errs = { 0 };
-	struct config		*cfg;
-
-	cfg = config_load_buffer("t.yaml", yaml, strlen(yaml), &errs);
-	cfg_errors_fini(&errs);
-	assert_non_null(cfg);
-	return cfg;
-}
 
 #define PA(ns, name, rest) \
 	"apiVersion: security.istio.io/v1\nkind: PeerAuthentication\n" \
@@ -41,7 +30,7 @@ static const char policies[] =
 static void
 test_inbound(void **state)
 {
-	struct config		*cfg = load(policies);
+	struct config		*cfg = must_load(policies);
 	struct mtls_inbound	 in;
 	struct labels		 l;
 	char			*k[] = { "app" }, *v[] = { "rating" };
@@ -115,7 +104,7 @@ static const char rule[] =
 static void
 test_client(void **state)
 {
-	struct config		*cfg = load(rule);
+	struct config		*cfg = must_load(rule);
 	const struct destination_rule *dr = &cfg->destination_rules[0];
 	const struct client_tls	*t;
 	struct labels		 l;
@@ -205,7 +194,7 @@ static void
 test_route_tls(void **state)
 {
 	static struct route_answer	 a, b;
-	struct config			*cfg = load(mesh);
+	struct config			*cfg = must_load(mesh);
 	struct msg_writer		 w;
 	struct msg			 m;
 	char				 err[128];
