@@ -43,13 +43,15 @@ LDFLAGS	+= -fsanitize=address,undefined
 endif
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib $(PKG_CFLAGS)
 
-PROGRAMS = proxy-d route-d breaker-d authz-d tls-d meshctl
+PROGRAMS = proxy-d route-d breaker-d authz-d tls-d stats-d meshctl
 LIB_SRCS = $(sort $(wildcard lib/*.c))
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIBMESHKIT = $(BUILD)/libmeshkit.a
 
 UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# what the unit tests share (tests/unit/helpers.h), linked into each
+UNIT_HELPERS = $(BUILD)/tests/unit/helpers.o
 TOOL_SRCS = $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS = $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS = $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -86,6 +88,9 @@ $(BIN)/$(1): $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard cmd/$(1)/*.c)) $(LIBMESHKI
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 
+# the graph page goes in by the assembler's .incbin
+$(BUILD)/cmd/stats-d/page.o: cmd/stats-d/page.html
+
 $(BIN)/%: $(BUILD)/examples/%.o $(LIBMESHKIT)
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -101,7 +106,7 @@ TEST_OBJS_test_proxy_tlsio = cmd/proxy-d/tlsio.o
 $(BUILD)/tests/unit/test_proxy_%.o: ALL_CFLAGS += -Icmd/proxy-d
 
 .SECONDEXPANSION:
-$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o \
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(UNIT_HELPERS) \
     $$(addprefix $(BUILD)/,$$(TEST_OBJS_test_$$*)) $(LIBMESHKIT)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
@@ -178,7 +183,7 @@ install: all
 	    $(DESTDIR)$(DATADIR)/systemd $(DESTDIR)$(DATADIR)/supervisor \
 	    $(DESTDIR)$(SYSUSERSDIR)
 	install -m 755 $(BIN)/proxy-d $(BIN)/route-d $(BIN)/breaker-d \
-	    $(BIN)/authz-d $(BIN)/tls-d $(DESTDIR)$(SBINDIR)/
+	    $(BIN)/authz-d $(BIN)/tls-d $(BIN)/stats-d $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(BIN)/meshctl $(DESTDIR)$(BINDIR)/
 	for f in man/*.5; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man5/; done; true
 	for f in man/*.7; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man7/; done; true
@@ -197,7 +202,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/proxy-d $(DESTDIR)$(SBINDIR)/route-d \
 	    $(DESTDIR)$(SBINDIR)/breaker-d $(DESTDIR)$(SBINDIR)/authz-d \
-	    $(DESTDIR)$(SBINDIR)/tls-d \
+	    $(DESTDIR)$(SBINDIR)/tls-d $(DESTDIR)$(SBINDIR)/stats-d \
 	    $(DESTDIR)$(BINDIR)/meshctl \
 	    $(DESTDIR)$(SYSUSERSDIR)/meshkit.conf
 

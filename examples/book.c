@@ -13,7 +13,10 @@
  *			rating service fails, as the article's book service
  *			fails with it; the request's x-request-id and
  *			end-user headers go on to the rating call, as
- *			bookinfo's productpage passes them on
+ *			bookinfo's productpage passes them on, and so do
+ *			its trace context headers (W3C traceparent and
+ *			tracestate, B3's b3 and x-b3-*), so the call is
+ *			part of the request's trace
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -45,6 +48,7 @@
 #define MAX_BODY	4096		/* of a rating answer */
 #define MAX_ID_DIGITS	18
 #define REQUEST_ID_MAX	128
+#define TRACE_HEADERS_MAX 1024	/* the trace context passed on */
 
 struct upstream;
 
@@ -63,6 +67,8 @@ struct client {
 	int			 tries;
 	char			 request_id[REQUEST_ID_MAX];
 	char			 end_user[REQUEST_ID_MAX];
+	char			 trace[TRACE_HEADERS_MAX];	/* lines */
+	size_t			 tracelen;
 };
 
 /* A connection to the proxy-d, asking for one rating at a time. */
@@ -95,6 +101,7 @@ static int	client_request(struct client *, const struct http_request *);
 static void	client_rated(struct client *, int, const char *);
 static void	respond(struct client *, int, const char *, int, int);
 static int	call_start(struct client *);
+static void	trace_headers(struct client *, const struct http_request *);
 static void	call_failed(struct upstream *, const char *);
 static struct upstream *upstream_get(void);
 static void	upstream_put(struct upstream *);
@@ -381,11 +388,40 @@ client_request(struct client *c, const struct http_request *req)
 	if (h != NULL && h->value.n < sizeof(c->end_user))
 		snprintf(c->end_user, sizeof(c->end_user), "%.*s",
 		    (int)h->value.n, h->value.p);
+	trace_headers(c, req);
 	if (call_start(c) == -1) {
 		client_rated(c, -1, "cannot connect to the proxy");
 		return 0;
 	}
 	return 1;
+}
+
+/*
+ * The trace context of the request, as header lines for the rating call
+ * (what an application in a mesh does for its proxies to tie the calls
+ * of one request into one trace).  Those that do not fit are left out.
+ */
+static void
+trace_headers(struct client *c, const struct http_request *req)
+{
+	static const char *const names[] = { "traceparent", "tracestate",
+	    "b3", "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid",
+	    "x-b3-sampled", "x-b3-flags" };
+	const struct http_header	*h;
+	size_t				 i, need;
+
+	c->tracelen = 0;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if ((h = http_header_find(req->headers, req->nheaders,
+		    names[i])) == NULL)
+			continue;
+		need = strlen(names[i]) + 2 + h->value.n + 2;
+		if (c->tracelen + need > sizeof(c->trace))
+			continue;
+		c->tracelen += (size_t)snprintf(c->trace + c->tracelen,
+		    sizeof(c->trace) - c->tracelen, "%s: %.*s\r\n", names[i],
+		    (int)h->value.n, h->value.p);
+	}
 }
 
 /*
@@ -455,6 +491,7 @@ call_start(struct client *c)
 		    c->request_id);
 	if (c->end_user[0] != '\0')
 		evbuffer_add_printf(out, "end-user: %s\r\n", c->end_user);
+	evbuffer_add(out, c->trace, c->tracelen);
 	evbuffer_add(out, "\r\n", 2);
 	return 0;
 }

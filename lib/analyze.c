@@ -6,15 +6,10 @@
  * Each message names its resource and, where the tree says, the line
  * of the field at fault.
  */
-#include <sys/stat.h>
-
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "analyze.h"
 #include "config.h"
@@ -73,7 +68,6 @@ static void	 an_jwt_keys(struct an_ctx *);
 static int	 an_message_cmp(const void *, const void *);
 static void	 an_fqdn(const char *, const char *, char *, size_t);
 static int	 an_mesh_bound(const struct virtual_service *);
-static int	 an_read_file(const char *, size_t, char **, size_t *);
 
 const char *
 analyze_level_name(enum analyze_level l)
@@ -677,8 +671,8 @@ an_jwt_keys(struct an_ctx *c)
 				continue;
 			at = an_at(an_at(an_spec(cfg, &ra->meta), "jwtRules",
 			    j), "jwksUri", (size_t)-1);
-			if (an_read_file(r->jwks_uri + 7, 1 << 20, &buf,
-			    &len) == -1) {
+			if ((buf = util_read_file(r->jwks_uri + 7, 1 << 20,
+			    &len, err, sizeof(err))) == NULL) {
 				an_add(c, ANALYZE_ERROR, "IST0101",
 				    "ReferencedResourceNotFound", &ra->meta,
 				    at, "Referenced jwksUri file not found: "
@@ -696,42 +690,6 @@ an_jwt_keys(struct an_ctx *c)
 			jwks_free(keys);
 		}
 	}
-}
-
-/* A file of at most max bytes, whole; -1 when it cannot be read. */
-static int
-an_read_file(const char *path, size_t max, char **out, size_t *outlen)
-{
-	struct stat	 st;
-	char		*buf;
-	size_t		 len = 0;
-	ssize_t		 r = 0;
-	int		 fd;
-
-	/* a FIFO or a terminal would hang meshctl: regular files only */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
-		return -1;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -1;
-	}
-	buf = xmalloc(max + 1);
-	while (len <= max) {
-		r = read(fd, buf + len, max + 1 - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	if (r == -1 || len > max) {
-		free(buf);
-		return -1;
-	}
-	*out = buf;
-	*outlen = len;
-	return 0;
 }
 
 static int

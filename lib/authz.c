@@ -360,11 +360,27 @@ authz_condition_matches(struct authz_ctx *c, const struct authz_condition *w)
 
 	const struct json		*j;
 	struct str			 v = { NULL, 0 };
-	char				 port[12];
-	size_t				 from, i, k;
+	size_t				 from, k;
 	int				 m[2] = { 0, 0 }, words;
 
 	switch (w->kind) {
+	/* a key that is a source's or operation's field reads as it */
+	case KEY_SOURCE_IP:
+		return authz_field(c, vals[0], vals[1], FIELD_SOURCE_IP);
+	case KEY_REMOTE_IP:
+		return authz_field(c, vals[0], vals[1], FIELD_REMOTE_IP);
+	case KEY_SOURCE_NAMESPACE:
+		return authz_field(c, vals[0], vals[1], FIELD_NAMESPACE);
+	case KEY_SOURCE_PRINCIPAL:
+		return authz_field(c, vals[0], vals[1], FIELD_PRINCIPAL);
+	case KEY_SOURCE_SERVICE_ACCOUNT:
+		return authz_field(c, vals[0], vals[1],
+		    FIELD_SERVICE_ACCOUNT);
+	case KEY_REQUEST_PRINCIPAL:
+		return authz_field(c, vals[0], vals[1],
+		    FIELD_REQUEST_PRINCIPAL);
+	case KEY_DESTINATION_PORT:
+		return authz_field(c, vals[0], vals[1], FIELD_PORT);
 	case KEY_REQUEST_HEADER:
 		/* a repeated header is matched once, its values joined */
 		from = 0;
@@ -373,48 +389,11 @@ authz_condition_matches(struct authz_ctx *c, const struct authz_condition *w)
 			m[k] = vals[k]->present &&
 			    authz_header_values_match(vals[k], r, w->header);
 		break;
-	case KEY_SOURCE_IP:
-	case KEY_REMOTE_IP:
-		c->vary |= VARY_SOURCE_IP;
-		v = authz_addr_host(r->source);
-		if (w->kind == KEY_REMOTE_IP) {
-			c->vary |= VARY_REMOTE;
-			if (r->remote.n > 0)
-				v = r->remote;
-		}
-		for (k = 0; k < 2; k++)
-			m[k] = vals[k]->present && authz_ip_match(vals[k], v);
-		break;
 	case KEY_DESTINATION_IP:
 		c->vary |= VARY_DESTINATION_IP;
 		v = authz_addr_host(r->destination);
 		for (k = 0; k < 2; k++)
 			m[k] = vals[k]->present && authz_ip_match(vals[k], v);
-		break;
-	case KEY_SOURCE_NAMESPACE:
-		v = authz_peer(c);
-		for (k = 0; k < 2; k++)
-			m[k] = vals[k]->present &&
-			    authz_namespace_values_match(vals[k], v);
-		break;
-	case KEY_SOURCE_SERVICE_ACCOUNT:
-		v = authz_peer(c);
-		for (k = 0; k < 2; k++)
-			m[k] = vals[k]->present &&
-			    authz_service_account_values_match(vals[k], v);
-		break;
-	case KEY_SOURCE_PRINCIPAL:
-		v = authz_peer(c);
-		for (k = 0; k < 2; k++)
-			for (i = 0; vals[k]->present && i < vals[k]->n &&
-			    !m[k]; i++)
-				m[k] = authz_principal_match(vals[k]->v[i], v);
-		break;
-	case KEY_REQUEST_PRINCIPAL:
-		for (k = 0; k < 2; k++)
-			m[k] = vals[k]->present && c->id.present &&
-			    authz_request_principal_values_match(vals[k],
-			    c->id.token);
 		break;
 	case KEY_REQUEST_PRESENTER:
 	case KEY_REQUEST_AUDIENCES:
@@ -432,14 +411,6 @@ authz_condition_matches(struct authz_ctx *c, const struct authz_condition *w)
 		for (k = 0; k < 2; k++)
 			m[k] = vals[k]->present &&
 			    authz_claim_values_match(j, words, vals[k]);
-		break;
-	case KEY_DESTINATION_PORT:
-		snprintf(port, sizeof(port), "%u", authz_dest_port(c));
-		v = (struct str){ port, strcmp(port, "0") != 0 ?
-		    strlen(port) : 0 };
-		for (k = 0; k < 2; k++)
-			m[k] = vals[k]->present && v.n > 0 &&
-			    authz_values_match(vals[k], v, 0);
 		break;
 	case KEY_CONNECTION_SNI:
 		c->vary |= VARY_SNI;

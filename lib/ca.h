@@ -145,9 +145,6 @@ int		 ca_state_save(struct ca *, char *err, size_t errlen);
 /* Writes the file whole or not at all (temporary file and rename). */
 int		 ca_write_file(const char *path, const void *, size_t,
 		    int mode, char *err, size_t errlen);
-/* Reads a whole file of at most max bytes; NULL with err. */
-char		*ca_read_file(const char *path, size_t max, size_t *len,
-		    char *err, size_t errlen);
 /* PEM certificates of a file, at most max; -1 with err, else count. */
 int		 ca_read_certs(const char *path, X509 **out, size_t max,
 		    char *err, size_t errlen);

@@ -35,47 +35,6 @@
 static int	ca_state_root_file(const char *, unsigned *, int *);
 static void	ca_state_prune(struct ca *);
 
-char *
-ca_read_file(const char *path, size_t max, size_t *len, char *err,
-    size_t errlen)
-{
-	struct stat	 sb;
-	char		*buf;
-	ssize_t		 r;
-	size_t		 n = 0;
-	int		 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
-	    (size_t)sb.st_size > max) {
-		snprintf(err, errlen, "%s: not a regular file of at most %zu "
-		    "bytes", path, max);
-		close(fd);
-		return NULL;
-	}
-	buf = xmalloc((size_t)sb.st_size + 1);
-	while (n < (size_t)sb.st_size) {
-		r = read(fd, buf + n, (size_t)sb.st_size - n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (n != (size_t)sb.st_size) {
-		snprintf(err, errlen, "%s: short read", path);
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 int
 ca_write_file(const char *path, const void *data, size_t len, int mode,
     char *err, size_t errlen)
@@ -131,7 +90,7 @@ ca_read_certs(const char *path, X509 **out, size_t max, char *err,
 	char	*buf;
 	size_t	 len, n = 0;
 
-	if ((buf = ca_read_file(path, CA_PEM_MAX, &len, err, errlen)) ==
+	if ((buf = util_read_file(path, CA_PEM_MAX, &len, err, errlen)) ==
 	    NULL)
 		return -1;
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
@@ -178,7 +137,7 @@ ca_read_key(const char *path, char *err, size_t errlen)
 		    "chmod 600 it", path, (unsigned)(sb.st_mode & 0777));
 		return NULL;
 	}
-	if ((buf = ca_read_file(path, CA_PEM_MAX, &len, err, errlen)) ==
+	if ((buf = util_read_file(path, CA_PEM_MAX, &len, err, errlen)) ==
 	    NULL)
 		return NULL;
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
@@ -253,7 +212,7 @@ ca_state_load(struct ca *ca, char *err, size_t errlen)
 	snprintf(path, sizeof(path), "%s/state", ca->state_dir);
 	if (access(path, F_OK) == -1 && errno == ENOENT)
 		return 0;	/* a new CA */
-	if ((buf = ca_read_file(path, CA_STATE_MAX, &len, err, errlen)) ==
+	if ((buf = util_read_file(path, CA_STATE_MAX, &len, err, errlen)) ==
 	    NULL)
 		return -1;
 	msg_init(&m);

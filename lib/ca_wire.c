@@ -406,7 +406,7 @@ ca_cert_info(struct ca *ca, struct ca_env *env, const struct ca_who *who,
 	msgw_field(out, "namespace", who->namespace);
 	msg_init(&m);
 	if (ca_issued_path(ca, who->workload, who->namespace, path,
-	    sizeof(path)) == 0 && (buf = ca_read_file(path, CA_ISSUED_MAX,
+	    sizeof(path)) == 0 && (buf = util_read_file(path, CA_ISSUED_MAX,
 	    &len, err, sizeof(err))) != NULL && msg_parse(&m, buf, len, err,
 	    sizeof(err)) == 0 && msg_type_is(&m, "tls-d-issued") &&
 	    m.nrecords == 1)

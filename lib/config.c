@@ -36,6 +36,7 @@ enum kind_action {
 	KIND_MESH_CONFIG,
 	KIND_REQUEST_AUTHENTICATION,
 	KIND_AUTHORIZATION_POLICY,
+	KIND_TELEMETRY,
 	KIND_PEER_AUTHENTICATION,
 };
 
@@ -98,7 +99,7 @@ static const struct kind_info kinds[] = {
 	{ "WorkloadGroup", networking_versions, KIND_SKIP, 1 },
 	{ "EnvoyFilter", networking_alpha_versions, KIND_SKIP, 1 },
 	{ "ProxyConfig", networking_beta_versions, KIND_SKIP, 0 },
-	{ "Telemetry", telemetry_versions, KIND_SKIP, 1 },
+	{ "Telemetry", telemetry_versions, KIND_TELEMETRY, 1 },
 	{ "WasmPlugin", extensions_versions, KIND_SKIP, 1 },
 	{ "IstioOperator", install_versions, KIND_SKIP, 1 },
 };
@@ -543,6 +544,17 @@ config_document(struct config_loader *l, const struct ynode *root,
 		    cfg->nauthorization_policies++]);
 		config_add_resource(cfg, &meta, spec);
 		break;
+	case KIND_TELEMETRY:
+		cfg->telemetries = xreallocarray(cfg->telemetries,
+		    cfg->ntelemetries + 1, sizeof(*cfg->telemetries));
+		memset(&cfg->telemetries[cfg->ntelemetries], 0,
+		    sizeof(*cfg->telemetries));
+		config_meta_copy(&cfg->telemetries[cfg->ntelemetries].meta,
+		    &meta);
+		config_telemetry(l, root, spec,
+		    &cfg->telemetries[cfg->ntelemetries++]);
+		config_add_resource(cfg, &meta, spec);
+		break;
 	case KIND_PEER_AUTHENTICATION:
 		cfg->peer_authentications = xreallocarray(
 		    cfg->peer_authentications,
@@ -915,6 +927,9 @@ config_free(struct config *cfg)
 		config_authorization_policy_fini(
 		    &cfg->authorization_policies[i]);
 	free(cfg->authorization_policies);
+	for (i = 0; i < cfg->ntelemetries; i++)
+		config_telemetry_fini(&cfg->telemetries[i]);
+	free(cfg->telemetries);
 	for (i = 0; i < cfg->npeer_authentications; i++)
 		config_peer_authentication_fini(
 		    &cfg->peer_authentications[i]);

@@ -7,7 +7,8 @@
  * Kinds typed here: ServiceEntry, WorkloadEntry, VirtualService,
  * DestinationRule (networking.istio.io v1alpha3, v1beta1, v1),
  * RequestAuthentication, AuthorizationPolicy and PeerAuthentication
- * (security.istio.io v1beta1, v1), the
+ * (security.istio.io v1beta1, v1), Telemetry (telemetry.istio.io
+ * v1alpha1, v1), the
  * Kubernetes Service (v1, as a ServiceEntry) and meshkit's own Proxy
  * and MeshConfig (meshkit.io/v1alpha1).
  * Other Istio kinds are kept as generic resources (their tree) for the
@@ -152,6 +153,7 @@ struct proxy_config {
 	struct proxy_daemon	 authz;		/* inbound: may the caller ask */
 	struct proxy_daemon	 breaker;	/* outbound: may it go */
 	struct proxy_daemon	 tls;		/* its certificate */
+	struct proxy_daemon	 stats;		/* records pushed to stats-d */
 	/* limits */
 	size_t			 max_request_line;
 	size_t			 max_headers;
@@ -432,6 +434,42 @@ struct destination_rule {
 	size_t			  nexport_to;
 };
 
+/* MeshConfig extensionProviders[]: where telemetry goes. */
+enum provider_kind {
+	PROVIDER_ZIPKIN,
+	PROVIDER_OPENTELEMETRY,		/* OTLP/HTTP, JSON */
+	PROVIDER_FILE_ACCESS_LOG,	/* envoyFileAccessLog */
+	PROVIDER_PROMETHEUS,
+	PROVIDER_OTHER,			/* for someone else: ext authz */
+};
+
+struct extension_provider {
+	char			*name;
+	enum provider_kind	 kind;
+	char			*service;	/* collector host */
+	uint32_t		 port;
+	char			*path;		/* URL path, or the log file */
+	uint64_t		 timeout_ms;	/* export, 0: default */
+	struct labels		 headers;	/* sent with each export */
+	uint32_t		 max_tag_length; /* 0: none */
+	char			*log_text;	/* logFormat.text */
+	struct labels		 log_labels;	/* logFormat.labels: JSON */
+	int			 has_log_format;
+	struct config_origin	 origin;
+};
+
+#define ACCESS_LOG_TEXT		0
+#define ACCESS_LOG_JSON		1
+
+/* Where stats-d serves and how much it keeps (meshkit's own). */
+struct stats_settings {
+	char			*address;	/* HTTP: host:port, NULL: none */
+	uint32_t		 max_series;	/* 0: default */
+	uint32_t		 max_edges;	/* 0: default */
+	uint32_t		 max_spans;	/* queued for export, 0: default */
+	uint64_t		 export_interval_ms; /* 0: default */
+};
+
 /* PeerAuthentication mtls.mode (and each portLevelMtls entry's) */
 enum peer_mtls_mode {
 	PEER_MTLS_UNSET,	/* absent too: inherit the parent's */
@@ -471,16 +509,97 @@ struct peer_authentication {
 struct mesh_config {
 	struct resource_meta	 meta;
 	struct http_retries	*default_retries;	/* NULL: built in */
+	/* access logs: the "envoy" provider */
+	char			*access_log_file;	/* NULL: none */
+	int			 access_log_encoding;	/* ACCESS_LOG_* */
+	char			*access_log_format;	/* NULL: Envoy's */
+	/* tracing */
+	int			 enable_tracing;	/* default 1 */
+	int			 has_sampling;
+	uint32_t		 sampling_ppm;		/* default 1% */
+	char			*zipkin_address;	/* host:port */
+	char			*zipkin_host;		/* of it */
+	uint32_t		 zipkin_port;
+	struct extension_provider *providers;
+	size_t			 nproviders;
+	char			**default_tracing;	/* provider names */
+	size_t			  ndefault_tracing;
+	char			**default_access_logging;
+	size_t			  ndefault_access_logging;
+	char			**default_metrics;
+	size_t			  ndefault_metrics;
+	/* where mesh-wide policies and Telemetry live (Istio's); NULL:
+	   istio-system (config_root_namespace) */
+	char			*root_namespace;
+	struct stats_settings	 stats;
 	char			*trust_domain;		/* NULL: default */
 	uint64_t		 workload_cert_ttl_ms;	/* 0: default */
 	/* pathNormalization.normalization, read by proxy-d; BASE if unset */
 	enum uri_normalization	 path_normalization;
-	/* where mesh-wide policies live (Istio's); NULL: the default */
-	char			*root_namespace;
 };
 
+/* Istio's default: 1% of requests traced when nothing says otherwise. */
+#define MESH_DEFAULT_SAMPLING_PPM	10000u
+#define MESH_DEFAULT_ROOT_NAMESPACE	"istio-system"
+
+enum telemetry_mode {
+	TELEMETRY_CLIENT_AND_SERVER,
+	TELEMETRY_CLIENT,	/* reporter source: outbound */
+	TELEMETRY_SERVER,	/* reporter destination: inbound */
+};
+
+/* Telemetry accessLogging[] */
+struct telemetry_logging {
+	char			**providers;
+	size_t			  nproviders;
+	int			  disabled;	/* -1: not given */
+	char			 *filter;	/* CEL, checked at load */
+	void			 *filter_expr;	/* parsed: logfilter.h */
+	enum telemetry_mode	  mode;
+};
+
+/* Telemetry tracing[] */
+struct telemetry_tracing {
+	char			**providers;
+	size_t			  nproviders;
+	int			  has_sampling;
+	uint32_t		  sampling_ppm;
+	int			  disable_span_reporting; /* -1: not given */
+	enum telemetry_mode	  mode;
+};
+
+/* Telemetry metrics[].overrides[] */
+struct telemetry_override {
+	unsigned		 metrics;	/* METRICS_* of metrics.h */
+	enum telemetry_mode	 mode;
+	int			 disabled;	/* -1: not given */
+};
+
+/* Telemetry metrics[] */
+struct telemetry_metrics {
+	char			**providers;
+	size_t			  nproviders;
+	struct telemetry_override *overrides;
+	size_t			  noverrides;
+};
+
+/* telemetry.istio.io Telemetry */
+struct telemetry {
+	struct resource_meta	 meta;
+	struct labels		 selector;
+	int			 has_selector;
+	int			 applies_to_none; /* targetRef: not ours */
+	struct telemetry_logging *logging;
+	size_t			 nlogging;
+	int			 has_logging;
+	struct telemetry_tracing *tracing;
+	size_t			 ntracing;
+	int			 has_tracing;
+	struct telemetry_metrics *metrics;
+	size_t			 nmetrics;
+	int			 has_metrics;
+};
 #define CONFIG_DEFAULT_TRUST_DOMAIN	"cluster.local"
-#define CONFIG_DEFAULT_ROOT_NAMESPACE	"istio-system"
 #define CONFIG_DEFAULT_CERT_TTL_S	(24 * 3600)
 #define CONFIG_MIN_CERT_TTL_MS		2000
 #define CONFIG_MAX_CERT_TTL_MS		(90ULL * 24 * 3600 * 1000)
@@ -667,6 +786,8 @@ struct config {
 	size_t			 nrequest_authentications;
 	struct authorization_policy *authorization_policies;
 	size_t			 nauthorization_policies;
+	struct telemetry	*telemetries;
+	size_t			 ntelemetries;
 	struct peer_authentication *peer_authentications;
 	size_t			 npeer_authentications;
 };

@@ -153,6 +153,17 @@ void	config_authorization_policy(struct config_loader *,
 	    struct authorization_policy *);
 void	config_authorization_policy_fini(struct authorization_policy *);
 
+/* config_telemetry.c: MeshConfig's telemetry fields, and Telemetry */
+int	config_mesh_telemetry(struct config_loader *, const struct ynode *key,
+	    const struct ynode *value, struct mesh_config *);
+/* After all of a MeshConfig: the format, the provider names. */
+int	config_mesh_telemetry_check(struct config_loader *,
+	    const struct ynode *spec, struct mesh_config *);
+void	config_mesh_telemetry_fini(struct mesh_config *);
+void	config_telemetry(struct config_loader *, const struct ynode *root,
+	    const struct ynode *spec, struct telemetry *);
+void	config_telemetry_fini(struct telemetry *);
+
 /* config_tls.c */
 void	config_peer_authentication(struct config_loader *,
 	    const struct ynode *root, const struct ynode *spec,

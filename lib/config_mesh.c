@@ -2,11 +2,12 @@
  * meshkit's MeshConfig (meshkit.io/v1alpha1): the mesh-wide settings of
  * Istio's MeshConfig that meshkit acts on: defaultHttpRetryPolicy (the
  * retry policy of every route without retries of its own, route-d),
- * pathNormalization (how proxy-d normalizes request paths, lib/uri.c)
- * the mesh's identity: trustDomain and workloadCertTtl (tls-d), and
+ * pathNormalization (how proxy-d normalizes request paths, lib/uri.c),
+ * the mesh's identity: trustDomain and workloadCertTtl (tls-d),
  * rootNamespace, where the mesh-wide PeerAuthentication,
  * RequestAuthentication and AuthorizationPolicy live (proxy-d, authz-d,
- * meshctl).
+ * meshctl), and the telemetry fields of config_telemetry.c (stats-d,
+ * proxy-d).
  * It is meshkit's own kind, so an unknown field is an error.
  */
 #include <stdlib.h>
@@ -58,7 +59,13 @@ config_mesh(struct config_loader *l, const struct ynode *root,
 	const struct ynode	*k, *v;
 	char			 q[80];
 	size_t			 i;
+	int			 rc = 0, r;
 
+	mc->enable_tracing = 1;
+	mc->sampling_ppm = MESH_DEFAULT_SAMPLING_PPM;
+	if (spec != NULL && !config_is_null(spec) &&
+	    config_expect_map(l, spec, "MeshConfig spec") == -1)
+		return;
 	for (i = 0; spec != NULL && i < spec->n; i++) {
 		k = spec->keys[i];
 		v = spec->values[i];
@@ -101,9 +108,13 @@ config_mesh(struct config_loader *l, const struct ynode *root,
 			}
 		} else if (config_key_is(k, "pathNormalization"))
 			config_path_normalization(l, v, mc);
-		else
+		else if ((r = config_mesh_telemetry(l, k, v, mc)) == 0)
 			config_unknown_field(l, k, "MeshConfig spec");
+		else if (r == -1)
+			rc = -1;
 	}
+	if (rc == 0 && spec != NULL)
+		config_mesh_telemetry_check(l, spec, mc);
 }
 
 const char *
@@ -130,7 +141,7 @@ config_root_namespace(const struct config *cfg)
 	if (cfg != NULL && cfg->mesh != NULL &&
 	    cfg->mesh->root_namespace != NULL)
 		return cfg->mesh->root_namespace;
-	return CONFIG_DEFAULT_ROOT_NAMESPACE;
+	return MESH_DEFAULT_ROOT_NAMESPACE;
 }
 
 void
@@ -145,5 +156,6 @@ config_mesh_free(struct mesh_config *mc)
 	}
 	free(mc->trust_domain);
 	free(mc->root_namespace);
+	config_mesh_telemetry_fini(mc);
 	free(mc);
 }

@@ -72,6 +72,9 @@ config_proxy_defaults(struct proxy_config *pc)
 	pc->breaker.timeout_ms = 100;
 	pc->breaker.cache = 1;
 	pc->breaker.failure = FAILURE_OPEN;
+	xasprintf(&pc->stats.address, "ipc://%s/stats-records.sock",
+	    util_rundir());
+	pc->stats.failure = FAILURE_OPEN;
 	xasprintf(&pc->tls.address, "ipc://%s/tls.sock", util_rundir());
 	xasprintf(&pc->tls.events, "ipc://%s/tls-events.sock",
 	    util_rundir());
@@ -114,6 +117,7 @@ config_proxy_fini(struct proxy_config *pc)
 	free(pc->breaker.address);
 	free(pc->breaker.reports);
 	free(pc->breaker.events);
+	free(pc->stats.address);
 	free(pc->tls.address);
 	free(pc->tls.events);
 	free(pc->service_account);
@@ -328,6 +332,8 @@ proxy_daemon(struct config_loader *l, const struct ynode *n,
 	uint32_t		 status;
 	int			 authz = strcmp(name, "authz") == 0;
 	int			 breaker = strcmp(name, "breaker") == 0;
+	/* stats-d is pushed to, never asked: no timeout, no cache */
+	int			 stats = strcmp(name, "stats") == 0;
 	int			 tls = strcmp(name, "tls") == 0;
 
 	snprintf(where, sizeof(where), "Proxy daemons.%s", name);
@@ -341,8 +347,8 @@ proxy_daemon(struct config_loader *l, const struct ynode *n,
 		if (config_is_null(v))
 			continue;
 		if (config_key_is(k, "address"))
-			rc |= proxy_nng_url(l, v, "daemon address", name,
-			    &d->address);
+			rc |= proxy_nng_url(l, v, "daemon address",
+			    stats ? "stats-records" : name, &d->address);
 		else if (breaker && config_key_is(k, "reports"))
 			rc |= proxy_nng_url(l, v, "daemons.breaker.reports",
 			    "breaker-report", &d->reports);
@@ -352,12 +358,12 @@ proxy_daemon(struct config_loader *l, const struct ynode *n,
 		else if (tls && config_key_is(k, "events"))
 			rc |= proxy_nng_url(l, v, "daemons.tls.events",
 			    "tls-events", &d->events);
-		else if (config_key_is(k, "timeout"))
+		else if (!stats && config_key_is(k, "timeout"))
 			rc |= config_duration(l, v, "timeout",
 			    &d->timeout_ms);
-		else if (!tls && config_key_is(k, "cache"))
+		else if (!tls && !stats && config_key_is(k, "cache"))
 			rc |= config_bool(l, v, "cache", &d->cache);
-		else if ((authz || breaker || tls) &&
+		else if ((authz || breaker || tls || stats) &&
 		    config_key_is(k, "enabled"))
 			rc |= config_bool(l, v, "enabled", &d->enabled);
 		else if (authz && config_key_is(k, "failureStatus")) {
@@ -380,6 +386,10 @@ proxy_daemon(struct config_loader *l, const struct ynode *n,
 				rc = -1;
 			} else if (breaker && fp != FAILURE_OPEN) {
 				config_error(l, v, "breaker-d fails open: "
+				    "failurePolicy must be open");
+				rc = -1;
+			} else if (stats && fp != FAILURE_OPEN) {
+				config_error(l, v, "stats-d fails open: "
 				    "failurePolicy must be open");
 				rc = -1;
 			} else if (tls && fp != FAILURE_STALE) {
@@ -411,6 +421,8 @@ proxy_daemons(struct config_loader *l, const struct ynode *n,
 			pc->authz.enabled = 1;
 		else if (config_key_is(n->keys[i], "breaker"))
 			pc->breaker.enabled = 1;
+		else if (config_key_is(n->keys[i], "stats"))
+			pc->stats.enabled = 1;
 		else if (config_key_is(n->keys[i], "tls"))
 			pc->tls.enabled = 1;
 		if (config_is_null(n->values[i]))
@@ -424,6 +436,9 @@ proxy_daemons(struct config_loader *l, const struct ynode *n,
 		else if (config_key_is(n->keys[i], "breaker"))
 			rc |= proxy_daemon(l, n->values[i], "breaker",
 			    &pc->breaker);
+		else if (config_key_is(n->keys[i], "stats"))
+			rc |= proxy_daemon(l, n->values[i], "stats",
+			    &pc->stats);
 		else if (config_key_is(n->keys[i], "tls"))
 			rc |= proxy_daemon(l, n->values[i], "tls", &pc->tls);
 		else {

@@ -17,8 +17,6 @@
 
 static int	 tls_peer_mode(struct config_loader *, const struct ynode *,
 		    const char *, enum peer_mtls_mode *);
-static int	 tls_peer_selector(struct config_loader *,
-		    const struct ynode *, struct peer_authentication *);
 static void	 tls_peer_ports(struct config_loader *, const struct ynode *,
 		    struct peer_authentication *);
 static int	 tls_nonempty(struct config_loader *, const struct ynode *,
@@ -52,41 +50,6 @@ tls_peer_mode(struct config_loader *l, const struct ynode *n,
 		return -1;
 	*out = (enum peer_mtls_mode)idx;
 	return 0;
-}
-
-static int
-tls_peer_selector(struct config_loader *l, const struct ynode *n,
-    struct peer_authentication *pa)
-{
-	const struct ynode	*ml;
-	size_t			 i;
-	int			 rc = 0;
-
-	if (config_keys(l, n, "selector", (const char *[]){ "matchLabels",
-	    NULL }) == -1)
-		return -1;
-	ml = yaml_get(n, "matchLabels");
-	if (config_is_null(ml))
-		return 0;
-	if (config_labels(l, ml, "selector.matchLabels", &pa->selector) ==
-	    -1)
-		return -1;
-	for (i = 0; i < pa->selector.n; i++) {
-		if (pa->selector.keys[i][0] == '\0') {
-			config_error(l, ml->keys[i], "selector.matchLabels: "
-			    "a label name must not be empty");
-			rc = -1;
-		}
-		if (strchr(pa->selector.keys[i], '*') != NULL ||
-		    strchr(pa->selector.values[i], '*') != NULL) {
-			config_error(l, ml->keys[i], "selector.matchLabels: "
-			    "'*' is not allowed in a selector (%s=%s)",
-			    pa->selector.keys[i], pa->selector.values[i]);
-			rc = -1;
-		}
-	}
-	pa->has_selector = pa->selector.n > 0;
-	return rc;
 }
 
 static void
@@ -138,8 +101,12 @@ config_peer_authentication(struct config_loader *l, const struct ynode *root,
 		}
 		if (config_is_null(v))
 			continue;
-		if (config_key_is(k, "selector"))
-			tls_peer_selector(l, v, pa);
+		if (config_key_is(k, "selector")) {
+			/* has_selector: with labels (config.h) */
+			config_security_selector(l, v, &pa->selector,
+			    &pa->has_selector);
+			pa->has_selector = pa->selector.n > 0;
+		}
 		else if (config_key_is(k, "mtls"))
 			tls_peer_mode(l, v, "mtls", &pa->mode);
 		else

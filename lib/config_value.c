@@ -22,6 +22,8 @@ static int	 config_decimal(const struct ynode *, uint64_t, uint64_t *);
 static int	 config_numeric(const struct ynode *);
 static int	 config_range(struct config_loader *, const struct ynode *,
 		    const char *, uint64_t, uint64_t, uint64_t *);
+static void	 config_message(struct config_loader *, const struct ynode *,
+		    int, const char *, va_list);
 
 /* One RFC 1123 label of len bytes, letters in either case. */
 static int
@@ -92,38 +94,42 @@ config_ip_address(const char *s)
 	    inet_pton(AF_INET6, s, buf) == 1;
 }
 
-void
-config_error(struct config_loader *l, const struct ynode *n,
-    const char *fmt, ...)
+/* An error or a warning (severity as cfg_errors_add's) at n. */
+static void
+config_message(struct config_loader *l, const struct ynode *n,
+    int severity, const char *fmt, va_list ap)
 {
-	va_list	 ap;
 	char	*msg;
 
-	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
-	va_end(ap);
 	cfg_errors_add(l->errs, l->file, n != NULL ? n->line : 0,
-	    n != NULL ? n->col : 0, 0, "%s",
+	    n != NULL ? n->col : 0, severity, "%s",
 	    msg != NULL ? msg : "(out of memory)");
 	free(msg);
 }
 
 void
+config_error(struct config_loader *l, const struct ynode *n,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	config_message(l, n, CFG_ERROR, fmt, ap);
+	va_end(ap);
+}
+
+/* tagged with the resource's kind: a daemon logs its own kinds' */
+void
 config_warn(struct config_loader *l, const struct ynode *n,
     const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	config_message(l, n, CFG_WARNING, fmt, ap);
 	va_end(ap);
-	cfg_errors_add(l->errs, l->file, n != NULL ? n->line : 0,
-	    n != NULL ? n->col : 0, CFG_WARNING, "%s",
-	    msg != NULL ? msg : "(out of memory)");
-	free(msg);
 	if (l->kind != NULL)
 		l->errs->v[l->errs->n - 1].kind = xstrdup(l->kind);
 }

@@ -1,6 +1,9 @@
+#include <sys/stat.h>
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +13,7 @@
 #include <sys/random.h>
 #include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -368,4 +372,46 @@ util_rundir(void)
 	const char	*d = getenv("MESHKIT_RUNDIR");
 
 	return d != NULL && *d != '\0' ? d : "/run/meshkit";
+}
+
+char *
+util_read_file(const char *path, size_t max, size_t *len, char *err,
+    size_t errlen)
+{
+	struct stat	 sb;
+	char		*buf;
+	ssize_t		 r;
+	size_t		 n = 0;
+	int		 fd;
+
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    (size_t)sb.st_size > max) {
+		snprintf(err, errlen, "%s: not a regular file of at most %zu "
+		    "bytes", path, max);
+		close(fd);
+		return NULL;
+	}
+	buf = xmalloc((size_t)sb.st_size + 1);
+	while (n < (size_t)sb.st_size) {
+		r = read(fd, buf + n, (size_t)sb.st_size - n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (n != (size_t)sb.st_size) {
+		snprintf(err, errlen, "%s: short read", path);
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
 }

@@ -71,5 +71,12 @@ void	 util_uuid(char buf[37]);
 
 /* Run directory for sockets: $MESHKIT_RUNDIR, else /run/meshkit. */
 const char *util_rundir(void);
+/*
+ * A regular file of at most max bytes, whole and NUL-terminated (free
+ * it), its length in *len; NULL with err ("path: why") otherwise.  A FIFO
+ * is refused, not waited on.
+ */
+char	*util_read_file(const char *path, size_t max, size_t *len,
+	    char *err, size_t errlen);
 
 #endif

@@ -5,11 +5,9 @@
  * fetcher thread only, never on a thread that answers questions.
  */
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -27,7 +25,6 @@
 
 #define FETCH_MAX_HEAD	16384
 
-static int	 fetch_file(const char *, char **, size_t *, char *, size_t);
 static int	 fetch_connect(const char *, const char *, uint64_t, char *,
 		    size_t);
 static int	 fetch_io(int, SSL *, int, void *, size_t, uint64_t);
@@ -57,43 +54,6 @@ fetch_cleanup(void)
 {
 	SSL_CTX_free(tls_ctx);
 	tls_ctx = NULL;
-}
-
-static int
-fetch_file(const char *path, char **out, size_t *len, char *err,
-    size_t errlen)
-{
-	struct stat	 sb;
-	char		*buf;
-	ssize_t		 n;
-	size_t		 got = 0;
-	int		 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
-	    sb.st_size > JWKS_MAX_BYTES) {
-		snprintf(err, errlen, "%s: not a regular file of at most %d "
-		    "bytes", path, JWKS_MAX_BYTES);
-		close(fd);
-		return -1;
-	}
-	buf = xmalloc((size_t)sb.st_size + 1);
-	while (got < (size_t)sb.st_size) {
-		n = read(fd, buf + got, (size_t)sb.st_size - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-	return 0;
 }
 
 static int
@@ -268,7 +228,8 @@ fetch_url(const char *url, uint64_t timeout_ms, char **out, size_t *outlen,
 	int		 tls, fd = -1, n, rc = -1, reqlen;
 
 	if (strncmp(url, "file://", 7) == 0)
-		return fetch_file(url + 7, out, outlen, err, errlen);
+		return (*out = util_read_file(url + 7, JWKS_MAX_BYTES, outlen,
+		    err, errlen)) != NULL ? 0 : -1;
 	if (strncmp(url, "https://", 8) == 0) {
 		tls = 1;
 		p = url + 8;

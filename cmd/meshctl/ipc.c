@@ -193,6 +193,21 @@ meshctl_question_ask(const char *daemon, const char *url,
     const struct msg_writer *w, const char *reply_type, struct msg *m,
     char **reply)
 {
+	if (meshctl_request(daemon, url, w, reply_type, m, reply) == -1)
+		return -1;
+	if (m->nrecords < 1) {
+		fprintf(stderr, "meshctl: %s at %s: unexpected reply\n",
+		    daemon, url);
+		return -1;
+	}
+	return 0;
+}
+
+int
+meshctl_request(const char *daemon, const char *url,
+    const struct msg_writer *w, const char *reply_type, struct msg *m,
+    char **reply)
+{
 	char	 err[256];
 	size_t	 len = 0;
 
@@ -208,7 +223,7 @@ meshctl_question_ask(const char *daemon, const char *url,
 
 		fprintf(stderr, "meshctl: %s refused the question: %.*s\n",
 		    daemon, (int)r.n, r.p != NULL ? r.p : "");
-	} else if (!msg_type_is(m, reply_type) || m->nrecords < 1)
+	} else if (!msg_type_is(m, reply_type))
 		fprintf(stderr, "meshctl: %s at %s: unexpected reply\n",
 		    daemon, url);
 	else

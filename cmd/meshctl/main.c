@@ -29,7 +29,7 @@ static const struct meshctl_command commands[] = {
 	{ "get", meshctl_get, "[-c dir] [-o text|json] [-n namespace] "
 	    "[kind]", "list the resources of the config directory" },
 	{ "status", meshctl_status, "[-c dir] [-o text|json] [-s url] "
-	    "[-b url] [-a url] [-t url]", "ask each daemon whether it is up" },
+	    "[-b url] [-a url] [-t url] [-m url]", "ask each daemon whether it is up" },
 	{ "route", meshctl_route, "explain --host host [--path path] "
 	    "[--method method] [-H 'name: value'] ... [--workload name] "
 	    "[--namespace ns] [-s url] [-c dir] [-o text|json]",
@@ -41,6 +41,11 @@ static const struct meshctl_command commands[] = {
 	    "[--port n] [--workload name] [-n namespace] [--label k=v] ... "
 	    "[-s url] [-o text|json]",
 	    "ask authz-d whether a request is allowed, and why" },
+	{ "graph", meshctl_graph, "[-s url] [-w seconds] [-o text|json]",
+	    "stats-d's service graph as Graphviz DOT" },
+	{ "top", meshctl_top, "[-s url] [-w seconds] [-d seconds] "
+	    "[-n count] [--once]",
+	    "a live table of rate, success and latency per service" },
 	{ "jwt", meshctl_jwt, "decode TOKEN | verify TOKEN --jwks file "
 	    "[--issuer iss] [--audience aud] ...",
 	    "show a JWT's claims, or verify it with a JWKS" },

@@ -154,9 +154,13 @@ int	meshctl_question_headers(struct msg_writer *, char *const *headers,
 	    size_t nheaders);
 /*
  * Asks daemon (its name, for messages) at url; m gets a reply of
- * reply_type with a record, *reply its text (free it).  -1 when not,
- * said on stderr.
+ * reply_type, *reply its text (free it).  -1 when not (a refusal, a
+ * reply of another type), said on stderr.
  */
+int	meshctl_request(const char *daemon, const char *url,
+	    const struct msg_writer *, const char *reply_type, struct msg *m,
+	    char **reply);
+/* meshctl_request, for a question: the reply has a record. */
 int	meshctl_question_ask(const char *daemon, const char *url,
 	    const struct msg_writer *, const char *reply_type, struct msg *m,
 	    char **reply);
@@ -172,6 +176,9 @@ int	meshctl_breaker(struct meshctl *, int, char **);
 /* breaker.c: breaker-d's default address, ipc://RUNDIR/breaker.sock */
 char	*meshctl_breaker_address(struct meshctl *);
 int	meshctl_authz(struct meshctl *, int, char **);
+/* graph.c: stats-d's graph as DOT, and top; stats-d's default address */
+int	meshctl_graph(struct meshctl *, int, char **);
+int	meshctl_top(struct meshctl *, int, char **);
 int	meshctl_jwt(struct meshctl *, int, char **);
 int	meshctl_tls(struct meshctl *, int, char **);
 int	meshctl_describe(struct meshctl *, int, char **);

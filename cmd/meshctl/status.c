@@ -1,9 +1,9 @@
 /*
- * meshctl status [-s url] [-b url] [-a url] [-t url]: the meshkit-ipc(7)
- * "status" request to each daemon (route-d, breaker-d, authz-d, tls-d),
- * one at a time, each bounded by a one-second timeout so that a hung
- * daemon shows as down instead of hanging meshctl; the proxies'
- * certificates; then where meshctl found the mesh.
+ * meshctl status [-s url] [-b url] [-a url] [-t url] [-m url]: the
+ * meshkit-ipc(7) "status" request to each daemon (route-d, breaker-d,
+ * authz-d, tls-d, stats-d), one at a time, each bounded by a one-second
+ * timeout so that a hung daemon shows as down instead of hanging meshctl;
+ * the proxies' certificates; then where meshctl found the mesh.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -32,6 +32,11 @@ struct daemon_status {
 	uint64_t	 generation;
 	uint64_t	 uptime_ms;
 	char		 version[64];
+	/* stats-d: what it counted, and what the proxies could not send */
+	int		 has_records;
+	uint64_t	 records;
+	uint64_t	 proxies;
+	uint64_t	 proxy_dropped;
 };
 
 static void	 status_ask(struct daemon_status *);
@@ -78,6 +83,10 @@ status_read_reply(struct daemon_status *d, const char *buf, size_t len)
 		msg_get_u64(&m, &m.header, "pid", &d->pid);
 		msg_get_u64(&m, &m.header, "generation", &d->generation);
 		msg_get_u64(&m, &m.header, "uptime-ms", &d->uptime_ms);
+		d->has_records = msg_get_u64(&m, &m.header, "records",
+		    &d->records) == 0 && msg_get_u64(&m, &m.header,
+		    "proxy-records-dropped", &d->proxy_dropped) == 0;
+		msg_get_u64(&m, &m.header, "proxies", &d->proxies);
 		status_copy(d->version, sizeof(d->version),
 		    msg_get(&m, &m.header, "version"));
 	}
@@ -104,7 +113,15 @@ status_ask(struct daemon_status *d)
 static void
 status_text(const struct daemon_status *d)
 {
-	if (d->up)
+	if (d->up && d->has_records)
+		printf("%-9s up  generation %llu  pid %llu  records %llu  "
+		    "proxies %llu  dropped by proxies %llu\n", d->name,
+		    (unsigned long long)d->generation,
+		    (unsigned long long)d->pid,
+		    (unsigned long long)d->records,
+		    (unsigned long long)d->proxies,
+		    (unsigned long long)d->proxy_dropped);
+	else if (d->up)
 		printf("%-9s up  generation %llu  pid %llu\n", d->name,
 		    (unsigned long long)d->generation,
 		    (unsigned long long)d->pid);
@@ -131,6 +148,12 @@ status_json(struct meshctl *ctx, const struct daemon_status *v, size_t n)
 			    (unsigned long long)v[i].pid,
 			    (unsigned long long)v[i].uptime_ms);
 			meshctl_json_string(stdout, v[i].version);
+			if (v[i].has_records)
+				printf(", \"records\": %llu, \"proxies\": %llu, "
+				    "\"proxy_records_dropped\": %llu",
+				    (unsigned long long)v[i].records,
+				    (unsigned long long)v[i].proxies,
+				    (unsigned long long)v[i].proxy_dropped);
 		} else {
 			printf(", \"up\": false, \"reason\": ");
 			meshctl_json_string(stdout, v[i].reason);
@@ -192,7 +215,7 @@ status_proxies(struct meshctl *ctx, int json)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", meshctl_rundir(ctx),
 		    de->d_name);
-		if ((buf = ca_read_file(path, 65536, &len, err,
+		if ((buf = util_read_file(path, 65536, &len, err,
 		    sizeof(err))) == NULL)
 			continue;
 		if (msg_parse(&m, buf, len, err, sizeof(err)) == -1 ||
@@ -251,20 +274,25 @@ status_proxies(struct meshctl *ctx, int json)
 int
 meshctl_status(struct meshctl *ctx, int argc, char **argv)
 {
-	struct daemon_status	 daemons[4];
+	struct daemon_status	 daemons[5];
 	const char		*url = NULL, *breaker_url = NULL;
 	const char		*authz_url = NULL, *tls_url = NULL;
+	const char		*stats_url = NULL;
 	size_t			 i, n = 0;
 	int			 ch, rc, failed;
 
-	while ((ch = getopt(argc, argv, "a:b:c:ho:r:s:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:b:c:hm:o:r:s:t:")) != -1) {
 		if (ch == 'h') {
 			printf("usage: meshctl status [-c dir] [-o text|json] "
-			    "[-s url] [-b url] [-a url] [-t url]\n");
+			    "[-s url] [-b url] [-a url] [-t url] [-m url]\n");
 			return MESHCTL_EXIT_OK;
 		}
 		if (ch == 't') {
 			tls_url = optarg;
+			continue;
+		}
+		if (ch == 'm') {
+			stats_url = optarg;
 			continue;
 		}
 		if (ch == 'a') {
@@ -327,6 +355,14 @@ meshctl_status(struct meshctl *ctx, int argc, char **argv)
 		daemons[n].address = meshctl_daemon_address(ctx, "tls.sock");
 	/* a mesh without mutual TLS runs no tls-d */
 	daemons[n].required = tls_url != NULL ||
+	    strncmp(daemons[n].address, "ipc://", 6) != 0 ||
+	    access(daemons[n].address + 6, F_OK) == 0;
+	n++;
+	daemons[n].name = "stats-d";
+	daemons[n].address = stats_url != NULL ? xstrdup(stats_url) :
+	    meshctl_daemon_address(ctx, "stats.sock");
+	/* proxy-d does without stats-d (it drops and counts its records) */
+	daemons[n].required = stats_url != NULL ||
 	    strncmp(daemons[n].address, "ipc://", 6) != 0 ||
 	    access(daemons[n].address + 6, F_OK) == 0;
 	n++;

@@ -29,6 +29,7 @@
 #include "util.h"
 
 static char	*tls_address(struct meshctl *, const char *);
+static char	*tls_flags(struct meshctl *, int, char **);
 static void	 tls_time(char *, size_t, int64_t);
 static void	 tls_span(char *, size_t, int64_t);
 static void	 tls_name(char *, size_t, const X509_NAME *);
@@ -43,6 +44,26 @@ tls_address(struct meshctl *ctx, const char *url)
 	if (url != NULL)
 		return xstrdup(url);
 	return meshctl_daemon_address(ctx, "tls.sock");
+}
+
+/* bundle's and rotate-root's flags: the address, NULL for usage */
+static char *
+tls_flags(struct meshctl *ctx, int argc, char **argv)
+{
+	const char	*url = NULL;
+	int		 ch;
+
+	optind = 0;
+	while ((ch = getopt(argc, argv, "c:ho:r:s:")) != -1) {
+		if (ch == 's')
+			url = optarg;
+		else if (ch == 'h' || meshctl_common_flag(ctx, ch, optarg) !=
+		    1)
+			return NULL;
+	}
+	if (optind != argc)
+		return NULL;
+	return tls_address(ctx, url);
 }
 
 static void
@@ -244,35 +265,22 @@ tls_bundle(struct meshctl *ctx, int argc, char **argv)
 	struct msg_writer	 w;
 	struct msg		 m;
 	struct ca_answer	 a;
-	const char		*url = NULL;
 	char			*addr, *reply = NULL, rerr[256];
-	size_t			 len = 0, i;
-	int			 ch, rc = MESHCTL_EXIT_FAIL;
+	size_t			 i;
+	int			 rc = MESHCTL_EXIT_FAIL;
 
-	optind = 0;
-	while ((ch = getopt(argc, argv, "c:ho:r:s:")) != -1) {
-		if (ch == 's')
-			url = optarg;
-		else if (ch == 'h' || meshctl_common_flag(ctx, ch, optarg) !=
-		    1)
-			return meshctl_usage("tls");
-	}
-	if (optind != argc)
+	if ((addr = tls_flags(ctx, argc, argv)) == NULL)
 		return meshctl_usage("tls");
-	addr = tls_address(ctx, url);
 	msgw_init(&w);
 	msgw_begin(&w, "bundle");
 	msg_init(&m);
 	ca_answer_init(&a);
-	if (meshctl_ask(addr, w.buf, w.len, &reply, &len, rerr,
-	    sizeof(rerr)) == -1) {
-		fprintf(stderr, "meshctl: tls-d at %s: %s\n", addr, rerr);
+	if (meshctl_request("tls-d", addr, &w, "bundle-reply", &m,
+	    &reply) == -1)
 		goto done;
-	}
-	if (msg_parse(&m, reply, len, rerr, sizeof(rerr)) == -1 ||
-	    !msg_type_is(&m, "bundle-reply") ||
-	    ca_bundle_read(&m, &a, rerr, sizeof(rerr)) == -1) {
-		fprintf(stderr, "meshctl: tls-d at %s: bad reply\n", addr);
+	if (ca_bundle_read(&m, &a, rerr, sizeof(rerr)) == -1) {
+		fprintf(stderr, "meshctl: tls-d at %s: bad reply: %s\n", addr,
+		    rerr);
 		goto done;
 	}
 	fprintf(stderr, "bundle generation %llu, trust domain %s, %zu "
@@ -296,36 +304,18 @@ tls_rotate(struct meshctl *ctx, int argc, char **argv)
 	struct msg_writer	 w;
 	struct msg		 m;
 	struct str		 status, reason;
-	const char		*url = NULL;
-	char			*addr, *reply = NULL, rerr[256];
+	char			*addr, *reply = NULL;
 	uint64_t		 root = 0, bundle = 0;
-	size_t			 len = 0;
-	int			 ch, rc = MESHCTL_EXIT_FAIL;
+	int			 rc = MESHCTL_EXIT_FAIL;
 
-	optind = 0;
-	while ((ch = getopt(argc, argv, "c:ho:r:s:")) != -1) {
-		if (ch == 's')
-			url = optarg;
-		else if (ch == 'h' || meshctl_common_flag(ctx, ch, optarg) !=
-		    1)
-			return meshctl_usage("tls");
-	}
-	if (optind != argc)
+	if ((addr = tls_flags(ctx, argc, argv)) == NULL)
 		return meshctl_usage("tls");
-	addr = tls_address(ctx, url);
 	msgw_init(&w);
 	msgw_begin(&w, "rotate-root");
 	msg_init(&m);
-	if (meshctl_ask(addr, w.buf, w.len, &reply, &len, rerr,
-	    sizeof(rerr)) == -1) {
-		fprintf(stderr, "meshctl: tls-d at %s: %s\n", addr, rerr);
+	if (meshctl_request("tls-d", addr, &w, "rotate-root-reply", &m,
+	    &reply) == -1)
 		goto done;
-	}
-	if (msg_parse(&m, reply, len, rerr, sizeof(rerr)) == -1 ||
-	    !msg_type_is(&m, "rotate-root-reply")) {
-		fprintf(stderr, "meshctl: tls-d at %s: bad reply\n", addr);
-		goto done;
-	}
 	status = msg_get(&m, &m.header, "status");
 	reason = msg_get(&m, &m.header, "reason");
 	msg_get_u64(&m, &m.header, "root-generation", &root);

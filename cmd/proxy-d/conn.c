@@ -497,6 +497,13 @@ conn_close(struct bufferevent *bev)
 	tlsio_close(bev);
 }
 
+/* A connection's TLS, NULL when it is plain text. */
+SSL *
+conn_ssl(struct bufferevent *bev)
+{
+	return tlsio_ssl(bev);
+}
+
 /* Why an upstream connection failed, TLS or not. */
 void
 conn_upstream_error(struct upstream *u, char *why, size_t len)

@@ -323,6 +323,8 @@ forward_try(struct session *s, struct pool *pool)
 	w = head_request_put(&in, iov.iov_base);
 	iov.iov_len = (size_t)(w - (char *)iov.iov_base);
 	evbuffer_commit_space(out, &iov, 1);
+	if (p->hooks.request_done != NULL)
+		s->up_sent_us = util_now_us();
 	/* a copy: the kept bytes may be needed for one more try */
 	if (s->replay != NULL &&
 	    buffer_copy(out, s->replay, evbuffer_get_length(s->replay)) == -1) {
@@ -601,6 +603,7 @@ response_head(struct session *s)
 	w = head_response_put(&hr, iov.iov_base);
 	iov.iov_len = (size_t)(w - (char *)iov.iov_base);
 	s->bytes_out += iov.iov_len;
+	s->resp_head_bytes = iov.iov_len;
 	evbuffer_commit_space(out, &iov, 1);
 	evbuffer_drain(in, (size_t)end);
 	s->resp_scan = 0;
@@ -609,6 +612,8 @@ response_head(struct session *s)
 
 	s->resp_head_done = 1;
 	s->resp_started = 1;
+	if (s->proxy->hooks.request_done != NULL)
+		s->resp_head_us = util_now_us();
 	s->status = resp->status;
 	s->try_deadline_ms = 0;
 	if (!s->up->read_deadline)

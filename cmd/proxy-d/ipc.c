@@ -109,6 +109,11 @@ struct ipc_req {
 struct ipc_push {
 	struct ipc_link		 link;
 	const char		*type;
+	/* more header fields of each message (stats-d's counters) */
+	void			(*header)(struct msg_writer *, void *);
+	void			*header_arg;
+	uint64_t		 delay_ms;	/* 0: flush each loop turn */
+	int			 timer_set;
 	struct msg_writer	 writer;
 	size_t			 nrecords;
 	struct event		*flush_ev;
@@ -696,24 +701,75 @@ ipc_push_begin(struct ipc_push *c, const struct proxy_config *pc)
 		c->dropped++;
 		return NULL;
 	}
-	if (c->nrecords == 0)
+	if (c->nrecords == 0) {
 		ipc_header(&c->writer, c->type, pc);
+		if (c->header != NULL)
+			c->header(&c->writer, c->header_arg);
+	}
 	return &c->writer;
+}
+
+void
+ipc_push_set_header(struct ipc_push *c, void (*fn)(struct msg_writer *,
+    void *), void *arg)
+{
+	c->header = fn;
+	c->header_arg = arg;
+}
+
+/* A message of the header alone (counters), when nothing else goes. */
+void
+ipc_push_empty(struct ipc_push *c, const struct proxy_config *pc)
+{
+	nng_msg	*m;
+
+	if (c->nrecords > 0 || atomic_load(&c->link.npipes) == 0)
+		return;
+	ipc_header(&c->writer, c->type, pc);
+	if (c->header != NULL)
+		c->header(&c->writer, c->header_arg);
+	if (c->writer.overflow || nng_msg_alloc(&m, 0) != 0)
+		return;
+	if (nng_msg_append(m, c->writer.buf, c->writer.len) != 0 ||
+	    nng_sendmsg(c->link.sock, m, NNG_FLAG_NONBLOCK) != 0)
+		nng_msg_free(m);
 }
 
 void
 ipc_push_end(struct ipc_push *c)
 {
+	struct timeval	 tv;
+
 	if (++c->nrecords >= IPC_PUSH_MAX_BATCH)
 		push_flush(c);
-	else
+	else if (c->delay_ms == 0)
 		event_active(c->flush_ev, EV_TIMEOUT, 0);
+	else if (!c->timer_set) {
+		tv.tv_sec = (time_t)(c->delay_ms / 1000);
+		tv.tv_usec = (suseconds_t)(c->delay_ms % 1000) * 1000;
+		evtimer_add(c->flush_ev, &tv);
+		c->timer_set = 1;
+	}
+}
+
+/*
+ * Records of several loop turns in one message: a message costs tens of
+ * microseconds of CPU however small it is, so a busy proxy sends a few
+ * full ones a second rather than one per turn.
+ */
+void
+ipc_push_set_delay(struct ipc_push *c, uint64_t ms)
+{
+	c->delay_ms = ms;
 }
 
 static void
 push_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
-	push_flush(arg);
+	struct ipc_push	*c = arg;
+
+	c->timer_set = 0;
+	push_flush(c);
 }
 
 static void
@@ -722,6 +778,10 @@ push_flush(struct ipc_push *c)
 	nng_msg	*m;
 	size_t	 n = c->nrecords;
 
+	if (c->timer_set) {
+		evtimer_del(c->flush_ev);
+		c->timer_set = 0;
+	}
 	if (n == 0)
 		return;
 	c->nrecords = 0;

@@ -269,6 +269,7 @@ proxy_set_daemons(struct proxy *p, struct generation *g)
 	authz_configure(p, g->pc);
 	breaker_configure(p, g->pc);
 	identity_configure(p, g->pc);
+	observe_configure(p, g);
 }
 
 static void
@@ -388,6 +389,7 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 	pools_sweep(p, now);
 	authz_sweep(p, now);
 	breaker_sweep(p, now);
+	observe_sweep(p, now);
 	while (strmap_next(&p->routes, &pos, &key, &value)) {
 		struct route_entry *e = value;
 
@@ -473,6 +475,7 @@ main(int argc, char *argv[])
 	struct timeval		 sweep = { 1, 0 };
 	size_t			 i;
 	uint64_t		 reports_sent, reports_dropped;
+	uint64_t		 records_sent, records_dropped;
 
 	memset(p, 0, sizeof(*p));
 	p->config_dir = "/etc/meshkit";
@@ -602,6 +605,10 @@ main(int argc, char *argv[])
 	conn_fini(p);
 	mirrors_free(p);
 	breaker_reports(p, &reports_sent, &reports_dropped);
+	observe_counters(p, &records_sent, &records_dropped);
+	log_info("counters: records to stats-d sent %llu dropped %llu",
+	    (unsigned long long)records_sent,
+	    (unsigned long long)records_dropped);
 	log_info("counters: requests %llu; retries %llu timeouts %llu "
 	    "faults %llu mirrors %llu; route hits %llu misses %llu "
 	    "stale %llu failures %llu; authz questions %llu hits %llu "
@@ -639,6 +646,7 @@ main(int argc, char *argv[])
 	routing_fini(p);
 	authz_fini(p);
 	breaker_fini(p);
+	observe_fini(p);
 	pools_free(p);
 	if (p->tls_accepted > 0 || p->plaintext_accepted > 0)
 		log_info("counters: TLS clients %llu (full handshakes %llu, "

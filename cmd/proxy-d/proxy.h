@@ -244,6 +244,18 @@ struct session {
 	char			 span_id[17];
 	char			 parent_span_id[17];
 	struct head_op		 extra_op[EXTRA_OPS_MAX];
+	/* observe.c's: times (util_now_us), the trace, its header values */
+	uint64_t		 start_us;
+	uint64_t		 up_sent_us;	/* the last try's head went */
+	uint64_t		 resp_head_us;	/* its response head came */
+	size_t			 resp_head_bytes; /* of the head sent back */
+	int			 up_mtls;	/* the last try's: mutual TLS */
+	int			 trace_started;
+	int			 trace_sampled;
+	int			 trace_b3;	/* 1: x-b3-*, 2: single b3 */
+	int			 trace_debug;
+	char			 traceparent[56];
+	char			 b3[72];
 
 	/* route */
 	struct route_entry	*waiting;	/* on its waiters list */
@@ -333,6 +345,7 @@ struct ipc_req_ops {
 struct consult;
 struct authz;
 struct breaker_link;
+struct observe;
 
 struct proxy {
 	struct event_base	*base;
@@ -376,6 +389,8 @@ struct proxy {
 	uint64_t		 authz_allowed;
 	uint64_t		 authz_denied;
 	uint64_t		 authz_failures;
+	/* stats-d (observe.c): records, trace context */
+	struct observe		*observe;
 	/* breaker-d */
 	struct breaker_link	*breaker;
 	struct strmap		 clusters;	/* service|subset|port */
@@ -451,6 +466,7 @@ int		 conn_upstream_connected(struct upstream *, char *, size_t);
 void		 conn_upstream_error(struct upstream *, char *, size_t);
 void		 conn_flush(struct bufferevent *, int direct);
 void		 conn_close(struct bufferevent *);
+SSL		*conn_ssl(struct bufferevent *);
 void		 conn_xfcc(struct session *, struct extra_ops *);
 
 /* identity.c: the certificate from tls-d, the TLS contexts */
@@ -516,6 +532,10 @@ struct msg_writer *ipc_push_begin(struct ipc_push *,
 void		 ipc_push_end(struct ipc_push *);
 void		 ipc_push_counters(const struct ipc_push *, uint64_t *sent,
 		    uint64_t *dropped);
+void		 ipc_push_set_header(struct ipc_push *,
+		    void (*)(struct msg_writer *, void *), void *);
+void		 ipc_push_empty(struct ipc_push *, const struct proxy_config *);
+void		 ipc_push_set_delay(struct ipc_push *, uint64_t ms);
 struct ipc_sub	*ipc_sub_new(struct proxy *, const char *daemon,
 		    const char *address,
 		    void (*)(void *, const struct msg *), void *arg);
@@ -550,6 +570,13 @@ void		 breaker_reports(const struct proxy *, uint64_t *sent,
 		    uint64_t *dropped);
 void		 cluster_report(struct proxy *, struct cluster *,
 		    struct pool *, const char *result);
+
+/* observe.c: records to stats-d, trace context (the stage hooks) */
+void		 observe_configure(struct proxy *, const struct generation *);
+void		 observe_sweep(struct proxy *, uint64_t now);
+void		 observe_counters(const struct proxy *, uint64_t *sent,
+		    uint64_t *dropped);
+void		 observe_fini(struct proxy *);
 
 /* consult.c */
 struct consult	*consult_new(struct proxy *, const char *address,

@@ -431,11 +431,16 @@ session_start_request(struct session *s)
 		session_error(s, 501, "DPE", "CONNECT is not supported");
 		return;
 	}
-	s->start_ms = util_now_ms();
+	s->start_us = util_now_us();
+	s->start_ms = s->start_us / 1000;
 	if (p->hooks.request_done != NULL) {
 		s->service[0] = s->subset[0] = '\0';
 		s->service_port = 0;
 		s->trace_id[0] = s->span_id[0] = s->parent_span_id[0] = '\0';
+		s->up_sent_us = s->resp_head_us = 0;
+		s->resp_head_bytes = 0;
+		s->up_mtls = 0;
+		s->trace_started = 0;
 	}
 	stage_begin(s);
 }
@@ -677,6 +682,7 @@ session_respond(struct session *s, int status, const char *flags,
 	iov.iov_len = (size_t)(head_local_put(&hl, iov.iov_base) -
 	    (char *)iov.iov_base);
 	s->bytes_out += iov.iov_len + blen;
+	s->resp_head_bytes = iov.iov_len;
 	stage_end(s);
 	evbuffer_commit_space(out, &iov, 1);
 	if (blen > 0)

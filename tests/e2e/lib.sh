@@ -99,6 +99,19 @@ field() { printf '%s\n' "$1" | sed -n "s/^$2: //p" | head -1; }
 msg_header() { printf '%s\n' "$1" | awk 'NR > 1 && /^$/ {exit} NR > 1'; }
 msg_records() { printf '%s\n' "$1" | awk 'f; /^$/ {f = 1}'; }
 
+# mc SECONDS ARGS... : meshctl, bounded; its stderr shown and also kept
+# in $T/meshctl.log, where finish looks for sanitizer reports.  (A test
+# that wants meshctl run otherwise defines its own mc.)
+mc() {
+	t=$1
+	shift
+	timeout "$t" "$BIN/meshctl" "$@" 2>"$T/mc.err"
+	rc=$?
+	cat "$T/mc.err" >&2
+	cat "$T/mc.err" >>"$T/meshctl.log"
+	return $rc
+}
+
 ok() { echo "ok - $*"; }
 not_ok() { echo "not ok - $*"; E2E_FAILED=$((E2E_FAILED + 1)); }
 # skip NAME WHY : a case that cannot run here; tests/run counts it as

@@ -4,21 +4,8 @@
 # (-c) when nothing is named.
 . "$(dirname "$0")/lib.sh"
 
-M=$BIN/meshctl
 A=$T/a
 mkdir -p "$A/ok" "$A/bad"
-
-# mc SECONDS ARGS... : meshctl, bounded; stderr also kept in
-# $T/meshctl.log, where the sanitizer check looks
-mc() {
-	t=$1
-	shift
-	timeout "$t" "$M" "$@" 2>"$T/mc.err"
-	rc=$?
-	cat "$T/mc.err" >&2
-	cat "$T/mc.err" >>"$T/meshctl.log"
-	return $rc
-}
 
 cat >"$A/ok/shop.yaml" <<'YAML'
 apiVersion: networking.istio.io/v1

@@ -4,19 +4,6 @@
 # status with route-d up, down and hung.
 . "$(dirname "$0")/lib.sh"
 
-M=$BIN/meshctl
-
-# mc SECONDS ARGS... : meshctl, bounded; its stderr also kept in
-# $T/meshctl.log, where finish looks for sanitizer reports
-mc() {
-	t=$1
-	shift
-	timeout "$t" "$M" "$@" 2>"$T/mc.err"
-	rc=$?
-	cat "$T/mc.err" >&2
-	cat "$T/mc.err" >>"$T/meshctl.log"
-	return $rc
-}
 SOCK=$MESHKIT_RUNDIR/route.sock
 B=$(port 1)
 # (a redirection after check would swallow its ok line)

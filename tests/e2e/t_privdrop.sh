@@ -7,8 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_http.sh"
 
-B=$(port 1) P=$(port 10)
-ports_free "$B" "$P"
+B=$(port 1) P=$(port 10) SH=$(port 12)
+ports_free "$B" "$P" "$SH"
 
 # refused NAME DIR CMD... : CMD exits 1 within 5 s, its log says NAME's
 # words ($WORDS), and DIR holds no socket
@@ -32,7 +32,8 @@ uid_of() { ps -o ruid=,euid= -p "$(pid_of "$1")" | tr -s ' ' | sed 's/^ //'; }
 
 backend b1 "$B"
 se svc svc 80 "$B"
-proxy app "$P" "    breaker: {address: ipc://$T/drop/breaker.sock, reports: ipc://$T/drop/breaker-report.sock, events: ipc://$T/drop/breaker-events.sock}"
+proxy app "$P" "    breaker: {address: ipc://$T/drop/breaker.sock, reports: ipc://$T/drop/breaker-report.sock, events: ipc://$T/drop/breaker-events.sock}
+    stats: {address: ipc://$T/drop/stats-records.sock}"
 sed -i "s|ipc://$MESHKIT_RUNDIR/route.sock|ipc://$T/drop/route.sock|" \
 	"$T/etc/proxy-app.yaml"
 
@@ -51,8 +52,10 @@ if [ "$(id -u)" = 0 ]; then
 	wait_file "$T/drop/authz.sock"
 	spawn tls-d "$BIN/tls-d" -c "$T/etc" -d "$T/tls-state" -u nobody
 	wait_file "$T/drop/tls.sock"
+	spawn stats-d "$BIN/stats-d" -c "$T/etc" -H "127.0.0.1:$SH" -u nobody
+	wait_file "$T/drop/stats-records.sock"
 	proxy_d app "$P" -u nobody
-	for d in route-d breaker-d authz-d tls-d app; do
+	for d in route-d breaker-d authz-d tls-d stats-d app; do
 		until_ok 5 grep -q 'running as user nobody' "$T/$d.log"
 		expect "$d started as root runs as nobody (ps: ruid euid)" \
 			"$(uid_of "$d")" "65534 65534"
@@ -69,13 +72,16 @@ if [ "$(id -u)" = 0 ]; then
 		"hello from mk-backend b1"
 	check "proxy-d reached breaker-d" until_ok 5 \
 		grep -q 'breaker-d at .* connected' "$T/app.log"
+	counted() { curl -s --max-time 2 "http://127.0.0.1:$SH/metrics" |
+	    grep -q '^istio_requests_total{.*reporter="source".*} 1$'; }
+	check "stats-d as nobody counts proxy-d's record" until_ok 5 counted
 	until_ok 5 test -s "$T/tls-state/state"
 	expect "tls-d's state directory, made before the drop, is nobody's" \
 		"$(stat -c '%U %a' "$T/tls-state")" "nobody 700"
 	expect "the CA key tls-d made as nobody is nobody's alone" \
 		"$(stat -c '%U %a' "$T"/tls-state/root-*-key.pem)" "nobody 600"
 	stop app
-	for d in route-d breaker-d authz-d tls-d; do stop "$d"; done
+	for d in route-d breaker-d authz-d tls-d stats-d; do stop "$d"; done
 	check "the daemons removed their sockets as nobody" \
 		test -z "$(ls "$T/drop")"
 

@@ -4,21 +4,8 @@
 # Every file is written here.
 . "$(dirname "$0")/lib.sh"
 
-M=$BIN/meshctl
 W=$T/w
 mkdir -p "$W"
-
-# mc SECONDS ARGS... : meshctl, bounded; stderr also kept in
-# $T/meshctl.log, where the sanitizer check looks
-mc() {
-	t=$1
-	shift
-	timeout "$t" "$M" "$@" 2>"$T/mc.err"
-	rc=$?
-	cat "$T/mc.err" >&2
-	cat "$T/mc.err" >>"$T/meshctl.log"
-	return $rc
-}
 
 cat >"$W/dr.yaml" <<'YAML'
 apiVersion: networking.istio.io/v1

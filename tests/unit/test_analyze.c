@@ -313,7 +313,8 @@ test_selectors(void **state)
 	assert_null(strstr(a.text, "default/ra"));
 	assert_null(strstr(a.text, "tools/cli"));
 	assert_int_equal(a.msgs.nerrors, 0);
-	done(&a);	/* in the root namespace (MeshConfig rootNamespace), a policy
+	done(&a);
+	/* in the root namespace (MeshConfig rootNamespace), a policy
 	   without selector is the whole mesh's: no warning */
 	run(&a, BASE "apiVersion: meshkit.io/v1alpha1\nkind: MeshConfig\n"
 	    "metadata: {name: m}\nspec: {rootNamespace: empty}\n---\n"

@@ -29,6 +29,7 @@
 
 #include "authz.h"
 #include "config.h"
+#include "helpers.h"
 #include "jwt.h"
 #include "msg.h"
 #include "route.h"
@@ -119,7 +120,7 @@ static void	 tamper(const char *, char *, size_t);
 static int	 use_own(void **);
 static int	 use_istio(void **);
 static int	 teardown(void **);
-static struct config *load(const char *, ...)
+static struct config *loadf(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
 static void	 ask(const struct config *, const char *, const char *,
 		    const char *, const char *);
@@ -302,9 +303,8 @@ use_istio(void **state)
 }
 
 static struct config *
-load(const char *fmt, ...)
+loadf(const char *fmt, ...)
 {
-	struct cfg_errors	 errs;
 	struct config		*cfg;
 	char			*yaml;
 	va_list			 ap;
@@ -312,18 +312,8 @@ load(const char *fmt, ...)
 	va_start(ap, fmt);
 	assert_true(vasprintf(&yaml, fmt, ap) > 0);
 	va_end(ap);
-	memset(&errs, 0, sizeof(errs));
-	cfg = config_load_buffer("test.yaml", yaml, strlen(yaml), &errs);
-	if (cfg == NULL) {
-		size_t i;
-
-		for (i = 0; i < errs.n; i++)
-			fprintf(stderr, "%d:%d: %s\n", errs.v[i].line,
-			    errs.v[i].col, errs.v[i].message);
-	}
-	cfg_errors_fini(&errs);
+	cfg = must_load(yaml);
 	free(yaml);
-	assert_non_null(cfg);
 	return cfg;
 }
 
@@ -490,7 +480,7 @@ test_article(void **state)
 	char		 tampered[8192];
 
 	tokens_ready();
-	cfg = load(RA_ARTICLE, jwks_istio);
+	cfg = loadf(RA_ARTICLE, jwks_istio);
 	ask(cfg, NULL, "GET", "/books/1", token("demo.jwt"));
 	expect(0, NULL);
 	assert_string_equal(ans.principal,
@@ -526,7 +516,7 @@ test_article(void **state)
 	expect(0, NULL);
 	config_free(cfg);
 
-	cfg = load(RA_ARTICLE AP_ARTICLE, jwks_istio);
+	cfg = loadf(RA_ARTICLE AP_ARTICLE, jwks_istio);
 	ask(cfg, NULL, "GET", "/books/1", token("demo.jwt"));
 	expect(403, "none of 1 ALLOW");
 	ask(cfg, NULL, "GET", "/books/1", token("role-customer.jwt"));
@@ -576,7 +566,7 @@ static void
 when_case(const char *key, const char *values, const char *file,
     unsigned want, const char *extra2)
 {
-	struct config	*cfg = load(RA_COMMON AP_WHEN, jwks_common,
+	struct config	*cfg = loadf(RA_COMMON AP_WHEN, jwks_common,
 	    "forwardOriginalToken: true", jwks_common, extra2, key, values);
 
 	ask(cfg, NULL, "GET", "/", token(file));
@@ -592,7 +582,7 @@ test_istio_claims(void **state)
 
 	tokens_ready();
 	/* audiences of the rule: single and list */
-	cfg = load(RA_COMMON, jwks_common, "audiences: [foo]", jwks_common,
+	cfg = loadf(RA_COMMON, jwks_common, "audiences: [foo]", jwks_common,
 	    "audiences: [bar]");
 	ask(cfg, NULL, "GET", "/", token("tests-common/TokenIssuer1WithAud.jwt"));
 	expect(0, NULL);
@@ -660,7 +650,7 @@ test_istio_claims(void **state)
 	    "tests-common/TokenIssuer2WithCustomScopeSpaceDelimitedScope.jwt",
 	    0, "spaceDelimitedClaims: [custom_scope]");
 	/* groups-scope.jwt: scope as a list */
-	cfg = load(RA_ARTICLE AP_WHEN, jwks_istio,
+	cfg = loadf(RA_ARTICLE AP_WHEN, jwks_istio,
 	    "request.auth.claims[scope]", "scope2");
 	ask(cfg, "default", "GET", "/", token("groups-scope.jwt"));
 	expect(0, NULL);
@@ -681,22 +671,22 @@ test_semantics(void **state)
 	struct config	*cfg;
 
 	/* no policy: allowed */
-	cfg = load(AP, "x", "default", "  selector: {matchLabels: {app: "
+	cfg = loadf(AP, "x", "default", "  selector: {matchLabels: {app: "
 	    "other}}\n  action: DENY\n  rules: [{}]");
 	ask(cfg, NULL, "GET", "/", NULL);
 	expect(0, "no ALLOW policy");
 	config_free(cfg);
 	/* spec: {} denies all; rules: [{}] allows all */
-	cfg = load(AP, "deny-all", "default", "  {}");
+	cfg = loadf(AP, "deny-all", "default", "  {}");
 	ask(cfg, NULL, "GET", "/", NULL);
 	expect(403, NULL);
 	config_free(cfg);
-	cfg = load(AP, "allow-all", "default", "  rules: [{}]");
+	cfg = loadf(AP, "allow-all", "default", "  rules: [{}]");
 	ask(cfg, NULL, "GET", "/", NULL);
 	expect(0, "default/allow-all rules[0]");
 	config_free(cfg);
 	/* DENY beats ALLOW */
-	cfg = load(AP AP, "allow-all", "default", "  rules: [{}]",
+	cfg = loadf(AP AP, "allow-all", "default", "  rules: [{}]",
 	    "deny-admin", "default", "  action: DENY\n  rules:\n"
 	    "  - to: [{operation: {paths: [\"/admin*\"]}}]");
 	ask(cfg, NULL, "GET", "/admin/x", NULL);
@@ -712,7 +702,7 @@ test_semantics(void **state)
 	expect(403, NULL);
 	config_free(cfg);
 	/* the root namespace applies everywhere; another does not */
-	cfg = load(AP AP, "mesh", "istio-system", "  action: DENY\n  rules:\n"
+	cfg = loadf(AP AP, "mesh", "istio-system", "  action: DENY\n  rules:\n"
 	    "  - to: [{operation: {methods: [DELETE]}}]", "there", "other",
 	    "  action: DENY\n  rules: [{}]");
 	ask(cfg, NULL, "DELETE", "/", NULL);
@@ -724,7 +714,7 @@ test_semantics(void **state)
 	config_free(cfg);
 	/* MeshConfig rootNamespace: that namespace's policies are the
 	   mesh's, and istio-system's only its own */
-	cfg = load("apiVersion: meshkit.io/v1alpha1\nkind: MeshConfig\n"
+	cfg = loadf("apiVersion: meshkit.io/v1alpha1\nkind: MeshConfig\n"
 	    "metadata: {name: m}\nspec: {rootNamespace: mesh-root}\n" AP AP,
 	    "mesh", "mesh-root", "  action: DENY\n  rules:\n"
 	    "  - to: [{operation: {methods: [DELETE]}}]", "old",
@@ -737,7 +727,7 @@ test_semantics(void **state)
 	expect(403, "istio-system/old");
 	config_free(cfg);
 	/* operation fields, not-forms and path templates */
-	cfg = load(AP, "ops", "default", "  rules:\n"
+	cfg = loadf(AP, "ops", "default", "  rules:\n"
 	    "  - to:\n    - operation:\n"
 	    "        methods: [GET, HEAD]\n"
 	    "        paths: [\"/books/{*}/reviews\", \"/api/{**}\", \"*.css\"]\n"
@@ -765,7 +755,7 @@ test_semantics(void **state)
 	expect(403, NULL);
 	config_free(cfg);
 	/* Istio wants {**} last among operators only: literals may follow */
-	cfg = load(AP, "tail", "default", "  rules:\n"
+	cfg = loadf(AP, "tail", "default", "  rules:\n"
 	    "  - to:\n    - operation:\n"
 	    "        paths: [\"/{**}/path/template\", \"/all/{**}\"]\n");
 	ask(cfg, NULL, "GET", "/a/b/path/template", NULL);
@@ -786,7 +776,7 @@ test_semantics(void **state)
 	expect(403, NULL);
 	config_free(cfg);
 	/* sources: ipBlocks, remoteIpBlocks, principals absent */
-	cfg = load(AP, "src", "default", "  rules:\n"
+	cfg = loadf(AP, "src", "default", "  rules:\n"
 	    "  - from:\n    - source:\n"
 	    "        ipBlocks: [\"10.1.0.0/16\"]\n"
 	    "        notRemoteIpBlocks: [\"10.1.2.3\"]\n"
@@ -829,7 +819,7 @@ test_token_places(void **state)
 	char		 h[8192], tok[8000];
 
 	tokens_ready();
-	cfg = load(RA_OPTS, jwks_common);
+	cfg = loadf(RA_OPTS, jwks_common);
 	util_strlcpy(tok, token_raw("tests-common/"
 	    "TokenIssuer1WithNestedClaims2.jwt"), sizeof(tok));
 	snprintf(h, sizeof(h), "x-jwt: %s", tok);
@@ -898,7 +888,7 @@ test_hostile_tokens(void **state)
 	int		 derlen;
 
 	tokens_ready();
-	cfg = load(RA_ARTICLE AP_ARTICLE, jwks_istio);
+	cfg = loadf(RA_ARTICLE AP_ARTICLE, jwks_istio);
 	util_strlcpy(demo, token_raw("role-customer.jwt"), sizeof(demo));
 	payload = strchr(demo, '.') + 1;
 	*strchr(payload, '.') = '\0';
@@ -960,7 +950,7 @@ test_reuse_expiry(void **state)
 	char			 tok[8000];
 
 	tokens_ready();
-	cfg = load(RA_ARTICLE, jwks_istio);
+	cfg = loadf(RA_ARTICLE, jwks_istio);
 	util_strlcpy(tok, token_raw("demo.jwt"), sizeof(tok));
 	memset(&src, 0, sizeof(src));
 	src.namespace = STR_LIT("default");
@@ -1012,7 +1002,7 @@ handle(const struct config *cfg, const char *in, struct msg_writer *out)
 static void
 test_wire(void **state)
 {
-	struct config		*cfg = load(AP, "deny-post", "default",
+	struct config		*cfg = loadf(AP, "deny-post", "default",
 	    "  action: DENY\n  rules: [{to: [{operation: {methods: [POST]}}]}]");
 	struct msg_writer	 out;
 	struct msg		 m;
@@ -1133,7 +1123,7 @@ test_path_normalized(void **state)
 	char		*longpath;
 
 	(void)state;
-	cfg = load(AP, "deny-admin", "default", "  action: DENY\n  rules:\n"
+	cfg = loadf(AP, "deny-admin", "default", "  action: DENY\n  rules:\n"
 	    "  - to: [{operation: {paths: [\"/admin*\", \"/x/secret\"]}}]");
 	ask(cfg, NULL, "GET", "/public/../admin", NULL);
 	expect(403, NULL);
@@ -1195,7 +1185,7 @@ test_istio_matchers(void **state)
 		{ "", 403 },
 	};
 
-	cfg = load(AP, "sa", "default", "  rules:\n"
+	cfg = loadf(AP, "sa", "default", "  rules:\n"
 	    "  - from: [{source: {serviceAccounts: [bar]}}]");
 	for (i = 0; i < nitems(sa); i++) {
 		peer = sa[i].peer;
@@ -1205,7 +1195,7 @@ test_istio_matchers(void **state)
 			    sa[i].peer, ans.reason);
 	}
 	config_free(cfg);
-	cfg = load(AP, "p", "default", "  rules:\n"
+	cfg = loadf(AP, "p", "default", "  rules:\n"
 	    "  - from: [{source: {principals: [\"td/ns/a/sa/b\"]}}]\n"
 	    "  - from: [{source: {principals: [\"*/sa/c\"]}}]\n"
 	    "  - from: [{source: {namespaces: [\"team-*\"]}}]");
@@ -1233,7 +1223,7 @@ test_istio_matchers(void **state)
 	expect(403, NULL);
 	config_free(cfg);
 	/* a header's values joined: "*,b" across two fields, "a,*" too */
-	cfg = load(AP, "h", "default", "  rules:\n"
+	cfg = loadf(AP, "h", "default", "  rules:\n"
 	    "  - when: [{key: \"request.headers[x]\", values: [\"*a,b\"]}]\n"
 	    "  - when: [{key: \"request.headers[y]\", values: [\"1,2,3\"]}]");
 	ask(cfg, NULL, "GET", "/", "x: za\nx: b");

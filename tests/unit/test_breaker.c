@@ -17,6 +17,7 @@
 
 #include "breaker.h"
 #include "config.h"
+#include "helpers.h"
 #include "msg.h"
 #include "route.h"
 #include "util.h"
@@ -47,7 +48,6 @@ static const char service_yaml[] =
     "  - {address: 127.0.0.1, ports: {http: 9084, admin: 9084},"
     " labels: {version: v3}}\n";
 
-static struct config	*load(const char *);
 static struct config	*load_dr(const char *);
 static size_t		 report(struct breaker *, const char *, const char *,
 			    enum breaker_result, uint32_t);
@@ -69,21 +69,6 @@ static void	test_filter_trace(void **);
 static void	test_bounds(void **);
 static void	test_client_side(void **);
 
-static struct config *
-load(const char *yaml)
-{
-	struct cfg_errors	 errs;
-	struct config		*cfg;
-
-	memset(&errs, 0, sizeof(errs));
-	cfg = config_load_buffer("test.yaml", yaml, strlen(yaml), &errs);
-	if (cfg == NULL && errs.n > 0)
-		fail_msg("%s", errs.v[0].message);
-	cfg_errors_fini(&errs);
-	assert_non_null(cfg);
-	return cfg;
-}
-
 /* The rating service and a DestinationRule with the given spec lines. */
 static struct config *
 load_dr(const char *spec)
@@ -94,7 +79,7 @@ load_dr(const char *spec)
 	xasprintf(&yaml, "%s---\napiVersion: networking.istio.io/v1\n"
 	    "kind: DestinationRule\nmetadata: {name: rating}\nspec:\n"
 	    "  host: rating\n%s", service_yaml, spec);
-	cfg = load(yaml);
+	cfg = must_load(yaml);
 	free(yaml);
 	return cfg;
 }
@@ -508,9 +493,9 @@ test_reload_keeps_state(void **state)
 	memmove(cut, strchr(cut, '\n') + 1, strlen(strchr(cut, '\n') + 1) +
 	    1);
 	assert_null(strstr(y2, "9083"));
-	c1 = load(y1);
-	c2 = load(y2);
-	c3 = load(dr + 4);
+	c1 = must_load(y1);
+	c2 = must_load(y2);
+	c3 = must_load(dr + 4);
 	breaker_set_config(b, c1, 1);
 	learn(b, 3);
 	report(b, NULL, EP2, BREAKER_RESULT_STATUS, 503);
@@ -541,7 +526,7 @@ test_reload_keeps_state(void **state)
 		cut = strstr(y4, "  trafficPolicy:");
 		assert_non_null(cut);
 		*cut = '\0';
-		c4 = load(y4);
+		c4 = must_load(y4);
 		breaker_set_config(b, c4, 4);
 		n = breaker_events(b, &ev);
 		/* EP1 and EP2; EP3 was pruned by generation 2 */

@@ -23,6 +23,7 @@
 
 #include "ca.h"
 #include "config.h"
+#include "helpers.h"
 #include "msg.h"
 #include "tls.h"
 #include "util.h"
@@ -42,24 +43,6 @@ static const char proxies_yaml[] =
     "metadata: {name: rating, namespace: shop}\n"
     "spec:\n"
     "  workload: {name: rating-v1, uid: 4242}\n";
-
-static char *
-tmpdir(void)
-{
-	char	*d = xstrdup("/tmp/meshkit-test-ca.XXXXXX");
-
-	assert_non_null(mkdtemp(d));
-	return d;
-}
-
-static void
-rmtree(const char *path)
-{
-	char	 cmd[4200];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
-	assert_int_equal(system(cmd), 0);
-}
 
 /* DER of a CSR for key asking for the given SAN (config syntax). */
 static size_t
@@ -155,7 +138,7 @@ test_self_signed(void **state)
 {
 	struct stat	 sb;
 	struct ca	*ca, *again;
-	char		*dir = tmpdir(), path[512], err[256];
+	char		*dir = tmpdir("ca"), path[512], err[256];
 
 	(void)state;
 	rmdir(dir);	/* ca_open makes it, 0700 */
@@ -287,7 +270,7 @@ static void
 test_sign(void **state)
 {
 	unsigned char	 der[4096];
-	char		*dir = tmpdir(), err[256], id[512], serial[80];
+	char		*dir = tmpdir("ca"), err[256], id[512], serial[80];
 	struct ca	*ca;
 	EVP_PKEY	*key = EVP_EC_gen("P-256");
 	X509_REQ	*req;
@@ -357,7 +340,7 @@ static void
 test_rotate(void **state)
 {
 	unsigned char	 der[4096];
-	char		*dir = tmpdir(), err[256];
+	char		*dir = tmpdir("ca"), err[256];
 	struct ca	*ca, *again;
 	EVP_PKEY	*key = EVP_EC_gen("P-256");
 	X509_REQ	*req;
@@ -479,8 +462,8 @@ static void
 test_plugin(void **state)
 {
 	unsigned char	 der[4096];
-	char		*rootdir = tmpdir(), *cacerts = tmpdir();
-	char		*dir = tmpdir(), err[256], path[512];
+	char		*rootdir = tmpdir("ca"), *cacerts = tmpdir("ca");
+	char		*dir = tmpdir("ca"), err[256], path[512];
 	struct ca	*root_ca, *ca, *other;
 	EVP_PKEY	*ikey = EVP_EC_gen("P-256"), *key = EVP_EC_gen("P-256");
 	X509		*inter, *leaf;
@@ -570,22 +553,10 @@ test_plugin(void **state)
 	free(dir);
 }
 
-static struct config *
-load(const char *yaml)
-{
-	struct cfg_errors	 errs = { 0 };
-	struct config		*cfg;
-
-	cfg = config_load_buffer("t.yaml", yaml, strlen(yaml), &errs);
-	cfg_errors_fini(&errs);
-	assert_non_null(cfg);
-	return cfg;
-}
-
 static void
 test_entitled(void **state)
 {
-	struct config	*cfg = load(proxies_yaml);
+	struct config	*cfg = must_load(proxies_yaml);
 	struct ca_peer	 peer = { 0 };
 	char		 id[512], err[256];
 
@@ -649,7 +620,7 @@ test_config_fields(void **state)
 	size_t			 i;
 
 	(void)state;
-	cfg = load("apiVersion: meshkit.io/v1alpha1\nkind: Proxy\n"
+	cfg = must_load("apiVersion: meshkit.io/v1alpha1\nkind: Proxy\n"
 	    "metadata: {name: p}\nspec: {}\n");
 	assert_string_equal(config_trust_domain(cfg), "cluster.local");
 	assert_int_equal(config_workload_cert_ttl(cfg), 24 * 3600);
@@ -657,7 +628,7 @@ test_config_fields(void **state)
 	assert_int_equal(cfg->proxies[0].uid, -1);
 	config_free(cfg);
 	assert_string_equal(config_trust_domain(NULL), "cluster.local");
-	cfg = load("apiVersion: meshkit.io/v1alpha1\nkind: MeshConfig\n"
+	cfg = must_load("apiVersion: meshkit.io/v1alpha1\nkind: MeshConfig\n"
 	    "metadata: {name: m}\nspec: {trustDomain: example.org, "
 	    "workloadCertTtl: 90m}\n");
 	assert_string_equal(config_trust_domain(cfg), "example.org");
@@ -685,7 +656,7 @@ warn_count(void *arg, const char *who, const char *what)
 static void
 test_messages(void **state)
 {
-	struct config		*cfg = load(proxies_yaml);
+	struct config		*cfg = must_load(proxies_yaml);
 	struct msg_writer	 in, out;
 	struct ca_stats		 st = { 0 };
 	struct ca_env		 env;
@@ -693,7 +664,7 @@ test_messages(void **state)
 	struct msg		 m;
 	struct ca		*ca;
 	EVP_PKEY		*key = tls_key_new();
-	char			*dir = tmpdir(), err[256], *csr, *other;
+	char			*dir = tmpdir("ca"), err[256], *csr, *other;
 	int			 warned = 0;
 
 	(void)state;

@@ -19,20 +19,10 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "helpers.h"
 #include "util.h"
 
-struct loaded {
-	struct cfg_errors	 errs;
-	struct config		*cfg;
-	char			*text;
-};
-
-static void	 collect(const char *, void *);
-static void	 load(struct loaded *, const char *);
-static void	 done(struct loaded *);
 static void	 assert_loads(const char *);
-static void	 assert_error(const char *, const char *);
-static void	 assert_has(const struct loaded *, const char *);
 static char	*shared_dir(void);
 static void	 load_shared_dir(const char *, size_t *);
 static void	 write_file(const char *, const char *, const char *);
@@ -57,42 +47,6 @@ static void	 test_labels(void **);
 static void	 test_find_proxy(void **);
 
 static void
-collect(const char *line, void *arg)
-{
-	char	**text = arg;
-	char	 *n;
-
-	xasprintf(&n, "%s%s\n", *text != NULL ? *text : "", line);
-	free(*text);
-	*text = n;
-}
-
-static void
-load(struct loaded *l, const char *yaml)
-{
-	memset(l, 0, sizeof(*l));
-	l->cfg = config_load_buffer("m.yaml", yaml, strlen(yaml), &l->errs);
-	cfg_errors_print(&l->errs, 1, collect, &l->text);
-	if (l->text == NULL)
-		l->text = xstrdup("");
-}
-
-static void
-done(struct loaded *l)
-{
-	config_free(l->cfg);
-	cfg_errors_fini(&l->errs);
-	free(l->text);
-}
-
-static void
-assert_has(const struct loaded *l, const char *want)
-{
-	if (strstr(l->text, want) == NULL)
-		fail_msg("want \"%s\" in:\n%s", want, l->text);
-}
-
-static void
 assert_loads(const char *yaml)
 {
 	struct loaded	 l;
@@ -100,20 +54,6 @@ assert_loads(const char *yaml)
 	load(&l, yaml);
 	if (l.cfg == NULL || l.errs.nerrors != 0)
 		fail_msg("should load, got:\n%s", l.text);
-	done(&l);
-}
-
-/* Refused, and want is among the messages. */
-static void
-assert_error(const char *yaml, const char *want)
-{
-	struct loaded	 l;
-
-	load(&l, yaml);
-	if (l.cfg != NULL || l.errs.nerrors == 0 ||
-	    strstr(l.text, want) == NULL)
-		fail_msg("want \"%s\", got %s and:\n%s", want,
-		    l.cfg != NULL ? "a config" : "NULL", l.text);
 	done(&l);
 }
 
@@ -454,22 +394,22 @@ test_proxy_daemons(void **state)
 	assert_false(l.cfg->proxies[0].breaker.enabled);
 	done(&l);
 
-	assert_error(PROXY_HEAD "  daemons:\n    authz:\n"
+	assert_refused(PROXY_HEAD "  daemons:\n    authz:\n"
 	    "      failureStatus: 404\n",
 	    "m.yaml:8:22: failureStatus must be 403 or 503, got 404");
-	assert_error(PROXY_HEAD "  daemons:\n    authz:\n"
+	assert_refused(PROXY_HEAD "  daemons:\n    authz:\n"
 	    "      failurePolicy: open\n",
 	    "m.yaml:8:22: authz-d fails closed: failurePolicy must be closed");
-	assert_error(PROXY_HEAD "  daemons:\n    breaker:\n"
+	assert_refused(PROXY_HEAD "  daemons:\n    breaker:\n"
 	    "      failurePolicy: closed\n",
 	    "m.yaml:8:22: breaker-d fails open: failurePolicy must be open");
-	assert_error(PROXY_HEAD "  daemons:\n    breaker:\n"
+	assert_refused(PROXY_HEAD "  daemons:\n    breaker:\n"
 	    "      reports: /run/r.sock\n",
 	    "m.yaml:8:16: daemons.breaker.reports must be an nng URL");
-	assert_error(PROXY_HEAD "  daemons:\n    route:\n"
+	assert_refused(PROXY_HEAD "  daemons:\n    route:\n"
 	    "      failureStatus: 503\n",
 	    "m.yaml:8:7: unknown field failureStatus in Proxy daemons.route");
-	assert_error(PROXY_HEAD "  daemons:\n    authz:\n"
+	assert_refused(PROXY_HEAD "  daemons:\n    authz:\n"
 	    "      events: ipc:///r/e.sock\n",
 	    "m.yaml:8:7: unknown field events in Proxy daemons.authz");
 }
@@ -478,69 +418,69 @@ static void
 test_proxy_errors(void **state)
 {
 	(void)state;
-	assert_error(PROXY_HEAD "  listeners:\n  - direction: sideways\n"
+	assert_refused(PROXY_HEAD "  listeners:\n  - direction: sideways\n"
 	    "    address: 127.0.0.1:1\n",
 	    "m.yaml:7:16: listener direction must be inbound or outbound, "
 	    "got \"sideways\"");
-	assert_error(PROXY_HEAD "  listeners:\n  - direction: inbound\n"
+	assert_refused(PROXY_HEAD "  listeners:\n  - direction: inbound\n"
 	    "    address: 127.0.0.1:1\n",
 	    "m.yaml:7:5: an inbound listener needs forward");
-	assert_error(PROXY_HEAD "  listeners:\n  - direction: outbound\n"
+	assert_refused(PROXY_HEAD "  listeners:\n  - direction: outbound\n"
 	    "    address: 127.0.0.1:1\n    forward: 127.0.0.1:2\n",
 	    "m.yaml:9:14: forward is only for inbound listeners");
-	assert_error(PROXY_HEAD "  listeners:\n  - address: 127.0.0.1:1\n",
+	assert_refused(PROXY_HEAD "  listeners:\n  - address: 127.0.0.1:1\n",
 	    "m.yaml:7:5: listener direction is required");
-	assert_error(PROXY_HEAD "  listeners:\n  - direction: outbound\n",
+	assert_refused(PROXY_HEAD "  listeners:\n  - direction: outbound\n",
 	    "m.yaml:7:5: listener address is required");
-	assert_error(PROXY_HEAD "  listeners:\n  - direction: outbound\n"
+	assert_refused(PROXY_HEAD "  listeners:\n  - direction: outbound\n"
 	    "    address: localhost:80\n",
 	    "m.yaml:8:14: listener address must be a numeric address and "
 	    "port such as 127.0.0.1:15001, [::1]:15001 or unix:/path, got "
 	    "\"localhost:80\"");
-	assert_error(PROXY_HEAD "  listeners:\n  - direction: outbound\n"
+	assert_refused(PROXY_HEAD "  listeners:\n  - direction: outbound\n"
 	    "    address: 127.0.0.1:1\n  - direction: outbound\n"
 	    "    address: 127.0.0.1:2\n",
 	    "m.yaml:9:5: duplicate listener name outbound");
-	assert_error(PROXY_HEAD "  listeners:\n  - {name: a, direction: "
+	assert_refused(PROXY_HEAD "  listeners:\n  - {name: a, direction: "
 	    "outbound, address: \"[::1]:1\"}\n  - {name: b, direction: "
 	    "outbound, address: \"[::1]:1\"}\n",
 	    "m.yaml:8:5: duplicate listener address [::1]:1");
-	assert_error(PROXY_HEAD "  daemons:\n    route:\n      timeout: 0s\n",
+	assert_refused(PROXY_HEAD "  daemons:\n    route:\n      timeout: 0s\n",
 	    "m.yaml:8:16: timeout must be a positive duration such as 1s, "
 	    "250ms or 1m, got \"0s\"");
-	assert_error(PROXY_HEAD "  daemons:\n    route:\n"
+	assert_refused(PROXY_HEAD "  daemons:\n    route:\n"
 	    "      failurePolicy: never\n",
 	    "m.yaml:8:22: failurePolicy must be open, closed or stale, got "
 	    "\"never\"");
-	assert_error(PROXY_HEAD "  daemons:\n    route:\n      cache: 1\n",
+	assert_refused(PROXY_HEAD "  daemons:\n    route:\n      cache: 1\n",
 	    "m.yaml:8:14: cache must be true or false, got \"1\"");
-	assert_error(PROXY_HEAD "  daemons:\n    route:\n      address: "
+	assert_refused(PROXY_HEAD "  daemons:\n    route:\n      address: "
 	    "/run/route.sock\n",
 	    "m.yaml:8:16: daemon address must be an nng URL");
-	assert_error(PROXY_HEAD "  daemons:\n    rout: {}\n",
+	assert_refused(PROXY_HEAD "  daemons:\n    rout: {}\n",
 	    "m.yaml:7:5: unknown field rout in Proxy daemons");
-	assert_error(PROXY_HEAD "  limits:\n    maxHeaders: 0\n",
+	assert_refused(PROXY_HEAD "  limits:\n    maxHeaders: 0\n",
 	    "m.yaml:7:17: maxHeaders must be 1..10000, got 0");
-	assert_error(PROXY_HEAD "  limits:\n    bufferBytes: lots\n",
+	assert_refused(PROXY_HEAD "  limits:\n    bufferBytes: lots\n",
 	    "m.yaml:7:18: bufferBytes must be a number 4096..1073741824, got "
 	    "\"lots\"");
-	assert_error(PROXY_HEAD "  limits:\n    maxRequestLine: 65536\n"
+	assert_refused(PROXY_HEAD "  limits:\n    maxRequestLine: 65536\n"
 	    "    maxHeadBytes: 4096\n",
 	    "m.yaml:7:5: maxHeadBytes (4096) must be at least maxRequestLine "
 	    "(65536)");
-	assert_error(PROXY_HEAD "  timeouts:\n    idle: forever\n",
+	assert_refused(PROXY_HEAD "  timeouts:\n    idle: forever\n",
 	    "m.yaml:7:11: timeouts.idle must be a positive duration");
-	assert_error(PROXY_HEAD "  timeouts:\n    idel: 1s\n",
+	assert_refused(PROXY_HEAD "  timeouts:\n    idel: 1s\n",
 	    "m.yaml:7:5: unknown field idel in Proxy timeouts");
-	assert_error(PROXY_HEAD "  workload:\n    nmae: x\n",
+	assert_refused(PROXY_HEAD "  workload:\n    nmae: x\n",
 	    "m.yaml:7:5: unknown field nmae in Proxy workload");
-	assert_error(PROXY_HEAD "  listener: []\n",
+	assert_refused(PROXY_HEAD "  listener: []\n",
 	    "m.yaml:6:3: unknown field listener in Proxy spec");
-	assert_error("apiVersion: meshkit.io/v1\nkind: Proxy\n"
+	assert_refused("apiVersion: meshkit.io/v1\nkind: Proxy\n"
 	    "metadata: {name: p}\n",
 	    "m.yaml:1:13: apiVersion \"meshkit.io/v1\" is not valid for kind "
 	    "Proxy (want meshkit.io/v1alpha1)");
-	assert_error("apiVersion: meshkit.io/v1alpha1\nkind: Proxi\n"
+	assert_refused("apiVersion: meshkit.io/v1alpha1\nkind: Proxi\n"
 	    "metadata: {name: p}\n",
 	    "m.yaml:2:7: unknown kind \"Proxi\" in meshkit.io/v1alpha1");
 }
@@ -639,76 +579,76 @@ static void
 test_service_entry_errors(void **state)
 {
 	(void)state;
-	assert_error(SE_HEAD "  hosts: [a]\n  ports:\n  - number: abc\n",
+	assert_refused(SE_HEAD "  hosts: [a]\n  ports:\n  - number: abc\n",
 	    "m.yaml:8:13: port must be a number 1..65535, got \"abc\"");
-	assert_error(SE_HEAD "  hosts: [a]\n  ports:\n  - number: 0\n",
+	assert_refused(SE_HEAD "  hosts: [a]\n  ports:\n  - number: 0\n",
 	    "m.yaml:8:13: port must be 1..65535, got 0");
-	assert_error(SE_HEAD "  hosts: [a]\n  ports:\n  - number: 65536\n",
+	assert_refused(SE_HEAD "  hosts: [a]\n  ports:\n  - number: 65536\n",
 	    "m.yaml:8:13: port must be 1..65535, got 65536");
-	assert_error(SE_HEAD "  hosts: [a]\n  ports:\n  - number: 0x50\n",
+	assert_refused(SE_HEAD "  hosts: [a]\n  ports:\n  - number: 0x50\n",
 	    "m.yaml:8:13: port must be a number 1..65535, got \"0x50\"");
-	assert_error(SE_HEAD "  hosts: [a]\n  ports:\n  - number: [80]\n",
+	assert_refused(SE_HEAD "  hosts: [a]\n  ports:\n  - number: [80]\n",
 	    "m.yaml:8:13: port must be a number 1..65535, got a list");
-	assert_error(SE_HEAD "  hosts: [a]\n  ports:\n  - name: http\n",
+	assert_refused(SE_HEAD "  hosts: [a]\n  ports:\n  - name: http\n",
 	    "m.yaml:8:5: port number is required");
-	assert_error(SE_HEAD "  hosts: [a]\n  ports:\n  - number: 80\n"
+	assert_refused(SE_HEAD "  hosts: [a]\n  ports:\n  - number: 80\n"
 	    "    protocol: SMTP\n",
 	    "m.yaml:9:15: protocol must be HTTP, HTTPS, HTTP2, GRPC, "
 	    "GRPC-WEB, HTTP_PROXY, TCP, TLS, UDP, MONGO, MYSQL or REDIS, got "
 	    "\"SMTP\"");
-	assert_error(SE_HEAD "  hosts: [a]\n  ports:\n  - number: 80\n"
+	assert_refused(SE_HEAD "  hosts: [a]\n  ports:\n  - number: 80\n"
 	    "  - number: 80\n",
 	    "m.yaml:9:5: duplicate port number 80");
-	assert_error(SE_HEAD "  hosts: [a]\n  ports:\n  - number: 80\n"
+	assert_refused(SE_HEAD "  hosts: [a]\n  ports:\n  - number: 80\n"
 	    "    nmae: http\n",
 	    "m.yaml:9:5: unknown field nmae in ServiceEntry port");
-	assert_error(SE_HEAD "  hosts: [a]\n  hostz: [b]\n",
+	assert_refused(SE_HEAD "  hosts: [a]\n  hostz: [b]\n",
 	    "m.yaml:7:3: unknown field hostz in ServiceEntry spec");
-	assert_error(SE_HEAD "  ports: [{number: 80}]\n",
+	assert_refused(SE_HEAD "  ports: [{number: 80}]\n",
 	    "m.yaml:6:3: hosts is required in ServiceEntry spec");
-	assert_error(SE_HEAD "  hosts: []\n",
+	assert_refused(SE_HEAD "  hosts: []\n",
 	    "m.yaml:6:10: hosts must not be empty");
-	assert_error(SE_HEAD "  hosts: a.example\n",
+	assert_refused(SE_HEAD "  hosts: a.example\n",
 	    "m.yaml:6:10: hosts must be a list of strings, got "
 	    "\"a.example\"");
-	assert_error(SE_HEAD "  hosts: [a]\n  resolution: dns\n",
+	assert_refused(SE_HEAD "  hosts: [a]\n  resolution: dns\n",
 	    "m.yaml:7:15: resolution must be NONE, STATIC, DNS or "
 	    "DNS_ROUND_ROBIN, got \"dns\"");
-	assert_error(SE_HEAD "  hosts: [a]\n  location: INTERNAL\n",
+	assert_refused(SE_HEAD "  hosts: [a]\n  location: INTERNAL\n",
 	    "m.yaml:7:13: location must be MESH_EXTERNAL or MESH_INTERNAL, "
 	    "got \"INTERNAL\"");
-	assert_error(SE_HEAD "  hosts: [a]\n  resolution: STATIC\n"
+	assert_refused(SE_HEAD "  hosts: [a]\n  resolution: STATIC\n"
 	    "  endpoints:\n  - address: 1.2.3.4\n    weight: -1\n",
 	    "m.yaml:10:13: weight must be 0..4294967295, got -1");
-	assert_error(SE_HEAD "  hosts: [a]\n  resolution: STATIC\n"
+	assert_refused(SE_HEAD "  hosts: [a]\n  resolution: STATIC\n"
 	    "  endpoints:\n  - address: 1.2.3.4\n    weight: 4294967296\n",
 	    "m.yaml:10:13: weight must be 0..4294967295, got 4294967296");
-	assert_error(SE_HEAD "  hosts: [a]\n  resolution: STATIC\n"
+	assert_refused(SE_HEAD "  hosts: [a]\n  resolution: STATIC\n"
 	    "  endpoints:\n  - address: 1.2.3.4\n    wieght: 1\n",
 	    "m.yaml:10:5: unknown field wieght in ServiceEntry endpoint");
-	assert_error(SE_HEAD "  hosts: [a]\n  resolution: STATIC\n"
+	assert_refused(SE_HEAD "  hosts: [a]\n  resolution: STATIC\n"
 	    "  endpoints:\n  - address: 1.2.3.4\n"
 	    "  workloadSelector:\n    labels: {app: a}\n",
 	    "m.yaml:11:5: workloadSelector and endpoints cannot both be set");
-	assert_error(SE_HEAD "  hosts: [a]\n"
+	assert_refused(SE_HEAD "  hosts: [a]\n"
 	    "  endpoints:\n  - address: 1.2.3.4\n",
 	    "m.yaml:8:3: endpoints need resolution STATIC or DNS");
-	assert_error(SE_HEAD "  hosts: [a]\n  resolution: STATIC\n"
+	assert_refused(SE_HEAD "  hosts: [a]\n  resolution: STATIC\n"
 	    "  endpoints:\n  - address: db.example\n",
 	    "m.yaml:9:14: endpoint address must be an IP address or unix:// "
 	    "path with resolution STATIC, got \"db.example\"");
-	assert_error(SE_HEAD "  hosts: [a]\n  resolution: DNS\n"
+	assert_refused(SE_HEAD "  hosts: [a]\n  resolution: DNS\n"
 	    "  endpoints:\n  - labels: {a: b}\n",
 	    "m.yaml:9:5: address is required in ServiceEntry endpoint");
-	assert_error(SE_HEAD "  hosts: [a]\n  resolution: DNS\n"
+	assert_refused(SE_HEAD "  hosts: [a]\n  resolution: DNS\n"
 	    "  ports: [{number: 80, name: http}]\n"
 	    "  endpoints:\n  - address: db.example\n    ports: {htp: 8080}\n",
 	    "m.yaml:11:13: endpoint port htp is not a port name of the "
 	    "ServiceEntry");
-	assert_error(SE_HEAD "  hosts: [a]\n  resolution: DNS\n"
+	assert_refused(SE_HEAD "  hosts: [a]\n  resolution: DNS\n"
 	    "  endpoints:\n  - address: db.example\n    ports: {http: x}\n",
 	    "m.yaml:10:19: port must be a number 1..65535, got \"x\"");
-	assert_error(SE_HEAD "  hosts: [a]\n  workloadSelector:\n"
+	assert_refused(SE_HEAD "  hosts: [a]\n  workloadSelector:\n"
 	    "    matchLabels: {a: b}\n",
 	    "m.yaml:8:5: unknown field matchLabels in ServiceEntry "
 	    "workloadSelector");
@@ -741,16 +681,20 @@ test_workload_entry(void **state)
 	assert_null(we->spec.network);
 	done(&l);
 
-	assert_error("apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\n"
+	assert_refused("apiVersion: networking.istio.io/v1\n"
+	    "kind: WorkloadEntry\n"
 	    "metadata: {name: w}\nspec:\n  labels: {app: a}\n",
 	    "m.yaml:5:3: address is required in WorkloadEntry spec");
-	assert_error("apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\n"
+	assert_refused("apiVersion: networking.istio.io/v1\n"
+	    "kind: WorkloadEntry\n"
 	    "metadata: {name: w}\nspec:\n  address: 1.2.3.4\n  port: 80\n",
 	    "m.yaml:6:3: unknown field port in WorkloadEntry spec");
-	assert_error("apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\n"
+	assert_refused("apiVersion: networking.istio.io/v1\n"
+	    "kind: WorkloadEntry\n"
 	    "metadata: {name: w}\n",
 	    "m.yaml:1:1: spec with an address is required in WorkloadEntry");
-	assert_error("apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\n"
+	assert_refused("apiVersion: networking.istio.io/v1\n"
+	    "kind: WorkloadEntry\n"
 	    "metadata: {name: w}\nspec:\n  address: 1.2.3.4\n"
 	    "  labels: [a]\n",
 	    "m.yaml:6:11: labels must be a map, got a list");
@@ -796,21 +740,21 @@ test_api_versions(void **state)
 			assert_loads(doc);
 			free(doc);
 		}
-	assert_error("apiVersion: security.istio.io/v1alpha3\n"
+	assert_refused("apiVersion: security.istio.io/v1alpha3\n"
 	    "kind: AuthorizationPolicy\nmetadata: {name: x}\n",
 	    "m.yaml:1:13: apiVersion \"security.istio.io/v1alpha3\" is not "
 	    "valid for kind AuthorizationPolicy (want security.istio.io/"
 	    "v1beta1, security.istio.io/v1)");
-	assert_error("apiVersion: networking.istio.io/v1\n"
+	assert_refused("apiVersion: networking.istio.io/v1\n"
 	    "kind: PeerAuthentication\nmetadata: {name: x}\n",
 	    "m.yaml:1:13: apiVersion \"networking.istio.io/v1\" is not valid "
 	    "for kind PeerAuthentication");
 	/* the group forgotten */
-	assert_error("apiVersion: v1\nkind: VirtualService\n"
+	assert_refused("apiVersion: v1\nkind: VirtualService\n"
 	    "metadata: {name: x}\n",
 	    "m.yaml:1:13: apiVersion \"v1\" is not valid for kind "
 	    "VirtualService");
-	assert_error("apiVersion: networking.istio.io/v1\nkind: Gateway\n"
+	assert_refused("apiVersion: networking.istio.io/v1\nkind: Gateway\n"
 	    "metadata: {name: x}\n---\napiVersion: networking.istio.io/v2\n"
 	    "kind: Gateway\nmetadata: {name: x}\n",
 	    "m.yaml:5:13: apiVersion \"networking.istio.io/v2\" is not valid "
@@ -832,7 +776,7 @@ test_kinds(void **state)
 	    "kind: EnvoyFilter\nmetadata: {name: e}\nspec: {whatever: 1}\n"
 	    "---\napiVersion: networking.istio.io/v1\nkind: Sidecar\n"
 	    "metadata: {name: s}\n"
-	    "---\napiVersion: telemetry.istio.io/v1\nkind: Telemetry\n"
+	    "---\napiVersion: extensions.istio.io/v1alpha1\nkind: WasmPlugin\n"
 	    "metadata: {name: t}\n"
 	    "---\napiVersion: v1\nkind: Service\nmetadata: {name: svc}\n"
 	    "spec:\n  ports: [{port: 80}]\n");
@@ -851,7 +795,7 @@ test_kinds(void **state)
 	    "meshkit\n"
 	    "m.yaml:19:7: notice: skipping kind Sidecar: not used by "
 	    "meshkit\n"
-	    "m.yaml:23:7: notice: skipping kind Telemetry: not used by "
+	    "m.yaml:23:7: notice: skipping kind WasmPlugin: not used by "
 	    "meshkit\n");
 	assert_int_equal(l.cfg->nresources, 1);
 	assert_string_equal(l.cfg->resources[0].meta.kind, "Service");
@@ -861,7 +805,7 @@ test_kinds(void **state)
 
 	assert_loads("apiVersion: install.istio.io/v1alpha1\n"
 	    "kind: IstioOperator\nmetadata: {name: x}\nspec: {a: b}\n");
-	assert_error("apiVersion: networking.istio.io/v1\n"
+	assert_refused("apiVersion: networking.istio.io/v1\n"
 	    "kind: VirtualServce\nmetadata: {name: x}\n",
 	    "m.yaml:2:7: unknown kind \"VirtualServce\" in "
 	    "networking.istio.io/v1");
@@ -885,36 +829,36 @@ test_envelope(void **state)
 	assert_int_equal(l.cfg->resources[0].meta.origin.line, 1);
 	done(&l);
 
-	assert_error("apiVersion: networking.istio.io/v1\nkind: "
+	assert_refused("apiVersion: networking.istio.io/v1\nkind: "
 	    "VirtualService\nmetadata:\n  namespace: x\n",
 	    "m.yaml:4:3: metadata.name is required");
-	assert_error("apiVersion: networking.istio.io/v1\nkind: "
+	assert_refused("apiVersion: networking.istio.io/v1\nkind: "
 	    "VirtualService\n",
 	    "m.yaml:1:1: metadata.name is required");
-	assert_error("apiVersion: networking.istio.io/v1\nkind: "
+	assert_refused("apiVersion: networking.istio.io/v1\nkind: "
 	    "VirtualService\nmetadata:\n  name: Reviews\n",
 	    "m.yaml:4:9: metadata.name must be lowercase letters, digits, "
 	    "'-' and '.', at most 253, got \"Reviews\"");
-	assert_error("apiVersion: networking.istio.io/v1\nkind: "
+	assert_refused("apiVersion: networking.istio.io/v1\nkind: "
 	    "VirtualService\nmetadata:\n  name: r\n  namespace: a.b\n",
 	    "m.yaml:5:14: metadata.namespace must be lowercase letters");
-	assert_error("apiVersion: networking.istio.io/v1\nkind: "
+	assert_refused("apiVersion: networking.istio.io/v1\nkind: "
 	    "VirtualService\nmetadata:\n  name: r\n  labels: {a: {b: c}}\n",
 	    "m.yaml:5:15: a label value must be a string, got a map");
-	assert_error("apiVersion: networking.istio.io/v1\nkind: "
+	assert_refused("apiVersion: networking.istio.io/v1\nkind: "
 	    "VirtualService\nmetadata: {name: r}\nsepc: {}\n",
 	    "m.yaml:4:1: unknown field sepc in VirtualService");
-	assert_error("apiVersion: networking.istio.io/v1\nkind: "
+	assert_refused("apiVersion: networking.istio.io/v1\nkind: "
 	    "VirtualService\nmetadata: {name: r}\nspec: [a]\n",
 	    "m.yaml:4:7: spec must be a map, got a list");
-	assert_error("- apiVersion: v1\n",
+	assert_refused("- apiVersion: v1\n",
 	    "m.yaml:1:1: a resource must be a map with apiVersion, kind and "
 	    "metadata, got a list");
-	assert_error("just text\n", "m.yaml:1:1: a resource must be a map");
-	assert_error("apiVersion: v1\nmetadata: {name: x}\n",
+	assert_refused("just text\n", "m.yaml:1:1: a resource must be a map");
+	assert_refused("apiVersion: v1\nmetadata: {name: x}\n",
 	    "m.yaml:1:1: kind is required");
-	assert_error("kind: Service\n", "m.yaml:1:1: apiVersion is required");
-	assert_error("apiVersion: [v1]\nkind: Service\n",
+	assert_refused("kind: Service\n", "m.yaml:1:1: apiVersion is required");
+	assert_refused("apiVersion: [v1]\nkind: Service\n",
 	    "m.yaml:1:13: apiVersion must be a string, got a list");
 	/* empty documents and a file of comments are fine */
 	assert_loads("");
@@ -941,12 +885,12 @@ test_list(void **state)
 	assert_has(&l, "m.yaml:9:9: notice: skipping kind Deployment");
 	done(&l);
 
-	assert_error("apiVersion: v1\nkind: List\nitems:\n"
+	assert_refused("apiVersion: v1\nkind: List\nitems:\n"
 	    "- apiVersion: v1\n  kind: List\n  items: []\n",
 	    "m.yaml:4:3: a List cannot hold another List");
-	assert_error("apiVersion: v1\nkind: List\nitems: {}\n",
+	assert_refused("apiVersion: v1\nkind: List\nitems: {}\n",
 	    "m.yaml:3:8: items must be a list, got a map");
-	assert_error("apiVersion: v1\nkind: List\nitems:\n"
+	assert_refused("apiVersion: v1\nkind: List\nitems:\n"
 	    "- apiVersion: networking.istio.io/v1\n  kind: WorkloadEntry\n"
 	    "  metadata: {name: a}\n  spec: {address: 1.1.1.1, weight: x}\n",
 	    "m.yaml:7:36: weight must be a number 0..4294967295, got \"x\"");
@@ -964,7 +908,7 @@ test_duplicates(void **state)
 		char *doc;
 
 		xasprintf(&doc, "%s---\n%s", vs, vs);
-		assert_error(doc, "m.yaml:6:1: duplicate VirtualService "
+		assert_refused(doc, "m.yaml:6:1: duplicate VirtualService "
 		    "default/r (first at m.yaml:1:1)");
 		free(doc);
 		/* another namespace, or another kind, is another resource */
@@ -977,7 +921,7 @@ test_duplicates(void **state)
 		free(doc);
 	}
 	/* Proxies are found by name alone */
-	assert_error("apiVersion: meshkit.io/v1alpha1\nkind: Proxy\n"
+	assert_refused("apiVersion: meshkit.io/v1alpha1\nkind: Proxy\n"
 	    "metadata: {name: p}\n---\napiVersion: meshkit.io/v1alpha1\n"
 	    "kind: Proxy\nmetadata: {name: p, namespace: other}\n",
 	    "m.yaml:5:1: duplicate Proxy name p (first at m.yaml:1:1)");
@@ -1011,15 +955,15 @@ test_hostile(void **state)
 	size_t	 i, o = 0;
 
 	(void)state;
-	assert_error(SE_HEAD "  hosts: &h [a]\n  addresses: *h\n",
+	assert_refused(SE_HEAD "  hosts: &h [a]\n  addresses: *h\n",
 	    "m.yaml:6:10: anchors and aliases are not allowed");
-	assert_error(SE_HEAD "  hosts: [a]\n  hosts: [b]\n",
+	assert_refused(SE_HEAD "  hosts: [a]\n  hosts: [b]\n",
 	    "m.yaml:7:3: duplicate key \"hosts\" (first at line 6 column 3)");
-	assert_error(SE_HEAD "  hosts: [a]\n\tports: []\n",
+	assert_refused(SE_HEAD "  hosts: [a]\n\tports: []\n",
 	    "m.yaml:7:1: tab character: YAML indents with spaces only");
-	assert_error(SE_HEAD "  hosts: [a\n",
+	assert_refused(SE_HEAD "  hosts: [a\n",
 	    "m.yaml:7:1: did not find expected ',' or ']'");
-	assert_error(SE_HEAD "  hosts: [a]\n  ports:\n"
+	assert_refused(SE_HEAD "  hosts: [a]\n  ports:\n"
 	    "  - number: \"8\\x0080\"\n",
 	    "m.yaml:8:13: port must be a number 1..65535, got \"8\\x0080\"");
 	buf = xmalloc(4000);
@@ -1027,7 +971,7 @@ test_hostile(void **state)
 	for (i = 0; i < 1000; i++)
 		buf[o++] = '[';
 	buf[o] = '\0';
-	assert_error(buf, "m.yaml:6:72: nesting deeper than 64 levels");
+	assert_refused(buf, "m.yaml:6:72: nesting deeper than 64 levels");
 	free(buf);
 }
 

@@ -15,20 +15,11 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "helpers.h"
 #include "match.h"
 #include "util.h"
 #include "yaml.h"
 
-struct loaded {
-	struct config		*cfg;
-	struct cfg_errors	 errs;
-	char			*text;
-};
-
-static void	collect(const char *, void *);
-static void	load(struct loaded *, const char *);
-static void	done(struct loaded *);
-static void	assert_error(const char *, const char *);
 static void	test_virtual_service(void **);
 static void	test_virtual_service_errors(void **);
 static void	test_destination_rule(void **);
@@ -46,53 +37,6 @@ static void	test_mesh_config(void **);
 #define DR_HEAD	"apiVersion: networking.istio.io/v1beta1\n" \
 		"kind: DestinationRule\nmetadata: {name: r}\nspec:\n" \
 		"  host: r\n"
-
-static void
-collect(const char *line, void *arg)
-{
-	char	**text = arg;
-	char	 *n;
-
-	xasprintf(&n, "%s%s\n", *text != NULL ? *text : "", line);
-	free(*text);
-	*text = n;
-}
-
-static void
-load(struct loaded *l, const char *yaml)
-{
-	memset(l, 0, sizeof(*l));
-	l->cfg = config_load_buffer("m.yaml", yaml, strlen(yaml), &l->errs);
-	cfg_errors_print(&l->errs, 1, collect, &l->text);
-	if (l->text == NULL)
-		l->text = xstrdup("");
-	if (l->cfg == NULL)
-		print_message("%s", l->text);
-}
-
-static void
-done(struct loaded *l)
-{
-	config_free(l->cfg);
-	cfg_errors_fini(&l->errs);
-	free(l->text);
-}
-
-static void
-assert_error(const char *yaml, const char *want)
-{
-	struct loaded	 l;
-
-	memset(&l, 0, sizeof(l));
-	l.cfg = config_load_buffer("m.yaml", yaml, strlen(yaml), &l.errs);
-	cfg_errors_print(&l.errs, 1, collect, &l.text);
-	if (l.text == NULL)
-		l.text = xstrdup("");
-	if (l.cfg != NULL || strstr(l.text, want) == NULL)
-		fail_msg("want \"%s\", got %s and:\n%s", want,
-		    l.cfg != NULL ? "a config" : "NULL", l.text);
-	done(&l);
-}
 
 static void
 test_virtual_service(void **state)
@@ -220,57 +164,58 @@ static void
 test_virtual_service_errors(void **state)
 {
 	(void)state;
-	assert_error(VS_HEAD "  - route:\n"
+	assert_refused(VS_HEAD "  - route:\n"
 	    "    - destination: {host: a}\n      weight: 70\n"
 	    "    - destination: {host: b}\n      weight: 20\n",
 	    "m.yaml:8:5: route weights must sum to 100, got 90");
-	assert_error(VS_HEAD "  - route:\n"
+	assert_refused(VS_HEAD "  - route:\n"
 	    "    - destination: {host: a}\n      weight: 120\n",
 	    "m.yaml:9:15: weight must be 0..100, got 120");
-	assert_error(VS_HEAD "  - route: [{destination: {host: a}}]\n"
+	assert_refused(VS_HEAD "  - route: [{destination: {host: a}}]\n"
 	    "    timeot: 1s\n",
 	    "m.yaml:8:5: unknown field timeot in HTTPRoute");
-	assert_error(VS_HEAD "  - route: [{destination: {host: a}}]\n"
+	assert_refused(VS_HEAD "  - route: [{destination: {host: a}}]\n"
 	    "    timeout: soon\n",
 	    "timeout must be a positive duration");
-	assert_error(VS_HEAD "  - match: [{uri: {regex: \"(a\"}}]\n"
+	assert_refused(VS_HEAD "  - match: [{uri: {regex: \"(a\"}}]\n"
 	    "    route: [{destination: {host: a}}]\n",
 	    "uri: bad regex: missing closing parenthesis");
-	assert_error(VS_HEAD "  - match: [{uri: {regex: \"(a)\\\\1\"}}]\n"
+	assert_refused(VS_HEAD "  - match: [{uri: {regex: \"(a)\\\\1\"}}]\n"
 	    "    route: [{destination: {host: a}}]\n",
 	    "backreferences are not RE2 syntax");
-	assert_error(VS_HEAD "  - match: [{uri: {exact: /a, prefix: /b}}]\n"
+	assert_refused(VS_HEAD "  - match: [{uri: {exact: /a, prefix: /b}}]\n"
 	    "    route: [{destination: {host: a}}]\n",
 	    "uri takes one of exact, prefix and regex");
-	assert_error(VS_HEAD "  - match: [{uri: {suffix: /a}}]\n"
+	assert_refused(VS_HEAD "  - match: [{uri: {suffix: /a}}]\n"
 	    "    route: [{destination: {host: a}}]\n",
 	    "unknown field suffix in uri");
-	assert_error(VS_HEAD "  - match: [{headers: {uri: {exact: /a}}}]\n"
+	assert_refused(VS_HEAD "  - match: [{headers: {uri: {exact: /a}}}]\n"
 	    "    route: [{destination: {host: a}}]\n",
 	    "header name uri is reserved");
-	assert_error(VS_HEAD "  - route: [{destination: {subset: v1}}]\n",
+	assert_refused(VS_HEAD "  - route: [{destination: {subset: v1}}]\n",
 	    "destination: host is required");
-	assert_error(VS_HEAD "  - route: [{destination: {host: a}}]\n"
+	assert_refused(VS_HEAD "  - route: [{destination: {host: a}}]\n"
 	    "    redirect: {uri: /b}\n",
 	    "route cannot be set with redirect or directResponse");
-	assert_error(VS_HEAD "  - match: [{uri: {exact: /}}]\n",
+	assert_refused(VS_HEAD "  - match: [{uri: {exact: /}}]\n",
 	    "HTTPRoute needs route, redirect or directResponse");
-	assert_error(VS_HEAD "  - route: [{destination: {host: a}}]\n"
+	assert_refused(VS_HEAD "  - route: [{destination: {host: a}}]\n"
 	    "    fault: {abort: {percentage: {value: 101}, httpStatus: 503}}\n",
 	    "percentage must be a number 0..100, got \"101\"");
-	assert_error(VS_HEAD "  - route: [{destination: {host: a}}]\n"
+	assert_refused(VS_HEAD "  - route: [{destination: {host: a}}]\n"
 	    "    retries: {attempts: 2, retryOn: \"5xx,sometimes\"}\n",
 	    "retryOn: unknown condition \"sometimes\"");
-	assert_error("apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+	assert_refused("apiVersion: networking.istio.io/v1\n"
+	    "kind: VirtualService\n"
 	    "metadata: {name: r}\nspec:\n  http: []\n",
 	    "hosts is required in VirtualService spec");
-	assert_error(VS_HEAD "  - route: [{destination: {host: a}}]\n"
+	assert_refused(VS_HEAD "  - route: [{destination: {host: a}}]\n"
 	    "    headers: {request: {set: {x-a: \"1\\r\\nx-b: 2\"}}}\n",
 	    "header x-a: a name must be a token and a value one line");
-	assert_error(VS_HEAD "  - route: [{destination: {host: a}}]\n"
+	assert_refused(VS_HEAD "  - route: [{destination: {host: a}}]\n"
 	    "    headers: {response: {add: {\"x a\": \"1\"}}}\n",
 	    "header x a: a name must be a token");
-	assert_error(VS_HEAD "  - directResponse: {status: 99}\n",
+	assert_refused(VS_HEAD "  - directResponse: {status: 99}\n",
 	    "directResponse status must be 200..599, got 99");
 }
 
@@ -336,24 +281,24 @@ static void
 test_destination_rule_errors(void **state)
 {
 	(void)state;
-	assert_error(DR_HEAD "  trafficPolicy:\n"
+	assert_refused(DR_HEAD "  trafficPolicy:\n"
 	    "    loadBalancer: {simple: FASTEST}\n",
 	    "loadBalancer simple must be UNSPECIFIED");
-	assert_error(DR_HEAD "  trafficPolicy:\n"
+	assert_refused(DR_HEAD "  trafficPolicy:\n"
 	    "    loadBalancer: {consistentHash: {}}\n",
 	    "consistentHash needs one of httpHeaderName");
-	assert_error(DR_HEAD "  trafficPolicy:\n"
+	assert_refused(DR_HEAD "  trafficPolicy:\n"
 	    "    loadBalancer: {consistentHash: {useSourceIp: true, "
 	    "maglev: {tableSize: 100}}}\n",
 	    "maglev tableSize must be a prime, got 100");
-	assert_error(DR_HEAD "  trafficPolicy:\n"
+	assert_refused(DR_HEAD "  trafficPolicy:\n"
 	    "    connectionPool: {tcpp: {}}\n",
 	    "unknown field tcpp in connectionPool");
-	assert_error(DR_HEAD "  subsets:\n  - name: a\n  - name: a\n",
+	assert_refused(DR_HEAD "  subsets:\n  - name: a\n  - name: a\n",
 	    "duplicate subset name a");
-	assert_error(DR_HEAD "  subsets:\n  - labels: {a: b}\n",
+	assert_refused(DR_HEAD "  subsets:\n  - labels: {a: b}\n",
 	    "subset name is required");
-	assert_error("apiVersion: networking.istio.io/v1\n"
+	assert_refused("apiVersion: networking.istio.io/v1\n"
 	    "kind: DestinationRule\nmetadata: {name: r}\nspec: {}\n",
 	    "host is required in DestinationRule spec");
 }
@@ -404,13 +349,13 @@ test_circuit_breaker(void **state)
 	    "circuit-breaker.yml", top != NULL && *top != '\0' ? top : ".");
 	circuit_breaker_file(path);
 	free(path);
-	assert_error(DR_HEAD "  trafficPolicy:\n"
+	assert_refused(DR_HEAD "  trafficPolicy:\n"
 	    "    outlierDetection: {maxEjectionPercent: 101}\n",
 	    "maxEjectionPercent must be 0..100, got 101");
-	assert_error(DR_HEAD "  trafficPolicy:\n"
+	assert_refused(DR_HEAD "  trafficPolicy:\n"
 	    "    connectionPool: {http: {http1MaxPending: 1}}\n",
 	    "unknown field http1MaxPending in connectionPool.http");
-	assert_error(DR_HEAD "  trafficPolicy:\n"
+	assert_refused(DR_HEAD "  trafficPolicy:\n"
 	    "    outlierDetection: {interval: often}\n",
 	    "interval must be a positive duration");
 }
@@ -461,7 +406,7 @@ test_kube_service(void **state)
 	assert_int_equal(se->ports[0].target_port, 9080);
 	assert_string_equal(se->ports[1].target_port_name, "admin-port");
 	done(&l);
-	assert_error("apiVersion: v1\nkind: Service\nmetadata: {name: r}\n"
+	assert_refused("apiVersion: v1\nkind: Service\nmetadata: {name: r}\n"
 	    "spec:\n  ports: [{name: http, prot: 1}]\n",
 	    "unknown field prot in Service port");
 }
@@ -607,11 +552,11 @@ test_mesh_config(void **state)
 	assert_non_null(l.cfg);
 	assert_int_equal(l.cfg->mesh->path_normalization, URI_NORMALIZE_BASE);
 	done(&l);
-	assert_error(MC_HEAD "  pathNormalization: {normalization: merge}\n",
+	assert_refused(MC_HEAD "  pathNormalization: {normalization: merge}\n",
 	    "m.yaml:5:38: pathNormalization.normalization must be DEFAULT, "
 	    "NONE, BASE, MERGE_SLASHES or DECODE_AND_MERGE_SLASHES, got "
 	    "\"merge\"");
-	assert_error(MC_HEAD "  pathNormalization: {mode: BASE}\n",
+	assert_refused(MC_HEAD "  pathNormalization: {mode: BASE}\n",
 	    "unknown field mode in pathNormalization");
 	/* rootNamespace: a namespace name */
 	load(&l, MC_HEAD "  rootNamespace: mesh-root\n");
@@ -619,44 +564,44 @@ test_mesh_config(void **state)
 	assert_string_equal(config_root_namespace(l.cfg), "mesh-root");
 	done(&l);
 	assert_string_equal(config_root_namespace(NULL), "istio-system");
-	assert_error(MC_HEAD "  rootNamespace: Mesh_Root\n",
+	assert_refused(MC_HEAD "  rootNamespace: Mesh_Root\n",
 	    "m.yaml:5:18: rootNamespace must be a namespace name (RFC 1123: "
 	    "1 to 63 of a-z, 0-9 and '-', not at either end), got "
 	    "\"Mesh_Root\"");
-	assert_error(MC_HEAD "  rootNamespace: \"\"\n",
+	assert_refused(MC_HEAD "  rootNamespace: \"\"\n",
 	    "rootNamespace must be a namespace name");
-	assert_error(MC_HEAD "  rootNamespace: -root\n",
+	assert_refused(MC_HEAD "  rootNamespace: -root\n",
 	    "rootNamespace must be a namespace name");
-	assert_error(MC_HEAD "  rootNamespace: [a]\n", "rootNamespace");
-	assert_error(MC_HEAD "  pathNormalization: BASE\n",
+	assert_refused(MC_HEAD "  rootNamespace: [a]\n", "rootNamespace");
+	assert_refused(MC_HEAD "  pathNormalization: BASE\n",
 	    "pathNormalization must be a map");
 
-	assert_error(MC_HEAD "  defaultHttpRetryPolicy: {retryOn: "
+	assert_refused(MC_HEAD "  defaultHttpRetryPolicy: {retryOn: "
 	    "\"5xx,sometimes\"}\n",
 	    "m.yaml:5:37: retryOn: unknown condition "
 	    "\"sometimes\"");
-	assert_error(MC_HEAD "  defaultHttpRetryPolicy: {retryOn: \"600\"}\n",
+	assert_refused(MC_HEAD "  defaultHttpRetryPolicy: {retryOn: \"600\"}\n",
 	    "unknown condition \"600\"");
-	assert_error(MC_HEAD "  defaultHttpRetryPolicy: {retryOn: \",\"}\n",
+	assert_refused(MC_HEAD "  defaultHttpRetryPolicy: {retryOn: \",\"}\n",
 	    "no retry condition");
-	assert_error(MC_HEAD "  defaultHttpRetryPolicy: {attempts: -1}\n",
+	assert_refused(MC_HEAD "  defaultHttpRetryPolicy: {attempts: -1}\n",
 	    "attempts");
-	assert_error(MC_HEAD "  defaultHttpRetryPolicy: {tries: 3}\n",
+	assert_refused(MC_HEAD "  defaultHttpRetryPolicy: {tries: 3}\n",
 	    "unknown field tries in defaultHttpRetryPolicy");
-	assert_error(MC_HEAD "  defaultHttpRetryPolicy: {perTryTimeout: "
+	assert_refused(MC_HEAD "  defaultHttpRetryPolicy: {perTryTimeout: "
 	    "soon}\n", "perTryTimeout");
-	assert_error(MC_HEAD "  enableTracing: true\n",
-	    "unknown field enableTracing in MeshConfig spec");
-	assert_error(MC_HEAD "  defaultHttpRetryPolicy: 3\n",
+	assert_refused(MC_HEAD "  enablePrometheusMerge: true\n",
+	    "unknown field enablePrometheusMerge in MeshConfig spec");
+	assert_refused(MC_HEAD "  defaultHttpRetryPolicy: 3\n",
 	    "defaultHttpRetryPolicy");
-	assert_error(MC_HEAD "  {}\n---\n"
+	assert_refused(MC_HEAD "  {}\n---\n"
 	    "apiVersion: meshkit.io/v1alpha1\nkind: MeshConfig\n"
 	    "metadata: {name: other}\nspec: {}\n",
 	    "only one MeshConfig may be given (first at m.yaml:1:1)");
-	assert_error("apiVersion: meshkit.io/v1\nkind: MeshConfig\n"
+	assert_refused("apiVersion: meshkit.io/v1\nkind: MeshConfig\n"
 	    "metadata: {name: mesh}\n", "not valid for kind MeshConfig");
 	/* the same checks of a VirtualService's retries */
-	assert_error(VS_HEAD "  - route: [{destination: {host: r}}]\n"
+	assert_refused(VS_HEAD "  - route: [{destination: {host: r}}]\n"
 	    "    retries: {attempts: 2, retryOn: \" , \"}\n",
 	    "no retry condition");
 }

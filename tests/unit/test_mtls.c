@@ -7,22 +7,11 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "helpers.h"
 #include "msg.h"
 #include "mtls.h"
 #include "route.h"
 #include "util.h"
-
-static struct config *
-load(const char *yaml)
-{
-	struct cfg_errors	 errs = { 0 };
-	struct config		*cfg;
-
-	cfg = config_load_buffer("t.yaml", yaml, strlen(yaml), &errs);
-	cfg_errors_fini(&errs);
-	assert_non_null(cfg);
-	return cfg;
-}
 
 #define PA(ns, name, rest) \
 	"apiVersion: security.istio.io/v1\nkind: PeerAuthentication\n" \
@@ -41,7 +30,7 @@ static const char policies[] =
 static void
 test_inbound(void **state)
 {
-	struct config		*cfg = load(policies);
+	struct config		*cfg = must_load(policies);
 	struct mtls_inbound	 in;
 	struct labels		 l;
 	char			*k[] = { "app" }, *v[] = { "rating" };
@@ -100,7 +89,7 @@ test_root_namespace(void **state)
 	    "metadata: {name: mesh}\nspec: {rootNamespace: mesh-root}\n---\n"
 	    PA("mesh-root", "mesh", "  mtls: {mode: STRICT}\n")
 	    PA("istio-system", "old", "  mtls: {mode: DISABLE}\n");
-	struct config		*cfg = load(yaml), *plain;
+	struct config		*cfg = must_load(yaml), *plain;
 	struct mtls_inbound	 in;
 
 	(void)state;
@@ -116,7 +105,7 @@ test_root_namespace(void **state)
 	assert_string_equal(in.source,
 	    "PeerAuthentication istio-system/old (namespace)");
 	/* without the MeshConfig, the same policies: istio-system's rules */
-	plain = load(yaml + strlen("apiVersion: meshkit.io/v1alpha1\nkind: "
+	plain = must_load(yaml + strlen("apiVersion: meshkit.io/v1alpha1\nkind: "
 	    "MeshConfig\nmetadata: {name: mesh}\nspec: {rootNamespace: "
 	    "mesh-root}\n---\n"));
 	assert_string_equal(config_root_namespace(plain), "istio-system");
@@ -158,7 +147,7 @@ static const char rule[] =
 static void
 test_client(void **state)
 {
-	struct config		*cfg = load(rule);
+	struct config		*cfg = must_load(rule);
 	const struct destination_rule *dr = &cfg->destination_rules[0];
 	const struct client_tls	*t;
 	struct labels		 l;
@@ -248,7 +237,7 @@ static void
 test_route_tls(void **state)
 {
 	static struct route_answer	 a, b;
-	struct config			*cfg = load(mesh);
+	struct config			*cfg = must_load(mesh);
 	struct msg_writer		 w;
 	struct msg			 m;
 	char				 err[128];

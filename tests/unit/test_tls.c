@@ -19,6 +19,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca.h"
+#include "helpers.h"
 #include "spiffe.h"
 #include "tls.h"
 #include "util.h"
@@ -32,24 +33,6 @@ struct ident {
 
 static struct ca	*mesh, *foreign;
 static char		*mesh_dir, *foreign_dir;
-
-static char *
-tmpdir(void)
-{
-	char	*d = xstrdup("/tmp/meshkit-test-tls.XXXXXX");
-
-	assert_non_null(mkdtemp(d));
-	return d;
-}
-
-static void
-rmtree(const char *path)
-{
-	char	 cmd[4200];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
-	assert_int_equal(system(cmd), 0);
-}
 
 /* A leaf from ca for id, through a CSR as proxy-d makes it. */
 static struct ident
@@ -205,8 +188,8 @@ setup(void **state)
 {
 	char	 err[256];
 
-	mesh_dir = tmpdir();
-	foreign_dir = tmpdir();
+	mesh_dir = tmpdir("tls");
+	foreign_dir = tmpdir("tls");
 	mesh = ca_open(mesh_dir, NULL, "cluster.local", time(NULL), DAY, 0,
 	    err, sizeof(err));
 	foreign = ca_open(foreign_dir, NULL, "cluster.local", time(NULL),
@@ -441,7 +424,7 @@ test_rotation(void **state)
 	SSL_CTX		*cctx, *sctx;
 	SSL		*c, *s;
 	X509		*bundle[CA_MAX_ROOTS];
-	char		*dir = tmpdir(), err[256];
+	char		*dir = tmpdir("tls"), err[256];
 	struct ca	*ca;
 	size_t		 i;
 
@@ -555,7 +538,7 @@ test_origination(void **state)
 	struct ident		 web, client;
 	SSL_CTX			*cctx, *sctx;
 	SSL			*c, *s;
-	char			*dir = tmpdir(), ca_file[512], cert[512];
+	char			*dir = tmpdir("tls"), ca_file[512], cert[512];
 	char			 key[512], err[256];
 	const char		*sans[2];
 

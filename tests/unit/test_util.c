@@ -1,4 +1,6 @@
 /* lib/util.c and lib/log.c */
+#include <sys/stat.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "helpers.h"
 #include "log.h"
 #include "util.h"
 
@@ -185,6 +188,43 @@ test_log_file_and_level(void **state)
 	assert_int_equal(n, 3);
 }
 
+/* whole, bounded, regular files only: a FIFO is refused, not waited on */
+static void
+test_read_file(void **state)
+{
+	char	*dir = tmpdir("util"), *path, *buf, err[512];
+	size_t	 len = 99;
+	FILE	*f;
+
+	(void)state;
+	xasprintf(&path, "%s/f", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("twelve bytes", f);
+	fclose(f);
+	assert_non_null(buf = util_read_file(path, 12, &len, err,
+	    sizeof(err)));
+	assert_int_equal(len, 12);
+	assert_string_equal(buf, "twelve bytes");
+	free(buf);
+	assert_null(util_read_file(path, 11, &len, err, sizeof(err)));
+	assert_non_null(strstr(err, "not a regular file of at most 11 bytes"));
+	assert_null(util_read_file(dir, 4096, &len, err, sizeof(err)));
+	assert_non_null(strstr(err, "not a regular file"));
+	free(path);
+	xasprintf(&path, "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_null(util_read_file(path, 4096, &len, err, sizeof(err)));
+	assert_non_null(strstr(err, "not a regular file"));
+	free(path);
+	xasprintf(&path, "%s/none", dir);
+	assert_null(util_read_file(path, 4096, &len, err, sizeof(err)));
+	assert_non_null(strstr(err, "No such file or directory"));
+	assert_int_equal(len, 12);
+	free(path);
+	rmtree(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -195,6 +235,7 @@ main(void)
 		cmocka_unit_test(test_uuid_random),
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_log_file_and_level),
+		cmocka_unit_test(test_read_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,760 @@
+/*
+ * proxy-d's side of observability: the stage hooks (stage.h) that start
+ * or continue each request's trace and put its context on the upstream
+ * head, and hand one record per request (meshkit-ipc(7) records) to
+ * stats-d, batched per turn of the event loop on a PUSH socket that is
+ * never waited on.  stats-d away or slow: the batch is dropped and its
+ * records counted (records-dropped), and no request notices.
+ *
+ * What applies to this workload (sampling, the headers its access logs
+ * print) is resolved from the config once per generation: per request
+ * there is a context read, two random ids, a few header operations and
+ * one record written.
+ *
+ * Who is on the other end: an outbound request's destination workload
+ * is the WorkloadEntry at the endpoint that answered; an inbound
+ * request's source is what its caller's proxy-d said in
+ * x-meshkit-source ("workload=W,namespace=N,app=A,version=V"), taken
+ * off before the application sees the request.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+
+#include "accesslog.h"
+#include "config.h"
+#include "log.h"
+#include "logfilter.h"
+#include "msg.h"
+#include "proxy.h"
+#include "spiffe.h"
+#include "record.h"
+#include "stage.h"
+#include "strmap.h"
+#include "telemetry.h"
+#include "trace.h"
+#include "util.h"
+
+#define OBSERVE_SOURCE_HEADER	"x-meshkit-source"
+#define OBSERVE_MAX_CAPTURE	RECORD_MAX_HEADERS
+#define OBSERVE_COUNTERS_MS	2000	/* counters alone, when idle */
+#define OBSERVE_BATCH_MS	50	/* a batch waits this long at most */
+
+/* A workload at an endpoint address, for outbound records. */
+struct observe_peer {
+	char		*workload;
+	char		*namespace;
+	char		*app;
+	char		*version;
+	char		*principal;	/* its SPIFFE ID, or NULL */
+};
+
+struct observe {
+	struct proxy		*proxy;
+	struct ipc_push		*push;
+	uint64_t		 generation;
+	int			 tracing;
+	uint32_t		 sampling_ppm;
+	int			 logging;	/* an access log applies */
+	char			*self_header;	/* x-meshkit-source's value */
+	char			*self_service;	/* inbound records' service */
+	char			*self_principal; /* with a certificate */
+	uint32_t		 self_port;	/* and its port */
+	struct strmap		 peers;		/* "addr:port" -> peer */
+	/* the headers stats-d's formats and filters read */
+	char			*capture[2][OBSERVE_MAX_CAPTURE];
+	size_t			 ncapture[2];
+	uint64_t		 last_counters_ms;
+	/* the wall clock less the monotonic one, renewed once a second */
+	uint64_t		 wall_offset_us;
+	uint64_t		 counted_dropped;
+	struct msg_writer	*writer;	/* of the batch being written */
+};
+
+static void	observe_upstream_head(struct session *, struct extra_ops *);
+static void	observe_request_done(struct proxy *, const struct session *,
+		    const struct request_record *);
+static void	observe_trace_start(struct observe *, struct session *);
+static void	observe_wall_offset(struct observe *);
+static struct str observe_header(const struct session *, const char *);
+static struct str observe_get(const char *, void *);
+static void	observe_peers_build(struct observe *, const struct config *);
+static void	observe_peers_free(struct observe *);
+static void	observe_self(struct observe *, const struct generation *);
+static void	observe_capture_add(struct observe *, int, const char *);
+static void	observe_capture_free(struct observe *);
+static void	observe_parse_source(struct str, struct record_peer *);
+static void	observe_header_fields(struct msg_writer *, void *);
+static const char *observe_label(const struct labels *, const char *,
+		    const char *);
+static void	observe_cluster(char *, size_t, const char *, uint32_t,
+		    const char *, const char *);
+
+/* Envoy's cluster name, DIRECTION|port|subset|service, without printf. */
+static void
+observe_cluster(char *buf, size_t len, const char *dir, uint32_t port,
+    const char *subset, const char *service)
+{
+	char	 digits[12], *d = digits + sizeof(digits);
+	size_t	 n = 0, k;
+
+	*--d = '\0';
+	do {
+		*--d = (char)('0' + port % 10);
+		port /= 10;
+	} while (port != 0);
+#define PUT(str) do {							\
+	k = strlen(str);						\
+	if (n + k + 1 >= len)						\
+		k = len - n - 1;					\
+	memcpy(buf + n, (str), k);					\
+	n += k;								\
+} while (0)
+	PUT(dir);
+	PUT(d);
+	PUT("|");
+	PUT(subset);
+	PUT("|");
+	PUT(service);
+#undef PUT
+	buf[n] = '\0';
+}
+
+/*
+ * Records carry wall-clock times; the request's were taken on the
+ * monotonic clock (util_now_us), turned with an offset a sweep renews
+ * once a second, so a record costs no clock of its own.
+ */
+static void
+observe_wall_offset(struct observe *o)
+{
+	struct timespec	 ts;
+	uint64_t	 wall;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	wall = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	o->wall_offset_us = wall - util_now_us();
+}
+
+static const char *
+observe_label(const struct labels *l, const char *a, const char *b)
+{
+	const char	*v;
+
+	if ((v = labels_get(l, a)) != NULL && v[0] != '\0')
+		return v;
+	if ((v = labels_get(l, b)) != NULL && v[0] != '\0')
+		return v;
+	return NULL;
+}
+
+static void
+observe_peers_free(struct observe *o)
+{
+	const char		*key;
+	void			*v;
+	struct observe_peer	*pe;
+	size_t			 pos = 0;
+
+	while (strmap_next(&o->peers, &pos, &key, &v)) {
+		pe = v;
+		free(pe->workload);
+		free(pe->namespace);
+		free(pe->app);
+		free(pe->version);
+		free(pe->principal);
+		free(pe);
+	}
+	strmap_fini(&o->peers);
+	strmap_init(&o->peers);
+}
+
+/* Every WorkloadEntry port, by "address:port". */
+static void
+observe_peers_build(struct observe *o, const struct config *cfg)
+{
+	const struct workload_entry	*we;
+	struct observe_peer		*pe;
+	const char			*v;
+	char				 key[128], id[SPIFFE_ID_MAX + 1];
+	char				 err[128];
+	size_t				 i, j;
+	int				 n;
+
+	observe_peers_free(o);
+	for (i = 0; i < cfg->nworkload_entries; i++) {
+		we = &cfg->workload_entries[i];
+		if (we->spec.address == NULL)
+			continue;
+		for (j = 0; j < we->spec.ports.n; j++) {
+			n = snprintf(key, sizeof(key), strchr(we->spec.address,
+			    ':') != NULL ? "[%s]:%u" : "%s:%u",
+			    we->spec.address, we->spec.ports.numbers[j]);
+			if (n < 0 || (size_t)n >= sizeof(key) ||
+			    strmap_get(&o->peers, key, (size_t)n) != NULL)
+				continue;
+			pe = xcalloc(1, sizeof(*pe));
+			pe->workload = xstrdup(we->meta.name);
+			pe->namespace = xstrdup(we->meta.namespace);
+			if ((v = observe_label(&we->spec.labels, "app",
+			    "app.kubernetes.io/name")) != NULL)
+				pe->app = xstrdup(v);
+			if ((v = observe_label(&we->spec.labels, "version",
+			    "app.kubernetes.io/version")) != NULL)
+				pe->version = xstrdup(v);
+			/* as route-d names the identities of a service */
+			if (we->spec.service_account != NULL &&
+			    we->spec.service_account[0] != '\0' &&
+			    spiffe_id_format(id, sizeof(id),
+			    config_trust_domain(cfg), we->meta.namespace != NULL ?
+			    we->meta.namespace : CONFIG_DEFAULT_NAMESPACE,
+			    we->spec.service_account, err, sizeof(err)) == 0)
+				pe->principal = xstrdup(id);
+			strmap_put(&o->peers, key, (size_t)n, pe);
+		}
+	}
+}
+
+/* Who this workload is, as its callees see it, and its service. */
+static void
+observe_self(struct observe *o, const struct generation *g)
+{
+	const struct proxy_config	*pc = g->pc;
+	const struct config		*cfg = g->config;
+	const struct service_entry	*se;
+	const char			*app, *version;
+	char				 id[SPIFFE_ID_MAX + 1], err[128];
+	size_t				 i, k;
+
+	app = observe_label(&pc->workload_labels, "app",
+	    "app.kubernetes.io/name");
+	version = observe_label(&pc->workload_labels, "version",
+	    "app.kubernetes.io/version");
+	free(o->self_header);
+	xasprintf(&o->self_header, "workload=%s,namespace=%s%s%s%s%s",
+	    pc->workload_name, pc->workload_namespace, app != NULL ?
+	    ",app=" : "", app != NULL ? app : "", version != NULL ?
+	    ",version=" : "", version != NULL ? version : "");
+	/* a value may not forge a line: what cannot go, does not go */
+	if (strpbrk(o->self_header, "\r\n") != NULL) {
+		free(o->self_header);
+		o->self_header = NULL;
+	}
+	free(o->self_principal);
+	o->self_principal = NULL;
+	/* the identity tls-d certifies, for the records of mTLS requests */
+	if (pc->tls.enabled && spiffe_id_format(id, sizeof(id),
+	    config_trust_domain(cfg), pc->workload_namespace,
+	    pc->service_account, err, sizeof(err)) == 0)
+		o->self_principal = xstrdup(id);
+	free(o->self_service);
+	o->self_service = NULL;
+	o->self_port = 0;
+	for (k = 0; cfg != NULL && k < 2 && o->self_service == NULL; k++) {
+		size_t n = k == 0 ? cfg->nservice_entries :
+		    cfg->nkube_services;
+
+		for (i = 0; i < n; i++) {
+			se = k == 0 ? &cfg->service_entries[i] :
+			    &cfg->kube_services[i];
+			if (se->has_selector && se->selector.n > 0 &&
+			    se->nhosts > 0 && labels_match(&se->selector,
+			    &pc->workload_labels)) {
+				o->self_service = xstrdup(se->hosts[0]);
+				o->self_port = se->nports > 0 ?
+				    se->ports[0].number : 0;
+				break;
+			}
+		}
+	}
+}
+
+static void
+observe_capture_free(struct observe *o)
+{
+	size_t	 i, r;
+
+	for (r = 0; r < 2; r++) {
+		for (i = 0; i < o->ncapture[r]; i++)
+			free(o->capture[r][i]);
+		o->ncapture[r] = 0;
+	}
+}
+
+static void
+observe_capture_add(struct observe *o, int response, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < o->ncapture[response]; i++)
+		if (strcmp(o->capture[response][i], name) == 0)
+			return;
+	if (o->ncapture[response] < OBSERVE_MAX_CAPTURE)
+		o->capture[response][o->ncapture[response]++] = xstrdup(name);
+}
+
+void
+observe_configure(struct proxy *p, const struct generation *g)
+{
+	const struct proxy_daemon	*d = &g->pc->stats;
+	struct observe			*o = p->observe;
+	struct telemetry_effective	 te;
+	struct accesslog_format		*f;
+	const char *const		*names;
+	char				 err[256];
+	size_t				 i, j, n, r;
+
+	if (!d->enabled) {
+		if (o != NULL)
+			observe_fini(p);
+		return;
+	}
+	if (o == NULL) {
+		o = p->observe = xcalloc(1, sizeof(*o));
+		o->proxy = p;
+		strmap_init(&o->peers);
+	}
+	if (o->push != NULL && strcmp(ipc_push_address(o->push),
+	    d->address) != 0) {
+		ipc_push_free(o->push);
+		o->push = NULL;
+	}
+	if (o->push == NULL) {
+		o->push = ipc_push_new(p, "stats-d", "records", d->address);
+		ipc_push_set_header(o->push, observe_header_fields, o);
+		ipc_push_set_delay(o->push, OBSERVE_BATCH_MS);
+	}
+	o->generation = g->number;
+	telemetry_resolve(g->config, g->pc->workload_namespace,
+	    &g->pc->workload_labels, &te);
+	if (te.problem[0] != '\0')
+		log_warnx("telemetry: %s", te.problem);
+	o->tracing = te.tracing;
+	o->sampling_ppm = te.sampling_ppm;
+	o->logging = te.nlogs > 0;
+	observe_capture_free(o);
+	for (i = 0; i < te.nlogs; i++) {
+		const struct telemetry_log_target *t = &te.logs[i];
+
+		if (t->labels != NULL)
+			f = accesslog_json_new(t->labels->keys,
+			    t->labels->values, t->labels->n, err, sizeof(err));
+		else if (t->json)
+			f = accesslog_json_parse(t->format, err, sizeof(err));
+		else
+			f = accesslog_text_new(t->format, err, sizeof(err));
+		for (r = 0; f != NULL && r < 2; r++) {
+			n = accesslog_headers(f, (int)r, &names);
+			for (j = 0; j < n; j++)
+				observe_capture_add(o, (int)r, names[j]);
+		}
+		accesslog_format_free(f);
+		for (r = 0; t->filter != NULL && r < 2; r++) {
+			n = logfilter_headers(t->filter, (int)r, &names);
+			for (j = 0; j < n; j++)
+				observe_capture_add(o, (int)r, names[j]);
+		}
+	}
+	/* the spans' tags */
+	if (o->tracing) {
+		observe_capture_add(o, 0, "user-agent");
+		observe_capture_add(o, 0, "x-request-id");
+	}
+	observe_peers_build(o, g->config);
+	observe_self(o, g);
+	p->hooks.upstream_head = observe_upstream_head;
+	p->hooks.request_done = observe_request_done;
+}
+
+void
+observe_fini(struct proxy *p)
+{
+	struct observe	*o = p->observe;
+
+	if (o == NULL)
+		return;
+	p->hooks.upstream_head = NULL;
+	p->hooks.request_done = NULL;
+	if (o->push != NULL)
+		ipc_push_free(o->push);
+	observe_peers_free(o);
+	strmap_fini(&o->peers);
+	observe_capture_free(o);
+	free(o->self_header);
+	free(o->self_service);
+	free(o->self_principal);
+	free(o);
+	p->observe = NULL;
+}
+
+void
+observe_counters(const struct proxy *p, uint64_t *sent, uint64_t *dropped)
+{
+	*sent = *dropped = 0;
+	if (p->observe != NULL && p->observe->push != NULL)
+		ipc_push_counters(p->observe->push, sent, dropped);
+}
+
+/* The batch's header beyond who we are: pid and counters. */
+static void
+observe_header_fields(struct msg_writer *w, void *arg)
+{
+	struct observe	*o = arg;
+	struct proxy	*p = o->proxy;
+	uint64_t	 sent, dropped, bsent, bdropped;
+
+	ipc_push_counters(o->push, &sent, &dropped);
+	o->counted_dropped = dropped;
+	breaker_reports(p, &bsent, &bdropped);
+	msgw_field_u64(w, "pid", (uint64_t)getpid());
+	msgw_fieldf(w, "counter", "records-sent %llu",
+	    (unsigned long long)sent);
+	msgw_fieldf(w, "counter", "records-dropped %llu",
+	    (unsigned long long)dropped);
+	msgw_fieldf(w, "counter", "requests %llu",
+	    (unsigned long long)p->requests);
+	msgw_fieldf(w, "counter", "retries %llu",
+	    (unsigned long long)p->retries);
+	msgw_fieldf(w, "counter", "timeouts %llu",
+	    (unsigned long long)p->timeouts);
+	msgw_fieldf(w, "counter", "route-hits %llu",
+	    (unsigned long long)p->route_hits);
+	msgw_fieldf(w, "counter", "route-misses %llu",
+	    (unsigned long long)p->route_misses);
+	msgw_fieldf(w, "counter", "route-failures %llu",
+	    (unsigned long long)p->route_failures);
+	msgw_fieldf(w, "counter", "authz-questions %llu",
+	    (unsigned long long)p->authz_questions);
+	msgw_fieldf(w, "counter", "authz-hits %llu",
+	    (unsigned long long)p->authz_hits);
+	msgw_fieldf(w, "counter", "authz-denied %llu",
+	    (unsigned long long)p->authz_denied);
+	msgw_fieldf(w, "counter", "breaker-overflows %llu",
+	    (unsigned long long)p->breaker_overflows);
+	msgw_fieldf(w, "counter", "breaker-reports-dropped %llu",
+	    (unsigned long long)bdropped);
+}
+
+/*
+ * Once a second: the wall clock's offset, and the counters alone when
+ * they changed and no batch went.
+ */
+void
+observe_sweep(struct proxy *p, uint64_t now)
+{
+	struct observe	*o = p->observe;
+	uint64_t	 sent, dropped;
+
+	if (o == NULL || o->push == NULL)
+		return;
+	observe_wall_offset(o);
+	if (now < o->last_counters_ms + OBSERVE_COUNTERS_MS)
+		return;
+	o->last_counters_ms = now;
+	ipc_push_counters(o->push, &sent, &dropped);
+	if (dropped != o->counted_dropped)
+		ipc_push_empty(o->push, p->gen->pc);
+}
+
+static struct str
+observe_header(const struct session *s, const char *name)
+{
+	const struct http_header	*h;
+
+	h = http_header_find(s->req.headers, s->req.nheaders, name);
+	return h != NULL ? h->value : STR_NULL;
+}
+
+static struct str
+observe_get(const char *name, void *arg)
+{
+	return observe_header(arg, name);
+}
+
+/* This request's trace: continued from its headers, or begun here. */
+static void
+observe_trace_start(struct observe *o, struct session *s)
+{
+	struct trace_context	 ctx;
+
+	s->trace_started = 1;
+	s->trace_b3 = 0;
+	s->trace_debug = 0;
+	if (!o->tracing) {
+		s->trace_id[0] = '\0';
+		return;
+	}
+	if (trace_context_read(&ctx, observe_get, s)) {
+		memcpy(s->trace_id, ctx.trace_id, sizeof(s->trace_id));
+		memcpy(s->parent_span_id, ctx.span_id,
+		    sizeof(s->parent_span_id));
+	} else {
+		trace_random_hex(s->trace_id, 16);
+		s->parent_span_id[0] = '\0';
+	}
+	/* B3 the caller spoke goes on, updated, beside traceparent */
+	if (observe_header(s, "b3").p != NULL)
+		s->trace_b3 = 2;
+	else if (observe_header(s, "x-b3-traceid").p != NULL ||
+	    observe_header(s, "x-b3-sampled").p != NULL ||
+	    observe_header(s, "x-b3-flags").p != NULL)
+		s->trace_b3 = 1;
+	s->trace_debug = ctx.debug;
+	s->trace_sampled = ctx.sampled != -1 ? ctx.sampled :
+	    trace_sample(o->sampling_ppm);
+	trace_random_hex(s->span_id, 8);
+}
+
+/* Before each upstream head: the trace context, who we are. */
+static void
+observe_upstream_head(struct session *s, struct extra_ops *x)
+{
+	struct observe	*o = s->proxy->observe;
+	const char	*tid;
+	int		 n;
+
+	if (o == NULL)
+		return;
+	if (!s->trace_started)
+		observe_trace_start(o, s);
+	/* the last try's connection says the record's security policy */
+	s->up_mtls = s->up != NULL && s->up->pool->tls != NULL &&
+	    s->up->pool->tls->kind == CONN_TLS_MESH &&
+	    conn_ssl(s->up->bev) != NULL;
+	if (s->inbound)
+		extra_ops_add(x, OBSERVE_SOURCE_HEADER,
+		    sizeof(OBSERVE_SOURCE_HEADER) - 1, NULL, 0, 1);
+	else if (o->self_header != NULL)
+		extra_ops_add(x, OBSERVE_SOURCE_HEADER,
+		    sizeof(OBSERVE_SOURCE_HEADER) - 1, o->self_header,
+		    strlen(o->self_header), 0);
+	if (s->trace_id[0] == '\0')
+		return;
+	/* 00-<trace>-<span>-<flags>, without printf */
+	memcpy(s->traceparent, "00-", 3);
+	memcpy(s->traceparent + 3, s->trace_id, 32);
+	s->traceparent[35] = '-';
+	memcpy(s->traceparent + 36, s->span_id, 16);
+	memcpy(s->traceparent + 52, s->trace_sampled ? "-01" : "-00", 3);
+	s->traceparent[55] = '\0';
+	extra_ops_add(x, "traceparent", 11, s->traceparent, 55, 0);
+	/* a 64-bit trace stays 64-bit for B3 peers */
+	tid = strncmp(s->trace_id, "0000000000000000", 16) == 0 ?
+	    s->trace_id + 16 : s->trace_id;
+	if (s->trace_b3 == 2) {
+		n = snprintf(s->b3, sizeof(s->b3), "%s-%s-%s%s%s", tid,
+		    s->span_id, s->trace_debug ? "d" : s->trace_sampled ?
+		    "1" : "0", s->parent_span_id[0] != '\0' ? "-" : "",
+		    s->parent_span_id);
+		extra_ops_add(x, "b3", 2, s->b3, (size_t)n, 0);
+	} else if (s->trace_b3 == 1) {
+		extra_ops_add(x, "x-b3-traceid", 12, tid, strlen(tid), 0);
+		extra_ops_add(x, "x-b3-spanid", 11, s->span_id, 16, 0);
+		if (s->parent_span_id[0] != '\0')
+			extra_ops_add(x, "x-b3-parentspanid", 17,
+			    s->parent_span_id, 16, 0);
+		else
+			extra_ops_add(x, "x-b3-parentspanid", 17, NULL, 0, 1);
+		if (s->trace_debug)
+			extra_ops_add(x, "x-b3-flags", 10, "1", 1, 0);
+		else
+			extra_ops_add(x, "x-b3-sampled", 12,
+			    s->trace_sampled ? "1" : "0", 1, 0);
+	}
+}
+
+/* "workload=W,namespace=N,app=A,version=V" */
+static void
+observe_parse_source(struct str v, struct record_peer *peer)
+{
+	const char	*p = v.p, *end = v.p + v.n, *comma, *eq;
+	struct str	 key, val;
+
+	while (p != NULL && p < end) {
+		comma = memchr(p, ',', (size_t)(end - p));
+		if (comma == NULL)
+			comma = end;
+		if ((eq = memchr(p, '=', (size_t)(comma - p))) != NULL) {
+			key = (struct str){ p, (size_t)(eq - p) };
+			val = (struct str){ eq + 1, (size_t)(comma - eq - 1) };
+			if (val.n == 0)
+				;
+			else if (util_str_eq(key, "workload"))
+				peer->workload = val;
+			else if (util_str_eq(key, "namespace"))
+				peer->namespace = val;
+			else if (util_str_eq(key, "app"))
+				peer->app = val;
+			else if (util_str_eq(key, "version"))
+				peer->version = val;
+		}
+		p = comma + 1;
+	}
+}
+
+/* The request is over: its record goes to stats-d. */
+static void
+observe_request_done(struct proxy *p, const struct session *s,
+    const struct request_record *rec)
+{
+	struct observe			*o = p->observe;
+	struct msg_writer		*w;
+	struct record			 r;
+	const struct observe_peer	*pe;
+	const struct http_header	*h;
+	struct str			 v;
+	char				 cluster[400];
+	uint64_t			 now_us = util_now_us();
+	size_t				 i;
+
+	if (o == NULL || o->push == NULL)
+		return;
+	if (!s->trace_started)
+		observe_trace_start(o, (struct session *)s);
+	if ((w = ipc_push_begin(o->push, p->gen->pc)) == NULL)
+		return;		/* stats-d away: dropped, counted */
+	memset(&r, 0, sizeof(r));
+	r.reporter = rec->inbound ? RECORD_DESTINATION : RECORD_SOURCE;
+	if (o->wall_offset_us == 0)
+		observe_wall_offset(o);
+	r.duration_us = now_us > s->start_us ? now_us - s->start_us : 0;
+	r.start_us = s->start_us + o->wall_offset_us;
+	r.has = RECORD_HAS_REQUEST_HEAD | RECORD_HAS_RESPONSE_HEAD |
+	    RECORD_HAS_REQUEST_BYTES | RECORD_HAS_RESPONSE_BYTES |
+	    RECORD_HAS_ATTEMPTS;
+	r.request_head_bytes = s->headlen;
+	r.request_bytes = rec->bytes_in > s->headlen ? rec->bytes_in -
+	    s->headlen : 0;
+	r.response_head_bytes = s->resp_head_bytes;
+	r.response_bytes = rec->bytes_out > s->resp_head_bytes ?
+	    rec->bytes_out - s->resp_head_bytes : 0;
+	r.attempts = rec->tries;
+	if (s->resp_head_us != 0 && s->resp_head_us >= s->start_us) {
+		r.has |= RECORD_HAS_RESPONSE_START;
+		r.response_start_us = s->resp_head_us - s->start_us;
+		if (s->up_sent_us != 0 && s->resp_head_us >= s->up_sent_us) {
+			r.has |= RECORD_HAS_UPSTREAM;
+			r.upstream_us = s->resp_head_us - s->up_sent_us;
+		}
+	}
+	r.code = rec->status > 0 ? (uint32_t)rec->status : 0;
+	if (rec->flags != NULL && rec->flags[0] != '\0')
+		r.flags = (struct str){ rec->flags, strlen(rec->flags) };
+	r.method = (struct str){ rec->method, rec->method_len };
+	r.path = (struct str){ rec->path, rec->path_len };
+	r.authority = (struct str){ rec->authority, rec->authority_len };
+	if (r.method.n == 0)
+		r.method.p = NULL;
+	if (r.authority.n == 0)
+		r.authority.p = NULL;
+	if (!rec->inbound && rec->service != NULL && rec->service[0] != '\0')
+		r.service = (struct str){ rec->service, strlen(rec->service) };
+	else if (rec->inbound && o->self_service != NULL)
+		r.service = (struct str){ o->self_service,
+		    strlen(o->self_service) };
+	else
+		r.service = r.authority;
+	if (rec->port != 0) {
+		r.has |= RECORD_HAS_PORT;
+		r.port = rec->port;
+	} else if (rec->inbound && o->self_port != 0) {
+		r.has |= RECORD_HAS_PORT;
+		r.port = o->self_port;
+	}
+	if (rec->inbound) {
+		r.security = rec->peer_identity[0] != '\0' ?
+		    STR_LIT("mutual_tls") : STR_LIT("none");
+		if (rec->peer_identity[0] != '\0') {
+			r.source.principal = (struct str){ rec->peer_identity,
+			    strlen(rec->peer_identity) };
+			if (o->self_principal != NULL)
+				r.destination.principal = (struct str){
+				    o->self_principal,
+				    strlen(o->self_principal) };
+		}
+		if ((v = observe_header(s, OBSERVE_SOURCE_HEADER)).p != NULL)
+			observe_parse_source(v, &r.source);
+		observe_cluster(cluster, sizeof(cluster), "inbound|",
+		    r.port, "", "");
+	} else {
+		pe = rec->endpoint[0] != '\0' ? strmap_get(&o->peers,
+		    rec->endpoint, strlen(rec->endpoint)) : NULL;
+		if (s->up_sent_us != 0) {
+			r.security = s->up_mtls ? STR_LIT("mutual_tls") :
+			    STR_LIT("none");
+			if (s->up_mtls && o->self_principal != NULL)
+				r.source.principal = (struct str){
+				    o->self_principal,
+				    strlen(o->self_principal) };
+			if (s->up_mtls && pe != NULL && pe->principal != NULL)
+				r.destination.principal = (struct str){
+				    pe->principal, strlen(pe->principal) };
+		}
+		if (pe != NULL) {
+			r.destination.workload = (struct str){ pe->workload,
+			    strlen(pe->workload) };
+			r.destination.namespace = (struct str){ pe->namespace,
+			    strlen(pe->namespace) };
+			if (pe->app != NULL)
+				r.destination.app = (struct str){ pe->app,
+				    strlen(pe->app) };
+			if (pe->version != NULL)
+				r.destination.version = (struct str){
+				    pe->version, strlen(pe->version) };
+		}
+		observe_cluster(cluster, sizeof(cluster), "outbound|",
+		    rec->port, rec->subset, rec->service);
+	}
+	if (rec->service[0] != '\0' || rec->inbound)
+		r.upstream_cluster = (struct str){ cluster, strlen(cluster) };
+	if (rec->endpoint[0] != '\0')
+		r.upstream_host = (struct str){ rec->endpoint,
+		    strlen(rec->endpoint) };
+	r.downstream_remote = (struct str){ rec->client, strlen(rec->client) };
+	if (s->listener != NULL) {
+		r.downstream_local = (struct str){ s->listener->address,
+		    strlen(s->listener->address) };
+	}
+	if (s->trace_id[0] != '\0') {
+		r.trace_id = (struct str){ s->trace_id, 32 };
+		r.span_id = (struct str){ s->span_id, 16 };
+		if (s->parent_span_id[0] != '\0')
+			r.parent_span_id = (struct str){ s->parent_span_id,
+			    16 };
+		r.has |= RECORD_HAS_SAMPLED;
+		r.sampled = s->trace_sampled;
+	}
+	/* the request id stats-d's logs and spans print */
+	if (rec->request_id_len > 0) {
+		r.request_headers[r.nrequest_headers].name =
+		    STR_LIT("x-request-id");
+		r.request_headers[r.nrequest_headers++].value =
+		    (struct str){ rec->request_id, rec->request_id_len };
+	}
+	for (i = 0; i < o->ncapture[0] && r.nrequest_headers <
+	    RECORD_MAX_HEADERS; i++) {
+		if (strcmp(o->capture[0][i], "x-request-id") == 0)
+			continue;
+		if ((h = http_header_find(s->req.headers, s->req.nheaders,
+		    o->capture[0][i])) == NULL)
+			continue;
+		r.request_headers[r.nrequest_headers].name = (struct str){
+		    o->capture[0][i], strlen(o->capture[0][i]) };
+		r.request_headers[r.nrequest_headers++].value = h->value;
+	}
+	for (i = 0; s->resp_head_done && i < o->ncapture[1] &&
+	    r.nresponse_headers < RECORD_MAX_HEADERS; i++) {
+		if ((h = http_header_find(s->resp_headers, s->resp.nheaders,
+		    o->capture[1][i])) == NULL)
+			continue;
+		r.response_headers[r.nresponse_headers].name = (struct str){
+		    o->capture[1][i], strlen(o->capture[1][i]) };
+		r.response_headers[r.nresponse_headers++].value = h->value;
+	}
+	record_write(w, &r);
+	ipc_push_end(o->push);
+}

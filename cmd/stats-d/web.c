@@ -1,0 +1,655 @@
+/*
+ * stats-d's web thread: one libevent loop for the HTTP port (/metrics,
+ * the graph page at /, its data at /graph.json), the once-a-second
+ * status questions to the other daemons (nng aios, their answers kept
+ * for /metrics), and the span exports to Zipkin and OTLP collectors
+ * (evhttp client requests, one in flight per collector).
+ *
+ * Everything it reads of stats-d's state it reads under sd->lock, and
+ * the JSON of an export is written outside it.  The main thread talks
+ * to this loop only through events made active (a reload, the stop),
+ * which libevent's pthreads support makes safe.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/thread.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "graph.h"
+#include "log.h"
+#include "metrics.h"
+#include "msg.h"
+#include "sbuf.h"
+#include "stats.h"
+#include "statsd.h"
+#include "trace.h"
+#include "util.h"
+
+#define WEB_MAX_HEADERS		8192
+#define WEB_TIMEOUT_S		10
+
+struct web_export {
+	struct evhttp_connection *conn;
+	char			*host;		/* conn's */
+	uint32_t		 port;
+	int			 busy;
+	size_t			 nspans;	/* in the request in flight */
+	struct stats_collector	*collector;
+	struct web		*web;
+};
+
+struct web {
+	struct statsd		*sd;
+	struct event_base	*base;
+	struct evdns_base	*dns;
+	struct evhttp		*http;
+	struct evhttp_bound_socket *bound;
+	char			*bound_address;
+	struct event		*tick;		/* polls, expiry */
+	struct event		*export;	/* span exports */
+	struct event		*reconfigure;
+	struct event		*stop;
+	uint64_t		 export_ms;
+	struct web_export	 exports[STATS_MAX_COLLECTORS];
+	pthread_t		 thread;
+	int			 running;
+	struct sbuf		 out;
+};
+
+static void	*web_main(void *);
+static int	web_bind(struct web *, const char *);
+static void	web_request(struct evhttp_request *, void *);
+static void	web_metrics(struct web *, struct evhttp_request *);
+static void	web_graph(struct web *, struct evhttp_request *);
+static void	web_reply(struct evhttp_request *, int, const char *,
+		    const char *, size_t);
+static void	web_on_tick(evutil_socket_t, short, void *);
+static void	web_on_export(evutil_socket_t, short, void *);
+static void	web_on_reconfigure(evutil_socket_t, short, void *);
+static void	web_on_stop(evutil_socket_t, short, void *);
+static void	web_export_done(struct evhttp_request *, void *);
+static void	web_export_one(struct web *, size_t);
+static void	web_poll(struct statsd_daemon *);
+static void	web_poll_cb(void *);
+static int	web_poll_open(struct statsd_daemon *);
+static const char *web_address(struct statsd *);
+static void	web_schedule_export(struct web *);
+
+/* The address in force: -H, else MeshConfig's stats.address, else 15090. */
+static const char *
+web_address(struct statsd *sd)
+{
+	const struct config	*cfg = sd->d.config;
+
+	if (sd->http_flag != NULL)
+		return sd->http_flag;
+	if (cfg != NULL && cfg->mesh != NULL && cfg->mesh->stats.address !=
+	    NULL)
+		return cfg->mesh->stats.address;
+	return STATSD_DEFAULT_HTTP;
+}
+
+static int
+web_bind(struct web *w, const char *address)
+{
+	struct evhttp_bound_socket	*b;
+	char				 host[256];
+	int				 port;
+
+	if (strcmp(address, "none") == 0) {
+		if (w->bound != NULL)
+			evhttp_del_accept_socket(w->http, w->bound);
+		w->bound = NULL;
+		free(w->bound_address);
+		w->bound_address = xstrdup("none");
+		return 0;
+	}
+	if (util_split_hostport(address, strlen(address), host, sizeof(host),
+	    &port, -1) == -1 || port < 1 || port > 65535) {
+		log_warnx("HTTP address %s: want host:port", address);
+		return -1;
+	}
+	if ((b = evhttp_bind_socket_with_handle(w->http, host,
+	    (uint16_t)port)) == NULL) {
+		log_warn("HTTP: cannot listen on %s", address);
+		return -1;
+	}
+	if (w->bound != NULL)
+		evhttp_del_accept_socket(w->http, w->bound);
+	w->bound = b;
+	free(w->bound_address);
+	w->bound_address = xstrdup(address);
+	return 0;
+}
+
+int
+web_start(struct statsd *sd)
+{
+	struct web	*w;
+	const char	*address;
+
+	if (evthread_use_pthreads() == -1) {
+		log_warnx("libevent: no thread support");
+		return -1;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->sd = sd;
+	sd->web = w;
+	sbuf_init(&w->out, 0);
+	if ((w->base = event_base_new()) == NULL ||
+	    (w->http = evhttp_new(w->base)) == NULL) {
+		log_warnx("libevent: cannot set up");
+		return -1;
+	}
+	w->dns = evdns_base_new(w->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	if (w->dns == NULL)
+		w->dns = evdns_base_new(w->base, 0);
+	evhttp_set_timeout(w->http, WEB_TIMEOUT_S);
+	evhttp_set_max_headers_size(w->http, WEB_MAX_HEADERS);
+	evhttp_set_max_body_size(w->http, 0);
+	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+	evhttp_set_gencb(w->http, web_request, w);
+	address = web_address(sd);
+	if (web_bind(w, address) == -1)
+		return -1;
+	sd->http_address = xstrdup(address);
+	w->tick = event_new(w->base, -1, EV_PERSIST, web_on_tick, w);
+	w->export = event_new(w->base, -1, 0, web_on_export, w);
+	w->reconfigure = event_new(w->base, -1, 0, web_on_reconfigure, w);
+	w->stop = event_new(w->base, -1, 0, web_on_stop, w);
+	if (w->tick == NULL || w->export == NULL || w->reconfigure == NULL ||
+	    w->stop == NULL) {
+		log_warnx("libevent: cannot make events");
+		return -1;
+	}
+	event_add(w->tick, &(struct timeval){ STATSD_POLL_MS / 1000,
+	    (STATSD_POLL_MS % 1000) * 1000 });
+	web_schedule_export(w);
+	if (pthread_create(&w->thread, NULL, web_main, w) != 0) {
+		log_warnx("cannot start the web thread");
+		return -1;
+	}
+	w->running = 1;
+	return 0;
+}
+
+static void *
+web_main(void *arg)
+{
+	struct web	*w = arg;
+
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+static void
+web_on_stop(evutil_socket_t fd, short ev, void *arg)
+{
+	struct web	*w = arg;
+
+	event_base_loopbreak(w->base);
+}
+
+void
+web_stop(struct statsd *sd)
+{
+	struct web	*w = sd->web;
+	size_t		 i;
+
+	if (w == NULL)
+		return;
+	if (w->running) {
+		event_active(w->stop, EV_READ, 0);
+		pthread_join(w->thread, NULL);
+	}
+	/* the daemons' sockets end their aios; stopping waits for them */
+	for (i = 0; i < sd->ndaemons; i++) {
+		if (sd->daemons[i].open) {
+			nng_close(sd->daemons[i].sock);
+			sd->daemons[i].open = 0;
+		}
+		if (sd->daemons[i].aio != NULL) {
+			nng_aio_stop(sd->daemons[i].aio);
+			nng_aio_free(sd->daemons[i].aio);
+			sd->daemons[i].aio = NULL;
+		}
+	}
+	for (i = 0; i < STATS_MAX_COLLECTORS; i++) {
+		if (w->exports[i].conn != NULL)
+			evhttp_connection_free(w->exports[i].conn);
+		free(w->exports[i].host);
+	}
+	if (w->tick != NULL)
+		event_free(w->tick);
+	if (w->export != NULL)
+		event_free(w->export);
+	if (w->reconfigure != NULL)
+		event_free(w->reconfigure);
+	if (w->stop != NULL)
+		event_free(w->stop);
+	if (w->http != NULL)
+		evhttp_free(w->http);
+	if (w->dns != NULL)
+		evdns_base_free(w->dns, 0);
+	if (w->base != NULL)
+		event_base_free(w->base);
+	free(w->bound_address);
+	sbuf_fini(&w->out);
+	free(w);
+	sd->web = NULL;
+}
+
+void
+web_reconfigure(struct statsd *sd)
+{
+	if (sd->web != NULL && sd->web->running)
+		event_active(sd->web->reconfigure, EV_READ, 0);
+}
+
+/* In the web thread, after a reload: the address, the export interval. */
+static void
+web_on_reconfigure(evutil_socket_t fd, short ev, void *arg)
+{
+	struct web	*w = arg;
+	char		*address;
+
+	pthread_mutex_lock(&w->sd->lock);
+	address = xstrdup(web_address(w->sd));
+	pthread_mutex_unlock(&w->sd->lock);
+	if (w->bound_address == NULL || strcmp(address, w->bound_address) !=
+	    0) {
+		if (web_bind(w, address) == 0) {
+			log_info("HTTP now on %s", address);
+			pthread_mutex_lock(&w->sd->lock);
+			free(w->sd->http_address);
+			w->sd->http_address = xstrdup(address);
+			pthread_mutex_unlock(&w->sd->lock);
+		} else
+			log_warnx("HTTP stays on %s", w->bound_address);
+	}
+	free(address);
+	web_schedule_export(w);
+}
+
+static void
+web_schedule_export(struct web *w)
+{
+	const struct config	*cfg;
+	uint64_t		 ms = STATSD_EXPORT_MS;
+
+	pthread_mutex_lock(&w->sd->lock);
+	cfg = w->sd->d.config;
+	if (cfg != NULL && cfg->mesh != NULL &&
+	    cfg->mesh->stats.export_interval_ms != 0)
+		ms = cfg->mesh->stats.export_interval_ms;
+	pthread_mutex_unlock(&w->sd->lock);
+	w->export_ms = ms;
+	event_del(w->export);
+	event_add(w->export, &(struct timeval){ (time_t)(ms / 1000),
+	    (suseconds_t)(ms % 1000) * 1000 });
+}
+
+static void
+web_reply(struct evhttp_request *req, int code, const char *type,
+    const char *body, size_t len)
+{
+	struct evbuffer	*b = evhttp_request_get_output_buffer(req);
+
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", type);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Cache-Control", "no-store");
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
+		evbuffer_add(b, body, len);
+	evhttp_send_reply(req, code, code == 200 ? "OK" : code == 404 ?
+	    "Not Found" : "Bad Request", NULL);
+}
+
+static void
+web_request(struct evhttp_request *req, void *arg)
+{
+	struct web		*w = arg;
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*path = uri != NULL ? evhttp_uri_get_path(uri) :
+				    NULL;
+	static const char	 notfound[] = "not found: try /, /metrics or "
+				    "/graph.json\n";
+
+	if (path == NULL || path[0] == '\0')
+		path = "/";
+	if (strcmp(path, "/metrics") == 0)
+		web_metrics(w, req);
+	else if (strcmp(path, "/graph.json") == 0)
+		web_graph(w, req);
+	else if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0)
+		web_reply(req, 200, "text/html; charset=utf-8", statsd_page,
+		    strlen(statsd_page));
+	else if (strcmp(path, "/healthz") == 0)
+		web_reply(req, 200, "text/plain", "ok\n", 3);
+	else
+		web_reply(req, 404, "text/plain", notfound,
+		    sizeof(notfound) - 1);
+}
+
+static void
+web_metrics(struct web *w, struct evhttp_request *req)
+{
+	struct statsd		*sd = w->sd;
+	struct statsd_daemon	*dm;
+	struct msg		 m;
+	char			 err[128], labels[128];
+	size_t			 i;
+	int			 any = 0;
+
+	sbuf_reset(&w->out);
+	msg_init(&m);
+	pthread_mutex_lock(&sd->lock);
+	stats_write_metrics(sd->stats, &w->out);
+	for (i = 0; i < sd->ndaemons; i++) {
+		dm = &sd->daemons[i];
+		if (!dm->open)
+			continue;
+		if (!any)
+			metrics_family(&w->out, "meshkit_daemon_up", "gauge",
+			    "Whether a daemon answered its last status "
+			    "question.");
+		any = 1;
+		snprintf(labels, sizeof(labels), "daemon=\"%s\"", dm->name);
+		metrics_sample_u64(&w->out, "meshkit_daemon_up", labels,
+		    (uint64_t)dm->up);
+	}
+	for (i = 0; i < sd->ndaemons; i++) {
+		dm = &sd->daemons[i];
+		if (!dm->up || dm->reply == NULL ||
+		    msg_parse(&m, dm->reply, dm->reply_len, err,
+		    sizeof(err)) == -1)
+			continue;
+		stats_daemon_metrics(&w->out, dm->name, &m);
+	}
+	pthread_mutex_unlock(&sd->lock);
+	msg_fini(&m);
+	stats_cert_metrics(&w->out, util_rundir());
+	web_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    w->out.buf != NULL ? w->out.buf : "", w->out.len);
+	/* a huge scrape does not keep its buffer */
+	if (w->out.cap > 4 * 1024 * 1024) {
+		sbuf_fini(&w->out);
+		sbuf_init(&w->out, 0);
+	}
+}
+
+static void
+web_graph(struct web *w, struct evhttp_request *req)
+{
+	struct graph_snapshot	 snap;
+	struct evkeyvalq	 q;
+	const char		*query, *v;
+	uint64_t		 window = GRAPH_DEFAULT_WINDOW_MS;
+	char			*end;
+	unsigned long		 secs;
+
+	query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	TAILQ_INIT(&q);
+	if (query != NULL && evhttp_parse_query_str(query, &q) == 0 &&
+	    (v = evhttp_find_header(&q, "window")) != NULL) {
+		secs = strtoul(v, &end, 10);
+		if (*end != '\0' || secs < 1 || secs > GRAPH_SLOTS) {
+			evhttp_clear_headers(&q);
+			web_reply(req, 400, "text/plain", "window: 1..60 "
+			    "seconds\n", 19);
+			return;
+		}
+		window = secs * 1000;
+	}
+	evhttp_clear_headers(&q);
+	sbuf_reset(&w->out);
+	pthread_mutex_lock(&w->sd->lock);
+	graph_snapshot_take(w->sd->stats->graph, util_now_ms(), window,
+	    STATSD_HISTORY, &snap);
+	snap.generation = w->sd->d.generation;
+	pthread_mutex_unlock(&w->sd->lock);
+	graph_snapshot_write_json(&snap, &w->out);
+	graph_snapshot_fini(&snap);
+	web_reply(req, 200, "application/json", w->out.buf, w->out.len);
+}
+
+/* The daemons' status, expiry: once a second. */
+static void
+web_on_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	struct web	*w = arg;
+	struct statsd	*sd = w->sd;
+	size_t		 i;
+
+	pthread_mutex_lock(&sd->lock);
+	stats_expire(sd->stats, util_now_ms());
+	pthread_mutex_unlock(&sd->lock);
+	for (i = 0; i < sd->ndaemons; i++)
+		web_poll(&sd->daemons[i]);
+}
+
+static int
+web_poll_open(struct statsd_daemon *dm)
+{
+	struct stat	 sb;
+	int		 rv;
+
+	/* a daemon of the run directory that was never started: skip */
+	if (!dm->given && strncmp(dm->url, "ipc://", 6) == 0 &&
+	    stat(dm->url + 6, &sb) == -1)
+		return -1;
+	if ((rv = nng_req0_open(&dm->sock)) != 0) {
+		log_warnx("%s: nng socket: %s", dm->name, nng_strerror(rv));
+		return -1;
+	}
+	nng_socket_set_ms(dm->sock, NNG_OPT_REQ_RESENDTIME,
+	    NNG_DURATION_INFINITE);
+	nng_socket_set_size(dm->sock, NNG_OPT_RECVMAXSZ, MSG_MAX_BYTES);
+	if ((rv = nng_dial(dm->sock, dm->url, NULL, NNG_FLAG_NONBLOCK)) != 0 ||
+	    (rv = nng_ctx_open(&dm->ctx, dm->sock)) != 0 ||
+	    (rv = nng_aio_alloc(&dm->aio, web_poll_cb, dm)) != 0) {
+		log_warnx("%s at %s: %s", dm->name, dm->url, nng_strerror(rv));
+		nng_close(dm->sock);
+		return -1;
+	}
+	nng_aio_set_timeout(dm->aio, STATSD_POLL_TIMEOUT_MS);
+	dm->open = 1;
+	return 0;
+}
+
+static void
+web_poll(struct statsd_daemon *dm)
+{
+	static const char	 q[] = "meshkit/1 status\n";
+	nng_msg			*m;
+
+	if (!dm->open && web_poll_open(dm) == -1)
+		return;
+	pthread_mutex_lock(&dm->sd->lock);
+	if (dm->busy) {
+		pthread_mutex_unlock(&dm->sd->lock);
+		return;
+	}
+	dm->busy = 1;
+	pthread_mutex_unlock(&dm->sd->lock);
+	if (nng_msg_alloc(&m, 0) != 0 || nng_msg_append(m, q,
+	    sizeof(q) - 1) != 0) {
+		pthread_mutex_lock(&dm->sd->lock);
+		dm->busy = 0;
+		pthread_mutex_unlock(&dm->sd->lock);
+		return;
+	}
+	nng_aio_set_msg(dm->aio, m);
+	nng_ctx_send(dm->ctx, dm->aio);
+}
+
+/* On an nng thread: the question went (busy 1), the answer came (2). */
+static void
+web_poll_cb(void *arg)
+{
+	struct statsd_daemon	*dm = arg;
+	nng_msg			*m;
+	int			 rv;
+
+	if ((rv = nng_aio_result(dm->aio)) != 0) {
+		if (dm->busy == 1 && (m = nng_aio_get_msg(dm->aio)) != NULL)
+			nng_msg_free(m);
+		pthread_mutex_lock(&dm->sd->lock);
+		dm->up = 0;
+		dm->busy = 0;
+		pthread_mutex_unlock(&dm->sd->lock);
+		return;
+	}
+	if (dm->busy == 1) {
+		dm->busy = 2;
+		nng_ctx_recv(dm->ctx, dm->aio);
+		return;
+	}
+	m = nng_aio_get_msg(dm->aio);
+	pthread_mutex_lock(&dm->sd->lock);
+	free(dm->reply);
+	dm->reply_len = nng_msg_len(m);
+	dm->reply = xmalloc(dm->reply_len + 1);
+	memcpy(dm->reply, nng_msg_body(m), dm->reply_len);
+	dm->reply[dm->reply_len] = '\0';
+	dm->up = 1;
+	dm->busy = 0;
+	pthread_mutex_unlock(&dm->sd->lock);
+	nng_msg_free(m);
+}
+
+/* Spans to collectors: each one's queue in one request. */
+static void
+web_on_export(evutil_socket_t fd, short ev, void *arg)
+{
+	struct web	*w = arg;
+	size_t		 i, n;
+
+	pthread_mutex_lock(&w->sd->lock);
+	n = w->sd->stats->ncollectors;
+	pthread_mutex_unlock(&w->sd->lock);
+	for (i = 0; i < n; i++)
+		web_export_one(w, i);
+	event_add(w->export, &(struct timeval){ (time_t)(w->export_ms / 1000),
+	    (suseconds_t)(w->export_ms % 1000) * 1000 });
+}
+
+static void
+web_export_one(struct web *w, size_t i)
+{
+	struct web_export	*x = &w->exports[i];
+	struct stats_collector	*c;
+	struct evhttp_request	*req;
+	struct evkeyvalq	*h;
+	struct span		**spans;
+	struct sbuf		 body;
+	char			 hostport[300];
+	size_t			 n, k;
+	uint64_t		 timeout;
+
+	if (x->busy)
+		return;		/* the spans wait, up to stats.maxSpans */
+	pthread_mutex_lock(&w->sd->lock);
+	c = w->sd->stats->collectors[i];
+	spans = stats_take_spans(w->sd->stats, c, &n);
+	pthread_mutex_unlock(&w->sd->lock);
+	if (n == 0 || strcmp(c->host, "-") == 0) {
+		while (n > 0)
+			trace_span_free(spans[--n]);
+		free(spans);
+		return;
+	}
+	sbuf_init(&body, 0);
+	if (c->kind == PROVIDER_ZIPKIN)
+		trace_zipkin_write(&body, spans, n);
+	else
+		trace_otlp_write(&body, spans, n);
+	for (k = 0; k < n; k++)
+		trace_span_free(spans[k]);
+	free(spans);
+
+	x->web = w;
+	x->collector = c;
+	if (x->conn == NULL || x->host == NULL || strcmp(x->host, c->host) !=
+	    0 || x->port != c->port) {
+		if (x->conn != NULL)
+			evhttp_connection_free(x->conn);
+		free(x->host);
+		x->host = xstrdup(c->host);
+		x->port = c->port;
+		x->conn = evhttp_connection_base_new(w->base, w->dns, c->host,
+		    (uint16_t)c->port);
+	}
+	if (x->conn == NULL || (req = evhttp_request_new(web_export_done,
+	    x)) == NULL) {
+		pthread_mutex_lock(&w->sd->lock);
+		c->failures++;
+		c->dropped += n;
+		pthread_mutex_unlock(&w->sd->lock);
+		sbuf_fini(&body);
+		return;
+	}
+	timeout = c->timeout_ms != 0 ? c->timeout_ms :
+	    STATSD_EXPORT_TIMEOUT_MS;
+	evhttp_connection_set_timeout(x->conn, (int)((timeout + 999) / 1000));
+	h = evhttp_request_get_output_headers(req);
+	snprintf(hostport, sizeof(hostport), "%s:%u", c->host, c->port);
+	evhttp_add_header(h, "Host", hostport);
+	evhttp_add_header(h, "Content-Type", "application/json");
+	for (k = 0; k < c->headers.n; k++)
+		evhttp_add_header(h, c->headers.keys[k], c->headers.values[k]);
+	evbuffer_add(evhttp_request_get_output_buffer(req), body.buf,
+	    body.len);
+	sbuf_fini(&body);
+	x->busy = 1;
+	x->nspans = n;
+	if (evhttp_make_request(x->conn, req, EVHTTP_REQ_POST, c->path) ==
+	    -1) {
+		x->busy = 0;
+		pthread_mutex_lock(&w->sd->lock);
+		c->failures++;
+		c->dropped += n;
+		pthread_mutex_unlock(&w->sd->lock);
+	}
+}
+
+static void
+web_export_done(struct evhttp_request *req, void *arg)
+{
+	struct web_export	*x = arg;
+	struct stats_collector	*c = x->collector;
+	int			 code = req != NULL ?
+				    evhttp_request_get_response_code(req) : 0;
+
+	x->busy = 0;
+	pthread_mutex_lock(&x->web->sd->lock);
+	if (code >= 200 && code < 300)
+		c->exported += x->nspans;
+	else {
+		if ((c->failures == 0 || c->failures % 60 == 0) && code == 0)
+			log_warnx("export of %zu spans to %s (%s:%u%s): no "
+			    "answer", x->nspans, c->provider, c->host, c->port,
+			    c->path);
+		else if (c->failures == 0 || c->failures % 60 == 0)
+			log_warnx("export of %zu spans to %s (%s:%u%s): status "
+			    "%d", x->nspans, c->provider, c->host, c->port,
+			    c->path, code);
+		c->failures++;
+		c->dropped += x->nspans;
+	}
+	pthread_mutex_unlock(&x->web->sd->lock);
+}

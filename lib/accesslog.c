@@ -1,0 +1,897 @@
+/*
+ * Envoy's access log format language over meshkit's records
+ * (accesslog.h).
+ *
+ * A format is parsed once into pieces: literal text, or a command
+ * operator with its argument and length limit.  An operator gives a
+ * string, a number, or nothing: nothing is "-" in a text line and null in
+ * JSON, and a number is a JSON number when it is a value's only piece,
+ * as Envoy's JSON formats write them.  An operator meshkit cannot fill is
+ * refused when the format is read, never printed as a silent "-".
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "accesslog.h"
+#include "json.h"
+#include "record.h"
+#include "sbuf.h"
+#include "util.h"
+
+enum al_op {
+	OP_LITERAL,
+	OP_START_TIME,
+	OP_REQUEST_DURATION,
+	OP_RESPONSE_DURATION,
+	OP_RESPONSE_TX_DURATION,
+	OP_DURATION,
+	OP_BYTES_RECEIVED,
+	OP_BYTES_SENT,
+	OP_REQUEST_HEADERS_BYTES,
+	OP_RESPONSE_HEADERS_BYTES,
+	OP_PROTOCOL,
+	OP_RESPONSE_CODE,
+	OP_RESPONSE_CODE_DETAILS,
+	OP_RESPONSE_FLAGS,
+	OP_ROUTE_NAME,
+	OP_UPSTREAM_HOST,
+	OP_UPSTREAM_CLUSTER,
+	OP_UPSTREAM_LOCAL_ADDRESS,
+	OP_UPSTREAM_TRANSPORT_FAILURE_REASON,
+	OP_UPSTREAM_REQUEST_ATTEMPT_COUNT,
+	OP_DOWNSTREAM_REMOTE_ADDRESS,
+	OP_DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT,
+	OP_DOWNSTREAM_LOCAL_ADDRESS,
+	OP_DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT,
+	OP_DOWNSTREAM_PEER_URI_SAN,
+	OP_DOWNSTREAM_LOCAL_URI_SAN,
+	OP_UPSTREAM_PEER_URI_SAN,
+	OP_REQUESTED_SERVER_NAME,
+	OP_TRACE_ID,
+	OP_HOSTNAME,
+	OP_ENVIRONMENT,
+	OP_REQ,
+	OP_RESP,
+};
+
+/* Operators without an argument, by name. */
+static const struct {
+	const char	*name;
+	enum al_op	 op;
+} al_plain[] = {
+	{ "START_TIME", OP_START_TIME },
+	{ "REQUEST_DURATION", OP_REQUEST_DURATION },
+	{ "RESPONSE_DURATION", OP_RESPONSE_DURATION },
+	{ "RESPONSE_TX_DURATION", OP_RESPONSE_TX_DURATION },
+	{ "DURATION", OP_DURATION },
+	{ "BYTES_RECEIVED", OP_BYTES_RECEIVED },
+	{ "BYTES_SENT", OP_BYTES_SENT },
+	{ "REQUEST_HEADERS_BYTES", OP_REQUEST_HEADERS_BYTES },
+	{ "RESPONSE_HEADERS_BYTES", OP_RESPONSE_HEADERS_BYTES },
+	{ "PROTOCOL", OP_PROTOCOL },
+	{ "RESPONSE_CODE", OP_RESPONSE_CODE },
+	{ "RESPONSE_CODE_DETAILS", OP_RESPONSE_CODE_DETAILS },
+	{ "RESPONSE_FLAGS", OP_RESPONSE_FLAGS },
+	{ "ROUTE_NAME", OP_ROUTE_NAME },
+	{ "UPSTREAM_HOST", OP_UPSTREAM_HOST },
+	{ "UPSTREAM_CLUSTER", OP_UPSTREAM_CLUSTER },
+	{ "UPSTREAM_LOCAL_ADDRESS", OP_UPSTREAM_LOCAL_ADDRESS },
+	{ "UPSTREAM_TRANSPORT_FAILURE_REASON",
+	    OP_UPSTREAM_TRANSPORT_FAILURE_REASON },
+	{ "UPSTREAM_REQUEST_ATTEMPT_COUNT", OP_UPSTREAM_REQUEST_ATTEMPT_COUNT },
+	{ "DOWNSTREAM_REMOTE_ADDRESS", OP_DOWNSTREAM_REMOTE_ADDRESS },
+	{ "DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT",
+	    OP_DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT },
+	{ "DOWNSTREAM_DIRECT_REMOTE_ADDRESS", OP_DOWNSTREAM_REMOTE_ADDRESS },
+	{ "DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT",
+	    OP_DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT },
+	{ "DOWNSTREAM_LOCAL_ADDRESS", OP_DOWNSTREAM_LOCAL_ADDRESS },
+	{ "DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT",
+	    OP_DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT },
+	{ "DOWNSTREAM_PEER_URI_SAN", OP_DOWNSTREAM_PEER_URI_SAN },
+	{ "DOWNSTREAM_LOCAL_URI_SAN", OP_DOWNSTREAM_LOCAL_URI_SAN },
+	{ "UPSTREAM_PEER_URI_SAN", OP_UPSTREAM_PEER_URI_SAN },
+	{ "REQUESTED_SERVER_NAME", OP_REQUESTED_SERVER_NAME },
+	{ "TRACE_ID", OP_TRACE_ID },
+	{ "HOSTNAME", OP_HOSTNAME },
+};
+
+struct al_piece {
+	enum al_op	 op;
+	char		*text;		/* literal; header; time format; env */
+	char		*alt;		/* REQ(X?Y): Y */
+	size_t		 max;		/* :Z, 0: none */
+};
+
+struct al_template {
+	struct al_piece	*pieces;
+	size_t		 n;
+};
+
+struct accesslog_format {
+	int			 json;
+	struct al_template	 line;		/* text */
+	char			**keys;		/* json */
+	struct al_template	*values;
+	size_t			 nkeys;
+	const char		**headers[2];	/* REQ, RESP names */
+	size_t			 nheaders[2];
+	char			 hostname[256];
+};
+
+/* A value an operator gives. */
+struct al_value {
+	int		 kind;		/* AL_NONE, AL_STR, AL_NUM */
+	struct str	 s;
+	uint64_t	 n;
+	char		 buf[96];	/* when s is formatted here */
+};
+
+#define AL_NONE		0
+#define AL_STR		1
+#define AL_NUM		2
+
+static int	al_fail(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static int	al_parse(struct accesslog_format *, const char *,
+		    struct al_template *, char *, size_t);
+static int	al_operator(struct accesslog_format *, const char *, size_t,
+		    struct al_piece *, char *, size_t);
+static void	al_add_header(struct accesslog_format *, int, const char *);
+static int	al_pseudo_known(const char *, int);
+static void	al_template_fini(struct al_template *);
+static void	al_eval(const struct accesslog_format *,
+		    const struct al_piece *, const struct record *,
+		    struct al_value *);
+static void	al_header(const struct al_piece *, const struct record *,
+		    int, const char *, struct al_value *);
+static void	al_time(const char *, uint64_t, struct al_value *);
+static void	al_str(struct al_value *, struct str);
+static void	al_num(struct al_value *, uint64_t);
+static void	al_ms(struct al_value *, uint64_t);
+static struct str al_without_port(struct str);
+static void	al_write_template(const struct accesslog_format *,
+		    const struct al_template *, const struct record *,
+		    struct sbuf *, int);
+static struct accesslog_format *al_new(void);
+
+/* The keys of the default JSON format, one per default operator. */
+static const char *const al_default_json[][2] = {
+	{ "start_time", "%START_TIME%" },
+	{ "method", "%REQ(:METHOD)%" },
+	{ "path", "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%" },
+	{ "protocol", "%PROTOCOL%" },
+	{ "response_code", "%RESPONSE_CODE%" },
+	{ "response_flags", "%RESPONSE_FLAGS%" },
+	{ "bytes_received", "%BYTES_RECEIVED%" },
+	{ "bytes_sent", "%BYTES_SENT%" },
+	{ "duration", "%DURATION%" },
+	{ "upstream_service_time", "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%" },
+	{ "x_forwarded_for", "%REQ(X-FORWARDED-FOR)%" },
+	{ "user_agent", "%REQ(USER-AGENT)%" },
+	{ "request_id", "%REQ(X-REQUEST-ID)%" },
+	{ "authority", "%REQ(:AUTHORITY)%" },
+	{ "upstream_host", "%UPSTREAM_HOST%" },
+};
+
+static int
+al_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static struct accesslog_format *
+al_new(void)
+{
+	struct accesslog_format	*f = xcalloc(1, sizeof(*f));
+
+	if (gethostname(f->hostname, sizeof(f->hostname) - 1) == -1)
+		f->hostname[0] = '\0';
+	return f;
+}
+
+/* Pseudo-headers and those a record has fields for. */
+static int
+al_pseudo_known(const char *name, int response)
+{
+	static const char *const req[] = { ":method", ":path", ":authority",
+	    ":scheme", "host", "x-envoy-original-path" };
+	static const char *const resp[] = { ":status",
+	    "x-envoy-upstream-service-time" };
+	size_t	 i;
+
+	if (!response) {
+		for (i = 0; i < nitems(req); i++)
+			if (strcmp(name, req[i]) == 0)
+				return 1;
+	} else
+		for (i = 0; i < nitems(resp); i++)
+			if (strcmp(name, resp[i]) == 0)
+				return 1;
+	return 0;
+}
+
+static void
+al_add_header(struct accesslog_format *f, int response, const char *name)
+{
+	size_t	 i;
+
+	if (al_pseudo_known(name, response))
+		return;
+	for (i = 0; i < f->nheaders[response]; i++)
+		if (strcmp(f->headers[response][i], name) == 0)
+			return;
+	f->headers[response] = xreallocarray(f->headers[response],
+	    f->nheaders[response] + 1, sizeof(*f->headers[response]));
+	f->headers[response][f->nheaders[response]++] = name;
+}
+
+/* One %...% operator, name at op[0..n). */
+static int
+al_operator(struct accesslog_format *f, const char *op, size_t n,
+    struct al_piece *p, char *err, size_t errlen)
+{
+	const char	*open, *close, *arg, *q;
+	size_t		 namelen, arglen, i;
+	char		 name[64];
+	unsigned long	 max;
+	char		*end;
+
+	memset(p, 0, sizeof(*p));
+	open = memchr(op, '(', n);
+	namelen = open != NULL ? (size_t)(open - op) : n;
+	if (namelen == 0 || namelen >= sizeof(name))
+		return al_fail(err, errlen, "bad command operator %%%.*s%%",
+		    (int)(n < 80 ? n : 80), op);
+	memcpy(name, op, namelen);
+	name[namelen] = '\0';
+	arg = NULL;
+	arglen = 0;
+	if (open != NULL) {
+		/* the argument ends at the last ')': :Z may follow */
+		for (close = op + n - 1; close > open && *close != ')'; close--)
+			;
+		if (close == open)
+			return al_fail(err, errlen, "%%%s%%: no ')'", name);
+		arg = open + 1;
+		arglen = (size_t)(close - arg);
+		if (close + 1 < op + n) {
+			if (close[1] != ':' || close + 2 >= op + n)
+				return al_fail(err, errlen, "%%%.*s%%: "
+				    "want :LENGTH after ')'", (int)(n < 80 ? n :
+				    80), op);
+			errno = 0;
+			max = strtoul(close + 2, &end, 10);
+			if (end != op + n || max == 0 || max > 65536 ||
+			    close[2] < '0' || close[2] > '9')
+				return al_fail(err, errlen, "%%%s%%: bad "
+				    "length \"%.*s\"", name,
+				    (int)(op + n - close - 2), close + 2);
+			p->max = max;
+		}
+	}
+	if (strcmp(name, "REQ") == 0 || strcmp(name, "RESP") == 0) {
+		p->op = name[2] == 'Q' ? OP_REQ : OP_RESP;
+		if (arg == NULL || arglen == 0)
+			return al_fail(err, errlen, "%%%s%% needs a header: "
+			    "%%%s(NAME)%%", name, name);
+		if ((q = memchr(arg, '?', arglen)) != NULL) {
+			p->text = xstrndup(arg, (size_t)(q - arg));
+			p->alt = xstrndup(q + 1, arglen - (size_t)(q - arg) -
+			    1);
+		} else
+			p->text = xstrndup(arg, arglen);
+		for (i = 0; p->text[i] != '\0'; i++)
+			if (p->text[i] >= 'A' && p->text[i] <= 'Z')
+				p->text[i] += 'a' - 'A';
+		if (p->alt != NULL)
+			for (i = 0; p->alt[i] != '\0'; i++)
+				if (p->alt[i] >= 'A' && p->alt[i] <= 'Z')
+					p->alt[i] += 'a' - 'A';
+		if (p->text[0] == '\0' || (p->alt != NULL &&
+		    p->alt[0] == '\0'))
+			return al_fail(err, errlen, "%%%s(%.*s)%%: empty "
+			    "header name", name, (int)arglen, arg);
+		if ((p->text[0] == ':' && !al_pseudo_known(p->text,
+		    p->op == OP_RESP)) || (p->alt != NULL && p->alt[0] ==
+		    ':' && !al_pseudo_known(p->alt, p->op == OP_RESP)))
+			return al_fail(err, errlen, "%%%s(%.*s)%%: unknown "
+			    "pseudo-header", name, (int)arglen, arg);
+		al_add_header(f, p->op == OP_RESP, p->text);
+		if (p->alt != NULL)
+			al_add_header(f, p->op == OP_RESP, p->alt);
+		return 0;
+	}
+	if (strcmp(name, "ENVIRONMENT") == 0) {
+		if (arg == NULL || arglen == 0)
+			return al_fail(err, errlen, "%%ENVIRONMENT%% needs a "
+			    "name: %%ENVIRONMENT(NAME)%%");
+		p->op = OP_ENVIRONMENT;
+		p->text = xstrndup(arg, arglen);
+		return 0;
+	}
+	for (i = 0; i < nitems(al_plain); i++)
+		if (strcmp(al_plain[i].name, name) == 0)
+			break;
+	if (i == nitems(al_plain)) {
+		if (strcmp(name, "TRAILER") == 0)
+			return al_fail(err, errlen, "%%TRAILER%%: meshkit's "
+			    "records carry no trailers");
+		return al_fail(err, errlen, "unknown command operator "
+		    "%%%s%%", name);
+	}
+	p->op = al_plain[i].op;
+	if (arg != NULL) {
+		if (p->op != OP_START_TIME)
+			return al_fail(err, errlen, "%%%s%% takes no "
+			    "argument", name);
+		p->text = xstrndup(arg, arglen);
+	}
+	return 0;
+}
+
+static int
+al_parse(struct accesslog_format *f, const char *fmt, struct al_template *t,
+    char *err, size_t errlen)
+{
+	const char	*p = fmt, *pct, *end;
+	struct al_piece	 piece;
+	size_t		 n;
+
+	if (strlen(fmt) > ACCESSLOG_MAX_FORMAT)
+		return al_fail(err, errlen, "format longer than %d bytes",
+		    ACCESSLOG_MAX_FORMAT);
+	memset(t, 0, sizeof(*t));
+	while (*p != '\0') {
+		if ((pct = strchr(p, '%')) == NULL)
+			pct = p + strlen(p);
+		if (pct > p || pct[1] == '%') {
+			/* literal text; "%%" is one '%' */
+			n = pct > p ? (size_t)(pct - p) : 1;
+			memset(&piece, 0, sizeof(piece));
+			piece.op = OP_LITERAL;
+			piece.text = xstrndup(p, n);
+			t->pieces = xreallocarray(t->pieces, t->n + 1,
+			    sizeof(*t->pieces));
+			t->pieces[t->n++] = piece;
+			p = pct > p ? pct : pct + 2;
+			continue;
+		}
+		/*
+		 * An operator: up to the next '%' outside its parentheses,
+		 * START_TIME's strftime format having '%' of its own.
+		 */
+		{
+			int depth = 0;
+
+			for (end = pct + 1; *end != '\0'; end++) {
+				if (*end == '(')
+					depth++;
+				else if (*end == ')' && depth > 0)
+					depth--;
+				else if (*end == '%' && depth == 0)
+					break;
+			}
+		}
+		if (*end != '%')
+			return al_fail(err, errlen, "'%%' at byte %zu starts "
+			    "no command operator (write %%%% for a '%%')",
+			    (size_t)(pct - fmt));
+		if (al_operator(f, pct + 1, (size_t)(end - pct - 1), &piece,
+		    err, errlen) == -1) {
+			free(piece.text);
+			free(piece.alt);
+			return -1;
+		}
+		t->pieces = xreallocarray(t->pieces, t->n + 1,
+		    sizeof(*t->pieces));
+		t->pieces[t->n++] = piece;
+		p = end + 1;
+	}
+	return 0;
+}
+
+static void
+al_template_fini(struct al_template *t)
+{
+	size_t	 i;
+
+	for (i = 0; i < t->n; i++) {
+		free(t->pieces[i].text);
+		free(t->pieces[i].alt);
+	}
+	free(t->pieces);
+	memset(t, 0, sizeof(*t));
+}
+
+struct accesslog_format *
+accesslog_text_new(const char *format, char *err, size_t errlen)
+{
+	struct accesslog_format	*f = al_new();
+	char			*fmt;
+	size_t			 n;
+
+	if (format == NULL || format[0] == '\0')
+		format = ACCESSLOG_DEFAULT_FORMAT;
+	n = strlen(format);
+	/* a line ends in a newline, as Istio adds one */
+	if (n == 0 || format[n - 1] != '\n')
+		xasprintf(&fmt, "%s\n", format);
+	else
+		fmt = xstrdup(format);
+	if (al_parse(f, fmt, &f->line, err, errlen) == -1) {
+		free(fmt);
+		accesslog_format_free(f);
+		return NULL;
+	}
+	free(fmt);
+	return f;
+}
+
+struct accesslog_format *
+accesslog_json_new(char *const *keys, char *const *values, size_t n,
+    char *err, size_t errlen)
+{
+	struct accesslog_format	*f;
+	size_t			 i;
+	char			 why[256];
+
+	if (n == 0) {
+		char	*k[nitems(al_default_json)], *v[nitems(al_default_json)];
+
+		for (i = 0; i < nitems(al_default_json); i++) {
+			k[i] = (char *)al_default_json[i][0];
+			v[i] = (char *)al_default_json[i][1];
+		}
+		return accesslog_json_new(k, v, i, err, errlen);
+	}
+	if (n > ACCESSLOG_MAX_KEYS) {
+		al_fail(err, errlen, "more than %d keys", ACCESSLOG_MAX_KEYS);
+		return NULL;
+	}
+	f = al_new();
+	f->json = 1;
+	f->keys = xcalloc(n, sizeof(*f->keys));
+	f->values = xcalloc(n, sizeof(*f->values));
+	for (i = 0; i < n; i++) {
+		f->keys[i] = xstrdup(keys[i]);
+		f->nkeys++;
+		if (al_parse(f, values[i], &f->values[i], why,
+		    sizeof(why)) == -1) {
+			al_fail(err, errlen, "\"%s\": %s", keys[i], why);
+			accesslog_format_free(f);
+			return NULL;
+		}
+	}
+	return f;
+}
+
+struct accesslog_format *
+accesslog_json_parse(const char *object, char *err, size_t errlen)
+{
+	struct accesslog_format	*f;
+	struct json		*j;
+	char			**values;
+	size_t			 i;
+
+	if (object == NULL || object[0] == '\0')
+		return accesslog_json_new(NULL, NULL, 0, err, errlen);
+	if (strlen(object) > ACCESSLOG_MAX_FORMAT) {
+		al_fail(err, errlen, "format longer than %d bytes",
+		    ACCESSLOG_MAX_FORMAT);
+		return NULL;
+	}
+	if ((j = json_parse(object, strlen(object), err, errlen)) == NULL)
+		return NULL;
+	if (j->type != JSON_OBJECT || j->n == 0) {
+		al_fail(err, errlen, "a JSON format is an object of "
+		    "\"key\": \"format\" members");
+		json_free(j);
+		return NULL;
+	}
+	values = xcalloc(j->n, sizeof(*values));
+	for (i = 0; i < j->n; i++) {
+		if (j->values[i]->type != JSON_STRING) {
+			al_fail(err, errlen, "\"%s\": want a format string",
+			    j->keys[i]);
+			free(values);
+			json_free(j);
+			return NULL;
+		}
+		values[i] = j->values[i]->string;
+	}
+	f = accesslog_json_new(j->keys, values, j->n, err, errlen);
+	free(values);
+	json_free(j);
+	return f;
+}
+
+void
+accesslog_format_free(struct accesslog_format *f)
+{
+	size_t	 i;
+
+	if (f == NULL)
+		return;
+	al_template_fini(&f->line);
+	for (i = 0; i < f->nkeys; i++) {
+		free(f->keys[i]);
+		al_template_fini(&f->values[i]);
+	}
+	free(f->keys);
+	free(f->values);
+	free(f->headers[0]);
+	free(f->headers[1]);
+	free(f);
+}
+
+size_t
+accesslog_headers(const struct accesslog_format *f, int response,
+    const char *const **names)
+{
+	*names = f->headers[response ? 1 : 0];
+	return f->nheaders[response ? 1 : 0];
+}
+
+static void
+al_str(struct al_value *v, struct str s)
+{
+	if (s.p == NULL || s.n == 0) {
+		v->kind = AL_NONE;
+		return;
+	}
+	v->kind = AL_STR;
+	v->s = s;
+}
+
+static void
+al_num(struct al_value *v, uint64_t n)
+{
+	v->kind = AL_NUM;
+	v->n = n;
+}
+
+/* Envoy's durations are whole milliseconds. */
+static void
+al_ms(struct al_value *v, uint64_t us)
+{
+	al_num(v, us / 1000);
+}
+
+static struct str
+al_without_port(struct str s)
+{
+	size_t	 i;
+
+	if (s.p == NULL)
+		return s;
+	if (s.n > 0 && s.p[0] == '[') {
+		for (i = 1; i < s.n && s.p[i] != ']'; i++)
+			;
+		return i < s.n ? (struct str){ s.p + 1, i - 1 } : s;
+	}
+	for (i = s.n; i > 0 && s.p[i - 1] != ':'; i--)
+		;
+	return i > 0 ? (struct str){ s.p, i - 1 } : s;
+}
+
+/*
+ * START_TIME: UTC, strftime's conversions plus Envoy's %s (seconds since
+ * the epoch) and %f, %1f..%9f (fractional digits, 9 by default).
+ */
+static void
+al_time(const char *fmt, uint64_t us, struct al_value *v)
+{
+	time_t		 secs = (time_t)(us / 1000000);
+	struct tm	 tm;
+	char		 spec[3] = "%", digits[10];
+	size_t		 len = 0, n, nd;
+	const char	*p;
+
+	/* Envoy's default: the second's part made once a second */
+	static _Thread_local time_t	 last = -1;
+	static _Thread_local char	 prefix[32];
+	static _Thread_local size_t	 prefix_len;
+	unsigned			 ms;
+
+	v->kind = AL_STR;
+	if (fmt == NULL) {
+		if (secs != last) {
+			gmtime_r(&secs, &tm);
+			prefix_len = strftime(prefix, sizeof(prefix),
+			    "%Y-%m-%dT%H:%M:%S", &tm);
+			last = secs;
+		}
+		ms = (unsigned)(us % 1000000 / 1000);
+		memcpy(v->buf, prefix, prefix_len);
+		n = prefix_len;
+		v->buf[n++] = '.';
+		v->buf[n++] = (char)('0' + ms / 100);
+		v->buf[n++] = (char)('0' + ms / 10 % 10);
+		v->buf[n++] = (char)('0' + ms % 10);
+		v->buf[n++] = 'Z';
+		v->buf[n] = '\0';
+		v->s = (struct str){ v->buf, n };
+		return;
+	}
+	gmtime_r(&secs, &tm);
+	for (p = fmt; *p != '\0' && len < sizeof(v->buf) - 1; p++) {
+		if (*p != '%' || p[1] == '\0') {
+			v->buf[len++] = *p;
+			continue;
+		}
+		p++;
+		nd = 0;
+		if (*p >= '1' && *p <= '9' && p[1] == 'f')
+			nd = (size_t)(*p++ - '0');
+		if (*p == 'f') {
+			/* nanoseconds, of which we know the micro */
+			snprintf(digits, sizeof(digits), "%06u000",
+			    (unsigned)(us % 1000000));
+			n = nd == 0 ? 9 : nd;
+			if (n > sizeof(v->buf) - 1 - len)
+				n = sizeof(v->buf) - 1 - len;
+			memcpy(v->buf + len, digits, n);
+			len += n;
+			continue;
+		}
+		if (*p == 's') {
+			len += (size_t)snprintf(v->buf + len,
+			    sizeof(v->buf) - len, "%lld", (long long)secs);
+			if (len > sizeof(v->buf) - 1)
+				len = sizeof(v->buf) - 1;
+			continue;
+		}
+		spec[1] = *p;
+		n = strftime(v->buf + len, sizeof(v->buf) - len, spec, &tm);
+		len += n;
+	}
+	v->buf[len] = '\0';
+	v->s = (struct str){ v->buf, len };
+}
+
+static void
+al_header(const struct al_piece *p, const struct record *r, int response,
+    const char *name, struct al_value *v)
+{
+	struct str	 s = { NULL, 0 };
+
+	if (!response) {
+		if (strcmp(name, ":method") == 0)
+			s = r->method;
+		else if (strcmp(name, ":path") == 0)
+			s = r->path;
+		else if (strcmp(name, ":authority") == 0 ||
+		    strcmp(name, "host") == 0)
+			s = r->authority;
+		else if (strcmp(name, ":scheme") == 0)
+			s = STR_LIT("http");
+		else if (strcmp(name, "x-envoy-original-path") == 0)
+			s = r->original_path;
+		else
+			s = record_request_header(r, name);
+	} else {
+		if (strcmp(name, ":status") == 0) {
+			if (r->code != 0)
+				al_num(v, r->code);
+			else
+				v->kind = AL_NONE;
+			return;
+		}
+		s = record_response_header(r, name);
+		/* Envoy sets it itself: the upstream's time, in ms */
+		if (s.p == NULL && strcmp(name,
+		    "x-envoy-upstream-service-time") == 0) {
+			if (r->has & RECORD_HAS_UPSTREAM)
+				al_ms(v, r->upstream_us);
+			else
+				v->kind = AL_NONE;
+			return;
+		}
+	}
+	al_str(v, s);
+}
+
+static void
+al_eval(const struct accesslog_format *f, const struct al_piece *p,
+    const struct record *r, struct al_value *v)
+{
+	const char	*env;
+
+	v->kind = AL_NONE;
+	switch (p->op) {
+	case OP_LITERAL:
+		al_str(v, (struct str){ p->text, strlen(p->text) });
+		break;
+	case OP_START_TIME:
+		al_time(p->text, r->start_us, v);
+		break;
+	case OP_REQUEST_DURATION:
+		if (r->has & RECORD_HAS_REQUEST_DURATION)
+			al_ms(v, r->request_duration_us);
+		break;
+	case OP_RESPONSE_DURATION:
+		if (r->has & RECORD_HAS_RESPONSE_START)
+			al_ms(v, r->response_start_us);
+		break;
+	case OP_RESPONSE_TX_DURATION:
+		if ((r->has & RECORD_HAS_RESPONSE_START) &&
+		    r->duration_us >= r->response_start_us)
+			al_ms(v, r->duration_us - r->response_start_us);
+		break;
+	case OP_DURATION:
+		al_ms(v, r->duration_us);
+		break;
+	case OP_BYTES_RECEIVED:
+		al_num(v, r->request_bytes);
+		break;
+	case OP_BYTES_SENT:
+		al_num(v, r->response_bytes);
+		break;
+	case OP_REQUEST_HEADERS_BYTES:
+		if (r->has & RECORD_HAS_REQUEST_HEAD)
+			al_num(v, r->request_head_bytes);
+		break;
+	case OP_RESPONSE_HEADERS_BYTES:
+		if (r->has & RECORD_HAS_RESPONSE_HEAD)
+			al_num(v, r->response_head_bytes);
+		break;
+	case OP_PROTOCOL:
+		al_str(v, r->protocol.p != NULL ? r->protocol :
+		    STR_LIT("HTTP/1.1"));
+		break;
+	case OP_RESPONSE_CODE:
+		al_num(v, r->code);
+		break;
+	case OP_RESPONSE_CODE_DETAILS:
+		al_str(v, r->details);
+		break;
+	case OP_RESPONSE_FLAGS:
+		al_str(v, r->flags);
+		break;
+	case OP_ROUTE_NAME:
+		al_str(v, r->route_name);
+		break;
+	case OP_UPSTREAM_HOST:
+		al_str(v, r->upstream_host);
+		break;
+	case OP_UPSTREAM_CLUSTER:
+		al_str(v, r->upstream_cluster);
+		break;
+	case OP_UPSTREAM_LOCAL_ADDRESS:
+		al_str(v, r->upstream_local);
+		break;
+	case OP_UPSTREAM_TRANSPORT_FAILURE_REASON:
+		al_str(v, r->upstream_failure);
+		break;
+	case OP_UPSTREAM_REQUEST_ATTEMPT_COUNT:
+		if (r->has & RECORD_HAS_ATTEMPTS)
+			al_num(v, r->attempts);
+		break;
+	case OP_DOWNSTREAM_REMOTE_ADDRESS:
+		al_str(v, r->downstream_remote);
+		break;
+	case OP_DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT:
+		al_str(v, al_without_port(r->downstream_remote));
+		break;
+	case OP_DOWNSTREAM_LOCAL_ADDRESS:
+		al_str(v, r->downstream_local);
+		break;
+	case OP_DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT:
+		al_str(v, al_without_port(r->downstream_local));
+		break;
+	case OP_DOWNSTREAM_PEER_URI_SAN:
+		/* the caller's identity, known to the inbound side */
+		if (r->reporter == RECORD_DESTINATION)
+			al_str(v, r->source.principal);
+		break;
+	case OP_DOWNSTREAM_LOCAL_URI_SAN:
+		if (r->reporter == RECORD_DESTINATION)
+			al_str(v, r->destination.principal);
+		break;
+	case OP_UPSTREAM_PEER_URI_SAN:
+		if (r->reporter == RECORD_SOURCE)
+			al_str(v, r->destination.principal);
+		break;
+	case OP_REQUESTED_SERVER_NAME:
+		al_str(v, r->sni);
+		break;
+	case OP_TRACE_ID:
+		al_str(v, r->trace_id);
+		break;
+	case OP_HOSTNAME:
+		al_str(v, (struct str){ f->hostname, strlen(f->hostname) });
+		break;
+	case OP_ENVIRONMENT:
+		if ((env = getenv(p->text)) != NULL)
+			al_str(v, (struct str){ env, strlen(env) });
+		break;
+	case OP_REQ:
+	case OP_RESP:
+		al_header(p, r, p->op == OP_RESP, p->text, v);
+		if (v->kind == AL_NONE && p->alt != NULL)
+			al_header(p, r, p->op == OP_RESP, p->alt, v);
+		break;
+	}
+	if (v->kind == AL_STR && p->max != 0 && v->s.n > p->max)
+		v->s.n = p->max;
+}
+
+static void
+al_write_template(const struct accesslog_format *f,
+    const struct al_template *t, const struct record *r, struct sbuf *out,
+    int json)
+{
+	struct al_value	 v;
+	size_t		 i;
+
+	if (json && t->n == 1 && t->pieces[0].op != OP_LITERAL) {
+		/* a value of one operator keeps its type */
+		al_eval(f, &t->pieces[0], r, &v);
+		if (v.kind == AL_NONE)
+			sbuf_adds(out, "null");
+		else if (v.kind == AL_NUM)
+			sbuf_u64(out, v.n);
+		else
+			sbuf_json_string(out, v.s.p, v.s.n);
+		return;
+	}
+	if (json)
+		sbuf_addc(out, '"');
+	for (i = 0; i < t->n; i++) {
+		al_eval(f, &t->pieces[i], r, &v);
+		if (v.kind == AL_NUM)
+			sbuf_u64(out, v.n);
+		else if (v.kind == AL_NONE)
+			sbuf_addc(out, '-');
+		else if (json)
+			sbuf_json_escape(out, v.s.p, v.s.n);
+		else if (t->pieces[i].op == OP_LITERAL)
+			sbuf_add(out, v.s.p, v.s.n);
+		else {
+			/* a value must not forge a line of its own */
+			size_t j, from = out->len;
+
+			sbuf_add(out, v.s.p, v.s.n);
+			for (j = from; j < out->len; j++)
+				if (out->buf[j] == '\n' || out->buf[j] == '\r')
+					out->buf[j] = ' ';
+		}
+	}
+	if (json)
+		sbuf_addc(out, '"');
+}
+
+void
+accesslog_write(const struct accesslog_format *f, const struct record *r,
+    struct sbuf *out)
+{
+	size_t	 i;
+
+	if (!f->json) {
+		al_write_template(f, &f->line, r, out, 0);
+		return;
+	}
+	sbuf_addc(out, '{');
+	for (i = 0; i < f->nkeys; i++) {
+		if (i > 0)
+			sbuf_addc(out, ',');
+		sbuf_json_string(out, f->keys[i], strlen(f->keys[i]));
+		sbuf_addc(out, ':');
+		al_write_template(f, &f->values[i], r, out, 1);
+	}
+	sbuf_add(out, "}\n", 2);
+}

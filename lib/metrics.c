@@ -1,0 +1,433 @@
+/*
+ * Istio's standard HTTP metrics (metrics.h).
+ *
+ * A series is found by a compact key: the label values as the record has
+ * them, each cut to METRICS_MAX_VALUE bytes and prefixed by its length
+ * (0xff: unknown), no names, no escaping; that is a copy of the values
+ * and one hash lookup per record.  A new series writes its label set
+ * once as the exposition writes it (name="escaped value",...), so that
+ * rendering a scrape is a copy per line.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+#include "record.h"
+#include "sbuf.h"
+#include "strmap.h"
+#include "util.h"
+
+const double metrics_buckets[METRICS_NBUCKETS] = {
+	0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000,
+	30000, 60000, 300000, 600000, 1800000, 3600000,
+};
+
+static void	metrics_label(struct sbuf *, const char *, struct str,
+		    const char *);
+static void	metrics_key(struct sbuf *, const struct record *);
+static void	metrics_labels(struct sbuf *, const struct record *);
+static struct metrics_series *metrics_series_new(const char *, size_t);
+static void	metrics_write_histogram(struct sbuf *, const char *,
+		    const struct metrics_series *,
+		    const struct metrics_histogram *);
+static void	metrics_write_one(struct sbuf *, const struct metrics_series *,
+		    int);
+
+void
+metrics_init(struct metrics *m, size_t max_series)
+{
+	memset(m, 0, sizeof(*m));
+	strmap_init(&m->series);
+	m->max_series = max_series != 0 ? max_series :
+	    METRICS_DEFAULT_MAX_SERIES;
+	sbuf_init(&m->key, 0);
+}
+
+void
+metrics_fini(struct metrics *m)
+{
+	size_t	 pos = 0;
+	const char *key;
+	void	*v;
+
+	while (strmap_next(&m->series, &pos, &key, &v)) {
+		free((char *)((struct metrics_series *)v)->labels);
+		free(v);
+	}
+	strmap_fini(&m->series);
+	free(m->overflow);
+	sbuf_fini(&m->key);
+	memset(m, 0, sizeof(*m));
+}
+
+void
+metrics_set_max_series(struct metrics *m, size_t max)
+{
+	m->max_series = max != 0 ? max : METRICS_DEFAULT_MAX_SERIES;
+}
+
+size_t
+metrics_nseries(const struct metrics *m)
+{
+	return m->series.n;
+}
+
+/* name="value" (or the default when unknown), comma before all but one */
+static void
+metrics_label(struct sbuf *b, const char *name, struct str v,
+    const char *dflt)
+{
+	if (b->len > 0)
+		sbuf_addc(b, ',');
+	sbuf_adds(b, name);
+	sbuf_add(b, "=\"", 2);
+	if (v.p == NULL || v.n == 0)
+		sbuf_adds(b, dflt);
+	else
+		sbuf_prom_escape(b, v.p, sbuf_utf8_cut(v.p, v.n,
+		    METRICS_MAX_VALUE));
+	sbuf_addc(b, '"');
+}
+
+/*
+ * One value of the compact key.  A value that renders as the default
+ * (a field left out, or "unknown" said outright) is the same label, so
+ * the same key.
+ */
+static void
+metrics_key_value(struct sbuf *b, struct str v, const char *dflt)
+{
+	size_t	 n;
+
+	if (v.p == NULL || v.n == 0 || util_str_eq(v, dflt)) {
+		sbuf_addc(b, (char)0xff);
+		return;
+	}
+	n = sbuf_utf8_cut(v.p, v.n, METRICS_MAX_VALUE);
+	sbuf_addc(b, (char)n);
+	sbuf_add(b, v.p, n);
+}
+
+/* The values of the label set, in Istio's order: what tells series apart. */
+static void
+metrics_key(struct sbuf *b, const struct record *r)
+{
+	struct str	 name, ns;
+	char		 head[4];
+
+	sbuf_reset(b);
+	head[0] = (char)(r->code & 0xff);
+	head[1] = (char)(r->code >> 8);
+	head[2] = r->reporter == RECORD_SOURCE ? 's' : 'd';
+	head[3] = r->request_protocol.p != NULL &&
+	    util_str_eq(r->request_protocol, "grpc") ? 'g' : 'h';
+	sbuf_add(b, head, sizeof(head));
+	metrics_key_value(b, r->source.workload, "unknown");
+	metrics_key_value(b, r->source.namespace, "unknown");
+	metrics_key_value(b, r->source.principal, "unknown");
+	metrics_key_value(b, r->source.app, "unknown");
+	metrics_key_value(b, r->source.version, "unknown");
+	metrics_key_value(b, r->destination.workload, "unknown");
+	metrics_key_value(b, r->destination.namespace, "unknown");
+	metrics_key_value(b, r->destination.principal, "unknown");
+	metrics_key_value(b, r->destination.app, "unknown");
+	metrics_key_value(b, r->destination.version, "unknown");
+	metrics_key_value(b, r->service, "unknown");
+	record_service_parts(r, &name, &ns);
+	metrics_key_value(b, name, "unknown");
+	metrics_key_value(b, ns, "unknown");
+	metrics_key_value(b, r->flags, "-");
+	metrics_key_value(b, r->grpc_status, "");
+	metrics_key_value(b, r->security, "unknown");
+}
+
+/* The label set of Istio's standard metrics, in Istio's order. */
+static void
+metrics_labels(struct sbuf *b, const struct record *r)
+{
+	struct str	 name, ns;
+	char		 code[8];
+	const char	*protocol;
+
+	sbuf_reset(b);
+	snprintf(code, sizeof(code), "%u", r->code);
+	metrics_label(b, "response_code", (struct str){ code, strlen(code) },
+	    "0");
+	metrics_label(b, "reporter", r->reporter == RECORD_SOURCE ?
+	    STR_LIT("source") : STR_LIT("destination"), "");
+	metrics_label(b, "source_workload", r->source.workload, "unknown");
+	metrics_label(b, "source_workload_namespace", r->source.namespace,
+	    "unknown");
+	metrics_label(b, "source_principal", r->source.principal, "unknown");
+	metrics_label(b, "source_app", r->source.app, "unknown");
+	metrics_label(b, "source_version", r->source.version, "unknown");
+	metrics_label(b, "destination_workload", r->destination.workload,
+	    "unknown");
+	metrics_label(b, "destination_workload_namespace",
+	    r->destination.namespace, "unknown");
+	metrics_label(b, "destination_principal", r->destination.principal,
+	    "unknown");
+	metrics_label(b, "destination_app", r->destination.app, "unknown");
+	metrics_label(b, "destination_version", r->destination.version,
+	    "unknown");
+	metrics_label(b, "destination_service", r->service, "unknown");
+	record_service_parts(r, &name, &ns);
+	metrics_label(b, "destination_service_name", name, "unknown");
+	metrics_label(b, "destination_service_namespace", ns, "unknown");
+	protocol = r->request_protocol.p != NULL &&
+	    util_str_eq(r->request_protocol, "grpc") ? "grpc" : "http";
+	metrics_label(b, "request_protocol", (struct str){ protocol,
+	    strlen(protocol) }, "http");
+	metrics_label(b, "response_flags", r->flags, "-");
+	metrics_label(b, "grpc_response_status", r->grpc_status, "");
+	metrics_label(b, "connection_security_policy", r->security,
+	    "unknown");
+}
+
+static struct metrics_series *
+metrics_series_new(const char *key, size_t len)
+{
+	struct metrics_series	*s = xcalloc(1, sizeof(*s));
+
+	s->labels = key;
+	s->labels_len = len;
+	return s;
+}
+
+size_t
+metrics_bucket(double v)
+{
+	size_t	 lo = 0, hi = METRICS_NBUCKETS, mid;
+
+	/* the first bound >= v: Prometheus' le is "less or equal" */
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (metrics_buckets[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void
+metrics_histogram_add(struct metrics_histogram *h, double v)
+{
+	h->counts[metrics_bucket(v)]++;
+	h->count++;
+	h->sum += v;
+}
+
+struct metrics_series *
+metrics_add(struct metrics *m, const struct record *r, unsigned disabled)
+{
+	struct metrics_series	*s;
+	static const char	 overflow_labels[] =
+	    "response_code=\"overflow\",reporter=\"overflow\","
+	    "source_workload=\"overflow\",source_workload_namespace="
+	    "\"overflow\",source_principal=\"overflow\",source_app="
+	    "\"overflow\",source_version=\"overflow\",destination_workload="
+	    "\"overflow\",destination_workload_namespace=\"overflow\","
+	    "destination_principal=\"overflow\",destination_app="
+	    "\"overflow\",destination_version=\"overflow\","
+	    "destination_service=\"overflow\",destination_service_name="
+	    "\"overflow\",destination_service_namespace=\"overflow\","
+	    "request_protocol=\"overflow\",response_flags=\"overflow\","
+	    "grpc_response_status=\"overflow\","
+	    "connection_security_policy=\"overflow\"";
+
+	metrics_key(&m->key, r);
+	if ((s = strmap_get(&m->series, m->key.buf, m->key.len)) == NULL) {
+		if (m->series.n >= m->max_series || m->key.overflow) {
+			if (m->overflow == NULL)
+				m->overflow = metrics_series_new(
+				    overflow_labels,
+				    sizeof(overflow_labels) - 1);
+			s = m->overflow;
+			m->overflowed++;
+		} else {
+			struct sbuf	 labels;
+
+			sbuf_init(&labels, 0);
+			metrics_labels(&labels, r);
+			s = metrics_series_new(xstrndup(labels.buf != NULL ?
+			    labels.buf : "", labels.len), labels.len);
+			sbuf_fini(&labels);
+			s->owned = 1;
+			strmap_put(&m->series, m->key.buf, m->key.len, s);
+		}
+	}
+	s->disabled = disabled;
+	s->requests++;
+	metrics_histogram_add(&s->duration, (double)r->duration_us / 1000.0);
+	metrics_histogram_add(&s->request_size, (double)(r->request_bytes +
+	    r->request_head_bytes));
+	metrics_histogram_add(&s->response_size, (double)(r->response_bytes +
+	    r->response_head_bytes));
+	return s;
+}
+
+double
+metrics_quantile(const uint64_t counts[METRICS_NBUCKETS + 1], double q)
+{
+	uint64_t	 total = 0, cum = 0;
+	double		 rank, lower;
+	size_t		 i;
+
+	for (i = 0; i <= METRICS_NBUCKETS; i++)
+		total += counts[i];
+	if (total == 0 || isnan(q))
+		return NAN;
+	if (q < 0)
+		return -INFINITY;
+	if (q > 1)
+		return INFINITY;
+	rank = q * (double)total;
+	for (i = 0; i <= METRICS_NBUCKETS; i++) {
+		if ((double)(cum + counts[i]) >= rank && counts[i] > 0)
+			break;
+		cum += counts[i];
+	}
+	if (i >= METRICS_NBUCKETS)	/* +Inf: the highest finite bound */
+		return metrics_buckets[METRICS_NBUCKETS - 1];
+	lower = i == 0 ? 0 : metrics_buckets[i - 1];
+	return lower + (metrics_buckets[i] - lower) *
+	    ((rank - (double)cum) / (double)counts[i]);
+}
+
+void
+metrics_family(struct sbuf *b, const char *name, const char *type,
+    const char *help)
+{
+	sbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+	    type);
+}
+
+void
+metrics_sample(struct sbuf *b, const char *name, const char *labels,
+    double value)
+{
+	sbuf_adds(b, name);
+	if (labels != NULL && labels[0] != '\0') {
+		sbuf_addc(b, '{');
+		sbuf_adds(b, labels);
+		sbuf_addc(b, '}');
+	}
+	sbuf_addc(b, ' ');
+	sbuf_double(b, value);
+	sbuf_addc(b, '\n');
+}
+
+void
+metrics_sample_u64(struct sbuf *b, const char *name, const char *labels,
+    uint64_t value)
+{
+	sbuf_adds(b, name);
+	if (labels != NULL && labels[0] != '\0') {
+		sbuf_addc(b, '{');
+		sbuf_adds(b, labels);
+		sbuf_addc(b, '}');
+	}
+	sbuf_addc(b, ' ');
+	sbuf_u64(b, value);
+	sbuf_addc(b, '\n');
+}
+
+static void
+metrics_write_histogram(struct sbuf *b, const char *name,
+    const struct metrics_series *s, const struct metrics_histogram *h)
+{
+	uint64_t	 cum = 0;
+	size_t		 i;
+
+	for (i = 0; i <= METRICS_NBUCKETS; i++) {
+		cum += h->counts[i];
+		sbuf_adds(b, name);
+		sbuf_add(b, "_bucket{", 8);
+		sbuf_add(b, s->labels, s->labels_len);
+		sbuf_add(b, ",le=\"", 5);
+		if (i == METRICS_NBUCKETS)
+			sbuf_adds(b, "+Inf");
+		else
+			sbuf_double(b, metrics_buckets[i]);
+		sbuf_add(b, "\"} ", 3);
+		sbuf_u64(b, cum);
+		sbuf_addc(b, '\n');
+	}
+	sbuf_adds(b, name);
+	sbuf_add(b, "_sum{", 5);
+	sbuf_add(b, s->labels, s->labels_len);
+	sbuf_add(b, "} ", 2);
+	sbuf_double(b, h->sum);
+	sbuf_addc(b, '\n');
+	sbuf_adds(b, name);
+	sbuf_add(b, "_count{", 7);
+	sbuf_add(b, s->labels, s->labels_len);
+	sbuf_add(b, "} ", 2);
+	sbuf_u64(b, h->count);
+	sbuf_addc(b, '\n');
+}
+
+static void
+metrics_write_one(struct sbuf *b, const struct metrics_series *s, int which)
+{
+	if (s->disabled & (unsigned)which)
+		return;
+	switch (which) {
+	case METRICS_REQUEST_COUNT:
+		sbuf_add(b, "istio_requests_total{", 21);
+		sbuf_add(b, s->labels, s->labels_len);
+		sbuf_add(b, "} ", 2);
+		sbuf_u64(b, s->requests);
+		sbuf_addc(b, '\n');
+		break;
+	case METRICS_REQUEST_DURATION:
+		metrics_write_histogram(b,
+		    "istio_request_duration_milliseconds", s, &s->duration);
+		break;
+	case METRICS_REQUEST_SIZE:
+		metrics_write_histogram(b, "istio_request_bytes", s,
+		    &s->request_size);
+		break;
+	case METRICS_RESPONSE_SIZE:
+		metrics_write_histogram(b, "istio_response_bytes", s,
+		    &s->response_size);
+		break;
+	}
+}
+
+void
+metrics_write(const struct metrics *m, struct sbuf *b)
+{
+	static const struct {
+		int		 which;
+		const char	*name;
+		const char	*type;
+		const char	*help;
+	} families[] = {
+		{ METRICS_REQUEST_COUNT, "istio_requests_total", "counter",
+		    "Requests, by reporter, workloads, service and response." },
+		{ METRICS_REQUEST_DURATION,
+		    "istio_request_duration_milliseconds", "histogram",
+		    "Request durations, first byte in to last byte out." },
+		{ METRICS_REQUEST_SIZE, "istio_request_bytes", "histogram",
+		    "Request sizes, head and body." },
+		{ METRICS_RESPONSE_SIZE, "istio_response_bytes", "histogram",
+		    "Response sizes, head and body." },
+	};
+	const char	*key;
+	void		*v;
+	size_t		 f, pos;
+
+	for (f = 0; f < nitems(families); f++) {
+		metrics_family(b, families[f].name, families[f].type,
+		    families[f].help);
+		pos = 0;
+		while (strmap_next(&m->series, &pos, &key, &v))
+			metrics_write_one(b, v, families[f].which);
+		if (m->overflow != NULL)
+			metrics_write_one(b, m->overflow, families[f].which);
+	}
+}

@@ -1,0 +1,633 @@
+/*
+ * meshkit-ipc(7) "records": the reader and the writer of the per-request
+ * record.
+ *
+ * The reader runs once per record in stats-d, so a field's key is found
+ * by binary search in one sorted table that says where its value goes
+ * (offsetof into struct record) and how to read it; no allocation, no
+ * copy.  Required fields are three; everything else is optional and
+ * unknown when absent.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "record.h"
+#include "util.h"
+
+enum record_kind {
+	KIND_STR,		/* struct str at off */
+	KIND_U64,		/* uint64_t at off, has |= bit */
+	KIND_U32,		/* uint32_t at off, max, has |= bit */
+	KIND_HEX,		/* struct str at off: lower-case hex, lens */
+	KIND_REPORTER,
+	KIND_SAMPLED,
+	KIND_REQUEST_HEADER,
+	KIND_RESPONSE_HEADER,
+};
+
+#define REQ_REPORTER	0x1
+#define REQ_START	0x2
+#define REQ_DURATION	0x4
+#define REQ_ALL		(REQ_REPORTER | REQ_START | REQ_DURATION)
+
+struct record_field {
+	const char	*key;
+	enum record_kind kind;
+	size_t		 off;
+	unsigned	 bit;		/* RECORD_HAS_*, or REQ_* if required */
+	uint32_t	 max;		/* KIND_U32 */
+	int		 required;
+};
+
+#define F_STR(k, m)	{ k, KIND_STR, offsetof(struct record, m), 0, 0, 0 }
+#define F_U64(k, m, b)	{ k, KIND_U64, offsetof(struct record, m), b, 0, 0 }
+#define F_REQ(k, m, b)	{ k, KIND_U64, offsetof(struct record, m), b, 0, 1 }
+#define F_U32(k, m, b, x) \
+	{ k, KIND_U32, offsetof(struct record, m), b, x, 0 }
+#define F_HEX(k, m)	{ k, KIND_HEX, offsetof(struct record, m), 0, 0, 0 }
+
+/* Sorted by key (strcmp order), for the reader; record_field_find hashes. */
+static const struct record_field record_fields[] = {
+	F_U32("attempts", attempts, RECORD_HAS_ATTEMPTS, 1000000),
+	F_STR("authority", authority),
+	F_U32("code", code, RECORD_HAS_CODE, 599),
+	F_STR("destination-app", destination.app),
+	F_STR("destination-namespace", destination.namespace),
+	F_STR("destination-principal", destination.principal),
+	F_STR("destination-version", destination.version),
+	F_STR("destination-workload", destination.workload),
+	F_STR("details", details),
+	F_STR("downstream-local", downstream_local),
+	F_STR("downstream-remote", downstream_remote),
+	F_REQ("duration-us", duration_us, REQ_DURATION),
+	F_STR("flags", flags),
+	F_STR("grpc-status", grpc_status),
+	F_STR("method", method),
+	F_STR("original-path", original_path),
+	F_HEX("parent-span-id", parent_span_id),
+	F_STR("path", path),
+	F_U32("port", port, RECORD_HAS_PORT, 65535),
+	F_STR("protocol", protocol),
+	{ "reporter", KIND_REPORTER, 0, REQ_REPORTER, 0, 1 },
+	F_U64("request-bytes", request_bytes, RECORD_HAS_REQUEST_BYTES),
+	F_U64("request-duration-us", request_duration_us,
+	    RECORD_HAS_REQUEST_DURATION),
+	F_U64("request-head-bytes", request_head_bytes,
+	    RECORD_HAS_REQUEST_HEAD),
+	{ "request-header", KIND_REQUEST_HEADER, 0, 0, 0, 0 },
+	F_STR("request-protocol", request_protocol),
+	F_U64("response-bytes", response_bytes, RECORD_HAS_RESPONSE_BYTES),
+	F_U64("response-head-bytes", response_head_bytes,
+	    RECORD_HAS_RESPONSE_HEAD),
+	{ "response-header", KIND_RESPONSE_HEADER, 0, 0, 0, 0 },
+	F_U64("response-start-us", response_start_us,
+	    RECORD_HAS_RESPONSE_START),
+	F_STR("route-name", route_name),
+	{ "sampled", KIND_SAMPLED, 0, 0, 0, 0 },
+	F_STR("security", security),
+	F_STR("service", service),
+	F_STR("service-name", service_name),
+	F_STR("service-namespace", service_namespace),
+	F_STR("sni", sni),
+	F_STR("source-app", source.app),
+	F_STR("source-namespace", source.namespace),
+	F_STR("source-principal", source.principal),
+	F_STR("source-version", source.version),
+	F_STR("source-workload", source.workload),
+	F_HEX("span-id", span_id),
+	F_REQ("start-us", start_us, REQ_START),
+	F_HEX("trace-id", trace_id),
+	F_STR("upstream-cluster", upstream_cluster),
+	F_STR("upstream-failure", upstream_failure),
+	F_STR("upstream-host", upstream_host),
+	F_STR("upstream-local", upstream_local),
+	F_U64("upstream-us", upstream_us, RECORD_HAS_UPSTREAM),
+};
+
+static const struct record_field *record_field_find(struct str);
+static int	record_fail(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static int	record_hex_ok(struct str, const struct record_field *);
+static int	record_header_read(struct str, struct record_header *);
+static void	record_peer_default(struct record_peer *,
+		    const struct record_peer *);
+static void	record_str_field(struct msg_writer *, const char *,
+		    struct str);
+static void	record_peer_write(struct msg_writer *, int,
+		    const struct record_peer *);
+static void	record_headers_write(struct msg_writer *, const char *,
+		    const struct record_header *, size_t);
+static struct str record_header_get(const struct record_header *, size_t,
+		    const char *);
+
+static int
+record_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/*
+ * The keys in an open-addressed table, made once: a record's thirty-odd
+ * fields cost a hash of three bytes and the length, and one compare.
+ */
+#define RECORD_FIELD_SLOTS	256	/* five times the fields */
+#define RECORD_FIELD_HASH(p, n)	((((unsigned)(n) * 31u) ^		\
+	((unsigned char)(p)[0] * 7u) ^ ((unsigned char)(p)[(n) - 1] * 3u) ^ \
+	((unsigned char)(p)[(n) / 2] * 11u)) & (RECORD_FIELD_SLOTS - 1))
+static unsigned char	 record_field_slot[RECORD_FIELD_SLOTS];
+static unsigned char	 record_field_len[nitems(record_fields)];
+static pthread_once_t	 record_field_once = PTHREAD_ONCE_INIT;
+
+static void
+record_field_init(void)
+{
+	size_t	 i, j, n;
+
+	memset(record_field_slot, 0xff, sizeof(record_field_slot));
+	for (i = 0; i < nitems(record_fields); i++) {
+		n = strlen(record_fields[i].key);
+		record_field_len[i] = (unsigned char)n;
+		j = RECORD_FIELD_HASH(record_fields[i].key, n);
+		while (record_field_slot[j] != 0xff)
+			j = (j + 1) & (RECORD_FIELD_SLOTS - 1);
+		record_field_slot[j] = (unsigned char)i;
+	}
+}
+
+static const struct record_field *
+record_field_find(struct str key)
+{
+	size_t	 j;
+	unsigned char i;
+
+	pthread_once(&record_field_once, record_field_init);
+	if (key.n == 0 || key.n > 64)
+		return NULL;
+	j = RECORD_FIELD_HASH(key.p, key.n);
+	while ((i = record_field_slot[j]) != 0xff) {
+		if (record_field_len[i] == key.n &&
+		    memcmp(record_fields[i].key, key.p, key.n) == 0)
+			return &record_fields[i];
+		j = (j + 1) & (RECORD_FIELD_SLOTS - 1);
+	}
+	return NULL;
+}
+
+/* A trace id is 32 digits (or 16, B3's 64-bit ids), a span id 16. */
+static int
+record_hex_ok(struct str v, const struct record_field *f)
+{
+	size_t	 i;
+
+	if (f->off == offsetof(struct record, trace_id)) {
+		if (v.n != 32 && v.n != 16)
+			return 0;
+	} else if (v.n != 16)
+		return 0;
+	for (i = 0; i < v.n; i++)
+		if (!((v.p[i] >= '0' && v.p[i] <= '9') ||
+		    (v.p[i] >= 'a' && v.p[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* "name: value" or "name:value"; the name a lower-case token. */
+static int
+record_header_read(struct str v, struct record_header *h)
+{
+	const char	*colon;
+	size_t		 i;
+
+	if ((colon = memchr(v.p, ':', v.n)) == NULL || colon == v.p)
+		return -1;
+	h->name.p = v.p;
+	h->name.n = (size_t)(colon - v.p);
+	if (!util_is_token(h->name))
+		return -1;
+	for (i = 0; i < h->name.n; i++)
+		if (h->name.p[i] >= 'A' && h->name.p[i] <= 'Z')
+			return -1;
+	h->value.p = colon + 1;
+	h->value.n = v.n - h->name.n - 1;
+	if (h->value.n > 0 && h->value.p[0] == ' ') {
+		h->value.p++;
+		h->value.n--;
+	}
+	return 0;
+}
+
+int
+record_batch_read(const struct msg *m, struct record_batch *b, char *err,
+    size_t errlen)
+{
+	const struct msg_field	*f;
+	struct str		 v, k, val;
+	const char		*sep;
+	size_t			 i;
+	uint64_t		 n;
+
+	memset(b, 0, sizeof(*b));
+	for (i = m->header.first; i < m->header.first + m->header.count;
+	    i++) {
+		f = &m->fields[i];
+		v = f->value;
+		if (util_str_eq(f->key, "workload")) {
+			if (b->self.workload.p == NULL && v.n > 0)
+				b->self.workload = v;
+		} else if (util_str_eq(f->key, "namespace")) {
+			if (b->self.namespace.p == NULL && v.n > 0)
+				b->self.namespace = v;
+		} else if (util_str_eq(f->key, "principal")) {
+			if (b->self.principal.p == NULL && v.n > 0)
+				b->self.principal = v;
+		} else if (util_str_eq(f->key, "pid")) {
+			if (msg_str_u64(v, &b->pid) == -1)
+				return record_fail(err, errlen, "bad pid "
+				    "\"%.*s\"", (int)(v.n < 32 ? v.n : 32),
+				    v.p);
+		} else if (util_str_eq(f->key, "label")) {
+			if ((sep = memchr(v.p, '=', v.n)) == NULL ||
+			    sep == v.p)
+				return record_fail(err, errlen, "bad label "
+				    "\"%.*s\"", (int)(v.n < 64 ? v.n : 64),
+				    v.p);
+			k = (struct str){ v.p, (size_t)(sep - v.p) };
+			val = (struct str){ sep + 1, v.n - k.n - 1 };
+			if (val.n == 0)
+				continue;
+			/* the first of each pair wins */
+			if (util_str_eq(k, "app") || util_str_eq(k,
+			    "app.kubernetes.io/name")) {
+				if (b->self.app.p == NULL ||
+				    util_str_eq(k, "app"))
+					b->self.app = val;
+			} else if (util_str_eq(k, "version") ||
+			    util_str_eq(k, "app.kubernetes.io/version")) {
+				if (b->self.version.p == NULL ||
+				    util_str_eq(k, "version"))
+					b->self.version = val;
+			}
+		} else if (util_str_eq(f->key, "counter")) {
+			if ((sep = memchr(v.p, ' ', v.n)) == NULL ||
+			    sep == v.p || sep - v.p > MSG_MAX_KEY ||
+			    msg_str_u64((struct str){ sep + 1,
+			    v.n - (size_t)(sep - v.p) - 1 }, &n) == -1)
+				return record_fail(err, errlen, "bad counter "
+				    "\"%.*s\"", (int)(v.n < 80 ? v.n : 80),
+				    v.p);
+			k = (struct str){ v.p, (size_t)(sep - v.p) };
+			for (size_t j = 0; j < k.n; j++)
+				if (!((k.p[j] >= 'a' && k.p[j] <= 'z') ||
+				    (k.p[j] >= '0' && k.p[j] <= '9') ||
+				    k.p[j] == '-'))
+					return record_fail(err, errlen,
+					    "bad counter name \"%.*s\"",
+					    (int)k.n, k.p);
+			if (b->ncounters < RECORD_MAX_COUNTERS) {
+				b->counters[b->ncounters].name = k;
+				b->counters[b->ncounters++].value = n;
+			}
+		}
+	}
+	return 0;
+}
+
+static void
+record_peer_default(struct record_peer *p, const struct record_peer *self)
+{
+	if (p->workload.p == NULL)
+		p->workload = self->workload;
+	if (p->namespace.p == NULL)
+		p->namespace = self->namespace;
+	if (p->app.p == NULL)
+		p->app = self->app;
+	if (p->version.p == NULL)
+		p->version = self->version;
+	if (p->principal.p == NULL)
+		p->principal = self->principal;
+}
+
+int
+record_read(const struct msg *m, const struct msg_block *blk,
+    const struct record_batch *b, struct record *r, char *err, size_t errlen)
+{
+	const struct msg_field	*f;
+	const struct record_field *rf;
+	unsigned		 required = 0;
+	uint64_t		 n;
+	size_t			 i;
+	char			*base = (char *)r;
+
+	memset(r, 0, sizeof(*r));
+	for (i = blk->first; i < blk->first + blk->count; i++) {
+		f = &m->fields[i];
+		if ((rf = record_field_find(f->key)) == NULL)
+			continue;	/* unknown keys are ignored */
+		switch (rf->kind) {
+		case KIND_STR:
+			/* the first occurrence counts; empty is unknown */
+			if (((struct str *)(base + rf->off))->p == NULL &&
+			    f->value.n > 0)
+				*(struct str *)(base + rf->off) = f->value;
+			break;
+		case KIND_HEX:
+			if (!record_hex_ok(f->value, rf))
+				return record_fail(err, errlen, "bad %s "
+				    "\"%.*s\"", rf->key, (int)(f->value.n < 40 ?
+				    f->value.n : 40), f->value.p);
+			if (((struct str *)(base + rf->off))->p == NULL)
+				*(struct str *)(base + rf->off) = f->value;
+			break;
+		case KIND_U64:
+		case KIND_U32:
+			if (rf->required ? (required & rf->bit) :
+			    (r->has & rf->bit))
+				break;
+			if (msg_str_u64(f->value, &n) == -1 ||
+			    (rf->kind == KIND_U32 && n > rf->max))
+				return record_fail(err, errlen, "bad %s "
+				    "\"%.*s\"", rf->key, (int)(f->value.n < 24 ?
+				    f->value.n : 24), f->value.p);
+			if (rf->kind == KIND_U64)
+				*(uint64_t *)(base + rf->off) = n;
+			else
+				*(uint32_t *)(base + rf->off) = (uint32_t)n;
+			if (rf->required)
+				required |= rf->bit;
+			else
+				r->has |= rf->bit;
+			break;
+		case KIND_REPORTER:
+			if (required & REQ_REPORTER)
+				break;
+			if (util_str_eq(f->value, "source"))
+				r->reporter = RECORD_SOURCE;
+			else if (util_str_eq(f->value, "destination"))
+				r->reporter = RECORD_DESTINATION;
+			else
+				return record_fail(err, errlen, "bad reporter "
+				    "\"%.*s\"", (int)(f->value.n < 24 ?
+				    f->value.n : 24), f->value.p);
+			required |= REQ_REPORTER;
+			break;
+		case KIND_SAMPLED:
+			if (r->has & RECORD_HAS_SAMPLED)
+				break;
+			if (util_str_eq(f->value, "1"))
+				r->sampled = 1;
+			else if (util_str_eq(f->value, "0"))
+				r->sampled = 0;
+			else
+				return record_fail(err, errlen, "bad sampled "
+				    "\"%.*s\"", (int)(f->value.n < 24 ?
+				    f->value.n : 24), f->value.p);
+			r->has |= RECORD_HAS_SAMPLED;
+			break;
+		case KIND_REQUEST_HEADER:
+			if (r->nrequest_headers == RECORD_MAX_HEADERS)
+				break;
+			if (record_header_read(f->value,
+			    &r->request_headers[r->nrequest_headers]) == -1)
+				return record_fail(err, errlen, "bad "
+				    "request-header");
+			r->nrequest_headers++;
+			break;
+		case KIND_RESPONSE_HEADER:
+			if (r->nresponse_headers == RECORD_MAX_HEADERS)
+				break;
+			if (record_header_read(f->value,
+			    &r->response_headers[r->nresponse_headers]) == -1)
+				return record_fail(err, errlen, "bad "
+				    "response-header");
+			r->nresponse_headers++;
+			break;
+		}
+	}
+	if ((required & REQ_ALL) != REQ_ALL)
+		return record_fail(err, errlen, "missing %s",
+		    !(required & REQ_REPORTER) ? "reporter" :
+		    !(required & REQ_START) ? "start-us" : "duration-us");
+	if (r->code != 0 && r->code < 100)
+		return record_fail(err, errlen, "bad code %u", r->code);
+	if (r->parent_span_id.p != NULL && r->span_id.p == NULL)
+		return record_fail(err, errlen, "parent-span-id without "
+		    "span-id");
+	if ((r->span_id.p != NULL) != (r->trace_id.p != NULL))
+		return record_fail(err, errlen, "span-id and trace-id go "
+		    "together");
+	if (b != NULL)
+		record_peer_default(r->reporter == RECORD_SOURCE ?
+		    &r->source : &r->destination, &b->self);
+	return 0;
+}
+
+static void
+record_str_field(struct msg_writer *w, const char *key, struct str v)
+{
+	if (v.p != NULL && v.n > 0)
+		msgw_field(w, key, v);
+}
+
+void
+record_batch_write(struct msg_writer *w, const struct record_batch *b,
+    const char *const *labels, size_t nlabels)
+{
+	size_t	 i;
+
+	msgw_begin(w, "records");
+	record_str_field(w, "workload", b->self.workload);
+	record_str_field(w, "namespace", b->self.namespace);
+	for (i = 0; i < nlabels; i++)
+		msgw_field(w, "label", (struct str){ labels[i],
+		    strlen(labels[i]) });
+	record_str_field(w, "principal", b->self.principal);
+	if (b->pid != 0)
+		msgw_field_u64(w, "pid", b->pid);
+	for (i = 0; i < b->ncounters; i++)
+		msgw_fieldf(w, "counter", "%.*s %llu",
+		    (int)b->counters[i].name.n, b->counters[i].name.p,
+		    (unsigned long long)b->counters[i].value);
+}
+
+static void
+record_peer_write(struct msg_writer *w, int source,
+    const struct record_peer *p)
+{
+	record_str_field(w, source ? "source-workload" :
+	    "destination-workload", p->workload);
+	record_str_field(w, source ? "source-namespace" :
+	    "destination-namespace", p->namespace);
+	record_str_field(w, source ? "source-app" : "destination-app",
+	    p->app);
+	record_str_field(w, source ? "source-version" :
+	    "destination-version", p->version);
+	record_str_field(w, source ? "source-principal" :
+	    "destination-principal", p->principal);
+}
+
+/* "name: value" without printf: this runs for every request. */
+static void
+record_headers_write(struct msg_writer *w, const char *key,
+    const struct record_header *h, size_t n)
+{
+	char	 buf[2048];
+	size_t	 i, len;
+
+	for (i = 0; i < n && i < RECORD_MAX_HEADERS; i++) {
+		if (h[i].name.n + 2 + h[i].value.n > sizeof(buf))
+			continue;	/* a header that long is no label */
+		memcpy(buf, h[i].name.p, h[i].name.n);
+		len = h[i].name.n;
+		buf[len++] = ':';
+		buf[len++] = ' ';
+		if (h[i].value.n > 0)
+			memcpy(buf + len, h[i].value.p, h[i].value.n);
+		len += h[i].value.n;
+		msgw_field(w, key, (struct str){ buf, len });
+	}
+}
+
+void
+record_write(struct msg_writer *w, const struct record *r)
+{
+	msgw_record(w);
+	msgw_field(w, "reporter", r->reporter == RECORD_SOURCE ?
+	    STR_LIT("source") : STR_LIT("destination"));
+	msgw_field_u64(w, "start-us", r->start_us);
+	msgw_field_u64(w, "duration-us", r->duration_us);
+	if (r->has & RECORD_HAS_REQUEST_DURATION)
+		msgw_field_u64(w, "request-duration-us",
+		    r->request_duration_us);
+	if (r->has & RECORD_HAS_RESPONSE_START)
+		msgw_field_u64(w, "response-start-us", r->response_start_us);
+	if (r->has & RECORD_HAS_UPSTREAM)
+		msgw_field_u64(w, "upstream-us", r->upstream_us);
+	if (r->has & RECORD_HAS_REQUEST_BYTES)
+		msgw_field_u64(w, "request-bytes", r->request_bytes);
+	if (r->has & RECORD_HAS_RESPONSE_BYTES)
+		msgw_field_u64(w, "response-bytes", r->response_bytes);
+	if (r->has & RECORD_HAS_REQUEST_HEAD)
+		msgw_field_u64(w, "request-head-bytes", r->request_head_bytes);
+	if (r->has & RECORD_HAS_RESPONSE_HEAD)
+		msgw_field_u64(w, "response-head-bytes",
+		    r->response_head_bytes);
+	if ((r->has & RECORD_HAS_CODE) || r->code != 0)
+		msgw_field_u64(w, "code", r->code);
+	record_str_field(w, "flags", r->flags);
+	record_str_field(w, "details", r->details);
+	record_str_field(w, "grpc-status", r->grpc_status);
+	record_str_field(w, "request-protocol", r->request_protocol);
+	record_str_field(w, "protocol", r->protocol);
+	record_str_field(w, "method", r->method);
+	record_str_field(w, "path", r->path);
+	record_str_field(w, "original-path", r->original_path);
+	record_str_field(w, "authority", r->authority);
+	record_str_field(w, "service", r->service);
+	record_str_field(w, "service-name", r->service_name);
+	record_str_field(w, "service-namespace", r->service_namespace);
+	if (r->has & RECORD_HAS_PORT)
+		msgw_field_u64(w, "port", r->port);
+	record_str_field(w, "security", r->security);
+	record_peer_write(w, 1, &r->source);
+	record_peer_write(w, 0, &r->destination);
+	record_str_field(w, "upstream-host", r->upstream_host);
+	record_str_field(w, "upstream-cluster", r->upstream_cluster);
+	record_str_field(w, "upstream-local", r->upstream_local);
+	record_str_field(w, "downstream-local", r->downstream_local);
+	record_str_field(w, "downstream-remote", r->downstream_remote);
+	record_str_field(w, "sni", r->sni);
+	record_str_field(w, "route-name", r->route_name);
+	record_str_field(w, "upstream-failure", r->upstream_failure);
+	if (r->has & RECORD_HAS_ATTEMPTS)
+		msgw_field_u64(w, "attempts", r->attempts);
+	record_str_field(w, "trace-id", r->trace_id);
+	record_str_field(w, "span-id", r->span_id);
+	record_str_field(w, "parent-span-id", r->parent_span_id);
+	if (r->has & RECORD_HAS_SAMPLED)
+		msgw_field(w, "sampled", r->sampled ? STR_LIT("1") :
+		    STR_LIT("0"));
+	record_headers_write(w, "request-header", r->request_headers,
+	    r->nrequest_headers);
+	record_headers_write(w, "response-header", r->response_headers,
+	    r->nresponse_headers);
+}
+
+static struct str
+record_header_get(const struct record_header *h, size_t n, const char *name)
+{
+	struct str	 none = { NULL, 0 };
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		if (util_str_caseeq(h[i].name, name))
+			return h[i].value;
+	return none;
+}
+
+struct str
+record_request_header(const struct record *r, const char *name)
+{
+	return record_header_get(r->request_headers, r->nrequest_headers,
+	    name);
+}
+
+struct str
+record_response_header(const struct record *r, const char *name)
+{
+	return record_header_get(r->response_headers, r->nresponse_headers,
+	    name);
+}
+
+void
+record_service_parts(const struct record *r, struct str *name,
+    struct str *namespace)
+{
+	const char	*dot, *end;
+	struct str	 host = r->service;
+
+	*name = r->service_name;
+	*namespace = r->service_namespace;
+	if (host.p == NULL || (name->p != NULL && namespace->p != NULL))
+		return;
+	end = host.p + host.n;
+	dot = memchr(host.p, '.', host.n);
+	if (name->p == NULL)
+		*name = dot != NULL ? (struct str){ host.p,
+		    (size_t)(dot - host.p) } : host;
+	if (namespace->p == NULL && dot != NULL) {
+		const char *ns = dot + 1, *dot2 = memchr(ns, '.',
+		    (size_t)(end - ns));
+		size_t rest;
+
+		if (dot2 == NULL)
+			return;
+		rest = (size_t)(end - dot2);
+		/* name.namespace.svc[.cluster.local] */
+		if ((rest == 4 && memcmp(dot2, ".svc", 4) == 0) ||
+		    (rest > 5 && memcmp(dot2, ".svc.", 5) == 0))
+			*namespace = (struct str){ ns, (size_t)(dot2 - ns) };
+	}
+}
+
+int
+record_is_error(const struct record *r)
+{
+	return r->code == 0 || r->code >= 500;
+}
+
+const char *
+record_reporter_name(enum record_reporter rep)
+{
+	return rep == RECORD_SOURCE ? "source" : "destination";
+}

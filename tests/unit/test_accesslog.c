@@ -1,0 +1,290 @@
+/* Unit tests of lib/accesslog.c: Envoy's format language over records. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "accesslog.h"
+#include "json.h"
+#include "record.h"
+#include "sbuf.h"
+#include "util.h"
+
+static struct str s(const char *);
+static void	example(struct record *);
+static char	*line(const char *, int, const struct record *);
+static void	test_default(void **);
+static void	test_unknown_values(void **);
+static void	test_operators(void **);
+static void	test_start_time(void **);
+static void	test_refused(void **);
+static void	test_json(void **);
+static void	test_headers(void **);
+static void	test_injection(void **);
+
+static struct str
+s(const char *p)
+{
+	return (struct str){ p, strlen(p) };
+}
+
+/* 2016-04-15T20:17:00.310Z, as Envoy's example. */
+static void
+example(struct record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->reporter = RECORD_DESTINATION;
+	r->start_us = 1460751420310123ULL;
+	r->duration_us = 226400;
+	r->has = RECORD_HAS_UPSTREAM | RECORD_HAS_REQUEST_BYTES |
+	    RECORD_HAS_RESPONSE_BYTES | RECORD_HAS_RESPONSE_START;
+	r->upstream_us = 100900;
+	r->response_start_us = 200000;
+	r->request_bytes = 154;
+	r->response_bytes = 0;
+	r->code = 204;
+	r->method = s("POST");
+	r->path = s("/api/v1/locations");
+	r->protocol = s("HTTP/1.1");
+	r->authority = s("locations");
+	r->upstream_host = s("10.0.2.1:80");
+	r->downstream_remote = s("10.0.35.28:51234");
+	r->downstream_local = s("[::1]:15006");
+	r->request_headers[0].name = s("x-forwarded-for");
+	r->request_headers[0].value = s("10.0.35.28");
+	r->request_headers[1].name = s("user-agent");
+	r->request_headers[1].value = s("nsq2http");
+	r->request_headers[2].name = s("x-request-id");
+	r->request_headers[2].value = s("cc21d9b0-cf5c-432b-8c7e-98aeb7988cd2");
+	r->nrequest_headers = 3;
+	r->source.principal = s("spiffe://cluster.local/ns/a/sa/b");
+}
+
+/* The line of r in format fmt (json 1: fmt is a JSON object). */
+static char *
+line(const char *fmt, int json, const struct record *r)
+{
+	struct accesslog_format	*f;
+	struct sbuf		 b;
+	char			 err[256];
+	char			*out;
+
+	f = json ? accesslog_json_parse(fmt, err, sizeof(err)) :
+	    accesslog_text_new(fmt, err, sizeof(err));
+	if (f == NULL)
+		fail_msg("format refused: %s", err);
+	sbuf_init(&b, 0);
+	accesslog_write(f, r, &b);
+	out = xstrdup(b.buf);
+	sbuf_fini(&b);
+	accesslog_format_free(f);
+	return out;
+}
+
+static void
+test_default(void **state)
+{
+	struct record	 r;
+	char		*l;
+
+	example(&r);
+	l = line(NULL, 0, &r);
+	assert_string_equal(l, "[2016-04-15T20:17:00.310Z] \"POST "
+	    "/api/v1/locations HTTP/1.1\" 204 - 154 0 226 100 \"10.0.35.28\" "
+	    "\"nsq2http\" \"cc21d9b0-cf5c-432b-8c7e-98aeb7988cd2\" "
+	    "\"locations\" \"10.0.2.1:80\"\n");
+	free(l);
+	/* a rewritten path shows the original */
+	r.original_path = s("/old");
+	l = line("%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %REQ(:PATH)%", 0, &r);
+	assert_string_equal(l, "/old /api/v1/locations\n");
+	free(l);
+}
+
+static void
+test_unknown_values(void **state)
+{
+	struct record	 r;
+	char		*l;
+
+	memset(&r, 0, sizeof(r));
+	r.start_us = 0;
+	l = line(NULL, 0, &r);
+	/* no response: code 0, everything unknown a dash */
+	assert_string_equal(l, "[1970-01-01T00:00:00.000Z] \"- - HTTP/1.1\" "
+	    "0 - 0 0 0 - \"-\" \"-\" \"-\" \"-\" \"-\"\n");
+	free(l);
+}
+
+static void
+test_operators(void **state)
+{
+	struct record	 r;
+	char		*l;
+
+	example(&r);
+	r.flags = s("UF,URX");
+	r.details = s("upstream_reset_before_response_started");
+	r.upstream_cluster = s("outbound|80||locations");
+	r.route_name = s("default");
+	r.sni = s("locations.example");
+	r.trace_id = s("4bf92f3577b34da6a3ce929d0e0e4736");
+	r.has |= RECORD_HAS_ATTEMPTS;
+	r.attempts = 2;
+	l = line("%RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %UPSTREAM_CLUSTER% "
+	    "%ROUTE_NAME% %REQUESTED_SERVER_NAME% %TRACE_ID% "
+	    "%UPSTREAM_REQUEST_ATTEMPT_COUNT% %RESPONSE_DURATION% "
+	    "%RESPONSE_TX_DURATION% %REQUEST_DURATION% "
+	    "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT% "
+	    "%DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT% %DOWNSTREAM_PEER_URI_SAN% "
+	    "%REQ(USER-AGENT):3% %REQ(X-MISSING?USER-AGENT)% %RESP(:STATUS)% "
+	    "100%% %UPSTREAM_TRANSPORT_FAILURE_REASON%", 0, &r);
+	assert_string_equal(l, "UF,URX upstream_reset_before_response_started "
+	    "outbound|80||locations default locations.example "
+	    "4bf92f3577b34da6a3ce929d0e0e4736 2 200 26 - 10.0.35.28 ::1 "
+	    "spiffe://cluster.local/ns/a/sa/b nsq nsq2http 204 100% -\n");
+	free(l);
+	setenv("MESHKIT_TEST_ENV", "from-env", 1);
+	l = line("%ENVIRONMENT(MESHKIT_TEST_ENV)% %ENVIRONMENT(MESHKIT_NO)%",
+	    0, &r);
+	assert_string_equal(l, "from-env -\n");
+	free(l);
+}
+
+static void
+test_start_time(void **state)
+{
+	struct record	 r;
+	char		*l;
+
+	example(&r);
+	l = line("%START_TIME(%Y/%m/%dT%H:%M:%S%z %s)%|%START_TIME(%s.%3f)%|"
+	    "%START_TIME(%s.%6f)%|%START_TIME(%f)%", 0, &r);
+	assert_string_equal(l, "2016/04/15T20:17:00+0000 1460751420|"
+	    "1460751420.310|1460751420.310123|310123000\n");
+	free(l);
+}
+
+static void
+test_refused(void **state)
+{
+	static const char *const bad[] = {
+		"%NO_SUCH_THING%",
+		"%REQ()%",
+		"%REQ(:nope)%",
+		"%REQ(x-a):0%",
+		"%REQ(x-a):x%",
+		"%REQ(x-a)x%",
+		"%DURATION(x)%",
+		"%TRAILER(grpc-status)%",
+		"50% off",
+		"%START_TIME(%s%",
+		"%%%",
+	};
+	char	 err[256];
+	size_t	 i;
+
+	for (i = 0; i < nitems(bad); i++) {
+		err[0] = '\0';
+		if (accesslog_text_new(bad[i], err, sizeof(err)) != NULL)
+			fail_msg("accepted \"%s\"", bad[i]);
+		assert_true(err[0] != '\0');
+	}
+	assert_null(accesslog_json_parse("[1]", err, sizeof(err)));
+	assert_null(accesslog_json_parse("{\"a\": 1}", err, sizeof(err)));
+	assert_null(accesslog_json_parse("{\"a\": \"%NOPE%\"}", err,
+	    sizeof(err)));
+	assert_non_null(strstr(err, "\"a\""));
+}
+
+static void
+test_json(void **state)
+{
+	struct record	 r;
+	struct json	*j;
+	char		*l, err[256];
+
+	example(&r);
+	l = line(NULL, 1, &r);
+	assert_non_null((j = json_parse(l, strlen(l) - 1, err,
+	    sizeof(err))));
+	/* numbers stay numbers, the unknown is null */
+	assert_int_equal(json_get(j, "response_code")->type, JSON_NUMBER);
+	assert_true(json_get(j, "response_code")->number == 204);
+	assert_int_equal(json_get(j, "response_flags")->type, JSON_NULL);
+	assert_string_equal(json_get_string(j, "start_time"),
+	    "2016-04-15T20:17:00.310Z");
+	assert_string_equal(json_get_string(j, "user_agent"), "nsq2http");
+	assert_true(json_get(j, "upstream_service_time")->number == 100);
+	json_free(j);
+	free(l);
+	/* mixed values are strings; text escaped */
+	r.method = s("G\"T");
+	l = line("{\"line\": \"%REQ(:METHOD)% %RESPONSE_CODE%\", "
+	    "\"code\": \"%RESPONSE_CODE%\", \"lit\": \"x\"}", 1, &r);
+	assert_string_equal(l, "{\"line\":\"G\\\"T 204\",\"code\":204,"
+	    "\"lit\":\"x\"}\n");
+	free(l);
+}
+
+static void
+test_headers(void **state)
+{
+	struct accesslog_format	*f;
+	const char *const	*names;
+	char			 err[256];
+
+	f = accesslog_text_new(NULL, err, sizeof(err));
+	assert_non_null(f);
+	/* the default needs three request headers, no response one */
+	assert_int_equal(accesslog_headers(f, 0, &names), 3);
+	assert_string_equal(names[0], "x-forwarded-for");
+	assert_string_equal(names[1], "user-agent");
+	assert_string_equal(names[2], "x-request-id");
+	assert_int_equal(accesslog_headers(f, 1, &names), 0);
+	accesslog_format_free(f);
+	f = accesslog_text_new("%RESP(Content-Type)% %REQ(A?B)% %REQ(a)%",
+	    err, sizeof(err));
+	assert_int_equal(accesslog_headers(f, 0, &names), 2);
+	assert_string_equal(names[1], "b");
+	assert_int_equal(accesslog_headers(f, 1, &names), 1);
+	assert_string_equal(names[0], "content-type");
+	accesslog_format_free(f);
+}
+
+static void
+test_injection(void **state)
+{
+	struct record	 r;
+	char		*l;
+
+	example(&r);
+	r.request_headers[1].value = s("evil\n[fake] line\r");
+	l = line(NULL, 0, &r);
+	assert_null(strstr(l, "\n[fake]"));
+	assert_non_null(strstr(l, "evil [fake] line "));
+	assert_int_equal(strchr(l, '\n') - l, (long)strlen(l) - 1);
+	free(l);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default),
+		cmocka_unit_test(test_unknown_values),
+		cmocka_unit_test(test_operators),
+		cmocka_unit_test(test_start_time),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_headers),
+		cmocka_unit_test(test_injection),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,405 @@
+/* Unit tests of lib/record.c: the records message's reader and writer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "msg.h"
+#include "record.h"
+#include "util.h"
+
+static void	assert_str(struct str, const char *);
+static struct str s(const char *);
+static int	read_one(const char *, struct record *, char *, size_t);
+static void	test_round_trip(void **);
+static void	test_defaults(void **);
+static void	test_minimal(void **);
+static void	test_refused(void **);
+static void	test_batch(void **);
+static void	test_headers(void **);
+static void	test_service_parts(void **);
+static void	test_first_wins(void **);
+
+static struct msg	 m;
+
+static void
+assert_str(struct str v, const char *want)
+{
+	if (want == NULL) {
+		assert_null(v.p);
+		return;
+	}
+	assert_non_null(v.p);
+	assert_int_equal(v.n, strlen(want));
+	assert_memory_equal(v.p, want, v.n);
+}
+
+static struct str
+s(const char *p)
+{
+	return (struct str){ p, strlen(p) };
+}
+
+/* The first record of a records message; header as batch. */
+static int
+read_one(const char *text, struct record *r, char *err, size_t errlen)
+{
+	struct record_batch	 b;
+
+	if (msg_parse(&m, text, strlen(text), err, errlen) == -1)
+		return -2;
+	if (record_batch_read(&m, &b, err, errlen) == -1)
+		return -3;
+	assert_true(m.nrecords >= 1);
+	return record_read(&m, &m.records[0], &b, r, err, errlen);
+}
+
+static void
+test_round_trip(void **state)
+{
+	struct msg_writer	 w;
+	struct record_batch	 b, b2;
+	struct record		 r, got;
+	const char		*labels[] = { "app=book", "version=v1" };
+	char			 err[256];
+
+	memset(&b, 0, sizeof(b));
+	b.self.workload = s("book-v1");
+	b.self.namespace = s("shop");
+	b.self.principal = s("spiffe://cluster.local/ns/shop/sa/book");
+	b.pid = 4242;
+	b.counters[0].name = s("records-dropped");
+	b.counters[0].value = 7;
+	b.counters[1].name = s("records-sent");
+	b.counters[1].value = 1000;
+	b.ncounters = 2;
+
+	memset(&r, 0, sizeof(r));
+	r.reporter = RECORD_SOURCE;
+	r.start_us = 1764000000123456ULL;
+	r.duration_us = 2500;
+	r.has = RECORD_HAS_REQUEST_BYTES | RECORD_HAS_RESPONSE_BYTES |
+	    RECORD_HAS_UPSTREAM | RECORD_HAS_PORT | RECORD_HAS_SAMPLED |
+	    RECORD_HAS_ATTEMPTS | RECORD_HAS_REQUEST_HEAD |
+	    RECORD_HAS_RESPONSE_HEAD | RECORD_HAS_REQUEST_DURATION |
+	    RECORD_HAS_RESPONSE_START | RECORD_HAS_CODE;
+	r.request_bytes = 0;
+	r.response_bytes = 45;
+	r.upstream_us = 2000;
+	r.request_head_bytes = 80;
+	r.response_head_bytes = 120;
+	r.request_duration_us = 10;
+	r.response_start_us = 2100;
+	r.code = 503;
+	r.port = 8080;
+	r.attempts = 3;
+	r.sampled = 1;
+	r.flags = s("UF,URX");
+	r.method = s("GET");
+	r.path = s("/rate/1");
+	r.authority = s("rating:8080");
+	r.service = s("rating.shop.svc.cluster.local");
+	r.security = s("none");
+	r.destination.workload = s("rating-v2");
+	r.destination.namespace = s("shop");
+	r.destination.app = s("rating");
+	r.destination.version = s("v2");
+	r.upstream_host = s("127.0.0.1:9082");
+	r.trace_id = s("4bf92f3577b34da6a3ce929d0e0e4736");
+	r.span_id = s("00f067aa0ba902b7");
+	r.parent_span_id = s("a3ce929d0e0e4736");
+	r.request_headers[0].name = s("user-agent");
+	r.request_headers[0].value = s("curl/7.88");
+	r.nrequest_headers = 1;
+	r.response_headers[0].name = s("content-type");
+	r.response_headers[0].value = s("application/json");
+	r.nresponse_headers = 1;
+
+	msgw_init(&w);
+	record_batch_write(&w, &b, labels, 2);
+	record_write(&w, &r);
+	record_write(&w, &r);
+	assert_false(w.overflow);
+	assert_int_equal(msg_parse(&m, w.buf, w.len, err, sizeof(err)), 0);
+	assert_true(msg_type_is(&m, "records"));
+	assert_int_equal(m.nrecords, 2);
+	assert_int_equal(record_batch_read(&m, &b2, err, sizeof(err)), 0);
+	assert_str(b2.self.workload, "book-v1");
+	assert_str(b2.self.app, "book");
+	assert_str(b2.self.version, "v1");
+	assert_int_equal(b2.pid, 4242);
+	assert_int_equal(b2.ncounters, 2);
+	assert_str(b2.counters[0].name, "records-dropped");
+	assert_int_equal(b2.counters[0].value, 7);
+	assert_int_equal(b2.counters[1].value, 1000);
+
+	assert_int_equal(record_read(&m, &m.records[1], &b2, &got, err,
+	    sizeof(err)), 0);
+	assert_int_equal(got.reporter, RECORD_SOURCE);
+	assert_int_equal(got.start_us, r.start_us);
+	assert_int_equal(got.duration_us, 2500);
+	assert_int_equal(got.has, r.has);
+	assert_int_equal(got.response_bytes, 45);
+	assert_int_equal(got.request_bytes, 0);
+	assert_int_equal(got.upstream_us, 2000);
+	assert_int_equal(got.code, 503);
+	assert_int_equal(got.port, 8080);
+	assert_int_equal(got.attempts, 3);
+	assert_int_equal(got.sampled, 1);
+	assert_str(got.flags, "UF,URX");
+	assert_str(got.path, "/rate/1");
+	assert_str(got.service, "rating.shop.svc.cluster.local");
+	/* the reporter's own side comes from the header */
+	assert_str(got.source.workload, "book-v1");
+	assert_str(got.source.namespace, "shop");
+	assert_str(got.source.app, "book");
+	assert_str(got.source.version, "v1");
+	assert_str(got.source.principal,
+	    "spiffe://cluster.local/ns/shop/sa/book");
+	assert_str(got.destination.workload, "rating-v2");
+	assert_str(got.destination.version, "v2");
+	assert_str(got.destination.principal, NULL);
+	assert_str(got.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+	assert_str(got.parent_span_id, "a3ce929d0e0e4736");
+	assert_str(record_request_header(&got, "User-Agent"), "curl/7.88");
+	assert_str(record_response_header(&got, "content-type"),
+	    "application/json");
+	assert_str(record_request_header(&got, "x-request-id"), NULL);
+	msgw_fini(&w);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct record	 r;
+	char		 err[256];
+
+	assert_int_equal(read_one("meshkit/1 records\n"
+	    "workload: rating-v1\nnamespace: default\n"
+	    "label: app.kubernetes.io/name=rating\nlabel: version=v1\n\n"
+	    "reporter: destination\nstart-us: 1\nduration-us: 2\n"
+	    "source-workload: book-v1\n", &r, err, sizeof(err)), 0);
+	assert_int_equal(r.reporter, RECORD_DESTINATION);
+	assert_str(r.destination.workload, "rating-v1");
+	assert_str(r.destination.app, "rating");
+	assert_str(r.destination.version, "v1");
+	assert_str(r.source.workload, "book-v1");
+	assert_str(r.source.namespace, NULL);
+	assert_int_equal(r.has, 0);
+	assert_int_equal(r.code, 0);
+	assert_true(record_is_error(&r));
+	r.code = 404;
+	assert_false(record_is_error(&r));
+	r.code = 500;
+	assert_true(record_is_error(&r));
+}
+
+static void
+test_minimal(void **state)
+{
+	struct record	 r;
+	char		 err[256];
+
+	/* a header of nothing, unknown keys ignored */
+	assert_int_equal(read_one("meshkit/1 records\n\nreporter: source\n"
+	    "start-us: 0\nduration-us: 0\nfuture-field: x\n", &r, err,
+	    sizeof(err)), 0);
+	assert_str(r.source.workload, NULL);
+	assert_str(r.service, NULL);
+}
+
+static void
+test_refused(void **state)
+{
+	static const struct {
+		const char	*record;
+		const char	*reason;
+	} cases[] = {
+		{ "start-us: 1\nduration-us: 1\n", "missing reporter" },
+		{ "reporter: source\nduration-us: 1\n", "missing start-us" },
+		{ "reporter: source\nstart-us: 1\n", "missing duration-us" },
+		{ "reporter: both\nstart-us: 1\nduration-us: 1\n",
+		    "bad reporter" },
+		{ "reporter: source\nstart-us: -1\nduration-us: 1\n",
+		    "bad start-us" },
+		{ "reporter: source\nstart-us: 1\nduration-us: 1x\n",
+		    "bad duration-us" },
+		{ "reporter: source\nstart-us: 1\nduration-us: 1\n"
+		    "code: 600\n", "bad code" },
+		{ "reporter: source\nstart-us: 1\nduration-us: 1\n"
+		    "code: 42\n", "bad code 42" },
+		{ "reporter: source\nstart-us: 1\nduration-us: 1\n"
+		    "port: 65536\n", "bad port" },
+		{ "reporter: source\nstart-us: 1\nduration-us: 1\n"
+		    "trace-id: 4BF92F3577B34DA6A3CE929D0E0E4736\n"
+		    "span-id: 00f067aa0ba902b7\n", "bad trace-id" },
+		{ "reporter: source\nstart-us: 1\nduration-us: 1\n"
+		    "trace-id: 4bf92f3577b34da6a3ce929d0e0e47\n"
+		    "span-id: 00f067aa0ba902b7\n", "bad trace-id" },
+		{ "reporter: source\nstart-us: 1\nduration-us: 1\n"
+		    "trace-id: 4bf92f3577b34da6a3ce929d0e0e4736\n",
+		    "go together" },
+		{ "reporter: source\nstart-us: 1\nduration-us: 1\n"
+		    "span-id: 00f067aa0ba902b\n", "bad span-id" },
+		{ "reporter: source\nstart-us: 1\nduration-us: 1\n"
+		    "sampled: yes\n", "bad sampled" },
+		{ "reporter: source\nstart-us: 1\nduration-us: 1\n"
+		    "request-header: no colon\n", "bad request-header" },
+		{ "reporter: source\nstart-us: 1\nduration-us: 1\n"
+		    "response-header: Upper: x\n", "bad response-header" },
+		{ "reporter: source\nstart-us: 1\nduration-us: 1\n"
+		    "request-header: : x\n", "bad request-header" },
+		{ "reporter: source\nstart-us: 1\nduration-us: 1\n"
+		    "start-us: 99999999999999999999999\n", NULL },
+	};
+	struct record	 r;
+	char		 text[512], err[256];
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < nitems(cases); i++) {
+		snprintf(text, sizeof(text), "meshkit/1 records\n\n%s",
+		    cases[i].record);
+		err[0] = '\0';
+		rc = read_one(text, &r, err, sizeof(err));
+		if (cases[i].reason == NULL) {
+			/* a repeat of a number is not read at all */
+			assert_int_equal(rc, 0);
+			assert_int_equal(r.start_us, 1);
+			continue;
+		}
+		if (rc != -1 || strstr(err, cases[i].reason) == NULL)
+			fail_msg("case %zu: rc %d err \"%s\", want \"%s\"", i,
+			    rc, err, cases[i].reason);
+	}
+}
+
+static void
+test_batch(void **state)
+{
+	struct record_batch	 b;
+	char			 err[256];
+	const char		*text;
+	static const char *const bad[] = {
+		"meshkit/1 records\nlabel: novalue\n",
+		"meshkit/1 records\nlabel: =x\n",
+		"meshkit/1 records\npid: x\n",
+		"meshkit/1 records\ncounter: x\n",
+		"meshkit/1 records\ncounter: Bad 1\n",
+		"meshkit/1 records\ncounter: x -1\n",
+		"meshkit/1 records\ncounter:  1\n",
+	};
+	size_t			 i;
+
+	for (i = 0; i < nitems(bad); i++) {
+		assert_int_equal(msg_parse(&m, bad[i], strlen(bad[i]), err,
+		    sizeof(err)), 0);
+		err[0] = '\0';
+		assert_int_equal(record_batch_read(&m, &b, err, sizeof(err)),
+		    -1);
+		assert_true(err[0] != '\0');
+	}
+	/* "app" beats app.kubernetes.io/name whichever comes first */
+	text = "meshkit/1 records\nlabel: app=a\n"
+	    "label: app.kubernetes.io/name=b\nlabel: app.kubernetes.io/"
+	    "version=2\nlabel: version=1\nlabel: empty=\n";
+	assert_int_equal(msg_parse(&m, text, strlen(text), err, sizeof(err)),
+	    0);
+	assert_int_equal(record_batch_read(&m, &b, err, sizeof(err)), 0);
+	assert_str(b.self.app, "a");
+	assert_str(b.self.version, "1");
+}
+
+static void
+test_headers(void **state)
+{
+	struct record	 r;
+	char		 text[8192], err[256];
+	size_t		 i, len;
+
+	len = (size_t)snprintf(text, sizeof(text), "meshkit/1 records\n\n"
+	    "reporter: source\nstart-us: 1\nduration-us: 1\n");
+	for (i = 0; i < RECORD_MAX_HEADERS + 4; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+		    "request-header: h%zu:v%zu\n", i, i);
+	assert_int_equal(read_one(text, &r, err, sizeof(err)), 0);
+	/* at most 16 kept, the rest ignored */
+	assert_int_equal(r.nrequest_headers, RECORD_MAX_HEADERS);
+	assert_str(record_request_header(&r, "h0"), "v0");
+	assert_str(record_request_header(&r, "h15"), "v15");
+	assert_str(record_request_header(&r, "h16"), NULL);
+}
+
+static void
+test_service_parts(void **state)
+{
+	struct record	 r;
+	struct str	 name, ns;
+
+	memset(&r, 0, sizeof(r));
+	r.service = s("rating.shop.svc.cluster.local");
+	record_service_parts(&r, &name, &ns);
+	assert_str(name, "rating");
+	assert_str(ns, "shop");
+	r.service = s("rating.shop.svc");
+	record_service_parts(&r, &name, &ns);
+	assert_str(ns, "shop");
+	r.service = s("rating");
+	record_service_parts(&r, &name, &ns);
+	assert_str(name, "rating");
+	assert_str(ns, NULL);
+	r.service = s("api.example.com");
+	record_service_parts(&r, &name, &ns);
+	assert_str(name, "api");
+	assert_str(ns, NULL);
+	r.service_namespace = s("ext");
+	record_service_parts(&r, &name, &ns);
+	assert_str(ns, "ext");
+	memset(&r, 0, sizeof(r));
+	record_service_parts(&r, &name, &ns);
+	assert_str(name, NULL);
+	assert_str(ns, NULL);
+}
+
+static void
+test_first_wins(void **state)
+{
+	struct record	 r;
+	char		 err[256];
+
+	assert_int_equal(read_one("meshkit/1 records\n\nreporter: source\n"
+	    "reporter: destination\nstart-us: 1\nduration-us: 1\n"
+	    "code: 200\ncode: 500\nservice: a\nservice: b\nflags:\n"
+	    "flags: UH\n", &r, err, sizeof(err)), 0);
+	assert_int_equal(r.reporter, RECORD_SOURCE);
+	assert_int_equal(r.code, 200);
+	assert_str(r.service, "a");
+	/* an empty value is unknown, so the next one counts */
+	assert_str(r.flags, "UH");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_minimal),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_headers),
+		cmocka_unit_test(test_service_parts),
+		cmocka_unit_test(test_first_wins),
+	};
+	int	 rc;
+
+	msg_init(&m);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	msg_fini(&m);
+	return rc;
+}
