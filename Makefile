@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # meshkit: build, test, install, demo, bench, fuzz.
 #
 #   make            every program into bin/

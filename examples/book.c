@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * book: the book service of the bookstore demo (the InfoQ article
  * "Implementing Microservicilities with Istio").  A small HTTP/1.1 server

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rating: the rating service of the bookstore demo (the InfoQ article
  * "Implementing Microservicilities with Istio"), a small HTTP/1.1 server

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Envoy's access log format language over meshkit's records
  * (accesslog.h).

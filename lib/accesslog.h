@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Access log lines from per-request records, in Envoy's format language:
  * a format string of literal text and command operators (%START_TIME%,

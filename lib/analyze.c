@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Checks across resources, as istioctl analyze makes them, on a config
  * that loaded: the references a resource makes (a destination's host

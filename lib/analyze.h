@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * meshctl analyze's checks across resources, after istioctl analyze:
  * a loaded config in, messages out, each with Istio's code and wording

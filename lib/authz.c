@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The authorization decision of authz.h.  Authentication first
  * (authz_authn.c): a bad token ends the decision with 401.  Then the

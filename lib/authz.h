@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Authorization decisions, as Istio's RequestAuthentication and
  * AuthorizationPolicy make them: who the caller is (a JWT, verified),

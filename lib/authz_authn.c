@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Authentication for the decision of authz.c, as Istio has Envoy's
  * jwt_authn filter do it (pilot's convertToEnvoyJwtConfig, Envoy's

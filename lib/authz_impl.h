@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Inside the authz module: what authz.c (policies, the decision),
  * authz_authn.c (tokens: where they are, their verification, what they

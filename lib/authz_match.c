@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * How one value of an AuthorizationPolicy matches one field of a
  * request, as the Envoy matchers Istio generates for it do

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Reading authz-d's answers (meshkit-ipc(7) "authz-reply").  What an
  * answer asks proxy-d to write into a request must make a well-formed

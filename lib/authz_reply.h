@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * authz-d's answers as proxy-d reads them: the records of a
  * meshkit-ipc(7) "authz-reply".  The strings point into the message,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The wire form of authz.h: meshkit-ipc(7) "authz" questions and
  * "authz-reply" answers, and a whole message in and out for authz-d.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * breaker-d's decisions: the policy of each cluster from the
  * DestinationRules, and the outlier-detection state machine of each

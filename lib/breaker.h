@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Outlier detection and connection-pool limits, as breaker-d decides
  * them: per cluster (service, subset, port) and per endpoint, the state

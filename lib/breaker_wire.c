@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The wire form of breaker-d's messages (meshkit-ipc(7)): admit and its
  * reply, report, breaker-event, breaker-state, status and error, and the

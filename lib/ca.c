@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The mesh CA (ca.h): its material, the checks on a CSR, the signing of
  * a leaf, root rotation.  OpenSSL 3 does the cryptography; this file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tls-d's certificate authority: its roots and signing key (a self-signed
  * ECDSA P-256 root made in its state directory, or a plug-in CA in

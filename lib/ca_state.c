@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tls-d's state directory (ca.h): what must survive a restart, so that a
  * restarted tls-d keeps the same root and the same bundle.

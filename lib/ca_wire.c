@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tls-d's messages (meshkit-ipc(7) csr, bundle, cert-info, rotate-root,
  * status) and their readers for proxy-d and meshctl (ca.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Loading a config: files, the Kubernetes envelope of every document,
  * which kinds are kept, and the whole-config checks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * meshkit's configuration: Istio resources in their own envelope
  * (apiVersion, kind, metadata, spec), multi-document YAML files, read from

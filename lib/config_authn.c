@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * RequestAuthentication, typed: the JWT rules of a workload, with the
  * checks of Istio's ValidateRequestAuthentication and of its CRD

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Istio's DestinationRule, typed, and the Kubernetes Service read as a
  * ServiceEntry with a workload selector.  As for the other kinds, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Istio fields meshkit reads and checks, as Istio checks them, but does
  * not act on: each gives a warning at its key ("... is not supported by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Inside the config module: what config.c (loading, the envelope,
  * generic kinds), config_istio.c (ServiceEntry, WorkloadEntry) and

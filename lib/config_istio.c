@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The Istio kinds meshkit types itself: ServiceEntry and WorkloadEntry.
  * The rules are Istio's own validation, so that a file Istio refuses is

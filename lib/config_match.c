@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The matching half of a VirtualService: string matches (exact, prefix,
  * regex compiled here once per load) and HTTPMatchRequest, checked as

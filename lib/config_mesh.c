@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * meshkit's MeshConfig (meshkit.io/v1alpha1): the mesh-wide settings of
  * Istio's MeshConfig that meshkit acts on: defaultHttpRetryPolicy (the

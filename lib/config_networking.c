@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Istio's VirtualService, typed.  The rules are Istio's validation
  * (unknown fields, weights, durations, percentages, one of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * meshkit's own kind, Proxy (meshkit.io/v1alpha1): what one proxy-d
  * serves and how.  etc/meshkit/proxy.yaml shows every field with its

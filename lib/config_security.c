@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * AuthorizationPolicy, typed: what a caller may do.  The checks are
  * those of Istio's ValidateAuthorizationPolicy (and of the dry-run

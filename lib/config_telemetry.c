@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Telemetry settings: the fields of meshkit's MeshConfig that Istio's
  * MeshConfig has for access logs and tracing (accessLogFile,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The TLS settings of the config, typed and checked as Istio checks them:
  * PeerAuthentication (what a workload accepts) and a DestinationRule's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Reading typed values out of YAML nodes for the config module, each
  * failure reported at the node with what was expected and what was

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A daemon's chores around its decisions (daemon.h): its flags, signals,
  * REP socket and workers, ipc:// socket files, pid file, config

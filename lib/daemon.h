@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What a meshkit daemon (route-d, authz-d, breaker-d) does around its
  * decisions: its flags' common parts, its signals, a REP socket served by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The live service graph (graph.h).
  *

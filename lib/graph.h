@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The live service graph, as Kiali draws its versioned app graph:
  * workloads and services as nodes, requests as edges (caller workload ->

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Strict HTTP/1.1 parsing for a reverse proxy (RFC 9110, RFC 9112).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A strict HTTP/1.1 message parser (RFC 9110/9112) for a proxy: it refuses
  * every shape that two HTTP implementations could read differently

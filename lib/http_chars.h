@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Inside the http modules: the character classes of RFC 9110 and
  * RFC 9112 that http.c (heads) and http_chunked.c (chunked bodies) test

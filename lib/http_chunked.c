@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The chunked body checker: a byte-at-a-time state machine over
  * chunk-size lines, extensions and trailers, which lets chunk data through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The chunked transfer coding (RFC 9112 7.1), checked as a body streams
  * through the proxy.  Split from http.h, which includes this header: the

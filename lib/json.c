@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The JSON reader of json.h: recursive descent over the bytes, bounded in
  * depth and node count, every string checked as UTF-8.

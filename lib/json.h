@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A small strict JSON reader (RFC 8259) for what meshkit reads from
  * outside: JWT headers and claims, JWKS documents.  Hostile input is

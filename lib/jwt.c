@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * JWT and JWKS of jwt.h over OpenSSL 3: keys built from their JWK
  * parameters with EVP_PKEY_fromdata, signatures checked with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * JSON Web Tokens (RFC 7519) signed with JWS compact serialization (RFC
  * 7515), and JSON Web Key Sets (RFC 7517) to verify them.

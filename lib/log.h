@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * One log API for every meshkit program.  In the foreground messages go to
  * stderr; otherwise to syslog, or to a file when log_init_file() was used.

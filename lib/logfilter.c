@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A CEL subset for access log filters (logfilter.h): a recursive descent
  * parser to a typed tree, and its evaluation over a record.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The access log filter of Istio's Telemetry (accessLogging[].filter
  * .expression): a subset of CEL over Envoy's request attributes, checked

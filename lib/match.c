@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Istio's string matches.  Regexes are compiled once, when the config is
  * loaded, and matched with a budget: RE2 runs in linear time and PCRE2

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * String matches of Istio's routing API: exact, prefix, and regex in
  * RE2's dialect, run by PCRE2 (the common subset: RE2 refuses

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Istio's standard HTTP metrics (metrics.h).
  *

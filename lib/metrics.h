@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Istio's standard HTTP metrics from per-request records, in Prometheus'
  * text exposition format: istio_requests_total and the histograms

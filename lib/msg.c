@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * meshkit-ipc(7) messages: the reader and the writer.
  *

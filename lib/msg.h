@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The text messages of meshkit-ipc(7): a "meshkit/1 TYPE" line, a header
  * block, then records, blocks of "key: value" lines separated by one empty

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Istio's precedence of mutual TLS settings (mtls.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Which mutual TLS a connection gets, decided from the config as Istio
  * decides it: on the inbound side the PeerAuthentication in force for a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The user a daemon runs as, and its run directory (privdrop.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The user a daemon runs as, as the OpenBSD daemons do it: started as
  * root, a daemon binds what it must, gives the files it made before to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * meshkit-ipc(7) "records": the reader and the writer of the per-request
  * record.

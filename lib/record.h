@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The per-request record of meshkit-ipc(7) "records": what one proxy-d
  * saw of one request, for stats-d's metrics, access logs and spans.  The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Retry conditions as Envoy defines them for x-envoy-retry-on (which is
  * what Istio's retryOn becomes):

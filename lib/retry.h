@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Retry policy of a route, as Envoy reads Istio's retryOn: which
  * outcomes of a try call for another, and how long to wait before it.

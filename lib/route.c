@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Routing decisions from ServiceEntry and WorkloadEntry, and what route-d
  * answers to each message.  The wire form of the route messages of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Routing decisions: where a request goes, from ServiceEntry,
  * WorkloadEntry, Kubernetes Service, VirtualService and DestinationRule.  Plain

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The table of names route-d resolves (route_dns.h).  Configs name tens of
  * hosts, not thousands: a sorted array would buy nothing a scan costs.

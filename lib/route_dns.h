@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Names route-d resolves through DNS, and what they resolved to: the
  * endpoint addresses (and, without endpoints, the hosts) of ServiceEntries

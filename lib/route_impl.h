@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Inside the route module: what route.c (decisions, route-d's message
  * handling) and route_wire.c (reading and writing the route messages)

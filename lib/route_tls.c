@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The TLS of a route-d answer (route.h, meshkit-ipc(7) route-reply):
  * the DestinationRule's trafficPolicy.tls for the destination's subset

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Decisions under a VirtualService: its http routes in order, the first
  * that matches wins (match blocks ORed, the fields of one ANDed); its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The wire form of the route messages of meshkit-ipc(7): the request's
  * source header and questions read, answers written and read back.

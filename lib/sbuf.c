@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The growing text buffer of sbuf.h and the escapes of the formats
  * meshkit writes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A growing byte buffer for text that meshkit writes out: Prometheus'
  * exposition, JSON (access logs, spans, the graph), DOT, HTML.  Bounded:

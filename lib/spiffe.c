@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * SPIFFE IDs (spiffe.h).  The rules are the SPIFFE ID specification's:
  * a lower-case trust domain, path segments of letters, digits, '.', '-'

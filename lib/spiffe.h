@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * SPIFFE identities as Istio writes them:
  * spiffe://<trust domain>/ns/<namespace>/sa/<service account>, and the

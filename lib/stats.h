@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stats-d's work on records, without its I/O: each records message of
  * meshkit-ipc(7) counted into Istio's metrics and the service graph,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A string-keyed hash map of pointers, open addressing with linear
  * probing.  Keys are copied; values are the caller's.  Lookups do not

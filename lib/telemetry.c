@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The telemetry that applies to a workload (telemetry.h).
  *

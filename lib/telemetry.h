@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What telemetry applies to one workload: Istio's Telemetry resources
  * (the workload's own by selector, else its namespace's, else the root

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proxy-d's TLS (tls.h) over OpenSSL 3.
  *

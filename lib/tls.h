@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The TLS side of proxy-d, as plain functions over OpenSSL objects: its
  * key and CSR, the SSL_CTX of mutual TLS between proxies (TLS 1.3, the

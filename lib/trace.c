@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Trace context and spans (trace.h).
  *

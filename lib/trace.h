@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Distributed tracing: the trace context a request carries (W3C
  * traceparent/tracestate, B3 in its multi-header and single-header

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Request path normalization with the semantics of Istio's
  * pathNormalization (Envoy's normalize_path, merge_slashes and

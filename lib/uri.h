@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Path normalization of request targets, as Istio's MeshConfig
  * pathNormalization asks of its proxies: one normalized path that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Small helpers every program uses. */
 #ifndef MESHKIT_UTIL_H
 #define MESHKIT_UTIL_H

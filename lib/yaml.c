@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * YAML into position-keeping trees, with libyaml's event API.  libyaml
  * itself has no limits, so every bound of yaml.h is enforced here, as the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * YAML documents read with libyaml's event API into a small tree that
  * keeps line and column of every node.  Hostile input is refused with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * authz-d's parts: main.c serves questions and reloads the config;
  * jwks.c keeps the key sets of every jwksUri, fetched in the background;

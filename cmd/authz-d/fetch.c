@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Fetching a JWKS: file://, http:// and https:// (OpenSSL, the system's
  * CA store, SNI and host name verification), one GET with

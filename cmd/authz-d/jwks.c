@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The key sets of every jwksUri the config names, fetched on a thread of
  * their own so that a slow or dead key server never holds a question

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * authz-d: answers proxy-d's authorization questions (meshkit-ipc(7)
  * "authz") from the RequestAuthentication and AuthorizationPolicy

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * breaker-d: outlier detection and connection-pool limits for proxy-d
  * (meshkit-ipc(7)), from the DestinationRules of a config directory.

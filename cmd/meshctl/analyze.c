@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * meshctl analyze [DIR ...] [-f FILE ...], like istioctl analyze: load
  * the files as one config and report what is wrong across resources,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * meshctl apply -f FILE and meshctl delete -f FILE, like kubectl's: each
  * resource, by kind, namespace and name, gets a file of its own in the

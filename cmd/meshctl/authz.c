@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * meshctl authz check: one meshkit-ipc(7) authz question to the running
  * authz-d, asked as the named workload's proxy-d would ask it, and the

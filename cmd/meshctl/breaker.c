@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * meshctl breaker [-s url] [-o text|json]: breaker-d's view of every
  * endpoint it tracks (meshkit-ipc(7) breaker-state): its state, its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * meshctl describe WORKLOAD [--root-namespace ns] [-o text|json]: each
  * listener of a workload's proxy with the mutual TLS it takes and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * meshctl get [KIND] [-n NAMESPACE]: the resources of the config
  * directory and where each is defined.  Each file is loaded on its own,

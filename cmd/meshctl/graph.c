@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * meshctl graph and meshctl top: stats-d's service graph (meshkit-ipc(7)
  * stats-graph) drawn as Graphviz DOT, and a live table of rate, success

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Talking to the daemons: where route-d listens, a question asked as a
  * workload's proxy-d would ask it, and one request with a reply, bounded

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * meshctl [-c dir] [-o text|json] [-r dir] command [args]: flags, the table of
  * subcommands, and what they share.  Adding a subcommand is one line in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Which mesh meshctl talks to, found as kubectl finds its cluster: the
  * run directory (where the daemons' sockets are) and the configuration

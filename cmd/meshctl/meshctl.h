@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * meshctl: the operator's tool.  One table of subcommands in main.c; each
  * subcommand is a function in its own file that parses its own flags.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What apply, delete and get share: reading resource files (a path or
  * "-" for standard input), naming resources as kubectl does, the files

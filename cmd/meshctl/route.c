@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * meshctl route explain --host H [--path P] [--method M] [-H 'name: value']
  * ...: one meshkit-ipc(7) route question to the running route-d, asked as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * meshctl status [-s url] [-b url] [-a url] [-t url] [-m url]: the
  * meshkit-ipc(7) "status" request to each daemon (route-d, breaker-d,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * meshctl tls: the mesh's certificates, from tls-d (meshkit-ipc(7)).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * meshctl validate [--strict] [file | dir ...]: load the files as one
  * config, the way a daemon would, and report every error and warning as

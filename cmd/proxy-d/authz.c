@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Asking authz-d whether the caller of an inbound request may ask, and
  * the decisions proxy-d keeps: a cache keyed by the local app and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * breaker-d's side of a request, kept per cluster (service, subset,
  * port of route-d's answer): its last admit answer (limits, ejected

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Where proxy-d's connections get their bufferevents: one place for the
  * client side, one for the upstream side (requests and mirrors), and the

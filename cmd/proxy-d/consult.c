@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Asking route-d: its questions and answers over the REQ machinery of
  * ipc.c (batched per loop turn, many messages in flight).

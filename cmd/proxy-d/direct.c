@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What a route does before any upstream is asked: a fault's delay and
  * abort, as Istio's fault filter does them (first, never retried), then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The upstream side of a request: the tries (connect or take a pooled
  * connection, send the head and the body, retry by the route's policy),

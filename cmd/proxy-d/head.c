@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The head writer: see head.h.  Every writer here writes exactly what
  * its *_need counted room for, with no printf: a number too long for a

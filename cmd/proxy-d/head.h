@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The head writer of proxy-d: the request head sent upstream, the
  * response head sent to the client, and proxy-d's own answers, written

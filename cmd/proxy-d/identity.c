@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proxy-d's identity (meshkit-ipc(7) csr, bundle-event): a key made in
  * memory, a CSR for the SPIFFE ID of its Proxy (namespace and service

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The nng clients of the daemons, one machinery for all of them.
  *

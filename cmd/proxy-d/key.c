@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Cache keys of proxy-d (key.h).  Every value goes in after its length:
  * a header value may hold commas and anything a separator could be, and

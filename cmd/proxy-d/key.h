@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The keys under which proxy-d keeps route-d's answers (routing.c) and
  * authz-d's decisions (authz.c): pure functions of the request, so that

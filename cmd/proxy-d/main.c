@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proxy-d: flags, signals, config generations, listeners, drain.
  */

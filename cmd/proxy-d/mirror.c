@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Mirrors: a copy of a request sent to another endpoint, its answer read
  * and thrown away.  Nothing waits on a mirror and nothing it does reaches

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proxy-d's side of observability: the stage hooks (stage.h) that start
  * or continue each request's trace and put its context on the upstream

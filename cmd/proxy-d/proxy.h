@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proxy-d: the data plane.  One event loop; nng's threads only hand
  * answers back to it through an eventfd.

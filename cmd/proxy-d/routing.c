@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The answers of route-d as proxy-d keeps them: a cache keyed by what the
  * answer depended on, coalescing of identical questions, stale answers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A client connection and the requests it carries, one after another:
  * read and check each head, hand the request to its stages (stage.c),

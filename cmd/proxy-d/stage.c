@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The one place that drives a request through its stages (stage.h).
  */

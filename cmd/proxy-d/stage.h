@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The stages of a request in proxy-d.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * TLS on a socket bufferevent (tlsio.h).
  *

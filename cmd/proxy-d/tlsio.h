@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * TLS on a socket bufferevent, driven by proxy-d itself (conn.c's
  * transport for mutual TLS and origination).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Upstream connections and the pool of idle ones per endpoint.
  */

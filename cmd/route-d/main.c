@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * route-d: answers proxy-d's route questions (meshkit-ipc(7)) from the
  * ServiceEntry and WorkloadEntry resources of a config directory.

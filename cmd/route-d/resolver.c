@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * route-d's DNS resolver (resolver.h).  Each name is asked for A and
  * AAAA records together, and asked again when the shortest TTL of its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * route-d's DNS resolver: evdns on an event_base of its own, in a thread
  * of its own, re-resolving each name of the table on its records' TTL.

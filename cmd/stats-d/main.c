@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stats-d: what happened, from proxy-d's records (meshkit-ipc(7)
  * records): Istio's metrics for Prometheus, access logs, spans for

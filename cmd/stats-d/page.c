@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The graph page (page.html) as statsd_page, a NUL-terminated string,
  * put in the program by the assembler: the page stays a file one can

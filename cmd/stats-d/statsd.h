@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stats-d's parts: main.c (flags, the daemon skeleton, the records
  * socket, the REP answers), web.c (the HTTP thread: /metrics, the graph

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stats-d's web thread: one libevent loop for the HTTP port (/metrics,
  * the graph page at /, its data at /graph.json), the once-a-second

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tls-d: the mesh's certificate authority (meshkit-ipc(7) csr, bundle,
  * cert-info, rotate-root, status).  It signs the CSRs of proxy-d with a

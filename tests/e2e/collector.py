@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """A stand-in trace collector for the e2e tests: answers every POST with
 the status given, and keeps each request's body as DIR/N-PATH.json (PATH
 with its slashes as dashes), so a test can read what stats-d exported.

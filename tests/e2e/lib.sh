@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Helpers for the end-to-end tests: real processes on loopback, private
 # ports and socket paths, logs kept only when something fails.
 # Source it first thing; call `finish` last.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Helpers for the HTTP tests of proxy-d (t_http, t_smuggling, t_stream,
 # t_timeouts).  Source it after lib.sh.
 RAWHTTP="python3 $TOP/tests/e2e/rawhttp.py"

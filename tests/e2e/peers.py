@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Peers that misbehave the way t_session needs: clients that half-close,
 pipeline without reading, or never read; an upstream that answers every
 request head with bytes of its choosing.  Loopback only, every wait

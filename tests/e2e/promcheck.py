@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Runs the PromQL of Istio's Grafana dashboards against a Prometheus, for
 the e2e tests.
 

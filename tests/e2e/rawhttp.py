@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Raw HTTP/1.1 over loopback sockets for the end-to-end tests: what curl
 will not send, and upstreams that misbehave on purpose.
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # meshctl analyze on files written here: each cross-resource problem
 # with its code, the exit status, -f, -o json, and the config directory
 # (-c) when nothing is named.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # meshctl apply / delete / get / route explain against a running mesh:
 # route-d picks changes of its directory up by itself (no signal), a
 # broken file or a hand-written resource is refused whole, and traffic

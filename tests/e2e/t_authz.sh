@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # authz-d as a daemon and as a filter: the walkthrough's
 # RequestAuthentication and AuthorizationPolicy with meshkit's own keys
 # and tokens (the article's files with Istio's tokens in the conformance

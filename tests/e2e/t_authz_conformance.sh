@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The authz conformance suite (tests/conformance/README): Istio's
 # semantics for RequestAuthentication and AuthorizationPolicy, and the
 # cases of its integration tests, asked of authz-d -f and meshctl

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # proxy-d's side of authz-d: nngcat stands in for authz-d with fixed
 # replies; mk-backend is the local app behind an inbound listener.
 # Allow with header operations, deny bodies, failing closed (403 and

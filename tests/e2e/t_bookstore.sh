@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The article's bookstore (etc/bookstore/) on this test's own ports: the
 # book service and rating v1/v2, each behind a proxy-d, one route-d,
 # breaker-d and authz-d.

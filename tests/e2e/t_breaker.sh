@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # breaker-d as a daemon, fed outcome reports with nngcat as proxy-d would
 # push them: ejections and returns seen on its event socket and in its
 # log, admit answers, meshctl breaker and status, malformed messages,

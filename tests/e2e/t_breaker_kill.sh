@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # breaker-d killed with SIGKILL in the middle of a siege: no request is
 # lost (proxy-d fails open and never waits on it); once breaker-d is back,
 # the DestinationRule's pool limits hold again.  The real route-d,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # proxy-d's side of breaker-d, with nngcat standing in for route-d (a
 # fixed answer naming the service), for breaker-d's admit (REP), its
 # reports (PULL) and its events (PUB): reports with the right results,

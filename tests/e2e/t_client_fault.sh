@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Failures a client causes are never its endpoint's (issue 9).  A client
 # that stalls, resets or half-closes in the middle of its request body
 # gets 408 SI, nothing, or 400 DC; its upstream connection is closed, the

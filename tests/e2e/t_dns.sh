@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # ServiceEntries with resolution DNS: route-d resolves their hosts (no
 # endpoints) and endpoint names through a DNS server of the test's own
 # (mk-dns on loopback, named by route-d -r), answers the addresses,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The whole proxy under random and mutated bytes on both sides
 # (tests/tools/mk-proxy-fuzz.py): a random client and a random backend
 # around a real proxy-d, checking that no byte of one exchange reaches

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # proxy-d against hostile and broken peers (issue 9, "How to prove it"):
 # an upstream that breaks HTTP/1.1 (tests/tools/mk-hostile.py backend)
 # and clients that misbehave.  For each case: the answer HAProxy or Envoy

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # proxy-d's HTTP basics: routing (Host, absolute form, inbound), round
 # robin, NR/UH answers, keep-alive on both sides, the headers it adds and
 # the hop-by-hop ones it drops.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The IPC protocol of meshkit-ipc(7) seen from both ends: nngcat standing
 # in for route-d (fixed replies, captured questions, broken replies),
 # route-d as a filter, and a running route-d fed garbage.

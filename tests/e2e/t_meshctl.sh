@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # meshctl validate on meshkit's own files (and Istio's, in the
 # conformance stage) and on hostile YAML; meshctl
 # status with route-d up, down and hung.

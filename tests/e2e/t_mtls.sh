@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Mutual TLS between proxies: book's proxy-d reaches rating's over mTLS
 # (auto mTLS: the endpoint is labelled security.istio.io/tlsMode: istio),
 # rating's app gets x-forwarded-client-cert, PeerAuthentication

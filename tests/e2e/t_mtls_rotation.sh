@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Certificates that change under load: book's proxy-d calls rating's
 # over mutual TLS (STRICT) with wrk for a bounded time while both
 # proxies renew their 6-second certificates twice and tls-d rotates its

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Mutual TLS between two proxies costs no more system calls per request
 # than plain text: strace counts both proxy-d's over N keep-alive
 # requests to the same inbound listener (PERMISSIVE), once through a

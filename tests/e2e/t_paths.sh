@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # What routing and authorization decide on is what the application gets,
 # and a cached decision is reused only for requests it was made for
 # (issue 9, items 2 3 4 5 9):

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # proxy-d carries out what a VirtualService route asks beyond where to
 # go: rewrite of path and authority, redirect, direct response, request
 # and response header operations.  Each case fails if the field is

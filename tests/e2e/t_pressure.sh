@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # proxy-d under the loads that once broke it (found in review): many
 # requests coalesced on one route-d question and asked again under their
 # own keys (the answers of a message handed out while new questions

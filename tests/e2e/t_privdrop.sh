@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The daemons without root (issue 9): started as root they drop to their
 # user (-u, MESHKIT_USER, else meshkit) once bound, and refuse to start
 # when that user does not exist; a run directory that exists must be the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # A real Prometheus on loopback scrapes stats-d while the bookstore demo
 # is under load (rating v2 misbehaving part of the time).  Every PromQL
 # expression of Istio's mesh, service and workload dashboards

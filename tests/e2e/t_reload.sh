@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # SIGHUP: proxy-d and route-d take a changed config, refuse a broken one
 # whole (the old one stays, the log says file:line:col), and reload under
 # load without failing a single request.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # proxy-d carries out a route's retries, timeouts, fault injection,
 # mirrors and CORS policy, as route-d hands them over from real
 # VirtualServices.  Each case fails if proxy-d ignores the field.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # route-d serving several proxy-d, and route-d failing under them: killed,
 # restarted, stopped.  proxy-d must never hang or crash, serve the hosts
 # it knows from its last answers, fail the others fast with 503 RDU, and

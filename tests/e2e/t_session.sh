@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # proxy-d's sessions against clients and upstreams that misbehave: each
 # case is one defect of issue 9 and fails on the code before its fix.
 # Uploads while a request waits for route-d or authz-d, half-closed

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # proxy-d's strict parser over raw sockets: every smuggling shape gets 400
 # and a close, oversized heads 431, limits come from config, the smuggled
 # request never reaches the backend, and the Severe cases of

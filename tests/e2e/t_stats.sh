@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # stats-d as a daemon, fed by hand-written records (meshkit-ipc(7)
 # records) pushed with nngcat: Istio's metrics on /metrics (promtool's
 # check passes but for the _milliseconds lint), bounded series, its own

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The bookstore's traces: with a Zipkin collector named in the demo's
 # MeshConfig, one /book/1 asked from inside the mesh (through book's
 # outbound listener, as a caller with a proxy-d would) is one trace of

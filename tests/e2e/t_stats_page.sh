@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # stats-d's graph page in headless Chromium, with the bookstore demo
 # under load: the page draws book-service, the rating service and rating
 # v1 and v2 apart, edges with their rate, error rate and p99, and a panel

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # proxy-d and stats-d together: a caller's proxy-d (outbound) and a
 # callee's (inbound) each report every request; Istio's metrics from
 # both sides with the workloads on both ends; the trace context started,

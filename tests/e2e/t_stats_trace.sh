@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # stats-d's span exports: sampled records become spans, sent in batches
 # to a Zipkin v2 endpoint (POST /api/v2/spans) and an OTLP/HTTP one
 # (/v1/traces, JSON), checked against meshkit's expectations always and

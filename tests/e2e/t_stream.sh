@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # proxy-d streams bodies both ways in constant memory: 1 GB down and up
 # (Content-Length and chunked), smaller chunked transfers checked byte for
 # byte, and backpressure against a client or upstream that stops reading.

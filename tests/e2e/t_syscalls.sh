@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # System calls on proxy-d's hot paths, counted with strace over a run of
 # keep-alive requests: what a proxied request costs beyond its reads and
 # writes must not grow per request.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # proxy-d's timeouts and upstream failures, each answered with a status,
 # an x-meshkit-flags header and a body saying why; and SIGHUP/SIGTERM with
 # a request in flight.  Bounds are generous: the machine may be busy.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # tls-d, the mesh CA: its root in the state directory, CSRs signed for the
 # identity a Proxy resource entitles (and only for it, and only for its
 # uid), hostile CSRs refused with tls-d alive, root rotation, kill -9 and

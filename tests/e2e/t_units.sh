@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The systemd units of etc/systemd: each rated by systemd-analyze
 # security --offline=true at most 2.0 (systemd's "OK" is up to 4.0; the
 # units reach 1.2 to 1.4 with systemd 252, and a change that loosens one

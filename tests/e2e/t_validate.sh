@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # meshctl validate's warnings (fields meshkit reads but does not act on)
 # and --strict, and the daemons logging the same warnings once at load.
 # Every file is written here.

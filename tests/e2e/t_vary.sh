@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Answers that depend on a header or the path (VirtualService matches)
 # are reused only for requests that agree on those values: proxy-d keys
 # them by the values route-d's answer says it looked at, and requests

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The demo as a user meets it: `scripts/demo start`, then every hint it
 # prints run as printed, from the top of the repository with nothing in
 # the environment (meshctl finds the demo by itself), then

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Checks spans stats-d exported, for the e2e tests.
 
     tracecheck.py zipkin FILE [ZIPKIN2_API_YAML]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for access log formats: the input's first line is a
  * format (text, or a JSON object when it starts with '{'), the rest a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for authz-d's message handling: any input, as a
  * meshkit-ipc(7) message, over a config with a RequestAuthentication

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for what proxy-d reads from authz-d (meshkit-ipc(7)
  * authz-reply; breaker-d's replies are lib/breaker's, fuzzed by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for breaker-d's readers: the input as one request
  * (admit, breaker-state, status), as one report, as an admit-reply and an

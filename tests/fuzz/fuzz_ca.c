@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for tls-d's readers: the input as one request (csr,
  * bundle, cert-info, rotate-root, status) answered by a CA in a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for lib/http.c.  The first four input bytes choose
  * the limits, the request method a response answers, and the split

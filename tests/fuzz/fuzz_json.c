@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for the JSON reader: any input gives a tree or a
  * reason, never a crash, a leak or a hang.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for JWKS documents: any input gives a key set (every
  * key an OpenSSL key of its type) or a reason, never a crash or a leak.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for tokens: taken apart, verified against Istio's
  * test JWKS (built in below, so that the target needs no file), claims

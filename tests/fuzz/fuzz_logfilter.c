@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for access log filters (Telemetry's CEL subset): the
  * input is an expression; one that parses is evaluated over a record.

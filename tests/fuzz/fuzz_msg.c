@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for meshkit-ipc(7) messages: the reader, the route
  * question and answer readers, and route-d's whole message handling over

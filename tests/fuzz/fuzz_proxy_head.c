@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for proxy-d's head writer (cmd/proxy-d/head.c, linked
  * in by the Makefile's FUZZ_SRCS_fuzz_proxy_head).  The first three input

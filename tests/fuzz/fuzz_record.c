@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for the records message of meshkit-ipc(7): the batch
  * header and record readers.  What the reader accepts, the writer writes

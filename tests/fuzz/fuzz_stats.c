@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for stats-d's handling of what proxies and meshctl
  * send it: records messages (counted, logged, traced, drawn) and its

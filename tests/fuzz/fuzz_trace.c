@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for trace context headers: the input's lines are the
  * values of traceparent, tracestate, b3, x-b3-traceid, x-b3-spanid,

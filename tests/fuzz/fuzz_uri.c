@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for lib/uri.c.  Each input is normalized in every
  * mode, apart and in place, and the result checked:

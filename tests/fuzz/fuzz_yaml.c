@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for the YAML reader and the config layer above it,
  * and meshctl analyze's checks on what loads: any input must give a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mk-backend: a small, fast HTTP/1.1 upstream for end-to-end tests and the
  * benchmark.  One thread, libevent_core, raw events with read(2) and

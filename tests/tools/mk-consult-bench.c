@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The consult path on its own: how many route questions per second a
  * route-d answers, and the CPU each costs, for several batch sizes; and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mk-dns: a tiny DNS server for tests, UDP on loopback.  It answers A
  * and AAAA questions for the names of a zone file, one name a line:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Hostile peers for proxy-d's end-to-end tests (tests/e2e/t_hostile.sh):
 an upstream that breaks HTTP/1.1 in the ways real servers do, and
 clients that do what attackers and broken programs do.  Every loop is

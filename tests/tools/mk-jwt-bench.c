@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What verifying one token costs: the key set read once, then N rounds
  * of take-apart, signature check and claim check (the path of one

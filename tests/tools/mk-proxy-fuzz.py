@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """A bounded random client and backend pair around a running proxy-d
 (tests/e2e/t_fuzz_proxy.sh), driving it with random and mutated byte
 streams on both sides and checking what must hold whatever the bytes:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mk-tls-bench: how many mutual TLS handshakes a listener takes a second,
  * full and resumed.  Each connection does a TLS 1.3 handshake with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The unit tests' shared helpers (helpers.h).
  */

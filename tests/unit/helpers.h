@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What several unit tests share (linked into every one, see the
  * Makefile): a config loaded from a string with its messages as text,

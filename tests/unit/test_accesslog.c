@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests of lib/accesslog.c: Envoy's format language over records. */
 #include <setjmp.h>
 #include <stdarg.h>

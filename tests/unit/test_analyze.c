@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of lib/analyze.c: each cross-resource problem, on files
  * written here, gives its message with Istio's code (or meshkit's own),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of lib/authz.c and lib/authz_wire.c: decisions over configs
  * read from YAML, with the article's policies and tokens of the kinds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of lib/authz_reply.c: authz-d's answers as proxy-d reads
  * them, bad ones refused with a reason.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of lib/breaker.c and lib/breaker_wire.c: ejection on
  * consecutive 5xx and gateway errors, the ejection time times the

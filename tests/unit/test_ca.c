@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * lib/ca.c, ca_state.c, ca_wire.c: the mesh CA.  Roots in a temporary
  * state directory, CSRs made in memory, nothing on the network.

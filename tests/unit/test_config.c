@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of the config module (lib/config*.c): the real Istio and
  * article files load, every kind is typed or kept or skipped as it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of lib/config_networking.c and lib/match.c: VirtualService,
  * DestinationRule and Kubernetes Service read into their typed forms,

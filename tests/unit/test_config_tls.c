@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of lib/config_tls.c: PeerAuthentication and a
  * DestinationRule's trafficPolicy.tls at every level, parsed into

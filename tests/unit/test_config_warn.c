@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of the config module's warnings: every field meshkit reads
  * and checks but does not act on is a warning at its position, tagged

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Raw-request smuggling cases run through http_head_end() and
  * http_parse_request() as proxy-d runs them: meshkit's own

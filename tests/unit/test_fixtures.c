@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * meshkit's own configuration files load as the config module reads them
  * (lib/config*.c): the demo's mesh (etc/bookstore/), the walkthrough's

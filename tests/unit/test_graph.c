@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests of lib/graph.c: the live service graph. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of lib/http.c: every request-smuggling shape it must refuse,
  * every limit at and one past its value, target forms, keep-alive and

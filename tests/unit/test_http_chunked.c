@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of lib/http_chunked.c: valid bodies cut at every split point,
  * hostile framing, the limits on size lines and trailers, and a 16 GiB

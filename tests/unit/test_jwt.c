@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of lib/jwt.c and lib/json.c: keys made here with OpenSSL
  * (RSA, P-256, Ed25519), JWKS written from them, tokens signed with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests of lib/metrics.c and lib/sbuf.c: Istio's metrics. */
 #include <setjmp.h>
 #include <stdarg.h>

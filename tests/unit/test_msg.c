@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests of lib/msg.c: the meshkit-ipc(7) reader and writer. */
 #include <setjmp.h>
 #include <stdarg.h>

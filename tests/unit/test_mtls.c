@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* lib/mtls.c: Istio's precedence of PeerAuthentication and DR tls. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* lib/privdrop.c */
 #include <sys/stat.h>
 #include <sys/types.h>

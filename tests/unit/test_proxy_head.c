@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of proxy-d's head writer (cmd/proxy-d/head.c, linked in by
  * the Makefile's TEST_OBJS_test_proxy_head): request heads as they go

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of proxy-d's cache keys (cmd/proxy-d/key.c, linked in by
  * the Makefile's TEST_OBJS_test_proxy_key): two requests a daemon's

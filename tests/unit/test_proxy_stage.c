@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of proxy-d's stage driver (cmd/proxy-d/stage.c, linked in
  * by the Makefile's TEST_OBJS_test_proxy_stage) over stages of the

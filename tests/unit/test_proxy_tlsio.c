@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of proxy-d's TLS transport (cmd/proxy-d/tlsio.c, linked in
  * by the Makefile's TEST_OBJS_test_proxy_tlsio): two ends with mesh

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests of lib/record.c: the records message's reader and writer. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* lib/retry.c: Envoy's retry conditions and back-off. */
 #include <stdarg.h>
 #include <stddef.h>

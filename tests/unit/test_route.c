@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of lib/route.c: decisions over hand-built configs and whole
  * messages in and out.  The wire form is tested in test_route_wire.c.

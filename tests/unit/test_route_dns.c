@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of lib/route_dns.c and of decisions on ServiceEntries with
  * resolution DNS: which names are resolved, what the table keeps across

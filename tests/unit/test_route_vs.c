@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of lib/route_vs.c: decisions under VirtualServices and
  * DestinationRules, from Istio-form YAML (the article's and bookinfo's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of lib/route_wire.c: questions and the source header read,
  * bad ones refused with a reason, answers written and read back.

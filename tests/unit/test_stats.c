@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests of lib/stats.c: stats-d's work on records. */
 #include <setjmp.h>
 #include <stdarg.h>

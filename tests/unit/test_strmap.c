@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* lib/strmap.c */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of the telemetry settings: MeshConfig's telemetry fields
  * and the Telemetry kind (lib/config_telemetry.c), what applies to a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * lib/tls.c: mutual TLS between proxies, over in-memory BIO pairs (no
  * network): identities, refusals, resumption, XFCC, PERMISSIVE's sniff,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests of lib/trace.c: trace context headers and spans. */
 #include <setjmp.h>
 #include <stdarg.h>

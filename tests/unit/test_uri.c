@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* lib/uri.c: path normalization as Istio's pathNormalization does it */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* lib/util.c and lib/log.c */
 #include <sys/stat.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of lib/yaml.c: trees with positions, and hostile YAML refused
  * with a positioned error (and no leak: run under ASan/LSan).
