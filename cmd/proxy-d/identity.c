@@ -97,6 +97,7 @@ static int	identity_set_roots(struct identity *, X509 *const *, size_t,
 static int	identity_from_newest(const struct identity *);
 static void	identity_status(struct identity *, const char *);
 static void	identity_clear(struct identity *);
+static int	identity_contexts(struct identity *);
 
 static const struct ipc_req_ops identity_ops = {
 	.daemon = "tls-d",
@@ -456,22 +457,44 @@ identity_status(struct identity *id, const char *state)
 	msgw_fini(&w);
 }
 
+/*
+ * The mesh contexts, made when a generation first turns tls-d on: a proxy
+ * without mTLS never initializes OpenSSL's TLS side (megabytes of RSS).
+ */
+static int
+identity_contexts(struct identity *id)
+{
+	char	 err[256];
+
+	if (id->mesh != NULL)
+		return 0;
+	if ((id->mesh = tls_mesh_ctx_new(err, sizeof(err))) == NULL ||
+	    (id->mesh_client = tls_mesh_ctx_new(err, sizeof(err))) == NULL) {
+		log_warnx("tls: %s", err);
+		SSL_CTX_free(id->mesh);
+		id->mesh = NULL;
+		return -1;
+	}
+	tls_mesh_server_sessions(id->mesh, IDENTITY_SERVER_SESSIONS);
+	if (tls_sessions_attach(id->mesh_client, id->sessions) == -1) {
+		log_warnx("tls: session cache");
+		SSL_CTX_free(id->mesh);
+		SSL_CTX_free(id->mesh_client);
+		id->mesh = id->mesh_client = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 /* The contexts and caches, with or without tls-d. */
 void
 identity_init(struct proxy *p)
 {
 	struct identity	*id;
-	char		 err[256];
 
 	id = p->identity = xcalloc(1, sizeof(*id));
 	id->proxy = p;
-	if ((id->mesh = tls_mesh_ctx_new(err, sizeof(err))) == NULL ||
-	    (id->mesh_client = tls_mesh_ctx_new(err, sizeof(err))) == NULL)
-		fatalx("tls: %s", err);
-	tls_mesh_server_sessions(id->mesh, IDENTITY_SERVER_SESSIONS);
 	id->sessions = tls_sessions_new(IDENTITY_SESSIONS);
-	if (tls_sessions_attach(id->mesh_client, id->sessions) == -1)
-		fatalx("tls: session cache");
 	id->timer = evtimer_new(p->base, identity_timer_cb, id);
 	strmap_init(&id->originations);
 	ca_answer_init(&id->answer);
@@ -486,6 +509,8 @@ identity_configure(struct proxy *p, const struct proxy_config *pc)
 
 	if (!d->enabled)
 		return;		/* kept for connections of older generations */
+	if (identity_contexts(id) == -1)
+		return;
 	if (id->req != NULL && strcmp(ipc_req_address(id->req),
 	    d->address) == 0 && strcmp(ipc_sub_address(id->sub),
 	    d->events) == 0) {
@@ -577,10 +602,6 @@ identity_sessions(const struct proxy *p)
 	return p->identity->sessions;
 }
 
-/*
- * The context of a DestinationRule's SIMPLE or MUTUAL settings, made
- * once (its files read then) and kept.  NULL with err.
- */
 /*
  * The context of a DestinationRule's SIMPLE or MUTUAL settings, made
  * once (its files read then) and kept.  NULL with err.
