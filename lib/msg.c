@@ -225,8 +225,16 @@ msg_read(struct msg *m, const char *buf, size_t len, char *err,
 			cur = &m->records[m->nrecords - 1];
 			prev_empty = 0;
 		}
-		kn = msg_token_len(p, (size_t)(eol - p));
-		colon = p + kn;
+		if (nl != NULL) {
+			/* the LF ends the run: no bound to test per byte */
+			for (colon = p; msg_keychar[(unsigned char)*colon];
+			    colon++)
+				;
+			kn = (size_t)(colon - p);
+		} else {
+			kn = msg_token_len(p, (size_t)(eol - p));
+			colon = p + kn;
+		}
 		if (colon == eol || *colon != ':') {
 			if (memchr(p, ':', (size_t)(eol - p)) == NULL)
 				return msg_fail(err, errlen, "line %zu: no "
@@ -298,12 +306,18 @@ msg_str_u64(struct str s, uint64_t *out)
 
 	if (s.p == NULL || s.n == 0 || s.n > 20)
 		return -1;
-	for (i = 0; i < s.n; i++) {
+	/* nineteen digits cannot overflow; only the twentieth is tested */
+	for (i = 0; i < s.n && i < 19; i++) {
 		unsigned d = (unsigned char)s.p[i] - '0';
 
 		if (d > 9)
 			return -1;
-		if (v > (UINT64_MAX - d) / 10)
+		v = v * 10 + d;
+	}
+	if (i < s.n) {
+		unsigned d = (unsigned char)s.p[i] - '0';
+
+		if (d > 9 || v > (UINT64_MAX - d) / 10)
 			return -1;
 		v = v * 10 + d;
 	}

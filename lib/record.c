@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "record.h"
 #include "util.h"
@@ -149,13 +150,24 @@ record_fail(char *err, size_t errlen, const char *fmt, ...)
 static unsigned char	 record_field_slot[RECORD_FIELD_SLOTS];
 static unsigned char	 record_field_len[nitems(record_fields)];
 static pthread_once_t	 record_field_once = PTHREAD_ONCE_INIT;
+/* The bytes of a hex id; of a header name (a lower-case token). */
+static unsigned char	 record_hexchar[256];
+static unsigned char	 record_namechar[256];
 
 static void
 record_field_init(void)
 {
 	size_t	 i, j, n;
 
+	const char	*s;
+
 	memset(record_field_slot, 0xff, sizeof(record_field_slot));
+	for (s = "0123456789abcdef"; *s != '\0'; s++)
+		record_hexchar[(unsigned char)*s] = 1;
+	/* RFC 9110 5.6.2 tchar, less the upper case meshkit-ipc(7) forbids */
+	for (s = "0123456789abcdefghijklmnopqrstuvwxyz!#$%&'*+-.^_`|~";
+	    *s != '\0'; s++)
+		record_namechar[(unsigned char)*s] = 1;
 	for (i = 0; i < nitems(record_fields); i++) {
 		n = strlen(record_fields[i].key);
 		record_field_len[i] = (unsigned char)n;
@@ -166,13 +178,13 @@ record_field_init(void)
 	}
 }
 
+/* The tables must be made: record_read does it once per record. */
 static const struct record_field *
 record_field_find(struct str key)
 {
 	size_t	 j;
 	unsigned char i;
 
-	pthread_once(&record_field_once, record_field_init);
 	if (key.n == 0 || key.n > 64)
 		return NULL;
 	j = RECORD_FIELD_HASH(key.p, key.n);
@@ -197,8 +209,7 @@ record_hex_ok(struct str v, const struct record_field *f)
 	} else if (v.n != 16)
 		return 0;
 	for (i = 0; i < v.n; i++)
-		if (!((v.p[i] >= '0' && v.p[i] <= '9') ||
-		    (v.p[i] >= 'a' && v.p[i] <= 'f')))
+		if (!record_hexchar[(unsigned char)v.p[i]])
 			return 0;
 	return 1;
 }
@@ -214,10 +225,8 @@ record_header_read(struct str v, struct record_header *h)
 		return -1;
 	h->name.p = v.p;
 	h->name.n = (size_t)(colon - v.p);
-	if (!util_is_token(h->name))
-		return -1;
 	for (i = 0; i < h->name.n; i++)
-		if (h->name.p[i] >= 'A' && h->name.p[i] <= 'Z')
+		if (!record_namechar[(unsigned char)h->name.p[i]])
 			return -1;
 	h->value.p = colon + 1;
 	h->value.n = v.n - h->name.n - 1;
@@ -330,7 +339,11 @@ record_read(const struct msg *m, const struct msg_block *blk,
 	size_t			 i;
 	char			*base = (char *)r;
 
-	memset(r, 0, sizeof(*r));
+	pthread_once(&record_field_once, record_field_init);
+	/* the header arrays are read only up to their counts */
+	memset(r, 0, offsetof(struct record, request_headers));
+	r->nrequest_headers = 0;
+	r->nresponse_headers = 0;
 	for (i = blk->first; i < blk->first + blk->count; i++) {
 		f = &m->fields[i];
 		if ((rf = record_field_find(f->key)) == NULL)
@@ -568,10 +581,12 @@ static struct str
 record_header_get(const struct record_header *h, size_t n, const char *name)
 {
 	struct str	 none = { NULL, 0 };
-	size_t		 i;
+	size_t		 i, len = strlen(name);
 
+	/* names read are lower case: the exact compare mostly decides */
 	for (i = 0; i < n; i++)
-		if (util_str_caseeq(h[i].name, name))
+		if (h[i].name.n == len && (memcmp(h[i].name.p, name,
+		    len) == 0 || strncasecmp(h[i].name.p, name, len) == 0))
 			return h[i].value;
 	return none;
 }
