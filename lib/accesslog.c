@@ -103,11 +103,25 @@ static const struct {
 	{ "HOSTNAME", OP_HOSTNAME },
 };
 
+/* What a REQ or RESP header name is, found when the format is read. */
+enum al_hdr {
+	HDR_OTHER,		/* one the record carries, by name */
+	HDR_METHOD,
+	HDR_PATH,
+	HDR_AUTHORITY,		/* :authority, host */
+	HDR_SCHEME,
+	HDR_ORIGINAL_PATH,
+	HDR_STATUS,
+	HDR_UPSTREAM_TIME,	/* x-envoy-upstream-service-time */
+};
+
 struct al_piece {
 	enum al_op	 op;
 	char		*text;		/* literal; header; time format; env */
 	char		*alt;		/* REQ(X?Y): Y */
 	size_t		 max;		/* :Z, 0: none */
+	size_t		 len;		/* of a literal's text */
+	enum al_hdr	 hdr[2];	/* of text, of alt */
 };
 
 struct al_template {
@@ -124,6 +138,7 @@ struct accesslog_format {
 	const char		**headers[2];	/* REQ, RESP names */
 	size_t			 nheaders[2];
 	char			 hostname[256];
+	size_t			 hostname_len;
 };
 
 /* A value an operator gives. */
@@ -150,8 +165,9 @@ static void	al_template_fini(struct al_template *);
 static void	al_eval(const struct accesslog_format *,
 		    const struct al_piece *, const struct record *,
 		    struct al_value *);
-static void	al_header(const struct al_piece *, const struct record *,
-		    int, const char *, struct al_value *);
+static void	al_header(const struct record *, int, const char *,
+		    enum al_hdr, struct al_value *);
+static enum al_hdr al_hdr_kind(const char *, int);
 static void	al_time(const char *, uint64_t, struct al_value *);
 static void	al_str(struct al_value *, struct str);
 static void	al_num(struct al_value *, uint64_t);
@@ -201,6 +217,7 @@ al_new(void)
 
 	if (gethostname(f->hostname, sizeof(f->hostname) - 1) == -1)
 		f->hostname[0] = '\0';
+	f->hostname_len = strlen(f->hostname);
 	return f;
 }
 
@@ -312,8 +329,11 @@ al_operator(struct accesslog_format *f, const char *op, size_t n,
 			return al_fail(err, errlen, "%%%s(%.*s)%%: unknown "
 			    "pseudo-header", name, (int)arglen, arg);
 		al_add_header(f, p->op == OP_RESP, p->text);
-		if (p->alt != NULL)
+		p->hdr[0] = al_hdr_kind(p->text, p->op == OP_RESP);
+		if (p->alt != NULL) {
 			al_add_header(f, p->op == OP_RESP, p->alt);
+			p->hdr[1] = al_hdr_kind(p->alt, p->op == OP_RESP);
+		}
 		return 0;
 	}
 	if (strcmp(name, "ENVIRONMENT") == 0) {
@@ -365,6 +385,7 @@ al_parse(struct accesslog_format *f, const char *fmt, struct al_template *t,
 			memset(&piece, 0, sizeof(piece));
 			piece.op = OP_LITERAL;
 			piece.text = xstrndup(p, n);
+			piece.len = n;
 			t->pieces = xreallocarray(t->pieces, t->n + 1,
 			    sizeof(*t->pieces));
 			t->pieces[t->n++] = piece;
@@ -664,44 +685,74 @@ al_time(const char *fmt, uint64_t us, struct al_value *v)
 	v->s = (struct str){ v->buf, len };
 }
 
+/* The kind of a (lower-case) header name, as al_header reads it. */
+static enum al_hdr
+al_hdr_kind(const char *name, int response)
+{
+	if (!response) {
+		if (strcmp(name, ":method") == 0)
+			return HDR_METHOD;
+		if (strcmp(name, ":path") == 0)
+			return HDR_PATH;
+		if (strcmp(name, ":authority") == 0 ||
+		    strcmp(name, "host") == 0)
+			return HDR_AUTHORITY;
+		if (strcmp(name, ":scheme") == 0)
+			return HDR_SCHEME;
+		if (strcmp(name, "x-envoy-original-path") == 0)
+			return HDR_ORIGINAL_PATH;
+	} else {
+		if (strcmp(name, ":status") == 0)
+			return HDR_STATUS;
+		if (strcmp(name, "x-envoy-upstream-service-time") == 0)
+			return HDR_UPSTREAM_TIME;
+	}
+	return HDR_OTHER;
+}
+
 static void
-al_header(const struct al_piece *p, const struct record *r, int response,
-    const char *name, struct al_value *v)
+al_header(const struct record *r, int response, const char *name,
+    enum al_hdr kind, struct al_value *v)
 {
 	struct str	 s = { NULL, 0 };
 
-	if (!response) {
-		if (strcmp(name, ":method") == 0)
-			s = r->method;
-		else if (strcmp(name, ":path") == 0)
-			s = r->path;
-		else if (strcmp(name, ":authority") == 0 ||
-		    strcmp(name, "host") == 0)
-			s = r->authority;
-		else if (strcmp(name, ":scheme") == 0)
-			s = STR_LIT("http");
-		else if (strcmp(name, "x-envoy-original-path") == 0)
-			s = r->original_path;
+	switch (kind) {
+	case HDR_METHOD:
+		s = r->method;
+		break;
+	case HDR_PATH:
+		s = r->path;
+		break;
+	case HDR_AUTHORITY:
+		s = r->authority;
+		break;
+	case HDR_SCHEME:
+		s = STR_LIT("http");
+		break;
+	case HDR_ORIGINAL_PATH:
+		s = r->original_path;
+		break;
+	case HDR_STATUS:
+		if (r->code != 0)
+			al_num(v, r->code);
 		else
-			s = record_request_header(r, name);
-	} else {
-		if (strcmp(name, ":status") == 0) {
-			if (r->code != 0)
-				al_num(v, r->code);
-			else
-				v->kind = AL_NONE;
-			return;
-		}
+			v->kind = AL_NONE;
+		return;
+	case HDR_UPSTREAM_TIME:
 		s = record_response_header(r, name);
 		/* Envoy sets it itself: the upstream's time, in ms */
-		if (s.p == NULL && strcmp(name,
-		    "x-envoy-upstream-service-time") == 0) {
+		if (s.p == NULL) {
 			if (r->has & RECORD_HAS_UPSTREAM)
 				al_ms(v, r->upstream_us);
 			else
 				v->kind = AL_NONE;
 			return;
 		}
+		break;
+	case HDR_OTHER:
+		s = response ? record_response_header(r, name) :
+		    record_request_header(r, name);
+		break;
 	}
 	al_str(v, s);
 }
@@ -715,7 +766,7 @@ al_eval(const struct accesslog_format *f, const struct al_piece *p,
 	v->kind = AL_NONE;
 	switch (p->op) {
 	case OP_LITERAL:
-		al_str(v, (struct str){ p->text, strlen(p->text) });
+		al_str(v, (struct str){ p->text, p->len });
 		break;
 	case OP_START_TIME:
 		al_time(p->text, r->start_us, v);
@@ -814,7 +865,7 @@ al_eval(const struct accesslog_format *f, const struct al_piece *p,
 		al_str(v, r->trace_id);
 		break;
 	case OP_HOSTNAME:
-		al_str(v, (struct str){ f->hostname, strlen(f->hostname) });
+		al_str(v, (struct str){ f->hostname, f->hostname_len });
 		break;
 	case OP_ENVIRONMENT:
 		if ((env = getenv(p->text)) != NULL)
@@ -822,9 +873,9 @@ al_eval(const struct accesslog_format *f, const struct al_piece *p,
 		break;
 	case OP_REQ:
 	case OP_RESP:
-		al_header(p, r, p->op == OP_RESP, p->text, v);
+		al_header(r, p->op == OP_RESP, p->text, p->hdr[0], v);
 		if (v->kind == AL_NONE && p->alt != NULL)
-			al_header(p, r, p->op == OP_RESP, p->alt, v);
+			al_header(r, p->op == OP_RESP, p->alt, p->hdr[1], v);
 		break;
 	}
 	if (v->kind == AL_STR && p->max != 0 && v->s.n > p->max)
@@ -867,6 +918,9 @@ al_write_template(const struct accesslog_format *f,
 			size_t j, from = out->len;
 
 			sbuf_add(out, v.s.p, v.s.n);
+			if (memchr(v.s.p, '\n', v.s.n) == NULL &&
+			    memchr(v.s.p, '\r', v.s.n) == NULL)
+				continue;
 			for (j = from; j < out->len; j++)
 				if (out->buf[j] == '\n' || out->buf[j] == '\r')
 					out->buf[j] = ' ';

@@ -66,7 +66,9 @@ sbuf_reserve(struct sbuf *b, size_t n)
 void
 sbuf_add(struct sbuf *b, const char *p, size_t n)
 {
-	if (sbuf_reserve(b, n) == -1)
+	/* room already and within the limit: no call */
+	if ((b->overflow || n >= b->cap - b->len || b->len + n > b->limit) &&
+	    sbuf_reserve(b, n) == -1)
 		return;
 	if (n > 0)
 		memcpy(b->buf + b->len, p, n);
@@ -90,7 +92,8 @@ sbuf_addstr(struct sbuf *b, struct str s)
 void
 sbuf_addc(struct sbuf *b, char c)
 {
-	if (sbuf_reserve(b, 1) == -1)
+	if ((b->overflow || b->len + 1 >= b->cap || b->len + 1 > b->limit) &&
+	    sbuf_reserve(b, 1) == -1)
 		return;
 	b->buf[b->len++] = c;
 	b->buf[b->len] = '\0';
