@@ -28,7 +28,8 @@ struct graph_sum {
 };
 
 static char	*graph_strdup(struct str, const char *);
-static struct graph_node *graph_node_get(struct graph *, const char *,
+static void	graph_id_add(char *, size_t, size_t *, const char *, size_t);
+static struct graph_node *graph_node_get(struct graph *, const char *, size_t,
 		    const char *, struct str, struct str, struct str,
 		    struct str);
 static void	graph_node_free(struct graph_node *);
@@ -123,12 +124,12 @@ graph_strdup(struct str s, const char *dflt)
 }
 
 static struct graph_node *
-graph_node_get(struct graph *g, const char *id, const char *kind,
+graph_node_get(struct graph *g, const char *id, size_t idlen, const char *kind,
     struct str name, struct str ns, struct str app, struct str version)
 {
 	struct graph_node	*n;
 
-	if ((n = strmap_get(&g->nodes, id, strlen(id))) != NULL) {
+	if ((n = strmap_get(&g->nodes, id, idlen)) != NULL) {
 		/* a workload's labels may arrive later than its name */
 		if (n->app == NULL && app.p != NULL)
 			n->app = graph_strdup(app, NULL);
@@ -138,13 +139,29 @@ graph_node_get(struct graph *g, const char *id, const char *kind,
 	}
 	n = xcalloc(1, sizeof(*n));
 	n->id = xstrdup(id);
+	n->idlen = idlen;
 	n->kind = xstrdup(kind);
 	n->name = graph_strdup(name, "unknown");
 	n->namespace = graph_strdup(ns, NULL);
 	n->app = graph_strdup(app, NULL);
 	n->version = graph_strdup(version, NULL);
-	strmap_put(&g->nodes, id, strlen(id), n);
+	strmap_put(&g->nodes, id, idlen, n);
 	return n;
+}
+
+/*
+ * Appends p[0..n) to the string in buf (cap bytes, *len used) up to a
+ * NUL and cut to fit, as snprintf's "%.*s" would, without its cost.
+ */
+static void
+graph_id_add(char *buf, size_t cap, size_t *len, const char *p, size_t n)
+{
+	n = strnlen(p, n);
+	if (n > cap - 1 - *len)
+		n = cap - 1 - *len;
+	memcpy(buf + *len, p, n);
+	*len += n;
+	buf[*len] = '\0';
 }
 
 static void
@@ -155,12 +172,16 @@ graph_edge_add(struct graph *g, struct graph_node *from,
 	struct graph_slot	*slot;
 	char			 key[2 * (METRICS_MAX_VALUE * 2 + 8) + 2];
 	uint64_t		 second = now_ms / 1000;
-	int			 n;
+	size_t			 n;
 
-	n = snprintf(key, sizeof(key), "%s\n%s", from->id, to->id);
-	if (n < 0 || (size_t)n >= sizeof(key))
+	if (from->idlen + 1 + to->idlen >= sizeof(key))
 		return;
-	if ((e = strmap_get(&g->edges, key, (size_t)n)) == NULL) {
+	memcpy(key, from->id, from->idlen);
+	key[from->idlen] = '\n';
+	memcpy(key + from->idlen + 1, to->id, to->idlen);
+	n = from->idlen + 1 + to->idlen;
+	key[n] = '\0';
+	if ((e = strmap_get(&g->edges, key, n)) == NULL) {
 		if (g->edges.n >= g->max_edges) {
 			g->dropped++;
 			return;
@@ -168,7 +189,7 @@ graph_edge_add(struct graph *g, struct graph_node *from,
 		e = xcalloc(1, sizeof(*e));
 		e->from = from;
 		e->to = to;
-		strmap_put(&g->edges, key, (size_t)n, e);
+		strmap_put(&g->edges, key, n, e);
 	}
 	slot = &e->slots[second % GRAPH_SLOTS];
 	if (slot->second != second) {
@@ -192,42 +213,53 @@ graph_add(struct graph *g, const struct record *r, uint64_t now_ms)
 	char			 id[2 * METRICS_MAX_VALUE + 8];
 	struct str		 none = { NULL, 0 };
 	const struct record_peer *s = &r->source, *d = &r->destination;
+	size_t			 len;
 
 	/* one of the two records of an in-mesh call draws it */
 	if (r->reporter == RECORD_DESTINATION && s->workload.p != NULL)
 		return;
 	if (r->service.p == NULL)
 		return;
+	/* ids: namespace/workload, the host; the sizes "%.*s" would cut */
 	if (s->workload.p != NULL) {
-		snprintf(id, sizeof(id), "%.*s/%.*s",
-		    (int)(s->namespace.p != NULL ? s->namespace.n : 7),
-		    s->namespace.p != NULL ? s->namespace.p : "unknown",
-		    (int)(s->workload.n < METRICS_MAX_VALUE ? s->workload.n :
-		    METRICS_MAX_VALUE), s->workload.p);
-		src = graph_node_get(g, id, "workload", s->workload,
+		len = 0;
+		id[0] = '\0';
+		graph_id_add(id, sizeof(id), &len, s->namespace.p != NULL ?
+		    s->namespace.p : "unknown", s->namespace.p != NULL ?
+		    s->namespace.n : 7);
+		graph_id_add(id, sizeof(id), &len, "/", 1);
+		graph_id_add(id, sizeof(id), &len, s->workload.p,
+		    s->workload.n < METRICS_MAX_VALUE ? s->workload.n :
+		    METRICS_MAX_VALUE);
+		src = graph_node_get(g, id, len, "workload", s->workload,
 		    s->namespace, s->app, s->version);
 	} else
-		src = graph_node_get(g, "unknown", "unknown",
+		src = graph_node_get(g, "unknown", 7, "unknown",
 		    STR_LIT("unknown"), none, none, none);
-	snprintf(id, sizeof(id), "%.*s", (int)(r->service.n <
-	    METRICS_MAX_VALUE ? r->service.n : METRICS_MAX_VALUE),
-	    r->service.p);
+	len = 0;
+	id[0] = '\0';
+	graph_id_add(id, sizeof(id), &len, r->service.p, r->service.n <
+	    METRICS_MAX_VALUE ? r->service.n : METRICS_MAX_VALUE);
 	{
 		struct str	 name, ns;
 
 		record_service_parts(r, &name, &ns);
-		svc = graph_node_get(g, id, "service", name, ns, none, none);
+		svc = graph_node_get(g, id, len, "service", name, ns, none,
+		    none);
 	}
 	graph_edge_add(g, src, svc, r, now_ms);
 	if (d->workload.p == NULL)
 		return;
-	snprintf(id, sizeof(id), "%.*s/%.*s",
-	    (int)(d->namespace.p != NULL ? d->namespace.n : 7),
-	    d->namespace.p != NULL ? d->namespace.p : "unknown",
-	    (int)(d->workload.n < METRICS_MAX_VALUE ? d->workload.n :
-	    METRICS_MAX_VALUE), d->workload.p);
-	dst = graph_node_get(g, id, "workload", d->workload, d->namespace,
-	    d->app, d->version);
+	len = 0;
+	id[0] = '\0';
+	graph_id_add(id, sizeof(id), &len, d->namespace.p != NULL ?
+	    d->namespace.p : "unknown", d->namespace.p != NULL ?
+	    d->namespace.n : 7);
+	graph_id_add(id, sizeof(id), &len, "/", 1);
+	graph_id_add(id, sizeof(id), &len, d->workload.p, d->workload.n <
+	    METRICS_MAX_VALUE ? d->workload.n : METRICS_MAX_VALUE);
+	dst = graph_node_get(g, id, len, "workload", d->workload,
+	    d->namespace, d->app, d->version);
 	graph_edge_add(g, svc, dst, r, now_ms);
 }
 

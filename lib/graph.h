@@ -38,6 +38,7 @@ struct graph_slot {
 
 struct graph_node {
 	char		*id;
+	size_t		 idlen;
 	char		*kind;		/* workload, service, unknown */
 	char		*name;
 	char		*namespace;

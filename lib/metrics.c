@@ -98,15 +98,18 @@ metrics_label(struct sbuf *b, const char *name, struct str v,
  * the same key.
  */
 static void
-metrics_key_value(struct sbuf *b, struct str v, const char *dflt)
+metrics_key_value(struct sbuf *b, struct str v, struct str dflt)
 {
 	size_t	 n;
 
-	if (v.p == NULL || v.n == 0 || util_str_eq(v, dflt)) {
+	if (v.p == NULL || v.n == 0 || (v.n == dflt.n &&
+	    memcmp(v.p, dflt.p, v.n) == 0)) {
 		sbuf_addc(b, (char)0xff);
 		return;
 	}
-	n = sbuf_utf8_cut(v.p, v.n, METRICS_MAX_VALUE);
+	/* a value that fits is never cut: no need to walk it */
+	n = v.n <= METRICS_MAX_VALUE ? v.n :
+	    sbuf_utf8_cut(v.p, v.n, METRICS_MAX_VALUE);
 	sbuf_addc(b, (char)n);
 	sbuf_add(b, v.p, n);
 }
@@ -125,23 +128,23 @@ metrics_key(struct sbuf *b, const struct record *r)
 	head[3] = r->request_protocol.p != NULL &&
 	    util_str_eq(r->request_protocol, "grpc") ? 'g' : 'h';
 	sbuf_add(b, head, sizeof(head));
-	metrics_key_value(b, r->source.workload, "unknown");
-	metrics_key_value(b, r->source.namespace, "unknown");
-	metrics_key_value(b, r->source.principal, "unknown");
-	metrics_key_value(b, r->source.app, "unknown");
-	metrics_key_value(b, r->source.version, "unknown");
-	metrics_key_value(b, r->destination.workload, "unknown");
-	metrics_key_value(b, r->destination.namespace, "unknown");
-	metrics_key_value(b, r->destination.principal, "unknown");
-	metrics_key_value(b, r->destination.app, "unknown");
-	metrics_key_value(b, r->destination.version, "unknown");
-	metrics_key_value(b, r->service, "unknown");
+	metrics_key_value(b, r->source.workload, STR_LIT("unknown"));
+	metrics_key_value(b, r->source.namespace, STR_LIT("unknown"));
+	metrics_key_value(b, r->source.principal, STR_LIT("unknown"));
+	metrics_key_value(b, r->source.app, STR_LIT("unknown"));
+	metrics_key_value(b, r->source.version, STR_LIT("unknown"));
+	metrics_key_value(b, r->destination.workload, STR_LIT("unknown"));
+	metrics_key_value(b, r->destination.namespace, STR_LIT("unknown"));
+	metrics_key_value(b, r->destination.principal, STR_LIT("unknown"));
+	metrics_key_value(b, r->destination.app, STR_LIT("unknown"));
+	metrics_key_value(b, r->destination.version, STR_LIT("unknown"));
+	metrics_key_value(b, r->service, STR_LIT("unknown"));
 	record_service_parts(r, &name, &ns);
-	metrics_key_value(b, name, "unknown");
-	metrics_key_value(b, ns, "unknown");
-	metrics_key_value(b, r->flags, "-");
-	metrics_key_value(b, r->grpc_status, "");
-	metrics_key_value(b, r->security, "unknown");
+	metrics_key_value(b, name, STR_LIT("unknown"));
+	metrics_key_value(b, ns, STR_LIT("unknown"));
+	metrics_key_value(b, r->flags, STR_LIT("-"));
+	metrics_key_value(b, r->grpc_status, STR_LIT(""));
+	metrics_key_value(b, r->security, STR_LIT("unknown"));
 }
 
 /* The label set of Istio's standard metrics, in Istio's order. */
