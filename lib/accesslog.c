@@ -904,6 +904,11 @@ al_write_template(const struct accesslog_format *f,
 	if (json)
 		sbuf_addc(out, '"');
 	for (i = 0; i < t->n; i++) {
+		if (!json && t->pieces[i].op == OP_LITERAL) {
+			/* never empty, never cut: as it was written */
+			sbuf_add(out, t->pieces[i].text, t->pieces[i].len);
+			continue;
+		}
 		al_eval(f, &t->pieces[i], r, &v);
 		if (v.kind == AL_NUM)
 			sbuf_u64(out, v.n);
