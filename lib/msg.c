@@ -452,6 +452,50 @@ msgw_field(struct msg_writer *w, const char *key, struct str value)
 	w->buf[w->len] = '\0';
 }
 
+char *
+msgw_space(struct msg_writer *w, size_t n)
+{
+	size_t	 cap;
+
+	if (w->overflow)
+		return NULL;
+	if (n > MSG_MAX_BYTES) {
+		w->overflow = 1;
+		return NULL;
+	}
+	if (w->len + n + 1 > w->cap) {
+		cap = w->cap == 0 ? 4096 : w->cap;
+		while (cap < w->len + n + 1)
+			cap *= 2;
+		w->buf = xreallocarray(w->buf, cap, 1);
+		w->cap = cap;
+	}
+	return w->buf + w->len;
+}
+
+void
+msgw_commit(struct msg_writer *w, const char *end)
+{
+	size_t	 len = (size_t)(end - w->buf);
+
+	if (len > MSG_MAX_BYTES) {
+		w->overflow = 1;
+		return;
+	}
+	w->len = len;
+	w->buf[len] = '\0';
+}
+
+char *
+msgw_put_value(char *dst, struct str value)
+{
+	if (value.n == 0)
+		return dst;
+	memcpy(dst, value.p, value.n);
+	msgw_sanitize(dst, value.n);
+	return dst + value.n;
+}
+
 void
 msgw_fieldf(struct msg_writer *w, const char *key, const char *fmt, ...)
 {

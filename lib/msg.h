@@ -94,6 +94,16 @@ void	msgw_fieldf(struct msg_writer *, const char *key, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	msgw_field_u64(struct msg_writer *, const char *key, uint64_t);
 /*
+ * For a writer of many fields at once (lib/record.c): room for n more
+ * bytes at the end (NULL once the message overflowed), filled by the
+ * caller and closed with msgw_commit at the end of what it wrote, which
+ * marks the message overflowed past MSG_MAX_BYTES.  msgw_put_value
+ * copies a value with CR, LF and NUL as spaces, and says where it ends.
+ */
+char	*msgw_space(struct msg_writer *, size_t n);
+void	 msgw_commit(struct msg_writer *, const char *end);
+char	*msgw_put_value(char *dst, struct str value);
+/*
  * A "key: name: value" field for an HTTP header, the name in lower case
  * as meshkit-ipc(7) wants it; any length (a header proxy-d forwards is
  * one the daemon sees).

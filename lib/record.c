@@ -120,10 +120,6 @@ static void	record_peer_default(struct record_peer *,
 		    const struct record_peer *);
 static void	record_str_field(struct msg_writer *, const char *,
 		    struct str);
-static void	record_peer_write(struct msg_writer *, int,
-		    const struct record_peer *);
-static void	record_headers_write(struct msg_writer *, const char *,
-		    const struct record_header *, size_t);
 static struct str record_header_get(const struct record_header *, size_t,
 		    const char *);
 
@@ -506,108 +502,174 @@ record_batch_write(struct msg_writer *w, const struct record_batch *b,
 		    (unsigned long long)b->counters[i].value);
 }
 
-static void
-record_peer_write(struct msg_writer *w, int source,
-    const struct record_peer *p)
+/*
+ * One record written straight into the message: one reservation for
+ * all its fields, keys of known length, no per-field calls.  This runs
+ * for every request a proxy serves.
+ */
+#define RECORD_FIXED_BYTES	4096	/* keys, numbers, separators */
+
+static inline char *
+record_put_key(char *p, const char *key, size_t kn)
 {
-	record_str_field(w, source ? "source-workload" :
-	    "destination-workload", p->workload);
-	record_str_field(w, source ? "source-namespace" :
-	    "destination-namespace", p->namespace);
-	record_str_field(w, source ? "source-app" : "destination-app",
-	    p->app);
-	record_str_field(w, source ? "source-version" :
-	    "destination-version", p->version);
-	record_str_field(w, source ? "source-principal" :
-	    "destination-principal", p->principal);
+	memcpy(p, key, kn);
+	p[kn] = ':';
+	p[kn + 1] = ' ';
+	return p + kn + 2;
 }
 
-/* "name: value" without printf: this runs for every request. */
-static void
-record_headers_write(struct msg_writer *w, const char *key,
+static char *
+record_put_u64(char *p, const char *key, size_t kn, uint64_t v)
+{
+	char	 digits[20];
+	size_t	 i = sizeof(digits);
+
+	do {
+		digits[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	p = record_put_key(p, key, kn);
+	memcpy(p, digits + i, sizeof(digits) - i);
+	p += sizeof(digits) - i;
+	*p++ = '\n';
+	return p;
+}
+
+static char *
+record_put_str(char *p, const char *key, size_t kn, struct str v)
+{
+	if (v.p == NULL || v.n == 0)
+		return p;
+	p = record_put_key(p, key, kn);
+	p = msgw_put_value(p, v);
+	*p++ = '\n';
+	return p;
+}
+
+/* "key: name: value" lines; a header over 2 KiB is no label. */
+static char *
+record_put_headers(char *p, const char *key, size_t kn,
     const struct record_header *h, size_t n)
 {
-	char	 buf[2048];
-	size_t	 i, len;
+	size_t	 i;
 
 	for (i = 0; i < n && i < RECORD_MAX_HEADERS; i++) {
-		if (h[i].name.n + 2 + h[i].value.n > sizeof(buf))
-			continue;	/* a header that long is no label */
-		memcpy(buf, h[i].name.p, h[i].name.n);
-		len = h[i].name.n;
-		buf[len++] = ':';
-		buf[len++] = ' ';
-		if (h[i].value.n > 0)
-			memcpy(buf + len, h[i].value.p, h[i].value.n);
-		len += h[i].value.n;
-		msgw_field(w, key, (struct str){ buf, len });
+		if (h[i].name.n + 2 + h[i].value.n > 2048)
+			continue;
+		p = record_put_key(p, key, kn);
+		p = msgw_put_value(p, h[i].name);
+		*p++ = ':';
+		*p++ = ' ';
+		p = msgw_put_value(p, h[i].value);
+		*p++ = '\n';
 	}
+	return p;
 }
+
+static size_t
+record_peer_bytes(const struct record_peer *p)
+{
+	return p->workload.n + p->namespace.n + p->app.n + p->version.n +
+	    p->principal.n;
+}
+
+#define PUT_STR(k, v)	(p = record_put_str(p, k, sizeof(k) - 1, (v)))
+#define PUT_U64(k, v)	(p = record_put_u64(p, k, sizeof(k) - 1, (v)))
 
 void
 record_write(struct msg_writer *w, const struct record *r)
 {
-	msgw_record(w);
-	msgw_field(w, "reporter", r->reporter == RECORD_SOURCE ?
+	const struct record_peer *src = &r->source, *dst = &r->destination;
+	size_t	 bound, i;
+	char	*p;
+
+	bound = RECORD_FIXED_BYTES + r->flags.n + r->details.n +
+	    r->grpc_status.n + r->request_protocol.n + r->protocol.n +
+	    r->method.n + r->path.n + r->original_path.n + r->authority.n +
+	    r->service.n + r->service_name.n + r->service_namespace.n +
+	    r->security.n + record_peer_bytes(src) + record_peer_bytes(dst) +
+	    r->upstream_host.n + r->upstream_cluster.n + r->upstream_local.n +
+	    r->downstream_local.n + r->downstream_remote.n + r->sni.n +
+	    r->route_name.n + r->upstream_failure.n + r->trace_id.n +
+	    r->span_id.n + r->parent_span_id.n;
+	for (i = 0; i < r->nrequest_headers && i < RECORD_MAX_HEADERS; i++)
+		bound += 24 + r->request_headers[i].name.n +
+		    r->request_headers[i].value.n;
+	for (i = 0; i < r->nresponse_headers && i < RECORD_MAX_HEADERS; i++)
+		bound += 24 + r->response_headers[i].name.n +
+		    r->response_headers[i].value.n;
+	if ((p = msgw_space(w, bound)) == NULL)
+		return;
+	*p++ = '\n';			/* the record starts */
+	PUT_STR("reporter", r->reporter == RECORD_SOURCE ?
 	    STR_LIT("source") : STR_LIT("destination"));
-	msgw_field_u64(w, "start-us", r->start_us);
-	msgw_field_u64(w, "duration-us", r->duration_us);
+	PUT_U64("start-us", r->start_us);
+	PUT_U64("duration-us", r->duration_us);
 	if (r->has & RECORD_HAS_REQUEST_DURATION)
-		msgw_field_u64(w, "request-duration-us",
-		    r->request_duration_us);
+		PUT_U64("request-duration-us", r->request_duration_us);
 	if (r->has & RECORD_HAS_RESPONSE_START)
-		msgw_field_u64(w, "response-start-us", r->response_start_us);
+		PUT_U64("response-start-us", r->response_start_us);
 	if (r->has & RECORD_HAS_UPSTREAM)
-		msgw_field_u64(w, "upstream-us", r->upstream_us);
+		PUT_U64("upstream-us", r->upstream_us);
 	if (r->has & RECORD_HAS_REQUEST_BYTES)
-		msgw_field_u64(w, "request-bytes", r->request_bytes);
+		PUT_U64("request-bytes", r->request_bytes);
 	if (r->has & RECORD_HAS_RESPONSE_BYTES)
-		msgw_field_u64(w, "response-bytes", r->response_bytes);
+		PUT_U64("response-bytes", r->response_bytes);
 	if (r->has & RECORD_HAS_REQUEST_HEAD)
-		msgw_field_u64(w, "request-head-bytes", r->request_head_bytes);
+		PUT_U64("request-head-bytes", r->request_head_bytes);
 	if (r->has & RECORD_HAS_RESPONSE_HEAD)
-		msgw_field_u64(w, "response-head-bytes",
-		    r->response_head_bytes);
+		PUT_U64("response-head-bytes", r->response_head_bytes);
 	if ((r->has & RECORD_HAS_CODE) || r->code != 0)
-		msgw_field_u64(w, "code", r->code);
-	record_str_field(w, "flags", r->flags);
-	record_str_field(w, "details", r->details);
-	record_str_field(w, "grpc-status", r->grpc_status);
-	record_str_field(w, "request-protocol", r->request_protocol);
-	record_str_field(w, "protocol", r->protocol);
-	record_str_field(w, "method", r->method);
-	record_str_field(w, "path", r->path);
-	record_str_field(w, "original-path", r->original_path);
-	record_str_field(w, "authority", r->authority);
-	record_str_field(w, "service", r->service);
-	record_str_field(w, "service-name", r->service_name);
-	record_str_field(w, "service-namespace", r->service_namespace);
+		PUT_U64("code", r->code);
+	PUT_STR("flags", r->flags);
+	PUT_STR("details", r->details);
+	PUT_STR("grpc-status", r->grpc_status);
+	PUT_STR("request-protocol", r->request_protocol);
+	PUT_STR("protocol", r->protocol);
+	PUT_STR("method", r->method);
+	PUT_STR("path", r->path);
+	PUT_STR("original-path", r->original_path);
+	PUT_STR("authority", r->authority);
+	PUT_STR("service", r->service);
+	PUT_STR("service-name", r->service_name);
+	PUT_STR("service-namespace", r->service_namespace);
 	if (r->has & RECORD_HAS_PORT)
-		msgw_field_u64(w, "port", r->port);
-	record_str_field(w, "security", r->security);
-	record_peer_write(w, 1, &r->source);
-	record_peer_write(w, 0, &r->destination);
-	record_str_field(w, "upstream-host", r->upstream_host);
-	record_str_field(w, "upstream-cluster", r->upstream_cluster);
-	record_str_field(w, "upstream-local", r->upstream_local);
-	record_str_field(w, "downstream-local", r->downstream_local);
-	record_str_field(w, "downstream-remote", r->downstream_remote);
-	record_str_field(w, "sni", r->sni);
-	record_str_field(w, "route-name", r->route_name);
-	record_str_field(w, "upstream-failure", r->upstream_failure);
+		PUT_U64("port", r->port);
+	PUT_STR("security", r->security);
+	PUT_STR("source-workload", src->workload);
+	PUT_STR("source-namespace", src->namespace);
+	PUT_STR("source-app", src->app);
+	PUT_STR("source-version", src->version);
+	PUT_STR("source-principal", src->principal);
+	PUT_STR("destination-workload", dst->workload);
+	PUT_STR("destination-namespace", dst->namespace);
+	PUT_STR("destination-app", dst->app);
+	PUT_STR("destination-version", dst->version);
+	PUT_STR("destination-principal", dst->principal);
+	PUT_STR("upstream-host", r->upstream_host);
+	PUT_STR("upstream-cluster", r->upstream_cluster);
+	PUT_STR("upstream-local", r->upstream_local);
+	PUT_STR("downstream-local", r->downstream_local);
+	PUT_STR("downstream-remote", r->downstream_remote);
+	PUT_STR("sni", r->sni);
+	PUT_STR("route-name", r->route_name);
+	PUT_STR("upstream-failure", r->upstream_failure);
 	if (r->has & RECORD_HAS_ATTEMPTS)
-		msgw_field_u64(w, "attempts", r->attempts);
-	record_str_field(w, "trace-id", r->trace_id);
-	record_str_field(w, "span-id", r->span_id);
-	record_str_field(w, "parent-span-id", r->parent_span_id);
+		PUT_U64("attempts", r->attempts);
+	PUT_STR("trace-id", r->trace_id);
+	PUT_STR("span-id", r->span_id);
+	PUT_STR("parent-span-id", r->parent_span_id);
 	if (r->has & RECORD_HAS_SAMPLED)
-		msgw_field(w, "sampled", r->sampled ? STR_LIT("1") :
-		    STR_LIT("0"));
-	record_headers_write(w, "request-header", r->request_headers,
+		PUT_STR("sampled", r->sampled ? STR_LIT("1") : STR_LIT("0"));
+	p = record_put_headers(p, "request-header", 14, r->request_headers,
 	    r->nrequest_headers);
-	record_headers_write(w, "response-header", r->response_headers,
+	p = record_put_headers(p, "response-header", 15, r->response_headers,
 	    r->nresponse_headers);
+	msgw_commit(w, p);
 }
+
+#undef PUT_STR
+#undef PUT_U64
 
 static struct str
 record_header_get(const struct record_header *h, size_t n, const char *name)

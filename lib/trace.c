@@ -33,6 +33,17 @@ const char *const trace_headers[] = {
 const size_t trace_nheaders = nitems(trace_headers);
 
 static int	trace_hex(struct str, size_t);
+
+int
+trace_header_is(struct str name)
+{
+	size_t	 i;
+
+	for (i = 0; i < trace_nheaders; i++)
+		if (util_str_caseeq(name, trace_headers[i]))
+			return 1;
+	return 0;
+}
 static int	trace_zero(const char *, size_t);
 static void	trace_context_clear(struct trace_context *);
 static void	trace_copy_id(char *, struct str, size_t);

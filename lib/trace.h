@@ -31,6 +31,8 @@ struct trace_context {
 /* Header names, lower case, that carry a context. */
 extern const char *const trace_headers[];
 extern const size_t trace_nheaders;
+/* Whether a header name (any case) is one of them. */
+int	trace_header_is(struct str);
 
 /*
  * Reads traceparent ("00-<32 hex>-<16 hex>-<2 hex>"), else the single

@@ -138,6 +138,7 @@ static int	link_open(struct ipc_link *, struct proxy *, const char *,
 static void	link_dial(struct ipc_link *);
 static void	link_close(struct ipc_link *);
 static void	link_poke(struct ipc_link *);
+static nng_msg	*ipc_msg(const struct msg_writer *);
 static void	link_check(struct ipc_link *);
 static void	pipe_cb(nng_pipe, nng_pipe_ev, void *);
 static void	req_slot_cb(void *);
@@ -410,8 +411,7 @@ req_flush(struct ipc_req *c)
 		}
 		return;
 	}
-	if (c->writer.overflow || nng_msg_alloc(&m, 0) != 0 ||
-	    nng_msg_append(m, c->writer.buf, c->writer.len) != 0) {
+	if ((m = ipc_msg(&c->writer)) == NULL) {
 		size_t n = c->npending;
 
 		c->npending = 0;
@@ -653,6 +653,22 @@ ipc_req_free(struct ipc_req *c)
 	free(c);
 }
 
+/*
+ * The writer's message as an nng message, allocated at its size and
+ * copied once.  NULL when it overflowed or nng has no memory.
+ */
+static nng_msg *
+ipc_msg(const struct msg_writer *w)
+{
+	nng_msg	*m;
+
+	if (w->overflow || nng_msg_alloc(&m, w->len) != 0)
+		return NULL;
+	if (w->len > 0)
+		memcpy(nng_msg_body(m), w->buf, w->len);
+	return m;
+}
+
 /* --- PUSH ----------------------------------------------------------- */
 
 struct ipc_push *
@@ -729,10 +745,9 @@ ipc_push_empty(struct ipc_push *c, const struct proxy_config *pc)
 	ipc_header(&c->writer, c->type, pc);
 	if (c->header != NULL)
 		c->header(&c->writer, c->header_arg);
-	if (c->writer.overflow || nng_msg_alloc(&m, 0) != 0)
+	if ((m = ipc_msg(&c->writer)) == NULL)
 		return;
-	if (nng_msg_append(m, c->writer.buf, c->writer.len) != 0 ||
-	    nng_sendmsg(c->link.sock, m, NNG_FLAG_NONBLOCK) != 0)
+	if (nng_sendmsg(c->link.sock, m, NNG_FLAG_NONBLOCK) != 0)
 		nng_msg_free(m);
 }
 
@@ -741,7 +756,9 @@ ipc_push_end(struct ipc_push *c)
 {
 	struct timeval	 tv;
 
-	if (++c->nrecords >= IPC_PUSH_MAX_BATCH)
+	/* full, or half the most a message may be (long paths) */
+	if (++c->nrecords >= IPC_PUSH_MAX_BATCH ||
+	    c->writer.len >= MSG_MAX_BYTES / 2)
 		push_flush(c);
 	else if (c->delay_ms == 0)
 		event_active(c->flush_ev, EV_TIMEOUT, 0);
@@ -786,12 +803,11 @@ push_flush(struct ipc_push *c)
 	if (n == 0)
 		return;
 	c->nrecords = 0;
-	if (c->writer.overflow || nng_msg_alloc(&m, 0) != 0) {
+	if ((m = ipc_msg(&c->writer)) == NULL) {
 		c->dropped += n;
 		return;
 	}
-	if (nng_msg_append(m, c->writer.buf, c->writer.len) != 0 ||
-	    nng_sendmsg(c->link.sock, m, NNG_FLAG_NONBLOCK) != 0) {
+	if (nng_sendmsg(c->link.sock, m, NNG_FLAG_NONBLOCK) != 0) {
 		nng_msg_free(m);
 		c->dropped += n;
 		return;

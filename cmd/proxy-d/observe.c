@@ -80,6 +80,7 @@ static void	observe_upstream_head(struct session *, struct extra_ops *);
 static void	observe_request_done(struct proxy *, const struct session *,
 		    const struct request_record *);
 static void	observe_trace_start(struct observe *, struct session *);
+static int	observe_has_context(const struct session *);
 static void	observe_wall_offset(struct observe *);
 static struct str observe_header(const struct session *, const char *);
 static struct str observe_get(const char *, void *);
@@ -476,11 +477,39 @@ observe_get(const char *name, void *arg)
 	return observe_header(arg, name);
 }
 
+/*
+ * Whether the request has a header that may carry a trace context: one
+ * pass over its names, so that a request without one (most, at the
+ * edge) costs no lookups of each.
+ */
+static int
+observe_has_context(const struct session *s)
+{
+	const struct http_header	*h;
+	size_t				 i;
+
+	for (i = 0; i < s->req.nheaders; i++) {
+		h = &s->req.headers[i];
+		if (h->name.n < 2)
+			continue;
+		switch (h->name.p[0] | 0x20) {
+		case 't':
+		case 'b':
+		case 'x':
+			if (trace_header_is(h->name))
+				return 1;
+			break;
+		}
+	}
+	return 0;
+}
+
 /* This request's trace: continued from its headers, or begun here. */
 static void
 observe_trace_start(struct observe *o, struct session *s)
 {
 	struct trace_context	 ctx;
+	int			 has;
 
 	s->trace_started = 1;
 	s->trace_b3 = 0;
@@ -489,7 +518,10 @@ observe_trace_start(struct observe *o, struct session *s)
 		s->trace_id[0] = '\0';
 		return;
 	}
-	if (trace_context_read(&ctx, observe_get, s)) {
+	ctx.sampled = -1;
+	ctx.debug = 0;
+	if ((has = observe_has_context(s)) && trace_context_read(&ctx,
+	    observe_get, s)) {
 		memcpy(s->trace_id, ctx.trace_id, sizeof(s->trace_id));
 		memcpy(s->parent_span_id, ctx.span_id,
 		    sizeof(s->parent_span_id));
@@ -498,11 +530,11 @@ observe_trace_start(struct observe *o, struct session *s)
 		s->parent_span_id[0] = '\0';
 	}
 	/* B3 the caller spoke goes on, updated, beside traceparent */
-	if (observe_header(s, "b3").p != NULL)
+	if (has && observe_header(s, "b3").p != NULL)
 		s->trace_b3 = 2;
-	else if (observe_header(s, "x-b3-traceid").p != NULL ||
+	else if (has && (observe_header(s, "x-b3-traceid").p != NULL ||
 	    observe_header(s, "x-b3-sampled").p != NULL ||
-	    observe_header(s, "x-b3-flags").p != NULL)
+	    observe_header(s, "x-b3-flags").p != NULL))
 		s->trace_b3 = 1;
 	s->trace_debug = ctx.debug;
 	s->trace_sampled = ctx.sampled != -1 ? ctx.sampled :
