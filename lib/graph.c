@@ -29,6 +29,7 @@ struct graph_sum {
 
 static char	*graph_strdup(struct str, const char *);
 static void	graph_id_add(char *, size_t, size_t *, const char *, size_t);
+static size_t	graph_workload_id(char *, size_t, const struct record_peer *);
 static struct graph_node *graph_node_get(struct graph *, const char *, size_t,
 		    const char *, struct str, struct str, struct str,
 		    struct str);
@@ -164,6 +165,22 @@ graph_id_add(char *buf, size_t cap, size_t *len, const char *p, size_t n)
 	buf[*len] = '\0';
 }
 
+/* A workload node's id, "namespace/workload"; its length. */
+static size_t
+graph_workload_id(char *buf, size_t cap, const struct record_peer *w)
+{
+	size_t	 len = 0;
+
+	buf[0] = '\0';
+	graph_id_add(buf, cap, &len, w->namespace.p != NULL ?
+	    w->namespace.p : "unknown", w->namespace.p != NULL ?
+	    w->namespace.n : 7);
+	graph_id_add(buf, cap, &len, "/", 1);
+	graph_id_add(buf, cap, &len, w->workload.p, w->workload.n <
+	    METRICS_MAX_VALUE ? w->workload.n : METRICS_MAX_VALUE);
+	return len;
+}
+
 static void
 graph_edge_add(struct graph *g, struct graph_node *from,
     struct graph_node *to, const struct record *r, uint64_t now_ms)
@@ -222,15 +239,7 @@ graph_add(struct graph *g, const struct record *r, uint64_t now_ms)
 		return;
 	/* ids: namespace/workload, the host; the sizes "%.*s" would cut */
 	if (s->workload.p != NULL) {
-		len = 0;
-		id[0] = '\0';
-		graph_id_add(id, sizeof(id), &len, s->namespace.p != NULL ?
-		    s->namespace.p : "unknown", s->namespace.p != NULL ?
-		    s->namespace.n : 7);
-		graph_id_add(id, sizeof(id), &len, "/", 1);
-		graph_id_add(id, sizeof(id), &len, s->workload.p,
-		    s->workload.n < METRICS_MAX_VALUE ? s->workload.n :
-		    METRICS_MAX_VALUE);
+		len = graph_workload_id(id, sizeof(id), s);
 		src = graph_node_get(g, id, len, "workload", s->workload,
 		    s->namespace, s->app, s->version);
 	} else
@@ -250,14 +259,7 @@ graph_add(struct graph *g, const struct record *r, uint64_t now_ms)
 	graph_edge_add(g, src, svc, r, now_ms);
 	if (d->workload.p == NULL)
 		return;
-	len = 0;
-	id[0] = '\0';
-	graph_id_add(id, sizeof(id), &len, d->namespace.p != NULL ?
-	    d->namespace.p : "unknown", d->namespace.p != NULL ?
-	    d->namespace.n : 7);
-	graph_id_add(id, sizeof(id), &len, "/", 1);
-	graph_id_add(id, sizeof(id), &len, d->workload.p, d->workload.n <
-	    METRICS_MAX_VALUE ? d->workload.n : METRICS_MAX_VALUE);
+	len = graph_workload_id(id, sizeof(id), d);
 	dst = graph_node_get(g, id, len, "workload", d->workload,
 	    d->namespace, d->app, d->version);
 	graph_edge_add(g, svc, dst, r, now_ms);

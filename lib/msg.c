@@ -562,15 +562,10 @@ void
 msgw_field_u64(struct msg_writer *w, const char *key, uint64_t v)
 {
 	char		 digits[20];
-	size_t		 i = sizeof(digits);
 	struct str	 s;
 
-	do {
-		digits[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	s.p = digits + i;
-	s.n = sizeof(digits) - i;
+	s.p = digits;
+	s.n = (size_t)(util_put_u64(digits, v) - digits);
 	msgw_field(w, key, s);
 }
 

@@ -521,16 +521,7 @@ record_put_key(char *p, const char *key, size_t kn)
 static char *
 record_put_u64(char *p, const char *key, size_t kn, uint64_t v)
 {
-	char	 digits[20];
-	size_t	 i = sizeof(digits);
-
-	do {
-		digits[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	p = record_put_key(p, key, kn);
-	memcpy(p, digits + i, sizeof(digits) - i);
-	p += sizeof(digits) - i;
+	p = util_put_u64(record_put_key(p, key, kn), v);
 	*p++ = '\n';
 	return p;
 }

@@ -119,13 +119,9 @@ sbuf_printf(struct sbuf *b, const char *fmt, ...)
 void
 sbuf_u64(struct sbuf *b, uint64_t v)
 {
-	char	 tmp[24], *p = tmp + sizeof(tmp);
+	char	 tmp[20];
 
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	sbuf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
+	sbuf_add(b, tmp, (size_t)(util_put_u64(tmp, v) - tmp));
 }
 
 void

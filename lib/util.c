@@ -416,3 +416,17 @@ util_read_file(const char *path, size_t max, size_t *len, char *err,
 	*len = n;
 	return buf;
 }
+
+char *
+util_put_u64(char *w, uint64_t v)
+{
+	char	 digits[20];
+	size_t	 i = sizeof(digits);
+
+	do {
+		digits[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	memcpy(w, digits + i, sizeof(digits) - i);
+	return w + sizeof(digits) - i;
+}

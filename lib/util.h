@@ -37,6 +37,8 @@ int	 xasprintf(char **, const char *, ...)
 size_t	 util_strlcpy(char *, const char *, size_t);
 int	 util_str_eq(struct str, const char *);
 int	 util_str_caseeq(struct str, const char *);
+/* v in decimal at w, without printf; where the digits end (20 at most). */
+char	*util_put_u64(char *w, uint64_t v);
 /* An RFC 9110 token (a header name, for one): 1 or 0. */
 int	 util_is_token(struct str);
 

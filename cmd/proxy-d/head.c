@@ -24,20 +24,6 @@ static size_t	route_ops_len(const struct route_policy *);
 #define PUTZ(str)	do { size_t n_ = strlen(str); PUT(str, n_); } while (0)
 
 char *
-head_put_u64(char *w, uint64_t v)
-{
-	char	 digits[20];
-	size_t	 i = sizeof(digits);
-
-	do {
-		digits[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	PUT(digits + i, sizeof(digits) - i);
-	return w;
-}
-
-char *
 head_put_hex(char *w, uint64_t v)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -375,12 +361,12 @@ head_request_put(const struct head_request *in, char *w)
 	}
 	if (attempts) {
 		PUTS("x-envoy-attempt-count: ");
-		w = head_put_u64(w, in->attempt);
+		w = util_put_u64(w, in->attempt);
 		PUTS("\r\n");
 	}
 	if (req->framing == HTTP_BODY_LENGTH) {
 		PUTS("Content-Length: ");
-		w = head_put_u64(w, req->content_length);
+		w = util_put_u64(w, req->content_length);
 		PUTS("\r\n");
 	} else if (req->framing == HTTP_BODY_CHUNKED)
 		w = put_transfer_encoding(w, req->headers, req->nheaders);
@@ -459,7 +445,7 @@ head_response_put(const struct head_response *in, char *w)
 		   gzip alone (to the close) as gzip and chunked */
 		if (resp->framing == HTTP_BODY_LENGTH) {
 			PUTS("Content-Length: ");
-			w = head_put_u64(w, resp->content_length);
+			w = util_put_u64(w, resp->content_length);
 			PUTS("\r\n");
 		} else if ((resp->framing == HTTP_BODY_CHUNKED &&
 		    !in->dechunk) || (resp->framing == HTTP_BODY_CLOSE &&
@@ -489,7 +475,7 @@ char *
 head_local_put(const struct head_local *in, char *w)
 {
 	PUTS("HTTP/1.1 ");
-	w = head_put_u64(w, (uint64_t)(in->status % 1000));
+	w = util_put_u64(w, (uint64_t)(in->status % 1000));
 	PUTS(" ");
 	PUTZ(http_status_text(in->status));
 	PUTS("\r\n");
@@ -499,7 +485,7 @@ head_local_put(const struct head_local *in, char *w)
 		PUTS("\r\n");
 	}
 	PUTS("content-length: ");
-	w = head_put_u64(w, in->bodylen);
+	w = util_put_u64(w, in->bodylen);
 	PUTS("\r\n");
 	if (in->flags != NULL) {
 		PUTS("x-meshkit-flags: ");
@@ -556,7 +542,7 @@ head_redirect(const struct http_request *req, const struct route_policy *p,
 	end = portbuf;
 	if (port != 0) {
 		*end++ = ':';
-		end = head_put_u64(end, port);
+		end = util_put_u64(end, port);
 	}
 	if (p->redirect_uri[0] != '\0')
 		uri = (struct str){ p->redirect_uri, strlen(p->redirect_uri) };
@@ -615,7 +601,7 @@ head_cors_preflight(const struct route_policy *p, struct str origin,
 	}
 	if (p->cors_max_age_ms > 0) {
 		PUTS("access-control-max-age: ");
-		w = head_put_u64(w, p->cors_max_age_ms / 1000);
+		w = util_put_u64(w, p->cors_max_age_ms / 1000);
 		PUTS("\r\n");
 	}
 	if (p->cors_credentials == 1)

@@ -129,8 +129,7 @@ size_t	head_redirect(const struct http_request *, const struct route_policy *,
 size_t	head_cors_preflight(const struct route_policy *, struct str origin,
 	    char *buf, size_t len);
 
-/* Writes v in decimal, or in lower-case hex; returns the end. */
-char	*head_put_u64(char *w, uint64_t v);
+/* Writes v in lower-case hex; returns the end. */
 char	*head_put_hex(char *w, uint64_t v);
 
 #endif

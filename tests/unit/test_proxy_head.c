@@ -534,10 +534,10 @@ test_put_u64(void **state)
 {
 	char	 buf[32], *e;
 
-	e = head_put_u64(buf, 0);
+	e = util_put_u64(buf, 0);
 	*e = '\0';
 	assert_string_equal(buf, "0");
-	e = head_put_u64(buf, UINT64_MAX);
+	e = util_put_u64(buf, UINT64_MAX);
 	*e = '\0';
 	assert_string_equal(buf, "18446744073709551615");
 	e = head_put_hex(buf, 0);
