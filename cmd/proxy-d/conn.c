@@ -38,6 +38,7 @@
 #include "proxy.h"
 #include "spiffe.h"
 #include "tls.h"
+#include "plainio.h"
 #include "tlsio.h"
 #include "util.h"
 
@@ -256,6 +257,7 @@ conn_client(struct proxy *p, struct session *s, evutil_socket_t fd,
 		close(fd);
 		return NULL;
 	}
+	plainio_attach(bev);
 	*direct = 1;
 	return bev;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "plainio.h"
 #include "proxy.h"
 #include "util.h"
 
@@ -302,6 +303,9 @@ upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 			    503, "UF", "%s", why);
 			return;
 		}
+		/* a plain connection's reads are plainio's from now on */
+		if (conn_ssl(bev) == NULL)
+			plainio_attach(bev);
 		/* connected: from now on streamIdle, not the connect's */
 		u->connected = 1;
 		upstream_deadlines(u);
