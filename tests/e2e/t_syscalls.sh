@@ -74,6 +74,12 @@ read -r n rw < <(count "$OUT" svc readv writev)
 check "outbound: the trace sees the requests' reads and writes ($rw for $n)" \
 	test "$rw" -ge $((2 * N))
 
+# libevent asks ioctl(FIONREAD) before each read of its own; plainio.c
+# reads without asking
+read -r n ioctls < <(count "$OUT" svc ioctl)
+check "outbound: no ioctl per read ($ioctls for $n requests)" \
+	test "$ioctls" -le $((N / 10))
+
 read -r n names < <(count "$IN" app getsockname)
 expect "inbound through authz-d: $N requests answered" "$n" "$N"
 check "inbound: the local address asked once per connection, not per request ($names for $n)" \
