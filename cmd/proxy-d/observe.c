@@ -413,32 +413,32 @@ observe_header_fields(struct msg_writer *w, void *arg)
 	o->counted_dropped = dropped;
 	breaker_reports(p, &bsent, &bdropped);
 	msgw_field_u64(w, "pid", (uint64_t)getpid());
-	msgw_fieldf(w, "counter", "records-sent %llu",
-	    (unsigned long long)sent);
-	msgw_fieldf(w, "counter", "records-dropped %llu",
-	    (unsigned long long)dropped);
-	msgw_fieldf(w, "counter", "requests %llu",
-	    (unsigned long long)p->requests);
-	msgw_fieldf(w, "counter", "retries %llu",
-	    (unsigned long long)p->retries);
-	msgw_fieldf(w, "counter", "timeouts %llu",
-	    (unsigned long long)p->timeouts);
-	msgw_fieldf(w, "counter", "route-hits %llu",
-	    (unsigned long long)p->route_hits);
-	msgw_fieldf(w, "counter", "route-misses %llu",
-	    (unsigned long long)p->route_misses);
-	msgw_fieldf(w, "counter", "route-failures %llu",
-	    (unsigned long long)p->route_failures);
-	msgw_fieldf(w, "counter", "authz-questions %llu",
-	    (unsigned long long)p->authz_questions);
-	msgw_fieldf(w, "counter", "authz-hits %llu",
-	    (unsigned long long)p->authz_hits);
-	msgw_fieldf(w, "counter", "authz-denied %llu",
-	    (unsigned long long)p->authz_denied);
-	msgw_fieldf(w, "counter", "breaker-overflows %llu",
-	    (unsigned long long)p->breaker_overflows);
-	msgw_fieldf(w, "counter", "breaker-reports-dropped %llu",
-	    (unsigned long long)bdropped);
+	{
+		const struct {
+			const char	*name;
+			uint64_t	 value;
+		} c[] = {
+			{ "records-sent", sent },
+			{ "records-dropped", dropped },
+			{ "requests", p->requests },
+			{ "retries", p->retries },
+			{ "timeouts", p->timeouts },
+			{ "route-hits", p->route_hits },
+			{ "route-misses", p->route_misses },
+			{ "route-failures", p->route_failures },
+			{ "authz-questions", p->authz_questions },
+			{ "authz-hits", p->authz_hits },
+			{ "authz-denied", p->authz_denied },
+			{ "breaker-overflows", p->breaker_overflows },
+			{ "breaker-reports-dropped", bdropped },
+		};
+
+		size_t	i;
+
+		for (i = 0; i < nitems(c); i++)
+			msgw_fieldf(w, "counter", "%s %llu", c[i].name,
+			    (unsigned long long)c[i].value);
+	}
 }
 
 /*
