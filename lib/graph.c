@@ -42,6 +42,7 @@ static void	graph_stats(const struct graph_sum *, double,
 static int	graph_fail(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static void	graph_json_number(struct sbuf *, double);
+static void	graph_json_stats(struct sbuf *, const struct graph_stats *);
 static void	graph_json_str(struct sbuf *, const char *);
 static void	graph_dot_id(struct sbuf *, const char *);
 static void	graph_msg_stats(struct msg_writer *,
@@ -653,6 +654,22 @@ graph_json_number(struct sbuf *b, double d)
 		sbuf_printf(b, "%.3f", d);
 }
 
+/* "rate":R,"errorRate":E,"p50":A,"p90":B,"p99":C */
+static void
+graph_json_stats(struct sbuf *b, const struct graph_stats *st)
+{
+	sbuf_adds(b, "\"rate\":");
+	graph_json_number(b, st->rate);
+	sbuf_adds(b, ",\"errorRate\":");
+	graph_json_number(b, st->error_rate);
+	sbuf_adds(b, ",\"p50\":");
+	graph_json_number(b, st->p50);
+	sbuf_adds(b, ",\"p90\":");
+	graph_json_number(b, st->p90);
+	sbuf_adds(b, ",\"p99\":");
+	graph_json_number(b, st->p99);
+}
+
 static void
 graph_json_str(struct sbuf *b, const char *s)
 {
@@ -696,19 +713,11 @@ graph_snapshot_write_json(const struct graph_snapshot *snap, struct sbuf *b)
 		sbuf_adds(b, ",\"to\":");
 		graph_json_str(b, e->to);
 		sbuf_printf(b, ",\"requests\":%llu,\"errors\":%llu,"
-		    "\"total\":%llu,\"mtls\":%s,\"rate\":",
+		    "\"total\":%llu,\"mtls\":%s,",
 		    (unsigned long long)e->stats.requests,
 		    (unsigned long long)e->stats.errors,
 		    (unsigned long long)e->total, e->mtls ? "true" : "false");
-		graph_json_number(b, e->stats.rate);
-		sbuf_adds(b, ",\"errorRate\":");
-		graph_json_number(b, e->stats.error_rate);
-		sbuf_adds(b, ",\"p50\":");
-		graph_json_number(b, e->stats.p50);
-		sbuf_adds(b, ",\"p90\":");
-		graph_json_number(b, e->stats.p90);
-		sbuf_adds(b, ",\"p99\":");
-		graph_json_number(b, e->stats.p99);
+		graph_json_stats(b, &e->stats);
 		sbuf_addc(b, '}');
 	}
 	sbuf_adds(b, "],\"services\":[");
@@ -716,18 +725,10 @@ graph_snapshot_write_json(const struct graph_snapshot *snap, struct sbuf *b)
 		s = &snap->services[i];
 		sbuf_adds(b, i > 0 ? ",{\"name\":" : "{\"name\":");
 		graph_json_str(b, s->name);
-		sbuf_printf(b, ",\"requests\":%llu,\"errors\":%llu,\"rate\":",
+		sbuf_printf(b, ",\"requests\":%llu,\"errors\":%llu,",
 		    (unsigned long long)s->stats.requests,
 		    (unsigned long long)s->stats.errors);
-		graph_json_number(b, s->stats.rate);
-		sbuf_adds(b, ",\"errorRate\":");
-		graph_json_number(b, s->stats.error_rate);
-		sbuf_adds(b, ",\"p50\":");
-		graph_json_number(b, s->stats.p50);
-		sbuf_adds(b, ",\"p90\":");
-		graph_json_number(b, s->stats.p90);
-		sbuf_adds(b, ",\"p99\":");
-		graph_json_number(b, s->stats.p99);
+		graph_json_stats(b, &s->stats);
 		sbuf_adds(b, ",\"history\":{");
 		{
 			static const char *const names[] = { "rate",
