@@ -455,8 +455,6 @@ struct extension_provider {
 	uint32_t		 max_tag_length; /* 0: none */
 	char			*log_text;	/* logFormat.text */
 	struct labels		 log_labels;	/* logFormat.labels: JSON */
-	int			 has_log_format;
-	struct config_origin	 origin;
 };
 
 #define ACCESS_LOG_TEXT		0

@@ -301,7 +301,6 @@ tl_log_format(struct config_loader *l, const struct ynode *n,
 		config_error(l, n, "logFormat takes text or labels, not both");
 		return -1;
 	}
-	p->has_log_format = 1;
 	if (text != NULL) {
 		if (config_string(l, text, "logFormat.text",
 		    &p->log_text) == -1)
@@ -337,8 +336,6 @@ tl_provider(struct config_loader *l, const struct ynode *n,
 
 	if (config_expect_map(l, n, "extensionProviders[]") == -1)
 		return -1;
-	p->origin.line = n->line;
-	p->origin.col = n->col;
 	for (i = 0; i < n->n; i++) {
 		k = n->keys[i];
 		v = n->values[i];
@@ -487,7 +484,6 @@ tl_providers(struct config_loader *l, const struct ynode *n,
 	for (i = 0; i < n->n; i++) {
 		struct extension_provider *p = &mc->providers[mc->nproviders];
 
-		p->origin.file = l->file;
 		if (tl_provider(l, n->values[i], p) == -1) {
 			tl_provider_fini(p);
 			rc = -1;
