@@ -14,8 +14,6 @@
 
 #include "plainio.h"
 
-#define PLAINIO_READ	16384	/* at most, a read */
-
 static void	plainio_readcb(evutil_socket_t, short, void *);
 static void	plainio_event(struct bufferevent *, short, int);
 

@@ -11,7 +11,8 @@
  * libevent's contract: the read callback past the low watermark,
  * BEV_EVENT_READING with EOF, ERROR (errno kept) or TIMEOUT, reading
  * off after either.  Everything else (writing, watermarks, timeouts,
- * enable and disable, freeing) stays libevent's.
+ * enable and disable, freeing) stays libevent's; rate limits and
+ * bufferevent_set_max_single_read are not honoured (proxy-d sets none).
  *
  * Only for a connected socket: a connect that fails is libevent's to
  * report, from its write event, so an upstream connection is attached
@@ -19,6 +20,8 @@
  */
 #ifndef PLAINIO_H
 #define PLAINIO_H
+
+#define PLAINIO_READ	16384	/* at most, a read */
 
 struct bufferevent;
 

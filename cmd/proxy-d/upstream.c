@@ -14,13 +14,15 @@
 #include "util.h"
 
 /*
- * The most libevent reads from a socket at once (EVBUFFER_MAX_READ of
- * libevent 2.1; 2.2 reads more, and a read of this much then only
- * makes upstream_quiet look once too often).
+ * The most one read takes from a TLS connection's plaintext that is
+ * surely short of what tlsio.c reads at once (its reads are larger):
+ * a read of this much or more may have stopped at its room.  A plain
+ * connection's reads stop at PLAINIO_READ.
  */
-#define UPSTREAM_READ_MAX	4096
+#define UPSTREAM_TLS_READ_MIN	4096
 
 static void	upstream_readcb(struct bufferevent *, void *);
+static int	upstream_unsure(const struct upstream *);
 static void	upstream_writecb(struct bufferevent *, void *);
 static void	upstream_eventcb(struct bufferevent *, short, void *);
 static void	upstream_idle_eventcb(struct bufferevent *, short, void *);
@@ -139,7 +141,7 @@ upstream_free(struct upstream *u)
  * runs at PRIO_URGENT, so that the callback runs before any request
  * of the same poll can take the connection.  What the loop cannot know
  * without a system call is bytes still in the kernel behind a read
- * that stopped at libevent's read size (an answer that ends on it,
+ * that stopped at its read size (an answer that ends on it,
  * stray bytes behind: t_hostile's aligned cases): for those alone, one
  * recv(MSG_PEEK).  (Every reuse cost that recv before: one system call
  * in eight of a proxied request.)  Bytes that arrive in the very loop
@@ -238,7 +240,7 @@ upstream_release(struct proxy *p, struct upstream *u, int reusable)
 	u->idle_since_ms = util_now_ms();
 	/* upstream_quiet: its callbacks before any request's */
 	u->urgent = bufferevent_priority_set(u->bev, PRIO_URGENT) == 0;
-	u->unsure = u->last_in >= UPSTREAM_READ_MAX;
+	u->unsure = upstream_unsure(u);
 	bufferevent_setcb(u->bev, upstream_idle_readcb, NULL,
 	    upstream_idle_eventcb, u);
 	bufferevent_setwatermark(u->bev, EV_WRITE, 0, 0);
@@ -246,6 +248,23 @@ upstream_release(struct proxy *p, struct upstream *u, int reusable)
 	bufferevent_enable(u->bev, EV_READ);
 	TAILQ_INSERT_HEAD(&pool->idle, u, entry);
 	pool->nidle++;
+}
+
+/*
+ * Whether the last read may have stopped at its room, so that more may
+ * wait in the kernel: it took the most a read takes, or filled the
+ * input to its high watermark.
+ */
+static int
+upstream_unsure(const struct upstream *u)
+{
+	size_t	 low, high;
+
+	bufferevent_getwatermark(u->bev, EV_READ, &low, &high);
+	if (high != 0 && u->last_in >= high)
+		return 1;
+	return u->last_in >= (conn_ssl(u->bev) != NULL ?
+	    UPSTREAM_TLS_READ_MIN : PLAINIO_READ);
 }
 
 /* An idle connection that speaks or closes is of no more use. */
