@@ -172,7 +172,6 @@ static void	al_time(const char *, uint64_t, struct al_value *);
 static void	al_str(struct al_value *, struct str);
 static void	al_num(struct al_value *, uint64_t);
 static void	al_ms(struct al_value *, uint64_t);
-static struct str al_without_port(struct str);
 static void	al_write_template(const struct accesslog_format *,
 		    const struct al_template *, const struct record *,
 		    struct sbuf *, int);
@@ -593,23 +592,6 @@ al_ms(struct al_value *v, uint64_t us)
 	al_num(v, us / 1000);
 }
 
-static struct str
-al_without_port(struct str s)
-{
-	size_t	 i;
-
-	if (s.p == NULL)
-		return s;
-	if (s.n > 0 && s.p[0] == '[') {
-		for (i = 1; i < s.n && s.p[i] != ']'; i++)
-			;
-		return i < s.n ? (struct str){ s.p + 1, i - 1 } : s;
-	}
-	for (i = s.n; i > 0 && s.p[i - 1] != ':'; i--)
-		;
-	return i > 0 ? (struct str){ s.p, i - 1 } : s;
-}
-
 /*
  * START_TIME: UTC, strftime's conversions plus Envoy's %s (seconds since
  * the epoch) and %f, %1f..%9f (fractional digits, 9 by default).
@@ -837,13 +819,13 @@ al_eval(const struct accesslog_format *f, const struct al_piece *p,
 		al_str(v, r->downstream_remote);
 		break;
 	case OP_DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT:
-		al_str(v, al_without_port(r->downstream_remote));
+		al_str(v, record_addr_split(r->downstream_remote, NULL));
 		break;
 	case OP_DOWNSTREAM_LOCAL_ADDRESS:
 		al_str(v, r->downstream_local);
 		break;
 	case OP_DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT:
-		al_str(v, al_without_port(r->downstream_local));
+		al_str(v, record_addr_split(r->downstream_local, NULL));
 		break;
 	case OP_DOWNSTREAM_PEER_URI_SAN:
 		/* the caller's identity, known to the inbound side */

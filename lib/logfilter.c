@@ -121,7 +121,6 @@ static struct lf_node *lf_attribute(struct lf_parser *);
 static void	lf_add_header(struct logfilter *, int, const char *);
 static void	lf_eval(const struct lf_node *, const struct record *,
 		    struct lf_value *);
-static struct str lf_host(struct str, long long *);
 
 static int
 lf_fail(struct lf_parser *ps, const char *fmt, ...)
@@ -584,25 +583,6 @@ logfilter_headers(const struct logfilter *f, int response,
 	return f->nheaders[response ? 1 : 0];
 }
 
-/* The host part of address:port, and the port. */
-static struct str
-lf_host(struct str s, long long *port)
-{
-	size_t	 i;
-
-	*port = 0;
-	if (s.p == NULL)
-		return (struct str){ "", 0 };
-	for (i = s.n; i > 0 && s.p[i - 1] != ':'; i--)
-		;
-	if (i == 0)
-		return s;
-	*port = strtoll(s.p + i, NULL, 10);
-	if (s.p[0] == '[' && i >= 2 && s.p[i - 2] == ']')
-		return (struct str){ s.p + 1, i - 3 };
-	return (struct str){ s.p, i - 1 };
-}
-
 static void
 lf_eval(const struct lf_node *n, const struct record *r, struct lf_value *v)
 {
@@ -732,22 +712,22 @@ lf_eval(const struct lf_node *n, const struct record *r, struct lf_value *v)
 		s = record_request_header(r, n->str);
 		break;
 	case A_SOURCE_ADDRESS:
-		s = lf_host(r->downstream_remote, &port);
+		s = record_addr_split(r->downstream_remote, &port);
 		break;
 	case A_SOURCE_PORT:
-		lf_host(r->downstream_remote, &v->num);
+		record_addr_split(r->downstream_remote, &v->num);
 		return;
 	case A_DESTINATION_ADDRESS:
-		s = lf_host(r->downstream_local, &port);
+		s = record_addr_split(r->downstream_local, &port);
 		break;
 	case A_DESTINATION_PORT:
-		lf_host(r->downstream_local, &v->num);
+		record_addr_split(r->downstream_local, &v->num);
 		return;
 	case A_UPSTREAM_ADDRESS:
-		s = lf_host(r->upstream_host, &port);
+		s = record_addr_split(r->upstream_host, &port);
 		break;
 	case A_UPSTREAM_PORT:
-		lf_host(r->upstream_host, &v->num);
+		record_addr_split(r->upstream_host, &v->num);
 		return;
 	case A_CONNECTION_MTLS:
 		v->num = r->security.p != NULL &&

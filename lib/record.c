@@ -690,6 +690,40 @@ record_response_header(const struct record *r, const char *name)
 	    name);
 }
 
+struct str
+record_addr_split(struct str s, long long *port)
+{
+	const char	*end = s.p + s.n, *close, *colon, *d;
+	long long	 n = 0;
+	struct str	 host = s;
+
+	if (port != NULL)
+		*port = 0;
+	if (s.p == NULL || s.n == 0)
+		return s;
+	if (s.p[0] == '[') {
+		if ((close = memchr(s.p, ']', s.n)) == NULL)
+			return s;
+		host = (struct str){ s.p + 1, (size_t)(close - s.p - 1) };
+		colon = close + 1 < end && close[1] == ':' ? close + 1 : NULL;
+	} else {
+		colon = memrchr(s.p, ':', s.n);
+		/* a bare IPv6 address has no port */
+		if (colon != NULL && memchr(s.p, ':',
+		    (size_t)(colon - s.p)) != NULL)
+			colon = NULL;
+		if (colon != NULL)
+			host = (struct str){ s.p, (size_t)(colon - s.p) };
+	}
+	if (colon != NULL && port != NULL) {
+		for (d = colon + 1; d < end && *d >= '0' && *d <= '9' &&
+		    n < 65536; d++)
+			n = n * 10 + (*d - '0');
+		*port = n;
+	}
+	return host;
+}
+
 void
 record_service_parts(const struct record *r, struct str *name,
     struct str *namespace)

@@ -138,6 +138,12 @@ struct str record_request_header(const struct record *, const char *name);
 struct str record_response_header(const struct record *, const char *name);
 
 /*
+ * An address field ("ip:port", "[v6]:port", or without the port) split:
+ * the host, brackets off, and the port in *port (0 when none; port may
+ * be NULL).  A NULL value stays NULL.
+ */
+struct str record_addr_split(struct str, long long *port);
+/*
  * The destination service's short name and namespace: the record's
  * own, else from the host (name.namespace.svc.cluster.local), else
  * the host itself and a NULL namespace.

@@ -367,6 +367,39 @@ test_service_parts(void **state)
 	assert_str(ns, NULL);
 }
 
+/* host and port of an address field, as logs and filters read them */
+static void
+test_addr_split(void **state)
+{
+	static const struct {
+		const char	*in, *host;
+		long long	 port;
+	} c[] = {
+		{ "10.0.0.1:8080", "10.0.0.1", 8080 },
+		{ "10.0.0.1", "10.0.0.1", 0 },
+		{ "[::1]:15001", "::1", 15001 },
+		{ "[::1]", "::1", 0 },
+		{ "::1", "::1", 0 },
+		{ "rating:80", "rating", 80 },
+		{ "[fe80::1", "[fe80::1", 0 },
+	};
+	struct str	 h;
+	long long	 port;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		h = record_addr_split((struct str){ c[i].in,
+		    strlen(c[i].in) }, &port);
+		assert_int_equal(h.n, strlen(c[i].host));
+		assert_memory_equal(h.p, c[i].host, h.n);
+		assert_int_equal(port, c[i].port);
+	}
+	h = record_addr_split((struct str){ NULL, 0 }, &port);
+	assert_null(h.p);
+	assert_int_equal(port, 0);
+}
+
 static void
 test_first_wins(void **state)
 {
@@ -395,6 +428,7 @@ main(void)
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_headers),
 		cmocka_unit_test(test_service_parts),
+		cmocka_unit_test(test_addr_split),
 		cmocka_unit_test(test_first_wins),
 	};
 	int	 rc;
