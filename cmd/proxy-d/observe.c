@@ -101,27 +101,22 @@ static void
 observe_cluster(char *buf, size_t len, const char *dir, uint32_t port,
     const char *subset, const char *service)
 {
-	char	 digits[12], *d = digits + sizeof(digits);
+	char	 digits[20];
 	size_t	 n = 0, k;
 
-	*--d = '\0';
-	do {
-		*--d = (char)('0' + port % 10);
-		port /= 10;
-	} while (port != 0);
-#define PUT(str) do {							\
-	k = strlen(str);						\
+#define PUT(p, plen) do {						\
+	k = (plen);							\
 	if (n + k + 1 >= len)						\
 		k = len - n - 1;					\
-	memcpy(buf + n, (str), k);					\
+	memcpy(buf + n, (p), k);					\
 	n += k;								\
 } while (0)
-	PUT(dir);
-	PUT(d);
-	PUT("|");
-	PUT(subset);
-	PUT("|");
-	PUT(service);
+	PUT(dir, strlen(dir));
+	PUT(digits, (size_t)(util_put_u64(digits, port) - digits));
+	PUT("|", 1);
+	PUT(subset, strlen(subset));
+	PUT("|", 1);
+	PUT(service, strlen(service));
 #undef PUT
 	buf[n] = '\0';
 }
