@@ -30,7 +30,6 @@ static struct json *json_node(struct json_parser *, enum json_type);
 static int	 json_string(struct json_parser *, char **, size_t *);
 static int	 json_number(struct json_parser *, struct json *);
 static int	 json_literal(struct json_parser *, const char *);
-static int	 json_utf8_len(const unsigned char *, const unsigned char *);
 static size_t	 json_put_utf8(char *, uint32_t);
 static int	 json_hex4(const unsigned char *, uint32_t *);
 
@@ -71,40 +70,6 @@ json_node(struct json_parser *jp, enum json_type type)
 	j = xcalloc(1, sizeof(*j));
 	j->type = type;
 	return j;
-}
-
-/* Length of the UTF-8 sequence at p (strict: no overlongs, surrogates). */
-static int
-json_utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned char	 c = p[0];
-	int		 n, i;
-	uint32_t	 cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else
-		return -1;
-	if (end - p < n)
-		return -1;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return -1;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	return n;
 }
 
 static int
@@ -179,7 +144,8 @@ json_string(struct json_parser *jp, char **out, size_t *outlen)
 			return json_fail(jp, "control character in string");
 		}
 		if (*jp->p != '\\') {
-			if ((n = json_utf8_len(jp->p, jp->end)) < 0) {
+			if ((n = (int)util_utf8_len(jp->p,
+			    (size_t)(jp->end - jp->p))) == 0) {
 				free(buf);
 				return json_fail(jp, "invalid UTF-8");
 			}

@@ -13,7 +13,6 @@
 #include "util.h"
 
 static int	sbuf_reserve(struct sbuf *, size_t);
-static size_t	sbuf_utf8_len(const unsigned char *, size_t);
 
 void
 sbuf_init(struct sbuf *b, size_t limit)
@@ -152,36 +151,6 @@ sbuf_double(struct sbuf *b, double v)
 	sbuf_adds(b, tmp);
 }
 
-/* Length of the valid UTF-8 sequence at p, 0 if none. */
-static size_t
-sbuf_utf8_len(const unsigned char *p, size_t n)
-{
-	size_t		 len, i;
-	uint32_t	 cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 void
 sbuf_json_escape(struct sbuf *b, const char *s, size_t n)
 {
@@ -221,7 +190,7 @@ sbuf_json_escape(struct sbuf *b, const char *s, size_t n)
 				sbuf_add(b, esc, 6);
 				break;
 			}
-			if ((len = sbuf_utf8_len(p + i, n - i)) == 0) {
+			if ((len = util_utf8_len(p + i, n - i)) == 0) {
 				sbuf_add(b, "\\ufffd", 6);
 				break;
 			}
@@ -256,7 +225,7 @@ sbuf_prom_escape(struct sbuf *b, const char *s, size_t n)
 			break;
 		if (p[i] >= 0x80) {
 			/* the exposition is UTF-8: a bad byte is U+FFFD */
-			if ((len = sbuf_utf8_len(p + i, n - i)) == 0) {
+			if ((len = util_utf8_len(p + i, n - i)) == 0) {
 				sbuf_add(b, "\xef\xbf\xbd", 3);
 				i++;
 			} else {
@@ -277,7 +246,7 @@ sbuf_utf8_cut(const char *s, size_t n, size_t max)
 	size_t	 i = 0, len;
 
 	while (i < n) {
-		len = sbuf_utf8_len((const unsigned char *)s + i, n - i);
+		len = util_utf8_len((const unsigned char *)s + i, n - i);
 		if (len == 0)
 			len = 1;
 		if (i + len > max)

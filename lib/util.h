@@ -39,6 +39,11 @@ int	 util_str_eq(struct str, const char *);
 int	 util_str_caseeq(struct str, const char *);
 /* v in decimal at w, without printf; where the digits end (20 at most). */
 char	*util_put_u64(char *w, uint64_t v);
+/*
+ * The length of the well-formed UTF-8 sequence at p (of n bytes): 1 to 4,
+ * or 0 for a bad, overlong, surrogate or cut one.
+ */
+size_t	 util_utf8_len(const unsigned char *p, size_t n);
 /* An RFC 9110 token (a header name, for one): 1 or 0. */
 int	 util_is_token(struct str);
 
