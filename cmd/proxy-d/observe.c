@@ -45,6 +45,10 @@
 #define OBSERVE_COUNTERS_MS	2000	/* counters alone, when idle */
 #define OBSERVE_BATCH_MS	50	/* a batch waits this long at most */
 
+#define OBSERVE_CTX_ANY		0x1	/* a trace context header */
+#define OBSERVE_CTX_B3		0x2	/* b3 */
+#define OBSERVE_CTX_B3_MULTI	0x4	/* x-b3-traceid, -sampled or -flags */
+
 /* A workload at an endpoint address, for outbound records. */
 struct observe_peer {
 	char		*workload;
@@ -473,15 +477,16 @@ observe_get(const char *name, void *arg)
 }
 
 /*
- * Whether the request has a header that may carry a trace context: one
- * pass over its names, so that a request without one (most, at the
- * edge) costs no lookups of each.
+ * Which trace context headers the request has, in one pass over its
+ * names: OBSERVE_CTX_ANY for any, and which B3 form the caller spoke;
+ * a request without one (most, at the edge) costs no lookups of each.
  */
 static int
 observe_has_context(const struct session *s)
 {
 	const struct http_header	*h;
 	size_t				 i;
+	int				 has = 0;
 
 	for (i = 0; i < s->req.nheaders; i++) {
 		h = &s->req.headers[i];
@@ -491,12 +496,19 @@ observe_has_context(const struct session *s)
 		case 't':
 		case 'b':
 		case 'x':
-			if (trace_header_is(h->name))
-				return 1;
+			if (!trace_header_is(h->name))
+				break;
+			has |= OBSERVE_CTX_ANY;
+			if (util_str_caseeq(h->name, "b3"))
+				has |= OBSERVE_CTX_B3;
+			else if (util_str_caseeq(h->name, "x-b3-traceid") ||
+			    util_str_caseeq(h->name, "x-b3-sampled") ||
+			    util_str_caseeq(h->name, "x-b3-flags"))
+				has |= OBSERVE_CTX_B3_MULTI;
 			break;
 		}
 	}
-	return 0;
+	return has;
 }
 
 /* This request's trace: continued from its headers, or begun here. */
@@ -525,11 +537,9 @@ observe_trace_start(struct observe *o, struct session *s)
 		s->parent_span_id[0] = '\0';
 	}
 	/* B3 the caller spoke goes on, updated, beside traceparent */
-	if (has && observe_header(s, "b3").p != NULL)
+	if (has & OBSERVE_CTX_B3)
 		s->trace_b3 = 2;
-	else if (has && (observe_header(s, "x-b3-traceid").p != NULL ||
-	    observe_header(s, "x-b3-sampled").p != NULL ||
-	    observe_header(s, "x-b3-flags").p != NULL))
+	else if (has & OBSERVE_CTX_B3_MULTI)
 		s->trace_b3 = 1;
 	s->trace_debug = ctx.debug;
 	s->trace_sampled = ctx.sampled != -1 ? ctx.sampled :
