@@ -71,7 +71,7 @@ struct observe {
 	uint32_t		 self_port;	/* and its port */
 	struct strmap		 peers;		/* "addr:port" -> peer */
 	/* the headers stats-d's formats and filters read */
-	char			*capture[2][OBSERVE_MAX_CAPTURE];
+	struct str		 capture[2][OBSERVE_MAX_CAPTURE];
 	size_t			 ncapture[2];
 	uint64_t		 last_counters_ms;
 	/* the wall clock less the monotonic one, renewed once a second */
@@ -281,7 +281,7 @@ observe_capture_free(struct observe *o)
 
 	for (r = 0; r < 2; r++) {
 		for (i = 0; i < o->ncapture[r]; i++)
-			free(o->capture[r][i]);
+			free((char *)o->capture[r][i].p);
 		o->ncapture[r] = 0;
 	}
 }
@@ -291,11 +291,15 @@ observe_capture_add(struct observe *o, int response, const char *name)
 {
 	size_t	 i;
 
+	/* the request id goes with every record anyway */
+	if (!response && strcmp(name, "x-request-id") == 0)
+		return;
 	for (i = 0; i < o->ncapture[response]; i++)
-		if (strcmp(o->capture[response][i], name) == 0)
+		if (strcmp(o->capture[response][i].p, name) == 0)
 			return;
 	if (o->ncapture[response] < OBSERVE_MAX_CAPTURE)
-		o->capture[response][o->ncapture[response]++] = xstrdup(name);
+		o->capture[response][o->ncapture[response]++] = (struct str){
+		    xstrdup(name), strlen(name) };
 }
 
 void
@@ -775,22 +779,18 @@ observe_request_done(struct proxy *p, const struct session *s,
 	}
 	for (i = 0; i < o->ncapture[0] && r.nrequest_headers <
 	    RECORD_MAX_HEADERS; i++) {
-		if (strcmp(o->capture[0][i], "x-request-id") == 0)
-			continue;
 		if ((h = http_header_find(s->req.headers, s->req.nheaders,
-		    o->capture[0][i])) == NULL)
+		    o->capture[0][i].p)) == NULL)
 			continue;
-		r.request_headers[r.nrequest_headers].name = (struct str){
-		    o->capture[0][i], strlen(o->capture[0][i]) };
+		r.request_headers[r.nrequest_headers].name = o->capture[0][i];
 		r.request_headers[r.nrequest_headers++].value = h->value;
 	}
 	for (i = 0; s->resp_head_done && i < o->ncapture[1] &&
 	    r.nresponse_headers < RECORD_MAX_HEADERS; i++) {
 		if ((h = http_header_find(s->resp_headers, s->resp.nheaders,
-		    o->capture[1][i])) == NULL)
+		    o->capture[1][i].p)) == NULL)
 			continue;
-		r.response_headers[r.nresponse_headers].name = (struct str){
-		    o->capture[1][i], strlen(o->capture[1][i]) };
+		r.response_headers[r.nresponse_headers].name = o->capture[1][i];
 		r.response_headers[r.nresponse_headers++].value = h->value;
 	}
 	record_write(w, &r);
