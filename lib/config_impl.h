@@ -54,6 +54,9 @@ int	config_string(struct config_loader *, const struct ynode *,
 	    const char *what, char **out);
 int	config_u32(struct config_loader *, const struct ynode *,
 	    const char *what, uint32_t min, uint32_t max, uint32_t *out);
+/* A bare number 0..100 (Istio's percentages), as parts per million. */
+int	config_percent(struct config_loader *, const struct ynode *,
+	    const char *what, uint32_t *ppm);
 int	config_size(struct config_loader *, const struct ynode *,
 	    const char *what, size_t min, size_t max, size_t *out);
 int	config_bool(struct config_loader *, const struct ynode *,

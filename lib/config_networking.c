@@ -7,7 +7,6 @@
  * in config_destination.c.
  */
 #include <ctype.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,8 +57,6 @@ nw_percent(struct config_loader *l, const struct ynode *n, const char *what,
     uint32_t *ppm)
 {
 	const struct ynode	*v;
-	char			*end, got[80];
-	double			 d;
 	size_t			 i;
 
 	if (config_expect_map(l, n, what) == -1)
@@ -74,16 +71,7 @@ nw_percent(struct config_loader *l, const struct ynode *n, const char *what,
 		*ppm = 0;
 		return 0;
 	}
-	if (v->type == YNODE_SCALAR && v->len > 0) {
-		d = strtod(v->value, &end);
-		if (*end == '\0' && isfinite(d) && d >= 0 && d <= 100) {
-			*ppm = (uint32_t)(d * 10000 + 0.5);
-			return 0;
-		}
-	}
-	config_describe(v, got, sizeof(got));
-	config_error(l, v, "%s must be a number 0..100, got %s", what, got);
-	return -1;
+	return config_percent(l, v, what, ppm);
 }
 
 static int

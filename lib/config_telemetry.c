@@ -10,7 +10,6 @@
  * Istio's files carry settings for Envoy that have no meaning here, and
  * refusing them would refuse the files.
  */
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +27,6 @@ static const char *const tl_modes[] = { "CLIENT_AND_SERVER", "CLIENT",
     "SERVER", NULL };
 static const char *const tl_encodings[] = { "TEXT", "JSON", NULL };
 
-static int	tl_percent(struct config_loader *, const struct ynode *,
-		    const char *, uint32_t *);
 static int	tl_provider_names(struct config_loader *, const struct ynode *,
 		    const char *, char ***, size_t *);
 static int	tl_mode(struct config_loader *, const struct ynode *,
@@ -63,26 +60,6 @@ static int	tl_override(struct config_loader *, const struct ynode *,
 static int	tl_metrics(struct config_loader *, const struct ynode *,
 		    struct telemetry_metrics *);
 static void	tl_provider_fini(struct extension_provider *);
-
-/* A bare number 0..100 (Istio's percentages), as parts per million. */
-static int
-tl_percent(struct config_loader *l, const struct ynode *n, const char *what,
-    uint32_t *ppm)
-{
-	char	*end, got[80];
-	double	 d;
-
-	if (n->type == YNODE_SCALAR && n->len > 0) {
-		d = strtod(n->value, &end);
-		if (*end == '\0' && isfinite(d) && d >= 0 && d <= 100) {
-			*ppm = (uint32_t)(d * 10000 + 0.5);
-			return 0;
-		}
-	}
-	config_describe(n, got, sizeof(got));
-	config_error(l, n, "%s must be a number 0..100, got %s", what, got);
-	return -1;
-}
 
 /* providers: [{name: x}, ...] */
 static int
@@ -564,7 +541,7 @@ tl_default_config(struct config_loader *l, const struct ynode *n,
 			if (config_is_null(vv))
 				continue;
 			if (config_key_is(kk, "sampling")) {
-				rc |= tl_percent(l, vv,
+				rc |= config_percent(l, vv,
 				    "defaultConfig.tracing.sampling",
 				    &mc->sampling_ppm);
 				mc->has_sampling = 1;
@@ -841,7 +818,7 @@ tl_tracing(struct config_loader *l, const struct ynode *n,
 			rc |= tl_provider_names(l, v, "tracing[].providers",
 			    &tr->providers, &tr->nproviders);
 		else if (config_key_is(k, "randomSamplingPercentage")) {
-			rc |= tl_percent(l, v,
+			rc |= config_percent(l, v,
 			    "tracing[].randomSamplingPercentage",
 			    &tr->sampling_ppm);
 			tr->has_sampling = 1;

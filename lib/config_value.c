@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -291,6 +292,26 @@ config_range(struct config_loader *l, const struct ynode *n,
 		    what, (unsigned long long)min, (unsigned long long)max,
 		    got);
 	}
+	return -1;
+}
+
+/* A bare number 0..100 (Istio's percentages), as parts per million. */
+int
+config_percent(struct config_loader *l, const struct ynode *n, const char *what,
+    uint32_t *ppm)
+{
+	char	*end, got[80];
+	double	 d;
+
+	if (n->type == YNODE_SCALAR && n->len > 0) {
+		d = strtod(n->value, &end);
+		if (*end == '\0' && isfinite(d) && d >= 0 && d <= 100) {
+			*ppm = (uint32_t)(d * 10000 + 0.5);
+			return 0;
+		}
+	}
+	config_describe(n, got, sizeof(got));
+	config_error(l, n, "%s must be a number 0..100, got %s", what, got);
 	return -1;
 }
 
