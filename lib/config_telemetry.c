@@ -955,7 +955,7 @@ void
 config_telemetry(struct config_loader *l, const struct ynode *root,
     const struct ynode *spec, struct telemetry *t)
 {
-	const struct ynode	*k, *v, *ml;
+	const struct ynode	*k, *v;
 	size_t			 i, j;
 
 	if (spec == NULL || config_is_null(spec))
@@ -967,16 +967,11 @@ config_telemetry(struct config_loader *l, const struct ynode *root,
 		v = spec->values[i];
 		if (config_is_null(v))
 			continue;
-		if (config_key_is(k, "selector")) {
-			if (config_keys(l, v, "selector", (const char *[]){
-			    "matchLabels", NULL }) == -1)
-				continue;
-			t->has_selector = 1;
-			if ((ml = yaml_get(v, "matchLabels")) != NULL &&
-			    !config_is_null(ml))
-				config_labels(l, ml, "selector.matchLabels",
-				    &t->selector);
-		} else if (config_key_is(k, "targetRef") ||
+		if (config_key_is(k, "selector"))
+			/* Istio checks it as the security kinds' */
+			(void)config_security_selector(l, v, &t->selector,
+			    &t->has_selector);
+		else if (config_key_is(k, "targetRef") ||
 		    config_key_is(k, "targetRefs")) {
 			/* it names a Gateway or Service: none of ours */
 			config_warn(l, k, "%s is not acted on: this "
