@@ -514,7 +514,6 @@ struct mesh_config {
 	char			*access_log_format;	/* NULL: Envoy's */
 	/* tracing */
 	int			 enable_tracing;	/* default 1 */
-	int			 has_sampling;
 	uint32_t		 sampling_ppm;		/* default 1% */
 	char			*zipkin_address;	/* host:port */
 	char			*zipkin_host;		/* of it */

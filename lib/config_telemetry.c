@@ -544,7 +544,6 @@ tl_default_config(struct config_loader *l, const struct ynode *n,
 				rc |= config_percent(l, vv,
 				    "defaultConfig.tracing.sampling",
 				    &mc->sampling_ppm);
-				mc->has_sampling = 1;
 			} else if (config_key_is(kk, "zipkin")) {
 				if (config_keys(l, vv, "tracing.zipkin",
 				    (const char *[]){ "address", NULL }) == -1) {

@@ -212,8 +212,8 @@ telemetry_resolve(const struct config *cfg, const char *ns,
 		    TELEMETRY_CLIENT_AND_SERVER, e);
 
 	/* tracing */
-	if (mc != NULL && mc->has_sampling)
-		e->sampling_ppm = mc->sampling_ppm;
+	if (mc != NULL)
+		e->sampling_ppm = mc->sampling_ppm;	/* its default 1% */
 	e->spans[0] = e->spans[1] = 1;
 	if ((t = telemetry_find(cfg, ns, labels, TELEMETRY_TRACING)) != NULL) {
 		for (i = 0; i < t->ntracing; i++) {
