@@ -459,3 +459,13 @@ util_utf8_len(const unsigned char *p, size_t n)
 		return 0;
 	return len;
 }
+
+struct timeval
+util_ms_timeval(uint64_t ms)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	return tv;
+}

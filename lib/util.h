@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 /* glibc's sys/queue.h lacks the _SAFE forms BSD has. */
 #ifndef TAILQ_FOREACH_SAFE
@@ -39,6 +40,8 @@ int	 util_str_eq(struct str, const char *);
 int	 util_str_caseeq(struct str, const char *);
 /* v in decimal at w, without printf; where the digits end (20 at most). */
 char	*util_put_u64(char *w, uint64_t v);
+/* ms milliseconds as a timeval (libevent's timeouts). */
+struct timeval util_ms_timeval(uint64_t ms);
 /*
  * The length of the well-formed UTF-8 sequence at p (of n bytes): 1 to 4,
  * or 0 for a bad, overlong, surrogate or cut one.

@@ -155,8 +155,7 @@ conn_accept(struct proxy *p, struct listener *l, evutil_socket_t fd,
 	evutil_make_socket_nonblocking(fd);
 	w->ev = event_new(p->base, fd, EV_READ, conn_wait_cb, w);
 	/* as long as a request head may take */
-	tv.tv_sec = (time_t)(pc->request_head_timeout_ms / 1000);
-	tv.tv_usec = (suseconds_t)(pc->request_head_timeout_ms % 1000) * 1000;
+	tv = util_ms_timeval(pc->request_head_timeout_ms);
 	event_add(w->ev, &tv);
 	TAILQ_INSERT_TAIL(&conn_waits, w, entry);
 	conn_nwaits++;

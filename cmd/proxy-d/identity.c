@@ -114,8 +114,7 @@ identity_schedule(struct identity *id, uint64_t ms)
 {
 	struct timeval	 tv;
 
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	tv = util_ms_timeval(ms);
 	evtimer_add(id->timer, &tv);
 }
 

@@ -405,8 +405,7 @@ req_flush(struct ipc_req *c)
 		if (!evtimer_pending(c->unsent_ev, NULL)) {
 			struct timeval tv;
 
-			tv.tv_sec = (time_t)(c->timeout_ms / 1000);
-			tv.tv_usec = (suseconds_t)(c->timeout_ms % 1000) * 1000;
+			tv = util_ms_timeval(c->timeout_ms);
 			evtimer_add(c->unsent_ev, &tv);
 		}
 		return;
@@ -763,8 +762,7 @@ ipc_push_end(struct ipc_push *c)
 	else if (c->delay_ms == 0)
 		event_active(c->flush_ev, EV_TIMEOUT, 0);
 	else if (!c->timer_set) {
-		tv.tv_sec = (time_t)(c->delay_ms / 1000);
-		tv.tv_usec = (suseconds_t)(c->delay_ms % 1000) * 1000;
+		tv = util_ms_timeval(c->delay_ms);
 		evtimer_add(c->flush_ev, &tv);
 		c->timer_set = 1;
 	}

@@ -343,8 +343,7 @@ proxy_drain(struct proxy *p)
 		s->listener = NULL;
 	TAILQ_FOREACH_SAFE(s, &p->sessions, entry, snext)
 		session_drain(s);
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	tv = util_ms_timeval(ms);
 	p->drain_timer = evtimer_new(p->base, drain_timeout, p);
 	evtimer_add(p->drain_timer, &tv);
 	proxy_maybe_exit(p);

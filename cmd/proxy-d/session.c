@@ -31,8 +31,7 @@ timer_set(struct session *s, uint64_t ms)
 {
 	struct timeval	 tv;
 
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	tv = util_ms_timeval(ms);
 	evtimer_add(s->timer, &tv);
 	s->timer_at_ms = util_now_ms() + ms;
 }
@@ -157,8 +156,7 @@ session_rebind(struct session *s, struct bufferevent *bev, int direct)
 	 * requests, by the stages' deadlines while one holds the request,
 	 * and by its own while its body streams: session_body_deadline.)
 	 */
-	tv.tv_sec = (time_t)(pc->stream_idle_timeout_ms / 1000);
-	tv.tv_usec = (suseconds_t)(pc->stream_idle_timeout_ms % 1000) * 1000;
+	tv = util_ms_timeval(pc->stream_idle_timeout_ms);
 	bufferevent_set_timeouts(s->bev, s->body_deadline ? &tv : NULL, &tv);
 	bufferevent_setcb(s->bev, client_readcb, client_writecb,
 	    client_eventcb, s);
@@ -188,8 +186,7 @@ session_body_deadline(struct session *s, int on)
 	const struct proxy_config *pc = s->gen->pc;
 	struct timeval		 tv;
 
-	tv.tv_sec = (time_t)(pc->stream_idle_timeout_ms / 1000);
-	tv.tv_usec = (suseconds_t)(pc->stream_idle_timeout_ms % 1000) * 1000;
+	tv = util_ms_timeval(pc->stream_idle_timeout_ms);
 	s->body_deadline = on;
 	bufferevent_set_timeouts(s->bev, on ? &tv : NULL, &tv);
 }

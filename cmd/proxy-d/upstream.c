@@ -29,14 +29,6 @@ static void	upstream_idle_eventcb(struct bufferevent *, short, void *);
 static void	upstream_idle_readcb(struct bufferevent *, void *);
 static void	upstream_free(struct upstream *);
 static int	upstream_quiet(struct upstream *);
-static void	ms_timeval(uint64_t, struct timeval *);
-
-static void
-ms_timeval(uint64_t ms, struct timeval *tv)
-{
-	tv->tv_sec = (time_t)(ms / 1000);
-	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
-}
 
 struct pool *
 pool_get(struct proxy *p, const char *address)
@@ -350,9 +342,9 @@ upstream_deadlines(struct upstream *u)
 	const struct proxy_config	*pc = s->gen->pc;
 	struct timeval			 rtv, wtv;
 
-	ms_timeval(pc->stream_idle_timeout_ms, &rtv);
-	ms_timeval(u->connected ? pc->stream_idle_timeout_ms :
-	    cluster_connect_timeout(s->cluster, pc->connect_timeout_ms), &wtv);
+	rtv = util_ms_timeval(pc->stream_idle_timeout_ms);
+	wtv = util_ms_timeval(u->connected ? pc->stream_idle_timeout_ms :
+	    cluster_connect_timeout(s->cluster, pc->connect_timeout_ms));
 	/* (an answer begun early, while the body still comes, is owed
 	   from its head on) */
 	u->read_deadline = s->req_body_done || s->resp_head_done;
