@@ -160,7 +160,6 @@ static int	al_parse(struct accesslog_format *, const char *,
 static int	al_operator(struct accesslog_format *, const char *, size_t,
 		    struct al_piece *, char *, size_t);
 static void	al_add_header(struct accesslog_format *, int, const char *);
-static int	al_pseudo_known(const char *, int);
 static void	al_template_fini(struct al_template *);
 static void	al_eval(const struct accesslog_format *,
 		    const struct al_piece *, const struct record *,
@@ -220,33 +219,12 @@ al_new(void)
 	return f;
 }
 
-/* Pseudo-headers and those a record has fields for. */
-static int
-al_pseudo_known(const char *name, int response)
-{
-	static const char *const req[] = { ":method", ":path", ":authority",
-	    ":scheme", "host", "x-envoy-original-path" };
-	static const char *const resp[] = { ":status",
-	    "x-envoy-upstream-service-time" };
-	size_t	 i;
-
-	if (!response) {
-		for (i = 0; i < nitems(req); i++)
-			if (strcmp(name, req[i]) == 0)
-				return 1;
-	} else
-		for (i = 0; i < nitems(resp); i++)
-			if (strcmp(name, resp[i]) == 0)
-				return 1;
-	return 0;
-}
-
 static void
 al_add_header(struct accesslog_format *f, int response, const char *name)
 {
 	size_t	 i;
 
-	if (al_pseudo_known(name, response))
+	if (al_hdr_kind(name, response) != HDR_OTHER)
 		return;
 	for (i = 0; i < f->nheaders[response]; i++)
 		if (strcmp(f->headers[response][i], name) == 0)
@@ -322,9 +300,10 @@ al_operator(struct accesslog_format *f, const char *op, size_t n,
 		    p->alt[0] == '\0'))
 			return al_fail(err, errlen, "%%%s(%.*s)%%: empty "
 			    "header name", name, (int)arglen, arg);
-		if ((p->text[0] == ':' && !al_pseudo_known(p->text,
-		    p->op == OP_RESP)) || (p->alt != NULL && p->alt[0] ==
-		    ':' && !al_pseudo_known(p->alt, p->op == OP_RESP)))
+		if ((p->text[0] == ':' && al_hdr_kind(p->text,
+		    p->op == OP_RESP) == HDR_OTHER) || (p->alt != NULL &&
+		    p->alt[0] == ':' && al_hdr_kind(p->alt, p->op == OP_RESP) ==
+		    HDR_OTHER))
 			return al_fail(err, errlen, "%%%s(%.*s)%%: unknown "
 			    "pseudo-header", name, (int)arglen, arg);
 		al_add_header(f, p->op == OP_RESP, p->text);
