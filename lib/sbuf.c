@@ -33,10 +33,17 @@ sbuf_fini(struct sbuf *b)
 void
 sbuf_reset(struct sbuf *b)
 {
-	b->len = 0;
+	sbuf_truncate(b, 0);
+}
+
+void
+sbuf_truncate(struct sbuf *b, size_t len)
+{
+	if (len < b->len)
+		b->len = len;
 	b->overflow = 0;
 	if (b->buf != NULL)
-		b->buf[0] = '\0';
+		b->buf[b->len] = '\0';
 }
 
 /* Room for n more bytes and the NUL; 0, or -1 (overflow set). */

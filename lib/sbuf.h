@@ -26,6 +26,8 @@ struct sbuf {
 void	sbuf_init(struct sbuf *, size_t limit);
 void	sbuf_fini(struct sbuf *);
 void	sbuf_reset(struct sbuf *);
+/* Back to len bytes (what an overflowed write added goes), overflow off. */
+void	sbuf_truncate(struct sbuf *, size_t len);
 void	sbuf_add(struct sbuf *, const char *, size_t);
 void	sbuf_adds(struct sbuf *, const char *);
 void	sbuf_addstr(struct sbuf *, struct str);

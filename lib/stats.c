@@ -493,10 +493,7 @@ stats_record(struct stats *st, const struct stats_effective *e,
 		accesslog_write(sink->format, r, &sink->pending);
 		if (sink->pending.overflow) {
 			/* the writer is behind: this line is dropped whole */
-			sink->pending.overflow = 0;
-			sink->pending.len = before;
-			if (sink->pending.buf != NULL)
-				sink->pending.buf[before] = '\0';
+			sbuf_truncate(&sink->pending, before);
 			sink->dropped++;
 			continue;
 		}

@@ -170,8 +170,7 @@ logs_flush(struct logs *l, struct stats *st)
 		before = f->out.len;
 		sbuf_add(&f->out, s->pending.buf, s->pending.len);
 		if (f->out.overflow) {
-			f->out.overflow = 0;
-			f->out.len = before;
+			sbuf_truncate(&f->out, before);
 			s->dropped++;
 		}
 		sbuf_reset(&s->pending);
