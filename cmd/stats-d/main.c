@@ -344,8 +344,14 @@ main(int argc, char *argv[])
 	int			 ch, status = 0;
 	size_t			 i;
 
-	/* two arenas: nng's threads must not each grow one (RSS) */
+	/*
+	 * Two arenas: nng's threads must not each grow one (RSS).  Blocks
+	 * of 128 KiB and more (record batches, span exports) are mapped and
+	 * given back when freed; glibc's moving threshold would keep them
+	 * in the heap once one had been freed.
+	 */
 	mallopt(M_ARENA_MAX, 2);
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	memset(&sd, 0, sizeof(sd));
 	memset(&flags, 0, sizeof(flags));
 	daemon_init(&sd.d, "stats-d");

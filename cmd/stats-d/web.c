@@ -83,6 +83,7 @@ static void	web_on_export(evutil_socket_t, short, void *);
 static void	web_on_reconfigure(evutil_socket_t, short, void *);
 static void	web_on_stop(evutil_socket_t, short, void *);
 static void	web_export_done(struct evhttp_request *, void *);
+static void	web_body_free(const void *, size_t, void *);
 static void	web_export_one(struct web *, size_t);
 static void	web_poll(struct statsd_daemon *);
 static void	web_poll_cb(void *);
@@ -613,8 +614,14 @@ web_export_one(struct web *w, size_t i)
 	evhttp_add_header(h, "Content-Type", "application/json");
 	for (k = 0; k < c->headers.n; k++)
 		evhttp_add_header(h, c->headers.keys[k], c->headers.values[k]);
-	evbuffer_add(evhttp_request_get_output_buffer(req), body.buf,
-	    body.len);
+	/* the body is handed over, not copied: one export's JSON in memory */
+	if (body.buf != NULL && body.len > 0 &&
+	    evbuffer_add_reference(evhttp_request_get_output_buffer(req),
+	    body.buf, body.len, web_body_free, NULL) == 0)
+		body.buf = NULL;
+	else if (body.buf != NULL)
+		evbuffer_add(evhttp_request_get_output_buffer(req), body.buf,
+		    body.len);
 	sbuf_fini(&body);
 	x->busy = 1;
 	x->nspans = n;
@@ -626,6 +633,12 @@ web_export_one(struct web *w, size_t i)
 		c->dropped += n;
 		pthread_mutex_unlock(&w->sd->lock);
 	}
+}
+
+static void
+web_body_free(const void *data, size_t len, void *arg)
+{
+	free((void *)data);
 }
 
 static void
