@@ -46,6 +46,18 @@ sbuf_truncate(struct sbuf *b, size_t len)
 		b->buf[b->len] = '\0';
 }
 
+char *
+sbuf_detach(struct sbuf *b, size_t *len)
+{
+	char	*buf = b->buf;
+
+	*len = b->len;
+	b->buf = NULL;
+	b->len = b->cap = 0;
+	b->overflow = 0;
+	return buf;
+}
+
 /* Room for n more bytes and the NUL; 0, or -1 (overflow set). */
 static int
 sbuf_reserve(struct sbuf *b, size_t n)

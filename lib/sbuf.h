@@ -28,6 +28,11 @@ void	sbuf_fini(struct sbuf *);
 void	sbuf_reset(struct sbuf *);
 /* Back to len bytes (what an overflowed write added goes), overflow off. */
 void	sbuf_truncate(struct sbuf *, size_t len);
+/*
+ * The buffer (NUL-terminated, its length in *len), now the caller's to
+ * free; the sbuf is left empty.  NULL when nothing was ever added.
+ */
+char	*sbuf_detach(struct sbuf *, size_t *len);
 void	sbuf_add(struct sbuf *, const char *, size_t);
 void	sbuf_adds(struct sbuf *, const char *);
 void	sbuf_addstr(struct sbuf *, struct str);

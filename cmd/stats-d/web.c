@@ -559,8 +559,8 @@ web_export_one(struct web *w, size_t i)
 	struct evkeyvalq	*h;
 	struct span		**spans;
 	struct sbuf		 body;
-	char			 hostport[300];
-	size_t			 n, k;
+	char			 hostport[300], *json;
+	size_t			 n, k, len;
 	uint64_t		 timeout;
 
 	if (x->busy)
@@ -615,14 +615,10 @@ web_export_one(struct web *w, size_t i)
 	for (k = 0; k < c->headers.n; k++)
 		evhttp_add_header(h, c->headers.keys[k], c->headers.values[k]);
 	/* the body is handed over, not copied: one export's JSON in memory */
-	if (body.buf != NULL && body.len > 0 &&
+	if ((json = sbuf_detach(&body, &len)) != NULL &&
 	    evbuffer_add_reference(evhttp_request_get_output_buffer(req),
-	    body.buf, body.len, web_body_free, NULL) == 0)
-		body.buf = NULL;
-	else if (body.buf != NULL)
-		evbuffer_add(evhttp_request_get_output_buffer(req), body.buf,
-		    body.len);
-	sbuf_fini(&body);
+	    json, len, web_body_free, NULL) == -1)
+		free(json);
 	x->busy = 1;
 	x->nspans = n;
 	if (evhttp_make_request(x->conn, req, EVHTTP_REQ_POST, c->path) ==
