@@ -262,17 +262,14 @@ trace_context_read(struct trace_context *ctx,
 void
 trace_random_hex(char *out, size_t nbytes)
 {
-	static const char	 hex[] = "0123456789abcdef";
-	uint64_t		 r = 0;
-	size_t			 i;
+	uint64_t	 r;
+	size_t		 i, k;
 
 	do {
-		for (i = 0; i < nbytes; i++) {
-			if (i % 8 == 0)
-				r = util_random();
-			out[2 * i] = hex[(r >> 4) & 15];
-			out[2 * i + 1] = hex[r & 15];
-			r >>= 8;
+		for (i = 0; i < nbytes; i += k) {
+			r = util_random();
+			k = nbytes - i < 8 ? nbytes - i : 8;
+			util_put_hex(out + 2 * i, &r, k);
 		}
 		out[2 * nbytes] = '\0';
 	} while (trace_zero(out, 2 * nbytes));

@@ -345,26 +345,50 @@ util_random(void)
 	return random_state[1] + s0;
 }
 
+/* Each byte as two lower-case hex digits. */
+static const char util_hex_pairs[] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
+char *
+util_put_hex(char *w, const void *bytes, size_t n)
+{
+	const unsigned char	*b = bytes;
+	size_t			 i;
+
+	for (i = 0; i < n; i++, w += 2)
+		memcpy(w, util_hex_pairs + 2 * b[i], 2);
+	return w;
+}
+
 void
 util_uuid(char buf[37])
 {
-	static const char hex[] = "0123456789abcdef";
 	uint64_t	 r[2];
 	unsigned char	 b[16];
-	int		 i, j;
+	char		*w = buf;
 
 	r[0] = util_random();
 	r[1] = util_random();
 	memcpy(b, r, sizeof(b));
 	b[6] = (b[6] & 0x0f) | 0x40;
 	b[8] = (b[8] & 0x3f) | 0x80;
-	for (i = 0, j = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			buf[j++] = '-';
-		buf[j++] = hex[b[i] >> 4];
-		buf[j++] = hex[b[i] & 15];
-	}
-	buf[j] = '\0';
+	w = util_put_hex(w, b, 4);
+	*w++ = '-';
+	w = util_put_hex(w, b + 4, 2);
+	*w++ = '-';
+	w = util_put_hex(w, b + 6, 2);
+	*w++ = '-';
+	w = util_put_hex(w, b + 8, 2);
+	*w++ = '-';
+	w = util_put_hex(w, b + 10, 6);
+	*w = '\0';
 }
 
 const char *
@@ -417,18 +441,39 @@ util_read_file(const char *path, size_t max, size_t *len, char *err,
 	return buf;
 }
 
+/*
+ * Two digits a step from a table of the hundred pairs: a record has a
+ * dozen numbers, one of them sixteen digits long, for every request.
+ */
+static const char util_digit_pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
+
 char *
 util_put_u64(char *w, uint64_t v)
 {
-	char	 digits[20];
-	size_t	 i = sizeof(digits);
+	char	*end, *q;
+	size_t	 n = 1;
+	uint64_t t;
 
-	do {
-		digits[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	memcpy(w, digits + i, sizeof(digits) - i);
-	return w + sizeof(digits) - i;
+	for (t = v; t >= 100; t /= 100)
+		n += 2;
+	if (t >= 10)
+		n++;
+	end = q = w + n;
+	while (v >= 100) {
+		unsigned d = (unsigned)(v % 100);
+
+		v /= 100;
+		q -= 2;
+		memcpy(q, util_digit_pairs + 2 * d, 2);
+	}
+	if (v >= 10)
+		memcpy(q - 2, util_digit_pairs + 2 * v, 2);
+	else
+		q[-1] = (char)('0' + v);
+	return end;
 }
 
 size_t

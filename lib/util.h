@@ -40,6 +40,8 @@ int	 util_str_eq(struct str, const char *);
 int	 util_str_caseeq(struct str, const char *);
 /* v in decimal at w, without printf; where the digits end (20 at most). */
 char	*util_put_u64(char *w, uint64_t v);
+/* n bytes as 2n lower-case hex digits at w; where they end. */
+char	*util_put_hex(char *w, const void *bytes, size_t n);
 /* ms milliseconds as a timeval (libevent's timeouts). */
 struct timeval util_ms_timeval(uint64_t ms);
 /*

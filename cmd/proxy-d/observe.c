@@ -19,6 +19,7 @@
  * off before the application sees the request.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -659,7 +660,10 @@ observe_request_done(struct proxy *p, const struct session *s,
 		observe_trace_start(o, (struct session *)s);
 	if ((w = ipc_push_begin(o->push, p->gen->pc)) == NULL)
 		return;		/* stats-d away: dropped, counted */
-	memset(&r, 0, sizeof(r));
+	/* the header arrays are written only up to their counts */
+	memset(&r, 0, offsetof(struct record, request_headers));
+	r.nrequest_headers = 0;
+	r.nresponse_headers = 0;
 	r.reporter = rec->inbound ? RECORD_DESTINATION : RECORD_SOURCE;
 	if (o->wall_offset_us == 0)
 		observe_wall_offset(o);

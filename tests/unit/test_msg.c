@@ -31,6 +31,8 @@ static void	test_writer(void **);
 static void	test_writer_sanitize(void **);
 static void	test_writer_overflow(void **);
 static void	test_writer_sanitize_positions(void **);
+static void	test_put_value(void **);
+static void	test_line_lengths(void **);
 static void	test_source_read(void **);
 
 static int
@@ -505,6 +507,87 @@ test_writer_sanitize_positions(void **state)
 	msgw_fini(&w);
 }
 
+/*
+ * Values of every length to 80, of bytes next to LF's (0x0b, 0x8a,
+ * 0x09), with and without the last line's LF, are read whole.
+ */
+static void
+test_line_lengths(void **state)
+{
+	static const char fill[] = { 'a', 0x0b, (char)0x8a, 0x09, (char)0xff };
+	struct msg	 m;
+	char		 buf[256], err[256];
+	size_t		 len, n, i, f;
+	int		 lf;
+
+	msg_init(&m);
+	for (f = 0; f < nitems(fill); f++) {
+		for (len = 0; len < 80; len++) {
+			for (lf = 0; lf < 2; lf++) {
+				n = (size_t)snprintf(buf, sizeof(buf),
+				    "meshkit/1 t\nk: ");
+				for (i = 0; i < len; i++)
+					buf[n++] = i % 7 == 3 ? 'x' : fill[f];
+				memcpy(buf + n, "\nz: 1", 5);
+				n += 5;
+				if (lf)
+					buf[n++] = '\n';
+				assert_int_equal(msg_parse(&m, buf, n, err,
+				    sizeof(err)), 0);
+				assert_int_equal(m.header.count, 2);
+				assert_int_equal(msg_get(&m, &m.header,
+				    "k").n, len);
+				assert_str(msg_get(&m, &m.header, "z"), "1");
+			}
+		}
+	}
+	msg_fini(&m);
+}
+
+/*
+ * msgw_put_value copies and tests 8 bytes at a time, the tail in an
+ * overlapping step: every length, every forbidden byte at every offset,
+ * and two of them in the overlap, come out as the value with spaces.
+ */
+static void
+test_put_value(void **state)
+{
+	static const char bad[] = { '\n', '\r', '\0' };
+	char	 v[41], want[41], out[48];
+	size_t	 len, pos, b, i;
+
+	for (len = 0; len <= sizeof(v); len++) {
+		for (i = 0; i < len; i++)
+			v[i] = (char)(i % 3 == 0 ? 0xff : i % 3 == 1 ? 0x0e :
+			    'a' + (char)(i % 26));
+		memset(out, '#', sizeof(out));
+		assert_ptr_equal(msgw_put_value(out, (struct str){ v, len }),
+		    out + len);
+		assert_memory_equal(out, v, len);
+		assert_int_equal(out[len], '#');
+		for (b = 0; b < nitems(bad); b++) {
+			for (pos = 0; pos < len; pos++) {
+				memcpy(want, v, len);
+				v[pos] = bad[b];
+				want[pos] = ' ';
+				if (len > 8 && pos + 1 < len) {
+					/* the byte after is bad too */
+					v[pos + 1] = bad[(b + 1) % 3];
+					want[pos + 1] = ' ';
+				}
+				memset(out, '#', sizeof(out));
+				msgw_put_value(out, (struct str){ v, len });
+				assert_memory_equal(out, want, len);
+				assert_int_equal(out[len], '#');
+				for (i = 0; i < len; i++)
+					v[i] = (char)(i % 3 == 0 ? 0xff :
+					    i % 3 == 1 ? 0x0e :
+					    'a' + (char)(i % 26));
+			}
+		}
+	}
+}
+
 static void
 test_writer_overflow(void **state)
 {
@@ -608,6 +691,8 @@ main(void)
 		cmocka_unit_test(test_writer),
 		cmocka_unit_test(test_writer_sanitize),
 		cmocka_unit_test(test_writer_sanitize_positions),
+		cmocka_unit_test(test_put_value),
+		cmocka_unit_test(test_line_lengths),
 		cmocka_unit_test(test_writer_overflow),
 		cmocka_unit_test(test_source_read),
 	};

@@ -110,6 +110,54 @@ test_sockaddr(void **state)
 	assert_int_equal(util_parse_sockaddr("unix:", &ss, &len), -1);
 }
 
+/* Every length of number, and the edges of each, as printf writes them. */
+static void
+test_put_numbers(void **state)
+{
+	char		 got[32], want[32], *end;
+	uint64_t	 p = 1, v;
+	int		 d, k;
+	unsigned char	 bytes[256];
+
+	(void)state;
+	for (d = 0; d < 20; d++) {
+		for (k = -1; k <= 1; k++) {
+			v = p + (uint64_t)k;
+			if (d == 0 && k == -1)
+				v = 0;
+			memset(got, '#', sizeof(got));
+			end = util_put_u64(got, v);
+			snprintf(want, sizeof(want), "%llu",
+			    (unsigned long long)v);
+			assert_int_equal(end - got, (long)strlen(want));
+			assert_memory_equal(got, want, strlen(want));
+			assert_int_equal(*end, '#');
+		}
+		p *= 10;
+	}
+	end = util_put_u64(got, UINT64_MAX);
+	*end = '\0';
+	assert_string_equal(got, "18446744073709551615");
+	for (v = 0; v < 1000; v++) {
+		*util_put_u64(got, v * 7919) = '\0';
+		snprintf(want, sizeof(want), "%llu",
+		    (unsigned long long)(v * 7919));
+		assert_string_equal(got, want);
+	}
+	for (k = 0; k < 256; k++)
+		bytes[k] = (unsigned char)k;
+	{
+		char	 hex[513], two[3];
+
+		*util_put_hex(hex, bytes, sizeof(bytes)) = '\0';
+		assert_int_equal(strlen(hex), 512);
+		for (k = 0; k < 256; k++) {
+			snprintf(two, sizeof(two), "%02x", k);
+			assert_memory_equal(hex + 2 * k, two, 2);
+		}
+	}
+}
+
 static void
 test_uuid_random(void **state)
 {
@@ -233,6 +281,7 @@ main(void)
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_hostport),
 		cmocka_unit_test(test_sockaddr),
+		cmocka_unit_test(test_put_numbers),
 		cmocka_unit_test(test_uuid_random),
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_log_file_and_level),
