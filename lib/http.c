@@ -1030,18 +1030,41 @@ int
 http_is_hop_by_hop(const struct http_header *h,
     const struct http_header *headers, size_t nheaders)
 {
-	static const char *const hop[] = {
-		"connection", "keep-alive", "proxy-connection", "te",
-		"trailer", "transfer-encoding", "upgrade", "content-length",
-	};
-	size_t	 i;
+	const char	*p = h->name.p;
+	size_t		 n = h->name.n, i;
 
-	for (i = 0; i < nitems(hop); i++)
-		if (caseeq(h->name.p, h->name.n, hop[i]))
+	/* by length first: this runs for every header of every message */
+	switch (n) {
+	case 2:
+		if (caseeq(p, n, "te"))
 			return 1;
-	/* a client must not be able to make the proxy drop the Host */
-	if (caseeq(h->name.p, h->name.n, "host"))
-		return 0;
+		break;
+	case 4:
+		/* a client must not be able to make the proxy drop the Host */
+		if (caseeq(p, n, "host"))
+			return 0;
+		break;
+	case 7:
+		if (caseeq(p, n, "trailer") || caseeq(p, n, "upgrade"))
+			return 1;
+		break;
+	case 10:
+		if (caseeq(p, n, "connection") || caseeq(p, n, "keep-alive"))
+			return 1;
+		break;
+	case 14:
+		if (caseeq(p, n, "content-length"))
+			return 1;
+		break;
+	case 16:
+		if (caseeq(p, n, "proxy-connection"))
+			return 1;
+		break;
+	case 17:
+		if (caseeq(p, n, "transfer-encoding"))
+			return 1;
+		break;
+	}
 	for (i = 0; i < nheaders; i++)
 		if (caseeq(headers[i].name.p, headers[i].name.n,
 		    "connection") &&

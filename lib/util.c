@@ -100,22 +100,6 @@ util_strlcpy(char *dst, const char *src, size_t size)
 }
 
 int
-util_str_eq(struct str s, const char *lit)
-{
-	size_t	 n = strlen(lit);
-
-	return s.n == n && memcmp(s.p, lit, n) == 0;
-}
-
-int
-util_str_caseeq(struct str s, const char *lit)
-{
-	size_t	 n = strlen(lit);
-
-	return s.n == n && strncasecmp(s.p, lit, n) == 0;
-}
-
-int
 util_is_token(struct str s)
 {
 	size_t	 i;

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <strings.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -36,8 +38,28 @@ int	 xasprintf(char **, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 
 size_t	 util_strlcpy(char *, const char *, size_t);
-int	 util_str_eq(struct str, const char *);
-int	 util_str_caseeq(struct str, const char *);
+
+/*
+ * s is lit (ASCII case aside for caseeq).  Inline: with a literal the
+ * length is a constant, and a name of another length costs one compare,
+ * as it does for most of the headers a proxy looks through.
+ */
+static inline int
+util_str_eq(struct str s, const char *lit)
+{
+	size_t	 n = strlen(lit);
+
+	return s.n == n && memcmp(s.p, lit, n) == 0;
+}
+
+static inline int
+util_str_caseeq(struct str s, const char *lit)
+{
+	size_t	 n = strlen(lit);
+
+	return s.n == n && strncasecmp(s.p, lit, n) == 0;
+}
+
 /* v in decimal at w, without printf; where the digits end (20 at most). */
 char	*util_put_u64(char *w, uint64_t v);
 /* n bytes as 2n lower-case hex digits at w; where they end. */

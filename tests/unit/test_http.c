@@ -1003,8 +1003,21 @@ test_helpers(void **state)
 		struct http_header te = { STR_LIT("transfer-encoding"),
 		    STR_LIT("chunked") };
 
+		static const char *const near[] = { "tf", "trailex",
+		    "upgradf", "connectioN2", "keep-alivf", "content-lengtg",
+		    "proxy-connectiom", "transfer-encodinf", "t", "hosts" };
+		struct http_header x = { STR_LIT("PROXY-Connection"),
+		    STR_LIT("1") };
+		size_t i;
+
 		assert_true(http_is_hop_by_hop(&cl, NULL, 0));
 		assert_true(http_is_hop_by_hop(&te, NULL, 0));
+		assert_true(http_is_hop_by_hop(&x, NULL, 0));
+		/* names of the same lengths, one letter off, go through */
+		for (i = 0; i < nitems(near); i++) {
+			x.name = (struct str){ near[i], strlen(near[i]) };
+			assert_false(http_is_hop_by_hop(&x, NULL, 0));
+		}
 	}
 
 	assert_true(http_value_has_token(STR_LIT("a, Close ,b"), "close"));
