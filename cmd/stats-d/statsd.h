@@ -22,6 +22,8 @@
 #define STATSD_MAX_DAEMONS	8
 #define STATSD_POLL_MS		1000	/* the other daemons' status */
 #define STATSD_POLL_TIMEOUT_MS	500
+/* failed polls in a row before a daemon's socket is made anew */
+#define STATSD_POLL_REDIAL	3
 #define STATSD_EXPORT_MS	1000	/* default export interval */
 #define STATSD_EXPORT_TIMEOUT_MS 5000
 #define STATSD_HISTORY		60	/* seconds of the page's panels */
@@ -40,6 +42,7 @@ struct statsd_daemon {
 	nng_aio		*aio;
 	int		 busy;
 	int		 up;
+	int		 failures;	/* polls failed in a row */
 	char		*reply;		/* the last status-reply */
 	size_t		 reply_len;
 	struct statsd	*sd;

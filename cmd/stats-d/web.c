@@ -478,14 +478,30 @@ web_poll(struct statsd_daemon *dm)
 {
 	static const char	 q[] = "meshkit/1 status\n";
 	nng_msg			*m;
+	int			 redial;
 
-	if (!dm->open && web_poll_open(dm) == -1)
-		return;
 	pthread_mutex_lock(&dm->sd->lock);
 	if (dm->busy) {
 		pthread_mutex_unlock(&dm->sd->lock);
 		return;
 	}
+	/*
+	 * Unanswered a few times in a row: a new socket, since nng 1.5's
+	 * dialer can give up for good on a daemon that was restarted (see
+	 * proxy-d's IPC_REDIAL_MS).  Nothing is in flight here.
+	 */
+	if ((redial = dm->open && dm->failures >= STATSD_POLL_REDIAL))
+		dm->failures = 0;
+	pthread_mutex_unlock(&dm->sd->lock);
+	if (redial) {
+		nng_close(dm->sock);
+		nng_aio_free(dm->aio);
+		dm->aio = NULL;
+		dm->open = 0;
+	}
+	if (!dm->open && web_poll_open(dm) == -1)
+		return;
+	pthread_mutex_lock(&dm->sd->lock);
 	dm->busy = 1;
 	pthread_mutex_unlock(&dm->sd->lock);
 	if (nng_msg_alloc(&m, 0) != 0 || nng_msg_append(m, q,
@@ -513,6 +529,7 @@ web_poll_cb(void *arg)
 		pthread_mutex_lock(&dm->sd->lock);
 		dm->up = 0;
 		dm->busy = 0;
+		dm->failures++;
 		pthread_mutex_unlock(&dm->sd->lock);
 		return;
 	}
@@ -530,6 +547,7 @@ web_poll_cb(void *arg)
 	dm->reply[dm->reply_len] = '\0';
 	dm->up = 1;
 	dm->busy = 0;
+	dm->failures = 0;
 	pthread_mutex_unlock(&dm->sd->lock);
 	nng_msg_free(m);
 }
