@@ -5,13 +5,14 @@
 # to stay away from the daemon started after it (seen as a proxy that
 # never reported to a restarted stats-d).  proxy-d now dials anew when a
 # link stays down: it joins the real route-d and stats-d, and requests
-# are routed and counted.
+# are routed and counted.  A second stats-d, watching route-d's status
+# (-d), makes its socket anew after unanswered polls and sees it up.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_http.sh"
 
 RUN=$MESHKIT_RUNDIR
-B=$(port 1) P=$(port 2) H=$(port 3)
-ports_free "$B" "$P" "$H"
+B=$(port 1) P=$(port 2) H=$(port 3) W=$(port 4)
+ports_free "$B" "$P" "$H" "$W"
 
 cat >"$T/etc/mesh.yaml" <<YAML
 apiVersion: meshkit.io/v1alpha1
@@ -24,6 +25,11 @@ YAML
 se svc svc 80 "$B"
 proxy px "$P" "    stats: {address: ipc://$RUN/stats-records.sock}"
 backend b1 "$B"
+
+spawn watcher "$BIN/stats-d" -c "$T/etc" -s "ipc://$RUN/watch.sock" \
+	-r "ipc://$RUN/watch-records.sock" -H "127.0.0.1:$W" \
+	-d "route-d=ipc://$RUN/route.sock"
+wait_port "$W"
 
 # both daemons' sockets hang up on every connection for 2 s
 spawn hang-route python3 "$TOP/tests/e2e/hangup.py" "$RUN/route.sock" 2
@@ -57,6 +63,10 @@ expect "a request through proxy-d" "$(curl -s --max-time 5 -H 'Host: svc' \
 until_ok 5 eval 'curl -s --max-time 5 "http://127.0.0.1:$H/metrics" | grep -q "^istio_requests_total{.*response_code=\"200\".* 4$"'
 check "stats-d counts the four requests" eval \
 	'curl -s --max-time 5 "http://127.0.0.1:$H/metrics" | grep -q "^istio_requests_total{.*response_code=\"200\".* 4$"'
+up() { curl -s --max-time 5 "http://127.0.0.1:$W/metrics" | grep -q '^meshkit_daemon_up{daemon="route-d"} 1$'; }
+until_ok 10 up
+check "the watching stats-d sees route-d up" up
 check "proxy-d alive" alive px
 
+trap - EXIT
 finish
