@@ -103,6 +103,7 @@ TEST_OBJS_test_proxy_head  = cmd/proxy-d/head.o
 TEST_OBJS_test_proxy_stage = cmd/proxy-d/stage.o
 TEST_OBJS_test_proxy_key   = cmd/proxy-d/key.o
 TEST_OBJS_test_proxy_tlsio = cmd/proxy-d/tlsio.o
+TEST_OBJS_test_proxy_evmem = cmd/proxy-d/evmem.o
 
 $(BUILD)/tests/unit/test_proxy_%.o: ALL_CFLAGS += -Icmd/proxy-d
 

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "evmem.h"
 #include "log.h"
 #include "privdrop.h"
 #include "proxy.h"
@@ -477,6 +478,7 @@ main(int argc, char *argv[])
 	uint64_t		 reports_sent, reports_dropped;
 	uint64_t		 records_sent, records_dropped;
 
+	evmem_init();
 	memset(p, 0, sizeof(*p));
 	p->config_dir = "/etc/meshkit";
 	p->pipeline = &stage_list;
@@ -659,5 +661,6 @@ main(int argc, char *argv[])
 	identity_fini(p);
 	generation_unref(p->gen);
 	event_base_free(p->base);
+	evmem_purge();
 	return 0;
 }
