@@ -83,6 +83,7 @@ struct ipc_link {
 	nng_socket		 sock;
 	nng_dialer		 dialer;
 	struct event		*redial_ev;	/* while disconnected */
+	int			 dial_failed;	/* said once */
 	atomic_int		 npipes;
 	int			 was_connected;
 	int			 efd;
@@ -199,9 +200,11 @@ link_dial(struct ipc_link *l)
 	int	 rv;
 
 	if ((rv = nng_dial(l->sock, l->address, &l->dialer,
-	    NNG_FLAG_NONBLOCK)) != 0)
+	    NNG_FLAG_NONBLOCK)) != 0 && !l->dial_failed) {
 		log_warnx("%s address %s: %s", l->daemon, l->address,
 		    nng_strerror(rv));
+		l->dial_failed = 1;
+	}
 	link_redial_arm(l);
 }
 
@@ -274,14 +277,13 @@ link_check(struct ipc_link *l)
 	connected = atomic_load(&l->npipes) > 0;
 	if (connected == l->was_connected)
 		return;
-	if (connected)
+	if (connected) {
 		evtimer_del(l->redial_ev);
-	else
-		link_redial_arm(l);
-	if (connected)
 		log_info("%s at %s connected", l->daemon, l->address);
-	else
+	} else {
+		link_redial_arm(l);
 		log_warnx("%s at %s disconnected", l->daemon, l->address);
+	}
 	l->was_connected = connected;
 	if (l->connected != NULL)
 		l->connected(l->arg, connected);
