@@ -50,7 +50,8 @@ evmem_malloc(size_t size)
 	    size <= ((size_t)1 << EVMEM_MAX_CLASS) &&
 	    (size & (size - 1)) == 0) {
 		k = __builtin_ctzl(size) - EVMEM_MIN_CLASS;
-		if (evmem_depth[k] > 0 && evmem_mine()) {
+		/* the thread first: the stacks are only its to look at */
+		if (evmem_mine() && evmem_depth[k] > 0) {
 			evmem_bytes -= size;
 			return evmem_stack[k][--evmem_depth[k]];
 		}
@@ -73,8 +74,8 @@ evmem_free(void *p)
 		size = (size_t)1 << k;
 		k -= EVMEM_MIN_CLASS;
 		if (usable - size < EVMEM_SLACK && k < EVMEM_CLASSES &&
-		    evmem_depth[k] < EVMEM_DEPTH &&
-		    evmem_bytes + size <= EVMEM_MAX_KEPT && evmem_mine()) {
+		    evmem_mine() && evmem_depth[k] < EVMEM_DEPTH &&
+		    evmem_bytes + size <= EVMEM_MAX_KEPT) {
 			evmem_stack[k][evmem_depth[k]++] = p;
 			evmem_bytes += size;
 			return;
