@@ -160,6 +160,11 @@ enum field_kind {
 	FIELD_CONNECTION,
 	FIELD_CONTENT_LENGTH,
 	FIELD_TRANSFER_ENCODING,
+	/* hop-by-hop, nothing for the parser to do */
+	FIELD_TE,
+	FIELD_TRAILER,
+	FIELD_KEEP_ALIVE,
+	FIELD_PROXY_CONNECTION,
 	FIELD_SUSPICIOUS,
 };
 
@@ -176,6 +181,7 @@ static int	 parse_codings(struct str, struct fields *,
 static size_t	 skip_quoted(struct str, size_t);
 static int	 valid_authority(struct str, int);
 static int	 looks_like_framing(const char *, size_t);
+static enum field_kind field_name(const char *, size_t);
 static enum field_kind field_kind(const char *, size_t);
 static int	 parse_fields(const char *, size_t, size_t, size_t,
 		    struct http_header *, size_t, size_t *, struct fields *,
@@ -536,10 +542,15 @@ looks_like_framing(const char *p, size_t n)
 	return (cl_ok && a == sizeof(cl) - 1) || (te_ok && b == sizeof(te) - 1);
 }
 
+/* The names meshkit knows, by length first: every header meets this. */
 static enum field_kind
-field_kind(const char *p, size_t n)
+field_name(const char *p, size_t n)
 {
 	switch (n) {
+	case 2:
+		if (caseeq(p, n, "te"))
+			return FIELD_TE;
+		break;
 	case 4:
 		if (caseeq(p, n, "host"))
 			return FIELD_HOST;
@@ -551,23 +562,40 @@ field_kind(const char *p, size_t n)
 	case 7:
 		if (caseeq(p, n, "upgrade"))
 			return FIELD_UPGRADE;
+		if (caseeq(p, n, "trailer"))
+			return FIELD_TRAILER;
 		break;
 	case 10:
 		if (caseeq(p, n, "connection"))
 			return FIELD_CONNECTION;
+		if (caseeq(p, n, "keep-alive"))
+			return FIELD_KEEP_ALIVE;
 		break;
 	case 14:
 		if (caseeq(p, n, "content-length"))
 			return FIELD_CONTENT_LENGTH;
+		break;
+	case 16:
+		if (caseeq(p, n, "proxy-connection"))
+			return FIELD_PROXY_CONNECTION;
 		break;
 	case 17:
 		if (caseeq(p, n, "transfer-encoding"))
 			return FIELD_TRANSFER_ENCODING;
 		break;
 	}
-	if (n >= 13 && looks_like_framing(p, n))
-		return FIELD_SUSPICIOUS;
 	return FIELD_OTHER;
+}
+
+/* A known name, or one that would pass for a framing header. */
+static enum field_kind
+field_kind(const char *p, size_t n)
+{
+	enum field_kind	 k = field_name(p, n);
+
+	if (k == FIELD_OTHER && n >= 13 && looks_like_framing(p, n))
+		return FIELD_SUSPICIOUS;
+	return k;
 }
 
 static void
@@ -644,6 +672,10 @@ parse_fields(const char *buf, size_t len, size_t i, size_t max_line,
 
 		switch (field_kind(h->name.p, h->name.n)) {
 		case FIELD_OTHER:
+		case FIELD_TE:
+		case FIELD_TRAILER:
+		case FIELD_KEEP_ALIVE:
+		case FIELD_PROXY_CONNECTION:
 			break;
 		case FIELD_SUSPICIOUS:
 			return fail(err, f->status_bad,
@@ -1030,39 +1062,22 @@ int
 http_is_hop_by_hop(const struct http_header *h,
     const struct http_header *headers, size_t nheaders)
 {
-	const char	*p = h->name.p;
-	size_t		 n = h->name.n, i;
+	size_t	 i;
 
-	/* by length first: this runs for every header of every message */
-	switch (n) {
-	case 2:
-		if (caseeq(p, n, "te"))
-			return 1;
-		break;
-	case 4:
+	switch (field_name(h->name.p, h->name.n)) {
+	case FIELD_HOST:
 		/* a client must not be able to make the proxy drop the Host */
-		if (caseeq(p, n, "host"))
-			return 0;
-		break;
-	case 7:
-		if (caseeq(p, n, "trailer") || caseeq(p, n, "upgrade"))
-			return 1;
-		break;
-	case 10:
-		if (caseeq(p, n, "connection") || caseeq(p, n, "keep-alive"))
-			return 1;
-		break;
-	case 14:
-		if (caseeq(p, n, "content-length"))
-			return 1;
-		break;
-	case 16:
-		if (caseeq(p, n, "proxy-connection"))
-			return 1;
-		break;
-	case 17:
-		if (caseeq(p, n, "transfer-encoding"))
-			return 1;
+		return 0;
+	case FIELD_CONNECTION:
+	case FIELD_KEEP_ALIVE:
+	case FIELD_PROXY_CONNECTION:
+	case FIELD_TE:
+	case FIELD_TRAILER:
+	case FIELD_TRANSFER_ENCODING:
+	case FIELD_UPGRADE:
+	case FIELD_CONTENT_LENGTH:
+		return 1;
+	default:
 		break;
 	}
 	for (i = 0; i < nheaders; i++)
