@@ -366,6 +366,15 @@ record_peer_default(struct record_peer *p, const struct record_peer *self)
 		p->principal = self->principal;
 }
 
+/* The header arrays (1 KiB) are read only up to their counts. */
+void
+record_clear(struct record *r)
+{
+	memset(r, 0, offsetof(struct record, request_headers));
+	r->nrequest_headers = 0;
+	r->nresponse_headers = 0;
+}
+
 int
 record_read(const struct msg *m, const struct msg_block *blk,
     const struct record_batch *b, struct record *r, char *err, size_t errlen)
@@ -378,10 +387,7 @@ record_read(const struct msg *m, const struct msg_block *blk,
 	char			*base = (char *)r;
 
 	pthread_once(&record_field_once, record_field_init);
-	/* the header arrays are read only up to their counts */
-	memset(r, 0, offsetof(struct record, request_headers));
-	r->nrequest_headers = 0;
-	r->nresponse_headers = 0;
+	record_clear(r);
 	for (i = blk->first; i < blk->first + blk->count; i++) {
 		f = &m->fields[i];
 		if ((rf = record_field_find(f->key)) == NULL)

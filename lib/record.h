@@ -110,6 +110,8 @@ struct record_batch {
 	size_t			 ncounters;
 };
 
+/* An empty record: every field unknown, no headers. */
+void	record_clear(struct record *);
 /*
  * The header of a parsed "records" message into b.  Returns 0, or -1
  * with the reason in err (a bad label, pid or counter).

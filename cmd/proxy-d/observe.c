@@ -19,7 +19,6 @@
  * off before the application sees the request.
  */
 #include <errno.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -660,10 +659,7 @@ observe_request_done(struct proxy *p, const struct session *s,
 		observe_trace_start(o, (struct session *)s);
 	if ((w = ipc_push_begin(o->push, p->gen->pc)) == NULL)
 		return;		/* stats-d away: dropped, counted */
-	/* the header arrays are written only up to their counts */
-	memset(&r, 0, offsetof(struct record, request_headers));
-	r.nrequest_headers = 0;
-	r.nresponse_headers = 0;
+	record_clear(&r);
 	r.reporter = rec->inbound ? RECORD_DESTINATION : RECORD_SOURCE;
 	if (o->wall_offset_us == 0)
 		observe_wall_offset(o);
