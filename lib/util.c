@@ -426,9 +426,8 @@ util_read_file(const char *path, size_t max, size_t *len, char *err,
 }
 
 /*
- * Two digits a step from a table of the hundred pairs, the length found
- * first by compares alone: a record has a dozen numbers, one of them
- * sixteen digits long, for every request.
+ * Two digits a step from a table of the hundred pairs: a record has a
+ * dozen numbers, one of them sixteen digits long, for every request.
  */
 static const char util_digit_pairs[] =
     "00010203040506070809101112131415161718192021222324252627282930313233"
@@ -438,13 +437,14 @@ static const char util_digit_pairs[] =
 char *
 util_put_u64(char *w, uint64_t v)
 {
-	char		*end, *q;
-	size_t		 n;
-	uint64_t	 p10;
+	char	*end, *q;
+	size_t	 n = 1;
+	uint64_t t;
 
-	/* 20 digits at most: p10 wraps only as the loop ends */
-	for (n = 1, p10 = 10; n < 20 && v >= p10; n++)
-		p10 *= 10;
+	for (t = v; t >= 100; t /= 100)
+		n += 2;
+	if (t >= 10)
+		n++;
 	end = q = w + n;
 	while (v >= 100) {
 		unsigned d = (unsigned)(v % 100);
