@@ -181,7 +181,8 @@ static int	 parse_codings(struct str, struct fields *,
 static size_t	 skip_quoted(struct str, size_t);
 static int	 valid_authority(struct str, int);
 static int	 looks_like_framing(const char *, size_t);
-static enum field_kind field_name(const char *, size_t);
+static inline enum field_kind field_name(const char *, size_t)
+		    __attribute__((always_inline));
 static enum field_kind field_kind(const char *, size_t);
 static int	 parse_fields(const char *, size_t, size_t, size_t,
 		    struct http_header *, size_t, size_t *, struct fields *,
@@ -543,7 +544,7 @@ looks_like_framing(const char *p, size_t n)
 }
 
 /* The names meshkit knows, by length first: every header meets this. */
-static enum field_kind
+static inline enum field_kind
 field_name(const char *p, size_t n)
 {
 	switch (n) {
