@@ -410,6 +410,8 @@ msgw_record(struct msg_writer *w)
  */
 #define MSGW_HAS_LOW(x)	(((x) - 0x0101010101010101ULL * 14) & ~(x) & \
 	0x8080808080808080ULL)
+/* The bytes that would forge a field. */
+#define MSGW_FORBIDDEN(c)	((c) == '\n' || (c) == '\r' || (c) == '\0')
 
 static void
 msgw_sanitize(char *v, size_t n)
@@ -422,11 +424,11 @@ msgw_sanitize(char *v, size_t n)
 		if (!MSGW_HAS_LOW(x))
 			continue;
 		for (j = i; j < i + 8; j++)
-			if (v[j] == '\n' || v[j] == '\r' || v[j] == '\0')
+			if (MSGW_FORBIDDEN(v[j]))
 				v[j] = ' ';
 	}
 	for (; i < n; i++)
-		if (v[i] == '\n' || v[i] == '\r' || v[i] == '\0')
+		if (MSGW_FORBIDDEN(v[i]))
 			v[i] = ' ';
 }
 
@@ -503,7 +505,7 @@ msgw_put_value(char *dst, struct str value)
 		for (i = 0; i < n; i++) {
 			char c = s[i];
 
-			dst[i] = c == '\n' || c == '\r' || c == '\0' ? ' ' : c;
+			dst[i] = MSGW_FORBIDDEN(c) ? ' ' : c;
 		}
 		return dst + n;
 	}
