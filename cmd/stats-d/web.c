@@ -88,6 +88,7 @@ static void	web_export_one(struct web *, size_t);
 static void	web_poll(struct statsd_daemon *);
 static void	web_poll_cb(void *);
 static int	web_poll_open(struct statsd_daemon *);
+static void	web_poll_close(struct statsd_daemon *);
 static const char *web_address(struct statsd *);
 static void	web_schedule_export(struct web *);
 
@@ -218,18 +219,8 @@ web_stop(struct statsd *sd)
 		event_active(w->stop, EV_READ, 0);
 		pthread_join(w->thread, NULL);
 	}
-	/* the daemons' sockets end their aios; stopping waits for them */
-	for (i = 0; i < sd->ndaemons; i++) {
-		if (sd->daemons[i].open) {
-			nng_close(sd->daemons[i].sock);
-			sd->daemons[i].open = 0;
-		}
-		if (sd->daemons[i].aio != NULL) {
-			nng_aio_stop(sd->daemons[i].aio);
-			nng_aio_free(sd->daemons[i].aio);
-			sd->daemons[i].aio = NULL;
-		}
-	}
+	for (i = 0; i < sd->ndaemons; i++)
+		web_poll_close(&sd->daemons[i]);
 	for (i = 0; i < STATS_MAX_COLLECTORS; i++) {
 		if (w->exports[i].conn != NULL)
 			evhttp_connection_free(w->exports[i].conn);
@@ -473,6 +464,21 @@ web_poll_open(struct statsd_daemon *dm)
 	return 0;
 }
 
+/* The socket ends its aio; stopping waits for the callback. */
+static void
+web_poll_close(struct statsd_daemon *dm)
+{
+	if (dm->open) {
+		nng_close(dm->sock);
+		dm->open = 0;
+	}
+	if (dm->aio != NULL) {
+		nng_aio_stop(dm->aio);
+		nng_aio_free(dm->aio);
+		dm->aio = NULL;
+	}
+}
+
 static void
 web_poll(struct statsd_daemon *dm)
 {
@@ -493,12 +499,8 @@ web_poll(struct statsd_daemon *dm)
 	if ((redial = dm->open && dm->failures >= STATSD_POLL_REDIAL))
 		dm->failures = 0;
 	pthread_mutex_unlock(&dm->sd->lock);
-	if (redial) {
-		nng_close(dm->sock);
-		nng_aio_free(dm->aio);
-		dm->aio = NULL;
-		dm->open = 0;
-	}
+	if (redial)
+		web_poll_close(dm);
 	if (!dm->open && web_poll_open(dm) == -1)
 		return;
 	pthread_mutex_lock(&dm->sd->lock);
