@@ -84,12 +84,6 @@ evmem_free(void *p)
 	free(p);
 }
 
-void *
-evmem_realloc(void *p, size_t size)
-{
-	return realloc(p, size);
-}
-
 size_t
 evmem_kept(void)
 {
@@ -112,5 +106,6 @@ evmem_init(void)
 {
 	evmem_thread = pthread_self();
 	evmem_on = 1;
-	event_set_mem_functions(evmem_malloc, evmem_realloc, evmem_free);
+	/* every block is malloc's own: libevent's reallocs need nothing more */
+	event_set_mem_functions(evmem_malloc, realloc, evmem_free);
 }

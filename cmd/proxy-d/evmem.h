@@ -14,7 +14,6 @@
 
 void	 evmem_init(void);
 void	*evmem_malloc(size_t);
-void	*evmem_realloc(void *, size_t);
 void	 evmem_free(void *);
 /* Bytes held for reuse now; all of them freed. */
 size_t	 evmem_kept(void);
