@@ -43,16 +43,6 @@
 #define IPC_MAX_QUEUED		MSG_MAX_RECORDS
 #define IPC_PUSH_MAX_BATCH	256
 #define IPC_SUB_MAX_QUEUED	1024
-/*
- * A link down this long gets a new dialer.  nng 1.5's dialer gives up
- * for good when a connection it made is closed while the two ends
- * still negotiate (a daemon killed just as the proxy redialled: the
- * connect lands in the dying listener's backlog); seen as a proxy-d
- * that never reconnected to a restarted stats-d.  Its own redials
- * come every 500 ms at most, so a healthy dialer has connected by
- * then whenever the daemon is there.
- */
-#define IPC_REDIAL_MS		1000
 
 enum slot_phase {
 	SLOT_IDLE,
@@ -81,9 +71,6 @@ struct ipc_link {
 	const char		*daemon;
 	char			*address;
 	nng_socket		 sock;
-	nng_dialer		 dialer;
-	struct event		*redial_ev;	/* while disconnected */
-	int			 dial_failed;	/* said once */
 	atomic_int		 npipes;
 	int			 was_connected;
 	int			 efd;
@@ -151,8 +138,6 @@ static int	link_open(struct ipc_link *, struct proxy *, const char *,
 static void	link_dial(struct ipc_link *);
 static void	link_close(struct ipc_link *);
 static void	link_poke(struct ipc_link *);
-static void	link_redial_cb(evutil_socket_t, short, void *);
-static void	link_redial_arm(struct ipc_link *);
 static nng_msg	*ipc_msg(const struct msg_writer *);
 static void	link_check(struct ipc_link *);
 static void	pipe_cb(nng_pipe, nng_pipe_ev, void *);
@@ -186,7 +171,6 @@ link_open(struct ipc_link *l, struct proxy *p, const char *daemon,
 		fatal("eventfd");
 	l->efd_ev = event_new(p->base, l->efd, EV_READ | EV_PERSIST, cb, arg);
 	event_add(l->efd_ev, NULL);
-	l->redial_ev = evtimer_new(p->base, link_redial_cb, l);
 	nng_socket_set_ms(l->sock, NNG_OPT_RECONNMINT, 20);
 	nng_socket_set_ms(l->sock, NNG_OPT_RECONNMAXT, 500);
 	nng_pipe_notify(l->sock, NNG_PIPE_EV_ADD_POST, pipe_cb, l);
@@ -199,42 +183,14 @@ link_dial(struct ipc_link *l)
 {
 	int	 rv;
 
-	if ((rv = nng_dial(l->sock, l->address, &l->dialer,
-	    NNG_FLAG_NONBLOCK)) != 0 && !l->dial_failed) {
+	if ((rv = nng_dial(l->sock, l->address, NULL, NNG_FLAG_NONBLOCK)) != 0)
 		log_warnx("%s address %s: %s", l->daemon, l->address,
 		    nng_strerror(rv));
-		l->dial_failed = 1;
-	}
-	link_redial_arm(l);
-}
-
-/* Checks again in IPC_REDIAL_MS that the link came up. */
-static void
-link_redial_arm(struct ipc_link *l)
-{
-	struct timeval	 tv = util_ms_timeval(IPC_REDIAL_MS);
-
-	evtimer_add(l->redial_ev, &tv);
-}
-
-/* Still down: the old dialer closed (a pipe of its own goes with it). */
-static void
-link_redial_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct ipc_link	*l = arg;
-
-	if (atomic_load(&l->npipes) > 0)
-		return;
-	log_debug("%s at %s: down %d ms, dialling anew", l->daemon,
-	    l->address, IPC_REDIAL_MS);
-	nng_dialer_close(l->dialer);
-	link_dial(l);
 }
 
 static void
 link_close(struct ipc_link *l)
 {
-	event_free(l->redial_ev);
 	event_free(l->efd_ev);
 	close(l->efd);
 	pthread_mutex_destroy(&l->lock);
@@ -277,13 +233,10 @@ link_check(struct ipc_link *l)
 	connected = atomic_load(&l->npipes) > 0;
 	if (connected == l->was_connected)
 		return;
-	if (connected) {
-		evtimer_del(l->redial_ev);
+	if (connected)
 		log_info("%s at %s connected", l->daemon, l->address);
-	} else {
-		link_redial_arm(l);
+	else
 		log_warnx("%s at %s disconnected", l->daemon, l->address);
-	}
 	l->was_connected = connected;
 	if (l->connected != NULL)
 		l->connected(l->arg, connected);
