@@ -20,6 +20,18 @@
  * would otherwise hold the event loop for nng's whole handshake
  * timeout.  nng connects, and reconnects when a daemon comes back, in
  * the background.
+ *
+ * But nng 1.5's dialer gives up for good when the connection it made
+ * is closed before its handshake header is sent: the write fails with
+ * EPIPE, which nng reads as "closed", and its connect callback then
+ * takes no further action (src/core/dialer.c, dialer_connect_cb).  A
+ * daemon killed just as the proxy redials does it: the connect lands
+ * in the dying listener's backlog.  While a link is down, a watchdog
+ * reads the dialer's statistics each second.  A dialer at work bumps
+ * one of them on every attempt, at least every IPC_STUCK_MS (nng's
+ * 10 s handshake timeout plus its 500 ms redial cap); only one whose
+ * counters stood still that long is closed and replaced.  A dialer
+ * nng is still working with is never closed: that races nng's threads.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -43,6 +55,8 @@
 #define IPC_MAX_QUEUED		MSG_MAX_RECORDS
 #define IPC_PUSH_MAX_BATCH	256
 #define IPC_SUB_MAX_QUEUED	1024
+#define IPC_WATCH_MS		1000	/* the watchdog's period, while down */
+#define IPC_STUCK_MS		11000	/* a dialer this still has given up */
 
 enum slot_phase {
 	SLOT_IDLE,
@@ -71,6 +85,11 @@ struct ipc_link {
 	const char		*daemon;
 	char			*address;
 	nng_socket		 sock;
+	nng_dialer		 dialer;
+	int			 dialed;
+	struct event		*watch_ev;	/* while down */
+	uint64_t		 attempts;	/* the dialer's, last seen */
+	uint64_t		 still_since_ms;
 	atomic_int		 npipes;
 	int			 was_connected;
 	int			 efd;
@@ -138,6 +157,9 @@ static int	link_open(struct ipc_link *, struct proxy *, const char *,
 static void	link_dial(struct ipc_link *);
 static void	link_close(struct ipc_link *);
 static void	link_poke(struct ipc_link *);
+static void	link_watch_arm(struct ipc_link *);
+static void	link_watch_cb(evutil_socket_t, short, void *);
+static int	link_attempts(nng_dialer, uint64_t *);
 static nng_msg	*ipc_msg(const struct msg_writer *);
 static void	link_check(struct ipc_link *);
 static void	pipe_cb(nng_pipe, nng_pipe_ev, void *);
@@ -171,6 +193,7 @@ link_open(struct ipc_link *l, struct proxy *p, const char *daemon,
 		fatal("eventfd");
 	l->efd_ev = event_new(p->base, l->efd, EV_READ | EV_PERSIST, cb, arg);
 	event_add(l->efd_ev, NULL);
+	l->watch_ev = event_new(p->base, -1, EV_PERSIST, link_watch_cb, l);
 	nng_socket_set_ms(l->sock, NNG_OPT_RECONNMINT, 20);
 	nng_socket_set_ms(l->sock, NNG_OPT_RECONNMAXT, 500);
 	nng_pipe_notify(l->sock, NNG_PIPE_EV_ADD_POST, pipe_cb, l);
@@ -183,14 +206,95 @@ link_dial(struct ipc_link *l)
 {
 	int	 rv;
 
-	if ((rv = nng_dial(l->sock, l->address, NULL, NNG_FLAG_NONBLOCK)) != 0)
+	if ((rv = nng_dial(l->sock, l->address, &l->dialer,
+	    NNG_FLAG_NONBLOCK)) != 0) {
 		log_warnx("%s address %s: %s", l->daemon, l->address,
 		    nng_strerror(rv));
+		return;
+	}
+	l->dialed = 1;
+	l->attempts = 0;
+	l->still_since_ms = util_now_ms();
+	if (atomic_load(&l->npipes) == 0)
+		link_watch_arm(l);
+}
+
+static void
+link_watch_arm(struct ipc_link *l)
+{
+	struct timeval	 tv = util_ms_timeval(IPC_WATCH_MS);
+
+	event_add(l->watch_ev, &tv);
+}
+
+/* The sum of the dialer's counters: one moves on every attempt. */
+static int
+link_attempts(nng_dialer d, uint64_t *sum)
+{
+	static const char *const names[] = {
+		"connect", "refused", "disconnect", "canceled", "other",
+		"timeout", "proto", "auth", "oom", "reject",
+	};
+	nng_stat	*all, *ds, *st;
+	size_t		 i;
+
+	if (nng_stats_get(&all) != 0)
+		return -1;
+	/*
+	 * By hand: 1.5's nng_stat_find_dialer returns the first dialer,
+	 * whatever its id (its search recurses without the id).
+	 */
+	for (ds = nng_stat_child(all); ds != NULL; ds = nng_stat_next(ds)) {
+		if (nng_stat_type(ds) != NNG_STAT_SCOPE ||
+		    strcmp(nng_stat_name(ds), "dialer") != 0)
+			continue;
+		if ((st = nng_stat_find(ds, "id")) != NULL &&
+		    nng_stat_value(st) == (uint64_t)nng_dialer_id(d))
+			break;
+	}
+	if (ds == NULL) {
+		nng_stats_free(all);
+		return -1;
+	}
+	*sum = 0;
+	for (i = 0; i < nitems(names); i++)
+		if ((st = nng_stat_find(ds, names[i])) != NULL)
+			*sum += nng_stat_value(st);
+	nng_stats_free(all);
+	return 0;
+}
+
+/* On the loop, each IPC_WATCH_MS while the link is down. */
+static void
+link_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ipc_link	*l = arg;
+	uint64_t	 now = util_now_ms(), attempts;
+
+	if (atomic_load(&l->npipes) > 0 || !l->dialed) {
+		event_del(l->watch_ev);
+		return;
+	}
+	if (link_attempts(l->dialer, &attempts) == -1)
+		return;		/* nng without statistics: nothing to tell */
+	if (attempts != l->attempts) {
+		l->attempts = attempts;
+		l->still_since_ms = now;
+		return;
+	}
+	if (now - l->still_since_ms < IPC_STUCK_MS)
+		return;
+	log_warnx("%s at %s: nng's dialer stopped redialling (after %llu "
+	    "attempts); dialling anew", l->daemon, l->address,
+	    (unsigned long long)attempts);
+	nng_dialer_close(l->dialer);
+	link_dial(l);
 }
 
 static void
 link_close(struct ipc_link *l)
 {
+	event_free(l->watch_ev);
 	event_free(l->efd_ev);
 	close(l->efd);
 	pthread_mutex_destroy(&l->lock);
@@ -233,10 +337,14 @@ link_check(struct ipc_link *l)
 	connected = atomic_load(&l->npipes) > 0;
 	if (connected == l->was_connected)
 		return;
-	if (connected)
+	if (connected) {
+		event_del(l->watch_ev);
 		log_info("%s at %s connected", l->daemon, l->address);
-	else
+	} else {
+		l->still_since_ms = util_now_ms();
+		link_watch_arm(l);
 		log_warnx("%s at %s disconnected", l->daemon, l->address);
+	}
 	l->was_connected = connected;
 	if (l->connected != NULL)
 		l->connected(l->arg, connected);
