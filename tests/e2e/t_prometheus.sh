@@ -14,7 +14,7 @@
 export MESHKIT_BIN="$BIN" MESHKIT_SHARED="$SHARED"
 PROMETHEUS=$(command -v prometheus || true)
 if [ -z "$PROMETHEUS" ]; then
-	echo "# SKIP: no prometheus"
+	skip "Istio's dashboards on a real Prometheus" "no prometheus (scripts/install-deps installs it)"
 	finish
 fi
 PP=$(port 1)

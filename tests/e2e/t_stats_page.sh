@@ -11,7 +11,7 @@
 export MESHKIT_BIN="$BIN" MESHKIT_SHARED="$SHARED"
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$CHROMIUM" ]; then
-	echo "# SKIP: no chromium"
+	skip "the page in headless Chromium" "no chromium (scripts/install-deps installs it)"
 	finish
 fi
 demo_stop() { "$TOP/scripts/demo" stop >/dev/null 2>&1; }
