@@ -87,6 +87,7 @@ struct ipc_link {
 	nng_socket		 sock;
 	nng_dialer		 dialer;
 	int			 dialed;
+	int			 redial;	/* the dialer closed, a new one due */
 	struct event		*watch_ev;	/* while down */
 	uint64_t		 attempts;	/* the dialer's, last seen */
 	uint64_t		 still_since_ms;
@@ -208,10 +209,14 @@ link_dial(struct ipc_link *l)
 
 	if ((rv = nng_dial(l->sock, l->address, &l->dialer,
 	    NNG_FLAG_NONBLOCK)) != 0) {
-		log_warnx("%s address %s: %s", l->daemon, l->address,
-		    nng_strerror(rv));
+		/* a redial that failed is tried again by the watchdog */
+		if (!l->redial)
+			log_warnx("%s address %s: %s", l->daemon, l->address,
+			    nng_strerror(rv));
+		l->dialed = 0;
 		return;
 	}
+	l->redial = 0;
 	l->dialed = 1;
 	l->attempts = 0;
 	l->still_since_ms = util_now_ms();
@@ -271,6 +276,10 @@ link_watch_cb(evutil_socket_t fd, short what, void *arg)
 	struct ipc_link	*l = arg;
 	uint64_t	 now = util_now_ms(), attempts;
 
+	if (l->redial) {
+		link_dial(l);
+		return;
+	}
 	if (atomic_load(&l->npipes) > 0 || !l->dialed) {
 		event_del(l->watch_ev);
 		return;
@@ -288,6 +297,7 @@ link_watch_cb(evutil_socket_t fd, short what, void *arg)
 	    "attempts); dialling anew", l->daemon, l->address,
 	    (unsigned long long)attempts);
 	nng_dialer_close(l->dialer);
+	l->redial = 1;
 	link_dial(l);
 }
 
