@@ -201,6 +201,13 @@ se() {
 	} >"$T/etc/se-$name.yaml"
 }
 
+# mesh_stats PORT : a MeshConfig whose stats-d serves HTTP on 127.0.0.1:PORT
+mesh_stats() {
+	printf 'apiVersion: meshkit.io/v1alpha1\nkind: MeshConfig\n' >"$T/etc/mesh.yaml"
+	printf 'metadata: {name: mesh}\nspec:\n  stats:\n' >>"$T/etc/mesh.yaml"
+	printf '    address: 127.0.0.1:%s\n' "$1" >>"$T/etc/mesh.yaml"
+}
+
 # A Proxy resource with an outbound listener: proxy NAME OUT_PORT [EXTRA_SPEC_YAML]
 proxy() {
 	{

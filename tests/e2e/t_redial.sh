@@ -15,14 +15,7 @@ RUN=$MESHKIT_RUNDIR
 B=$(port 1) P=$(port 2) H=$(port 3) W=$(port 4)
 ports_free "$B" "$P" "$H" "$W"
 
-cat >"$T/etc/mesh.yaml" <<YAML
-apiVersion: meshkit.io/v1alpha1
-kind: MeshConfig
-metadata: {name: mesh}
-spec:
-  stats:
-    address: 127.0.0.1:$H
-YAML
+mesh_stats "$H"
 se svc svc 80 "$B"
 proxy px "$P" "    stats: {address: ipc://$RUN/stats-records.sock}"
 backend b1 "$B"
