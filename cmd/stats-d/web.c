@@ -25,6 +25,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <event2/thread.h>
 
 #include <nng/nng.h>
@@ -60,6 +61,8 @@ struct web {
 	struct evhttp		*http;
 	struct evhttp_bound_socket *bound;
 	char			*bound_address;
+	uint64_t		 accept_warned_ms;
+	uint64_t		 accept_failed;	/* since the last warning */
 	struct event		*tick;		/* polls, expiry */
 	struct event		*export;	/* span exports */
 	struct event		*reconfigure;
@@ -73,6 +76,11 @@ struct web {
 
 static void	*web_main(void *);
 static int	web_bind(struct web *, const char *);
+static void	web_accept_error(struct evconnlistener *, void *);
+static void	web_accept_resume(evutil_socket_t, short, void *);
+
+/* The one web of the process, for the listener's error callback. */
+static struct web	*web_self;
 static void	web_request(struct evhttp_request *, void *);
 static void	web_metrics(struct web *, struct evhttp_request *);
 static void	web_graph(struct web *, struct evhttp_request *);
@@ -131,12 +139,52 @@ web_bind(struct web *w, const char *address)
 		log_warn("HTTP: cannot listen on %s", address);
 		return -1;
 	}
+	evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(b),
+	    web_accept_error);
 	if (w->bound != NULL)
 		evhttp_del_accept_socket(w->http, w->bound);
 	w->bound = b;
 	free(w->bound_address);
 	w->bound_address = xstrdup(address);
 	return 0;
+}
+
+/*
+ * accept(2) failed.  Out of descriptors (clients holding connections
+ * open), libevent would call accept again at once, forever: a spinning
+ * thread and a warning per turn.  The listener rests 100 ms instead,
+ * and the warning comes once a second at most, with the count.
+ */
+static void
+web_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct web	*w = web_self;	/* arg is libevent's evhttp */
+	int		 err = EVUTIL_SOCKET_ERROR();
+	uint64_t	 now = util_now_ms();
+
+	w->accept_failed++;
+	if (now - w->accept_warned_ms >= 1000) {
+		log_warnx("HTTP %s: accept: %s (%llu times)", w->bound_address,
+		    strerror(err), (unsigned long long)w->accept_failed);
+		w->accept_warned_ms = now;
+		w->accept_failed = 0;
+	}
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	    err == ENOMEM) {
+		evconnlistener_disable(lev);
+		event_base_once(w->base, -1, EV_TIMEOUT, web_accept_resume, w,
+		    &(struct timeval){ 0, 100000 });
+	}
+}
+
+static void
+web_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct web	*w = arg;
+
+	if (w->bound != NULL)
+		evconnlistener_enable(evhttp_bound_socket_get_listener(
+		    w->bound));
 }
 
 int
@@ -152,6 +200,7 @@ web_start(struct statsd *sd)
 	w = xcalloc(1, sizeof(*w));
 	w->sd = sd;
 	sd->web = w;
+	web_self = w;
 	sbuf_init(&w->out, 0);
 	if ((w->base = event_base_new()) == NULL ||
 	    (w->http = evhttp_new(w->base)) == NULL) {
@@ -244,6 +293,7 @@ web_stop(struct statsd *sd)
 	sbuf_fini(&w->out);
 	free(w);
 	sd->web = NULL;
+	web_self = NULL;
 }
 
 void
