@@ -43,6 +43,12 @@
 
 #define WEB_MAX_HEADERS		8192
 #define WEB_TIMEOUT_S		10
+/*
+ * Bytes of dynamic answers (/metrics, /graph.json) handed to libevent
+ * and not yet written to their sockets.  Clients that ask and never
+ * read would otherwise hold a copy each; past this, a scrape is 503.
+ */
+#define WEB_PENDING_MAX		(32 * 1024 * 1024)
 
 struct web_export {
 	struct evhttp_connection *conn;
@@ -62,6 +68,8 @@ struct web {
 	struct evhttp_bound_socket *bound;
 	char			*bound_address;
 	uint64_t		 accept_warned_ms;
+	size_t			 pending;	/* see WEB_PENDING_MAX */
+	uint64_t		 busy;		/* scrapes refused for it */
 	uint64_t		 accept_failed;	/* since the last warning */
 	struct event		*tick;		/* polls, expiry */
 	struct event		*export;	/* span exports */
@@ -84,8 +92,9 @@ static struct web	*web_self;
 static void	web_request(struct evhttp_request *, void *);
 static void	web_metrics(struct web *, struct evhttp_request *);
 static void	web_graph(struct web *, struct evhttp_request *);
-static void	web_reply(struct evhttp_request *, int, const char *,
-		    const char *, size_t);
+static void	web_reply(struct web *, struct evhttp_request *, int,
+		    const char *, const char *, size_t, int);
+static void	web_reply_free(const void *, size_t, void *);
 static void	web_on_tick(evutil_socket_t, short, void *);
 static void	web_on_export(evutil_socket_t, short, void *);
 static void	web_on_reconfigure(evutil_socket_t, short, void *);
@@ -346,20 +355,51 @@ web_schedule_export(struct web *w)
 	    (suseconds_t)(ms % 1000) * 1000 });
 }
 
+/*
+ * A static body is referenced, never copied; a dynamic one (copy) is
+ * copied once and counted in w->pending until libevent has written it
+ * or dropped it with its connection.
+ */
 static void
-web_reply(struct evhttp_request *req, int code, const char *type,
-    const char *body, size_t len)
+web_reply(struct web *w, struct evhttp_request *req, int code,
+    const char *type, const char *body, size_t len, int copy)
 {
 	struct evbuffer	*b = evhttp_request_get_output_buffer(req);
+	char		*dup;
 
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", type);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Cache-Control", "no-store");
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
-		evbuffer_add(b, body, len);
+	if (code == 503)
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", "1");
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD && len > 0) {
+		if (!copy)
+			evbuffer_add_reference(b, body, len, NULL, NULL);
+		else {
+			dup = xmalloc(len);
+			memcpy(dup, body, len);
+			if (evbuffer_add_reference(b, dup, len, web_reply_free,
+			    w) == -1)
+				free(dup);
+			else
+				w->pending += len;
+		}
+	}
 	evhttp_send_reply(req, code, code == 200 ? "OK" : code == 404 ?
-	    "Not Found" : "Bad Request", NULL);
+	    "Not Found" : code == 503 ? "Service Unavailable" :
+	    "Bad Request", NULL);
+}
+
+/* On the web thread: written, or dropped with its connection. */
+static void
+web_reply_free(const void *data, size_t len, void *arg)
+{
+	struct web	*w = arg;
+
+	w->pending -= len;
+	free((void *)data);
 }
 
 static void
@@ -371,21 +411,33 @@ web_request(struct evhttp_request *req, void *arg)
 				    NULL;
 	static const char	 notfound[] = "not found: try /, /metrics or "
 				    "/graph.json\n";
+	static const char	 busy[] = "busy: earlier answers are still "
+				    "unread\n";
+	int			 dynamic;
 
 	if (path == NULL || path[0] == '\0')
 		path = "/";
-	if (strcmp(path, "/metrics") == 0)
+	dynamic = strcmp(path, "/metrics") == 0 ||
+	    strcmp(path, "/graph.json") == 0;
+	if (dynamic && w->pending >= WEB_PENDING_MAX) {
+		if (w->busy++ % 1000 == 0)
+			log_warnx("HTTP: %zu bytes of answers unread; %s "
+			    "refused (%llu so far)", w->pending, path,
+			    (unsigned long long)w->busy);
+		web_reply(w, req, 503, "text/plain", busy, sizeof(busy) - 1,
+		    0);
+	} else if (strcmp(path, "/metrics") == 0)
 		web_metrics(w, req);
 	else if (strcmp(path, "/graph.json") == 0)
 		web_graph(w, req);
 	else if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0)
-		web_reply(req, 200, "text/html; charset=utf-8", statsd_page,
-		    strlen(statsd_page));
+		web_reply(w, req, 200, "text/html; charset=utf-8", statsd_page,
+		    strlen(statsd_page), 0);
 	else if (strcmp(path, "/healthz") == 0)
-		web_reply(req, 200, "text/plain", "ok\n", 3);
+		web_reply(w, req, 200, "text/plain", "ok\n", 3, 0);
 	else
-		web_reply(req, 404, "text/plain", notfound,
-		    sizeof(notfound) - 1);
+		web_reply(w, req, 404, "text/plain", notfound,
+		    sizeof(notfound) - 1, 0);
 }
 
 static void
@@ -426,8 +478,8 @@ web_metrics(struct web *w, struct evhttp_request *req)
 	pthread_mutex_unlock(&sd->lock);
 	msg_fini(&m);
 	stats_cert_metrics(&w->out, util_rundir());
-	web_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8",
-	    w->out.buf != NULL ? w->out.buf : "", w->out.len);
+	web_reply(w, req, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    w->out.buf != NULL ? w->out.buf : "", w->out.len, 1);
 	/* a huge scrape does not keep its buffer */
 	if (w->out.cap > 4 * 1024 * 1024) {
 		sbuf_fini(&w->out);
@@ -452,8 +504,8 @@ web_graph(struct web *w, struct evhttp_request *req)
 		secs = strtoul(v, &end, 10);
 		if (*end != '\0' || secs < 1 || secs > GRAPH_SLOTS) {
 			evhttp_clear_headers(&q);
-			web_reply(req, 400, "text/plain", "window: 1..60 "
-			    "seconds\n", 19);
+			web_reply(w, req, 400, "text/plain", "window: 1..60 "
+			    "seconds\n", 19, 0);
 			return;
 		}
 		window = secs * 1000;
@@ -467,7 +519,7 @@ web_graph(struct web *w, struct evhttp_request *req)
 	pthread_mutex_unlock(&w->sd->lock);
 	graph_snapshot_write_json(&snap, &w->out);
 	graph_snapshot_fini(&snap);
-	web_reply(req, 200, "application/json", w->out.buf, w->out.len);
+	web_reply(w, req, 200, "application/json", w->out.buf, w->out.len, 1);
 }
 
 /* The daemons' status, expiry: once a second. */
