@@ -29,7 +29,8 @@
  * in the dying listener's backlog.  While a link is down, a watchdog
  * reads the dialer's statistics each second.  A dialer at work bumps
  * one of them on every attempt, at least every IPC_STUCK_MS (nng's
- * 10 s handshake timeout plus its 500 ms redial cap); only one whose
+ * 10 s handshake timeout plus its 500 ms redial cap; longer over TCP,
+ * IPC_STUCK_TCP_MS); only one whose
  * counters stood still that long is closed and replaced.  A dialer
  * nng is still working with is never closed: that races nng's threads.
  */
@@ -57,6 +58,12 @@
 #define IPC_SUB_MAX_QUEUED	1024
 #define IPC_WATCH_MS		1000	/* the watchdog's period, while down */
 #define IPC_STUCK_MS		11000	/* a dialer this still has given up */
+/*
+ * Over TCP a connect may take as long as the kernel's SYN retries
+ * (127 s with Linux's default tcp_syn_retries of 6) without a counter
+ * moving: a dialer still waiting on one is left alone.
+ */
+#define IPC_STUCK_TCP_MS	150000
 
 enum slot_phase {
 	SLOT_IDLE,
@@ -91,6 +98,7 @@ struct ipc_link {
 	struct event		*watch_ev;	/* while down */
 	uint64_t		 attempts;	/* the dialer's, last seen */
 	uint64_t		 still_since_ms;
+	uint64_t		 stuck_ms;	/* IPC_STUCK_MS, or _TCP_ */
 	atomic_int		 npipes;
 	int			 was_connected;
 	int			 efd;
@@ -188,6 +196,8 @@ link_open(struct ipc_link *l, struct proxy *p, const char *daemon,
 	l->proxy = p;
 	l->daemon = daemon;
 	l->address = xstrdup(address);
+	l->stuck_ms = strncmp(address, "ipc://", 6) == 0 ? IPC_STUCK_MS :
+	    IPC_STUCK_TCP_MS;
 	atomic_init(&l->npipes, 0);
 	pthread_mutex_init(&l->lock, NULL);
 	if ((l->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
@@ -291,7 +301,7 @@ link_watch_cb(evutil_socket_t fd, short what, void *arg)
 		l->still_since_ms = now;
 		return;
 	}
-	if (now - l->still_since_ms < IPC_STUCK_MS)
+	if (now - l->still_since_ms < l->stuck_ms)
 		return;
 	log_warnx("%s at %s: nng's dialer stopped redialling (after %llu "
 	    "attempts); dialling anew", l->daemon, l->address,
