@@ -201,6 +201,13 @@ se() {
 	} >"$T/etc/se-$name.yaml"
 }
 
+# stats_d [NAME] : stats-d on this test's config dir and sockets
+stats_d() {
+	spawn "${1:-stats-d}" "$BIN/stats-d" -c "$T/etc" \
+	    -s "ipc://$MESHKIT_RUNDIR/stats.sock" \
+	    -r "ipc://$MESHKIT_RUNDIR/stats-records.sock"
+}
+
 # mesh_stats PORT : a MeshConfig whose stats-d serves HTTP on 127.0.0.1:PORT
 mesh_stats() {
 	printf 'apiVersion: meshkit.io/v1alpha1\nkind: MeshConfig\n' >"$T/etc/mesh.yaml"

@@ -17,12 +17,8 @@ mesh_stats "$H"
 se svc svc 80 "$B"
 proxy px "$P" "    stats: {address: ipc://$RUN/stats-records.sock}"
 backend b1 "$B"
-statsd() {
-	spawn stats-d "$BIN/stats-d" -c "$T/etc" -s "ipc://$RUN/stats.sock" \
-	    -r "ipc://$RUN/stats-records.sock"
-}
 route_d
-statsd
+stats_d
 wait_port "$H"
 proxy_d px "$P"
 joined route-d 0
@@ -37,7 +33,7 @@ for i in $(seq "$ROUNDS"); do
 	stop stats-d KILL
 	sleep "0.0$((RANDOM % 5))"
 	spawn route-d "$BIN/route-d" -c "$T/etc" -s "ipc://$RUN/route.sock"
-	statsd
+	stats_d
 	# killed again 0-90 ms after its start: proxy-d may be mid-handshake
 	sleep "0.0$((RANDOM % 10))"
 done
@@ -49,7 +45,7 @@ check "proxy-d alive after $ROUNDS kills of each" alive px
 
 # the last daemons, to stay
 route_d
-statsd
+stats_d
 wait_port "$H"
 last() { grep -E "$1 at .* (connected|disconnected)$" "$T/px.log" | tail -1 | grep -q ' connected$'; }
 until_ok 15 eval 'last route-d && last stats-d'

@@ -10,9 +10,8 @@
 RUN=$MESHKIT_RUNDIR
 H=$(port 1)
 ports_free "$H"
-REC=ipc://$RUN/stats-records.sock
 mesh_stats "$H"
-spawn stats-d "$BIN/stats-d" -c "$T/etc" -s "ipc://$RUN/stats.sock" -r "$REC"
+stats_d
 wait_port "$H"
 
 # 300 label sets: some 12 MB of /metrics, more than a socket buffers
@@ -25,7 +24,7 @@ wait_port "$H"
 		printf 'destination-workload: rating-%s\n' "$i"
 	done
 } >"$T/records.txt"
-nngcat --push --dial "$REC" --file "$T/records.txt"
+nngcat --push --dial "ipc://$RUN/stats-records.sock" --file "$T/records.txt"
 code() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$H/metrics"; }
 size() { curl -s --max-time 10 "http://127.0.0.1:$H/metrics" | wc -c; }
 until_ok 5 eval 'curl -s --max-time 10 "http://127.0.0.1:$H/metrics" | grep -q "destination_workload=\"rating-300\""'
