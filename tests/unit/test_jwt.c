@@ -33,7 +33,7 @@ static char	 jwks_buf[8192];
 
 static void	b64url(const unsigned char *, size_t, char *);
 static void	b64url_str(const char *, char *);
-static void	key_b64(EVP_PKEY *, const char *, char *);
+static void	key_b64(EVP_PKEY *, const char *, int, char *);
 static char	*sign(EVP_PKEY *, const char *, const char *, const char *);
 static int	check(const char *, const char *, const char *);
 static int	setup(void **);
@@ -75,14 +75,20 @@ b64url_str(const char *s, char *out)
 
 /* A big number parameter of the key, base64url. */
 static void
-key_b64(EVP_PKEY *k, const char *param, char *out)
+key_b64(EVP_PKEY *k, const char *param, int width, char *out)
 {
 	BIGNUM		*bn = NULL;
 	unsigned char	 buf[1024];
 	int		 n;
 
 	assert_true(EVP_PKEY_get_bn_param(k, param, &bn));
-	n = BN_bn2bin(bn, buf);
+	/*
+	 * An EC coordinate is its curve's full width (RFC 7518 6.2.1.2):
+	 * one in 128 random keys has a leading zero byte that BN_bn2bin
+	 * would drop, and jwks_parse rightly refuses the shorter value.
+	 */
+	n = width > 0 ? BN_bn2binpad(bn, buf, width) : BN_bn2bin(bn, buf);
+	assert_true(n > 0);
 	b64url(buf, (size_t)n, out);
 	BN_free(bn);
 }
@@ -149,10 +155,10 @@ setup(void **state)
 	EVP_PKEY_keygen_init(ctx);
 	EVP_PKEY_keygen(ctx, &ed_key);
 	EVP_PKEY_CTX_free(ctx);
-	key_b64(rsa_key, OSSL_PKEY_PARAM_RSA_N, n);
-	key_b64(rsa_key, OSSL_PKEY_PARAM_RSA_E, e);
-	key_b64(ec_key, OSSL_PKEY_PARAM_EC_PUB_X, x);
-	key_b64(ec_key, OSSL_PKEY_PARAM_EC_PUB_Y, y);
+	key_b64(rsa_key, OSSL_PKEY_PARAM_RSA_N, 0, n);
+	key_b64(rsa_key, OSSL_PKEY_PARAM_RSA_E, 0, e);
+	key_b64(ec_key, OSSL_PKEY_PARAM_EC_PUB_X, 32, x);
+	key_b64(ec_key, OSSL_PKEY_PARAM_EC_PUB_Y, 32, y);
 	EVP_PKEY_get_raw_public_key(ed_key, raw, &rawlen);
 	b64url(raw, rawlen, ed);
 	snprintf(jwks_buf, sizeof(jwks_buf), "{\"keys\": ["
@@ -253,7 +259,7 @@ test_hostile(void **state)
 	free(t2);
 	free(tok);
 	OPENSSL_free(pub);
-	key_b64(rsa_key, OSSL_PKEY_PARAM_RSA_N, n);
+	key_b64(rsa_key, OSSL_PKEY_PARAM_RSA_N, 0, n);
 	/* the RS256 token's alg rewritten to HS256: the key decides */
 	tok = sign(rsa_key, "RS256", "{\"alg\":\"HS256\",\"kid\":\"r1\"}",
 	    CLAIMS);
