@@ -635,6 +635,19 @@ daemon_signals(void)
 		fatal("sigprocmask");
 }
 
+void
+daemon_sock_close(nng_socket s, int *open, nng_aio **aio)
+{
+	if (*open)
+		nng_close(s);
+	*open = 0;
+	if (*aio != NULL) {
+		nng_aio_stop(*aio);
+		nng_aio_free(*aio);
+		*aio = NULL;
+	}
+}
+
 int
 daemon_listen(nng_socket s, const char *url, char **ipc_path)
 {

@@ -200,6 +200,11 @@ void	daemon_signals(void);
  */
 int	daemon_listen(nng_socket s, const char *url, char **ipc_path);
 /*
+ * Closes s if *open, then stops and frees *aio: closing the socket ends
+ * the aio, stopping waits for its callback.  Either may be done already.
+ */
+void	daemon_sock_close(nng_socket s, int *open, nng_aio **aio);
+/*
  * The REP socket and its workers; -1 logged (then daemon_close).  Decides
  * whom the daemon runs as first (privdrop.h): ipc:// sockets and a run
  * directory it makes are given to that user.

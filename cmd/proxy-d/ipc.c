@@ -30,9 +30,9 @@
  * reads the dialer's statistics each second.  A dialer at work bumps
  * one of them on every attempt, at least every IPC_STUCK_MS (nng's
  * 10 s handshake timeout plus its 500 ms redial cap; longer over TCP,
- * IPC_STUCK_TCP_MS); only one whose
- * counters stood still that long is closed and replaced.  A dialer
- * nng is still working with is never closed: that races nng's threads.
+ * IPC_STUCK_TCP_MS); only one whose counters stood still that long is
+ * closed and replaced.  A dialer nng is still working with is never
+ * closed: that races nng's threads.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -93,7 +93,6 @@ struct ipc_link {
 	char			*address;
 	nng_socket		 sock;
 	nng_dialer		 dialer;
-	int			 dialed;
 	int			 redial;	/* the dialer closed, a new one due */
 	struct event		*watch_ev;	/* while down */
 	uint64_t		 attempts;	/* the dialer's, last seen */
@@ -223,11 +222,9 @@ link_dial(struct ipc_link *l)
 		if (!l->redial)
 			log_warnx("%s address %s: %s", l->daemon, l->address,
 			    nng_strerror(rv));
-		l->dialed = 0;
 		return;
 	}
 	l->redial = 0;
-	l->dialed = 1;
 	l->attempts = 0;
 	l->still_since_ms = util_now_ms();
 	if (atomic_load(&l->npipes) == 0)
@@ -290,7 +287,7 @@ link_watch_cb(evutil_socket_t fd, short what, void *arg)
 		link_dial(l);
 		return;
 	}
-	if (atomic_load(&l->npipes) > 0 || !l->dialed) {
+	if (atomic_load(&l->npipes) > 0) {
 		event_del(l->watch_ev);
 		return;
 	}

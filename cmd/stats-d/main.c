@@ -196,14 +196,7 @@ pull_open(struct statsd *sd)
 static void
 pull_close(struct statsd *sd)
 {
-	if (sd->pull_open)
-		nng_close(sd->pull);
-	sd->pull_open = 0;
-	if (sd->pull_aio != NULL) {
-		nng_aio_stop(sd->pull_aio);
-		nng_aio_free(sd->pull_aio);
-		sd->pull_aio = NULL;
-	}
+	daemon_sock_close(sd->pull, &sd->pull_open, &sd->pull_aio);
 	if (sd->records_path != NULL && unlink(sd->records_path) == -1 &&
 	    errno != ENOENT)
 		log_warn("unlink %s", sd->records_path);

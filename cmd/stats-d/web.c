@@ -90,6 +90,8 @@ static void	web_accept_resume(evutil_socket_t, short, void *);
 /* The one web of the process, for the listener's error callback. */
 static struct web	*web_self;
 static void	web_request(struct evhttp_request *, void *);
+static int	web_busy(struct web *, struct evhttp_request *,
+		    const char *);
 static void	web_metrics(struct web *, struct evhttp_request *);
 static void	web_graph(struct web *, struct evhttp_request *);
 static void	web_reply(struct web *, struct evhttp_request *, int,
@@ -105,7 +107,6 @@ static void	web_export_one(struct web *, size_t);
 static void	web_poll(struct statsd_daemon *);
 static void	web_poll_cb(void *);
 static int	web_poll_open(struct statsd_daemon *);
-static void	web_poll_close(struct statsd_daemon *);
 static const char *web_address(struct statsd *);
 static void	web_schedule_export(struct web *);
 
@@ -278,7 +279,8 @@ web_stop(struct statsd *sd)
 		pthread_join(w->thread, NULL);
 	}
 	for (i = 0; i < sd->ndaemons; i++)
-		web_poll_close(&sd->daemons[i]);
+		daemon_sock_close(sd->daemons[i].sock, &sd->daemons[i].open,
+		    &sd->daemons[i].aio);
 	for (i = 0; i < STATS_MAX_COLLECTORS; i++) {
 		if (w->exports[i].conn != NULL)
 			evhttp_connection_free(w->exports[i].conn);
@@ -402,6 +404,23 @@ web_reply_free(const void *data, size_t len, void *arg)
 	free((void *)data);
 }
 
+/* Past WEB_PENDING_MAX of unwritten answers, a dynamic page is 503. */
+static int
+web_busy(struct web *w, struct evhttp_request *req, const char *path)
+{
+	static const char	 busy[] = "busy: earlier answers are still "
+				    "unread\n";
+
+	if (w->pending < WEB_PENDING_MAX)
+		return 0;
+	if (w->busy++ % 1000 == 0)
+		log_warnx("HTTP: %zu bytes of answers unread; %s refused "
+		    "(%llu so far)", w->pending, path,
+		    (unsigned long long)w->busy);
+	web_reply(w, req, 503, "text/plain", busy, sizeof(busy) - 1, 0);
+	return 1;
+}
+
 static void
 web_request(struct evhttp_request *req, void *arg)
 {
@@ -411,26 +430,16 @@ web_request(struct evhttp_request *req, void *arg)
 				    NULL;
 	static const char	 notfound[] = "not found: try /, /metrics or "
 				    "/graph.json\n";
-	static const char	 busy[] = "busy: earlier answers are still "
-				    "unread\n";
-	int			 dynamic;
 
 	if (path == NULL || path[0] == '\0')
 		path = "/";
-	dynamic = strcmp(path, "/metrics") == 0 ||
-	    strcmp(path, "/graph.json") == 0;
-	if (dynamic && w->pending >= WEB_PENDING_MAX) {
-		if (w->busy++ % 1000 == 0)
-			log_warnx("HTTP: %zu bytes of answers unread; %s "
-			    "refused (%llu so far)", w->pending, path,
-			    (unsigned long long)w->busy);
-		web_reply(w, req, 503, "text/plain", busy, sizeof(busy) - 1,
-		    0);
-	} else if (strcmp(path, "/metrics") == 0)
-		web_metrics(w, req);
-	else if (strcmp(path, "/graph.json") == 0)
-		web_graph(w, req);
-	else if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0)
+	if (strcmp(path, "/metrics") == 0) {
+		if (!web_busy(w, req, path))
+			web_metrics(w, req);
+	} else if (strcmp(path, "/graph.json") == 0) {
+		if (!web_busy(w, req, path))
+			web_graph(w, req);
+	} else if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0)
 		web_reply(w, req, 200, "text/html; charset=utf-8", statsd_page,
 		    strlen(statsd_page), 0);
 	else if (strcmp(path, "/healthz") == 0)
@@ -566,21 +575,6 @@ web_poll_open(struct statsd_daemon *dm)
 	return 0;
 }
 
-/* The socket ends its aio; stopping waits for the callback. */
-static void
-web_poll_close(struct statsd_daemon *dm)
-{
-	if (dm->open) {
-		nng_close(dm->sock);
-		dm->open = 0;
-	}
-	if (dm->aio != NULL) {
-		nng_aio_stop(dm->aio);
-		nng_aio_free(dm->aio);
-		dm->aio = NULL;
-	}
-}
-
 static void
 web_poll(struct statsd_daemon *dm)
 {
@@ -602,7 +596,7 @@ web_poll(struct statsd_daemon *dm)
 		dm->failures = 0;
 	pthread_mutex_unlock(&dm->sd->lock);
 	if (redial)
-		web_poll_close(dm);
+		daemon_sock_close(dm->sock, &dm->open, &dm->aio);
 	if (!dm->open && web_poll_open(dm) == -1)
 		return;
 	pthread_mutex_lock(&dm->sd->lock);
