@@ -635,6 +635,51 @@ daemon_signals(void)
 		fatal("sigprocmask");
 }
 
+/*
+ * nng 1.5's nng_close can wait for ever (nng issues #1543 and #1813;
+ * seen here once: stats-d stopped while its web thread closed another
+ * socket); systemctl stop would then wait out its whole TimeoutStopSec.  Only write(2) and _exit(2) run in the handler, so the
+ * line is made when the deadline is armed.
+ */
+static char	deadline_line[192];
+static size_t	deadline_len;
+
+static void
+daemon_on_deadline(int sig)
+{
+	ssize_t	 rv;
+
+	(void)sig;
+	rv = write(STDERR_FILENO, deadline_line, deadline_len);
+	(void)rv;
+	_exit(1);
+}
+
+void
+daemon_stop_deadline(const char *name, unsigned seconds)
+{
+	struct sigaction	 sa;
+	sigset_t		 set;
+	int			 n;
+
+	n = snprintf(deadline_line, sizeof(deadline_line), "%s[%ld]: not "
+	    "stopped %u s after leaving its loop (a socket close that does "
+	    "not return); exiting now\n", name, (long)getpid(), seconds);
+	deadline_len = n > 0 ? ((size_t)n < sizeof(deadline_line) ?
+	    (size_t)n : sizeof(deadline_line) - 1) : 0;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = daemon_on_deadline;
+	if (sigaction(SIGALRM, &sa, NULL) == -1) {
+		log_warn("sigaction SIGALRM");
+		return;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	alarm(seconds);
+}
+
 void
 daemon_sock_close(nng_socket s, int *open, nng_aio **aio)
 {
@@ -949,6 +994,7 @@ daemon_serve(struct daemon *d)
 				log_warn("eventfd");
 		}
 	}
+	daemon_stop_deadline(d->name, DAEMON_STOP_DEADLINE_S);
 	daemon_watch_close(&d->watch);
 	pthread_mutex_lock(&d->badmsg_lock);
 	if (d->badmsg_dropped > 0)

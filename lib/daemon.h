@@ -194,6 +194,13 @@ int	daemon_filter_buffer(void (*fn)(void *, const char *, size_t, size_t,
 /* SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2 handled and blocked. */
 void	daemon_signals(void);
 /*
+ * Once a daemon has left its loop to exit: if it has not exited within
+ * seconds (a close that never returns), SIGALRM ends it with status 1
+ * and a line on stderr.  daemon_serve arms it on its way out.
+ */
+void	daemon_stop_deadline(const char *name, unsigned seconds);
+#define DAEMON_STOP_DEADLINE_S	5
+/*
  * Listens on url with s (ipc:// sockets mode 0660 and the daemon's
  * user's, a stale one taken over); *ipc_path as daemon_ipc_prepare.  0,
  * or -1 logged.

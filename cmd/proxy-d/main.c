@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "daemon.h"
 #include "evmem.h"
 #include "log.h"
 #include "privdrop.h"
@@ -582,6 +583,7 @@ main(int argc, char *argv[])
 	event_base_dispatch(p->base);
 
 	log_info("exiting");
+	daemon_stop_deadline("proxy-d", DAEMON_STOP_DEADLINE_S);
 	if (pidfile != NULL)
 		unlink(pidfile);
 	for (i = 0; i < nitems(sigs); i++)

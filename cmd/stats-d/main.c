@@ -422,8 +422,8 @@ main(int argc, char *argv[])
 	    web_start(&sd) == -1 || daemon_write_pidfile(&sd.d) == -1 ||
 	    daemon_drop(&sd.d) == -1) {
 		daemon_close(&sd.d);
-		pull_close(&sd);
 		web_stop(&sd);
+		pull_close(&sd);
 		status = 1;
 		goto done;
 	}
@@ -433,9 +433,14 @@ main(int argc, char *argv[])
 	nng_recv_aio(sd.pull, sd.pull_aio);
 	daemon_serve(&sd.d);
 	log_info("exiting");
+	/*
+	 * One socket closed at a time, all from this thread: the web
+	 * thread is joined before the records socket is closed (nng 1.5
+	 * has hung with two closes at once; daemon_serve armed a deadline).
+	 */
 	daemon_close(&sd.d);
-	pull_close(&sd);
 	web_stop(&sd);
+	pull_close(&sd);
 	/* what the last batch left */
 	pthread_mutex_lock(&sd.lock);
 	logs_flush(sd.logs, sd.stats);
