@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -560,6 +561,8 @@ stats_handle(struct stats *st, const char *buf, size_t len, uint64_t now_ms)
 		}
 		st->c.records++;
 		stats_record(st, e, &r, now_ms);
+		if (st->yield_every != 0 && (i + 1) % st->yield_every == 0)
+			sched_yield();
 	}
 	return 0;
 }

@@ -96,6 +96,8 @@ struct stats {
 	int			 new_problem;
 	int			 fallback_log;
 	int			 fallback_trace;
+	/* records between sched_yield(2)s within one message; 0: never */
+	unsigned		 yield_every;
 };
 
 struct stats	*stats_new(void);

@@ -410,6 +410,7 @@ main(int argc, char *argv[])
 		status = filter_run(&sd, o);
 		goto done;
 	}
+	sd.stats->yield_every = STATSD_YIELD_EVERY;
 	if (sd.ndaemons == 0)
 		daemons_default(&sd);
 	if (sd.d.url == NULL)
