@@ -638,8 +638,9 @@ daemon_signals(void)
 /*
  * nng 1.5's nng_close can wait for ever (nng issues #1543 and #1813;
  * seen here once: stats-d stopped while its web thread closed another
- * socket); systemctl stop would then wait out its whole TimeoutStopSec.  Only write(2) and _exit(2) run in the handler, so the
- * line is made when the deadline is armed.
+ * socket); systemctl stop would then wait out its whole TimeoutStopSec.
+ * Only write(2) and _exit(2) run in the handler, so the line is made
+ * when the deadline is armed.
  */
 static char	deadline_line[192];
 static size_t	deadline_len;
@@ -660,13 +661,11 @@ daemon_stop_deadline(const char *name, unsigned seconds)
 {
 	struct sigaction	 sa;
 	sigset_t		 set;
-	int			 n;
 
-	n = snprintf(deadline_line, sizeof(deadline_line), "%s[%ld]: not "
+	snprintf(deadline_line, sizeof(deadline_line), "%s[%ld]: not "
 	    "stopped %u s after leaving its loop (a socket close that does "
 	    "not return); exiting now\n", name, (long)getpid(), seconds);
-	deadline_len = n > 0 ? ((size_t)n < sizeof(deadline_line) ?
-	    (size_t)n : sizeof(deadline_line) - 1) : 0;
+	deadline_len = strlen(deadline_line);
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = daemon_on_deadline;

@@ -47,12 +47,10 @@ start_all() {
 
 # stop_timed NAME... : SIGTERM them all at once; "NAME ms status" each
 stop_timed() {
-	local n p t0 rc pids=""
+	local n p t0 rc
 	t0=$(date +%s%N)
 	for n in "$@"; do
-		p=$(pid_of "$n")
-		pids="$pids $p"
-		kill -TERM "$p"
+		kill -TERM "$(pid_of "$n")"
 	done
 	for n in "$@"; do
 		p=$(pid_of "$n")
