@@ -336,7 +336,7 @@ filter_run(struct statsd *sd, enum filter_output o)
  * preempt the proxy-d that sent it, which STATSD_YIELD_EVERY alone left
  * to chance; the daemon keeps its full share of the CPU, as SCHED_IDLE
  * did not.  Under the bench's load (5 s runs), proxy-d dropped records
- * in 3 runs of 24 with the yield alone, and in 1 of 36 with SCHED_BATCH
+ * in 3 runs of 24 with the yield alone, and in 1 of 32 with SCHED_BATCH
  * too.
  */
 static void
