@@ -342,9 +342,8 @@ filter_run(struct statsd *sd, enum filter_output o)
 static void
 batch_policy(void)
 {
-	struct sched_param	 sp;
+	struct sched_param	 sp = { .sched_priority = 0 };
 
-	memset(&sp, 0, sizeof(sp));
 	if (sched_setscheduler(0, SCHED_BATCH, &sp) == -1)
 		log_warn("sched_setscheduler SCHED_BATCH");
 }
