@@ -161,6 +161,7 @@ static int	al_operator(struct accesslog_format *, const char *, size_t,
 		    struct al_piece *, char *, size_t);
 static void	al_add_header(struct accesslog_format *, int, const char *);
 static void	al_template_fini(struct al_template *);
+static int	al_clean(const struct al_piece *, const struct record *);
 static void	al_eval(const struct accesslog_format *,
 		    const struct al_piece *, const struct record *,
 		    struct al_value *);
@@ -843,6 +844,18 @@ al_eval(const struct accesslog_format *f, const struct al_piece *p,
 		v->s.n = p->max;
 }
 
+/*
+ * Is the piece's value known to hold no CR or LF without a look: a
+ * string of a record read from a message, not a time, the host name or
+ * the environment (whose format or value may hold anything).
+ */
+static int
+al_clean(const struct al_piece *p, const struct record *r)
+{
+	return r->from_msg && p->op != OP_START_TIME && p->op != OP_HOSTNAME &&
+	    p->op != OP_ENVIRONMENT && p->op != OP_LITERAL;
+}
+
 static void
 al_write_template(const struct accesslog_format *f,
     const struct al_template *t, const struct record *r, struct sbuf *out,
@@ -884,8 +897,9 @@ al_write_template(const struct accesslog_format *f,
 			size_t j, from = out->len;
 
 			sbuf_add(out, v.s.p, v.s.n);
-			if (memchr(v.s.p, '\n', v.s.n) == NULL &&
-			    memchr(v.s.p, '\r', v.s.n) == NULL)
+			if (al_clean(&t->pieces[i], r) ||
+			    (memchr(v.s.p, '\n', v.s.n) == NULL &&
+			    memchr(v.s.p, '\r', v.s.n) == NULL))
 				continue;
 			for (j = from; j < out->len; j++)
 				if (out->buf[j] == '\n' || out->buf[j] == '\r')

@@ -26,10 +26,12 @@
 #include "util.h"
 
 static void	msg_add_field(struct msg *, const char *, size_t,
-		    const char *, size_t);
+		    const char *, size_t, unsigned);
 static int	msg_add_record(struct msg *, size_t);
-static int	msg_read(struct msg *, const char *, size_t, char *,
-		    size_t);
+static int	msg_read(struct msg *, const char *, size_t,
+		    const struct msg_keys *, char *, size_t);
+static unsigned	msg_key_find(const struct msg_keys *, unsigned,
+		    const char *, size_t);
 static int	msg_fail(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static size_t	msg_token_len(const char *, size_t);
@@ -59,6 +61,7 @@ msg_fini(struct msg *m)
 {
 	free(m->records);
 	free(m->fields);
+	free(m->keyids);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -88,7 +91,7 @@ msg_token_len(const char *p, size_t n)
 
 static void
 msg_add_field(struct msg *m, const char *k, size_t kn, const char *v,
-    size_t vn)
+    size_t vn, unsigned id)
 {
 	struct msg_field	*f;
 
@@ -96,8 +99,10 @@ msg_add_field(struct msg *m, const char *k, size_t kn, const char *v,
 		size_t	 cap = m->capfields == 0 ? 64 : m->capfields * 2;
 
 		m->fields = xreallocarray(m->fields, cap, sizeof(*m->fields));
+		m->keyids = xreallocarray(m->keyids, cap, 1);
 		m->capfields = cap;
 	}
+	m->keyids[m->nfields] = (unsigned char)id;
 	f = &m->fields[m->nfields++];
 	f->key.p = k;
 	f->key.n = kn;
@@ -133,8 +138,18 @@ int
 msg_parse(struct msg *m, const char *buf, size_t len, char *err,
     size_t errlen)
 {
-	if (msg_read(m, buf, len, err, errlen) == 0)
+	return msg_parse_keyed(m, buf, len, NULL, err, errlen);
+}
+
+int
+msg_parse_keyed(struct msg *m, const char *buf, size_t len,
+    const struct msg_keys *keys, char *err, size_t errlen)
+{
+	m->keyed = NULL;
+	if (msg_read(m, buf, len, keys, err, errlen) == 0) {
+		m->keyed = keys;
 		return 0;
+	}
 	m->type.p = NULL;
 	m->type.n = 0;
 	m->header.count = 0;
@@ -143,13 +158,41 @@ msg_parse(struct msg *m, const char *buf, size_t len, char *err,
 	return -1;
 }
 
+/* Is keys' i-th key at p, followed by its colon, within avail bytes? */
+static inline int
+msg_key_at(const struct msg_keys *ks, size_t i, const char *p, size_t avail)
+{
+	size_t	 n = ks->lens[i];
+
+	return n < avail && p[n] == ':' && util_short_eq(ks->keys[i], p, n);
+}
+
+/*
+ * Which of keys is at p (avail bytes to the end of its line): the guess
+ * first, then each in turn.  MSG_KEY_NONE when none is.
+ */
+static unsigned
+msg_key_find(const struct msg_keys *ks, unsigned guess, const char *p,
+    size_t avail)
+{
+	size_t	 i;
+
+	if (guess < ks->n && msg_key_at(ks, guess, p, avail))
+		return guess;
+	for (i = 0; i < ks->n; i++)
+		if (msg_key_at(ks, i, p, avail))
+			return (unsigned)i;
+	return MSG_KEY_NONE;
+}
+
 static int
-msg_read(struct msg *m, const char *buf, size_t len, char *err,
-    size_t errlen)
+msg_read(struct msg *m, const char *buf, size_t len,
+    const struct msg_keys *keys, char *err, size_t errlen)
 {
 	const char		*p, *end, *eol, *nl;
 	struct msg_block	*cur;
 	size_t			 n, tn, line;
+	unsigned		 id, prev = MSG_KEY_NONE;
 	int			 version, prev_empty;
 
 	m->version = 0;
@@ -224,8 +267,18 @@ msg_read(struct msg *m, const char *buf, size_t len, char *err,
 			/* The array may have moved: take the pointer anew. */
 			cur = &m->records[m->nrecords - 1];
 			prev_empty = 0;
+			prev = MSG_KEY_NONE;
 		}
-		if (nl != NULL) {
+		id = MSG_KEY_NONE;
+		if (keys != NULL && cur != &m->header &&
+		    (id = msg_key_find(keys, m->keyafter[prev], p,
+		    (size_t)(eol - p))) != MSG_KEY_NONE) {
+			/* one of the writer's keys, all key bytes */
+			kn = keys->lens[id];
+			colon = p + kn;
+			m->keyafter[prev] = (unsigned char)id;
+			prev = id;
+		} else if (nl != NULL) {
 			/* the LF ends the run: no bound to test per byte */
 			for (colon = p; msg_keychar[(unsigned char)*colon];
 			    colon++)
@@ -251,7 +304,7 @@ msg_read(struct msg *m, const char *buf, size_t len, char *err,
 				    "\": \" after the key", line);
 			v++;
 		}
-		msg_add_field(m, p, kn, v, (size_t)(eol - v));
+		msg_add_field(m, p, kn, v, (size_t)(eol - v), id);
 		cur->count++;
 		if (nl == NULL)
 			break;

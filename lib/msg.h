@@ -34,6 +34,19 @@ struct msg_block {
 	size_t		count;
 };
 
+/*
+ * The keys a writer puts in records (at most 254, each 1 to MSG_MAX_KEY
+ * key bytes): msg_parse_keyed tries the one that followed the previous
+ * key last time, then the others, before it reads a key byte by byte,
+ * and says which it found.
+ */
+#define MSG_KEY_NONE		0xff
+struct msg_keys {
+	const char *const	*keys;
+	const unsigned char	*lens;
+	size_t			 n;
+};
+
 struct msg {
 	int			 version;
 	struct str		 type;
@@ -44,6 +57,18 @@ struct msg {
 	struct msg_field	*fields;
 	size_t			 nfields;
 	size_t			 capfields;
+	/*
+	 * Parsed with msg_parse_keyed: these keys, and for each field the
+	 * position of its key among them, or MSG_KEY_NONE (a header
+	 * field, a key not there).  NULL after msg_parse.
+	 */
+	const struct msg_keys	*keyed;
+	unsigned char		*keyids;
+	/*
+	 * msg_parse_keyed's guess of the key that follows each (that
+	 * starts a record, for MSG_KEY_NONE), learned from what it read.
+	 */
+	unsigned char		 keyafter[MSG_KEY_NONE + 1];
 };
 
 void	msg_init(struct msg *);
@@ -54,6 +79,12 @@ void	msg_fini(struct msg *);
  */
 int	msg_parse(struct msg *, const char *buf, size_t len, char *err,
 	    size_t errlen);
+/*
+ * The same, for messages whose records a known writer wrote: the same
+ * result and errors, and m->keyids.
+ */
+int	msg_parse_keyed(struct msg *, const char *buf, size_t len,
+	    const struct msg_keys *, char *err, size_t errlen);
 /*
  * In a byte stream, the length of the first message of buf: up to the
  * next line that starts with "meshkit/", or all of buf.

@@ -4,10 +4,11 @@
  * record.
  *
  * The reader runs once per record in stats-d, so a field's key is found
- * by binary search in one sorted table that says where its value goes
- * (offsetof into struct record) and how to read it; no allocation, no
- * copy.  Required fields are three; everything else is optional and
- * unknown when absent.
+ * in one table that says where its value goes (offsetof into struct
+ * record) and how to read it: by its position in the writer's order when
+ * the message was parsed with record_keys (msg_parse_keyed), else by a
+ * hash; no allocation, no copy.  Required fields are three; everything
+ * else is optional and unknown when absent.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -111,7 +112,6 @@ static const struct record_field record_fields[] = {
 };
 
 static const struct record_field *record_field_find(struct str);
-static int	record_key_eq(const char *, const char *, size_t);
 static int	record_fail(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static int	record_hex_ok(struct str, const struct record_field *);
@@ -151,12 +151,67 @@ static pthread_once_t	 record_field_once = PTHREAD_ONCE_INIT;
 static unsigned char	 record_hexchar[256];
 static unsigned char	 record_namechar[256];
 
+/*
+ * The keys in record_write's order, and the field each is: found once by
+ * writing a record with every field, so the order cannot drift from the
+ * writer's.
+ */
+static const char	*record_order_key[nitems(record_fields)];
+static unsigned char	 record_order_len[nitems(record_fields)];
+static unsigned char	 record_order_field[nitems(record_fields)];
+static struct msg_keys	 record_order = {
+	record_order_key, record_order_len, 0
+};
+
+static void
+record_order_init(void)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	struct record		 full;
+	struct msg_writer	 w;
+	const struct record_field *rf;
+	const char		*p, *end, *eol, *colon;
+	unsigned char		 seen[nitems(record_fields)] = { 0 };
+	size_t			 i;
+
+	memset(&full, 0, sizeof(full));
+	for (i = 0; i < nitems(record_fields); i++)
+		if (record_fields[i].kind == KIND_STR ||
+		    record_fields[i].kind == KIND_HEX)
+			*(struct str *)((char *)&full + record_fields[i].off) =
+			    (struct str){ hex, 16 };
+	full.has = ~0u;
+	full.code = 200;
+	full.request_headers[0].name = full.request_headers[0].value =
+	    STR_LIT("x");
+	full.response_headers[0] = full.request_headers[0];
+	full.nrequest_headers = full.nresponse_headers = 1;
+	msgw_init(&w);
+	msgw_begin(&w, "records");
+	record_write(&w, &full);
+	end = w.buf + w.len;
+	/* past the first line and the empty one that starts the record */
+	for (p = memchr(w.buf, '\n', w.len) + 2; p < end; p = eol + 1) {
+		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			eol = end;
+		if ((colon = memchr(p, ':', (size_t)(eol - p))) == NULL ||
+		    (rf = record_field_find((struct str){ p,
+		    (size_t)(colon - p) })) == NULL ||
+		    seen[rf - record_fields]++ > 0)
+			continue;
+		i = record_order.n++;
+		record_order_key[i] = rf->key;
+		record_order_len[i] = record_field_len[rf - record_fields];
+		record_order_field[i] = (unsigned char)(rf - record_fields);
+	}
+	msgw_fini(&w);
+}
+
 static void
 record_field_init(void)
 {
-	size_t	 i, j, n;
-
 	const char	*s;
+	size_t		 i, j, n;
 
 	memset(record_field_slot, 0xff, sizeof(record_field_slot));
 	for (s = "0123456789abcdef"; *s != '\0'; s++)
@@ -173,47 +228,14 @@ record_field_init(void)
 			j = (j + 1) & (RECORD_FIELD_SLOTS - 1);
 		record_field_slot[j] = (unsigned char)i;
 	}
+	record_order_init();
 }
 
-/*
- * Are a[0..n) and b[0..n) the same?  Keys are short: eight bytes at a
- * time in fixed-size copies the compiler makes loads, not a call, and
- * the rest as the last eight (or four) bytes, overlapping what was
- * compared already, rather than byte by byte.
- */
-static int
-record_key_eq(const char *a, const char *b, size_t n)
+const struct msg_keys *
+record_keys(void)
 {
-	uint64_t	 x, y;
-	uint32_t	 x4, y4;
-	size_t		 i;
-
-	if (n >= 8) {
-		for (i = 0; i + 8 <= n; i += 8) {
-			memcpy(&x, a + i, 8);
-			memcpy(&y, b + i, 8);
-			if (x != y)
-				return 0;
-		}
-		if (i == n)
-			return 1;
-		memcpy(&x, a + n - 8, 8);
-		memcpy(&y, b + n - 8, 8);
-		return x == y;
-	}
-	if (n >= 4) {
-		memcpy(&x4, a, 4);
-		memcpy(&y4, b, 4);
-		if (x4 != y4)
-			return 0;
-		memcpy(&x4, a + n - 4, 4);
-		memcpy(&y4, b + n - 4, 4);
-		return x4 == y4;
-	}
-	for (i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return 0;
-	return 1;
+	pthread_once(&record_field_once, record_field_init);
+	return &record_order;
 }
 
 /* The tables must be made: record_read does it once per record. */
@@ -228,7 +250,7 @@ record_field_find(struct str key)
 	j = RECORD_FIELD_HASH(key.p, key.n);
 	while ((i = record_field_slot[j]) != 0xff) {
 		if (record_field_len[i] == key.n &&
-		    record_key_eq(record_fields[i].key, key.p, key.n))
+		    util_short_eq(record_fields[i].key, key.p, key.n))
 			return &record_fields[i];
 		j = (j + 1) & (RECORD_FIELD_SLOTS - 1);
 	}
@@ -381,16 +403,20 @@ record_read(const struct msg *m, const struct msg_block *blk,
 {
 	const struct msg_field	*f;
 	const struct record_field *rf;
+	const unsigned char	*ids;
 	unsigned		 required = 0;
 	uint64_t		 n;
 	size_t			 i;
 	char			*base = (char *)r;
 
 	pthread_once(&record_field_once, record_field_init);
+	ids = m->keyed == &record_order ? m->keyids : NULL;
 	record_clear(r);
 	for (i = blk->first; i < blk->first + blk->count; i++) {
 		f = &m->fields[i];
-		if ((rf = record_field_find(f->key)) == NULL)
+		if (ids != NULL && ids[i] != MSG_KEY_NONE)
+			rf = &record_fields[record_order_field[ids[i]]];
+		else if ((rf = record_field_find(f->key)) == NULL)
 			continue;	/* unknown keys are ignored */
 		switch (rf->kind) {
 		case KIND_STR:
@@ -487,6 +513,7 @@ record_read(const struct msg *m, const struct msg_block *blk,
 	if (b != NULL)
 		record_peer_default(r->reporter == RECORD_SOURCE ?
 		    &r->source : &r->destination, &b->self);
+	r->from_msg = 1;
 	return 0;
 }
 

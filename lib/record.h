@@ -65,6 +65,11 @@ struct record {
 	uint32_t		 port;
 	uint32_t		 attempts;
 	int			 sampled;
+	/*
+	 * Read from a message (record_read): no string of it holds a CR,
+	 * an LF or a NUL, which msg_parse refuses or ends a value at.
+	 */
+	int			 from_msg;
 	struct str		 flags;		/* NULL or "-": none */
 	struct str		 details;
 	struct str		 grpc_status;
@@ -118,6 +123,12 @@ void	record_clear(struct record *);
  */
 int	record_batch_read(const struct msg *, struct record_batch *b,
 	    char *err, size_t errlen);
+/*
+ * The keys of a record in the order record_write writes them, for
+ * msg_parse_keyed: record_read then finds each field without looking
+ * its key up.
+ */
+const struct msg_keys *record_keys(void);
 /*
  * One record of it into r, the reporter's own side completed from b.
  * Returns 0, or -1 with the reason in err.

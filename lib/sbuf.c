@@ -82,11 +82,9 @@ sbuf_reserve(struct sbuf *b, size_t n)
 }
 
 void
-sbuf_add(struct sbuf *b, const char *p, size_t n)
+sbuf_add_grow(struct sbuf *b, const char *p, size_t n)
 {
-	/* room already and within the limit: no call */
-	if ((b->overflow || n >= b->cap - b->len || b->len + n > b->limit) &&
-	    sbuf_reserve(b, n) == -1)
+	if (sbuf_reserve(b, n) == -1)
 		return;
 	if (n > 0)
 		memcpy(b->buf + b->len, p, n);
@@ -105,16 +103,6 @@ sbuf_addstr(struct sbuf *b, struct str s)
 {
 	if (s.p != NULL)
 		sbuf_add(b, s.p, s.n);
-}
-
-void
-sbuf_addc(struct sbuf *b, char c)
-{
-	if ((b->overflow || b->len + 1 >= b->cap || b->len + 1 > b->limit) &&
-	    sbuf_reserve(b, 1) == -1)
-		return;
-	b->buf[b->len++] = c;
-	b->buf[b->len] = '\0';
 }
 
 void

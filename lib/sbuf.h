@@ -33,10 +33,38 @@ void	sbuf_truncate(struct sbuf *, size_t len);
  * free; the sbuf is left empty.  NULL when nothing was ever added.
  */
 char	*sbuf_detach(struct sbuf *, size_t *len);
-void	sbuf_add(struct sbuf *, const char *, size_t);
+/* sbuf_add and sbuf_addc when the bytes do not fit the room there is. */
+void	sbuf_add_grow(struct sbuf *, const char *, size_t);
 void	sbuf_adds(struct sbuf *, const char *);
 void	sbuf_addstr(struct sbuf *, struct str);
-void	sbuf_addc(struct sbuf *, char);
+
+/*
+ * The common case inline (writers call these per field): room already
+ * and within the limit costs a copy, no call.
+ */
+static inline void
+sbuf_add(struct sbuf *b, const char *p, size_t n)
+{
+	if (b->overflow || n >= b->cap - b->len || b->len + n > b->limit) {
+		sbuf_add_grow(b, p, n);
+		return;
+	}
+	if (n > 0)
+		memcpy(b->buf + b->len, p, n);
+	b->len += n;
+	b->buf[b->len] = '\0';
+}
+
+static inline void
+sbuf_addc(struct sbuf *b, char c)
+{
+	if (b->overflow || b->len + 1 >= b->cap || b->len + 1 > b->limit) {
+		sbuf_add_grow(b, &c, 1);
+		return;
+	}
+	b->buf[b->len++] = c;
+	b->buf[b->len] = '\0';
+}
 void	sbuf_printf(struct sbuf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	sbuf_u64(struct sbuf *, uint64_t);

@@ -529,7 +529,8 @@ stats_handle(struct stats *st, const char *buf, size_t len, uint64_t now_ms)
 	size_t			 i;
 
 	st->c.messages++;
-	if (msg_parse(&st->msg, buf, len, err, sizeof(err)) == -1) {
+	if (msg_parse_keyed(&st->msg, buf, len, record_keys(), err,
+	    sizeof(err)) == -1) {
 		st->c.bad_messages++;
 		snprintf(st->last_error, sizeof(st->last_error), "%s", err);
 		return -1;

@@ -2,8 +2,11 @@
 /*
  * libFuzzer target for the records message of meshkit-ipc(7): the batch
  * header and record readers.  What the reader accepts, the writer writes
- * back in a form the reader reads again to the same record.
+ * back in a form the reader reads again to the same record.  Every input
+ * is also parsed with record_keys (msg_parse_keyed, stats-d's way), which
+ * must agree with the plain parse in everything, errors included.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +21,10 @@ static void	fuzz_same_str(struct str, struct str);
 static void	fuzz_same_peer(const struct record_peer *,
 		    const struct record_peer *);
 static void	fuzz_same(const struct record *, const struct record *);
+static void	fuzz_identical(const struct record *,
+		    const struct record *);
 
-static struct msg		 m, m2;
+static struct msg		 m, m2, mk;
 static struct msg_writer	 out;
 
 static void
@@ -68,6 +73,27 @@ fuzz_same(const struct record *a, const struct record *b)
 	}
 }
 
+/* Two reads of the same bytes: every field the same, pointers too. */
+static void
+fuzz_identical(const struct record *a, const struct record *b)
+{
+	size_t	 i;
+
+	/* record_clear zeroes the part before the headers, padding too */
+	if (memcmp(a, b, offsetof(struct record, request_headers)) != 0 ||
+	    a->nrequest_headers != b->nrequest_headers ||
+	    a->nresponse_headers != b->nresponse_headers)
+		abort();
+	for (i = 0; i < a->nrequest_headers; i++)
+		if (memcmp(&a->request_headers[i], &b->request_headers[i],
+		    sizeof(a->request_headers[i])) != 0)
+			abort();
+	for (i = 0; i < a->nresponse_headers; i++)
+		if (memcmp(&a->response_headers[i], &b->response_headers[i],
+		    sizeof(a->response_headers[i])) != 0)
+			abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -77,8 +103,34 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char			 err[256];
 	size_t			 i;
 
-	if (msg_parse(&m, (const char *)data, size, err, sizeof(err)) == -1)
+	char			 errk[256];
+	int			 rc;
+
+	err[0] = errk[0] = '\0';
+	rc = msg_parse(&m, (const char *)data, size, err, sizeof(err));
+	if (msg_parse_keyed(&mk, (const char *)data, size, record_keys(),
+	    errk, sizeof(errk)) != rc || strcmp(err, errk) != 0)
+		abort();
+	if (rc == -1)
 		return 0;
+	if (mk.nfields != m.nfields || mk.nrecords != m.nrecords ||
+	    memcmp(mk.fields, m.fields, m.nfields * sizeof(*m.fields)) != 0)
+		abort();
+	for (i = 0; i < m.nrecords; i++) {
+		struct record	 rk;
+
+		if (m.records[i].first != mk.records[i].first ||
+		    m.records[i].count != mk.records[i].count)
+			abort();
+		err[0] = errk[0] = '\0';
+		rc = record_read(&m, &m.records[i], NULL, &r, err,
+		    sizeof(err));
+		if (record_read(&mk, &mk.records[i], NULL, &rk, errk,
+		    sizeof(errk)) != rc || strcmp(err, errk) != 0)
+			abort();
+		if (rc == 0)
+			fuzz_identical(&r, &rk);
+	}
 	if (record_batch_read(&m, &b, err, sizeof(err)) == -1) {
 		if (err[0] == '\0')
 			abort();

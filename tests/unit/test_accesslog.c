@@ -271,6 +271,19 @@ test_injection(void **state)
 	assert_non_null(strstr(l, "evil [fake] line "));
 	assert_int_equal(strchr(l, '\n') - l, (long)strlen(l) - 1);
 	free(l);
+	/*
+	 * A record read from a message has no CR or LF to look for; what
+	 * the format or the environment brings still gets its look.
+	 */
+	example(&r);
+	r.from_msg = 1;
+	setenv("MK_TEST_EVIL", "env\n[fake] line", 1);
+	l = line("%ENVIRONMENT(MK_TEST_EVIL)% %START_TIME(%Y%n%m)%\n", 0, &r);
+	assert_null(strstr(l, "\n[fake]"));
+	assert_non_null(strstr(l, "env [fake] line"));
+	assert_int_equal(strchr(l, '\n') - l, (long)strlen(l) - 1);
+	free(l);
+	unsetenv("MK_TEST_EVIL");
 }
 
 int

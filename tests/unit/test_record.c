@@ -25,6 +25,9 @@ static void	test_batch(void **);
 static void	test_headers(void **);
 static void	test_service_parts(void **);
 static void	test_first_wins(void **);
+static void	test_keyed(void **);
+static void	assert_same_record(const struct record *,
+		    const struct record *);
 
 static struct msg	 m;
 
@@ -46,18 +49,117 @@ s(const char *p)
 	return (struct str){ p, strlen(p) };
 }
 
-/* The first record of a records message; header as batch. */
+/* r and r2 the same, strings at the same bytes. */
+static void
+assert_same_record(const struct record *r, const struct record *r2)
+{
+	size_t	 i;
+
+	/* record_clear zeroes both, padding too; the rest is assigned */
+	assert_memory_equal(r, r2, offsetof(struct record, request_headers));
+	assert_int_equal(r->nrequest_headers, r2->nrequest_headers);
+	assert_int_equal(r->nresponse_headers, r2->nresponse_headers);
+	for (i = 0; i < r->nrequest_headers; i++)
+		assert_memory_equal(&r->request_headers[i],
+		    &r2->request_headers[i], sizeof(r->request_headers[i]));
+	for (i = 0; i < r->nresponse_headers; i++)
+		assert_memory_equal(&r->response_headers[i],
+		    &r2->response_headers[i], sizeof(r->response_headers[i]));
+}
+
+/*
+ * The first record of a records message; header as batch.  Read twice:
+ * parsed with record_keys, as stats-d does, and without; both reads
+ * must agree in everything, errors included.
+ */
 static int
 read_one(const char *text, struct record *r, char *err, size_t errlen)
 {
+	static struct msg	 plain;
 	struct record_batch	 b;
+	struct record		 r2;
+	char			 err2[256] = "";
+	int			 rc, rc2;
 
-	if (msg_parse(&m, text, strlen(text), err, errlen) == -1)
+	rc = msg_parse_keyed(&m, text, strlen(text), record_keys(), err,
+	    errlen);
+	rc2 = msg_parse(&plain, text, strlen(text), err2, sizeof(err2));
+	assert_int_equal(rc, rc2);
+	if (rc == -1) {
+		assert_string_equal(err, err2);
 		return -2;
+	}
+	assert_ptr_equal(m.keyed, record_keys());
+	assert_null(plain.keyed);
+	assert_int_equal(m.nfields, plain.nfields);
+	assert_memory_equal(m.fields, plain.fields,
+	    m.nfields * sizeof(*m.fields));
 	if (record_batch_read(&m, &b, err, errlen) == -1)
 		return -3;
 	assert_true(m.nrecords >= 1);
-	return record_read(&m, &m.records[0], &b, r, err, errlen);
+	memset(r, 0x5a, sizeof(*r));
+	memset(&r2, 0x5a, sizeof(r2));
+	rc = record_read(&m, &m.records[0], &b, r, err, errlen);
+	rc2 = record_read(&plain, &plain.records[0], &b, &r2, err2,
+	    sizeof(err2));
+	assert_int_equal(rc, rc2);
+	if (rc == -1)
+		assert_string_equal(err, err2);
+	else
+		assert_same_record(r, &r2);
+	return rc;
+}
+
+/*
+ * msg_parse_keyed: each record field's key found at its place in the
+ * writer's order, wherever it stands; header fields and unknown keys
+ * not.
+ */
+static void
+test_keyed(void **state)
+{
+	const struct msg_keys	*k = record_keys();
+	const char		*text = "meshkit/1 records\nworkload: w\n"
+	    "reporter: x\n\nduration-us: 2\nreporter: source\n"
+	    "request-header: a: 1\nrequest-header: b: 2\nfuture: x\n"
+	    "start-us: 1\nresponse-header: c: 3\n\nreporter: destination\n"
+	    "start-us: 3\nduration-us: 4\nsampled: 1";
+	const char		*want[] = { NULL, NULL, "duration-us",
+	    "reporter", "request-header", "request-header", NULL,
+	    "start-us", "response-header", "reporter", "start-us",
+	    "duration-us", "sampled" };
+	struct record		 r;
+	char			 err[256];
+	size_t			 i, j;
+
+	/* every field the writer writes, once each, in its order */
+	assert_true(k->n >= 50 && k->n < MSG_KEY_NONE);
+	assert_string_equal(k->keys[0], "reporter");
+	assert_string_equal(k->keys[k->n - 1], "response-header");
+	for (i = 0; i < k->n; i++) {
+		assert_int_equal(k->lens[i], strlen(k->keys[i]));
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(k->keys[i], k->keys[j]);
+	}
+	assert_int_equal(read_one(text, &r, err, sizeof(err)), 0);
+	assert_int_equal(m.nfields, nitems(want));
+	for (i = 0; i < m.nfields; i++) {
+		if (want[i] == NULL) {
+			assert_int_equal(m.keyids[i], MSG_KEY_NONE);
+			continue;
+		}
+		assert_int_not_equal(m.keyids[i], MSG_KEY_NONE);
+		assert_string_equal(k->keys[m.keyids[i]], want[i]);
+	}
+	assert_int_equal(r.reporter, RECORD_SOURCE);
+	assert_int_equal(r.start_us, 1);
+	assert_int_equal(r.nrequest_headers, 2);
+	assert_str(r.request_headers[1].value, "2");
+	assert_str(r.response_headers[0].name, "c");
+	/* a message parsed without the keys says so */
+	assert_int_equal(msg_parse(&m, text, strlen(text), err,
+	    sizeof(err)), 0);
+	assert_null(m.keyed);
 }
 
 static void
@@ -430,6 +532,7 @@ main(void)
 		cmocka_unit_test(test_service_parts),
 		cmocka_unit_test(test_addr_split),
 		cmocka_unit_test(test_first_wins),
+		cmocka_unit_test(test_keyed),
 	};
 	int	 rc;
 
