@@ -162,6 +162,8 @@ static unsigned char	 record_order_field[nitems(record_fields)];
 static struct msg_keys	 record_order = {
 	record_order_key, record_order_len, 0
 };
+_Static_assert(nitems(record_fields) < MSG_KEY_NONE,
+    "a field's place in the order fits msg_keys");
 
 static void
 record_order_init(void)
@@ -191,7 +193,8 @@ record_order_init(void)
 	record_write(&w, &full);
 	end = w.buf + w.len;
 	/* past the first line and the empty one that starts the record */
-	for (p = memchr(w.buf, '\n', w.len) + 2; p < end; p = eol + 1) {
+	p = memchr(w.buf, '\n', w.len);
+	for (p = p != NULL ? p + 2 : end; p < end; p = eol + 1) {
 		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			eol = end;
 		if ((colon = memchr(p, ':', (size_t)(eol - p))) == NULL ||
