@@ -171,10 +171,10 @@ record_order_init(void)
 	static const char	 hex[] = "0123456789abcdef";
 	struct record		 full;
 	struct msg_writer	 w;
+	struct msg		 m;
 	const struct record_field *rf;
-	const char		*p, *end, *eol, *colon;
 	unsigned char		 seen[nitems(record_fields)] = { 0 };
-	size_t			 i;
+	size_t			 i, j;
 
 	memset(&full, 0, sizeof(full));
 	for (i = 0; i < nitems(record_fields); i++)
@@ -191,22 +191,21 @@ record_order_init(void)
 	msgw_init(&w);
 	msgw_begin(&w, "records");
 	record_write(&w, &full);
-	end = w.buf + w.len;
-	/* past the first line and the empty one that starts the record */
-	p = memchr(w.buf, '\n', w.len);
-	for (p = p != NULL ? p + 2 : end; p < end; p = eol + 1) {
-		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			eol = end;
-		if ((colon = memchr(p, ':', (size_t)(eol - p))) == NULL ||
-		    (rf = record_field_find((struct str){ p,
-		    (size_t)(colon - p) })) == NULL ||
-		    seen[rf - record_fields]++ > 0)
-			continue;
-		i = record_order.n++;
-		record_order_key[i] = rf->key;
-		record_order_len[i] = record_field_len[rf - record_fields];
-		record_order_field[i] = (unsigned char)(rf - record_fields);
-	}
+	msg_init(&m);
+	if (msg_parse(&m, w.buf, w.len, NULL, 0) == 0 && m.nrecords == 1)
+		for (j = m.records[0].first; j < m.records[0].first +
+		    m.records[0].count; j++) {
+			if ((rf = record_field_find(m.fields[j].key)) == NULL ||
+			    seen[rf - record_fields]++ > 0)
+				continue;
+			i = record_order.n++;
+			record_order_key[i] = rf->key;
+			record_order_len[i] = record_field_len[rf -
+			    record_fields];
+			record_order_field[i] = (unsigned char)(rf -
+			    record_fields);
+		}
+	msg_fini(&m);
 	msgw_fini(&w);
 }
 
