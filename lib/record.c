@@ -582,21 +582,29 @@ record_put_str(char *p, const char *key, size_t kn, struct str v)
 	return p;
 }
 
-/* "key: name: value" lines; a header over 2 KiB is no label. */
+/*
+ * "key: name: value" lines, each at most RECORD_MAX_HEADER_LINE bytes
+ * after the key: a longer value is cut there (the log's %REQ(X):Z%
+ * still has its first bytes), a name that long goes.
+ */
 static char *
 record_put_headers(char *p, const char *key, size_t kn,
     const struct record_header *h, size_t n)
 {
-	size_t	 i;
+	struct str	 v;
+	size_t		 i;
 
 	for (i = 0; i < n && i < RECORD_MAX_HEADERS; i++) {
-		if (h[i].name.n + 2 + h[i].value.n > 2048)
+		if (h[i].name.n + 2 >= RECORD_MAX_HEADER_LINE)
 			continue;
+		v = h[i].value;
+		if (h[i].name.n + 2 + v.n > RECORD_MAX_HEADER_LINE)
+			v.n = RECORD_MAX_HEADER_LINE - h[i].name.n - 2;
 		p = record_put_key(p, key, kn);
 		p = msgw_put_value(p, h[i].name);
 		*p++ = ':';
 		*p++ = ' ';
-		p = msgw_put_value(p, h[i].value);
+		p = msgw_put_value(p, v);
 		*p++ = '\n';
 	}
 	return p;

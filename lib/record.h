@@ -49,6 +49,8 @@ struct record_header {
 #define RECORD_HAS_SAMPLED		0x200
 #define RECORD_HAS_CODE			0x400
 
+#define RECORD_MAX_HEADER_LINE	2048	/* "name: value" of a header */
+
 struct record {
 	enum record_reporter	 reporter;
 	unsigned		 has;		/* RECORD_HAS_* */

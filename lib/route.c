@@ -788,6 +788,9 @@ route_decide(const struct config *cfg, struct route_state *st,
 
 	util_strlcpy(a->service, best.host, sizeof(a->service));
 	a->port = best.port->number;
+	/* Istio's name for the route it makes without a VirtualService */
+	util_strlcpy(a->policy.route_name, "default",
+	    sizeof(a->policy.route_name));
 	memset(&sk, 0, sizeof(sk));
 	route_collect(cfg, st, &best, NULL, a, &sk);
 	if (a->nendpoints == 0 && sk.unresolved > 0) {

@@ -128,6 +128,7 @@ struct route_policy {
 	char		 direct_body[1024];
 	char		 rewrite_path[512];	/* the whole new path */
 	char		 rewrite_authority[256];
+	char		 route_name[64];	/* Envoy's %ROUTE_NAME%; "" none */
 	int		 retries_set;		/* a retries line */
 	uint32_t	 retry_attempts;	/* 0: no retries */
 	uint64_t	 retry_per_try_ms;

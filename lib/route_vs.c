@@ -125,6 +125,7 @@ route_policy_reset(struct route_policy *p)
 	p->direct_body[0] = '\0';
 	p->rewrite_path[0] = '\0';
 	p->rewrite_authority[0] = '\0';
+	p->route_name[0] = '\0';
 	p->retries_set = 0;
 	p->retry_attempts = 0;
 	p->retry_per_try_ms = 0;
@@ -969,9 +970,10 @@ route_vs_decide(const struct config *cfg, struct route_state *st,
 		    "no http route matches", vsns, vs->meta.name);
 		return;
 	}
-	if (h->name != NULL)
+	if (h->name != NULL) {
 		snprintf(name, sizeof(name), "%.60s", h->name);
-	else
+		util_strlcpy(p->route_name, h->name, sizeof(p->route_name));
+	} else
 		snprintf(name, sizeof(name), "#%zu", i + 1);
 	util_strlcpy(a->service, vs->hosts[0], sizeof(a->service));
 

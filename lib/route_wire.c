@@ -181,6 +181,7 @@ route_policy_write(struct msg_writer *w, const struct route_policy *p)
 	}
 	route_put(w, "rewrite-path", p->rewrite_path);
 	route_put(w, "rewrite-authority", p->rewrite_authority);
+	route_put(w, "route-name", p->route_name);
 	for (i = 0; i < p->nheaders; i++) {
 		const struct route_header_op *h = &p->headers[i];
 
@@ -367,6 +368,10 @@ route_policy_read(struct str k, struct str v, struct route_policy *p,
 	}
 	if (util_str_eq(k, "rewrite-authority")) {
 		ROUTE_COPY(p->rewrite_authority, v);
+		return 1;
+	}
+	if (util_str_eq(k, "route-name")) {
+		ROUTE_COPY(p->route_name, v);
 		return 1;
 	}
 	if (util_str_eq(k, "retries")) {

@@ -69,6 +69,8 @@ static struct authz_decision *decision_new(const struct authz_reply *);
 static int	authz_ask(struct proxy *, struct authz_entry *,
 		    struct session *);
 static void	authz_request(struct proxy *, struct session *);
+static void	authz_details(struct session *,
+		    const struct authz_decision *);
 static void	authz_decided(struct session *, struct authz_decision *);
 static enum stage_result authz_start(struct session *);
 static void	authz_cancel(struct session *);
@@ -222,23 +224,11 @@ authz_peer(struct session *s, char *dest, size_t destlen)
 static size_t
 authz_destination(struct session *s, char *buf, size_t len)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 sl = sizeof(ss);
-	evutil_socket_t		 fd;
+	const char	*a = session_local_addr(s);
 
-	if (s->local_addr[0] == '\0') {
-		fd = bufferevent_getfd(s->bev);
-		if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss,
-		    &sl) == -1)
-			return 0;
-		util_format_sockaddr((struct sockaddr *)&ss, s->local_addr,
-		    sizeof(s->local_addr));
-		if (strrchr(s->local_addr, ':') == NULL) {
-			s->local_addr[0] = '\0';
-			return 0;
-		}
-	}
-	return util_strlcpy(buf, s->local_addr, len) < len ? strlen(buf) : 0;
+	if (a[0] == '\0')
+		return 0;
+	return util_strlcpy(buf, a, len) < len ? strlen(buf) : 0;
 }
 
 /* The local app the request goes to: decisions are its own. */
@@ -605,12 +595,42 @@ authz_serve(struct proxy *p, struct session *s, struct authz_decision *d)
 	authz_decided(s, d);
 }
 
+/*
+ * Envoy's %RESPONSE_CODE_DETAILS% of a denial: the JWT filter's
+ * "jwt_authn_access_denied{<its message, spaces as _>}" for a 401, the
+ * RBAC filter's for a 403 (which policy matched is authz-d's to say:
+ * meshctl why).
+ */
+static void
+authz_details(struct session *s, const struct authz_decision *d)
+{
+	static const char pre[] = "jwt_authn_access_denied{";
+	size_t	 n = sizeof(pre) - 1, i;
+
+	if (d->status != 401 || d->bodylen == 0) {
+		util_strlcpy(s->details, "rbac_access_denied_matched_policy"
+		    "[none]", sizeof(s->details));
+		return;
+	}
+	memcpy(s->details, pre, n);
+	for (i = 0; i < d->bodylen && n + 2 < sizeof(s->details); i++) {
+		char c = d->body[i];
+
+		if (c == '\n' || c == '\r')
+			break;
+		s->details[n++] = c == ' ' || c < 0x20 || c == 0x7f ? '_' : c;
+	}
+	s->details[n++] = '}';
+	s->details[n] = '\0';
+}
+
 /* Denied: answered here with authz-d's status and body.  Allowed: on. */
 static void
 authz_decided(struct session *s, struct authz_decision *d)
 {
 	if (!d->allow) {
 		util_strlcpy(s->flags, "UAEX", sizeof(s->flags));
+		authz_details(s, d);
 		log_info("%s: %d UAEX %.*s %.*s%.*s: authz-d denied%s%s",
 		    s->client_addr, d->status, (int)s->req.method.n,
 		    s->req.method.p, (int)s->req.authority.n,

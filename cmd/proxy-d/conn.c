@@ -417,6 +417,11 @@ conn_upstream(struct proxy *p, struct pool *pool, struct session *s,
 	sni[0] = '\0';
 	if (rt->sni[0] != '\0')
 		util_strlcpy(sni, rt->sni, sizeof(sni));
+	else if (t->kind == CONN_TLS_MESH && s != NULL && !s->inbound &&
+	    s->service[0] != '\0')
+		/* Istio's for mesh mTLS: the cluster's name, dots for bars */
+		snprintf(sni, sizeof(sni), "outbound_.%u_.%.63s_.%.170s",
+		    (unsigned)s->service_port, s->subset, s->service);
 	else if (t->kind == CONN_TLS_ORIGINATE && s != NULL &&
 	    s->req.authority.n > 0)
 		/* Istio's auto SNI: the request's host */

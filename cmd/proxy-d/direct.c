@@ -74,6 +74,7 @@ fault_abort(struct session *s)
 		return STAGE_NEXT;
 	s->proxy->faults++;
 	util_strlcpy(s->flags, "FI", sizeof(s->flags));
+	util_strlcpy(s->details, "fault_filter_abort", sizeof(s->details));
 	session_respond(s, (int)pol->fault_abort_status, "FI", "text/plain",
 	    body, sizeof(body) - 1, STR_NULL, STR_NULL);
 	return STAGE_STOP;
@@ -95,6 +96,8 @@ direct_start(struct session *s)
 	if (pol == NULL)
 		return STAGE_NEXT;
 	if (pol->direct_status != 0) {
+		util_strlcpy(s->details, "direct_response",
+		    sizeof(s->details));
 		session_respond(s, (int)pol->direct_status, NULL,
 		    "text/plain", pol->direct_body, strlen(pol->direct_body),
 		    STR_NULL, STR_NULL);
@@ -174,6 +177,7 @@ direct_cors(struct session *s)
 		session_error(s, 500, "DPE", "CORS preflight answer too long");
 		return 1;
 	}
+	util_strlcpy(s->details, "cors_response", sizeof(s->details));
 	session_respond(s, 200, NULL, NULL, "", 0, STR_NULL,
 	    (struct str){ extra, n });
 	return 1;
@@ -191,6 +195,7 @@ direct_redirect(struct session *s, const struct route_policy *p)
 		buf = xmalloc(n);
 		(void)head_redirect(&s->req, p, buf, n);
 	}
+	util_strlcpy(s->details, "direct_response", sizeof(s->details));
 	session_respond(s, (int)p->redirect_code, NULL, NULL, "", 0,
 	    (struct str){ buf, n - 1 }, STR_NULL);
 	if (buf != small)

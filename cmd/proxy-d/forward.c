@@ -14,6 +14,8 @@
 
 #include "log.h"
 #include "proxy.h"
+#include "spiffe.h"
+#include "tls.h"
 #include "util.h"
 
 static enum stage_result upstream_start(struct session *);
@@ -32,6 +34,7 @@ static void	pump_response(struct session *);
 static void	response_done(struct session *);
 static int	forward_retry(struct session *, enum retry_outcome, int, int);
 static void	forward_mirror(struct session *);
+static void	forward_up_principal(struct session *);
 
 const struct stage stage_upstream = {
 	.name = "upstream",
@@ -354,8 +357,11 @@ forward_pump_request(struct session *s)
 	if (s->req.framing == HTTP_BODY_LENGTH) {
 		n = len < s->body_left ? len : (size_t)s->body_left;
 		s->body_left -= n;
-		if (s->body_left == 0)
+		if (s->body_left == 0) {
 			s->req_body_done = 1;
+			if (s->proxy->hooks.request_done != NULL)
+				s->req_done_us = util_now_us();
+		}
 	} else {
 		int		 done;
 		ssize_t		 r;
@@ -377,8 +383,11 @@ forward_pump_request(struct session *s)
 			s->replay = NULL;
 			s->replay_lost = 1;
 		}
-		if (done)
+		if (done) {
 			s->req_body_done = 1;
+			if (s->proxy->hooks.request_done != NULL)
+				s->req_done_us = util_now_us();
+		}
 	}
 	if (n > 0 && s->replay == NULL)
 		s->replay_lost = 1;	/* body bytes gone, not kept */
@@ -613,8 +622,12 @@ response_head(struct session *s)
 
 	s->resp_head_done = 1;
 	s->resp_started = 1;
-	if (s->proxy->hooks.request_done != NULL)
+	if (s->proxy->hooks.request_done != NULL) {
 		s->resp_head_us = util_now_us();
+		/* an earlier try's failure is not this answer's */
+		s->details[0] = s->up_failure[0] = '\0';
+		forward_up_principal(s);
+	}
 	s->status = resp->status;
 	s->try_deadline_ms = 0;
 	if (!s->up->read_deadline)
@@ -804,6 +817,33 @@ forward_try_failed(struct session *s, enum retry_outcome o, int status,
  * The route's mirrors: each sampled one gets a copy of the request,
  * when its body (if any) is all here already and not over 64 KiB.
  */
+/*
+ * The server's SPIFFE ID on a mutual TLS connection, for the record's
+ * destination principal (as Envoy's peer metadata gives the client
+ * side): asked of its certificate once per connection, once the
+ * handshake is surely over (its answer came).
+ */
+static void
+forward_up_principal(struct session *s)
+{
+	struct upstream	*u = s->up;
+	SSL		*ssl;
+	char		 id[SPIFFE_ID_MAX + 1];
+
+	s->up_principal[0] = '\0';
+	if (u == NULL || (ssl = conn_ssl(u->bev)) == NULL ||
+	    u->pool->tls == NULL || u->pool->tls->kind != CONN_TLS_MESH)
+		return;
+	if (u->peer_id == NULL) {
+		if (tls_peer_spiffe_id(ssl, id, sizeof(id)) == -1)
+			return;
+		u->peer_id = xstrdup(id);
+	}
+	if (strlen(u->peer_id) < sizeof(s->up_principal))
+		util_strlcpy(s->up_principal, u->peer_id,
+		    sizeof(s->up_principal));
+}
+
 static void
 forward_mirror(struct session *s)
 {
@@ -861,6 +901,7 @@ forward_event(struct session *s, short what)
 			cluster_report(s->proxy, s->cluster, pool,
 			    u->connected ? "timeout" : "connect-failure");
 		if (!u->connected) {
+			session_up_failure(s, "connection_timeout", "");
 			forward_try_failed(s, RETRY_OUTCOME_CONNECT_FAILURE,
 			    503, "UF", "connect to %s timed out", pool->name);
 			return;
@@ -876,11 +917,18 @@ forward_event(struct session *s, short what)
 		return;
 	}
 	if (!u->connected && (what & BEV_EVENT_ERROR)) {
-		char	 reason[200];
+		char	 reason[200], tf[220];
+		int	 err = EVUTIL_SOCKET_ERROR();
 
 		cluster_report(s->proxy, s->cluster, pool,	/* breaker */
 		    "connect-failure");
 		conn_upstream_error(u, reason, sizeof(reason));
+		if (conn_ssl(u->bev) != NULL)
+			snprintf(tf, sizeof(tf), "TLS_error:%s", reason);
+		else
+			snprintf(tf, sizeof(tf), "delayed_connect_error:_%d",
+			    err);
+		session_up_failure(s, "connection_failure", tf);
 		why = reason;
 		forward_try_failed(s, RETRY_OUTCOME_CONNECT_FAILURE, 503, "UF",
 		    "connect to %s failed: %s", pool->name, why);

@@ -567,6 +567,14 @@ observe_upstream_head(struct session *s, struct extra_ops *x)
 	s->up_mtls = s->up != NULL && s->up->pool->tls != NULL &&
 	    s->up->pool->tls->kind == CONN_TLS_MESH &&
 	    conn_ssl(s->up->bev) != NULL;
+	/* asked of the socket once per connection: connect(2) bound it */
+	if (s->up != NULL) {
+		if (s->up->local[0] == '\0')
+			socket_local_addr(bufferevent_getfd(s->up->bev),
+			    s->up->local, sizeof(s->up->local));
+		util_strlcpy(s->up_local, s->up->local, sizeof(s->up_local));
+	}
+
 	if (s->inbound)
 		extra_ops_add(x, OBSERVE_SOURCE_HEADER,
 		    sizeof(OBSERVE_SOURCE_HEADER) - 1, NULL, 0, 1);
@@ -650,6 +658,7 @@ observe_request_done(struct proxy *p, const struct session *s,
 	const struct http_header	*h;
 	struct str			 v;
 	char				 cluster[400];
+	const char			*local;
 	uint64_t			 now_us = util_now_us();
 	size_t				 i;
 
@@ -732,7 +741,11 @@ observe_request_done(struct proxy *p, const struct session *s,
 				r.source.principal = (struct str){
 				    o->self_principal,
 				    strlen(o->self_principal) };
-			if (s->up_mtls && pe != NULL && pe->principal != NULL)
+			if (s->up_mtls && s->up_principal[0] != '\0')
+				r.destination.principal = (struct str){
+				    s->up_principal, strlen(s->up_principal) };
+			else if (s->up_mtls && pe != NULL &&
+			    pe->principal != NULL)
 				r.destination.principal = (struct str){
 				    pe->principal, strlen(pe->principal) };
 		}
@@ -757,9 +770,39 @@ observe_request_done(struct proxy *p, const struct session *s,
 		r.upstream_host = (struct str){ rec->endpoint,
 		    strlen(rec->endpoint) };
 	r.downstream_remote = (struct str){ rec->client, strlen(rec->client) };
-	if (s->listener != NULL) {
-		r.downstream_local = (struct str){ s->listener->address,
-		    strlen(s->listener->address) };
+	local = session_local_addr((struct session *)s);
+	if (local[0] != '\0')
+		r.downstream_local = (struct str){ local, strlen(local) };
+	if (s->up_failure[0] != '\0')
+		r.upstream_failure = (struct str){ s->up_failure,
+		    strlen(s->up_failure) };
+	else if (s->up_local[0] != '\0' && strcmp(s->flags, "UF") != 0)
+		r.upstream_local = (struct str){ s->up_local,
+		    strlen(s->up_local) };
+	r.protocol = s->req.version == 10 ? STR_LIT("HTTP/1.0") :
+	    STR_LIT("HTTP/1.1");
+	if (s->details[0] != '\0')
+		r.details = (struct str){ s->details, strlen(s->details) };
+	else if (s->resp_head_done && s->up_sent_us != 0)
+		r.details = STR_LIT("via_upstream");
+	if (s->req_body_done && s->start_us != 0) {
+		r.has |= RECORD_HAS_REQUEST_DURATION;
+		r.request_duration_us = s->req_done_us > s->start_us ?
+		    s->req_done_us - s->start_us : 0;
+	}
+	if (s->peer_sni != NULL)
+		r.sni = (struct str){ s->peer_sni, strlen(s->peer_sni) };
+	if (rec->inbound)
+		r.route_name = STR_LIT("default");
+	else if (s->policy != NULL && s->policy->p.route_name[0] != '\0')
+		r.route_name = (struct str){ s->policy->p.route_name,
+		    strlen(s->policy->p.route_name) };
+	/* Envoy logs the path it sent, and the one that came beside it */
+	if (!rec->inbound && s->policy != NULL &&
+	    s->policy->p.rewrite_path[0] != '\0' && s->up_sent_us != 0) {
+		r.original_path = r.path;
+		r.path = (struct str){ s->policy->p.rewrite_path,
+		    strlen(s->policy->p.rewrite_path) };
 	}
 	if (s->trace_id[0] != '\0') {
 		r.trace_id = (struct str){ s->trace_id, 32 };

@@ -93,6 +93,8 @@ struct upstream {
 	uint64_t		 idle_since_ms;
 	uint64_t		 requests;	/* served, this one included */
 	uint64_t		 idle_limit_ms;	/* 0: the Proxy's upstreamIdle */
+	char			 local[72];	/* its address, "" until asked */
+	char			*peer_id;	/* mTLS: the server's SPIFFE ID */
 };
 
 struct listener {
@@ -249,6 +251,10 @@ struct session {
 	uint64_t		 start_us;
 	uint64_t		 up_sent_us;	/* the last try's head went */
 	uint64_t		 resp_head_us;	/* its response head came */
+	uint64_t		 req_done_us;	/* the request's last byte came */
+	char			 up_local[72];	/* the last try's local address */
+	char			 up_failure[160]; /* why its connection failed */
+	char			 up_principal[256]; /* mTLS: the server's ID */
 	size_t			 resp_head_bytes; /* of the head sent back */
 	int			 up_mtls;	/* the last try's: mutual TLS */
 	int			 trace_started;
@@ -292,6 +298,8 @@ struct session {
 	int			 dechunk;	/* to a 1.0 client: unframed */
 	int			 resp_started;	/* bytes sent to the client */
 	char			 flags[PROXY_FLAG_LEN];
+	/* Envoy's %RESPONSE_CODE_DETAILS% of a local answer; "" none */
+	char			 details[256];
 
 	/* authz-d (authz.c) */
 	struct authz_entry	*authz_waiting;	/* on its waiters list */
@@ -428,6 +436,10 @@ void		 session_respond(struct session *, int, const char *,
 void		 session_error(struct session *, int, const char *,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
 void		 session_close(struct session *);
+void		 session_up_failure(struct session *, const char *,
+		    const char *);
+const char	*session_local_addr(struct session *);
+const char	*socket_local_addr(evutil_socket_t, char *, size_t);
 void		 session_abort(struct session *, const char *);
 void		 session_timer_rearm(struct session *);
 void		 session_rebind(struct session *, struct bufferevent *,

@@ -96,11 +96,10 @@ route_ready(struct session *s, struct route_entry *e)
 	}
 	policy_unref(s->policy);
 	s->policy = policy_ref(e->policy);
-	if (s->proxy->hooks.request_done != NULL) {
-		util_strlcpy(s->service, e->service, sizeof(s->service));
-		util_strlcpy(s->subset, e->subset, sizeof(s->subset));
-		s->service_port = e->port;
-	}
+	/* the record's, and the SNI of a mesh connection (conn.c) */
+	util_strlcpy(s->service, e->service, sizeof(s->service));
+	util_strlcpy(s->subset, e->subset, sizeof(s->subset));
+	s->service_port = e->port;
 	/*
 	 * The endpoint for the first try, and the others a retry may move
 	 * to, in the answer's order after it: kept here, since the answer
@@ -205,7 +204,7 @@ policy_present(const struct route_policy *p)
 {
 	return p->redirect_code != 0 || p->direct_status != 0 ||
 	    p->rewrite_path[0] != '\0' || p->rewrite_authority[0] != '\0' ||
-	    p->nheaders > 0 || p->nmirrors > 0 || p->cors ||
+	    p->route_name[0] != '\0' || p->nheaders > 0 || p->nmirrors > 0 || p->cors ||
 	    p->retry_attempts > 0 || p->fault_delay_ppm > 0 ||
 	    p->fault_abort_ppm > 0;
 }

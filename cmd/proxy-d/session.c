@@ -6,6 +6,8 @@
  * wait bounded by a deadline.  The bytes of heads are written by
  * head.c; the upstream side is forward.c.
  */
+#include <sys/socket.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@ static void	session_timer_cb(evutil_socket_t, short, void *);
 static void	session_wait_request(struct session *);
 static void	session_read_head(struct session *);
 static void	session_start_request(struct session *);
+static void	session_record_reset(struct session *);
 static void	timer_set(struct session *, uint64_t);
 static int	session_headers_fit(struct session *);
 
@@ -231,6 +234,7 @@ session_wait_request(struct session *s)
 	if (s->body_deadline)
 		session_body_deadline(s, 0);
 	s->flags[0] = '\0';
+	s->details[0] = '\0';
 	s->status = 0;
 	s->request_id[0] = '\0';
 	s->request_id_in = (struct str){ NULL, 0 };
@@ -346,6 +350,9 @@ session_read_head(struct session *s)
 		return;
 	}
 	if (end < 0) {
+		memset(&s->req, 0, sizeof(s->req));
+		s->headlen = 0;		/* the record counts no body */
+		s->bytes_in = s->bytes_out = 0;
 		session_error(s, err.status, "DPE", "%s", err.reason);
 		return;
 	}
@@ -431,16 +438,23 @@ session_start_request(struct session *s)
 	}
 	s->start_us = util_now_us();
 	s->start_ms = s->start_us / 1000;
-	if (p->hooks.request_done != NULL) {
-		s->service[0] = s->subset[0] = '\0';
-		s->service_port = 0;
-		s->trace_id[0] = s->span_id[0] = s->parent_span_id[0] = '\0';
-		s->up_sent_us = s->resp_head_us = 0;
-		s->resp_head_bytes = 0;
-		s->up_mtls = 0;
-		s->trace_started = 0;
-	}
+	if (p->hooks.request_done != NULL)
+		session_record_reset(s);
 	stage_begin(s);
+}
+
+/* What the request_done hook reads of a request, made new for one. */
+static void
+session_record_reset(struct session *s)
+{
+	s->service[0] = s->subset[0] = '\0';
+	s->service_port = 0;
+	s->trace_id[0] = s->span_id[0] = s->parent_span_id[0] = '\0';
+	s->up_sent_us = s->resp_head_us = s->req_done_us = 0;
+	s->up_local[0] = s->up_failure[0] = s->up_principal[0] = '\0';
+	s->resp_head_bytes = 0;
+	s->up_mtls = 0;
+	s->trace_started = 0;
 }
 
 /*
@@ -557,6 +571,8 @@ client_eventcb(struct bufferevent *bev, short what, void *arg)
 		log_info("%s: client went away mid-request (DC)",
 		    s->client_addr);
 		util_strlcpy(s->flags, "DC", sizeof(s->flags));
+		util_strlcpy(s->details, "downstream_remote_disconnect",
+		    sizeof(s->details));
 	}
 	session_free_now(s);
 }
@@ -581,6 +597,10 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		if (s->head_started) {
+			/* none of the last request's head is this one's */
+			memset(&s->req, 0, sizeof(s->req));
+			s->headlen = 0;
+			s->bytes_in = s->bytes_out = 0;
 			session_error(s, 408, "DPE",
 			    "request head not complete in time");
 			return;
@@ -699,6 +719,42 @@ session_respond(struct session *s, int status, const char *flags,
  * x-meshkit-flags, the reason in the body.  After a response has begun
  * there is nothing to say: the connection is cut.
  */
+/*
+ * Envoy's %RESPONSE_CODE_DETAILS% for an answer of proxy-d's own, by
+ * its response flag: the names Envoy's connection manager, router and
+ * HTTP/1 codec give the same ends.
+ */
+static const char *
+session_error_details(const char *flags, int status)
+{
+	static const struct {
+		const char	*flag;
+		const char	*details;
+	} map[] = {
+		{ "NR", "route_not_found" },
+		{ "UH", "no_healthy_upstream" },
+		{ "UF", "upstream_reset_before_response_started"
+		    "{connection_failure}" },
+		{ "UO", "upstream_reset_before_response_started{overflow}" },
+		{ "UPE", "upstream_reset_before_response_started"
+		    "{protocol_error}" },
+		{ "UT", "response_timeout" },
+		{ "SI", "stream_idle_timeout" },
+		{ "DC", "downstream_remote_disconnect" },
+		{ "RDU", "route_d_unavailable" },
+	};
+	size_t	 i;
+
+	if (strcmp(flags, "DPE") == 0)
+		return status == 431 ? "http1.headers_too_large" :
+		    status == 408 ? "request_header_timeout" :
+		    "http1.codec_error";
+	for (i = 0; i < nitems(map); i++)
+		if (strcmp(flags, map[i].flag) == 0)
+			return map[i].details;
+	return "";
+}
+
 void
 session_error(struct session *s, int status, const char *flags,
     const char *fmt, ...)
@@ -715,6 +771,18 @@ session_error(struct session *s, int status, const char *flags,
 		return;
 	}
 	util_strlcpy(s->flags, flags, sizeof(s->flags));
+	if (s->run.state == STAGE_IDLE && !s->resp_started &&
+	    s->proxy->hooks.request_done != NULL) {
+		/* before its stages: its record starts with its head */
+		session_record_reset(s);
+		s->start_us = s->head_started ? s->head_since_ms * 1000 :
+		    util_now_us();
+		s->start_ms = s->start_us / 1000;
+		stage_unstaged(s);
+	}
+	if (s->details[0] == '\0')
+		util_strlcpy(s->details, session_error_details(flags, status),
+		    sizeof(s->details));
 	log_info("%s: %d %s %.*s %.*s%.*s: %s", s->client_addr, status, flags,
 	    (int)s->req.method.n, s->req.method.p, (int)s->req.authority.n,
 	    s->req.authority.p, (int)s->req.path.n, s->req.path.p, reason);
@@ -724,6 +792,63 @@ session_error(struct session *s, int status, const char *flags,
 		blen = (int)strlen(body);
 	session_respond(s, status, flags, "text/plain", body, (size_t)blen,
 	    STR_NULL, STR_NULL);
+}
+
+/*
+ * Why the last try's connection failed, for the record: Envoy's
+ * %UPSTREAM_TRANSPORT_FAILURE_REASON% ("delayed_connect_error:_111",
+ * "TLS_error:..." with spaces as underscores) and the reset reason its
+ * %RESPONSE_CODE_DETAILS% names ("connection_failure", ...).
+ */
+void
+session_up_failure(struct session *s, const char *reset, const char *why)
+{
+	size_t	 i, n = 0;
+
+	if (s->proxy->hooks.request_done == NULL)
+		return;
+	for (i = 0; why[i] != '\0' && n + 1 < sizeof(s->up_failure); i++) {
+		unsigned char c = (unsigned char)why[i];
+
+		s->up_failure[n++] = c <= ' ' || c == 0x7f || c == '"' ||
+		    c == '\\' ? '_' : (char)c;
+	}
+	s->up_failure[n] = '\0';
+	snprintf(s->details, sizeof(s->details),
+	    "upstream_reset_before_response_started{%.40s%s%.160s}", reset,
+	    n > 0 ? "," : "", s->up_failure);
+}
+
+/*
+ * "addr:port" (IPv6 in brackets) a socket is bound to, in buf; "" when
+ * it has none (closed, or not an IP socket).
+ */
+const char *
+socket_local_addr(evutil_socket_t fd, char *buf, size_t len)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+
+	buf[0] = '\0';
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return buf;
+	util_format_sockaddr((struct sockaddr *)&ss, buf, len);
+	if (strrchr(buf, ':') == NULL)
+		buf[0] = '\0';
+	return buf;
+}
+
+/*
+ * The address the client connected to, asked of the socket once: the
+ * listener's may be a wildcard, or gone after a reload.
+ */
+const char *
+session_local_addr(struct session *s)
+{
+	if (s->local_addr[0] == '\0')
+		socket_local_addr(bufferevent_getfd(s->bev), s->local_addr,
+		    sizeof(s->local_addr));
+	return s->local_addr;
 }
 
 /* Flush what is queued for the client, then free: never right here. */

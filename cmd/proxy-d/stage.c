@@ -108,8 +108,14 @@ stage_end(struct session *s)
 	struct stage_run	*r = &s->run;
 	const struct stage	*st;
 
-	if (r->state == STAGE_IDLE)
+	if (r->state == STAGE_IDLE) {
+		if (r->unstaged) {
+			r->unstaged = 0;
+			if (s->proxy->hooks.request_done != NULL)
+				stage_record(s);
+		}
 		return;
+	}
 	r->state = STAGE_IDLE;
 	while (r->started > 0) {
 		st = r->pipeline->stage[--r->started];
@@ -118,6 +124,18 @@ stage_end(struct session *s)
 	}
 	if (s->proxy->hooks.request_done != NULL)
 		stage_record(s);
+}
+
+/*
+ * A request proxy-d answers before its stages begin (a head it cannot
+ * parse, CONNECT, a head that never ends): its answer's stage_end
+ * records it, as Envoy logs a codec error's 400.
+ */
+void
+stage_unstaged(struct session *s)
+{
+	if (s->run.state == STAGE_IDLE)
+		s->run.unstaged = 1;
 }
 
 int

@@ -130,6 +130,8 @@ struct stage_run {
 	size_t			 started;	/* stages started: to cancel */
 	enum stage_state	 state;
 	enum stage_result	 early;		/* STAGE_DONE_EARLY's result */
+	int			 unstaged;	/* answered before stage_begin:
+						   recorded all the same */
 };
 
 /*
@@ -187,6 +189,7 @@ int	extra_ops_add(struct extra_ops *, const char *name, size_t namelen,
 void	stage_begin(struct session *);
 void	stage_done(struct session *, enum stage_result);
 void	stage_end(struct session *);
+void	stage_unstaged(struct session *);
 int	stage_waiting(const struct session *);
 const char *stage_name(const struct session *);
 

@@ -120,6 +120,7 @@ upstream_free(struct upstream *u)
 {
 	conn_close(u->bev);
 	bufferevent_free(u->bev);
+	free(u->peer_id);
 	free(u);
 }
 
@@ -310,6 +311,7 @@ upstream_eventcb(struct bufferevent *bev, short what, void *arg)
 
 			cluster_report(s->proxy, s->cluster, u->pool,
 			    "connect-failure");
+			session_up_failure(s, "connection_failure", why);
 			forward_try_failed(s, RETRY_OUTCOME_CONNECT_FAILURE,
 			    503, "UF", "%s", why);
 			return;

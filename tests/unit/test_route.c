@@ -635,6 +635,7 @@ test_handle_route(void **state)
 	    "id: 1\nservice: rating.default.svc.cluster.local\nport: 8080\n"
 	    "endpoint: 127.0.0.1:8080\nendpoint: 127.0.0.2:8080\n"
 	    "lb: round-robin\nreuse: 1000\nvary: authority listener port\n"
+	    "route-name: default\n"
 	    "retries: attempts=2 per-try-timeout=0 "
 	    "retry-on=connect-failure,refused-stream,unavailable,cancelled\n"
 	    "reason: ServiceEntry default/rating host "

@@ -286,6 +286,8 @@ test_article_default(void **state)
 	}
 	assert_int_equal(v1, 5);
 	assert_string_equal(ans.vary, "authority listener port");
+	/* no VirtualService: Istio's route is named "default" */
+	assert_string_equal(ans.policy.route_name, "default");
 	route_state_free(st);
 	config_free(c);
 }
@@ -972,7 +974,8 @@ test_rewrite(void **state)
 	    "apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
 	    "metadata: {name: shop}\n"
 	    "spec:\n  hosts: [shop]\n  http:\n"
-	    "  - match: [{uri: {prefix: /old/}}]\n"
+	    "  - name: old-new\n"
+	    "    match: [{uri: {prefix: /old/}}]\n"
 	    "    rewrite: {uri: /new/, authority: shop.internal}\n"
 	    "    route: [{destination: {host: shop}}]\n"
 	    "  - match: [{uri: {exact: /exact}}]\n"
@@ -988,11 +991,14 @@ test_rewrite(void **state)
 	assert_string_equal(ans.policy.rewrite_path, "/new/a/b?q=1");
 	assert_string_equal(ans.policy.rewrite_authority, "shop.internal");
 	assert_non_null(strstr(ans.vary, "path"));
+	/* %ROUTE_NAME%: the http route's name; none for an unnamed one */
+	assert_string_equal(ans.policy.route_name, "old-new");
 	/* an exact match: the whole path replaced, the query kept */
 	k.path = "/exact?q=2";
 	first(c, &k);
 	assert_string_equal(ans.policy.rewrite_path, "/whole?q=2");
 	assert_string_equal(ans.policy.rewrite_authority, "");
+	assert_string_equal(ans.policy.route_name, "");
 	k.path = "/re/abc/x/y";
 	first(c, &k);
 	assert_string_equal(ans.policy.rewrite_path, "/x/y/abc");
@@ -1079,6 +1085,7 @@ test_policy_wire(void **state)
 	util_strlcpy(p->direct_body, "a\\b\nc", sizeof(p->direct_body));
 	util_strlcpy(p->rewrite_path, "/x?y", sizeof(p->rewrite_path));
 	util_strlcpy(p->rewrite_authority, "h", sizeof(p->rewrite_authority));
+	util_strlcpy(p->route_name, "r-1", sizeof(p->route_name));
 	p->retry_attempts = 3;
 	p->retry_per_try_ms = 2000;
 	util_strlcpy(p->retry_on, "5xx,reset", sizeof(p->retry_on));
@@ -1128,6 +1135,7 @@ test_policy_wire(void **state)
 	assert_int_equal(route_answer_read(&m, &m.records[0], b, err,
 	    sizeof(err)), 0);
 	assert_int_equal(b->policy.redirect_code, 301);
+	assert_string_equal(b->policy.route_name, "r-1");
 	assert_string_equal(b->policy.redirect_uri, "/n");
 	assert_string_equal(b->policy.redirect_authority, "b");
 	assert_string_equal(b->policy.redirect_scheme, "https");
