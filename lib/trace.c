@@ -2,10 +2,12 @@
 /*
  * Trace context and spans (trace.h).
  *
- * Context: W3C traceparent wins over B3 when a request has both, as
- * Envoy's tracers do; an invalid header is as good as none (the request
- * starts a new trace rather than fail).  B3's 64-bit trace ids are kept
- * as 16 digits in B3 headers and padded to 32 in traceparent.
+ * Context: B3 wins over W3C traceparent when a request has both, as
+ * Envoy's Zipkin tracer (Istio's zipkin provider) does with
+ * USE_B3_WITH_W3C_PROPAGATION; an invalid header is as good as none
+ * (the request starts a new trace rather than fail).  B3's 64-bit trace
+ * ids are kept as 16 digits in B3 headers and padded to 32 in
+ * traceparent.
  *
  * Spans: Istio's shape of them.  The name is "host:port/" and a star, of the
  * destination service, the local endpoint "app.namespace" of the
@@ -158,7 +160,7 @@ trace_parse_b3(struct str v, struct trace_context *ctx)
 			ctx->sampled = ctx->debug = 1;
 		else
 			return 0;
-		ctx->b3 = 1;
+		ctx->b3 = TRACE_B3_SINGLE;
 		return 0;	/* a decision, but no context */
 	}
 	if ((!trace_hex(part[0], 32) && !trace_hex(part[0], 16)) ||
@@ -184,7 +186,7 @@ trace_parse_b3(struct str v, struct trace_context *ctx)
 	trace_copy_id(ctx->trace_id, part[0], 32);
 	memcpy(ctx->span_id, part[1].p, 16);
 	ctx->span_id[16] = '\0';
-	ctx->b3 = 1;
+	ctx->b3 = TRACE_B3_SINGLE;
 	return 1;
 }
 
@@ -216,7 +218,7 @@ trace_parse_b3_multi(struct str trace_id, struct str span_id,
 		/* a decision alone still counts */
 		ctx->sampled = decision;
 		ctx->debug = debug;
-		ctx->b3 = decision != -1;
+		ctx->b3 = decision != -1 ? TRACE_B3_MULTI : TRACE_B3_NONE;
 		return 0;
 	}
 	trace_copy_id(ctx->trace_id, trace_id, 32);
@@ -228,7 +230,7 @@ trace_parse_b3_multi(struct str trace_id, struct str span_id,
 	}
 	ctx->sampled = decision;
 	ctx->debug = debug;
-	ctx->b3 = 1;
+	ctx->b3 = TRACE_B3_MULTI;
 	return 1;
 }
 
@@ -236,27 +238,41 @@ int
 trace_context_read(struct trace_context *ctx,
     struct str (*get)(const char *, void *), void *arg)
 {
-	struct trace_context	 b3;
-	struct str		 state;
+	struct trace_context	 b3, w3c;
+	struct str		 single;
+	int			 has_b3, has_w3c, form;
 
-	if (trace_parse_traceparent(get("traceparent", arg), ctx)) {
-		state = get("tracestate", arg);
-		if (state.p != NULL && state.n <= TRACE_MAX_STATE) {
-			memcpy(ctx->state, state.p, state.n);
-			ctx->state[state.n] = '\0';
-		}
-		return 1;
+	/* the b3 header, when sent, is the caller's B3: x-b3-* not read */
+	single = get("b3", arg);
+	if (single.p != NULL) {
+		has_b3 = trace_parse_b3(single, &b3);
+		form = TRACE_B3_SINGLE;
+	} else {
+		has_b3 = trace_parse_b3_multi(get("x-b3-traceid", arg),
+		    get("x-b3-spanid", arg), get("x-b3-parentspanid", arg),
+		    get("x-b3-sampled", arg), get("x-b3-flags", arg), &b3);
+		form = TRACE_B3_MULTI;
 	}
-	if (trace_parse_b3(get("b3", arg), &b3) ||
-	    trace_parse_b3_multi(get("x-b3-traceid", arg),
-	    get("x-b3-spanid", arg), get("x-b3-parentspanid", arg),
-	    get("x-b3-sampled", arg), get("x-b3-flags", arg), &b3) ||
-	    b3.sampled != -1) {
+	has_w3c = trace_parse_traceparent(get("traceparent", arg), &w3c);
+	if (has_b3)
 		*ctx = b3;
-		return ctx->trace_id[0] != '\0';
+	else if (has_w3c) {
+		*ctx = w3c;
+		/* a B3 decision alone overrides traceparent's flag */
+		if (b3.sampled != -1) {
+			ctx->sampled = b3.sampled;
+			ctx->debug = b3.debug;
+		}
+	} else {
+		trace_context_clear(ctx);
+		ctx->sampled = b3.sampled;
+		ctx->debug = b3.debug;
 	}
-	trace_context_clear(ctx);
-	return 0;
+	ctx->b3 = single.p != NULL || b3.b3 != TRACE_B3_NONE ? form :
+	    TRACE_B3_NONE;
+	/* tracestate belongs to the traceparent it came with (W3C 4.3) */
+	ctx->keep_state = has_w3c && strcmp(ctx->trace_id, w3c.trace_id) == 0;
+	return has_b3 || has_w3c;
 }
 
 void
@@ -289,30 +305,38 @@ void
 trace_context_write(const struct trace_context *ctx, const char *span_id,
     void (*set)(const char *, const char *, void *), void *arg)
 {
-	char	 value[64], id16[17];
-	int	 sampled = ctx->sampled == 1;
+	char		 value[80];
+	const char	*tid, *decision;
+	int		 sampled = ctx->sampled == 1 || ctx->debug;
+	int		 parent = ctx->span_id[0] != '\0';
 
 	snprintf(value, sizeof(value), "00-%s-%s-%s", ctx->trace_id, span_id,
 	    sampled ? "01" : "00");
 	set("traceparent", value, arg);
-	if (ctx->state[0] != '\0')
-		set("tracestate", ctx->state, arg);
-	if (!ctx->b3)
-		return;
+	if (!ctx->keep_state)
+		set("tracestate", NULL, arg);
 	/* a 64-bit trace stays 64-bit for B3 peers */
-	if (trace_zero(ctx->trace_id, 16)) {
-		memcpy(id16, ctx->trace_id + 16, 16);
-		id16[16] = '\0';
-		set("x-b3-traceid", id16, arg);
-	} else
-		set("x-b3-traceid", ctx->trace_id, arg);
+	tid = trace_zero(ctx->trace_id, 16) ? ctx->trace_id + 16 :
+	    ctx->trace_id;
+	decision = ctx->debug ? "d" : sampled ? "1" : "0";
+	if (ctx->b3 == TRACE_B3_SINGLE) {
+		snprintf(value, sizeof(value), "%s-%s-%s%s%s", tid, span_id,
+		    decision, parent ? "-" : "", parent ? ctx->span_id : "");
+		set("b3", value, arg);
+		set("x-b3-traceid", NULL, arg);
+		set("x-b3-spanid", NULL, arg);
+		set("x-b3-parentspanid", NULL, arg);
+		set("x-b3-sampled", NULL, arg);
+		set("x-b3-flags", NULL, arg);
+		return;
+	}
+	set("b3", NULL, arg);
+	set("x-b3-traceid", tid, arg);
 	set("x-b3-spanid", span_id, arg);
-	if (ctx->span_id[0] != '\0')
-		set("x-b3-parentspanid", ctx->span_id, arg);
-	if (ctx->debug)
-		set("x-b3-flags", "1", arg);
-	else
-		set("x-b3-sampled", sampled ? "1" : "0", arg);
+	set("x-b3-parentspanid", parent ? ctx->span_id : NULL, arg);
+	/* debug implies sampled: B3 sends x-b3-flags alone then */
+	set("x-b3-sampled", ctx->debug ? NULL : decision, arg);
+	set("x-b3-flags", ctx->debug ? "1" : NULL, arg);
 }
 
 /* Span strings are packed in one buffer: add one, NUL-terminated. */

@@ -15,7 +15,10 @@
 #include "sbuf.h"
 #include "util.h"
 
-#define TRACE_MAX_STATE		512	/* bytes of tracestate kept */
+/* Which B3 form the caller spoke: the one the request goes on in. */
+#define TRACE_B3_NONE		0
+#define TRACE_B3_MULTI		1	/* x-b3-traceid and the rest */
+#define TRACE_B3_SINGLE		2	/* b3 */
 
 /* The context of an incoming request, as its headers gave it. */
 struct trace_context {
@@ -24,8 +27,8 @@ struct trace_context {
 	char		 parent_id[17];	/* B3's parent, "" when none */
 	int		 sampled;	/* 1, 0, or -1: no decision yet */
 	int		 debug;		/* B3 flags: 1, or "d" */
-	int		 b3;		/* came as B3 (reply in B3 too) */
-	char		 state[TRACE_MAX_STATE + 1];	/* tracestate */
+	int		 b3;		/* TRACE_B3_* */
+	int		 keep_state;	/* the tracestate received goes on */
 };
 
 /* Header names, lower case, that carry a context. */
@@ -35,10 +38,17 @@ extern const size_t trace_nheaders;
 int	trace_header_is(struct str);
 
 /*
- * Reads traceparent ("00-<32 hex>-<16 hex>-<2 hex>"), else the single
- * b3 header, else the x-b3-* headers, from get(name, arg).  Returns 1
- * with ctx filled when one was valid, 0 otherwise (ctx empty, sampled
- * -1; an invalid header counts as none, as the W3C says).
+ * Reads the context from get(name, arg) as Envoy's Zipkin tracer does
+ * with USE_B3_WITH_W3C_PROPAGATION: B3 first (the b3 header when there
+ * is one, else the x-b3-* headers), then traceparent ("00-<32 hex>-<16
+ * hex>-<2 hex>").  A B3 decision without ids ("b3: 0", "x-b3-sampled:
+ * 1", "b3: d") holds for whichever context is continued or begun.
+ * Returns 1 with ctx filled when a context was valid, 0 otherwise (ids
+ * empty; an invalid header counts as none, as the W3C says).  The
+ * tracestate received is kept (keep_state) only beside a valid
+ * traceparent of the trace continued.  get() returns a str with p NULL
+ * for a header not sent; a traceparent sent more than once is invalid
+ * (W3C), and get() reports it so by returning an empty value.
  */
 int	trace_context_read(struct trace_context *ctx,
 	    struct str (*get)(const char *name, void *arg), void *arg);
@@ -60,9 +70,12 @@ int	trace_sample(uint32_t ppm);
 
 /*
  * The headers to send upstream for a span span_id of ctx's trace
- * (ctx->span_id its parent): traceparent and tracestate always, the
- * x-b3-* headers too when the request came with B3.  Calls
- * set(name, value, arg) for each.
+ * (ctx->span_id its parent, "" for a new trace): traceparent, and B3 in
+ * the caller's form, the b3 header for a caller that sent one, else the
+ * x-b3-* headers (a new trace too: Istio's applications pass those on).
+ * Every other context header is removed, so that none describes another
+ * trace: set(name, NULL, arg) removes, set(name, value, arg) replaces.
+ * tracestate is left as it came when ctx->keep_state, else removed.
  */
 void	trace_context_write(const struct trace_context *ctx,
 	    const char *span_id, void (*set)(const char *, const char *,

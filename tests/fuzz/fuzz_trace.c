@@ -59,6 +59,10 @@ fuzz_set(const char *name, const char *value, void *arg)
 	struct fuzz_headers	*h = arg;
 	size_t			 i = fuzz_index(name);
 
+	if (value == NULL) {
+		h->set[i] = 0;	/* removed */
+		return;
+	}
 	if (strlen(value) >= sizeof(h->out[i]))
 		abort();
 	strcpy(h->out[i], value);

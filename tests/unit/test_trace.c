@@ -16,12 +16,14 @@
 #include "trace.h"
 #include "util.h"
 
+#define REMOVED	"(removed)"
+
 struct headers {
 	const char	*names[8];
 	const char	*values[8];
 	size_t		 n;
-	char		 out[8][128];
-	char		 outnames[8][32];
+	char		 out[12][128];	/* REMOVED: removed */
+	char		 outnames[12][32];
 	size_t		 nout;
 };
 
@@ -35,6 +37,9 @@ static void	test_b3_single(void **);
 static void	test_b3_multi(void **);
 static void	test_read_order(void **);
 static void	test_write(void **);
+static void	test_decision_only(void **);
+static void	test_state(void **);
+static void	test_write_replaces(void **);
 static void	test_random(void **);
 static void	test_zipkin(void **);
 static void	test_otlp(void **);
@@ -64,9 +69,11 @@ set(const char *name, const char *value, void *arg)
 {
 	struct headers	*h = arg;
 
-	assert_true(h->nout < 8);
+	assert_true(h->nout < 12);
+	assert_null(out(h, name));	/* one operation a header */
 	snprintf(h->outnames[h->nout], sizeof(h->outnames[0]), "%s", name);
-	snprintf(h->out[h->nout++], sizeof(h->out[0]), "%s", value);
+	snprintf(h->out[h->nout++], sizeof(h->out[0]), "%s",
+	    value != NULL ? value : REMOVED);
 }
 
 static const char *
@@ -133,7 +140,7 @@ test_b3_single(void **state)
 	assert_string_equal(c.span_id, "e457b5a2e4d86bd1");
 	assert_string_equal(c.parent_id, "05e3ac9a4f6e3b90");
 	assert_int_equal(c.sampled, 1);
-	assert_int_equal(c.b3, 1);
+	assert_int_equal(c.b3, TRACE_B3_SINGLE);
 	/* 64-bit ids are padded */
 	assert_int_equal(trace_parse_b3(s("a3ce929d0e0e4736-00f067aa0ba902b7"),
 	    &c), 1);
@@ -190,18 +197,98 @@ test_read_order(void **state)
 		  "congo=t61rcWkgMzE" }, 4, { { 0 } }, { { 0 } }, 0,
 	};
 
-	assert_int_equal(trace_context_read(&c, get, &h), 1);
-	assert_string_equal(c.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
-	assert_string_equal(c.state, "congo=t61rcWkgMzE");
-	/* a broken traceparent: B3 it is */
-	h.values[2] = "00-bad";
+	/* both valid: B3 first, as Envoy's Zipkin tracer */
 	assert_int_equal(trace_context_read(&c, get, &h), 1);
 	assert_string_equal(c.trace_id, "0000000000000000463ac35c9f6413ad");
-	assert_int_equal(c.b3, 1);
+	assert_string_equal(c.span_id, "a2fb4a1d1a96d312");
+	assert_int_equal(c.b3, TRACE_B3_MULTI);
 	assert_int_equal(c.sampled, -1);
+	/* tracestate was of the other trace */
+	assert_int_equal(c.keep_state, 0);
+	/* a broken B3: traceparent it is */
+	h.values[1] = "a2fb4a1d1a96d31";
+	assert_int_equal(trace_context_read(&c, get, &h), 1);
+	assert_string_equal(c.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+	assert_int_equal(c.sampled, 1);
+	assert_int_equal(c.keep_state, 1);
+	/* the same trace in both: B3's ids, tracestate goes on */
+	h.values[0] = "4bf92f3577b34da6a3ce929d0e0e4736";
+	h.values[1] = "a2fb4a1d1a96d312";
+	assert_int_equal(trace_context_read(&c, get, &h), 1);
+	assert_string_equal(c.span_id, "a2fb4a1d1a96d312");
+	assert_int_equal(c.keep_state, 1);
 	h.n = 0;
 	assert_int_equal(trace_context_read(&c, get, &h), 0);
 	assert_int_equal(c.sampled, -1);
+	assert_int_equal(c.b3, TRACE_B3_NONE);
+}
+
+/* "b3: 0", "b3: 1", "b3: d": a decision without ids still holds. */
+static void
+test_decision_only(void **state)
+{
+	struct trace_context	 c;
+	struct headers		 h = {
+		{ "b3", "x-b3-sampled", "traceparent" },
+		{ "0", "1",
+		  "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" },
+		2, { { 0 } }, { { 0 } }, 0,
+	};
+
+	assert_int_equal(trace_context_read(&c, get, &h), 0);
+	assert_int_equal(c.sampled, 0);
+	assert_int_equal(c.debug, 0);
+	assert_int_equal(c.b3, TRACE_B3_SINGLE);
+	h.values[0] = "1";
+	assert_int_equal(trace_context_read(&c, get, &h), 0);
+	assert_int_equal(c.sampled, 1);
+	h.values[0] = "d";
+	assert_int_equal(trace_context_read(&c, get, &h), 0);
+	assert_int_equal(c.sampled, 1);
+	assert_int_equal(c.debug, 1);
+	/* beside a traceparent: its trace, B3's decision */
+	h.values[0] = "0";
+	h.n = 3;
+	h.names[1] = "x";
+	assert_int_equal(trace_context_read(&c, get, &h), 1);
+	assert_string_equal(c.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+	assert_int_equal(c.sampled, 0);
+	assert_int_equal(c.b3, TRACE_B3_SINGLE);
+	/* the multi form's decision alone */
+	h.names[0] = "x-b3-flags";
+	h.values[0] = "1";
+	h.n = 1;
+	assert_int_equal(trace_context_read(&c, get, &h), 0);
+	assert_int_equal(c.sampled, 1);
+	assert_int_equal(c.debug, 1);
+	assert_int_equal(c.b3, TRACE_B3_MULTI);
+}
+
+/* W3C 4.3: no valid traceparent, no tracestate. */
+static void
+test_state(void **state)
+{
+	struct trace_context	 c;
+	struct headers		 h = {
+		{ "tracestate", "traceparent" },
+		{ "congo=t61rcWkgMzE",
+		  "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" },
+		1, { { 0 } }, { { 0 } }, 0,
+	};
+
+	assert_int_equal(trace_context_read(&c, get, &h), 0);
+	assert_int_equal(c.keep_state, 0);
+	h.n = 2;
+	assert_int_equal(trace_context_read(&c, get, &h), 1);
+	assert_int_equal(c.keep_state, 1);
+	/* sent twice: the getter says so with an empty value */
+	h.values[1] = "";
+	assert_int_equal(trace_context_read(&c, get, &h), 0);
+	assert_int_equal(c.keep_state, 0);
+	h.nout = 0;
+	strcpy(c.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+	trace_context_write(&c, "b7ad6b7169203331", set, &h);
+	assert_string_equal(out(&h, "tracestate"), REMOVED);
 }
 
 static void
@@ -213,12 +300,18 @@ test_write(void **state)
 	memset(&h, 0, sizeof(h));
 	assert_int_equal(trace_parse_traceparent(s("00-4bf92f3577b34da6a3ce9"
 	    "29d0e0e4736-00f067aa0ba902b7-01"), &c), 1);
-	snprintf(c.state, sizeof(c.state), "rojo=1");
+	c.keep_state = 1;
 	trace_context_write(&c, "b7ad6b7169203331", set, &h);
 	assert_string_equal(out(&h, "traceparent"),
 	    "00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01");
-	assert_string_equal(out(&h, "tracestate"), "rojo=1");
-	assert_null(out(&h, "x-b3-traceid"));
+	/* left as it came */
+	assert_null(out(&h, "tracestate"));
+	/* W3C in, B3 multi out too */
+	assert_string_equal(out(&h, "x-b3-traceid"),
+	    "4bf92f3577b34da6a3ce929d0e0e4736");
+	assert_string_equal(out(&h, "x-b3-parentspanid"), "00f067aa0ba902b7");
+	assert_string_equal(out(&h, "x-b3-sampled"), "1");
+	assert_string_equal(out(&h, "b3"), REMOVED);
 
 	memset(&h, 0, sizeof(h));
 	assert_int_equal(trace_parse_b3(s("a3ce929d0e0e4736-00f067aa0ba902b7-"
@@ -226,11 +319,57 @@ test_write(void **state)
 	trace_context_write(&c, "b7ad6b7169203331", set, &h);
 	assert_string_equal(out(&h, "traceparent"),
 	    "00-0000000000000000a3ce929d0e0e4736-b7ad6b7169203331-00");
-	assert_string_equal(out(&h, "x-b3-traceid"), "a3ce929d0e0e4736");
+	/* b3 in, b3 out */
+	assert_string_equal(out(&h, "b3"),
+	    "a3ce929d0e0e4736-b7ad6b7169203331-0-00f067aa0ba902b7");
+	assert_string_equal(out(&h, "x-b3-traceid"), REMOVED);
+	assert_string_equal(out(&h, "x-b3-spanid"), REMOVED);
+	assert_string_equal(out(&h, "x-b3-parentspanid"), REMOVED);
+	assert_string_equal(out(&h, "x-b3-sampled"), REMOVED);
+	assert_string_equal(out(&h, "x-b3-flags"), REMOVED);
+	assert_string_equal(out(&h, "tracestate"), REMOVED);
+}
+
+/* A new trace, a debug one: every context header of the one trace. */
+static void
+test_write_replaces(void **state)
+{
+	struct trace_context	 c;
+	struct headers		 h;
+
+	memset(&c, 0, sizeof(c));
+	memset(&h, 0, sizeof(h));
+	strcpy(c.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+	c.sampled = 1;
+	trace_context_write(&c, "b7ad6b7169203331", set, &h);
+	assert_string_equal(out(&h, "x-b3-traceid"),
+	    "4bf92f3577b34da6a3ce929d0e0e4736");
 	assert_string_equal(out(&h, "x-b3-spanid"), "b7ad6b7169203331");
-	assert_string_equal(out(&h, "x-b3-parentspanid"), "00f067aa0ba902b7");
-	assert_string_equal(out(&h, "x-b3-sampled"), "0");
-	assert_null(out(&h, "tracestate"));
+	assert_string_equal(out(&h, "x-b3-parentspanid"), REMOVED);
+	assert_string_equal(out(&h, "x-b3-sampled"), "1");
+	assert_string_equal(out(&h, "x-b3-flags"), REMOVED);
+	assert_string_equal(out(&h, "b3"), REMOVED);
+	assert_string_equal(out(&h, "tracestate"), REMOVED);
+
+	memset(&h, 0, sizeof(h));
+	c.debug = 1;
+	trace_context_write(&c, "b7ad6b7169203331", set, &h);
+	assert_string_equal(out(&h, "x-b3-flags"), "1");
+	assert_string_equal(out(&h, "x-b3-sampled"), REMOVED);
+	assert_string_equal(out(&h, "traceparent"),
+	    "00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01");
+	memset(&h, 0, sizeof(h));
+	c.b3 = TRACE_B3_SINGLE;
+	c.sampled = 0;
+	c.debug = 0;
+	trace_context_write(&c, "b7ad6b7169203331", set, &h);
+	assert_string_equal(out(&h, "b3"),
+	    "4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-0");
+	c.debug = 1;
+	memset(&h, 0, sizeof(h));
+	trace_context_write(&c, "b7ad6b7169203331", set, &h);
+	assert_string_equal(out(&h, "b3"),
+	    "4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-d");
 }
 
 static void
@@ -422,6 +561,9 @@ main(void)
 		cmocka_unit_test(test_b3_multi),
 		cmocka_unit_test(test_read_order),
 		cmocka_unit_test(test_write),
+		cmocka_unit_test(test_decision_only),
+		cmocka_unit_test(test_state),
+		cmocka_unit_test(test_write_replaces),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_zipkin),
 		cmocka_unit_test(test_otlp),
