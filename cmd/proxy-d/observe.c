@@ -45,10 +45,6 @@
 #define OBSERVE_COUNTERS_MS	2000	/* counters alone, when idle */
 #define OBSERVE_BATCH_MS	50	/* a batch waits this long at most */
 
-#define OBSERVE_CTX_ANY		0x1	/* a trace context header */
-#define OBSERVE_CTX_B3		0x2	/* b3 */
-#define OBSERVE_CTX_B3_MULTI	0x4	/* x-b3-traceid, -sampled or -flags */
-
 /* A workload at an endpoint address, for outbound records. */
 struct observe_peer {
 	char		*workload;
@@ -84,6 +80,7 @@ static void	observe_upstream_head(struct session *, struct extra_ops *);
 static void	observe_request_done(struct proxy *, const struct session *,
 		    const struct request_record *);
 static void	observe_trace_start(struct observe *, struct session *);
+static void	observe_trace_set(const char *, const char *, void *);
 static int	observe_has_context(const struct session *);
 static void	observe_wall_offset(struct observe *);
 static struct str observe_header(const struct session *, const char *);
@@ -474,23 +471,36 @@ observe_header(const struct session *s, const char *name)
 	return h != NULL ? h->value : STR_NULL;
 }
 
+/*
+ * trace_context_read's getter: a traceparent sent twice is invalid (W3C
+ * 3.2: "more than one traceparent: not valid"), said with an empty one.
+ */
 static struct str
 observe_get(const char *name, void *arg)
 {
-	return observe_header(arg, name);
+	const struct session		*s = arg;
+	const struct http_header	*h;
+	size_t				 i, n = 0;
+
+	if (strcmp(name, "traceparent") != 0)
+		return observe_header(s, name);
+	for (i = 0; i < s->req.nheaders; i++) {
+		h = &s->req.headers[i];
+		if (util_str_caseeq(h->name, "traceparent") && n++ > 0)
+			return STR_LIT("");
+	}
+	return observe_header(s, name);
 }
 
 /*
- * Which trace context headers the request has, in one pass over its
- * names: OBSERVE_CTX_ANY for any, and which B3 form the caller spoke;
- * a request without one (most, at the edge) costs no lookups of each.
+ * Has the request a trace context header?  One pass over its names: a
+ * request without one (most, at the edge) costs no lookups of each.
  */
 static int
 observe_has_context(const struct session *s)
 {
 	const struct http_header	*h;
 	size_t				 i;
-	int				 has = 0;
 
 	for (i = 0; i < s->req.nheaders; i++) {
 		h = &s->req.headers[i];
@@ -500,19 +510,12 @@ observe_has_context(const struct session *s)
 		case 't':
 		case 'b':
 		case 'x':
-			if (!trace_header_is(h->name))
-				break;
-			has |= OBSERVE_CTX_ANY;
-			if (util_str_caseeq(h->name, "b3"))
-				has |= OBSERVE_CTX_B3;
-			else if (util_str_caseeq(h->name, "x-b3-traceid") ||
-			    util_str_caseeq(h->name, "x-b3-sampled") ||
-			    util_str_caseeq(h->name, "x-b3-flags"))
-				has |= OBSERVE_CTX_B3_MULTI;
+			if (trace_header_is(h->name))
+				return 1;
 			break;
 		}
 	}
-	return has;
+	return 0;
 }
 
 /* This request's trace: continued from its headers, or begun here. */
@@ -520,44 +523,70 @@ static void
 observe_trace_start(struct observe *o, struct session *s)
 {
 	struct trace_context	 ctx;
-	int			 has;
 
 	s->trace_started = 1;
-	s->trace_b3 = 0;
+	s->trace_b3 = TRACE_B3_NONE;
 	s->trace_debug = 0;
+	s->trace_state = 0;
 	if (!o->tracing) {
 		s->trace_id[0] = '\0';
 		return;
 	}
+	memset(&ctx, 0, sizeof(ctx));
 	ctx.sampled = -1;
-	ctx.debug = 0;
-	if ((has = observe_has_context(s)) && trace_context_read(&ctx,
-	    observe_get, s)) {
+	if (observe_has_context(s) && trace_context_read(&ctx, observe_get,
+	    s)) {
 		memcpy(s->trace_id, ctx.trace_id, sizeof(s->trace_id));
 		memcpy(s->parent_span_id, ctx.span_id,
 		    sizeof(s->parent_span_id));
 	} else {
+		/* a decision without ids ("b3: 0") is kept for the new one */
 		trace_random_hex(s->trace_id, 16);
 		s->parent_span_id[0] = '\0';
 	}
-	/* B3 the caller spoke goes on, updated, beside traceparent */
-	if (has & OBSERVE_CTX_B3)
-		s->trace_b3 = 2;
-	else if (has & OBSERVE_CTX_B3_MULTI)
-		s->trace_b3 = 1;
+	s->trace_b3 = ctx.b3;
+	s->trace_state = ctx.keep_state;
 	s->trace_debug = ctx.debug;
 	s->trace_sampled = ctx.sampled != -1 ? ctx.sampled :
 	    trace_sample(o->sampling_ppm);
 	trace_random_hex(s->span_id, 8);
 }
 
+/* trace_context_write's: each value copied where the head can see it. */
+struct observe_trace_out {
+	struct session		*session;
+	struct extra_ops	*ops;
+	size_t			 used;
+};
+
+static void
+observe_trace_set(const char *name, const char *value, void *arg)
+{
+	struct observe_trace_out	*out = arg;
+	struct session			*s = out->session;
+	size_t				 n;
+	char				*v;
+
+	if (value == NULL) {
+		extra_ops_add(out->ops, name, strlen(name), NULL, 0, 1);
+		return;
+	}
+	n = strlen(value);
+	if (out->used + n + 1 > sizeof(s->trace_values))
+		return;		/* cannot be: the values are bounded */
+	v = s->trace_values + out->used;
+	memcpy(v, value, n + 1);
+	out->used += n + 1;
+	extra_ops_add(out->ops, name, strlen(name), v, n, 0);
+}
+
 /* Before each upstream head: the trace context, who we are. */
 static void
 observe_upstream_head(struct session *s, struct extra_ops *x)
 {
-	struct observe	*o = s->proxy->observe;
-	const char	*tid;
-	int		 n;
+	struct observe			*o = s->proxy->observe;
+	struct trace_context		 ctx;
+	struct observe_trace_out	 out = { s, x, 0 };
 
 	if (o == NULL)
 		return;
@@ -584,37 +613,14 @@ observe_upstream_head(struct session *s, struct extra_ops *x)
 		    strlen(o->self_header), 0);
 	if (s->trace_id[0] == '\0')
 		return;
-	/* 00-<trace>-<span>-<flags>, without printf */
-	memcpy(s->traceparent, "00-", 3);
-	memcpy(s->traceparent + 3, s->trace_id, 32);
-	s->traceparent[35] = '-';
-	memcpy(s->traceparent + 36, s->span_id, 16);
-	memcpy(s->traceparent + 52, s->trace_sampled ? "-01" : "-00", 3);
-	s->traceparent[55] = '\0';
-	extra_ops_add(x, "traceparent", 11, s->traceparent, 55, 0);
-	/* a 64-bit trace stays 64-bit for B3 peers */
-	tid = strncmp(s->trace_id, "0000000000000000", 16) == 0 ?
-	    s->trace_id + 16 : s->trace_id;
-	if (s->trace_b3 == 2) {
-		n = snprintf(s->b3, sizeof(s->b3), "%s-%s-%s%s%s", tid,
-		    s->span_id, s->trace_debug ? "d" : s->trace_sampled ?
-		    "1" : "0", s->parent_span_id[0] != '\0' ? "-" : "",
-		    s->parent_span_id);
-		extra_ops_add(x, "b3", 2, s->b3, (size_t)n, 0);
-	} else if (s->trace_b3 == 1) {
-		extra_ops_add(x, "x-b3-traceid", 12, tid, strlen(tid), 0);
-		extra_ops_add(x, "x-b3-spanid", 11, s->span_id, 16, 0);
-		if (s->parent_span_id[0] != '\0')
-			extra_ops_add(x, "x-b3-parentspanid", 17,
-			    s->parent_span_id, 16, 0);
-		else
-			extra_ops_add(x, "x-b3-parentspanid", 17, NULL, 0, 1);
-		if (s->trace_debug)
-			extra_ops_add(x, "x-b3-flags", 10, "1", 1, 0);
-		else
-			extra_ops_add(x, "x-b3-sampled", 12,
-			    s->trace_sampled ? "1" : "0", 1, 0);
-	}
+	memset(&ctx, 0, sizeof(ctx));
+	memcpy(ctx.trace_id, s->trace_id, sizeof(ctx.trace_id));
+	memcpy(ctx.span_id, s->parent_span_id, sizeof(ctx.span_id));
+	ctx.sampled = s->trace_sampled;
+	ctx.debug = s->trace_debug;
+	ctx.b3 = s->trace_b3;
+	ctx.keep_state = s->trace_state;
+	trace_context_write(&ctx, s->span_id, observe_trace_set, &out);
 }
 
 /* "workload=W,namespace=N,app=A,version=V" */

@@ -259,10 +259,10 @@ struct session {
 	int			 up_mtls;	/* the last try's: mutual TLS */
 	int			 trace_started;
 	int			 trace_sampled;
-	int			 trace_b3;	/* 1: x-b3-*, 2: single b3 */
+	int			 trace_b3;	/* TRACE_B3_*: the caller's */
 	int			 trace_debug;
-	char			 traceparent[56];
-	char			 b3[72];
+	int			 trace_state;	/* its tracestate goes on */
+	char			 trace_values[256]; /* the headers' sent up */
 
 	/* route */
 	struct route_entry	*waiting;	/* on its waiters list */

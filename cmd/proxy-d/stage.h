@@ -176,7 +176,8 @@ struct proxy_hooks {
 };
 
 /* Header operations a hook adds to one upstream request head. */
-#define EXTRA_OPS_MAX	8
+/* x-forwarded-client-cert, x-meshkit-source, the 8 trace headers */
+#define EXTRA_OPS_MAX	12
 struct extra_ops {
 	struct head_op	*op;		/* EXTRA_OPS_MAX of them */
 	size_t		 n;

@@ -126,6 +126,41 @@ check "B3 headers: a 64-bit trace stays 64-bit" grep -qi '^x-b3-traceid: 463ac35
 check "B3 headers: a new span under the caller's" eval \
 	'grep -qi "^x-b3-parentspanid: " <<<"$hdrs" && ! grep -qi "^x-b3-spanid: a2fb4a1d1a96d312" <<<"$hdrs"'
 
+# one context upstream: every trace header of the trace in traceparent
+tp_trace() { sed -n 's/^traceparent: 00-\([0-9a-f]\{32\}\)-.*/\1/Ip' <<<"$1" | tr -d '\r'; }
+hval() { grep -i "^$1: " <<<"$2" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
+hdrs=$(get "http://127.0.0.1:$P/headers")
+t=$(tp_trace "$hdrs")
+check "a new trace: x-b3-* beside traceparent, as Istio's apps pass on" eval \
+	'[ "$(hval x-b3-traceid "$hdrs")" = "$t" ] && [ "$(hval x-b3-sampled "$hdrs")" = 1 ] && [ -n "$(hval x-b3-spanid "$hdrs")" ] && grep -qi "^traceparent: 00-$t-$(hval x-b3-spanid "$hdrs")-01" <<<"$hdrs"'
+hdrs=$(get -H 'b3: 0' "http://127.0.0.1:$P/headers")
+check "b3: 0 alone: the caller's not-sampled decision holds" eval \
+	'grep -qiE "^traceparent: 00-[0-9a-f]{32}-[0-9a-f]{16}-00" <<<"$hdrs" && grep -qiE "^b3: [0-9a-f]{32}-[0-9a-f]{16}-0-[0-9a-f]{16}" <<<"$hdrs"'
+hdrs=$(get -H 'b3: d' "http://127.0.0.1:$P/headers")
+check "b3: d alone: debug goes on as d" eval \
+	'grep -qiE "^traceparent: 00-[0-9a-f]{32}-[0-9a-f]{16}-01" <<<"$hdrs" && grep -qiE "^b3: [0-9a-f]{32}-[0-9a-f]{16}-d-" <<<"$hdrs"'
+hdrs=$(get -H 'x-b3-flags: 1' "http://127.0.0.1:$P/headers")
+check "x-b3-flags: 1 alone: debug goes on in x-b3-flags" eval \
+	'[ "$(hval x-b3-flags "$hdrs")" = 1 ] && ! grep -qi "^x-b3-sampled" <<<"$hdrs"'
+hdrs=$(get -H 'b3: 80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1' -H 'x-b3-traceid: 463ac35c9f6413ad' -H 'x-b3-spanid: a2fb4a1d1a96d312' "http://127.0.0.1:$P/headers")
+check "b3 with stale x-b3-*: none of the other trace goes up" eval \
+	'! grep -qi "^x-b3-" <<<"$hdrs" && [ "$(tp_trace "$hdrs")" = 80f198ee56343ba864fe8b2a57d3eff7 ]'
+hdrs=$(get -H 'x-b3-spanid: a2fb4a1d1a96d312' -H 'x-b3-parentspanid: 0020000000000001' "http://127.0.0.1:$P/headers")
+t=$(tp_trace "$hdrs")
+check "stale x-b3-spanid, x-b3-parentspanid: replaced by the new trace's" eval \
+	'! grep -qi "a2fb4a1d1a96d312\|0020000000000001" <<<"$hdrs" && [ "$(hval x-b3-traceid "$hdrs")" = "$t" ]'
+hdrs=$(get -H "traceparent: 00-$TRACE-b7ad6b7169203331-01" -H 'x-b3-traceid: 463ac35c9f6413ad' -H 'x-b3-spanid: a2fb4a1d1a96d312' -H 'x-b3-sampled: 1' -H 'tracestate: congo=t61rcWkgMzE' "http://127.0.0.1:$P/headers")
+check "B3 and traceparent both valid: B3 first, as Envoy's Zipkin tracer" eval \
+	'[ "$(hval x-b3-traceid "$hdrs")" = 463ac35c9f6413ad ] && [ "$(tp_trace "$hdrs")" = 0000000000000000463ac35c9f6413ad ]'
+check "and the other trace's tracestate is not passed on" eval '! grep -qi "^tracestate" <<<"$hdrs"'
+hdrs=$(get -H "traceparent: 00-bad" -H 'tracestate: congo=t61rcWkgMzE' "http://127.0.0.1:$P/headers")
+check "an invalid traceparent: a new one, tracestate deleted (W3C 4.3)" eval \
+	'! grep -qi "^tracestate" <<<"$hdrs" && grep -qiE "^traceparent: 00-[0-9a-f]{32}-" <<<"$hdrs"'
+hdrs=$(get -H "traceparent: 00-$TRACE-b7ad6b7169203331-01" -H 'traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' -H 'tracestate: congo=t61rcWkgMzE' "http://127.0.0.1:$P/headers")
+t=$(tp_trace "$hdrs")
+check "two traceparents: the trace restarts, tracestate deleted" eval \
+	'[ -n "$t" ] && [ "$t" != $TRACE ] && [ "$t" != 4bf92f3577b34da6a3ce929d0e0e4736 ] && [ "$(grep -ci "^traceparent" <<<"$hdrs")" = 1 ] && ! grep -qi "^tracestate" <<<"$hdrs"'
+
 # --- spans: the client's and the server's, one trace
 get -H "traceparent: 00-1234567890abcdef1234567890abcdef-00f067aa0ba902b7-01" -o /dev/null "http://127.0.0.1:$P/"
 spans() { cat "$T"/zipkin/*.json 2>/dev/null | jq -s 'add // []'; }
