@@ -282,8 +282,8 @@ stats_collector_get(struct stats *st, const struct telemetry_trace_target *t)
 	char			 key[1024];
 	size_t			 i;
 
-	snprintf(key, sizeof(key), "%d %s %u %s", (int)t->kind, t->host,
-	    t->port, t->path);
+	snprintf(key, sizeof(key), "%d %s %u %s %u", (int)t->kind, t->host,
+	    t->port, t->path, t->max_tag_length);
 	for (i = 0; i < st->ncollectors; i++)
 		if (strcmp(st->collectors[i]->key, key) == 0)
 			return st->collectors[i];
@@ -300,6 +300,7 @@ stats_collector_get(struct stats *st, const struct telemetry_trace_target *t)
 	c->port = t->port;
 	c->path = xstrdup(t->path);
 	c->timeout_ms = t->timeout_ms;
+	c->max_tag_length = t->max_tag_length;
 	if (t->headers != NULL && t->headers->n > 0) {
 		c->headers.keys = xcalloc(t->headers->n, sizeof(char *));
 		c->headers.values = xcalloc(t->headers->n, sizeof(char *));
@@ -476,6 +477,7 @@ stats_record(struct stats *st, const struct stats_effective *e,
 	struct stats_sink	*sink;
 	struct stats_collector	*c;
 	struct span		*sp;
+	struct trace_span_config tc;
 	int			 side = r->reporter == RECORD_SOURCE ? 0 : 1;
 	size_t			 i, before;
 
@@ -505,7 +507,10 @@ stats_record(struct stats *st, const struct stats_effective *e,
 		return;
 	for (i = 0; i < e->ntraces; i++) {
 		c = e->traces[i];
-		if ((sp = trace_span_new(r)) == NULL)
+		/* Istio's maxTagLength is Envoy's max_path_tag_length */
+		tc.max_path_length = c->max_tag_length;
+		tc.mesh_id = config_trust_domain(st->config);
+		if ((sp = trace_span_new(r, &tc)) == NULL)
 			return;
 		st->c.spans++;
 		if (st->queued_spans >= st->max_spans) {

@@ -54,6 +54,7 @@ struct stats_collector {
 	char			*path;
 	uint64_t		 timeout_ms;
 	struct labels		 headers;
+	uint32_t		 max_tag_length; /* the provider's, 0: none */
 	struct span		**spans;
 	size_t			 nspans;
 	uint64_t		 queued;

@@ -26,7 +26,7 @@
 #include "trace.h"
 #include "util.h"
 
-#define TRACE_MAX_TAGS	24
+#define TRACE_MAX_TAGS	28
 
 const char *const trace_headers[] = {
 	"traceparent", "tracestate", "b3", "x-b3-traceid", "x-b3-spanid",
@@ -351,17 +351,20 @@ trace_span_add(struct sbuf *b, const char *prefix, struct str v)
 }
 
 struct span *
-trace_span_new(const struct record *r)
+trace_span_new(const struct record *r, const struct trace_span_config *cfg)
 {
 	struct span		*sp;
 	struct sbuf		 b;
-	struct str		 app, ns, wl, version, svc_name, svc_ns;
+	struct str		 app, ns, wl, version, svc_name, svc_ns, v;
 	const struct record_peer *self;
 	size_t			 offs[2 + 2 * TRACE_MAX_TAGS + 1], n = 0, i;
 	size_t			 nk = 0;
 	char			 num[24];
 	const char		*remote;
-	struct str		 remote_s = { NULL, 0 };
+	struct str		 remote_s = { NULL, 0 }, path;
+	char			 peer[64];
+	int			 peer_port;
+	uint32_t		 max_path;
 
 	if (r->trace_id.p == NULL || r->span_id.p == NULL ||
 	    !(r->has & RECORD_HAS_SAMPLED) || !r->sampled)
@@ -416,12 +419,18 @@ trace_span_new(const struct record *r)
 	TAG("component", STR_LIT("proxy"));
 	TAG("http.method", r->method);
 	if (r->path.p != NULL) {
+		/* Envoy's: the path cut at max_path_tag_length */
+		max_path = cfg != NULL && cfg->max_path_length != 0 ?
+		    cfg->max_path_length : TRACE_DEFAULT_PATH_LENGTH;
+		path = r->path;
+		if (path.n > max_path)
+			path.n = max_path;
 		offs[n++] = b.len;
 		trace_span_add(&b, NULL, STR_LIT("http.url"));
 		offs[n++] = b.len;
 		sbuf_adds(&b, "http://");
 		sbuf_addstr(&b, r->authority);
-		trace_span_add(&b, NULL, r->path);
+		trace_span_add(&b, NULL, path);
 		nk++;
 	}
 	TAG("http.protocol", r->protocol.p != NULL ? r->protocol :
@@ -429,31 +438,41 @@ trace_span_new(const struct record *r)
 	snprintf(num, sizeof(num), "%u", r->code);
 	TAG("http.status_code", ((struct str){ num, strlen(num) }));
 	TAG("response_flags", r->flags.p != NULL ? r->flags : STR_LIT("-"));
+	/* bodies only, as Envoy's bytesReceived and bytesSent */
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)
-	    (r->request_bytes + r->request_head_bytes));
+	    r->request_bytes);
 	TAG("request_size", ((struct str){ num, strlen(num) }));
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)
-	    (r->response_bytes + r->response_head_bytes));
+	    r->response_bytes);
 	TAG("response_size", ((struct str){ num, strlen(num) }));
 	TAG("upstream_cluster", r->upstream_cluster);
 	TAG("upstream_cluster.name", r->upstream_cluster);
+	/* Istio's service tags, with the defaults Istio gives them */
 	TAG("istio.canonical_service", app);
-	TAG("istio.canonical_revision", version);
+	TAG("istio.canonical_revision", version.p != NULL ? version :
+	    STR_LIT("latest"));
 	TAG("istio.namespace", ns);
+	TAG("istio.mesh_id", cfg != NULL && cfg->mesh_id != NULL ?
+	    ((struct str){ cfg->mesh_id, strlen(cfg->mesh_id) }) :
+	    STR_LIT("unknown"));
 	TAG("node_id", wl);
-	TAG("user_agent", record_request_header(r, "user-agent"));
+	v = record_request_header(r, "user-agent");
+	TAG("user_agent", v.p != NULL ? v : STR_LIT("-"));
+	/* x-envoy-downstream-service-cluster: never set by meshkit */
+	TAG("downstream_cluster", STR_LIT("-"));
 	TAG("guid:x-request-id", record_request_header(r, "x-request-id"));
 	TAG("destination.service", r->service);
 	TAG("destination.service.name", svc_name);
 	TAG("meshkit.reporter", r->reporter == RECORD_SOURCE ?
 	    STR_LIT("source") : STR_LIT("destination"));
-	if (sp->kind == TRACE_SERVER) {
-		TAG("peer.address", r->downstream_remote);
-		remote_s = r->downstream_remote;
-	} else {
-		TAG("peer.address", r->upstream_host);
-		remote_s = r->upstream_host;
-	}
+	/* Envoy's: the downstream's direct remote IP, no port */
+	if (r->downstream_remote.p != NULL && util_split_hostport(
+	    r->downstream_remote.p, r->downstream_remote.n, peer,
+	    sizeof(peer), &peer_port, -1) == 0)
+		TAG("peer.address", ((struct str){ peer, strlen(peer) }));
+	TAG("upstream_address", r->upstream_host);
+	remote_s = sp->kind == TRACE_SERVER ? r->downstream_remote :
+	    r->upstream_host;
 	if (sp->error)
 		TAG("error", STR_LIT("true"));
 #undef TAG

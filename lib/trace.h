@@ -107,8 +107,19 @@ struct span {
 	size_t		 size;		/* bytes held, for bounds */
 };
 
-/* A span of a sampled record; NULL when r has no trace or is not one. */
-struct span *trace_span_new(const struct record *r);
+/* What a span takes from the config rather than from its record. */
+struct trace_span_config {
+	uint32_t	 max_path_length;	/* of http.url's path; 0: 256 */
+	const char	*mesh_id;		/* istio.mesh_id; NULL: unknown */
+};
+#define TRACE_DEFAULT_PATH_LENGTH	256	/* Envoy's max_path_tag_length */
+
+/*
+ * A span of a sampled record; NULL when r has no trace or is not one.
+ * cfg NULL: the defaults.
+ */
+struct span *trace_span_new(const struct record *r,
+	    const struct trace_span_config *cfg);
 void	trace_span_free(struct span *);
 
 /* A JSON array of Zipkin v2 spans. */

@@ -29,6 +29,7 @@ spec:
     zipkin:
       service: 127.0.0.1
       port: $Z
+      maxTagLength: 3
   - name: otel
     opentelemetry:
       service: 127.0.0.1
@@ -108,6 +109,10 @@ service: rating.default.svc.cluster.local
 port: 8080
 source-workload: book-v1
 downstream-remote: 127.0.0.1:40000
+request-head-bytes: 300
+request-bytes: 11
+response-head-bytes: 200
+response-bytes: 22
 trace-id: $TRACE
 span-id: 2222222222222222
 parent-span-id: 1111111111111111
@@ -132,6 +137,19 @@ check "the client span continues the caller's" eval \
 	'cat "$T"/zipkin/*.json | jq -se "add | map(select(.kind == \"CLIENT\"))[0] | .parentId == \"0000000000000abc\" and .localEndpoint.serviceName == \"book.default\"" >/dev/null'
 check "Istio's span name and tags" eval \
 	'cat "$T"/zipkin/*.json | jq -se "add | map(select(.kind == \"SERVER\"))[0] | .name == \"rating.default.svc.cluster.local:8080/*\" and .tags[\"http.status_code\"] == \"503\" and .tags.error == \"true\" and .tags[\"istio.canonical_service\"] == \"rating\" and .timestamp == 1764000000000300 and .duration == 1800" >/dev/null'
+server() { cat "$T"/zipkin/*.json | jq -se "add | map(select(.kind == \"SERVER\"))[0]"; }
+check "sizes are the bodies' bytes, as Envoy's request_size, response_size" eval \
+	'server | jq -e ".tags.request_size == \"11\" and .tags.response_size == \"22\"" >/dev/null'
+check "peer.address: the downstream's IP, no port" eval \
+	'server | jq -e ".tags[\"peer.address\"] == \"127.0.0.1\"" >/dev/null'
+check "Istio's defaults: user_agent, downstream_cluster -, mesh_id the trust domain" eval \
+	'server | jq -e ".tags.user_agent == \"-\" and .tags.downstream_cluster == \"-\" and .tags[\"istio.mesh_id\"] == \"cluster.local\" and .tags[\"istio.canonical_revision\"] == \"v1\"" >/dev/null'
+check "maxTagLength 3 bounds http.url's path (Envoy's max_path_tag_length)" eval \
+	'server | jq -e ".tags[\"http.url\"] == \"http://rating:8080/ra\"" >/dev/null'
+check "the client span: upstream_address the endpoint" eval \
+	'cat "$T"/zipkin/*.json | jq -se "add | map(select(.kind == \"CLIENT\"))[0] | .tags.upstream_address == \"127.0.0.1:9081\" and .tags[\"istio.canonical_revision\"] == \"v1\"" >/dev/null'
+check "OTLP without maxTagLength: the whole path" eval \
+	'cat "$T"/otlp/*.json | jq -se "[.[].resourceSpans[].scopeSpans[].spans[]] | map(select(.kind == 2))[0].attributes | map(select(.key == \"http.url\"))[0].value.stringValue == \"http://rating:8080/rate/1\"" >/dev/null'
 check "Zipkin's content type" grep -qi "content-type: application/json" "$(zfile).headers"
 check "OTLP: the provider's headers are sent" grep -qi "x-tenant: meshkit-test" "$(ofile).headers"
 

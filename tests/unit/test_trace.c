@@ -44,6 +44,8 @@ static void	test_random(void **);
 static void	test_zipkin(void **);
 static void	test_otlp(void **);
 static void	test_not_sampled(void **);
+static void	test_tags(void **);
+static const char *tag(const struct span *, const char *);
 
 static struct str
 s(const char *p)
@@ -425,14 +427,14 @@ test_zipkin(void **state)
 	char			 err[256];
 
 	example(&r);
-	assert_non_null(sp[0] = trace_span_new(&r));
+	assert_non_null(sp[0] = trace_span_new(&r, NULL));
 	r.reporter = RECORD_SOURCE;
 	r.code = 200;
 	r.parent_span_id = s(NULL);
 	r.source.app = s("book");
 	r.source.namespace = s("default");
 	r.upstream_host = s("[::1]:9082");
-	assert_non_null(sp[1] = trace_span_new(&r));
+	assert_non_null(sp[1] = trace_span_new(&r, NULL));
 	sbuf_init(&b, 0);
 	trace_zipkin_write(&b, sp, 2);
 	assert_non_null(j = json_parse(b.buf, b.len, err, sizeof(err)));
@@ -489,13 +491,13 @@ test_otlp(void **state)
 	int			 found = 0;
 
 	example(&r);
-	sp[0] = trace_span_new(&r);
+	sp[0] = trace_span_new(&r, NULL);
 	r.span_id = s("eee19b7ec3c1b175");
-	sp[2] = trace_span_new(&r);
+	sp[2] = trace_span_new(&r, NULL);
 	r.reporter = RECORD_SOURCE;
 	r.source.app = s("book");
 	r.source.namespace = s("default");
-	sp[1] = trace_span_new(&r);
+	sp[1] = trace_span_new(&r, NULL);
 	sbuf_init(&b, 0);
 	trace_otlp_write(&b, sp, 3);
 	assert_non_null(j = json_parse(b.buf, b.len, err, sizeof(err)));
@@ -543,13 +545,65 @@ test_not_sampled(void **state)
 
 	example(&r);
 	r.sampled = 0;
-	assert_null(trace_span_new(&r));
+	assert_null(trace_span_new(&r, NULL));
 	r.has &= ~RECORD_HAS_SAMPLED;
 	r.sampled = 1;
-	assert_null(trace_span_new(&r));
+	assert_null(trace_span_new(&r, NULL));
 	example(&r);
 	r.trace_id = s(NULL);
-	assert_null(trace_span_new(&r));
+	assert_null(trace_span_new(&r, NULL));
+}
+
+static const char *
+tag(const struct span *sp, const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; i < sp->ntags; i++)
+		if (strcmp(sp->keys[i], key) == 0)
+			return sp->values[i];
+	return NULL;
+}
+
+/* The tags as Envoy's finalizeDownstreamSpan and Istio's service tags. */
+static void
+test_tags(void **state)
+{
+	struct record			 r;
+	struct span			*sp;
+	struct trace_span_config	 tc = { 10, "cluster.local" };
+	char				 path[400], want[400];
+
+	example(&r);
+	r.has |= RECORD_HAS_REQUEST_BYTES | RECORD_HAS_RESPONSE_BYTES |
+	    RECORD_HAS_REQUEST_HEAD | RECORD_HAS_RESPONSE_HEAD;
+	r.request_head_bytes = 300;
+	r.request_bytes = 11;
+	r.response_head_bytes = 200;
+	r.response_bytes = 22;
+	r.destination.version = s(NULL);
+	r.upstream_host = s("127.0.0.1:9080");
+	memset(path, 'a', 300);
+	path[0] = '/';
+	path[300] = '\0';
+	r.path = s(path);
+	assert_non_null(sp = trace_span_new(&r, NULL));
+	assert_string_equal(tag(sp, "request_size"), "11");
+	assert_string_equal(tag(sp, "response_size"), "22");
+	assert_string_equal(tag(sp, "peer.address"), "127.0.0.1");
+	assert_string_equal(tag(sp, "upstream_address"), "127.0.0.1:9080");
+	assert_string_equal(tag(sp, "user_agent"), "-");
+	assert_string_equal(tag(sp, "downstream_cluster"), "-");
+	assert_string_equal(tag(sp, "istio.canonical_revision"), "latest");
+	assert_string_equal(tag(sp, "istio.mesh_id"), "unknown");
+	/* Envoy's default max_path_tag_length: 256 */
+	snprintf(want, sizeof(want), "http://rating:8080%.256s", path);
+	assert_string_equal(tag(sp, "http.url"), want);
+	trace_span_free(sp);
+	assert_non_null(sp = trace_span_new(&r, &tc));
+	assert_string_equal(tag(sp, "http.url"), "http://rating:8080/aaaaaaaaa");
+	assert_string_equal(tag(sp, "istio.mesh_id"), "cluster.local");
+	trace_span_free(sp);
 }
 
 int
@@ -568,6 +622,7 @@ main(void)
 		cmocka_unit_test(test_zipkin),
 		cmocka_unit_test(test_otlp),
 		cmocka_unit_test(test_not_sampled),
+		cmocka_unit_test(test_tags),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
