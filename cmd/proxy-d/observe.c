@@ -18,6 +18,10 @@
  * x-meshkit-source ("workload=W,namespace=N,app=A,version=V"), taken
  * off before the application sees the request.
  */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,8 +98,20 @@ static void	observe_parse_source(struct str, struct record_peer *);
 static void	observe_header_fields(struct msg_writer *, void *);
 static const char *observe_label(const struct labels *, const char *,
 		    const char *);
+static uint32_t	observe_port(const struct sockaddr_storage *);
 static void	observe_cluster(char *, size_t, const char *, uint32_t,
 		    const char *, const char *);
+
+/* The port of an address (the local application's). */
+static uint32_t
+observe_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return 0;
+}
 
 /* Envoy's cluster name, DIRECTION|port|subset|service, without printf. */
 static void
@@ -735,7 +751,9 @@ observe_request_done(struct proxy *p, const struct session *s,
 		}
 		if ((v = observe_header(s, OBSERVE_SOURCE_HEADER)).p != NULL)
 			observe_parse_source(v, &r.source);
+		/* Istio's inbound cluster names the workload's own port */
 		observe_cluster(cluster, sizeof(cluster), "inbound|",
+		    s->forward != NULL ? observe_port(&s->forward->addr) :
 		    r.port, "", "");
 	} else {
 		pe = rec->endpoint[0] != '\0' ? strmap_get(&o->peers,
