@@ -5,13 +5,17 @@
 # format.  stats-d runs in a mount namespace of its own whose /dev/log is
 # this test's syslog daemon, so the machine's /dev/log is never touched.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_http.sh"
 
 RUN=$MESHKIT_RUNDIR
+# stopped early, it still stops its processes and reports
+trap 'not_ok "script ended before its end"; finish' EXIT
 H=$(port 1)
 ports_free "$H"
 REC=ipc://$RUN/stats-records.sock
 if ! unshare -m --propagation private true 2>/dev/null; then
 	skip "access log to syslog" "no mount namespace (unshare -m needs root)"
+	trap - EXIT
 	finish
 fi
 
