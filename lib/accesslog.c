@@ -7,8 +7,12 @@
  * operator with its argument and length limit.  An operator gives a
  * string, a number, or nothing: nothing is "-" in a text line and null in
  * JSON, and a number is a JSON number when it is a value's only piece,
- * as Envoy's JSON formats write them.  An operator meshkit cannot fill is
- * refused when the format is read, never printed as a silent "-".
+ * as Envoy's JSON formats write them.  Numbers come only from the
+ * operators Envoy renders as numbers in typed JSON (durations, byte
+ * counts, the response code, the attempt count, the gRPC status as a
+ * NUMBER); a header's value is a string even when it holds digits.  An
+ * operator meshkit cannot fill is refused when the format is read, never
+ * printed as a silent "-".
  */
 #include <errno.h>
 #include <limits.h>
@@ -40,6 +44,7 @@ enum al_op {
 	OP_RESPONSE_CODE,
 	OP_RESPONSE_CODE_DETAILS,
 	OP_RESPONSE_FLAGS,
+	OP_CONNECTION_TERMINATION_DETAILS,
 	OP_ROUTE_NAME,
 	OP_UPSTREAM_HOST,
 	OP_UPSTREAM_CLUSTER,
@@ -57,8 +62,17 @@ enum al_op {
 	OP_TRACE_ID,
 	OP_HOSTNAME,
 	OP_ENVIRONMENT,
+	OP_GRPC_STATUS,
+	OP_GRPC_STATUS_NUMBER,
 	OP_REQ,
 	OP_RESP,
+};
+
+/* How %GRPC_STATUS(X)% writes the status. */
+enum al_grpc_form {
+	GRPC_CAMEL,		/* CAMEL_STRING, the default: NotFound */
+	GRPC_SNAKE,		/* SNAKE_STRING: NOT_FOUND */
+	GRPC_NUMBER,		/* NUMBER: 5 */
 };
 
 /* Operators without an argument, by name. */
@@ -79,9 +93,12 @@ static const struct {
 	{ "RESPONSE_CODE", OP_RESPONSE_CODE },
 	{ "RESPONSE_CODE_DETAILS", OP_RESPONSE_CODE_DETAILS },
 	{ "RESPONSE_FLAGS", OP_RESPONSE_FLAGS },
+	{ "CONNECTION_TERMINATION_DETAILS", OP_CONNECTION_TERMINATION_DETAILS },
 	{ "ROUTE_NAME", OP_ROUTE_NAME },
 	{ "UPSTREAM_HOST", OP_UPSTREAM_HOST },
 	{ "UPSTREAM_CLUSTER", OP_UPSTREAM_CLUSTER },
+	/* Envoy's without alt_stat_name, which meshkit's clusters lack */
+	{ "UPSTREAM_CLUSTER_RAW", OP_UPSTREAM_CLUSTER },
 	{ "UPSTREAM_LOCAL_ADDRESS", OP_UPSTREAM_LOCAL_ADDRESS },
 	{ "UPSTREAM_TRANSPORT_FAILURE_REASON",
 	    OP_UPSTREAM_TRANSPORT_FAILURE_REASON },
@@ -101,6 +118,32 @@ static const struct {
 	{ "REQUESTED_SERVER_NAME", OP_REQUESTED_SERVER_NAME },
 	{ "TRACE_ID", OP_TRACE_ID },
 	{ "HOSTNAME", OP_HOSTNAME },
+	{ "GRPC_STATUS", OP_GRPC_STATUS },
+	{ "GRPC_STATUS_NUMBER", OP_GRPC_STATUS_NUMBER },
+};
+
+/*
+ * gRPC's status codes by number, as Envoy's GRPC_STATUS writes them:
+ * CAMEL_STRING and SNAKE_STRING.  A number past them is written as one.
+ */
+static const char *const al_grpc_names[][2] = {
+	{ "OK", "OK" },
+	{ "Canceled", "CANCELLED" },
+	{ "Unknown", "UNKNOWN" },
+	{ "InvalidArgument", "INVALID_ARGUMENT" },
+	{ "DeadlineExceeded", "DEADLINE_EXCEEDED" },
+	{ "NotFound", "NOT_FOUND" },
+	{ "AlreadyExists", "ALREADY_EXISTS" },
+	{ "PermissionDenied", "PERMISSION_DENIED" },
+	{ "ResourceExhausted", "RESOURCE_EXHAUSTED" },
+	{ "FailedPrecondition", "FAILED_PRECONDITION" },
+	{ "Aborted", "ABORTED" },
+	{ "OutOfRange", "OUT_OF_RANGE" },
+	{ "Unimplemented", "UNIMPLEMENTED" },
+	{ "Internal", "INTERNAL" },
+	{ "Unavailable", "UNAVAILABLE" },
+	{ "DataLoss", "DATA_LOSS" },
+	{ "Unauthenticated", "UNAUTHENTICATED" },
 };
 
 /* What a REQ or RESP header name is, found when the format is read. */
@@ -122,6 +165,8 @@ struct al_piece {
 	size_t		 max;		/* :Z, 0: none */
 	size_t		 len;		/* of a literal's text */
 	enum al_hdr	 hdr[2];	/* of text, of alt */
+	int		 no_query;	/* REQ_WITHOUT_QUERY: cut at '?' */
+	enum al_grpc_form grpc;		/* GRPC_STATUS(X) */
 };
 
 struct al_template {
@@ -172,6 +217,8 @@ static void	al_time(const char *, uint64_t, struct al_value *);
 static void	al_str(struct al_value *, struct str);
 static void	al_num(struct al_value *, uint64_t);
 static void	al_ms(struct al_value *, uint64_t);
+static void	al_grpc(const struct al_piece *, struct str,
+		    struct al_value *);
 static void	al_write_template(const struct accesslog_format *,
 		    const struct al_template *, const struct record *,
 		    struct sbuf *, int);
@@ -279,8 +326,10 @@ al_operator(struct accesslog_format *f, const char *op, size_t n,
 			p->max = max;
 		}
 	}
-	if (strcmp(name, "REQ") == 0 || strcmp(name, "RESP") == 0) {
+	if (strcmp(name, "REQ") == 0 || strcmp(name, "RESP") == 0 ||
+	    strcmp(name, "REQ_WITHOUT_QUERY") == 0) {
 		p->op = name[2] == 'Q' ? OP_REQ : OP_RESP;
+		p->no_query = name[3] == '_';
 		if (arg == NULL || arglen == 0)
 			return al_fail(err, errlen, "%%%s%% needs a header: "
 			    "%%%s(NAME)%%", name, name);
@@ -334,7 +383,18 @@ al_operator(struct accesslog_format *f, const char *op, size_t n,
 		    "%%%s%%", name);
 	}
 	p->op = al_plain[i].op;
-	if (arg != NULL) {
+	if (arg != NULL && p->op == OP_GRPC_STATUS) {
+		if (arglen == 12 && memcmp(arg, "CAMEL_STRING", 12) == 0)
+			p->grpc = GRPC_CAMEL;
+		else if (arglen == 12 && memcmp(arg, "SNAKE_STRING", 12) == 0)
+			p->grpc = GRPC_SNAKE;
+		else if (arglen == 6 && memcmp(arg, "NUMBER", 6) == 0)
+			p->grpc = GRPC_NUMBER;
+		else
+			return al_fail(err, errlen, "%%GRPC_STATUS(%.*s)%%: "
+			    "want CAMEL_STRING, SNAKE_STRING or NUMBER",
+			    (int)(arglen < 80 ? arglen : 80), arg);
+	} else if (arg != NULL) {
 		if (p->op != OP_START_TIME)
 			return al_fail(err, errlen, "%%%s%% takes no "
 			    "argument", name);
@@ -547,6 +607,45 @@ accesslog_headers(const struct accesslog_format *f, int response,
 	return f->nheaders[response ? 1 : 0];
 }
 
+int
+accesslog_headers_check(size_t nrequest, size_t nresponse,
+    const char *first_lost[2], char *err, size_t errlen)
+{
+	if (nrequest > ACCESSLOG_MAX_REQUEST_HEADERS)
+		return al_fail(err, errlen, "%zu request headers are read "
+		    "(%%REQ%% or a filter), a record carries %d beside "
+		    "x-request-id: %s and those after it print \"-\"",
+		    nrequest, ACCESSLOG_MAX_REQUEST_HEADERS,
+		    first_lost[0] != NULL ? first_lost[0] : "the rest");
+	if (nresponse > ACCESSLOG_MAX_RESPONSE_HEADERS)
+		return al_fail(err, errlen, "%zu response headers are read "
+		    "(%%RESP%% or a filter), a record carries %d: %s and "
+		    "those after it print \"-\"", nresponse,
+		    ACCESSLOG_MAX_RESPONSE_HEADERS, first_lost[1] != NULL ?
+		    first_lost[1] : "the rest");
+	return 0;
+}
+
+int
+accesslog_format_check(const struct accesslog_format *f, char *err,
+    size_t errlen)
+{
+	const char	*lost[2] = { NULL, NULL };
+	size_t		 n[2] = { 0, 0 }, i, r;
+
+	for (r = 0; r < 2; r++)
+		for (i = 0; i < f->nheaders[r]; i++) {
+			/* the request id goes with every record anyway */
+			if (r == 0 && strcmp(f->headers[r][i],
+			    "x-request-id") == 0)
+				continue;
+			if (++n[r] == (r == 0 ? ACCESSLOG_MAX_REQUEST_HEADERS :
+			    ACCESSLOG_MAX_RESPONSE_HEADERS) + 1)
+				lost[r] = f->headers[r][i];
+		}
+	return accesslog_headers_check(n[0], n[1], lost, err, errlen);
+}
+
 static void
 al_str(struct al_value *v, struct str s)
 {
@@ -563,6 +662,40 @@ al_num(struct al_value *v, uint64_t n)
 {
 	v->kind = AL_NUM;
 	v->n = n;
+}
+
+/*
+ * The record's gRPC status (its decimal code) as GRPC_STATUS(X) or
+ * GRPC_STATUS_NUMBER writes it; none when the response had none.
+ */
+static void
+al_grpc(const struct al_piece *p, struct str status, struct al_value *v)
+{
+	uint64_t	 code = 0;
+	size_t		 i;
+
+	v->kind = AL_NONE;
+	if (status.p == NULL || status.n == 0 || status.n > 10)
+		return;
+	for (i = 0; i < status.n; i++) {
+		if (status.p[i] < '0' || status.p[i] > '9') {
+			/* not a code: as the record has it */
+			al_str(v, status);
+			return;
+		}
+		code = code * 10 + (uint64_t)(status.p[i] - '0');
+	}
+	if (p->op == OP_GRPC_STATUS_NUMBER || p->grpc == GRPC_NUMBER) {
+		al_num(v, code);
+		return;
+	}
+	if (code >= nitems(al_grpc_names)) {
+		/* Envoy writes an unknown code as its number, a string */
+		al_str(v, status);
+		return;
+	}
+	al_str(v, (struct str){ al_grpc_names[code][p->grpc == GRPC_SNAKE],
+	    strlen(al_grpc_names[code][p->grpc == GRPC_SNAKE]) });
 }
 
 /* Envoy's durations are whole milliseconds. */
@@ -695,20 +828,26 @@ al_header(const struct record *r, int response, const char *name,
 		s = r->original_path;
 		break;
 	case HDR_STATUS:
-		if (r->code != 0)
-			al_num(v, r->code);
-		else
+		/* a header: a string, in typed JSON too */
+		if (r->code == 0) {
 			v->kind = AL_NONE;
-		return;
+			return;
+		}
+		s.n = (size_t)snprintf(v->buf, sizeof(v->buf), "%u",
+		    (unsigned)r->code);
+		s.p = v->buf;
+		break;
 	case HDR_UPSTREAM_TIME:
 		s = record_response_header(r, name);
 		/* Envoy sets it itself: the upstream's time, in ms */
 		if (s.p == NULL) {
-			if (r->has & RECORD_HAS_UPSTREAM)
-				al_ms(v, r->upstream_us);
-			else
+			if (!(r->has & RECORD_HAS_UPSTREAM)) {
 				v->kind = AL_NONE;
-			return;
+				return;
+			}
+			s.n = (size_t)snprintf(v->buf, sizeof(v->buf), "%llu",
+			    (unsigned long long)(r->upstream_us / 1000));
+			s.p = v->buf;
 		}
 		break;
 	case HDR_OTHER:
@@ -723,7 +862,7 @@ static void
 al_eval(const struct accesslog_format *f, const struct al_piece *p,
     const struct record *r, struct al_value *v)
 {
-	const char	*env;
+	const char	*env, *query;
 
 	v->kind = AL_NONE;
 	switch (p->op) {
@@ -774,7 +913,11 @@ al_eval(const struct accesslog_format *f, const struct al_piece *p,
 		al_str(v, r->details);
 		break;
 	case OP_RESPONSE_FLAGS:
-		al_str(v, r->flags);
+		/* Envoy's "-" for none is the value, a string in JSON too */
+		al_str(v, r->flags.n > 0 ? r->flags : STR_LIT("-"));
+		break;
+	case OP_CONNECTION_TERMINATION_DETAILS:
+		/* meshkit keeps no L4 termination reason: always unset */
 		break;
 	case OP_ROUTE_NAME:
 		al_str(v, r->route_name);
@@ -833,11 +976,19 @@ al_eval(const struct accesslog_format *f, const struct al_piece *p,
 		if ((env = getenv(p->text)) != NULL)
 			al_str(v, (struct str){ env, strlen(env) });
 		break;
+	case OP_GRPC_STATUS:
+	case OP_GRPC_STATUS_NUMBER:
+		al_grpc(p, r->grpc_status, v);
+		break;
 	case OP_REQ:
 	case OP_RESP:
 		al_header(r, p->op == OP_RESP, p->text, p->hdr[0], v);
 		if (v->kind == AL_NONE && p->alt != NULL)
 			al_header(r, p->op == OP_RESP, p->alt, p->hdr[1], v);
+		if (v->kind == AL_STR && p->no_query &&
+		    (query = memchr(v->s.p, '?', v->s.n)) != NULL)
+			al_str(v, (struct str){ v->s.p,
+			    (size_t)(query - v->s.p) });
 		break;
 	}
 	if (v->kind == AL_STR && p->max != 0 && v->s.n > p->max)

@@ -22,7 +22,46 @@
 	"\"%REQ(X-FORWARDED-FOR)%\" \"%REQ(USER-AGENT)%\" " \
 	"\"%REQ(X-REQUEST-ID)%\" \"%REQ(:AUTHORITY)%\" \"%UPSTREAM_HOST%\"\n"
 
+/*
+ * Istio's default JSON format (EnvoyJSONLogFormatIstio), what an
+ * envoyFileAccessLog provider writes with logFormat.labels empty.
+ */
+#define ACCESSLOG_ISTIO_JSON_FORMAT \
+	"{\"start_time\": \"%START_TIME%\", " \
+	"\"route_name\": \"%ROUTE_NAME%\", " \
+	"\"method\": \"%REQ(:METHOD)%\", " \
+	"\"path\": \"%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%\", " \
+	"\"protocol\": \"%PROTOCOL%\", " \
+	"\"response_code\": \"%RESPONSE_CODE%\", " \
+	"\"response_flags\": \"%RESPONSE_FLAGS%\", " \
+	"\"response_code_details\": \"%RESPONSE_CODE_DETAILS%\", " \
+	"\"connection_termination_details\": " \
+	    "\"%CONNECTION_TERMINATION_DETAILS%\", " \
+	"\"bytes_received\": \"%BYTES_RECEIVED%\", " \
+	"\"bytes_sent\": \"%BYTES_SENT%\", " \
+	"\"duration\": \"%DURATION%\", " \
+	"\"upstream_service_time\": " \
+	    "\"%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%\", " \
+	"\"x_forwarded_for\": \"%REQ(X-FORWARDED-FOR)%\", " \
+	"\"user_agent\": \"%REQ(USER-AGENT)%\", " \
+	"\"request_id\": \"%REQ(X-REQUEST-ID)%\", " \
+	"\"authority\": \"%REQ(:AUTHORITY)%\", " \
+	"\"upstream_host\": \"%UPSTREAM_HOST%\", " \
+	"\"upstream_cluster\": \"%UPSTREAM_CLUSTER_RAW%\", " \
+	"\"upstream_local_address\": \"%UPSTREAM_LOCAL_ADDRESS%\", " \
+	"\"downstream_local_address\": \"%DOWNSTREAM_LOCAL_ADDRESS%\", " \
+	"\"downstream_remote_address\": \"%DOWNSTREAM_REMOTE_ADDRESS%\", " \
+	"\"requested_server_name\": \"%REQUESTED_SERVER_NAME%\", " \
+	"\"upstream_transport_failure_reason\": " \
+	    "\"%UPSTREAM_TRANSPORT_FAILURE_REASON%\"}"
+
 #define ACCESSLOG_MAX_FORMAT	8192	/* bytes of a format */
+/*
+ * The headers a record carries for the formats and filters (record.h),
+ * the request's beside x-request-id, which goes with every record.
+ */
+#define ACCESSLOG_MAX_REQUEST_HEADERS	(RECORD_MAX_HEADERS - 1)
+#define ACCESSLOG_MAX_RESPONSE_HEADERS	RECORD_MAX_HEADERS
 #define ACCESSLOG_MAX_KEYS	64	/* keys of a JSON format */
 
 struct accesslog_format;
@@ -60,5 +99,15 @@ void	accesslog_write(const struct accesslog_format *,
  */
 size_t	accesslog_headers(const struct accesslog_format *, int response,
 	    const char *const **names);
+/*
+ * Do nrequest request headers (x-request-id not counted) and nresponse
+ * response headers fit in a record?  0, or -1 with the reason in err,
+ * naming first_lost[0], [1] (the first that does not fit; may be NULL).
+ */
+int	accesslog_headers_check(size_t nrequest, size_t nresponse,
+	    const char *first_lost[2], char *err, size_t errlen);
+/* The same for the headers one format reads. */
+int	accesslog_format_check(const struct accesslog_format *, char *err,
+	    size_t errlen);
 
 #endif

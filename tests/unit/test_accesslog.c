@@ -27,6 +27,26 @@ static void	test_refused(void **);
 static void	test_json(void **);
 static void	test_headers(void **);
 static void	test_injection(void **);
+static void	test_istio_text(void **);
+static void	test_istio_json(void **);
+static void	test_grpc_status(void **);
+static void	test_req_without_query(void **);
+static void	test_json_types(void **);
+static void	test_header_cap(void **);
+
+/* Istio's EnvoyTextLogFormat (pilot/pkg/model/telemetry_logging.go). */
+#define ISTIO_TEXT \
+	"[%START_TIME%] \"%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% " \
+	"%PROTOCOL%\" %RESPONSE_CODE% %RESPONSE_FLAGS% " \
+	"%RESPONSE_CODE_DETAILS% %CONNECTION_TERMINATION_DETAILS% " \
+	"\"%UPSTREAM_TRANSPORT_FAILURE_REASON%\" %BYTES_RECEIVED% %BYTES_SENT% " \
+	"%DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% " \
+	"\"%REQ(X-FORWARDED-FOR)%\" " \
+	"\"%REQ(USER-AGENT)%\" \"%REQ(X-REQUEST-ID)%\" \"%REQ(:AUTHORITY)%\" " \
+	"\"%UPSTREAM_HOST%\" " \
+	"%UPSTREAM_CLUSTER_RAW% %UPSTREAM_LOCAL_ADDRESS% " \
+	"%DOWNSTREAM_LOCAL_ADDRESS% " \
+	"%DOWNSTREAM_REMOTE_ADDRESS% %REQUESTED_SERVER_NAME% %ROUTE_NAME%\n"
 
 static struct str
 s(const char *p)
@@ -183,6 +203,11 @@ test_refused(void **state)
 		"%REQ(x-a)x%",
 		"%DURATION(x)%",
 		"%TRAILER(grpc-status)%",
+		"%GRPC_STATUS(camel_string)%",
+		"%GRPC_STATUS(NUMBERS)%",
+		"%GRPC_STATUS_NUMBER(NUMBER)%",
+		"%CONNECTION_TERMINATION_DETAILS(x)%",
+		"%REQ_WITHOUT_QUERY()%",
 		"50% off",
 		"%START_TIME(%s%",
 		"%%%",
@@ -217,11 +242,12 @@ test_json(void **state)
 	/* numbers stay numbers, the unknown is null */
 	assert_int_equal(json_get(j, "response_code")->type, JSON_NUMBER);
 	assert_true(json_get(j, "response_code")->number == 204);
-	assert_int_equal(json_get(j, "response_flags")->type, JSON_NULL);
+	assert_string_equal(json_get_string(j, "response_flags"), "-");
 	assert_string_equal(json_get_string(j, "start_time"),
 	    "2016-04-15T20:17:00.310Z");
 	assert_string_equal(json_get_string(j, "user_agent"), "nsq2http");
-	assert_true(json_get(j, "upstream_service_time")->number == 100);
+	assert_string_equal(json_get_string(j, "upstream_service_time"),
+	    "100");
 	json_free(j);
 	free(l);
 	/* mixed values are strings; text escaped */
@@ -286,6 +312,212 @@ test_injection(void **state)
 	unsetenv("MK_TEST_EVIL");
 }
 
+/* A record with what Istio's default formats print beyond Envoy's. */
+static void
+istio_example(struct record *r)
+{
+	example(r);
+	r->details = s("via_upstream");
+	r->upstream_cluster = s("outbound|80||locations.default.svc");
+	r->upstream_local = s("10.0.0.5:40512");
+	r->sni = s("outbound_.80_._.locations");
+	r->route_name = s("default");
+}
+
+/* Istio's own default text format, pasted into accessLogFormat. */
+static void
+test_istio_text(void **state)
+{
+	struct record	 r;
+	char		*l;
+
+	istio_example(&r);
+	l = line(ISTIO_TEXT, 0, &r);
+	assert_string_equal(l, "[2016-04-15T20:17:00.310Z] \"POST "
+	    "/api/v1/locations HTTP/1.1\" 204 - via_upstream - \"-\" 154 0 "
+	    "226 100 \"10.0.35.28\" \"nsq2http\" "
+	    "\"cc21d9b0-cf5c-432b-8c7e-98aeb7988cd2\" \"locations\" "
+	    "\"10.0.2.1:80\" outbound|80||locations.default.svc "
+	    "10.0.0.5:40512 [::1]:15006 10.0.35.28:51234 "
+	    "outbound_.80_._.locations default\n");
+	free(l);
+}
+
+/* Istio's default JSON (its labels) parses, and renders typed. */
+static void
+test_istio_json(void **state)
+{
+	struct record	 r;
+	struct json	*j;
+	char		*l, err[256];
+
+	istio_example(&r);
+	l = line(ACCESSLOG_ISTIO_JSON_FORMAT, 1, &r);
+	assert_non_null((j = json_parse(l, strlen(l) - 1, err,
+	    sizeof(err))));
+	assert_int_equal(j->n, 24);
+	assert_string_equal(json_get_string(j, "upstream_cluster"),
+	    "outbound|80||locations.default.svc");
+	assert_int_equal(json_get(j, "connection_termination_details")->type,
+	    JSON_NULL);
+	assert_int_equal(json_get(j, "upstream_transport_failure_reason")->type,
+	    JSON_NULL);
+	assert_string_equal(json_get_string(j, "response_flags"), "-");
+	assert_string_equal(json_get_string(j, "upstream_service_time"),
+	    "100");
+	assert_string_equal(json_get_string(j, "response_code_details"),
+	    "via_upstream");
+	assert_string_equal(json_get_string(j, "route_name"), "default");
+	assert_int_equal(json_get(j, "duration")->type, JSON_NUMBER);
+	assert_true(json_get(j, "duration")->number == 226);
+	assert_int_equal(json_get(j, "bytes_received")->type, JSON_NUMBER);
+	assert_int_equal(json_get(j, "response_code")->type, JSON_NUMBER);
+	json_free(j);
+	free(l);
+}
+
+static void
+test_grpc_status(void **state)
+{
+	struct record	 r;
+	char		*l;
+
+	example(&r);
+	r.grpc_status = s("5");
+	l = line("%GRPC_STATUS% %GRPC_STATUS(CAMEL_STRING)% "
+	    "%GRPC_STATUS(SNAKE_STRING)% %GRPC_STATUS(NUMBER)% "
+	    "%GRPC_STATUS_NUMBER%", 0, &r);
+	assert_string_equal(l, "NotFound NotFound NOT_FOUND 5 5\n");
+	free(l);
+	r.grpc_status = s("0");
+	l = line("%GRPC_STATUS% %GRPC_STATUS(SNAKE_STRING)%", 0, &r);
+	assert_string_equal(l, "OK OK\n");
+	free(l);
+	r.grpc_status = s("1");
+	l = line("%GRPC_STATUS% %GRPC_STATUS(SNAKE_STRING)%", 0, &r);
+	assert_string_equal(l, "Canceled CANCELLED\n");
+	free(l);
+	/* past the known codes: the number */
+	r.grpc_status = s("42");
+	l = line("%GRPC_STATUS% %GRPC_STATUS(SNAKE_STRING)%", 0, &r);
+	assert_string_equal(l, "42 42\n");
+	free(l);
+	/* no gRPC status: unset, null in JSON; NUMBER a JSON number */
+	r.grpc_status = (struct str){ NULL, 0 };
+	l = line("%GRPC_STATUS% %GRPC_STATUS_NUMBER%", 0, &r);
+	assert_string_equal(l, "- -\n");
+	free(l);
+	l = line("{\"g\": \"%GRPC_STATUS%\"}", 1, &r);
+	assert_string_equal(l, "{\"g\":null}\n");
+	free(l);
+	r.grpc_status = s("14");
+	l = line("{\"g\": \"%GRPC_STATUS%\", "
+	    "\"n\": \"%GRPC_STATUS(NUMBER)%\"}", 1, &r);
+	assert_string_equal(l, "{\"g\":\"Unavailable\",\"n\":14}\n");
+	free(l);
+}
+
+static void
+test_req_without_query(void **state)
+{
+	struct record	 r;
+	char		*l;
+
+	example(&r);
+	r.path = s("/api/v1/locations?token=secret&x=1");
+	l = line("%REQ_WITHOUT_QUERY(X-ENVOY-ORIGINAL-PATH?:PATH)% "
+	    "%REQ_WITHOUT_QUERY(:PATH):8% %REQ(:PATH)% "
+	    "%REQ_WITHOUT_QUERY(USER-AGENT)% %REQ_WITHOUT_QUERY(X-NONE)%",
+	    0, &r);
+	assert_string_equal(l, "/api/v1/locations /api/v1/ "
+	    "/api/v1/locations?token=secret&x=1 nsq2http -\n");
+	free(l);
+	r.original_path = s("/old?q=1");
+	l = line("%REQ_WITHOUT_QUERY(X-ENVOY-ORIGINAL-PATH?:PATH)%", 0, &r);
+	assert_string_equal(l, "/old\n");
+	free(l);
+}
+
+/* Typed JSON: numbers only from operators whose values are numbers. */
+static void
+test_json_types(void **state)
+{
+	struct record	 r;
+	char		*l;
+
+	example(&r);
+	r.flags = s("-");
+	r.has |= RECORD_HAS_ATTEMPTS | RECORD_HAS_REQUEST_DURATION;
+	r.attempts = 1;
+	r.request_duration_us = 5000;
+	l = line("{\"flags\": \"%RESPONSE_FLAGS%\", "
+	    "\"ust\": \"%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%\", "
+	    "\"status\": \"%RESP(:STATUS)%\", "
+	    "\"code\": \"%RESPONSE_CODE%\", "
+	    "\"dur\": \"%DURATION%\", "
+	    "\"rdur\": \"%REQUEST_DURATION%\", "
+	    "\"rx\": \"%BYTES_RECEIVED%\", "
+	    "\"tries\": \"%UPSTREAM_REQUEST_ATTEMPT_COUNT%\", "
+	    "\"xff\": \"%REQ(X-FORWARDED-FOR)%\", "
+	    "\"none\": \"%REQ(X-NONE)%\", "
+	    "\"mixed\": \"%DURATION%ms\"}", 1, &r);
+	assert_string_equal(l, "{\"flags\":\"-\",\"ust\":\"100\","
+	    "\"status\":\"204\",\"code\":204,\"dur\":226,\"rdur\":5,"
+	    "\"rx\":154,\"tries\":1,\"xff\":\"10.0.35.28\","
+	    "\"none\":null,\"mixed\":\"226ms\"}\n");
+	free(l);
+	/* the header itself, as the upstream sent it */
+	r.response_headers[0].name = s("x-envoy-upstream-service-time");
+	r.response_headers[0].value = s("7");
+	r.nresponse_headers = 1;
+	l = line("{\"ust\": \"%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%\"}", 1,
+	    &r);
+	assert_string_equal(l, "{\"ust\":\"7\"}\n");
+	free(l);
+}
+
+/* A format that reads more headers than a record carries is told. */
+static void
+test_header_cap(void **state)
+{
+	struct accesslog_format	*f;
+	struct sbuf		 b;
+	char			 err[256];
+	size_t			 i;
+
+	sbuf_init(&b, 0);
+	/* x-request-id and 15 others fit */
+	sbuf_adds(&b, "%REQ(X-REQUEST-ID)%");
+	for (i = 0; i < ACCESSLOG_MAX_REQUEST_HEADERS; i++)
+		sbuf_printf(&b, " %%REQ(X-H%zu)%%", i);
+	f = accesslog_text_new(b.buf, err, sizeof(err));
+	assert_non_null(f);
+	assert_int_equal(accesslog_format_check(f, err, sizeof(err)), 0);
+	accesslog_format_free(f);
+	/* a 16th does not, and is named */
+	sbuf_adds(&b, " %REQ(X-LATE)% %REQ(X-LATER)%");
+	f = accesslog_text_new(b.buf, err, sizeof(err));
+	assert_non_null(f);
+	assert_int_equal(accesslog_format_check(f, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "17 request headers"));
+	assert_non_null(strstr(err, "x-late and those after it"));
+	accesslog_format_free(f);
+	/* response headers: 16 fit, 17 do not */
+	sbuf_reset(&b);
+	sbuf_addc(&b, '{');
+	for (i = 0; i <= ACCESSLOG_MAX_RESPONSE_HEADERS; i++)
+		sbuf_printf(&b, "%s\"k%zu\": \"%%RESP(X-R%zu)%%\"",
+		    i > 0 ? ", " : "", i, i);
+	sbuf_addc(&b, '}');
+	f = accesslog_json_parse(b.buf, err, sizeof(err));
+	assert_non_null(f);
+	assert_int_equal(accesslog_format_check(f, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "17 response headers"));
+	assert_non_null(strstr(err, "x-r16"));
+	accesslog_format_free(f);
+	sbuf_fini(&b);
+}
+
 int
 main(void)
 {
@@ -298,6 +530,12 @@ main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_headers),
 		cmocka_unit_test(test_injection),
+		cmocka_unit_test(test_istio_text),
+		cmocka_unit_test(test_istio_json),
+		cmocka_unit_test(test_grpc_status),
+		cmocka_unit_test(test_req_without_query),
+		cmocka_unit_test(test_json_types),
+		cmocka_unit_test(test_header_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
