@@ -18,6 +18,8 @@
 #include "accesslog.h"
 #include "config.h"
 #include "config_impl.h"
+#include "json.h"
+#include "log.h"
 #include "logfilter.h"
 #include "metrics.h"
 #include "util.h"
@@ -33,6 +35,9 @@ static int	tl_mode(struct config_loader *, const struct ynode *,
 		    const char *, enum telemetry_mode *);
 static int	tl_log_file(struct config_loader *, const struct ynode *,
 		    const char *, char **);
+static void	tl_istio_labels(struct labels *);
+static void	tl_format_headers(struct config_loader *, const struct ynode *,
+		    const char *, const struct accesslog_format *);
 static int	tl_hostport(struct config_loader *, const struct ynode *,
 		    const char *, char **);
 static int	tl_url_path(struct config_loader *, const struct ynode *,
@@ -256,6 +261,43 @@ tl_headers(struct config_loader *l, const struct ynode *n, const char *what,
 	return 0;
 }
 
+/*
+ * Istio's default JSON format as labels: what logFormat.labels empty
+ * gives ("allow default behavior when no labels supplied").
+ */
+static void
+tl_istio_labels(struct labels *lb)
+{
+	struct json	*j;
+	char		 err[128];
+	size_t		 i;
+
+	j = json_parse(ACCESSLOG_ISTIO_JSON_FORMAT,
+	    strlen(ACCESSLOG_ISTIO_JSON_FORMAT), err, sizeof(err));
+	if (j == NULL || j->type != JSON_OBJECT)
+		fatalx("%s: Istio's JSON format: %s", __func__, err);
+	config_labels_fini(lb);
+	lb->keys = xcalloc(j->n, sizeof(*lb->keys));
+	lb->values = xcalloc(j->n, sizeof(*lb->values));
+	for (i = 0; i < j->n; i++) {
+		lb->keys[i] = xstrdup(j->keys[i]);
+		lb->values[i] = xstrdup(j->values[i]->string);
+	}
+	lb->n = j->n;
+	json_free(j);
+}
+
+/* A format that reads more headers than a record carries: a warning. */
+static void
+tl_format_headers(struct config_loader *l, const struct ynode *n,
+    const char *what, const struct accesslog_format *f)
+{
+	char	 err[256];
+
+	if (accesslog_format_check(f, err, sizeof(err)) == -1)
+		config_warn(l, n, "%s: %s", what, err);
+}
+
 /* envoyFileAccessLog.logFormat: {text: ...} or {labels: {...}} */
 static int
 tl_log_format(struct config_loader *l, const struct ynode *n,
@@ -287,17 +329,22 @@ tl_log_format(struct config_loader *l, const struct ynode *n,
 			config_error(l, text, "logFormat.text: %s", err);
 			return -1;
 		}
+		tl_format_headers(l, text, "logFormat.text", f);
 		accesslog_format_free(f);
 	} else if (labels != NULL) {
-		if (config_labels(l, labels, "logFormat.labels",
-		    &p->log_labels) == -1)
+		if (!config_is_null(labels) && config_labels(l, labels,
+		    "logFormat.labels", &p->log_labels) == -1)
 			return -1;
+		/* none given: Istio's default JSON, not text */
+		if (p->log_labels.n == 0)
+			tl_istio_labels(&p->log_labels);
 		if ((f = accesslog_json_new(p->log_labels.keys,
 		    p->log_labels.values, p->log_labels.n, err,
 		    sizeof(err))) == NULL) {
 			config_error(l, labels, "logFormat.labels: %s", err);
 			return -1;
 		}
+		tl_format_headers(l, labels, "logFormat.labels", f);
 		accesslog_format_free(f);
 	}
 	return 0;
@@ -439,12 +486,7 @@ tl_provider(struct config_loader *l, const struct ynode *n,
 		    "and a port", p->name);
 		return -1;
 	}
-	if (rc == 0 && p->kind == PROVIDER_FILE_ACCESS_LOG &&
-	    p->path == NULL) {
-		config_error(l, body, "extension provider %s needs a path",
-		    p->name);
-		return -1;
-	}
+	/* no path: /dev/stdout, as Istio's (telemetry.c) */
 	return rc;
 }
 
@@ -683,6 +725,8 @@ config_mesh_telemetry_check(struct config_loader *l, const struct ynode *spec,
 			    "accessLogFormat: %s", err);
 			return -1;
 		}
+		tl_format_headers(l, yaml_get(spec, "accessLogFormat"),
+		    "accessLogFormat", f);
 		accesslog_format_free(f);
 	}
 	lists[0] = (const char *const *)mc->default_tracing;

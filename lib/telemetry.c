@@ -10,12 +10,15 @@
  * oldest wins in Istio; here, the first by namespace and name.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "accesslog.h"
 #include "config.h"
 #include "logfilter.h"
 #include "metrics.h"
 #include "telemetry.h"
+#include "util.h"
 
 static int	tel_has(const struct telemetry *, int);
 static const struct extension_provider *tel_provider(const struct config *,
@@ -27,6 +30,9 @@ static void	tel_trace_provider(const struct config *, const char *,
 		    struct telemetry_effective *);
 static void	tel_problem(struct telemetry_effective *, const char *,
 		    const char *);
+static void	tel_count_header(const char ***, size_t *, const char *,
+		    size_t, const char **);
+static void	tel_headers_check(struct telemetry_effective *);
 
 static int
 tel_has(const struct telemetry *t, int section)
@@ -91,6 +97,78 @@ tel_problem(struct telemetry_effective *e, const char *name, const char *why)
 		    name, why);
 }
 
+/* name among names (a set); the one past max kept in *lost. */
+static void
+tel_count_header(const char ***names, size_t *n, const char *name,
+    size_t max, const char **lost)
+{
+	size_t	 i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp((*names)[i], name) == 0)
+			return;
+	*names = xreallocarray(*names, *n + 1, sizeof(**names));
+	(*names)[(*n)++] = name;
+	if (*n == max + 1)
+		*lost = name;
+}
+
+/*
+ * The headers all the access logs and their filters read, and the
+ * spans' one, must fit in a record (proxy-d captures what fits, the
+ * rest prints "-"): a problem to warn of, not a silent dash.
+ */
+static void
+tel_headers_check(struct telemetry_effective *e)
+{
+	struct accesslog_format	*f[TELEMETRY_MAX_TARGETS];
+	const char		**names[2] = { NULL, NULL };
+	const char		*lost[2] = { NULL, NULL };
+	const char *const	*v;
+	size_t			 n[2] = { 0, 0 }, i, j, k, r, max;
+	char			 err[200];
+
+	for (i = 0; i < e->nlogs; i++) {
+		const struct telemetry_log_target *t = &e->logs[i];
+
+		if (t->labels != NULL)
+			f[i] = accesslog_json_new(t->labels->keys,
+			    t->labels->values, t->labels->n, err, sizeof(err));
+		else if (t->json)
+			f[i] = accesslog_json_parse(t->format, err,
+			    sizeof(err));
+		else
+			f[i] = accesslog_text_new(t->format, err, sizeof(err));
+		for (r = 0; r < 2; r++) {
+			max = r == 0 ? ACCESSLOG_MAX_REQUEST_HEADERS :
+			    ACCESSLOG_MAX_RESPONSE_HEADERS;
+			k = f[i] != NULL ? accesslog_headers(f[i], (int)r,
+			    &v) : 0;
+			for (j = 0; j < k; j++)
+				if (r == 1 || strcmp(v[j], "x-request-id") != 0)
+					tel_count_header(&names[r], &n[r], v[j],
+					    max, &lost[r]);
+			k = t->filter != NULL ? logfilter_headers(t->filter,
+			    (int)r, &v) : 0;
+			for (j = 0; j < k; j++)
+				if (r == 1 || strcmp(v[j], "x-request-id") != 0)
+					tel_count_header(&names[r], &n[r], v[j],
+					    max, &lost[r]);
+		}
+	}
+	if (e->nlogs > 0 && e->tracing)
+		tel_count_header(&names[0], &n[0], "user-agent",
+		    ACCESSLOG_MAX_REQUEST_HEADERS, &lost[0]);
+	if (accesslog_headers_check(n[0], n[1], lost, err,
+	    sizeof(err)) == -1 && e->problem[0] == '\0')
+		snprintf(e->problem, sizeof(e->problem), "access logs: %s",
+		    err);
+	free(names[0]);
+	free(names[1]);
+	for (i = 0; i < e->nlogs; i++)
+		accesslog_format_free(f[i]);
+}
+
 static void
 tel_log_provider(const struct config *cfg, const char *name,
     const struct logfilter *filter, enum telemetry_mode mode,
@@ -127,7 +205,8 @@ tel_log_provider(const struct config *cfg, const char *name,
 		tel_problem(e, name, "not an envoyFileAccessLog provider");
 		return;
 	}
-	t->path = p->path;
+	/* Istio's fileAccessLogFromTelemetry: no path is /dev/stdout */
+	t->path = p->path != NULL ? p->path : "/dev/stdout";
 	if (p->log_labels.n > 0) {
 		t->json = 1;
 		t->labels = &p->log_labels;
@@ -251,6 +330,8 @@ telemetry_resolve(const struct config *cfg, const char *ns,
 		tt->port = mc->zipkin_port;
 		tt->path = "/api/v2/spans";
 	}
+
+	tel_headers_check(e);
 
 	/* metrics: Telemetry's overrides */
 	if ((t = telemetry_find(cfg, ns, labels, TELEMETRY_METRICS)) != NULL) {

@@ -36,6 +36,10 @@ static void	test_resolve_tracing(void **);
 static void	test_resolve_metrics(void **);
 static void	test_filter(void **);
 static void	test_filter_refused(void **);
+static void	test_file_provider_defaults(void **);
+static void	test_header_cap(void **);
+static const struct cfg_error *warning_at(const struct cfg_errors *,
+		    const char *);
 
 #define MESH_HEAD "apiVersion: meshkit.io/v1alpha1\nkind: MeshConfig\n" \
 	"metadata:\n  name: mesh\nspec:\n"
@@ -462,6 +466,125 @@ test_filter_refused(void **state)
 	assert_non_null(strstr(err, "deep"));
 }
 
+static const struct cfg_error *
+warning_at(const struct cfg_errors *errs, const char *want)
+{
+	size_t	 i;
+
+	for (i = 0; i < errs->n; i++)
+		if (errs->v[i].warning &&
+		    strstr(errs->v[i].message, want) != NULL)
+			return &errs->v[i];
+	return NULL;
+}
+
+/*
+ * envoyFileAccessLog as Istio's fileAccessLogFromTelemetry reads it: no
+ * path is /dev/stdout; labels empty or null is Istio's default JSON.
+ */
+static void
+test_file_provider_defaults(void **state)
+{
+	struct cfg_errors		 errs;
+	struct config			*cfg;
+	struct telemetry_effective	 e;
+	size_t				 i;
+
+	cfg = load(MESH_HEAD "  extensionProviders:\n"
+	    "  - name: nopath\n    envoyFileAccessLog: {}\n"
+	    "  - name: bare\n    envoyFileAccessLog:\n"
+	    "  - name: empty\n    envoyFileAccessLog:\n"
+	    "      path: /tmp/e.log\n      logFormat:\n        labels: {}\n"
+	    "  - name: nolabels\n    envoyFileAccessLog:\n"
+	    "      logFormat:\n        labels:\n"
+	    "  - name: text\n    envoyFileAccessLog:\n"
+	    "      logFormat:\n        text: '%RESPONSE_CODE%'\n"
+	    TEL_HEAD("default", "t")
+	    "  accessLogging:\n  - providers:\n    - name: nopath\n"
+	    "    - name: bare\n    - name: empty\n    - name: nolabels\n"
+	    "    - name: text\n", &errs);
+	if (cfg == NULL)
+		fail_msg("refused: %s", errs.v[0].message);
+	telemetry_resolve(cfg, "default", NULL, &e);
+	assert_string_equal(e.problem, "");
+	assert_int_equal(e.nlogs, 5);
+	assert_string_equal(e.logs[0].path, "/dev/stdout");
+	assert_string_equal(e.logs[1].path, "/dev/stdout");
+	assert_false(e.logs[0].json);
+	assert_string_equal(e.logs[2].path, "/tmp/e.log");
+	assert_string_equal(e.logs[3].path, "/dev/stdout");
+	for (i = 2; i <= 3; i++) {
+		assert_true(e.logs[i].json);
+		assert_non_null(e.logs[i].labels);
+		assert_int_equal(e.logs[i].labels->n, 24);
+		assert_string_equal(e.logs[i].labels->keys[0], "start_time");
+		assert_string_equal(e.logs[i].labels->values[18],
+		    "%UPSTREAM_CLUSTER_RAW%");
+	}
+	assert_false(e.logs[4].json);
+	assert_string_equal(e.logs[4].format, "%RESPONSE_CODE%");
+	config_free(cfg);
+	cfg_errors_fini(&errs);
+}
+
+/*
+ * More headers than a record carries: a warning where the format is,
+ * and a problem when several logs together read too many.
+ */
+static void
+test_header_cap(void **state)
+{
+	struct cfg_errors		 errs;
+	struct config			*cfg;
+	struct telemetry_effective	 e;
+	const struct cfg_error		*w;
+	char				 yaml[4096], fmt[1024];
+	size_t				 i, n;
+
+	n = 0;
+	for (i = 0; i < 16; i++)
+		n += (size_t)snprintf(fmt + n, sizeof(fmt) - n,
+		    "%%REQ(X-H%zu)%% ", i);
+	snprintf(yaml, sizeof(yaml), MESH_HEAD "  accessLogFile: /dev/stdout\n"
+	    "  accessLogFormat: '%s'\n", fmt);
+	cfg = load(yaml, &errs);
+	assert_non_null(cfg);
+	assert_non_null((w = warning_at(&errs, "accessLogFormat: 16 request "
+	    "headers")));
+	assert_non_null(strstr(w->message, "x-h15 and those after it print"));
+	assert_int_equal(w->line, 7);
+	assert_int_equal(w->col, 20);
+	config_free(cfg);
+	cfg_errors_fini(&errs);
+
+	/* two logs of 8 request headers each: each fits, together not */
+	n = 0;
+	for (i = 0; i < 8; i++)
+		n += (size_t)snprintf(fmt + n, sizeof(fmt) - n,
+		    "%%REQ(X-A%zu)%% ", i);
+	n = (size_t)snprintf(yaml, sizeof(yaml), MESH_HEAD
+	    "  accessLogFile: /dev/stdout\n  accessLogFormat: '%s'\n"
+	    "  extensionProviders:\n  - name: second\n"
+	    "    envoyFileAccessLog:\n      logFormat:\n        labels:\n",
+	    fmt);
+	for (i = 0; i < 8; i++)
+		n += (size_t)snprintf(yaml + n, sizeof(yaml) - n,
+		    "          b%zu: '%%REQ(X-B%zu)%%'\n", i, i);
+	snprintf(yaml + n, sizeof(yaml) - n, TEL_HEAD("default", "t")
+	    "  accessLogging:\n  - providers:\n    - name: envoy\n"
+	    "    - name: second\n");
+	cfg = load(yaml, &errs);
+	if (cfg == NULL)
+		fail_msg("refused: %s", errs.v[0].message);
+	assert_null(warning_at(&errs, "request headers"));
+	telemetry_resolve(cfg, "default", NULL, &e);
+	assert_int_equal(e.nlogs, 2);
+	/* 16 of the formats' and the spans' user-agent */
+	assert_non_null(strstr(e.problem, "access logs: 17 request headers"));
+	config_free(cfg);
+	cfg_errors_fini(&errs);
+}
+
 int
 main(void)
 {
@@ -475,6 +598,8 @@ main(void)
 		cmocka_unit_test(test_resolve_metrics),
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_filter_refused),
+		cmocka_unit_test(test_file_provider_defaults),
+		cmocka_unit_test(test_header_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
