@@ -24,6 +24,7 @@ enum lf_op {
 	N_OR, N_AND, N_NOT,
 	N_EQ, N_NE, N_LT, N_LE, N_GT, N_GE,
 	N_STARTS, N_ENDS, N_CONTAINS,
+	N_IN,			/* a in [b, b->b, ...] */
 	N_INT, N_STR, N_BOOL,
 	N_ATTR,
 };
@@ -114,6 +115,8 @@ static struct lf_node *lf_or(struct lf_parser *);
 static struct lf_node *lf_and(struct lf_parser *);
 static struct lf_node *lf_not(struct lf_parser *);
 static struct lf_node *lf_cmp(struct lf_parser *);
+static struct lf_node *lf_in(struct lf_parser *, struct lf_node *);
+static const char *lf_type_name(enum lf_type);
 static struct lf_node *lf_value(struct lf_parser *);
 static struct lf_node *lf_primary(struct lf_parser *);
 static struct lf_node *lf_string(struct lf_parser *);
@@ -255,6 +258,72 @@ lf_not(struct lf_parser *ps)
 	return n;
 }
 
+static const char *
+lf_type_name(enum lf_type t)
+{
+	return t == T_INT ? "number" : t == T_STR ? "string" : "bool";
+}
+
+/*
+ * CEL's "a in [x, y, ...]" over a list of literals of a's type, the list
+ * chained through each literal's b.  The "in" is read.
+ */
+static struct lf_node *
+lf_in(struct lf_parser *ps, struct lf_node *l)
+{
+	struct lf_node	*n, *e, **tail;
+	const char	*at;
+	size_t		 count = 0;
+
+	n = lf_new(N_IN, T_BOOL, l, NULL);
+	tail = &n->b;
+	if (!lf_accept(ps, "[")) {
+		lf_fail(ps, "in wants a list: [a, b, ...]");
+		lf_free(n);
+		return NULL;
+	}
+	if (lf_accept(ps, "]"))
+		return n;
+	do {
+		lf_space(ps);
+		if (++count > LOGFILTER_MAX_LIST) {
+			lf_fail(ps, "a list of more than %d values",
+			    LOGFILTER_MAX_LIST);
+			lf_free(n);
+			return NULL;
+		}
+		at = ps->p;
+		if ((e = lf_primary(ps)) == NULL) {
+			lf_free(n);
+			return NULL;
+		}
+		if (e->op != N_INT && e->op != N_STR) {
+			ps->p = at;	/* the error at the value */
+			lf_fail(ps, "a list of in holds numbers or strings "
+			    "written out");
+			lf_free(e);
+			lf_free(n);
+			return NULL;
+		}
+		if (e->type != l->type) {
+			ps->p = at;
+			lf_fail(ps, "in looks for a %s in a list with a %s",
+			    lf_type_name(l->type), lf_type_name(e->type));
+			lf_free(e);
+			lf_free(n);
+			return NULL;
+		}
+		*tail = e;
+		tail = &e->b;
+	} while (lf_accept(ps, ","));
+	if (!lf_accept(ps, "]")) {
+		lf_fail(ps, "',' or ']' expected in a list");
+		lf_free(n);
+		return NULL;
+	}
+	return n;
+}
+
 static struct lf_node *
 lf_cmp(struct lf_parser *ps)
 {
@@ -270,6 +339,17 @@ lf_cmp(struct lf_parser *ps)
 
 	if ((l = lf_value(ps)) == NULL)
 		return NULL;
+	lf_space(ps);
+	if (strncmp(ps->p, "in", 2) == 0 && !isalnum((unsigned char)ps->p[2]) &&
+	    ps->p[2] != '_') {
+		ps->p += 2;
+		if (l->type == T_BOOL) {
+			lf_fail(ps, "in looks for a number or a string");
+			lf_free(l);
+			return NULL;
+		}
+		return lf_in(ps, l);
+	}
 	for (i = 0; i < nitems(ops); i++)
 		if (lf_accept(ps, ops[i].tok))
 			break;
@@ -587,6 +667,7 @@ static void
 lf_eval(const struct lf_node *n, const struct record *r, struct lf_value *v)
 {
 	struct lf_value	 a, b;
+	const struct lf_node *e;
 	struct str	 s;
 	long long	 port;
 	int		 c;
@@ -636,6 +717,13 @@ lf_eval(const struct lf_node *n, const struct record *r, struct lf_value *v)
 		else
 			v->num = b.s.n == 0 || memmem(a.s.p, a.s.n, b.s.p,
 			    b.s.n) != NULL;
+		return;
+	case N_IN:
+		lf_eval(n->a, r, &a);
+		for (e = n->b; e != NULL && !v->num; e = e->b)
+			v->num = a.type == T_STR ? a.s.n == e->len &&
+			    memcmp(a.s.p, e->str, e->len) == 0 :
+			    a.num == e->num;
 		return;
 	case N_EQ: case N_NE: case N_LT: case N_LE: case N_GT: case N_GE:
 		lf_eval(n->a, r, &a);

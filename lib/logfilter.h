@@ -4,8 +4,9 @@
  * .expression): a subset of CEL over Envoy's request attributes, checked
  * when the config is read and evaluated per record.
  *
- * It has && || ! ( ), == != < <= > >=, integer, string and bool
- * literals, the methods startsWith, endsWith and contains, and the
+ * It has && || ! ( ), == != < <= > >=, in over a list of integer or
+ * string literals ("response.code in [500, 503]"), integer, string and
+ * bool literals, the methods startsWith, endsWith and contains, and the
  * attributes response.code, response.code_details, response.size,
  * response.total_size, response.headers['name'], request.method,
  * request.path, request.url_path, request.host, request.scheme,
@@ -25,6 +26,7 @@
 
 #define LOGFILTER_MAX_LEN	4096
 #define LOGFILTER_MAX_DEPTH	32
+#define LOGFILTER_MAX_LIST	64	/* values of an in's list */
 
 struct logfilter;
 

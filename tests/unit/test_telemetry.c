@@ -429,6 +429,15 @@ test_filter(void **state)
 	    &r));
 	assert_true(filter("request.host.contains(':80')", &r));
 	assert_false(filter("!(response.code > 0)", &r));
+	/* CEL's in over a list */
+	assert_true(filter("response.code in [500, 503]", &r));
+	assert_false(filter("response.code in [500, 502]", &r));
+	assert_false(filter("response.code in []", &r));
+	assert_true(filter("request.method in ['POST', \"GET\"] && "
+	    "!(response.code in [200])", &r));
+	assert_false(filter("request.method in ['GE', 'GETX']", &r));
+	assert_true(filter("response.code in [ -1 ,503 ]||false", &r));
+	assert_true(filter("request.headers['x-debug'] in ['on']", &r));
 	/* the headers a filter needs, for proxy-d */
 	f = logfilter_parse("request.headers['a'] == '' || "
 	    "response.headers['b'] == '' || request.headers['a'] == 'x'",
@@ -450,6 +459,10 @@ test_filter_refused(void **state)
 		"request.headers == 'x'", "request.headers[1] == 'x'",
 		"true < false", "response.code == 99999999999999999999",
 		"connection.mtls && 1", "request.headers['a b'] == ''",
+		"response.code in 500", "response.code in [500, '503']",
+		"request.method in [1]", "response.code in [500",
+		"response.code in [500,]", "response.code in [response.size]",
+		"connection.mtls in [true]", "response.code in [500] == true",
 	};
 	char	 err[256], deep[200];
 	size_t	 i;
@@ -464,6 +477,11 @@ test_filter_refused(void **state)
 	deep[sizeof(deep) - 1] = '\0';
 	assert_null(logfilter_parse(deep, err, sizeof(err)));
 	assert_non_null(strstr(err, "deep"));
+	/* a list of the wrong type: said where */
+	assert_null(logfilter_parse("response.code in [500, 'x']", err,
+	    sizeof(err)));
+	assert_string_equal(err, "in looks for a number in a list with a "
+	    "string at offset 23");
 }
 
 static const struct cfg_error *
