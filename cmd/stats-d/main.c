@@ -28,6 +28,7 @@
 #include "graph.h"
 #include "log.h"
 #include "msg.h"
+#include "record.h"
 #include "sbuf.h"
 #include "stats.h"
 #include "statsd.h"
@@ -61,6 +62,8 @@ static void	batch_policy(void);
 static void	filter_one(void *, const char *, size_t, size_t,
 		    struct msg_writer *);
 static int	filter_run(struct statsd *, enum filter_output);
+static void	filter_bad_records(struct statsd *, const char *, size_t,
+		    size_t);
 
 static enum filter_output	 filter_out = OUT_METRICS;
 
@@ -235,6 +238,39 @@ apply(struct daemon *d, struct config *cfg, uint64_t fingerprint)
 	    cfg->mesh != NULL ? ", a MeshConfig" : "");
 }
 
+/*
+ * -f: the records of the message just handled that were skipped as
+ * malformed, each named by its place on stdin and its reason; the
+ * others were counted and logged as usual.
+ */
+static void
+filter_bad_records(struct statsd *sd, const char *buf, size_t len,
+    size_t off)
+{
+	const struct msg	*m = &sd->stats->msg;
+	struct record_batch	 b;
+	struct record		 r;
+	struct str		 first;
+	char			 err[200];
+	size_t			 i, at;
+
+	if (record_batch_read(m, &b, err, sizeof(err)) == -1)
+		return;		/* then the message was refused, and said */
+	for (i = 0; i < m->nrecords; i++) {
+		if (record_read(m, &m->records[i], &b, &r, err,
+		    sizeof(err)) == 0)
+			continue;
+		at = off;
+		if (m->records[i].count > 0) {
+			first = m->fields[m->records[i].first].value;
+			if (first.p >= buf && first.p <= buf + len)
+				at = off + (size_t)(first.p - buf);
+		}
+		log_warnx("message at byte %zu: record %zu (near byte %zu) "
+		    "skipped: %s", off, i + 1, at, err);
+	}
+}
+
 /* -f: each message on stdin. */
 static void
 filter_one(void *arg, const char *buf, size_t len, size_t off,
@@ -242,10 +278,13 @@ filter_one(void *arg, const char *buf, size_t len, size_t off,
 {
 	struct statsd		*sd = arg;
 	struct stats_sink	*s;
+	uint64_t		 bad = sd->stats->c.bad_records;
 	size_t			 i;
 
 	if (stats_handle(sd->stats, buf, len, util_now_ms()) == -1)
 		log_warnx("message at byte %zu: %s", off, sd->stats->last_error);
+	else if (sd->stats->c.bad_records != bad)
+		filter_bad_records(sd, buf, len, off);
 	if (sd->stats->new_problem)
 		log_problem(sd);
 	if (filter_out != OUT_LOG)
