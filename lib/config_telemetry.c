@@ -36,8 +36,9 @@ static int	tl_mode(struct config_loader *, const struct ynode *,
 static int	tl_log_file(struct config_loader *, const struct ynode *,
 		    const char *, char **);
 static void	tl_istio_labels(struct labels *);
-static void	tl_format_headers(struct config_loader *, const struct ynode *,
-		    const char *, const struct accesslog_format *);
+static void	tl_format_headers(struct config_loader *,
+		    const struct ynode *, const char *,
+		    const struct accesslog_format *);
 static int	tl_hostport(struct config_loader *, const struct ynode *,
 		    const char *, char **);
 static int	tl_url_path(struct config_loader *, const struct ynode *,

@@ -255,7 +255,7 @@ filter_bad_records(struct statsd *sd, const char *buf, size_t len,
 	size_t			 i, at;
 
 	if (record_batch_read(m, &b, err, sizeof(err)) == -1)
-		return;		/* then the message was refused, and said */
+		return;		/* the message was refused, and said so */
 	for (i = 0; i < m->nrecords; i++) {
 		if (record_read(m, &m->records[i], &b, &r, err,
 		    sizeof(err)) == 0)
