@@ -310,7 +310,9 @@ observe_capture_add(struct observe *o, int response, const char *name)
 	for (i = 0; i < o->ncapture[response]; i++)
 		if (strcmp(o->capture[response][i].p, name) == 0)
 			return;
-	if (o->ncapture[response] < OBSERVE_MAX_CAPTURE)
+	/* past what a record carries: telemetry_resolve said so */
+	if (o->ncapture[response] < (response ?
+	    ACCESSLOG_MAX_RESPONSE_HEADERS : ACCESSLOG_MAX_REQUEST_HEADERS))
 		o->capture[response][o->ncapture[response]++] = (struct str){
 		    xstrdup(name), strlen(name) };
 }
