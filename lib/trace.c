@@ -310,8 +310,16 @@ trace_context_write(const struct trace_context *ctx, const char *span_id,
 	int		 sampled = ctx->sampled == 1 || ctx->debug;
 	int		 parent = ctx->span_id[0] != '\0';
 
-	snprintf(value, sizeof(value), "00-%s-%s-%s", ctx->trace_id, span_id,
-	    sampled ? "01" : "00");
+	/* 00-<trace>-<span>-<flags>, without printf: once per request */
+	if (strlen(ctx->trace_id) == 32 && strlen(span_id) == 16) {
+		memcpy(value, "00-", 3);
+		memcpy(value + 3, ctx->trace_id, 32);
+		value[35] = '-';
+		memcpy(value + 36, span_id, 16);
+		memcpy(value + 52, sampled ? "-01" : "-00", 4);
+	} else
+		snprintf(value, sizeof(value), "00-%s-%s-%s", ctx->trace_id,
+		    span_id, sampled ? "01" : "00");
 	set("traceparent", value, arg);
 	if (!ctx->keep_state)
 		set("tracestate", NULL, arg);

@@ -546,14 +546,15 @@ observe_trace_start(struct observe *o, struct session *s)
 	s->trace_b3 = TRACE_B3_NONE;
 	s->trace_debug = 0;
 	s->trace_state = 0;
+	s->trace_in = 0;
 	if (!o->tracing) {
 		s->trace_id[0] = '\0';
 		return;
 	}
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.sampled = -1;
-	if (observe_has_context(s) && trace_context_read(&ctx, observe_get,
-	    s)) {
+	s->trace_in = observe_has_context(s);
+	if (s->trace_in && trace_context_read(&ctx, observe_get, s)) {
 		memcpy(s->trace_id, ctx.trace_id, sizeof(s->trace_id));
 		memcpy(s->parent_span_id, ctx.span_id,
 		    sizeof(s->parent_span_id));
@@ -586,7 +587,10 @@ observe_trace_set(const char *name, const char *value, void *arg)
 	char				*v;
 
 	if (value == NULL) {
-		extra_ops_add(out->ops, name, strlen(name), NULL, 0, 1);
+		/* nothing to take off a request that came with none */
+		if (s->trace_in)
+			extra_ops_add(out->ops, name, strlen(name), NULL, 0,
+			    1);
 		return;
 	}
 	n = strlen(value);

@@ -262,6 +262,7 @@ struct session {
 	int			 trace_b3;	/* TRACE_B3_*: the caller's */
 	int			 trace_debug;
 	int			 trace_state;	/* its tracestate goes on */
+	int			 trace_in;	/* it came with context headers */
 	char			 trace_values[256]; /* the headers' sent up */
 
 	/* route */
