@@ -599,6 +599,68 @@ accesslog_format_free(struct accesslog_format *f)
 	free(f);
 }
 
+/* The optional record fields (RECORD_F_*) one template prints. */
+static unsigned
+al_template_fields(const struct al_template *t)
+{
+	unsigned	 m = 0;
+	size_t		 i;
+
+	for (i = 0; i < t->n; i++) {
+		const struct al_piece *p = &t->pieces[i];
+
+		switch (p->op) {
+		case OP_RESPONSE_CODE_DETAILS:
+			m |= RECORD_F_DETAILS;
+			break;
+		case OP_ROUTE_NAME:
+			m |= RECORD_F_ROUTE;
+			break;
+		case OP_UPSTREAM_LOCAL_ADDRESS:
+			m |= RECORD_F_UPSTREAM_LOCAL;
+			break;
+		case OP_UPSTREAM_TRANSPORT_FAILURE_REASON:
+			m |= RECORD_F_UPSTREAM_FAILURE;
+			break;
+		case OP_REQUEST_DURATION:
+			m |= RECORD_F_REQUEST_DURATION;
+			break;
+		case OP_REQUESTED_SERVER_NAME:
+			m |= RECORD_F_SNI;
+			break;
+		case OP_PROTOCOL:
+			m |= RECORD_F_PROTOCOL;
+			break;
+		case OP_REQ:
+			if (p->hdr[0] == HDR_ORIGINAL_PATH ||
+			    (p->alt != NULL && p->hdr[1] == HDR_ORIGINAL_PATH))
+				m |= RECORD_F_ORIGINAL_PATH;
+			break;
+		default:
+			break;
+		}
+	}
+	return m;
+}
+
+/*
+ * What a proxy must put in its records for this format (RECORD_F_*):
+ * asked once per configuration, so that a record carries no field no
+ * log prints.
+ */
+unsigned
+accesslog_fields(const struct accesslog_format *f)
+{
+	unsigned	 m;
+	size_t		 i;
+
+	if (!f->json)
+		return al_template_fields(&f->line);
+	for (m = 0, i = 0; i < f->nkeys; i++)
+		m |= al_template_fields(&f->values[i]);
+	return m;
+}
+
 size_t
 accesslog_headers(const struct accesslog_format *f, int response,
     const char *const **names)

@@ -97,6 +97,7 @@ void	accesslog_write(const struct accesslog_format *,
  * carries in its own fields left out: what proxy-d must put in the
  * record.  Returns how many; *names points into the format.
  */
+unsigned accesslog_fields(const struct accesslog_format *);
 size_t	accesslog_headers(const struct accesslog_format *, int response,
 	    const char *const **names);
 /*

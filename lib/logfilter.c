@@ -655,6 +655,34 @@ logfilter_free(struct logfilter *f)
 	free(f);
 }
 
+/* The optional record fields (RECORD_F_*) a subtree reads. */
+static unsigned
+lf_fields(const struct lf_node *n)
+{
+	unsigned	 m = 0;
+
+	for (; n != NULL; n = n->b) {
+		if (n->a != NULL)
+			m |= lf_fields(n->a);
+		if (n->op != N_ATTR)
+			continue;
+		if (n->attr == A_RESPONSE_CODE_DETAILS)
+			m |= RECORD_F_DETAILS;
+		else if (n->attr == A_REQUEST_PROTOCOL)
+			m |= RECORD_F_PROTOCOL;
+		else if (n->attr == A_CONNECTION_SNI)
+			m |= RECORD_F_SNI;
+	}
+	return m;
+}
+
+/* What a proxy must put in its records for this filter (RECORD_F_*). */
+unsigned
+logfilter_fields(const struct logfilter *f)
+{
+	return lf_fields(f->root);
+}
+
 size_t
 logfilter_headers(const struct logfilter *f, int response,
     const char *const **names)

@@ -36,6 +36,7 @@ void	logfilter_free(struct logfilter *);
 /* 1: the record is logged. */
 int	logfilter_match(const struct logfilter *, const struct record *);
 /* The headers it reads (response 0: request's), lower case. */
+unsigned logfilter_fields(const struct logfilter *);
 size_t	logfilter_headers(const struct logfilter *, int response,
 	    const char *const **names);
 

@@ -51,6 +51,19 @@ struct record_header {
 
 #define RECORD_MAX_HEADER_LINE	2048	/* "name: value" of a header */
 
+/*
+ * Fields a record carries only when a log format or filter reads them
+ * (accesslog_fields, logfilter_fields): proxy-d leaves out the rest.
+ */
+#define RECORD_F_DETAILS		0x01	/* details */
+#define RECORD_F_ROUTE			0x02	/* route-name */
+#define RECORD_F_UPSTREAM_LOCAL		0x04	/* upstream-local */
+#define RECORD_F_UPSTREAM_FAILURE	0x08	/* upstream-failure */
+#define RECORD_F_REQUEST_DURATION	0x10	/* request-duration-us */
+#define RECORD_F_SNI			0x20	/* sni */
+#define RECORD_F_ORIGINAL_PATH		0x40	/* original-path */
+#define RECORD_F_PROTOCOL		0x80	/* protocol */
+
 struct record {
 	enum record_reporter	 reporter;
 	unsigned		 has;		/* RECORD_HAS_* */

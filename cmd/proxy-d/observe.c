@@ -65,6 +65,7 @@ struct observe {
 	int			 tracing;
 	uint32_t		 sampling_ppm;
 	int			 logging;	/* an access log applies */
+	unsigned		 fields;	/* RECORD_F_* the logs read */
 	char			*self_header;	/* x-meshkit-source's value */
 	char			*self_service;	/* inbound records' service */
 	char			*self_principal; /* with a certificate */
@@ -84,6 +85,9 @@ static void	observe_upstream_head(struct session *, struct extra_ops *);
 static void	observe_request_done(struct proxy *, const struct session *,
 		    const struct request_record *);
 static void	observe_trace_start(struct observe *, struct session *);
+static void	observe_optional(const struct observe *,
+		    const struct session *, const struct request_record *,
+		    struct record *);
 static void	observe_trace_set(const char *, const char *, void *);
 static int	observe_has_context(const struct session *);
 static void	observe_wall_offset(struct observe *);
@@ -357,6 +361,7 @@ observe_configure(struct proxy *p, const struct generation *g)
 	o->sampling_ppm = te.sampling_ppm;
 	o->logging = te.nlogs > 0;
 	observe_capture_free(o);
+	o->fields = 0;
 	for (i = 0; i < te.nlogs; i++) {
 		const struct telemetry_log_target *t = &te.logs[i];
 
@@ -367,12 +372,16 @@ observe_configure(struct proxy *p, const struct generation *g)
 			f = accesslog_json_parse(t->format, err, sizeof(err));
 		else
 			f = accesslog_text_new(t->format, err, sizeof(err));
+		if (f != NULL)
+			o->fields |= accesslog_fields(f);
 		for (r = 0; f != NULL && r < 2; r++) {
 			n = accesslog_headers(f, (int)r, &names);
 			for (j = 0; j < n; j++)
 				observe_capture_add(o, (int)r, names[j]);
 		}
 		accesslog_format_free(f);
+		if (t->filter != NULL)
+			o->fields |= logfilter_fields(t->filter);
 		for (r = 0; t->filter != NULL && r < 2; r++) {
 			n = logfilter_headers(t->filter, (int)r, &names);
 			for (j = 0; j < n; j++)
@@ -381,6 +390,7 @@ observe_configure(struct proxy *p, const struct generation *g)
 	}
 	/* the spans' tags */
 	if (o->tracing) {
+		o->fields |= RECORD_F_PROTOCOL;
 		observe_capture_add(o, 0, "user-agent");
 		observe_capture_add(o, 0, "x-request-id");
 	}
@@ -674,6 +684,50 @@ observe_parse_source(struct str v, struct record_peer *peer)
 	}
 }
 
+/*
+ * The fields a record carries only when a log format or filter of this
+ * workload reads them (o->fields): every byte of a record is written
+ * here and parsed again by stats-d, per request.
+ */
+static void
+observe_optional(const struct observe *o, const struct session *s,
+    const struct request_record *rec, struct record *r)
+{
+	unsigned	 f = o->fields;
+
+	if ((f & RECORD_F_UPSTREAM_FAILURE) && s->up_failure[0] != '\0')
+		r->upstream_failure = (struct str){ s->up_failure,
+		    strlen(s->up_failure) };
+	if ((f & RECORD_F_UPSTREAM_LOCAL) && s->up_local[0] != '\0' &&
+	    s->up_failure[0] == '\0' && strcmp(s->flags, "UF") != 0)
+		r->upstream_local = (struct str){ s->up_local,
+		    strlen(s->up_local) };
+	if (f & RECORD_F_PROTOCOL)
+		r->protocol = s->req.version == 10 ? STR_LIT("HTTP/1.0") :
+		    STR_LIT("HTTP/1.1");
+	if (!(f & RECORD_F_DETAILS))
+		;
+	else if (s->details[0] != '\0')
+		r->details = (struct str){ s->details, strlen(s->details) };
+	else if (s->resp_head_done && s->up_sent_us != 0)
+		r->details = STR_LIT("via_upstream");
+	if ((f & RECORD_F_REQUEST_DURATION) && s->req_body_done &&
+	    s->start_us != 0) {
+		r->has |= RECORD_HAS_REQUEST_DURATION;
+		r->request_duration_us = s->req_done_us > s->start_us ?
+		    s->req_done_us - s->start_us : 0;
+	}
+	if ((f & RECORD_F_SNI) && s->peer_sni != NULL)
+		r->sni = (struct str){ s->peer_sni, strlen(s->peer_sni) };
+	if (!(f & RECORD_F_ROUTE))
+		;
+	else if (rec->inbound)
+		r->route_name = STR_LIT("default");
+	else if (s->policy != NULL && s->policy->p.route_name[0] != '\0')
+		r->route_name = (struct str){ s->policy->p.route_name,
+		    strlen(s->policy->p.route_name) };
+}
+
 /* The request is over: its record goes to stats-d. */
 static void
 observe_request_done(struct proxy *p, const struct session *s,
@@ -803,37 +857,16 @@ observe_request_done(struct proxy *p, const struct session *s,
 	local = session_local_addr((struct session *)s);
 	if (local[0] != '\0')
 		r.downstream_local = (struct str){ local, strlen(local) };
-	if (s->up_failure[0] != '\0')
-		r.upstream_failure = (struct str){ s->up_failure,
-		    strlen(s->up_failure) };
-	else if (s->up_local[0] != '\0' && strcmp(s->flags, "UF") != 0)
-		r.upstream_local = (struct str){ s->up_local,
-		    strlen(s->up_local) };
-	r.protocol = s->req.version == 10 ? STR_LIT("HTTP/1.0") :
-	    STR_LIT("HTTP/1.1");
-	if (s->details[0] != '\0')
-		r.details = (struct str){ s->details, strlen(s->details) };
-	else if (s->resp_head_done && s->up_sent_us != 0)
-		r.details = STR_LIT("via_upstream");
-	if (s->req_body_done && s->start_us != 0) {
-		r.has |= RECORD_HAS_REQUEST_DURATION;
-		r.request_duration_us = s->req_done_us > s->start_us ?
-		    s->req_done_us - s->start_us : 0;
-	}
-	if (s->peer_sni != NULL)
-		r.sni = (struct str){ s->peer_sni, strlen(s->peer_sni) };
-	if (rec->inbound)
-		r.route_name = STR_LIT("default");
-	else if (s->policy != NULL && s->policy->p.route_name[0] != '\0')
-		r.route_name = (struct str){ s->policy->p.route_name,
-		    strlen(s->policy->p.route_name) };
 	/* Envoy logs the path it sent, and the one that came beside it */
 	if (!rec->inbound && s->policy != NULL &&
 	    s->policy->p.rewrite_path[0] != '\0' && s->up_sent_us != 0) {
-		r.original_path = r.path;
+		if (o->fields & RECORD_F_ORIGINAL_PATH)
+			r.original_path = r.path;
 		r.path = (struct str){ s->policy->p.rewrite_path,
 		    strlen(s->policy->p.rewrite_path) };
 	}
+	if (o->fields != 0)
+		observe_optional(o, s, rec, &r);
 	if (s->trace_id[0] != '\0') {
 		r.trace_id = (struct str){ s->trace_id, 32 };
 		r.span_id = (struct str){ s->span_id, 16 };

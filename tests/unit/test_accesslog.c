@@ -285,6 +285,43 @@ test_headers(void **state)
 	accesslog_format_free(f);
 }
 
+/* The optional record fields a format makes proxy-d send. */
+static void
+test_fields(void **state)
+{
+	struct accesslog_format	*f;
+	char			 k0[] = "a", k1[] = "b";
+	char			 v0[] = "%ROUTE_NAME%";
+	char			 v1[] = "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%";
+	char *const		 keys[] = { k0, k1 };
+	char *const		 values[] = { v0, v1 };
+	char			 err[256];
+
+	(void)state;
+	/* Envoy's default: the protocol, the path before a rewrite */
+	f = accesslog_text_new(NULL, err, sizeof(err));
+	assert_int_equal(accesslog_fields(f), RECORD_F_PROTOCOL |
+	    RECORD_F_ORIGINAL_PATH);
+	accesslog_format_free(f);
+	f = accesslog_text_new("%RESPONSE_CODE_DETAILS% "
+	    "%UPSTREAM_LOCAL_ADDRESS% %UPSTREAM_TRANSPORT_FAILURE_REASON% "
+	    "%REQUEST_DURATION% %REQUESTED_SERVER_NAME% "
+	    "%REQ(X-ENVOY-ORIGINAL-PATH)%\n", err, sizeof(err));
+	assert_int_equal(accesslog_fields(f), RECORD_F_DETAILS |
+	    RECORD_F_UPSTREAM_LOCAL | RECORD_F_UPSTREAM_FAILURE |
+	    RECORD_F_REQUEST_DURATION | RECORD_F_SNI |
+	    RECORD_F_ORIGINAL_PATH);
+	accesslog_format_free(f);
+	f = accesslog_json_new(keys, values, 2, err, sizeof(err));
+	assert_non_null(f);
+	assert_int_equal(accesslog_fields(f), RECORD_F_ROUTE |
+	    RECORD_F_ORIGINAL_PATH);
+	accesslog_format_free(f);
+	f = accesslog_text_new("%REQ(:PATH)% %START_TIME%", err, sizeof(err));
+	assert_int_equal(accesslog_fields(f), 0);
+	accesslog_format_free(f);
+}
+
 static void
 test_injection(void **state)
 {
@@ -537,6 +574,7 @@ main(void)
 		cmocka_unit_test(test_req_without_query),
 		cmocka_unit_test(test_json_types),
 		cmocka_unit_test(test_header_cap),
+		cmocka_unit_test(test_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

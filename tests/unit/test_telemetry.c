@@ -386,6 +386,17 @@ filter(const char *expr, const struct record *r)
 		fail_msg("refused \"%s\": %s", expr, err);
 	rc = logfilter_match(f, r);
 	logfilter_free(f);
+	/* the optional record fields a filter makes proxy-d send */
+	f = logfilter_parse("response.code_details == 'x' || "
+	    "(request.protocol == 'HTTP/1.0' && "
+	    "connection.requested_server_name != '')", err, sizeof(err));
+	assert_non_null(f);
+	assert_int_equal(logfilter_fields(f), RECORD_F_DETAILS |
+	    RECORD_F_PROTOCOL | RECORD_F_SNI);
+	logfilter_free(f);
+	f = logfilter_parse("response.code >= 500", err, sizeof(err));
+	assert_int_equal(logfilter_fields(f), 0);
+	logfilter_free(f);
 	return rc;
 }
 
