@@ -171,7 +171,7 @@ bench: deps
 	MESHKIT_BIN=$(BIN) MESHKIT_BUILD=$(BUILD) scripts/bench
 
 demo: deps
-	$(MAKE) -j$(JOBS) test-progs
+	$(MAKE) -j$(JOBS) all
 	MESHKIT_BIN=$(BIN) MESHKIT_BUILD=$(BUILD) scripts/demo run
 
 lint:

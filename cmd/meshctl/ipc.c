@@ -101,7 +101,13 @@ meshctl_ask(const char *url, const char *req, size_t reqlen, char **reply,
 		return -1;
 	}
 	if ((rv = nng_dial(s, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
-		snprintf(err, errlen, "%s", nng_strerror(rv));
+		/* "Not supported" or "Invalid argument" alone says little */
+		if (rv == NNG_ENOTSUP || rv == NNG_EINVAL || rv == NNG_EADDRINVAL)
+			snprintf(err, errlen, "%s: a daemon's address is "
+			    "nng's, ipc://PATH or tcp://HOST:PORT (its HTTP "
+			    "port is not one)", nng_strerror(rv));
+		else
+			snprintf(err, errlen, "%s", nng_strerror(rv));
 		nng_close(s);
 		return -1;
 	}

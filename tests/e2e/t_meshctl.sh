@@ -272,6 +272,13 @@ sleep 0.2
 out=$(mc 10 status -s "ipc://$SOCK" 2>&1)
 expect "status, garbage answer: exit 1" "$?" 1
 stop junk
+# an HTTP address where nng's is wanted: said so, not "Invalid argument"
+out=$(mc 10 top --once -s 127.0.0.1:15090 2>&1)
+expect "top -s host:port: exit 1" "$?" 1
+check "top -s host:port: says a daemon's address is nng's" \
+	grep -q 'ipc://PATH or tcp://HOST:PORT' <<<"$out"
+out=$(mc 10 top --once -s http://127.0.0.1:15090 2>&1)
+check "top -s http://: the same" grep -q 'ipc://PATH or tcp://HOST:PORT' <<<"$out"
 
 cleanup
 finish
