@@ -774,6 +774,7 @@ stats_write_metrics(struct stats *st, struct sbuf *b)
 				v[n].name = xstrdup(name);
 				v[n].labels = xstrdup(lab.buf);
 				v[n].value = p->values[i];
+				v[n].ms = 0;	/* a count, whatever its name */
 				v[n++].gauge = 0;
 			}
 		}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* Unit tests of lib/stats.c: stats-d's work on records. */
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +28,7 @@ static void	test_spans(void **);
 static void	test_requests(void **);
 static void	test_daemon_metrics(void **);
 static void	test_proxies(void **);
+static void	test_proxy_many_counters(void **);
 static void	test_certs(void **);
 static void	test_bad(void **);
 
@@ -264,6 +266,46 @@ test_proxies(void **state)
 	stats_free(st);
 }
 
+/*
+ * More counters than the first 16 samples the writer had room for: each
+ * one an integer, on every scrape (a sample past them once read its
+ * "milliseconds" flag from uninitialized memory).
+ */
+static void
+test_proxy_many_counters(void **state)
+{
+	struct stats	*st = stats_new();
+	struct sbuf	 b, msg;
+	char		 want[160];
+	int		 i, scrape;
+
+	/* memory from malloc is never zero by chance: glibc fills it */
+	mallopt(M_PERTURB, 0x5a);
+	stats_set_config(st, NULL, 1);
+	sbuf_init(&msg, 0);
+	sbuf_adds(&msg, BATCH("app", "default", "pid: 7\n"));
+	for (i = 0; i < 32; i++)
+		sbuf_printf(&msg, "counter: c%02d-ms 12377\n", i);
+	assert_int_equal(handle(st, msg.buf, 1000), 0);
+	sbuf_init(&b, 0);
+	for (scrape = 0; scrape < 3; scrape++) {
+		sbuf_reset(&b);
+		stats_write_metrics(st, &b);
+		for (i = 0; i < 32; i++) {
+			snprintf(want, sizeof(want), "\nmeshkit_proxy_c%02d_ms_"
+			    "total{workload=\"app\",namespace=\"default\"} "
+			    "12377\n", i);
+			if (strstr(b.buf, want) == NULL)
+				fail_msg("scrape %d: no %s", scrape + 1,
+				    want + 1);
+		}
+	}
+	sbuf_fini(&b);
+	sbuf_fini(&msg);
+	stats_free(st);
+	mallopt(M_PERTURB, 0);
+}
+
 /* The proxies' certificate status files become three gauges each. */
 static void
 test_certs(void **state)
@@ -347,6 +389,7 @@ main(void)
 		cmocka_unit_test(test_requests),
 		cmocka_unit_test(test_daemon_metrics),
 		cmocka_unit_test(test_proxies),
+		cmocka_unit_test(test_proxy_many_counters),
 		cmocka_unit_test(test_certs),
 		cmocka_unit_test(test_bad),
 	};
