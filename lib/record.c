@@ -777,35 +777,65 @@ record_addr_split(struct str s, long long *port)
 	return host;
 }
 
+/*
+ * As Istio's stats plugin (istio/proxy, istio_stats.cc) fills
+ * destination_service_name and destination_service_namespace: the name
+ * is the service's short name for a Kubernetes name.ns.svc[.domain]
+ * host, else the host as the request gave it (a ServiceEntry's name is
+ * its whole hostname; an address is not cut at its first dot); the
+ * namespace is the destination's: the peer's for the source's record,
+ * its own for the destination's, which record_read leaves in
+ * r->destination either way, else the one in its SPIFFE identity.
+ */
 void
 record_service_parts(const struct record *r, struct str *name,
     struct str *namespace)
 {
-	const char	*dot, *end;
-	struct str	 host = r->service;
+	const char	*dot, *dot2, *end, *ns;
+	struct str	 host, principal;
+	size_t		 rest;
 
 	*name = r->service_name;
 	*namespace = r->service_namespace;
-	if (host.p == NULL || (name->p != NULL && namespace->p != NULL))
-		return;
-	end = host.p + host.n;
-	dot = memchr(host.p, '.', host.n);
-	if (name->p == NULL)
-		*name = dot != NULL ? (struct str){ host.p,
-		    (size_t)(dot - host.p) } : host;
-	if (namespace->p == NULL && dot != NULL) {
-		const char *ns = dot + 1, *dot2 = memchr(ns, '.',
-		    (size_t)(end - ns));
-		size_t rest;
-
-		if (dot2 == NULL)
-			return;
-		rest = (size_t)(end - dot2);
-		/* name.namespace.svc[.cluster.local] */
-		if ((rest == 4 && memcmp(dot2, ".svc", 4) == 0) ||
-		    (rest > 5 && memcmp(dot2, ".svc.", 5) == 0))
-			*namespace = (struct str){ ns, (size_t)(dot2 - ns) };
+	if (r->service.p != NULL && r->service.n > 0 && (name->p == NULL ||
+	    namespace->p == NULL)) {
+		host = record_addr_split(r->service, NULL);
+		end = host.p + host.n;
+		dot = memchr(host.p, '.', host.n);
+		dot2 = dot != NULL ? memchr(dot + 1, '.', (size_t)(end - dot -
+		    1)) : NULL;
+		rest = dot2 != NULL ? (size_t)(end - dot2) : 0;
+		/* name.namespace.svc[.cluster.local], neither label empty */
+		if (dot2 != NULL && dot > host.p && dot2 > dot + 1 &&
+		    ((rest == 4 && memcmp(dot2, ".svc", 4) == 0) ||
+		    (rest > 5 && memcmp(dot2, ".svc.", 5) == 0))) {
+			if (name->p == NULL)
+				*name = (struct str){ host.p,
+				    (size_t)(dot - host.p) };
+			if (namespace->p == NULL)
+				*namespace = (struct str){ dot + 1,
+				    (size_t)(dot2 - dot - 1) };
+		} else if (name->p == NULL)
+			*name = r->service;
 	}
+	if (namespace->p != NULL)
+		return;
+	if (r->destination.namespace.p != NULL &&
+	    r->destination.namespace.n > 0) {
+		*namespace = r->destination.namespace;
+		return;
+	}
+	/* spiffe://trust-domain/ns/NAMESPACE/sa/ACCOUNT */
+	principal = r->destination.principal;
+	if (principal.p == NULL || (ns = memmem(principal.p, principal.n,
+	    "/ns/", 4)) == NULL)
+		return;
+	ns += 4;
+	end = principal.p + principal.n;
+	dot = memchr(ns, '/', (size_t)(end - ns));
+	if ((dot != NULL ? dot : end) > ns)
+		*namespace = (struct str){ ns, (size_t)((dot != NULL ? dot :
+		    end) - ns) };
 }
 
 int

@@ -172,9 +172,11 @@ struct str record_response_header(const struct record *, const char *name);
  */
 struct str record_addr_split(struct str, long long *port);
 /*
- * The destination service's short name and namespace: the record's
- * own, else from the host (name.namespace.svc.cluster.local), else
- * the host itself and a NULL namespace.
+ * The destination service's name and namespace, as Istio's labels have
+ * them: the record's own, else from a name.namespace.svc[.domain] host;
+ * else the name is the host as given and the namespace the destination
+ * workload's (the reporter's own on the destination's side), from its
+ * namespace or its SPIFFE identity; NULL when none is known.
  */
 void	record_service_parts(const struct record *, struct str *name,
 	    struct str *namespace);

@@ -452,14 +452,40 @@ test_service_parts(void **state)
 	r.service = s("rating.shop.svc");
 	record_service_parts(&r, &name, &ns);
 	assert_str(ns, "shop");
+	r.service = s("rating.shop.svc.cluster.local:8080");
+	record_service_parts(&r, &name, &ns);
+	assert_str(name, "rating");
+	assert_str(ns, "shop");
 	r.service = s("rating");
 	record_service_parts(&r, &name, &ns);
 	assert_str(name, "rating");
 	assert_str(ns, NULL);
+	/* a ServiceEntry's name is its whole hostname, as Istio's */
 	r.service = s("api.example.com");
 	record_service_parts(&r, &name, &ns);
-	assert_str(name, "api");
+	assert_str(name, "api.example.com");
 	assert_str(ns, NULL);
+	r.service = s("svc.example");
+	record_service_parts(&r, &name, &ns);
+	assert_str(name, "svc.example");
+	r.service = s("a.svc.example");
+	record_service_parts(&r, &name, &ns);
+	assert_str(name, "a.svc.example");
+	assert_str(ns, NULL);
+	/* a host not mapped: as the request gave it, never cut at a dot */
+	r.service = s("10.1.2.3:9999");
+	record_service_parts(&r, &name, &ns);
+	assert_str(name, "10.1.2.3:9999");
+	/* the namespace: the destination's, else from its identity */
+	r.destination.principal = s("spiffe://cluster.local/ns/ext/sa/api");
+	record_service_parts(&r, &name, &ns);
+	assert_str(ns, "ext");
+	r.destination.namespace = s("backend");
+	record_service_parts(&r, &name, &ns);
+	assert_str(ns, "backend");
+	r.service = s("rating.shop.svc.cluster.local");
+	record_service_parts(&r, &name, &ns);
+	assert_str(ns, "shop");
 	r.service_namespace = s("ext");
 	record_service_parts(&r, &name, &ns);
 	assert_str(ns, "ext");
