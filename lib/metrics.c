@@ -27,6 +27,8 @@ const double metrics_buckets[METRICS_NBUCKETS] = {
 
 static void	metrics_label(struct sbuf *, const char *, struct str,
 		    const char *);
+static struct str metrics_security(struct str);
+static struct str metrics_grpc_status(const struct record *);
 static void	metrics_key(struct sbuf *, const struct record *);
 static void	metrics_labels(struct sbuf *, const struct record *);
 static struct metrics_series *metrics_series_new(const char *, size_t);
@@ -93,6 +95,30 @@ metrics_label(struct sbuf *b, const char *name, struct str v,
 }
 
 /*
+ * connection_security_policy is one of Istio's three words: another
+ * value in a record (a peer's bug, or a hostile one) is unknown, not a
+ * label value of its own; metrics_add counts it.
+ */
+static struct str
+metrics_security(struct str v)
+{
+	if (v.p != NULL && (util_str_eq(v, "mutual_tls") ||
+	    util_str_eq(v, "none") || util_str_eq(v, "unknown")))
+		return v;
+	return (struct str){ NULL, 0 };
+}
+
+/* grpc_response_status: only a gRPC request has one, as in Istio. */
+static struct str
+metrics_grpc_status(const struct record *r)
+{
+	if (r->request_protocol.p != NULL &&
+	    util_str_eq(r->request_protocol, "grpc"))
+		return r->grpc_status;
+	return (struct str){ NULL, 0 };
+}
+
+/*
  * One value of the compact key.  A value that renders as the default
  * (a field left out, or "unknown" said outright) is the same label, so
  * the same key.
@@ -143,8 +169,9 @@ metrics_key(struct sbuf *b, const struct record *r)
 	metrics_key_value(b, name, STR_LIT("unknown"));
 	metrics_key_value(b, ns, STR_LIT("unknown"));
 	metrics_key_value(b, r->flags, STR_LIT("-"));
-	metrics_key_value(b, r->grpc_status, STR_LIT(""));
-	metrics_key_value(b, r->security, STR_LIT("unknown"));
+	metrics_key_value(b, metrics_grpc_status(r), STR_LIT(""));
+	metrics_key_value(b, metrics_security(r->security),
+	    STR_LIT("unknown"));
 }
 
 /* The label set of Istio's standard metrics, in Istio's order. */
@@ -185,9 +212,9 @@ metrics_labels(struct sbuf *b, const struct record *r)
 	metrics_label(b, "request_protocol", (struct str){ protocol,
 	    strlen(protocol) }, "http");
 	metrics_label(b, "response_flags", r->flags, "-");
-	metrics_label(b, "grpc_response_status", r->grpc_status, "");
-	metrics_label(b, "connection_security_policy", r->security,
-	    "unknown");
+	metrics_label(b, "grpc_response_status", metrics_grpc_status(r), "");
+	metrics_label(b, "connection_security_policy",
+	    metrics_security(r->security), "unknown");
 }
 
 static struct metrics_series *
@@ -242,6 +269,9 @@ metrics_add(struct metrics *m, const struct record *r, unsigned disabled)
 	    "grpc_response_status=\"overflow\","
 	    "connection_security_policy=\"overflow\"";
 
+	if (r->security.p != NULL && r->security.n > 0 &&
+	    metrics_security(r->security).p == NULL)
+		m->bad_security++;
 	metrics_key(&m->key, r);
 	if ((s = strmap_get(&m->series, m->key.buf, m->key.len)) == NULL) {
 		if (m->series.n >= m->max_series || m->key.overflow) {

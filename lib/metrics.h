@@ -56,6 +56,7 @@ struct metrics {
 	size_t			 max_series;
 	struct metrics_series	*overflow;	/* NULL until needed */
 	uint64_t		 overflowed;	/* records counted into it */
+	uint64_t		 bad_security;	/* security: not Istio's: unknown */
 	struct sbuf		 key;		/* scratch */
 };
 

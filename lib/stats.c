@@ -723,6 +723,9 @@ stats_write_metrics(struct stats *st, struct sbuf *b)
 	    (uint64_t)metrics_nseries(&st->metrics));
 	OWN("series_overflow_total", "counter", "Records counted into the "
 	    "overflow series, past stats.maxSeries.", st->metrics.overflowed);
+	OWN("bad_security_total", "counter", "Records whose security was "
+	    "not mutual_tls, none or unknown: counted as unknown.",
+	    st->metrics.bad_security);
 	OWN("graph_dropped_total", "counter", "Records past stats.maxEdges, "
 	    "not drawn.", st->graph->dropped);
 	OWN("log_lines_total", "counter", "Access log lines written.",

@@ -26,6 +26,7 @@ static void	test_escape(void **);
 static void	test_quantile(void **);
 static void	test_disabled(void **);
 static void	test_sbuf(void **);
+static void	test_label_values(void **);
 
 static struct str
 s(const char *p)
@@ -331,6 +332,63 @@ test_sbuf(void **state)
 	sbuf_fini(&b);
 }
 
+/*
+ * Labels only Istio's values fill: a security word of its own is
+ * unknown (and counted), a grpc-status on a request that is not gRPC
+ * is "", and a host that is no .svc name keeps its dots.
+ */
+static void
+test_label_values(void **state)
+{
+	struct metrics	 m;
+	struct record	 r;
+	struct sbuf	 b;
+
+	metrics_init(&m, 0);
+	sbuf_init(&b, 0);
+	record_example(&r);
+	r.security = s("plaintext\",evil=\"1");
+	r.grpc_status = s("14");
+	metrics_add(&m, &r, 0);
+	assert_int_equal(m.bad_security, 1);
+	/* the same series as a record that says nothing of either */
+	record_example(&r);
+	metrics_add(&m, &r, 0);
+	assert_int_equal(metrics_nseries(&m), 1);
+	assert_int_equal(m.bad_security, 1);
+	metrics_write(&m, &b);
+	assert_has_line(b.buf, "istio_requests_total{" LABELS("200",
+	    "rating-v1") "} 2");
+	assert_null(strstr(b.buf, "plaintext"));
+	assert_null(strstr(b.buf, "grpc_response_status=\"14\""));
+	/* gRPC: its status is a label */
+	r.request_protocol = s("grpc");
+	r.grpc_status = s("14");
+	r.security = s("mutual_tls");
+	metrics_add(&m, &r, 0);
+	sbuf_reset(&b);
+	metrics_write(&m, &b);
+	assert_non_null(strstr(b.buf, "request_protocol=\"grpc\","
+	    "response_flags=\"-\",grpc_response_status=\"14\","
+	    "connection_security_policy=\"mutual_tls\"} 1\n"));
+	/* a ServiceEntry's host, a bare address */
+	record_example(&r);
+	r.service = s("svc.example");
+	r.destination.namespace = s("ext");
+	metrics_add(&m, &r, 0);
+	r.service = s("10.1.2.3:9999");
+	metrics_add(&m, &r, 0);
+	sbuf_reset(&b);
+	metrics_write(&m, &b);
+	assert_non_null(strstr(b.buf, "destination_service=\"svc.example\","
+	    "destination_service_name=\"svc.example\","
+	    "destination_service_namespace=\"ext\","));
+	assert_non_null(strstr(b.buf, "destination_service_name=\"10.1.2.3:"
+	    "9999\",destination_service_namespace=\"ext\","));
+	sbuf_fini(&b);
+	metrics_fini(&m);
+}
+
 int
 main(void)
 {
@@ -342,6 +400,7 @@ main(void)
 		cmocka_unit_test(test_quantile),
 		cmocka_unit_test(test_disabled),
 		cmocka_unit_test(test_sbuf),
+		cmocka_unit_test(test_label_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
