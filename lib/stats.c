@@ -86,6 +86,9 @@ static struct stats_effective *stats_resolve(struct stats *,
 		    const struct msg *, const struct record_batch *);
 static void	stats_proxy_update(struct stats *, const struct record_batch *,
 		    uint64_t);
+static void	stats_proxy_retire(struct stats *, const char *,
+		    struct stats_proxy *);
+static void	stats_proxy_evict(struct stats *, uint64_t);
 static void	stats_record(struct stats *, const struct stats_effective *,
 		    const struct record *, uint64_t);
 static void	stats_metric_name(char *, size_t, const char *, const char *,
@@ -443,7 +446,7 @@ stats_proxy_update(struct stats *st, const struct record_batch *b,
 		n = sizeof(key) - 1;
 	if ((p = strmap_get(&st->proxies, key, n)) == NULL) {
 		if (st->proxies.n >= STATS_MAX_PROXIES)
-			return;
+			stats_proxy_evict(st, now_ms);
 		p = xcalloc(1, sizeof(*p));
 		p->workload = xstrndup(b->self.workload.p,
 		    b->self.workload.n < METRICS_MAX_VALUE ?
@@ -467,6 +470,70 @@ stats_proxy_update(struct stats *st, const struct record_batch *b,
 			p->names[p->n] = xstrdup(name);
 			p->values[p->n++] = b->counters[i].value;
 		}
+	}
+}
+
+/*
+ * A proxy's entry goes; its counts stay in its workload's, which never
+ * go back.  key is its key in st->proxies.
+ */
+static void
+stats_proxy_retire(struct stats *st, const char *key, struct stats_proxy *p)
+{
+	struct stats_proxy	*r;
+	char			 rkey[2 * METRICS_MAX_VALUE + 2];
+	size_t			 i;
+
+	snprintf(rkey, sizeof(rkey), "%s/%s", p->namespace, p->workload);
+	if ((r = strmap_get(&st->retired, rkey, strlen(rkey))) == NULL) {
+		r = xcalloc(1, sizeof(*r));
+		r->workload = xstrdup(p->workload);
+		r->namespace = xstrdup(p->namespace);
+		strmap_put(&st->retired, rkey, strlen(rkey), r);
+	}
+	for (i = 0; i < p->n; i++)
+		stats_counter_add(r, p->names[i], p->values[i]);
+	strmap_del(&st->proxies, key, strlen(key));
+	stats_proxy_free(p);
+}
+
+/*
+ * The table is full and a new proxy speaks: the one heard from longest
+ * ago makes room (a live proxy is never ignored), counted, and said at
+ * most once a STATS_EVICT_WARN_MS.  A scan of the table, only when it
+ * is full.
+ */
+static void
+stats_proxy_evict(struct stats *st, uint64_t now_ms)
+{
+	struct stats_proxy	*p, *oldest = NULL;
+	const char		*key, *oldest_key = NULL;
+	void			*v;
+	char			 gone[2 * METRICS_MAX_VALUE + 32];
+	uint64_t		 idle;
+	size_t			 pos = 0;
+
+	while (strmap_next(&st->proxies, &pos, &key, &v)) {
+		p = v;
+		if (oldest == NULL || p->last_ms < oldest->last_ms) {
+			oldest = p;
+			oldest_key = key;
+		}
+	}
+	if (oldest == NULL)
+		return;
+	util_strlcpy(gone, oldest_key, sizeof(gone));
+	idle = now_ms > oldest->last_ms ? now_ms - oldest->last_ms : 0;
+	stats_proxy_retire(st, oldest_key, oldest);
+	st->c.proxies_evicted++;
+	if (st->c.proxies_evicted == 1 ||
+	    now_ms >= st->evict_warned_ms + STATS_EVICT_WARN_MS) {
+		st->evict_warned_ms = now_ms;
+		stats_problem(st, "more than %d proxies: %s, idle %llu s, "
+		    "made room (%llu so far; its counts stay in its "
+		    "workload's)", STATS_MAX_PROXIES, gone,
+		    (unsigned long long)(idle / 1000),
+		    (unsigned long long)st->c.proxies_evicted);
 	}
 }
 
@@ -591,31 +658,17 @@ stats_take_spans(struct stats *st, struct stats_collector *c, size_t *n)
 void
 stats_expire(struct stats *st, uint64_t now_ms)
 {
-	struct stats_proxy	*p, *r;
+	struct stats_proxy	*p;
 	const char		*key;
 	void			*v;
-	char			 rkey[2 * METRICS_MAX_VALUE + 2];
-	size_t			 pos = 0, i;
+	size_t			 pos = 0;
 
 	graph_expire(st->graph, now_ms);
 	while (strmap_next(&st->proxies, &pos, &key, &v)) {
 		p = v;
 		if (now_ms <= p->last_ms + STATS_PROXY_IDLE_MS)
 			continue;
-		/* its counts stay in its workload's, which never go back */
-		snprintf(rkey, sizeof(rkey), "%s/%s", p->namespace,
-		    p->workload);
-		if ((r = strmap_get(&st->retired, rkey, strlen(rkey))) ==
-		    NULL) {
-			r = xcalloc(1, sizeof(*r));
-			r->workload = xstrdup(p->workload);
-			r->namespace = xstrdup(p->namespace);
-			strmap_put(&st->retired, rkey, strlen(rkey), r);
-		}
-		for (i = 0; i < p->n; i++)
-			stats_counter_add(r, p->names[i], p->values[i]);
-		strmap_del(&st->proxies, key, strlen(key));
-		stats_proxy_free(p);
+		stats_proxy_retire(st, key, p);
 	}
 }
 
@@ -744,6 +797,9 @@ stats_write_metrics(struct stats *st, struct sbuf *b)
 	    "export failed.", dropped);
 	OWN("export_failures_total", "counter", "Exports to collectors that "
 	    "failed.", failures);
+	OWN("proxies_evicted_total", "counter", "Proxies forgotten to make "
+	    "room for a new one, past 1024; their counts stay.",
+	    st->c.proxies_evicted);
 	OWN("reloads_total", "counter", "Configuration reloads.",
 	    st->c.reloads);
 	OWN("reload_failures_total", "counter", "Reloads refused.",
@@ -868,7 +924,8 @@ stats_daemon_metrics(struct sbuf *b, const char *program, const struct msg *m)
 }
 
 void
-stats_write_status(const struct stats *st, struct msg_writer *w)
+stats_write_status(const struct stats *st, struct msg_writer *w,
+    uint64_t now_ms)
 {
 	const struct stats_proxy	*p;
 	const char			*key;
@@ -876,8 +933,14 @@ stats_write_status(const struct stats *st, struct msg_writer *w)
 	uint64_t			 dropped = 0, exported = 0;
 	uint64_t			 sdropped = 0, failures = 0;
 	uint64_t			 log_dropped = 0, log_errors = 0;
-	size_t				 i, pos, pass;
+	size_t				 i, pos, pass, live = 0;
 
+	pos = 0;
+	while (strmap_next(&st->proxies, &pos, &key, &v)) {
+		p = v;
+		if (p->last_ms + STATS_PROXY_LIVE_MS >= now_ms)
+			live++;
+	}
 	for (pass = 0; pass < 2; pass++) {
 		pos = 0;
 		while (strmap_next(pass == 0 ? &st->proxies : &st->retired,
@@ -911,7 +974,7 @@ stats_write_status(const struct stats *st, struct msg_writer *w)
 	msgw_field_u64(w, "spans-exported", exported);
 	msgw_field_u64(w, "spans-dropped", sdropped);
 	msgw_field_u64(w, "export-failures", failures);
-	msgw_field_u64(w, "proxies", st->proxies.n);
+	msgw_field_u64(w, "proxies", live);
 	msgw_field_u64(w, "proxy-records-dropped", dropped);
 	msgw_field_u64(w, "reloads", st->c.reloads);
 	msgw_field_u64(w, "reload-failures", st->c.reload_failures);
@@ -960,7 +1023,7 @@ stats_handle_request(struct stats *st, uint64_t started_ms, const char *buf,
 		msgw_field_u64(out, "pid", (uint64_t)getpid());
 		msgw_field_u64(out, "generation", st->generation);
 		msgw_field_u64(out, "uptime-ms", now_ms - started_ms);
-		stats_write_status(st, out);
+		stats_write_status(st, out, now_ms);
 		return 0;
 	}
 	v = msg_get(&st->msg, &st->msg.header, "window-ms");

@@ -30,6 +30,12 @@
 #define STATS_DEFAULT_MAX_SPANS	4096		/* queued for export */
 #define STATS_MAX_PROXIES	1024
 #define STATS_PROXY_IDLE_MS	600000		/* then it is retired */
+/*
+ * Heard from this recently: a proxy that runs (proxy-d sends its
+ * counters every 2 s when it has no records to send).
+ */
+#define STATS_PROXY_LIVE_MS	10000
+#define STATS_EVICT_WARN_MS	60000		/* between warnings */
 #define STATS_CACHE_MAX		1024		/* workloads resolved */
 #define STATS_PROGRAM		"stats-d"
 
@@ -73,6 +79,7 @@ struct stats_counters {
 	uint64_t	 spans;
 	uint64_t	 reloads;
 	uint64_t	 reload_failures;
+	uint64_t	 proxies_evicted;	/* past STATS_MAX_PROXIES */
 };
 
 struct stats {
@@ -94,6 +101,7 @@ struct stats {
 	struct sbuf		 scratch;
 	char			 last_error[256];
 	char			 problem[256];	/* newest, for a warning */
+	uint64_t		 evict_warned_ms;
 	int			 new_problem;
 	int			 fallback_log;
 	int			 fallback_trace;
@@ -117,8 +125,12 @@ int		 stats_handle(struct stats *, const char *, size_t,
 		    uint64_t now_ms);
 /* Istio's metrics and stats-d's own, Prometheus' text format. */
 void		 stats_write_metrics(struct stats *, struct sbuf *);
-/* stats-d's counters, as the header of its status-reply. */
-void		 stats_write_status(const struct stats *, struct msg_writer *);
+/*
+ * stats-d's counters, as the header of its status-reply; "proxies" are
+ * those heard from in the STATS_PROXY_LIVE_MS before now_ms.
+ */
+void		 stats_write_status(const struct stats *, struct msg_writer *,
+		    uint64_t now_ms);
 /* The proxies' certificates, from their status files in rundir. */
 void		 stats_cert_metrics(struct sbuf *, const char *rundir);
 /*

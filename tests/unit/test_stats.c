@@ -29,6 +29,7 @@ static void	test_requests(void **);
 static void	test_daemon_metrics(void **);
 static void	test_proxies(void **);
 static void	test_proxy_many_counters(void **);
+static void	test_proxy_evict(void **);
 static void	test_certs(void **);
 static void	test_bad(void **);
 
@@ -251,7 +252,7 @@ test_proxies(void **state)
 	    "workload=\"a\",namespace=\"default\"} 9\n"));
 	msgw_init(&w);
 	msgw_begin(&w, "status-reply");
-	stats_write_status(st, &w);
+	stats_write_status(st, &w, 1000);
 	assert_non_null(strstr(w.buf, "proxy-records-dropped: 9\n"));
 	assert_non_null(strstr(w.buf, "proxies: 2\n"));
 	/* idle instances retire; their counts stay in the workload's */
@@ -304,6 +305,67 @@ test_proxy_many_counters(void **state)
 	sbuf_fini(&msg);
 	stats_free(st);
 	mallopt(M_PERTURB, 0);
+}
+
+/*
+ * Past STATS_MAX_PROXIES the proxy heard from longest ago makes room,
+ * its counts kept, the eviction counted and said; the status counts
+ * only the proxies heard from lately.
+ */
+static void
+test_proxy_evict(void **state)
+{
+	struct stats		*st = stats_new();
+	struct sbuf		 b;
+	struct msg_writer	 w;
+	char			 text[256];
+	int			 i;
+
+	stats_set_config(st, NULL, 1);
+	for (i = 1; i <= STATS_MAX_PROXIES; i++) {
+		snprintf(text, sizeof(text), BATCH("a", "default", "pid: %d\n"
+		    "counter: records-dropped 1\n"), i);
+		assert_int_equal(handle(st, text, 1000 + (uint64_t)i), 0);
+	}
+	assert_int_equal(st->proxies.n, STATS_MAX_PROXIES);
+	assert_int_equal(st->c.proxies_evicted, 0);
+	/* pid 1 ended long ago; pid 2 still speaks */
+	handle(st, BATCH("a", "default", "pid: 2\ncounter: records-dropped "
+	    "1\n"), 50000);
+	st->new_problem = 0;
+	handle(st, BATCH("b", "default", "pid: 9999\ncounter: "
+	    "records-dropped 5\n"), 50000);
+	assert_int_equal(st->proxies.n, STATS_MAX_PROXIES);
+	assert_int_equal(st->c.proxies_evicted, 1);
+	assert_null(strmap_get(&st->proxies, "default/a/1", 11));
+	assert_non_null(strmap_get(&st->proxies, "default/a/2", 11));
+	assert_non_null(strmap_get(&st->proxies, "default/b/9999", 14));
+	assert_true(st->new_problem);
+	assert_non_null(strstr(st->problem, "more than 1024 proxies: "
+	    "default/a/1"));
+	sbuf_init(&b, 0);
+	stats_write_metrics(st, &b);
+	/* pid 1's count stays in its workload's */
+	assert_non_null(strstr(b.buf, "meshkit_proxy_records_dropped_total{"
+	    "workload=\"a\",namespace=\"default\"} 1024\n"));
+	assert_non_null(strstr(b.buf, "meshkit_proxy_records_dropped_total{"
+	    "workload=\"b\",namespace=\"default\"} 5\n"));
+	assert_non_null(strstr(b.buf, "\nmeshkit_stats_proxies_evicted_total "
+	    "1\n"));
+	/* a second eviction soon after: counted, not said again */
+	st->new_problem = 0;
+	handle(st, BATCH("b", "default", "pid: 10000\ncounter: "
+	    "records-dropped 1\n"), 51000);
+	assert_int_equal(st->c.proxies_evicted, 2);
+	assert_false(st->new_problem);
+	/* heard from in the last STATS_PROXY_LIVE_MS: pids 2, 9999, 10000 */
+	msgw_init(&w);
+	msgw_begin(&w, "status-reply");
+	stats_write_status(st, &w, 51000);
+	assert_non_null(strstr(w.buf, "\nproxies: 3\n"));
+	msgw_fini(&w);
+	sbuf_fini(&b);
+	stats_free(st);
 }
 
 /* The proxies' certificate status files become three gauges each. */
@@ -390,6 +452,7 @@ main(void)
 		cmocka_unit_test(test_daemon_metrics),
 		cmocka_unit_test(test_proxies),
 		cmocka_unit_test(test_proxy_many_counters),
+		cmocka_unit_test(test_proxy_evict),
 		cmocka_unit_test(test_certs),
 		cmocka_unit_test(test_bad),
 	};
