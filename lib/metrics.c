@@ -432,36 +432,77 @@ metrics_write_one(struct sbuf *b, const struct metrics_series *s, int which)
 	}
 }
 
+static const struct {
+	int		 which;
+	const char	*name;
+	const char	*type;
+	const char	*help;
+} metrics_families[] = {
+	{ METRICS_REQUEST_COUNT, "istio_requests_total", "counter",
+	    "Requests, by reporter, workloads, service and response." },
+	{ METRICS_REQUEST_DURATION, "istio_request_duration_milliseconds",
+	    "histogram", "Request durations, first byte in to last byte out." },
+	{ METRICS_REQUEST_SIZE, "istio_request_bytes", "histogram",
+	    "Request sizes, head and body." },
+	{ METRICS_RESPONSE_SIZE, "istio_response_bytes", "histogram",
+	    "Response sizes, head and body." },
+};
+
+void
+metrics_cursor_init(struct metrics_cursor *c, const struct metrics *m)
+{
+	const char	*key;
+	void		*v;
+	size_t		 pos = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->series = xcalloc(m->series.n + 1, sizeof(*c->series));
+	while (strmap_next(&m->series, &pos, &key, &v) &&
+	    c->n < m->series.n)
+		c->series[c->n++] = v;
+	if (m->overflow != NULL)
+		c->series[c->n++] = m->overflow;
+}
+
+int
+metrics_cursor_write(struct metrics_cursor *c, struct sbuf *b, size_t max)
+{
+	size_t	 start = b->len;
+
+	while (c->family < nitems(metrics_families)) {
+		if (c->next == 0)
+			metrics_family(b, metrics_families[c->family].name,
+			    metrics_families[c->family].type,
+			    metrics_families[c->family].help);
+		while (c->next < c->n) {
+			metrics_write_one(b, c->series[c->next++],
+			    metrics_families[c->family].which);
+			if (b->len - start >= max)
+				break;
+		}
+		if (c->next < c->n)
+			return 1;
+		c->family++;
+		c->next = 0;
+		if (b->len - start >= max)
+			return c->family < nitems(metrics_families);
+	}
+	return 0;
+}
+
+void
+metrics_cursor_fini(struct metrics_cursor *c)
+{
+	free(c->series);
+	memset(c, 0, sizeof(*c));
+}
+
 void
 metrics_write(const struct metrics *m, struct sbuf *b)
 {
-	static const struct {
-		int		 which;
-		const char	*name;
-		const char	*type;
-		const char	*help;
-	} families[] = {
-		{ METRICS_REQUEST_COUNT, "istio_requests_total", "counter",
-		    "Requests, by reporter, workloads, service and response." },
-		{ METRICS_REQUEST_DURATION,
-		    "istio_request_duration_milliseconds", "histogram",
-		    "Request durations, first byte in to last byte out." },
-		{ METRICS_REQUEST_SIZE, "istio_request_bytes", "histogram",
-		    "Request sizes, head and body." },
-		{ METRICS_RESPONSE_SIZE, "istio_response_bytes", "histogram",
-		    "Response sizes, head and body." },
-	};
-	const char	*key;
-	void		*v;
-	size_t		 f, pos;
+	struct metrics_cursor	 c;
 
-	for (f = 0; f < nitems(families); f++) {
-		metrics_family(b, families[f].name, families[f].type,
-		    families[f].help);
-		pos = 0;
-		while (strmap_next(&m->series, &pos, &key, &v))
-			metrics_write_one(b, v, families[f].which);
-		if (m->overflow != NULL)
-			metrics_write_one(b, m->overflow, families[f].which);
-	}
+	metrics_cursor_init(&c, m);
+	metrics_cursor_write(&c, b, SIZE_MAX);
+	metrics_cursor_fini(&c);
 }

@@ -73,6 +73,26 @@ struct metrics_series *metrics_add(struct metrics *, const struct record *,
 size_t	metrics_nseries(const struct metrics *);
 /* The four families, every series, to b. */
 void	metrics_write(const struct metrics *, struct sbuf *b);
+/*
+ * The same a piece at a time, for a scrape that must not hold it all
+ * in memory: the series as they are when the cursor is made (under the
+ * caller's lock), each piece written under the lock again.  Series live
+ * as long as the metrics, so the pointers stay good; one made after the
+ * cursor waits for the next scrape.  A series' lines of one family are
+ * written in one piece, so a histogram's buckets, sum and count agree.
+ */
+struct metrics_cursor {
+	const struct metrics_series **series;
+	size_t			 n;
+	size_t			 family;	/* 4: done */
+	size_t			 next;		/* series of the family */
+};
+
+void	metrics_cursor_init(struct metrics_cursor *, const struct metrics *);
+/* At least one line more, until b holds max bytes; 1 while any is left. */
+int	metrics_cursor_write(struct metrics_cursor *, struct sbuf *b,
+	    size_t max);
+void	metrics_cursor_fini(struct metrics_cursor *);
 
 /* Index of the bucket v falls in (METRICS_NBUCKETS: +Inf). */
 size_t	metrics_bucket(double v);

@@ -736,6 +736,13 @@ stats_samples_free(struct stats_sample *v, size_t n)
 void
 stats_write_metrics(struct stats *st, struct sbuf *b)
 {
+	stats_write_own(st, b);
+	metrics_write(&st->metrics, b);
+}
+
+void
+stats_write_own(struct stats *st, struct sbuf *b)
+{
 	struct stats_sample	*v;
 	struct stats_proxy	*p;
 	struct sbuf		 lab;
@@ -746,7 +753,6 @@ stats_write_metrics(struct stats *st, struct sbuf *b)
 	uint64_t		 sink_dropped = 0, sink_errors = 0;
 	uint64_t		 exported = 0, dropped = 0, failures = 0;
 
-	metrics_write(&st->metrics, b);
 	metrics_family(b, "istio_build", "gauge",
 	    "The build of the proxies' telemetry: meshkit's.");
 	metrics_sample(b, "istio_build", "component=\"proxy\","
@@ -800,6 +806,9 @@ stats_write_metrics(struct stats *st, struct sbuf *b)
 	OWN("proxies_evicted_total", "counter", "Proxies forgotten to make "
 	    "room for a new one, past 1024; their counts stay.",
 	    st->c.proxies_evicted);
+	OWN("scrapes_refused_total", "counter", "Scrapes of /metrics answered "
+	    "500: stats-d's own metrics passed the output's bound.",
+	    st->c.scrapes_refused);
 	OWN("reloads_total", "counter", "Configuration reloads.",
 	    st->c.reloads);
 	OWN("reload_failures_total", "counter", "Reloads refused.",

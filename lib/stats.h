@@ -80,6 +80,7 @@ struct stats_counters {
 	uint64_t	 reloads;
 	uint64_t	 reload_failures;
 	uint64_t	 proxies_evicted;	/* past STATS_MAX_PROXIES */
+	uint64_t	 scrapes_refused;	/* /metrics answered 500 */
 };
 
 struct stats {
@@ -123,8 +124,17 @@ void		 stats_set_config(struct stats *, const struct config *,
  */
 int		 stats_handle(struct stats *, const char *, size_t,
 		    uint64_t now_ms);
-/* Istio's metrics and stats-d's own, Prometheus' text format. */
+/*
+ * stats-d's own metrics and Istio's, Prometheus' text format: the own
+ * first, so that no amount of Istio's series can hide them.
+ */
 void		 stats_write_metrics(struct stats *, struct sbuf *);
+/*
+ * The own alone (meshkit_stats_*, the proxies' counters, istio_build):
+ * the web thread writes Istio's series after them with a
+ * metrics_cursor, a piece at a time.
+ */
+void		 stats_write_own(struct stats *, struct sbuf *);
 /*
  * stats-d's counters, as the header of its status-reply; "proxies" are
  * those heard from in the STATS_PROXY_LIVE_MS before now_ms.

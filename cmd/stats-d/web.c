@@ -49,6 +49,22 @@
  * read would otherwise hold a copy each; past this, a scrape is 503.
  */
 #define WEB_PENDING_MAX		(32 * 1024 * 1024)
+/*
+ * A /metrics answer is streamed, chunk by chunk: Istio's series (about
+ * 39 KB each with ordinary labels, so 160 MB at the default maxSeries)
+ * never sit whole in memory, and the lock is held for one chunk's
+ * writing at a time.  The next chunk is written when the last one has
+ * gone to the socket.
+ */
+#define WEB_CHUNK		(256 * 1024)
+
+/* A /metrics answer under way. */
+struct web_scrape {
+	struct web		*web;
+	struct evhttp_request	*req;
+	struct evhttp_connection *conn;
+	struct metrics_cursor	 cursor;
+};
 
 struct web_export {
 	struct evhttp_connection *conn;
@@ -70,6 +86,7 @@ struct web {
 	uint64_t		 accept_warned_ms;
 	size_t			 pending;	/* see WEB_PENDING_MAX */
 	uint64_t		 busy;		/* scrapes refused for it */
+	uint64_t		 refused;	/* answered 500: too big */
 	uint64_t		 accept_failed;	/* since the last warning */
 	struct event		*tick;		/* polls, expiry */
 	struct event		*export;	/* span exports */
@@ -93,6 +110,10 @@ static void	web_request(struct evhttp_request *, void *);
 static int	web_busy(struct web *, struct evhttp_request *,
 		    const char *);
 static void	web_metrics(struct web *, struct evhttp_request *);
+static void	web_scrape_chunk(struct web_scrape *, struct sbuf *);
+static void	web_scrape_next(struct evhttp_connection *, void *);
+static void	web_scrape_closed(struct evhttp_connection *, void *);
+static void	web_scrape_free(struct web_scrape *);
 static void	web_graph(struct web *, struct evhttp_request *);
 static void	web_reply(struct web *, struct evhttp_request *, int,
 		    const char *, const char *, size_t, int);
@@ -390,8 +411,8 @@ web_reply(struct web *w, struct evhttp_request *req, int code,
 		}
 	}
 	evhttp_send_reply(req, code, code == 200 ? "OK" : code == 404 ?
-	    "Not Found" : code == 503 ? "Service Unavailable" :
-	    "Bad Request", NULL);
+	    "Not Found" : code == 503 ? "Service Unavailable" : code == 500 ?
+	    "Internal Server Error" : "Bad Request", NULL);
 }
 
 /* On the web thread: written, or dropped with its connection. */
@@ -449,31 +470,50 @@ web_request(struct evhttp_request *req, void *arg)
 		    sizeof(notfound) - 1, 0);
 }
 
+/*
+ * stats-d's own metrics, the daemons' and the certificates' first, in
+ * one chunk: they are never behind Istio's series, and when they alone
+ * would pass the sbuf's bound the answer is a 500 (logged, counted),
+ * never a 200 cut short.  Istio's series follow, WEB_CHUNK at a time.
+ */
 static void
 web_metrics(struct web *w, struct evhttp_request *req)
 {
+	static const char	 type[] = "text/plain; version=0.0.4; "
+				    "charset=utf-8";
+	static const char	 toobig[] = "stats-d's own metrics do not fit "
+				    "the output's bound; see its log\n";
 	struct statsd		*sd = w->sd;
 	struct statsd_daemon	*dm;
+	struct web_scrape	*sc;
+	struct sbuf		 head;
 	struct msg		 m;
 	char			 err[128], labels[128];
 	size_t			 i;
 	int			 any = 0;
 
-	sbuf_reset(&w->out);
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		web_reply(w, req, 200, type, "", 0, 0);
+		return;
+	}
+	sc = xcalloc(1, sizeof(*sc));
+	sc->web = w;
+	sc->req = req;
+	sbuf_init(&head, 0);
 	msg_init(&m);
 	pthread_mutex_lock(&sd->lock);
-	stats_write_metrics(sd->stats, &w->out);
+	stats_write_own(sd->stats, &head);
 	for (i = 0; i < sd->ndaemons; i++) {
 		dm = &sd->daemons[i];
 		if (!dm->open)
 			continue;
 		if (!any)
-			metrics_family(&w->out, "meshkit_daemon_up", "gauge",
+			metrics_family(&head, "meshkit_daemon_up", "gauge",
 			    "Whether a daemon answered its last status "
 			    "question.");
 		any = 1;
 		snprintf(labels, sizeof(labels), "daemon=\"%s\"", dm->name);
-		metrics_sample_u64(&w->out, "meshkit_daemon_up", labels,
+		metrics_sample_u64(&head, "meshkit_daemon_up", labels,
 		    (uint64_t)dm->up);
 	}
 	for (i = 0; i < sd->ndaemons; i++) {
@@ -482,18 +522,120 @@ web_metrics(struct web *w, struct evhttp_request *req)
 		    msg_parse(&m, dm->reply, dm->reply_len, err,
 		    sizeof(err)) == -1)
 			continue;
-		stats_daemon_metrics(&w->out, dm->name, &m);
+		stats_daemon_metrics(&head, dm->name, &m);
 	}
+	metrics_cursor_init(&sc->cursor, &sd->stats->metrics);
 	pthread_mutex_unlock(&sd->lock);
 	msg_fini(&m);
-	stats_cert_metrics(&w->out, util_rundir());
-	web_reply(w, req, 200, "text/plain; version=0.0.4; charset=utf-8",
-	    w->out.buf != NULL ? w->out.buf : "", w->out.len, 1);
-	/* a huge scrape does not keep its buffer */
-	if (w->out.cap > 4 * 1024 * 1024) {
-		sbuf_fini(&w->out);
-		sbuf_init(&w->out, 0);
+	stats_cert_metrics(&head, util_rundir());
+	if (head.overflow) {
+		pthread_mutex_lock(&sd->lock);
+		sd->stats->c.scrapes_refused++;
+		pthread_mutex_unlock(&sd->lock);
+		if (w->refused++ % 100 == 0)
+			log_warnx("HTTP /metrics: stats-d's own metrics pass "
+			    "%zu bytes; answered 500 (%llu times)", head.limit,
+			    (unsigned long long)w->refused);
+		sbuf_fini(&head);
+		web_scrape_free(sc);
+		web_reply(w, req, 500, "text/plain", toobig,
+		    sizeof(toobig) - 1, 0);
+		return;
 	}
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", type);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Cache-Control", "no-store");
+	/* a client gone mid-answer: libevent says so here */
+	sc->conn = evhttp_request_get_connection(req);
+	evhttp_connection_set_closecb(sc->conn, web_scrape_closed, sc);
+	evhttp_send_reply_start(req, 200, "OK");
+	web_scrape_chunk(sc, &head);
+}
+
+/* b's bytes go out, handed over, not copied; then web_scrape_next. */
+static void
+web_scrape_chunk(struct web_scrape *sc, struct sbuf *b)
+{
+	struct evbuffer	*chunk;
+	char		*data;
+	size_t		 len;
+
+	if ((chunk = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new: out of memory");
+	if ((data = sbuf_detach(b, &len)) != NULL) {
+		if (evbuffer_add_reference(chunk, data, len, web_reply_free,
+		    sc->web) == -1)
+			fatalx("evbuffer_add_reference: out of memory");
+		sc->web->pending += len;
+	}
+	sbuf_fini(b);
+	evhttp_send_reply_chunk_with_cb(sc->req, chunk, web_scrape_next, sc);
+	evbuffer_free(chunk);
+}
+
+/* The last chunk is written: the next one, or the end. */
+static void
+web_scrape_next(struct evhttp_connection *conn, void *arg)
+{
+	struct web_scrape	*sc = arg;
+	struct web		*w = sc->web;
+	struct sbuf		 b;
+	int			 more;
+
+	sbuf_init(&b, 0);
+	pthread_mutex_lock(&w->sd->lock);
+	/* more: b holds WEB_CHUNK bytes at least, so it is sent */
+	more = metrics_cursor_write(&sc->cursor, &b, WEB_CHUNK);
+	pthread_mutex_unlock(&w->sd->lock);
+	if (b.overflow) {
+		/*
+		 * Cannot be: a chunk is WEB_CHUNK and one series' lines of
+		 * one family, under 1 MB with every label value at its
+		 * 128 bytes.  Were it so, the client must see a broken
+		 * answer, not a short one: the connection goes without the
+		 * last chunk, as libevent's own evhttp_send_done frees it
+		 * from this callback.
+		 */
+		log_warnx("HTTP /metrics: a chunk passed %zu bytes; "
+		    "connection closed", b.limit);
+		sbuf_fini(&b);
+		evhttp_connection_set_closecb(sc->conn, NULL, NULL);
+		web_scrape_free(sc);
+		evhttp_connection_free(conn);
+		return;
+	}
+	/* a piece short of WEB_CHUNK is the last one */
+	if (b.len > 0)
+		web_scrape_chunk(sc, &b);
+	else
+		sbuf_fini(&b);
+	if (more)
+		return;
+	evhttp_connection_set_closecb(sc->conn, NULL, NULL);
+	evhttp_send_reply_end(sc->req);
+	web_scrape_free(sc);
+}
+/*
+ * The client went before the end.  libevent took the request off the
+ * connection (an EOF or timeout while writing) and leaves it to us, or
+ * is freeing both (evhttp_free at the stop).
+ */
+static void
+web_scrape_closed(struct evhttp_connection *conn, void *arg)
+{
+	struct web_scrape	*sc = arg;
+
+	if (evhttp_request_get_connection(sc->req) == NULL)
+		evhttp_request_free(sc->req);
+	web_scrape_free(sc);
+}
+
+static void
+web_scrape_free(struct web_scrape *sc)
+{
+	metrics_cursor_fini(&sc->cursor);
+	free(sc);
 }
 
 static void

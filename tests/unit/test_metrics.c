@@ -27,6 +27,7 @@ static void	test_quantile(void **);
 static void	test_disabled(void **);
 static void	test_sbuf(void **);
 static void	test_label_values(void **);
+static void	test_cursor(void **);
 
 static struct str
 s(const char *p)
@@ -389,6 +390,65 @@ test_label_values(void **state)
 	metrics_fini(&m);
 }
 
+/* Pieces of any size make the same text as metrics_write, header once. */
+static void
+test_cursor(void **state)
+{
+	struct metrics		 m;
+	struct metrics_cursor	 c;
+	struct record		 r;
+	struct sbuf		 whole, pieces, one;
+	char			 wl[32];
+	size_t			 maxes[] = { 1, 1000, 100000 }, k, n;
+	int			 i, more;
+
+	metrics_init(&m, 0);
+	sbuf_init(&whole, 0);
+	for (i = 0; i < 40; i++) {
+		record_example(&r);
+		snprintf(wl, sizeof(wl), "rating-%d", i);
+		r.destination.workload = s(wl);
+		metrics_add(&m, &r, i % 3 == 0 ? METRICS_REQUEST_SIZE : 0);
+	}
+	metrics_write(&m, &whole);
+	for (k = 0; k < nitems(maxes); k++) {
+		sbuf_init(&pieces, 0);
+		metrics_cursor_init(&c, &m);
+		/* a series made now waits for the next scrape */
+		record_example(&r);
+		r.destination.workload = s("late");
+		metrics_add(&m, &r, 0);
+		n = 0;
+		do {
+			sbuf_init(&one, 0);
+			more = metrics_cursor_write(&c, &one, maxes[k]);
+			assert_true(one.len > 0);
+			if (more)
+				assert_true(one.len >= maxes[k]);
+			sbuf_add(&pieces, one.buf, one.len);
+			sbuf_fini(&one);
+			n++;
+		} while (more);
+		metrics_cursor_fini(&c);
+		assert_int_equal(pieces.len, whole.len);
+		assert_memory_equal(pieces.buf, whole.buf, whole.len);
+		if (maxes[k] == 1)
+			assert_true(n > 40);
+		sbuf_fini(&pieces);
+		metrics_fini(&m);
+		metrics_init(&m, 0);
+		for (i = 0; i < 40; i++) {
+			record_example(&r);
+			snprintf(wl, sizeof(wl), "rating-%d", i);
+			r.destination.workload = s(wl);
+			metrics_add(&m, &r, i % 3 == 0 ?
+			    METRICS_REQUEST_SIZE : 0);
+		}
+	}
+	sbuf_fini(&whole);
+	metrics_fini(&m);
+}
+
 int
 main(void)
 {
@@ -401,6 +461,7 @@ main(void)
 		cmocka_unit_test(test_disabled),
 		cmocka_unit_test(test_sbuf),
 		cmocka_unit_test(test_label_values),
+		cmocka_unit_test(test_cursor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
