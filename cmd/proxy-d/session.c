@@ -715,11 +715,6 @@ session_respond(struct session *s, int status, const char *flags,
 }
 
 /*
- * Answer with an error of proxy-d's own: status, flags in
- * x-meshkit-flags, the reason in the body.  After a response has begun
- * there is nothing to say: the connection is cut.
- */
-/*
  * Envoy's %RESPONSE_CODE_DETAILS% for an answer of proxy-d's own, by
  * its response flag: the names Envoy's connection manager, router and
  * HTTP/1 codec give the same ends.
@@ -755,6 +750,11 @@ session_error_details(const char *flags, int status)
 	return "";
 }
 
+/*
+ * Answer with an error of proxy-d's own: status, flags in
+ * x-meshkit-flags, the reason in the body.  After a response has begun
+ * there is nothing to say: the connection is cut.
+ */
 void
 session_error(struct session *s, int status, const char *flags,
     const char *fmt, ...)
