@@ -576,7 +576,9 @@ daemon_filter_buffer(void (*fn)(void *, const char *, size_t, size_t,
 			continue;
 		msgw_reset(&out);
 		fn(arg, buf + off, n, off, &out);
-		if (fwrite(out.buf, 1, out.len, stdout) != out.len) {
+		/* nothing written: no buffer either (fwrite wants one) */
+		if (out.len > 0 &&
+		    fwrite(out.buf, 1, out.len, stdout) != out.len) {
 			status = 1;
 			break;
 		}
