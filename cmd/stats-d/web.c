@@ -616,6 +616,7 @@ web_scrape_next(struct evhttp_connection *conn, void *arg)
 	evhttp_send_reply_end(sc->req);
 	web_scrape_free(sc);
 }
+
 /*
  * The client went before the end.  libevent took the request off the
  * connection (an EOF or timeout while writing) and leaves it to us, or
