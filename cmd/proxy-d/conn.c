@@ -458,7 +458,8 @@ conn_upstream(struct proxy *p, struct pool *pool, struct session *s,
 
 /*
  * An upstream connection is up.  For TLS: is the server one the route
- * allows?  0, or -1 with why.
+ * allows?  0, or -1 with why.  A mesh server's SPIFFE ID is kept on the
+ * connection ("" without one): its requests' records name it.
  */
 int
 conn_upstream_connected(struct upstream *u, char *why, size_t len)
@@ -469,7 +470,12 @@ conn_upstream_connected(struct upstream *u, char *why, size_t len)
 	char			 id[SPIFFE_ID_MAX + 1];
 	size_t			 i;
 
-	if (ssl == NULL || t == NULL || t->route.nsans == 0)
+	if (ssl == NULL || t == NULL)
+		return 0;
+	if (t->kind == CONN_TLS_MESH && u->peer_id == NULL)
+		u->peer_id = xstrdup(tls_peer_spiffe_id(ssl, id,
+		    sizeof(id)) == 0 ? id : "");
+	if (t->route.nsans == 0)
 		return 0;
 	for (i = 0; i < t->route.nsans; i++)
 		sans[i] = t->route.sans[i];
@@ -482,12 +488,12 @@ conn_upstream_connected(struct upstream *u, char *why, size_t len)
 		    t->route.nsans > 1 ? " ..." : "");
 		return -1;
 	}
-	if (tls_peer_spiffe_id(ssl, id, sizeof(id)) == 0)
-		for (i = 0; i < t->route.nsans; i++)
-			if (strcmp(id, sans[i]) == 0)
-				return 0;
+	for (i = 0; i < t->route.nsans; i++)
+		if (u->peer_id[0] != '\0' && strcmp(u->peer_id, sans[i]) == 0)
+			return 0;
 	snprintf(why, len, "%s is %s, not an identity of the destination "
-	    "(%s%s)", u->pool->name, id[0] != '\0' ? id : "unknown", sans[0],
+	    "(%s%s)", u->pool->name, u->peer_id[0] != '\0' ? u->peer_id :
+	    "unknown", sans[0],
 	    t->route.nsans > 1 ? " ..." : "");
 	return -1;
 }

@@ -14,8 +14,6 @@
 
 #include "log.h"
 #include "proxy.h"
-#include "spiffe.h"
-#include "tls.h"
 #include "util.h"
 
 static enum stage_result upstream_start(struct session *);
@@ -34,7 +32,6 @@ static void	pump_response(struct session *);
 static void	response_done(struct session *);
 static int	forward_retry(struct session *, enum retry_outcome, int, int);
 static void	forward_mirror(struct session *);
-static void	forward_up_principal(struct session *);
 
 const struct stage stage_upstream = {
 	.name = "upstream",
@@ -626,7 +623,13 @@ response_head(struct session *s)
 		s->resp_head_us = util_now_us();
 		/* an earlier try's failure is not this answer's */
 		s->details[0] = s->up_failure[0] = '\0';
-		forward_up_principal(s);
+		/* the server's identity (conn_upstream_connected), for the
+		   record's destination principal as Envoy's peer metadata */
+		s->up_principal[0] = '\0';
+		if (s->up->peer_id != NULL &&
+		    strlen(s->up->peer_id) < sizeof(s->up_principal))
+			util_strlcpy(s->up_principal, s->up->peer_id,
+			    sizeof(s->up_principal));
 	}
 	s->status = resp->status;
 	s->try_deadline_ms = 0;
@@ -817,33 +820,6 @@ forward_try_failed(struct session *s, enum retry_outcome o, int status,
  * The route's mirrors: each sampled one gets a copy of the request,
  * when its body (if any) is all here already and not over 64 KiB.
  */
-/*
- * The server's SPIFFE ID on a mutual TLS connection, for the record's
- * destination principal (as Envoy's peer metadata gives the client
- * side): asked of its certificate once per connection, once the
- * handshake is surely over (its answer came).
- */
-static void
-forward_up_principal(struct session *s)
-{
-	struct upstream	*u = s->up;
-	SSL		*ssl;
-	char		 id[SPIFFE_ID_MAX + 1];
-
-	s->up_principal[0] = '\0';
-	if (u == NULL || (ssl = conn_ssl(u->bev)) == NULL ||
-	    u->pool->tls == NULL || u->pool->tls->kind != CONN_TLS_MESH)
-		return;
-	if (u->peer_id == NULL) {
-		if (tls_peer_spiffe_id(ssl, id, sizeof(id)) == -1)
-			return;
-		u->peer_id = xstrdup(id);
-	}
-	if (strlen(u->peer_id) < sizeof(s->up_principal))
-		util_strlcpy(s->up_principal, u->peer_id,
-		    sizeof(s->up_principal));
-}
-
 static void
 forward_mirror(struct session *s)
 {
