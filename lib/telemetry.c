@@ -30,9 +30,16 @@ static void	tel_trace_provider(const struct config *, const char *,
 		    struct telemetry_effective *);
 static void	tel_problem(struct telemetry_effective *, const char *,
 		    const char *);
-static void	tel_count_header(const char ***, size_t *, const char *,
-		    size_t, const char **);
+static void	tel_count_header(void *, int, const char *);
 static void	tel_headers_check(struct telemetry_effective *);
+
+/* tel_headers_check's: the names of each side so far (copies: the
+   formats they come from go first), the first lost */
+struct tel_header_count {
+	char		**names[2];
+	size_t		 n[2];
+	const char	*lost[2];
+};
 
 static int
 tel_has(const struct telemetry *t, int section)
@@ -97,20 +104,73 @@ tel_problem(struct telemetry_effective *e, const char *name, const char *why)
 		    name, why);
 }
 
-/* name among names (a set); the one past max kept in *lost. */
-static void
-tel_count_header(const char ***names, size_t *n, const char *name,
-    size_t max, const char **lost)
+/*
+ * Each header the workload's access logs and their filters read, to fn
+ * (side 0 request, 1 response; a name may come more than once), and the
+ * optional record fields (RECORD_F_*) they read: what proxy-d must put
+ * in its records, and what must fit in one.
+ */
+unsigned
+telemetry_log_reads(const struct telemetry_effective *e,
+    void (*fn)(void *, int, const char *), void *arg)
 {
-	size_t	 i;
+	struct accesslog_format	*f;
+	const char *const	*v;
+	unsigned		 fields = 0;
+	size_t			 i, j, k;
+	int			 r;
+	char			 err[200];
 
-	for (i = 0; i < *n; i++)
-		if (strcmp((*names)[i], name) == 0)
+	for (i = 0; i < e->nlogs; i++) {
+		const struct telemetry_log_target *t = &e->logs[i];
+
+		if (t->labels != NULL)
+			f = accesslog_json_new(t->labels->keys,
+			    t->labels->values, t->labels->n, err, sizeof(err));
+		else if (t->json)
+			f = accesslog_json_parse(t->format, err, sizeof(err));
+		else
+			f = accesslog_text_new(t->format, err, sizeof(err));
+		if (f != NULL)
+			fields |= accesslog_fields(f);
+		if (t->filter != NULL)
+			fields |= logfilter_fields(t->filter);
+		for (r = 0; r < 2; r++) {
+			k = f != NULL ? accesslog_headers(f, r, &v) : 0;
+			for (j = 0; j < k; j++)
+				fn(arg, r, v[j]);
+			k = t->filter != NULL ? logfilter_headers(t->filter,
+			    r, &v) : 0;
+			for (j = 0; j < k; j++)
+				fn(arg, r, v[j]);
+		}
+		accesslog_format_free(f);
+	}
+	return fields;
+}
+
+/*
+ * A name among a side's names (a set), the one past what a record
+ * carries kept as lost; x-request-id goes with every record anyway.
+ */
+static void
+tel_count_header(void *arg, int response, const char *name)
+{
+	struct tel_header_count	*c = arg;
+	size_t			 i, max = response ?
+				    ACCESSLOG_MAX_RESPONSE_HEADERS :
+				    ACCESSLOG_MAX_REQUEST_HEADERS;
+
+	if (!response && strcmp(name, "x-request-id") == 0)
+		return;
+	for (i = 0; i < c->n[response]; i++)
+		if (strcmp(c->names[response][i], name) == 0)
 			return;
-	*names = xreallocarray(*names, *n + 1, sizeof(**names));
-	(*names)[(*n)++] = name;
-	if (*n == max + 1)
-		*lost = name;
+	c->names[response] = xreallocarray(c->names[response],
+	    c->n[response] + 1, sizeof(*c->names[response]));
+	c->names[response][c->n[response]++] = xstrdup(name);
+	if (c->n[response] == max + 1)
+		c->lost[response] = c->names[response][c->n[response] - 1];
 }
 
 /*
@@ -121,52 +181,24 @@ tel_count_header(const char ***names, size_t *n, const char *name,
 static void
 tel_headers_check(struct telemetry_effective *e)
 {
-	struct accesslog_format	*f[TELEMETRY_MAX_TARGETS];
-	const char		**names[2] = { NULL, NULL };
-	const char		*lost[2] = { NULL, NULL };
-	const char *const	*v;
-	size_t			 n[2] = { 0, 0 }, i, j, k, r, max;
+	struct tel_header_count	 c;
 	char			 err[200];
+	size_t			 i;
+	int			 r;
 
-	for (i = 0; i < e->nlogs; i++) {
-		const struct telemetry_log_target *t = &e->logs[i];
-
-		if (t->labels != NULL)
-			f[i] = accesslog_json_new(t->labels->keys,
-			    t->labels->values, t->labels->n, err, sizeof(err));
-		else if (t->json)
-			f[i] = accesslog_json_parse(t->format, err,
-			    sizeof(err));
-		else
-			f[i] = accesslog_text_new(t->format, err, sizeof(err));
-		for (r = 0; r < 2; r++) {
-			max = r == 0 ? ACCESSLOG_MAX_REQUEST_HEADERS :
-			    ACCESSLOG_MAX_RESPONSE_HEADERS;
-			k = f[i] != NULL ? accesslog_headers(f[i], (int)r,
-			    &v) : 0;
-			for (j = 0; j < k; j++)
-				if (r == 1 || strcmp(v[j], "x-request-id") != 0)
-					tel_count_header(&names[r], &n[r], v[j],
-					    max, &lost[r]);
-			k = t->filter != NULL ? logfilter_headers(t->filter,
-			    (int)r, &v) : 0;
-			for (j = 0; j < k; j++)
-				if (r == 1 || strcmp(v[j], "x-request-id") != 0)
-					tel_count_header(&names[r], &n[r], v[j],
-					    max, &lost[r]);
-		}
-	}
+	memset(&c, 0, sizeof(c));
+	(void)telemetry_log_reads(e, tel_count_header, &c);
 	if (e->nlogs > 0 && e->tracing)
-		tel_count_header(&names[0], &n[0], "user-agent",
-		    ACCESSLOG_MAX_REQUEST_HEADERS, &lost[0]);
-	if (accesslog_headers_check(n[0], n[1], lost, err,
+		tel_count_header(&c, 0, "user-agent");
+	if (accesslog_headers_check(c.n[0], c.n[1], c.lost, err,
 	    sizeof(err)) == -1 && e->problem[0] == '\0')
 		snprintf(e->problem, sizeof(e->problem), "access logs: %s",
 		    err);
-	free(names[0]);
-	free(names[1]);
-	for (i = 0; i < e->nlogs; i++)
-		accesslog_format_free(f[i]);
+	for (r = 0; r < 2; r++) {
+		for (i = 0; i < c.n[r]; i++)
+			free(c.names[r][i]);
+		free(c.names[r]);
+	}
 }
 
 static void

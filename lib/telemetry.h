@@ -60,6 +60,8 @@ struct telemetry_effective {
  */
 void	telemetry_resolve(const struct config *cfg, const char *ns,
 	    const struct labels *labels, struct telemetry_effective *);
+unsigned telemetry_log_reads(const struct telemetry_effective *,
+	    void (*)(void *, int response, const char *name), void *);
 /* The Telemetry resource that applies first, for messages; or NULL. */
 const struct telemetry *telemetry_find(const struct config *, const char *ns,
 	    const struct labels *, int section);

@@ -97,6 +97,7 @@ static void	observe_peers_build(struct observe *, const struct config *);
 static void	observe_peers_free(struct observe *);
 static void	observe_self(struct observe *, const struct generation *);
 static void	observe_capture_add(struct observe *, int, const char *);
+static void	observe_capture_cb(void *, int, const char *);
 static void	observe_capture_free(struct observe *);
 static void	observe_parse_source(struct str, struct record_peer *);
 static void	observe_header_fields(struct msg_writer *, void *);
@@ -304,6 +305,12 @@ observe_capture_free(struct observe *o)
 }
 
 static void
+observe_capture_cb(void *arg, int response, const char *name)
+{
+	observe_capture_add(arg, response, name);
+}
+
+static void
 observe_capture_add(struct observe *o, int response, const char *name)
 {
 	size_t	 i;
@@ -327,10 +334,6 @@ observe_configure(struct proxy *p, const struct generation *g)
 	const struct proxy_daemon	*d = &g->pc->stats;
 	struct observe			*o = p->observe;
 	struct telemetry_effective	 te;
-	struct accesslog_format		*f;
-	const char *const		*names;
-	char				 err[256];
-	size_t				 i, j, n, r;
 
 	if (!d->enabled) {
 		if (o != NULL)
@@ -361,33 +364,8 @@ observe_configure(struct proxy *p, const struct generation *g)
 	o->sampling_ppm = te.sampling_ppm;
 	o->logging = te.nlogs > 0;
 	observe_capture_free(o);
-	o->fields = 0;
-	for (i = 0; i < te.nlogs; i++) {
-		const struct telemetry_log_target *t = &te.logs[i];
-
-		if (t->labels != NULL)
-			f = accesslog_json_new(t->labels->keys,
-			    t->labels->values, t->labels->n, err, sizeof(err));
-		else if (t->json)
-			f = accesslog_json_parse(t->format, err, sizeof(err));
-		else
-			f = accesslog_text_new(t->format, err, sizeof(err));
-		if (f != NULL)
-			o->fields |= accesslog_fields(f);
-		for (r = 0; f != NULL && r < 2; r++) {
-			n = accesslog_headers(f, (int)r, &names);
-			for (j = 0; j < n; j++)
-				observe_capture_add(o, (int)r, names[j]);
-		}
-		accesslog_format_free(f);
-		if (t->filter != NULL)
-			o->fields |= logfilter_fields(t->filter);
-		for (r = 0; t->filter != NULL && r < 2; r++) {
-			n = logfilter_headers(t->filter, (int)r, &names);
-			for (j = 0; j < n; j++)
-				observe_capture_add(o, (int)r, names[j]);
-		}
-	}
+	/* the headers and fields its logs and their filters print */
+	o->fields = telemetry_log_reads(&te, observe_capture_cb, o);
 	/* the spans' tags */
 	if (o->tracing) {
 		o->fields |= RECORD_F_PROTOCOL;
@@ -508,16 +486,20 @@ observe_get(const char *name, void *arg)
 {
 	const struct session		*s = arg;
 	const struct http_header	*h;
-	size_t				 i, n = 0;
+	struct str			 v = STR_NULL;
+	size_t				 i;
 
 	if (strcmp(name, "traceparent") != 0)
 		return observe_header(s, name);
 	for (i = 0; i < s->req.nheaders; i++) {
 		h = &s->req.headers[i];
-		if (util_str_caseeq(h->name, "traceparent") && n++ > 0)
+		if (!util_str_caseeq(h->name, "traceparent"))
+			continue;
+		if (v.p != NULL)
 			return STR_LIT("");
+		v = h->value;
 	}
-	return observe_header(s, name);
+	return v;
 }
 
 /*
@@ -629,7 +611,7 @@ observe_upstream_head(struct session *s, struct extra_ops *x)
 	    s->up->pool->tls->kind == CONN_TLS_MESH &&
 	    conn_ssl(s->up->bev) != NULL;
 	/* asked of the socket once per connection: connect(2) bound it */
-	if (s->up != NULL) {
+	if (s->up != NULL && (o->fields & RECORD_F_UPSTREAM_LOCAL)) {
 		if (s->up->local[0] == '\0')
 			socket_local_addr(bufferevent_getfd(s->up->bev),
 			    s->up->local, sizeof(s->up->local));
@@ -698,8 +680,9 @@ observe_optional(const struct observe *o, const struct session *s,
 	if ((f & RECORD_F_UPSTREAM_FAILURE) && s->up_failure[0] != '\0')
 		r->upstream_failure = (struct str){ s->up_failure,
 		    strlen(s->up_failure) };
+	/* a connect that failed had no address of its own to speak of */
 	if ((f & RECORD_F_UPSTREAM_LOCAL) && s->up_local[0] != '\0' &&
-	    s->up_failure[0] == '\0' && strcmp(s->flags, "UF") != 0)
+	    strcmp(s->flags, "UF") != 0)
 		r->upstream_local = (struct str){ s->up_local,
 		    strlen(s->up_local) };
 	if (f & RECORD_F_PROTOCOL)

@@ -204,8 +204,8 @@ policy_present(const struct route_policy *p)
 {
 	return p->redirect_code != 0 || p->direct_status != 0 ||
 	    p->rewrite_path[0] != '\0' || p->rewrite_authority[0] != '\0' ||
-	    p->route_name[0] != '\0' || p->nheaders > 0 || p->nmirrors > 0 || p->cors ||
-	    p->retry_attempts > 0 || p->fault_delay_ppm > 0 ||
+	    p->route_name[0] != '\0' || p->nheaders > 0 || p->nmirrors > 0 ||
+	    p->cors || p->retry_attempts > 0 || p->fault_delay_ppm > 0 ||
 	    p->fault_abort_ppm > 0;
 }
 
