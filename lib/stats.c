@@ -944,17 +944,14 @@ stats_write_status(const struct stats *st, struct msg_writer *w,
 	uint64_t			 log_dropped = 0, log_errors = 0;
 	size_t				 i, pos, pass, live = 0;
 
-	pos = 0;
-	while (strmap_next(&st->proxies, &pos, &key, &v)) {
-		p = v;
-		if (p->last_ms + STATS_PROXY_LIVE_MS >= now_ms)
-			live++;
-	}
 	for (pass = 0; pass < 2; pass++) {
 		pos = 0;
 		while (strmap_next(pass == 0 ? &st->proxies : &st->retired,
 		    &pos, &key, &v)) {
 			p = v;
+			if (pass == 0 && p->last_ms + STATS_PROXY_LIVE_MS >=
+			    now_ms)
+				live++;
 			for (i = 0; i < p->n; i++)
 				if (strcmp(p->names[i], "records-dropped") ==
 				    0)
