@@ -697,9 +697,7 @@ accesslog_format_check(const struct accesslog_format *f, char *err,
 
 	for (r = 0; r < 2; r++)
 		for (i = 0; i < f->nheaders[r]; i++) {
-			/* the request id goes with every record anyway */
-			if (r == 0 && strcmp(f->headers[r][i],
-			    "x-request-id") == 0)
+			if (!ACCESSLOG_HEADER_TAKES(r, f->headers[r][i]))
 				continue;
 			if (++n[r] == (r == 0 ? ACCESSLOG_MAX_REQUEST_HEADERS :
 			    ACCESSLOG_MAX_RESPONSE_HEADERS) + 1)

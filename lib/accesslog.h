@@ -62,6 +62,9 @@
  */
 #define ACCESSLOG_MAX_REQUEST_HEADERS	(RECORD_MAX_HEADERS - 1)
 #define ACCESSLOG_MAX_RESPONSE_HEADERS	RECORD_MAX_HEADERS
+/* Does a header a log reads take one of those places (not x-request-id)? */
+#define ACCESSLOG_HEADER_TAKES(response, name)				\
+	((response) || strcmp((name), "x-request-id") != 0)
 #define ACCESSLOG_MAX_KEYS	64	/* keys of a JSON format */
 
 struct accesslog_format;

@@ -151,7 +151,7 @@ telemetry_log_reads(const struct telemetry_effective *e,
 
 /*
  * A name among a side's names (a set), the one past what a record
- * carries kept as lost; x-request-id goes with every record anyway.
+ * carries kept as lost.
  */
 static void
 tel_count_header(void *arg, int response, const char *name)
@@ -161,7 +161,7 @@ tel_count_header(void *arg, int response, const char *name)
 				    ACCESSLOG_MAX_RESPONSE_HEADERS :
 				    ACCESSLOG_MAX_REQUEST_HEADERS;
 
-	if (!response && strcmp(name, "x-request-id") == 0)
+	if (!ACCESSLOG_HEADER_TAKES(response, name))
 		return;
 	for (i = 0; i < c->n[response]; i++)
 		if (strcmp(c->names[response][i], name) == 0)

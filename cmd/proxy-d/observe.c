@@ -316,7 +316,7 @@ observe_capture_add(struct observe *o, int response, const char *name)
 	size_t	 i;
 
 	/* the request id goes with every record anyway */
-	if (!response && strcmp(name, "x-request-id") == 0)
+	if (!ACCESSLOG_HEADER_TAKES(response, name))
 		return;
 	for (i = 0; i < o->ncapture[response]; i++)
 		if (strcmp(o->capture[response][i].p, name) == 0)
