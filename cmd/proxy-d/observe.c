@@ -688,11 +688,10 @@ observe_optional(const struct observe *o, const struct session *s,
 	if (f & RECORD_F_PROTOCOL)
 		r->protocol = s->req.version == 10 ? STR_LIT("HTTP/1.0") :
 		    STR_LIT("HTTP/1.1");
-	if (!(f & RECORD_F_DETAILS))
-		;
-	else if (s->details[0] != '\0')
+	if ((f & RECORD_F_DETAILS) && s->details[0] != '\0')
 		r->details = (struct str){ s->details, strlen(s->details) };
-	else if (s->resp_head_done && s->up_sent_us != 0)
+	else if ((f & RECORD_F_DETAILS) && s->resp_head_done &&
+	    s->up_sent_us != 0)
 		r->details = STR_LIT("via_upstream");
 	if ((f & RECORD_F_REQUEST_DURATION) && s->req_body_done &&
 	    s->start_us != 0) {
@@ -702,11 +701,10 @@ observe_optional(const struct observe *o, const struct session *s,
 	}
 	if ((f & RECORD_F_SNI) && s->peer_sni != NULL)
 		r->sni = (struct str){ s->peer_sni, strlen(s->peer_sni) };
-	if (!(f & RECORD_F_ROUTE))
-		;
-	else if (rec->inbound)
+	if ((f & RECORD_F_ROUTE) && rec->inbound)
 		r->route_name = STR_LIT("default");
-	else if (s->policy != NULL && s->policy->p.route_name[0] != '\0')
+	else if ((f & RECORD_F_ROUTE) && s->policy != NULL &&
+	    s->policy->p.route_name[0] != '\0')
 		r->route_name = (struct str){ s->policy->p.route_name,
 		    strlen(s->policy->p.route_name) };
 }
